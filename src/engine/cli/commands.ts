@@ -1,0 +1,68 @@
+import { PRODUCT_VERSION } from '../version.ts';
+import { UsageError } from './args.ts';
+
+/** One CLI command: `run` returns the exit code (0 ok, 1 failure); usage errors throw UsageError. */
+export interface CliCommand {
+  summary: string;
+  help: string;
+  run(argv: string[]): Promise<number>;
+}
+
+// Each command lives in its own module and registers here.
+const commands: Record<string, () => Promise<CliCommand>> = {};
+
+export function registerLazy(name: string, load: () => Promise<CliCommand>): void {
+  commands[name] = load;
+}
+
+function mainHelp(summaries: [string, string][]): string {
+  const width = Math.max(...summaries.map(([n]) => n.length), 8);
+  return [
+    `btnb ${PRODUCT_VERSION} — Backtest Notebook command line`,
+    '',
+    'Usage: btnb <command> [options]',
+    '',
+    'Commands:',
+    ...summaries.map(([n, s]) => `  ${n.padEnd(width)}  ${s}`),
+    '',
+    'Run `btnb <command> --help` for a command\'s options.',
+    'Exit codes: 0 success, 1 failure, 2 usage error. Data goes to stdout, errors to stderr.',
+    '',
+  ].join('\n');
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  await import('./registry.ts');
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const summaries: [string, string][] = [];
+    for (const [n, load] of Object.entries(commands)) summaries.push([n, (await load()).summary]);
+    process.stdout.write(mainHelp(summaries));
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${PRODUCT_VERSION}\n`);
+    return 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`btnb: unknown command '${name}'. Run \`btnb --help\`.\n`);
+    return 2;
+  }
+  const cmd = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(cmd.help.endsWith('\n') ? cmd.help : `${cmd.help}\n`);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`btnb ${name}: ${err.message}\n${cmd.help.split('\n')[0]}\n`);
+      return 2;
+    }
+    process.stderr.write(`btnb ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (process.env.BTNB_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}

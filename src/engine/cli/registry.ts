@@ -1,0 +1,12 @@
+// The CLI's command table: one line per command, each loaded lazily.
+import { registerLazy } from './commands.ts';
+
+registerLazy('version', async () => ({
+  summary: 'print the version',
+  help: 'Usage: btnb version',
+  run: async () => {
+    const { PRODUCT_VERSION } = await import('../version.ts');
+    process.stdout.write(`${PRODUCT_VERSION}\n`);
+    return 0;
+  },
+}));
