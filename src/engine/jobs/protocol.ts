@@ -1,0 +1,160 @@
+/**
+ * The one protocol between the extension host and a job child process (forked dist/jobs/<kind>Job.js).
+ *
+ *   child → host: ready, progress, log, result, error
+ *   host → child: start, cancel
+ *
+ * Every message is validated on arrival on both sides (parseToHost / parseToChild); an invalid
+ * message is a protocol error naming the message type and the offending field, never a crash
+ * with a half-understood payload. Types are inferred from the schemas.
+ */
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+export const JOB_KINDS = ['ingest', 'fetch', 'derive', 'backtest', 'sweep', 'synth'] as const;
+export const JobKind = z.enum(JOB_KINDS);
+export type JobKind = z.infer<typeof JobKind>;
+
+// ── child → host ────────────────────────────────────────────────────────────────────────────
+export const ReadyMsg = z.object({ type: z.literal('ready'), protocol: z.literal(PROTOCOL_VERSION), kind: JobKind, pid: z.number().int() });
+export const ProgressMsg = z.object({
+  type: z.literal('progress'),
+  phase: z.string().min(1),
+  done: z.number().nonnegative(),
+  total: z.number().nonnegative(),
+  message: z.string().optional(),
+});
+export const LogLevel = z.enum(['debug', 'info', 'warn', 'error']);
+export const LogMsg = z.object({ type: z.literal('log'), level: LogLevel, text: z.string() });
+export const ResultMsg = z.object({ type: z.literal('result'), payload: z.unknown() });
+export const ErrorMsg = z.object({
+  type: z.literal('error'),
+  message: z.string(),
+  stack: z.string().optional(),
+  /** 'canceled' when the job stopped because it was asked to. */
+  code: z.string().optional(),
+});
+export const ToHostMsg = z.discriminatedUnion('type', [ReadyMsg, ProgressMsg, LogMsg, ResultMsg, ErrorMsg]);
+export type ToHostMsg = z.infer<typeof ToHostMsg>;
+export type ProgressMsg = z.infer<typeof ProgressMsg>;
+export type LogLevel = z.infer<typeof LogLevel>;
+
+// ── host → child ────────────────────────────────────────────────────────────────────────────
+export const StartMsg = z.object({ type: z.literal('start'), kind: JobKind, params: z.unknown() });
+export const CancelMsg = z.object({ type: z.literal('cancel') });
+export const ToChildMsg = z.discriminatedUnion('type', [StartMsg, CancelMsg]);
+export type ToChildMsg = z.infer<typeof ToChildMsg>;
+
+// ── job parameters (checked by the child against the kind it implements) ─────────────────────
+const Costs = z.object({
+  cash: z.number().positive().optional(),
+  slippage_bps: z.number().nonnegative().optional(),
+  slippage: z.literal('half-spread').optional(),
+  fee_per_unit: z.number().nonnegative().optional(),
+  fee_bps: z.number().nonnegative().optional(),
+  fee_min: z.number().nonnegative().optional(),
+}).refine((c) => !(c.slippage !== undefined && c.slippage_bps !== undefined), {
+  message: 'slippage_bps and slippage: half-spread are exclusive',
+});
+export type JobCosts = z.infer<typeof Costs>;
+export const Session = z.enum(['all', 'rth']);
+
+export const IngestParams = z.object({
+  dataDir: z.string().min(1),
+  paths: z.array(z.string().min(1)).min(1),
+  symbol: z.string().optional(),
+  derive: z.boolean().default(true),
+});
+export const SynthParams = z.object({
+  dataDir: z.string().min(1),
+  symbol: z.string().min(1).default('DEMO'),
+  start: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD'),
+  days: z.number().int().positive(),
+  seed: z.number().int().default(1),
+  tradesPerDay: z.number().int().positive().optional(),
+});
+export const DeriveParams = z.object({ dataDir: z.string().min(1), datasetId: z.string().min(1) });
+export const FetchParams = z.object({
+  dataDir: z.string().min(1),
+  /** Arrives only inside the start message (never argv, env or a file). */
+  apiKey: z.string().min(1),
+  baseUrl: z.string().url().optional(),
+  dataset: z.string().min(1),
+  symbols: z.array(z.string().min(1)).min(1),
+  schemas: z.array(z.enum(['trades', 'tbbo'])).min(1),
+  start: z.string().min(1),
+  end: z.string().min(1),
+  derive: z.boolean().default(true),
+});
+export const BacktestParams = z.object({
+  dataDir: z.string().min(1),
+  datasetId: z.string().min(1),
+  strategyId: z.string().min(1),
+  /** A workspace strategy file (absolute path) when strategyId is not built in. */
+  strategyPath: z.string().optional(),
+  params: z.record(z.string(), z.unknown()),
+  seed: z.number().int().default(0),
+  costs: Costs.default({}),
+  session: Session.default('all'),
+  /** Chosen by the host so it can mark the run canceled/failed if the child dies. */
+  runId: z.string().optional(),
+  force: z.boolean().default(false),
+});
+export const SweepParams = BacktestParams.omit({ params: true, runId: true }).extend({
+  /** Each key maps to the values to try; the sweep is their cartesian product. */
+  grid: z.record(z.string(), z.array(z.unknown()).min(1)),
+  fixed: z.record(z.string(), z.unknown()).default({}),
+});
+export const PARAMS_BY_KIND = {
+  ingest: IngestParams,
+  synth: SynthParams,
+  derive: DeriveParams,
+  fetch: FetchParams,
+  backtest: BacktestParams,
+  sweep: SweepParams,
+} as const;
+export type IngestParams = z.input<typeof IngestParams>;
+export type SynthParams = z.input<typeof SynthParams>;
+export type DeriveParams = z.input<typeof DeriveParams>;
+export type FetchParams = z.input<typeof FetchParams>;
+export type BacktestParams = z.input<typeof BacktestParams>;
+export type SweepParams = z.input<typeof SweepParams>;
+export type JobParams = { [K in JobKind]: z.input<(typeof PARAMS_BY_KIND)[K]> };
+
+/** A message that failed validation: says which direction, which message type and what was wrong. */
+export class ProtocolError extends Error {
+  readonly direction: 'to-host' | 'to-child';
+  constructor(direction: 'to-host' | 'to-child', detail: string) {
+    super(`job protocol (${direction}): ${detail}`);
+    this.name = 'ProtocolError';
+    this.direction = direction;
+  }
+}
+
+export function describeIssues(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(message)'}: ${i.message}`).join('; ');
+}
+
+function typeOf(raw: unknown): string {
+  return raw !== null && typeof raw === 'object' && 'type' in raw ? JSON.stringify((raw as { type: unknown }).type) : 'no type';
+}
+
+export function parseToHost(raw: unknown): ToHostMsg {
+  const r = ToHostMsg.safeParse(raw);
+  if (!r.success) throw new ProtocolError('to-host', `invalid message (${typeOf(raw)}): ${describeIssues(r.error)}`);
+  return r.data;
+}
+
+export function parseToChild(raw: unknown): ToChildMsg {
+  const r = ToChildMsg.safeParse(raw);
+  if (!r.success) throw new ProtocolError('to-child', `invalid message (${typeOf(raw)}): ${describeIssues(r.error)}`);
+  return r.data;
+}
+
+/** Validates a start message's params for the kind the child implements. */
+export function parseJobParams<K extends JobKind>(kind: K, raw: unknown): z.output<(typeof PARAMS_BY_KIND)[K]> {
+  const r = PARAMS_BY_KIND[kind].safeParse(raw);
+  if (!r.success) throw new ProtocolError('to-child', `invalid ${kind} params: ${describeIssues(r.error)}`);
+  return r.data as z.output<(typeof PARAMS_BY_KIND)[K]>;
+}
