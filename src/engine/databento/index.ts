@@ -1,0 +1,17 @@
+// Public surface of the Databento historical client.
+export { HistoricalClient, DEFAULT_BASE_URL } from './historicalClient.ts';
+export type { HistoricalClientOptions, DownloadProgress, GetRangeOptions, RangeDownload } from './historicalClient.ts';
+export type { RangeParams } from './params.ts';
+export { validateRangeParams, MAX_SYMBOLS } from './params.ts';
+export type { RetryEvent, RetryOptions } from './retry.ts';
+export {
+  DatabentoAbortError,
+  DatabentoApiError,
+  DatabentoRetriesExhaustedError,
+  DatabentoTransportError,
+  makeRedactor,
+  parseErrorBody,
+  parseRetryAfter,
+  parseWarnings,
+} from './errors.ts';
+export { ZstdFrameWalker, ZstdFrameError } from './zstdFrames.ts';
