@@ -1,0 +1,123 @@
+/** Metrics exactly per contracts §4, and the metrics.json encoding (key order, number form). */
+import { NyDayCursor } from '../calendar/newYork.ts';
+import type { Metrics, TradeColumns, FillColumns } from './types.ts';
+
+const NS_PER_YEAR = 365.25 * 86_400 * 1e9;
+const SQRT_252 = Math.sqrt(252);
+
+/** drawdown[i] = 1 − E_i / max(E₀, E_0..i). */
+export function drawdownSeries(initialCash: number, equity: Float64Array): Float64Array {
+  const dd = new Float64Array(equity.length);
+  let peak = initialCash;
+  for (let i = 0; i < equity.length; i++) {
+    const e = equity[i]!;
+    if (e > peak) peak = e;
+    dd[i] = 1 - e / peak;
+  }
+  return dd;
+}
+
+/** Daily returns r_k = D_k / D_{k−1} − 1 over America/New_York dates, D_0 = E₀. */
+export function dailyReturns(initialCash: number, ts: Float64Array, equity: Float64Array): Float64Array {
+  const n = equity.length;
+  const out = new Float64Array(n);
+  if (n === 0) return out;
+  let count = 0;
+  const days = new NyDayCursor();
+  let prevD = initialCash;
+  let day = days.dayOf(ts[0]!);
+  for (let i = 1; i <= n; i++) {
+    const next = i < n ? days.dayOf(ts[i]!) : NaN;
+    if (next !== day) {
+      out[count++] = equity[i - 1]! / prevD - 1;
+      prevD = equity[i - 1]!;
+      day = next;
+    }
+  }
+  return out.slice(0, count);
+}
+
+export function computeMetrics(
+  initialCash: number, ts: Float64Array, equity: Float64Array, position: Float64Array, drawdown: Float64Array,
+  trades: TradeColumns, fills: FillColumns,
+): Metrics {
+  const n = equity.length;
+  const finalEquity = equity[n - 1]!;
+  const ratio = finalEquity / initialCash;
+  const years = (ts[n - 1]! - ts[0]!) / NS_PER_YEAR;
+  const cagr = years > 0 && ratio > 0 ? Math.pow(ratio, 1 / years) - 1 : null;
+
+  const r = dailyReturns(initialCash, ts, equity);
+  let volatility: number | null = null;
+  let sharpe: number | null = null;
+  let sortino: number | null = null;
+  if (r.length > 0) {
+    let sum = 0;
+    for (let k = 0; k < r.length; k++) sum += r[k]!;
+    const mean = sum / r.length;
+    if (r.length >= 2) {
+      let ss = 0;
+      for (let k = 0; k < r.length; k++) ss += (r[k]! - mean) ** 2;
+      const sd = Math.sqrt(ss / (r.length - 1));
+      volatility = sd * SQRT_252;
+      sharpe = sd > 0 ? (mean / sd) * SQRT_252 : null;
+    }
+    let down = 0;
+    let negatives = 0;
+    for (let k = 0; k < r.length; k++) if (r[k]! < 0) { down += r[k]! * r[k]!; negatives++; }
+    sortino = negatives > 0 ? (mean / Math.sqrt(down / r.length)) * SQRT_252 : null;
+  }
+
+  let maxDd = 0;
+  for (let i = 0; i < n; i++) if (drawdown[i]! > maxDd) maxDd = drawdown[i]!;
+  const calmar = cagr !== null && maxDd > 0 ? cagr / maxDd : null;
+
+  let closed = 0, wins = 0, losses = 0, winSum = 0, lossSum = 0, pnlSum = 0;
+  for (let k = 0; k < trades.length; k++) {
+    const p = trades.pnl[k]!;
+    if (p !== p) continue; // open trip
+    closed++;
+    pnlSum += p;
+    if (p > 0) { wins++; winSum += p; } else if (p < 0) { losses++; lossSum += p; }
+  }
+  let exposed = 0;
+  for (let i = 0; i < n; i++) if (position[i] !== 0) exposed++;
+  let fees = 0, turnover = 0;
+  for (let k = 0; k < fills.length; k++) {
+    fees += fills.fee[k]!;
+    turnover += Math.abs(fills.qty[k]! * fills.price[k]!);
+  }
+  return {
+    final_equity: finalEquity,
+    total_return: ratio - 1,
+    cagr,
+    volatility,
+    sharpe,
+    sortino,
+    max_drawdown: maxDd,
+    calmar,
+    num_trades: closed,
+    win_rate: closed > 0 ? wins / closed : null,
+    profit_factor: losses === 0 ? null : wins === 0 ? 0 : winSum / Math.abs(lossSum),
+    avg_trade_pnl: closed > 0 ? pnlSum / closed : null,
+    exposure: exposed / n,
+    num_fills: fills.length,
+    fees_total: fees,
+    turnover,
+  };
+}
+
+export const METRIC_KEYS: readonly (keyof Metrics)[] = [
+  'final_equity', 'total_return', 'cagr', 'volatility', 'sharpe', 'sortino', 'max_drawdown', 'calmar',
+  'num_trades', 'win_rate', 'profit_factor', 'avg_trade_pnl', 'exposure', 'num_fills', 'fees_total', 'turnover',
+];
+
+/** metrics.json: keys in §4 order, shortest round-trip numbers, null for undefined/non-finite. */
+export function metricsJson(m: Metrics): string {
+  const ordered: Record<string, number | null> = {};
+  for (const k of METRIC_KEYS) {
+    const v = m[k];
+    ordered[k] = typeof v === 'number' && Number.isFinite(v) ? (Object.is(v, -0) ? 0 : v) : null;
+  }
+  return `${JSON.stringify(ordered, null, 2)}\n`;
+}
