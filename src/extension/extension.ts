@@ -1,13 +1,122 @@
+/**
+ * Activation: register commands, the Runs tree and the job manager. Nothing heavy loads here —
+ * the catalog (better-sqlite3), webviews and command bodies load on first use — so activation
+ * stays well under 100 ms. activate() returns a small API (activation time, and hooks the
+ * integration tests use to observe messages and the tree).
+ */
 import * as vscode from 'vscode';
 import { PRODUCT_VERSION } from '../engine/version.ts';
+import { CatalogService } from './catalog/catalogService.ts';
+import { JobManager } from './jobs/jobManager.ts';
+import { RunsTreeProvider } from './tree/runsTree.ts';
+import { dataDir, displayTimeZone, maxParallelJobs } from './settings.ts';
+import type { Services } from './services.ts';
+import * as ui from './ui.ts';
 
-export function activate(context: vscode.ExtensionContext): void {
+export interface BtnbApi {
+  version: string;
+  /** activate() start → end, milliseconds (measured inside the extension host). */
+  activationMs: number;
+  services: Services;
+  ui: typeof ui;
+}
+
+type Handler = (s: Services, ...args: unknown[]) => unknown;
+const data = () => import('./commands/dataCommands.ts');
+const runs = () => import('./commands/runCommands.ts');
+
+/** command id → lazily loaded implementation. Every command of package.json is here (a test checks). */
+const COMMANDS: Record<string, () => Promise<Handler>> = {
+  'btnb.importDbnFiles': async () => (await data()).importDbnFiles as Handler,
+  'btnb.downloadDatabento': async () => (await data()).downloadDatabento as Handler,
+  'btnb.setDatabentoApiKey': async () => (await data()).setDatabentoApiKey as Handler,
+  'btnb.generateSampleDataset': async () => (await data()).generateSampleDataset as Handler,
+  'btnb.deriveBars': async () => (await data()).deriveBars as Handler,
+  'btnb.runBacktest': async () => (await runs()).runBacktest as Handler,
+  'btnb.runBacktestForFile': async () => (s, uri) => runs().then((m) => m.runBacktest(s, uri ?? vscode.window.activeTextEditor?.document.uri)),
+  'btnb.runSweep': async () => (await runs()).runSweep as Handler,
+  'btnb.openRunsList': async () => (await runs()).openRunsList as Handler,
+  'btnb.openRun': async () => (await runs()).openRun as Handler,
+  'btnb.compareRuns': async () => (await runs()).compareRuns as Handler,
+  'btnb.rerun': async () => (await runs()).rerun as Handler,
+  'btnb.deleteRun': async () => (await runs()).deleteRun as Handler,
+  'btnb.revealArtifacts': async () => (await runs()).revealArtifacts as Handler,
+  'btnb.copyRunId': async () => (await runs()).copyRunId as Handler,
+  'btnb.cancelJob': async () => (await runs()).cancelJob as Handler,
+  'btnb.newNotebook': async () => (await import('./commands/notebookCommands.ts')).newNotebook as Handler,
+  'btnb.refresh': async () => (s) => {
+    s.catalog.refresh();
+    return { ok: true };
+  },
+  'btnb.groupByStrategy': async () => (s) => s.tree.setGroupBy('strategy'),
+  'btnb.groupByDataset': async () => (s) => s.tree.setGroupBy('dataset'),
+  'btnb.filterByStatus': async () => (await import('./commands/viewCommands.ts')).filterByStatus as Handler,
+  'btnb.showVersion': async () => () => {
+    void vscode.window.showInformationMessage(`Backtest Notebook ${PRODUCT_VERSION}`);
+    return PRODUCT_VERSION;
+  },
+};
+export const COMMAND_IDS = Object.keys(COMMANDS);
+
+export function activate(context: vscode.ExtensionContext): BtnbApi {
+  const t0 = performance.now();
+  const jobs = new JobManager(context.extensionPath, maxParallelJobs);
+  let dir: string;
+  try {
+    dir = dataDir();
+  } catch (err) {
+    jobs.output.warn((err as Error).message);
+    dir = context.globalStorageUri.fsPath;
+  }
+  const catalog = new CatalogService(dir, (p) => import('./catalog/catalogAdapter.ts').then((m) => m.openCatalogReader(p)), (s) => jobs.output.warn(s));
+  const tree = new RunsTreeProvider(catalog, displayTimeZone, context.workspaceState);
+  const services: Services = { context, catalog, jobs, tree };
+  jobs.setFinalizer({
+    async settleRun(runId, outcome) {
+      const reader = await catalog.require();
+      if (outcome.status === 'canceled') reader.markCanceled(runId);
+      else reader.markFailed(runId, outcome.message);
+      catalog.refresh();
+    },
+  });
+  const view = vscode.window.createTreeView('btnb.runs', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  context.subscriptions.push(jobs, catalog, tree, view);
+  for (const [id, load] of Object.entries(COMMANDS)) {
+    context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await (await load())(services, ...args);
+      } catch (err) {
+        const e = err as Error;
+        jobs.output.error(`${id}: ${e.stack ?? e.message}`);
+        void ui.error(`${id}: ${e.message}`);
+        return { ok: false, error: e.message };
+      }
+    }));
+  }
   context.subscriptions.push(
-    vscode.commands.registerCommand('btnb.showVersion', () => {
-      void vscode.window.showInformationMessage(`Backtest Notebook ${PRODUCT_VERSION}`);
-      return PRODUCT_VERSION;
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('btnb.dataDir')) {
+        try {
+          catalog.setDataDir(dataDir());
+        } catch (err) {
+          void ui.error((err as Error).message);
+        }
+      }
+      if (e.affectsConfiguration('btnb.displayTimeZone')) tree.refresh();
+    }),
+    vscode.languages.registerCodeLensProvider([{ scheme: 'file', pattern: '**/strategies/*.{ts,js,mjs}' }], {
+      provideCodeLenses(doc) {
+        if (!vscode.workspace.isTrusted) return [];
+        const m = /defineStrategy\s*\(/.exec(doc.getText());
+        const pos = m ? doc.positionAt(m.index) : new vscode.Position(0, 0);
+        return [new vscode.CodeLens(new vscode.Range(pos, pos), { title: '$(play) Run Backtest', command: 'btnb.runBacktestForFile', arguments: [doc.uri] })];
+      },
     }),
   );
+  void import('../notebook/serializer.ts').then((m) => context.subscriptions.push(m.registerSerializer()));
+  const activationMs = performance.now() - t0;
+  jobs.output.info(`Backtest Notebook ${PRODUCT_VERSION} activated in ${activationMs.toFixed(1)} ms; data dir ${dir}`);
+  return { version: PRODUCT_VERSION, activationMs, services, ui };
 }
 
 export function deactivate(): void {}

@@ -1,0 +1,77 @@
+/** What the views need from the catalog, independent of its row shapes (mapped in catalogAdapter.ts). */
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'canceled'];
+
+export interface DatasetView {
+  id: string;
+  symbol: string;
+  /** UTC ISO-8601, or null before bars were derived. */
+  start: string | null;
+  end: string | null;
+  barCount: number | null;
+  schemas: string[];
+  databentoDataset: string | null;
+}
+
+export interface RunView {
+  id: string;
+  datasetId: string;
+  symbol: string | null;
+  strategyId: string;
+  params: Record<string, unknown>;
+  seed: number;
+  session: string;
+  costs: Record<string, unknown>;
+  status: RunStatus;
+  inputHash: string;
+  createdAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  metrics: Record<string, number | null> | null;
+  tags: string[];
+}
+
+export interface CatalogReader {
+  changeCounter(): number;
+  listDatasets(): DatasetView[];
+  listRuns(): RunView[];
+  getRun(id: string): RunView | undefined;
+  deleteRun(id: string): void;
+  markCanceled(id: string): void;
+  markFailed(id: string, message: string): void;
+  close(): void;
+}
+
+/** `fast=10 slow=30` — the key parameters, in a stable order. */
+export function paramSummary(params: Record<string, unknown>, max = 4): string {
+  return Object.keys(params)
+    .sort()
+    .slice(0, max)
+    .map((k) => `${k}=${typeof params[k] === 'object' ? JSON.stringify(params[k]) : String(params[k])}`)
+    .join(' ');
+}
+
+export function fmtPct(x: number | null | undefined): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
+}
+
+export function fmtNum(x: number | null | undefined, digits = 2): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
+}
+
+/** A UTC timestamp rendered in the display zone, naming the zone. */
+export function fmtTime(iso: string | null | undefined, tz: string): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const s = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).format(d);
+  return s.replace(',', '');
+}
+
+export function fmtDate(iso: string | null | undefined, tz: string): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}

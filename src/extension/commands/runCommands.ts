@@ -1,0 +1,333 @@
+/** Backtest commands: run, sweep, rerun, cancel, open/list/compare, delete, reveal, copy id. */
+import * as vscode from 'vscode';
+import { rm } from 'node:fs/promises';
+import { relative, isAbsolute } from 'node:path';
+import * as ui from '../ui.ts';
+import { dataDir, displayTimeZone, workspaceRoot } from '../settings.ts';
+import type { Services } from '../services.ts';
+import { ulid } from '../ids.ts';
+import { dataPaths } from '../../engine/dataDir.ts';
+import type { JobCosts } from '../../engine/jobs/protocol.ts';
+import { allChoices, paramFields, parseField, validateParams, workspaceChoices, type StrategyChoice } from '../strategyChoices.ts';
+import { pickDatasetId, type CommandResult } from './dataCommands.ts';
+import { fmtNum, fmtPct, paramSummary, type RunView } from '../catalog/model.ts';
+import type { Node } from '../tree/runsTree.ts';
+
+export interface BacktestArgs {
+  datasetId?: string;
+  strategyId?: string;
+  strategyPath?: string;
+  params?: Record<string, unknown>;
+  seed?: number;
+  costs?: JobCosts;
+  session?: 'all' | 'rth';
+  force?: boolean;
+  /** false: return as soon as the job is queued (tests cancel it). */
+  wait?: boolean;
+}
+
+function isPlainArgs(arg: unknown): arg is BacktestArgs {
+  return !!arg && typeof arg === 'object' && !('kind' in arg) && !(arg instanceof vscode.Uri);
+}
+
+async function chooseStrategy(args: BacktestArgs): Promise<StrategyChoice | undefined> {
+  const root = workspaceRoot();
+  if (args.strategyPath) {
+    return workspaceChoices(root).find((c) => c.path === args.strategyPath) ?? { id: args.strategyId ?? args.strategyPath, description: 'file', path: args.strategyPath };
+  }
+  const choices = await allChoices(root);
+  if (args.strategyId) {
+    const c = choices.find((x) => x.id === args.strategyId);
+    if (!c) void ui.error(`Unknown strategy '${args.strategyId}': expected one of ${choices.map((x) => x.id).join(', ')}`);
+    return c;
+  }
+  const picked = await ui.pick(choices.map((c) => ({ label: c.id, description: c.description, id: c.id })), { title: 'Strategy' });
+  return choices.find((c) => c.id === picked?.id);
+}
+
+/** One input box per parameter, each checked on its own, then the whole object by the schema. */
+async function promptParams(choice: StrategyChoice): Promise<Record<string, unknown> | undefined> {
+  const fields = paramFields(choice.schema);
+  if (fields.length === 0) {
+    const text = await ui.input({ title: `${choice.id} parameters (JSON object)`, value: '{}', validateInput: (v) => { try { const o = JSON.parse(v); return o && typeof o === 'object' && !Array.isArray(o) ? undefined : 'expected a JSON object'; } catch (e) { return `invalid JSON: ${(e as Error).message}`; } } });
+    return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
+  }
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    const text = await ui.input({
+      title: `${choice.id}: ${f.name} (${f.type})`,
+      prompt: f.description,
+      value: f.default !== undefined ? String(f.default) : '',
+      validateInput: (v) => {
+        const parsed = parseField(f, v);
+        if ((f.type === 'integer' || f.type === 'number') && parsed !== undefined && !Number.isFinite(parsed)) return `${f.name}: expected a number`;
+        if (f.type === 'integer' && parsed !== undefined && !Number.isInteger(parsed)) return `${f.name}: expected an integer`;
+        if (f.type === 'boolean' && typeof parsed !== 'boolean') return `${f.name}: expected true or false`;
+        const r = validateParams(choice, { ...out, [f.name]: parsed });
+        // Only issues about this field or earlier ones block; later fields are still missing.
+        const mine = r.ok ? [] : r.issues.filter((i) => i.startsWith(`${f.name}:`) || Object.keys(out).some((k) => i.startsWith(`${k}:`)));
+        return mine.length ? mine.join('; ') : undefined;
+      },
+    });
+    if (text === undefined) return undefined;
+    const v = parseField(f, text);
+    if (v !== undefined) out[f.name] = v;
+  }
+  return out;
+}
+
+const COST_KEYS = ['cash', 'slippage_bps', 'slippage', 'fee_per_unit', 'fee_bps', 'fee_min'] as const;
+
+export function parseCosts(text: string): { ok: true; costs: JobCosts } | { ok: false; error: string } {
+  const costs: Record<string, unknown> = {};
+  for (const part of text.split(/[\s,]+/).filter(Boolean)) {
+    const m = /^([a-z_]+)=(.+)$/.exec(part);
+    if (!m) return { ok: false, error: `'${part}': expected key=value` };
+    const [, k, v] = m;
+    if (!(COST_KEYS as readonly string[]).includes(k!)) return { ok: false, error: `'${k}': expected one of ${COST_KEYS.join(', ')}` };
+    if (k === 'slippage') {
+      if (v !== 'half-spread') return { ok: false, error: `slippage: expected half-spread, got '${v}'` };
+      costs[k] = v;
+    } else {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || (k === 'cash' && n <= 0)) return { ok: false, error: `${k}: expected a ${k === 'cash' ? 'positive' : 'non-negative'} number, got '${v}'` };
+      costs[k!] = n;
+    }
+  }
+  if (costs.slippage !== undefined && costs.slippage_bps !== undefined) return { ok: false, error: 'slippage_bps and slippage=half-spread are exclusive' };
+  return { ok: true, costs: costs as JobCosts };
+}
+
+export async function runBacktest(s: Services, arg?: unknown): Promise<CommandResult> {
+  if (!vscode.workspace.isTrusted) return { ok: false, error: ui.restricted('Running a backtest') };
+  const args: BacktestArgs = isPlainArgs(arg) ? arg : {};
+  if (arg instanceof vscode.Uri) args.strategyPath = arg.fsPath;
+  const datasetId = args.datasetId ?? (await pickDatasetId(s, arg, 'Dataset to backtest'));
+  if (!datasetId) return { ok: false, error: 'no dataset' };
+  const strategy = await chooseStrategy(args);
+  if (!strategy) return { ok: false, error: 'no strategy' };
+  const raw = args.params ?? (await promptParams(strategy));
+  if (!raw) return { ok: false, error: 'no parameters' };
+  const v = validateParams(strategy, raw);
+  if (!v.ok) {
+    const error = `Invalid parameters for ${strategy.id}: ${v.issues.join('; ')}`;
+    void ui.error(error);
+    return { ok: false, error };
+  }
+  let costs = args.costs;
+  if (!costs) {
+    const text = await ui.input({ title: 'Costs (key=value, blank for defaults)', placeHolder: 'cash=100000 slippage_bps=1 fee_per_unit=0.005 fee_min=1   or   slippage=half-spread', value: '', validateInput: (t) => { const r = parseCosts(t); return r.ok ? undefined : r.error; } });
+    if (text === undefined) return { ok: false, error: 'no costs' };
+    const r = parseCosts(text);
+    if (!r.ok) return { ok: false, error: r.error };
+    costs = r.costs;
+  } else {
+    const check = parseCosts(Object.entries(costs).map(([k, x]) => `${k}=${x}`).join(' '));
+    if (!check.ok) {
+      void ui.error(`Invalid costs: ${check.error}`);
+      return { ok: false, error: check.error };
+    }
+  }
+  let seed = args.seed;
+  if (seed === undefined) {
+    const t = await ui.input({ title: 'Seed (stochastic models only)', value: '0', validateInput: (x) => (/^-?\d+$/.test(x.trim()) ? undefined : 'expected an integer') });
+    if (t === undefined) return { ok: false, error: 'no seed' };
+    seed = Number(t);
+  }
+  const session = args.session ?? ((await ui.pick([{ label: 'all', description: 'every bar' }, { label: 'rth', description: 'regular trading hours (XNYS 09:30–16:00 New York)' }], { title: 'Session' }))?.label as 'all' | 'rth' | undefined);
+  if (!session) return { ok: false, error: 'no session' };
+
+  const runId = ulid();
+  const title = `Backtest ${strategy.id} ${paramSummary(v.value)}`;
+  const { job, outcome } = s.jobs.run({
+    kind: 'backtest', title, runId,
+    params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), params: v.value, seed, costs, session, runId, force: args.force ?? false },
+  });
+  const done = outcome.then(async (o) => {
+    s.catalog.refresh();
+    if (o.status !== 'succeeded') return { ok: false as const, error: o.status === 'canceled' ? 'canceled' : o.message, runId };
+    const p = (o.payload ?? {}) as { runId?: string; created?: boolean; metrics?: Record<string, number | null> };
+    const id = p.runId ?? runId;
+    const m = p.metrics ?? {};
+    void ui.info(`${title}: ${p.created === false ? 'identical run already in the catalog' : 'done'} — return ${fmtPct(m.total_return)}, Sharpe ${fmtNum(m.sharpe)}`, 'Open Run').then((a) => a && vscode.commands.executeCommand('btnb.openRun', id));
+    return { ok: true as const, runId: id, created: p.created ?? true, metrics: m };
+  });
+  if (args.wait === false) return { ok: true, runId, jobId: job.id, pid: job.pid ?? null, done };
+  return done;
+}
+
+/** Cartesian product of a grid, keys in sorted order (deterministic run order). */
+export function gridSize(grid: Record<string, unknown[]>): number {
+  return Object.values(grid).reduce((n, v) => n * v.length, 1);
+}
+
+export function parseGrid(text: string): { ok: true; grid: Record<string, unknown[]> } | { ok: false; error: string } {
+  const grid: Record<string, unknown[]> = {};
+  for (const part of text.split(/\s+/).filter(Boolean)) {
+    const m = /^([A-Za-z_][\w]*)=(.+)$/.exec(part);
+    if (!m) return { ok: false, error: `'${part}': expected name=v1,v2,… or name=from:to:step` };
+    const [, k, spec] = m;
+    const range = /^(-?[\d.]+):(-?[\d.]+):([\d.]+)$/.exec(spec!);
+    if (range) {
+      const [a, b, st] = [Number(range[1]), Number(range[2]), Number(range[3])];
+      if (!(st > 0) || b < a) return { ok: false, error: `${k}: range ${spec} needs from ≤ to and step > 0` };
+      const vals: number[] = [];
+      for (let i = 0; a + i * st <= b + 1e-12 && vals.length <= 10000; i++) vals.push(Number((a + i * st).toPrecision(12)));
+      grid[k!] = vals;
+    } else {
+      grid[k!] = spec!.split(',').map((x) => (x === 'true' ? true : x === 'false' ? false : Number.isFinite(Number(x)) ? Number(x) : x));
+    }
+  }
+  if (Object.keys(grid).length === 0) return { ok: false, error: 'expected at least one parameter, e.g. fast=5,10,20 slow=30:90:30' };
+  return { ok: true, grid };
+}
+
+export async function runSweep(s: Services, arg?: unknown): Promise<CommandResult> {
+  if (!vscode.workspace.isTrusted) return { ok: false, error: ui.restricted('Running a sweep') };
+  const args = (isPlainArgs(arg) ? arg : {}) as BacktestArgs & { grid?: Record<string, unknown[]>; fixed?: Record<string, unknown> };
+  const datasetId = args.datasetId ?? (await pickDatasetId(s, arg, 'Dataset to sweep'));
+  if (!datasetId) return { ok: false, error: 'no dataset' };
+  const strategy = await chooseStrategy(args);
+  if (!strategy) return { ok: false, error: 'no strategy' };
+  let grid = args.grid;
+  if (!grid) {
+    const text = await ui.input({ title: `${strategy.id} sweep grid`, placeHolder: 'fast=5,10,20 slow=30:120:30', validateInput: (t) => { const r = parseGrid(t); return r.ok ? (gridSize(r.grid) > 5000 ? `${gridSize(r.grid)} combinations: at most 5000` : undefined) : r.error; } });
+    if (!text) return { ok: false, error: 'no grid' };
+    const r = parseGrid(text);
+    if (!r.ok) return { ok: false, error: r.error };
+    grid = r.grid;
+  }
+  const fixed = args.fixed ?? {};
+  // Check the first combination against the schema so a typo fails here, not N times in the job.
+  const first = Object.fromEntries(Object.entries(grid).map(([k, v]) => [k, v[0]]));
+  const v = validateParams(strategy, { ...fixed, ...first });
+  if (!v.ok && v.issues.some((i) => /Unrecognized key|expected/.test(i))) {
+    const error = `Invalid sweep parameters for ${strategy.id}: ${v.issues.join('; ')}`;
+    void ui.error(error);
+    return { ok: false, error };
+  }
+  const n = gridSize(grid);
+  const { outcome } = s.jobs.run({
+    kind: 'sweep', title: `Sweep ${strategy.id}: ${n} runs`,
+    params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), grid, fixed, seed: args.seed ?? 0, costs: args.costs ?? {}, session: args.session ?? 'all', force: args.force ?? false },
+  });
+  const o = await outcome;
+  s.catalog.refresh();
+  if (o.status !== 'succeeded') return { ok: false, error: o.status === 'canceled' ? 'canceled' : o.message };
+  void ui.info(`Sweep ${strategy.id}: ${n} runs finished`);
+  return { ok: true, result: o.payload };
+}
+
+async function runArg(s: Services, arg: unknown, title: string, filter: (r: RunView) => boolean = () => true): Promise<RunView | undefined> {
+  const reader = await s.catalog.get();
+  if (!reader) {
+    void ui.warn('No catalog yet in this data directory.');
+    return undefined;
+  }
+  const id = typeof arg === 'string' ? arg : (arg as Node | undefined)?.kind === 'run' ? (arg as Extract<Node, { kind: 'run' }>).run.id : (arg as { runId?: string } | undefined)?.runId;
+  if (id) {
+    const r = reader.getRun(id);
+    if (!r) void ui.error(`No run ${id} in ${dataPaths(s.catalog.dataDir).catalog}`);
+    return r;
+  }
+  const runs = reader.listRuns().filter(filter);
+  const picked = await ui.pick(runs.map((r) => runItem(r)), { title, matchOnDescription: true, matchOnDetail: true });
+  return picked ? reader.getRun(picked.id) : undefined;
+}
+
+function runItem(r: RunView): vscode.QuickPickItem & { id: string } {
+  return { id: r.id, label: `${r.strategyId} ${paramSummary(r.params)}`, description: `${r.symbol ?? r.datasetId} · ${r.status}${r.status === 'succeeded' ? ` · ${fmtPct(r.metrics?.total_return)} · Sharpe ${fmtNum(r.metrics?.sharpe)}` : ''}`, detail: `${r.id}  ${r.finishedAt ?? r.createdAt ?? ''}` };
+}
+
+export async function openRun(s: Services, arg?: unknown): Promise<CommandResult> {
+  const run = await runArg(s, arg, 'Open run (type to search strategy, symbol, params, id)');
+  if (!run) return { ok: false, error: 'no run' };
+  const { showRun } = await import('../webview/runPanels.ts');
+  await showRun(s.catalog, run, displayTimeZone());
+  return { ok: true, runId: run.id };
+}
+
+export async function openRunsList(s: Services): Promise<CommandResult> {
+  const { showRunsList } = await import('../webview/runPanels.ts');
+  await showRunsList(s.catalog, displayTimeZone());
+  return { ok: true };
+}
+
+export async function compareRuns(s: Services, arg?: unknown, selected?: unknown[]): Promise<CommandResult> {
+  const reader = await s.catalog.get();
+  if (!reader) return { ok: false, error: 'no catalog' };
+  let ids: string[] | undefined = (arg as { runIds?: string[] } | undefined)?.runIds;
+  if (!ids && Array.isArray(selected) && selected.length > 1) ids = (selected as Node[]).filter((n) => n.kind === 'run').map((n) => (n as Extract<Node, { kind: 'run' }>).run.id);
+  if (!ids) {
+    const done = reader.listRuns().filter((r) => r.status === 'succeeded');
+    const picked = await ui.pick(done.map((r) => ({ ...runItem(r), picked: (arg as Node | undefined)?.kind === 'run' && (arg as Extract<Node, { kind: 'run' }>).run.id === r.id })), { title: 'Runs to compare (2 or more)', canPickMany: true, matchOnDescription: true, matchOnDetail: true });
+    ids = picked?.map((p) => p.id);
+  }
+  if (!ids || ids.length < 2) return { ok: false, error: 'pick at least two runs' };
+  const runs = ids.map((id) => reader.getRun(id)).filter((r): r is RunView => r !== undefined);
+  const { showCompare } = await import('../webview/runPanels.ts');
+  showCompare(runs);
+  return { ok: true, runIds: runs.map((r) => r.id) };
+}
+
+export async function rerun(s: Services, arg?: unknown): Promise<CommandResult> {
+  const run = await runArg(s, arg, 'Rerun which run?', (r) => r.status !== 'running' && r.status !== 'queued');
+  if (!run) return { ok: false, error: 'no run' };
+  const file = workspaceChoices(workspaceRoot()).find((c) => c.id === run.strategyId);
+  return runBacktest(s, { datasetId: run.datasetId, strategyId: run.strategyId, ...(file?.path ? { strategyPath: file.path } : {}), params: run.params, seed: run.seed, costs: run.costs as JobCosts, session: run.session as 'all' | 'rth', force: true, ...(isPlainArgs(arg) && (arg as BacktestArgs).wait === false ? { wait: false } : {}) });
+}
+
+export async function deleteRun(s: Services, arg?: unknown): Promise<CommandResult> {
+  const run = await runArg(s, arg, 'Delete which run?', (r) => r.status !== 'running' && r.status !== 'queued');
+  if (!run) return { ok: false, error: 'no run' };
+  if (run.status === 'running' || run.status === 'queued') return { ok: false, error: `run ${run.id} is ${run.status}: cancel it first` };
+  const sure = (arg as { confirm?: boolean } | undefined)?.confirm === true || (await ui.confirm(`Delete run ${run.strategyId} ${paramSummary(run.params)} (${run.id}) and its artifacts?`, 'Delete'));
+  if (!sure) return { ok: false, error: 'declined' };
+  const reader = await s.catalog.require();
+  reader.deleteRun(run.id);
+  await rm(dataPaths(s.catalog.dataDir).runDir(run.id), { recursive: true, force: true });
+  s.catalog.refresh();
+  return { ok: true, runId: run.id };
+}
+
+export async function revealArtifacts(s: Services, arg?: unknown): Promise<CommandResult> {
+  const run = await runArg(s, arg, 'Reveal artifacts of which run?');
+  if (!run) return { ok: false, error: 'no run' };
+  const dir = dataPaths(s.catalog.dataDir).runDir(run.id);
+  const uri = vscode.Uri.file(dir);
+  const root = workspaceRoot();
+  const inside = root !== undefined && !relative(root, dir).startsWith('..') && !isAbsolute(relative(root, dir));
+  await vscode.commands.executeCommand(inside ? 'revealInExplorer' : 'revealFileInOS', uri);
+  return { ok: true, path: dir };
+}
+
+export async function copyRunId(s: Services, arg?: unknown): Promise<CommandResult> {
+  const run = await runArg(s, arg, 'Copy the id of which run?');
+  if (!run) return { ok: false, error: 'no run' };
+  await vscode.env.clipboard.writeText(run.id);
+  vscode.window.setStatusBarMessage(`Copied run id ${run.id}`, 3000);
+  return { ok: true, runId: run.id };
+}
+
+export async function cancelJob(s: Services, arg?: unknown): Promise<CommandResult> {
+  const runId = typeof arg === 'string' ? arg : (arg as Node | undefined)?.kind === 'run' ? (arg as Extract<Node, { kind: 'run' }>).run.id : (arg as { runId?: string } | undefined)?.runId;
+  let job = runId ? s.jobs.jobForRun(runId) : undefined;
+  if (!job && !runId) {
+    const jobs = s.jobs.jobs();
+    const picked = await ui.pick(jobs.map((j) => ({ label: j.spec.title, description: j.state, id: String(j.id) })), { title: 'Cancel which job?' });
+    job = jobs.find((j) => String(j.id) === picked?.id);
+  }
+  if (!job) {
+    // A run left 'running' by a process that is gone (e.g. a killed CLI) can still be settled.
+    if (runId) {
+      const reader = await s.catalog.require();
+      reader.markCanceled(runId);
+      s.catalog.refresh();
+      return { ok: true, runId, settledOnly: true };
+    }
+    return { ok: false, error: 'no job' };
+  }
+  job.cancel();
+  const o = await job.outcome;
+  return { ok: o.status === 'canceled', status: o.status } as CommandResult;
+}

@@ -1,0 +1,118 @@
+/**
+ * The extension's face of the job queue: a progress notification with cancel per job, the
+ * "Backtest" output channel, a status-bar item with the running/queued count (click → runs
+ * list), and catalog bookkeeping when a child dies without doing it itself (cancel → the run
+ * is marked canceled; crash → failed with the reason, and the user is told).
+ */
+import * as vscode from 'vscode';
+import { join } from 'node:path';
+import { JobQueue, type Job, type JobOutcome, type JobSpec } from './jobQueue.ts';
+import type { JobKind } from '../../engine/jobs/protocol.ts';
+import * as ui from '../ui.ts';
+
+export interface RunFinalizer {
+  /** Marks a run that is still queued/running as canceled or failed; no-op for finished or unknown runs. */
+  settleRun(runId: string, outcome: { status: 'canceled' } | { status: 'failed'; message: string }): Promise<void>;
+}
+
+export class JobManager implements vscode.Disposable {
+  readonly output: vscode.LogOutputChannel;
+  private readonly queue: JobQueue;
+  private readonly status: vscode.StatusBarItem;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeJobs = this.changed.event;
+  private finalizer: RunFinalizer | undefined;
+
+  constructor(extensionPath: string, maxParallel: () => number) {
+    this.output = vscode.window.createOutputChannel('Backtest', { log: true });
+    this.queue = new JobQueue({ jobsDir: join(extensionPath, 'dist', 'jobs'), maxParallel });
+    this.status = vscode.window.createStatusBarItem('btnb.jobs', vscode.StatusBarAlignment.Left, 50);
+    this.status.name = 'Backtest jobs';
+    this.status.command = 'btnb.openRunsList';
+    this.queue.on('change', () => this.onQueueChange());
+  }
+
+  setFinalizer(f: RunFinalizer): void {
+    this.finalizer = f;
+  }
+
+  get running(): number {
+    return this.queue.running;
+  }
+  get queued(): number {
+    return this.queue.queued;
+  }
+  jobs(): Job[] {
+    return this.queue.list();
+  }
+  jobForRun(runId: string): Job | undefined {
+    return this.queue.list().find((j) => j.spec.runId === runId);
+  }
+
+  private onQueueChange(): void {
+    const { running, queued } = this.queue;
+    if (running + queued === 0) this.status.hide();
+    else {
+      this.status.text = `$(sync~spin) Backtest: ${running} running${queued ? `, ${queued} queued` : ''}`;
+      this.status.tooltip = this.queue.list().map((j) => `${j.state === 'running' ? '▶' : '…'} ${j.spec.title}`).join('\n') + '\nClick to open the runs list';
+      this.status.show();
+    }
+    void vscode.commands.executeCommand('setContext', 'btnb.jobsRunning', running + queued > 0);
+    this.changed.fire();
+  }
+
+  /** Queues a job; resolves with its outcome after the notification closed. Failures are shown to the user. */
+  run<K extends JobKind>(spec: JobSpec<K>, opts: { quiet?: boolean } = {}): { job: Job; outcome: Promise<JobOutcome> } {
+    const job = this.queue.submit(spec);
+    const tag = `[${spec.kind}#${job.id}]`;
+    this.output.info(`${tag} queued: ${spec.title}`);
+    job.on('log', (level, text) => {
+      for (const line of text.split('\n')) {
+        if (level === 'error') this.output.error(`${tag} ${line}`);
+        else if (level === 'warn') this.output.warn(`${tag} ${line}`);
+        else if (level === 'debug') this.output.debug(`${tag} ${line}`);
+        else this.output.info(`${tag} ${line}`);
+      }
+    });
+    job.on('state', (s) => this.output.info(`${tag} ${s}${s === 'running' ? ` (pid ${job.pid})` : ''}`));
+    const outcome = vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: spec.title, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => job.cancel());
+        let lastPct = 0;
+        job.on('progress', (p) => {
+          const pct = p.total > 0 ? Math.min(100, (100 * p.done) / p.total) : 0;
+          progress.report({ message: p.message ?? `${p.phase} ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}`, increment: Math.max(0, pct - lastPct) });
+          lastPct = Math.max(lastPct, pct);
+        });
+        if (job.state === 'queued') progress.report({ message: 'queued' });
+        return job.outcome;
+      },
+    ).then(async (o) => {
+      await this.afterJob(job, o, opts.quiet === true);
+      return o;
+    });
+    return { job, outcome: Promise.resolve(outcome) };
+  }
+
+  private async afterJob(job: Job, o: JobOutcome, quiet: boolean): Promise<void> {
+    const runId = job.spec.runId;
+    if (o.status === 'failed') {
+      this.output.error(`[${job.spec.kind}#${job.id}] failed: ${o.message}${o.stack ? `\n${o.stack}` : ''}`);
+      if (runId && this.finalizer) await this.finalizer.settleRun(runId, { status: 'failed', message: o.message }).catch((e) => this.output.error(String(e)));
+      if (!quiet) {
+        void ui.error(`${job.spec.title} failed${o.crashed ? ' (the job process crashed)' : ''}: ${o.message}`, 'Show Log').then((a) => a && this.output.show());
+      }
+    } else if (o.status === 'canceled') {
+      if (runId && this.finalizer) await this.finalizer.settleRun(runId, { status: 'canceled' }).catch((e) => this.output.error(String(e)));
+      if (!quiet) void ui.info(`${job.spec.title}: canceled`);
+    }
+  }
+
+  dispose(): void {
+    this.queue.dispose();
+    this.status.dispose();
+    this.changed.dispose();
+    this.output.dispose();
+  }
+}

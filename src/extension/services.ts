@@ -1,0 +1,14 @@
+/** The extension's long-lived parts, created in activate() and handed to command modules. */
+import type * as vscode from 'vscode';
+import type { CatalogService } from './catalog/catalogService.ts';
+import type { JobManager } from './jobs/jobManager.ts';
+import type { RunsTreeProvider } from './tree/runsTree.ts';
+
+export interface Services {
+  context: vscode.ExtensionContext;
+  catalog: CatalogService;
+  jobs: JobManager;
+  tree: RunsTreeProvider;
+}
+
+export const SECRET_KEY = 'btnb.databento.apiKey';
