@@ -16,7 +16,6 @@ export interface TradeColumns {
   /** rtype 0 (TradeMsg) or 1 (Mbp1Msg: the trade fields of an mbp-1 / tbbo record). */
   length: number;
   capacity: number;
-  /** Byte offset (in the decompressed stream) of each record, for error messages. */
   publisherId: Uint16Array;
   instrumentId: Uint32Array;
   tsEvent: BigUint64Array;

@@ -1,0 +1,123 @@
+/**
+ * Hot path: fills TradeColumns / Mbp1Columns straight from record bytes. One tight loop per
+ * record type over a run of same-typed, same-length records; DataView reads of 32-bit halves,
+ * no BigInt, no per-record objects, no calls per record.
+ */
+import type { Mbp1Columns, TradeColumns } from './columns.ts';
+
+export const DEFAULT_BATCH_SIZE = 65536;
+
+export function allocTradeColumns(capacity: number): TradeColumns {
+  const tsEvent = new BigUint64Array(capacity);
+  const tsRecv = new BigUint64Array(capacity);
+  return {
+    length: 0,
+    capacity,
+    publisherId: new Uint16Array(capacity),
+    instrumentId: new Uint32Array(capacity),
+    tsEvent,
+    tsEventU32: new Uint32Array(tsEvent.buffer),
+    tsRecv,
+    tsRecvU32: new Uint32Array(tsRecv.buffer),
+    price: new Float64Array(capacity),
+    size: new Uint32Array(capacity),
+    action: new Uint8Array(capacity),
+    side: new Uint8Array(capacity),
+    flags: new Uint8Array(capacity),
+    depth: new Uint8Array(capacity),
+    tsInDelta: new Int32Array(capacity),
+    sequence: new Uint32Array(capacity),
+  };
+}
+
+export function allocMbp1Columns(capacity: number): Mbp1Columns {
+  return {
+    ...allocTradeColumns(capacity),
+    bidPx: new Float64Array(capacity),
+    askPx: new Float64Array(capacity),
+    bidSz: new Uint32Array(capacity),
+    askSz: new Uint32Array(capacity),
+    bidCt: new Uint32Array(capacity),
+    askCt: new Uint32Array(capacity),
+  };
+}
+
+const TWO32 = 4294967296;
+
+/** i64 at `o` as an exact float64 (|raw| < 2^53); i64::MAX (UNDEF_PRICE) as NaN. */
+export function priceAt(v: DataView, o: number): number {
+  const lo = v.getUint32(o, true);
+  const hi = v.getInt32(o + 4, true);
+  return hi === 0x7fffffff && lo === 0xffffffff ? NaN : hi * TWO32 + lo;
+}
+
+/**
+ * Appends the run of records at `off` that have length byte `lenWord` and rtype `rtype`
+ * (0 or 1; the trade fields share offsets 0..47) until `end`, a different record, or the batch
+ * is full. Returns the offset after the last appended record.
+ */
+export function fillTradeRun(v: DataView, u8: Uint8Array, off: number, end: number, b: TradeColumns, lenWord: number, rtype: number): number {
+  const len = lenWord * 4;
+  let n = b.length;
+  const cap = b.capacity;
+  const publisherId = b.publisherId;
+  const instrumentId = b.instrumentId;
+  const tsEvent = b.tsEventU32;
+  const tsRecv = b.tsRecvU32;
+  const price = b.price;
+  const size = b.size;
+  const action = b.action;
+  const side = b.side;
+  const flags = b.flags;
+  const depth = b.depth;
+  const tsInDelta = b.tsInDelta;
+  const sequence = b.sequence;
+  while (n < cap && off + len <= end && u8[off] === lenWord && u8[off + 1] === rtype) {
+    publisherId[n] = v.getUint16(off + 2, true);
+    instrumentId[n] = v.getUint32(off + 4, true);
+    tsEvent[2 * n] = v.getUint32(off + 8, true);
+    tsEvent[2 * n + 1] = v.getUint32(off + 12, true);
+    const lo = v.getUint32(off + 16, true);
+    const hi = v.getInt32(off + 20, true);
+    price[n] = hi === 0x7fffffff && lo === 0xffffffff ? NaN : hi * TWO32 + lo;
+    size[n] = v.getUint32(off + 24, true);
+    action[n] = u8[off + 28]!;
+    side[n] = u8[off + 29]!;
+    flags[n] = u8[off + 30]!;
+    depth[n] = u8[off + 31]!;
+    tsRecv[2 * n] = v.getUint32(off + 32, true);
+    tsRecv[2 * n + 1] = v.getUint32(off + 36, true);
+    tsInDelta[n] = v.getInt32(off + 40, true);
+    sequence[n] = v.getUint32(off + 44, true);
+    n++;
+    off += len;
+  }
+  b.length = n;
+  return off;
+}
+
+/** Like fillTradeRun for Mbp1Msg (rtype 1): trade fields plus level 0 of the book. */
+export function fillMbp1Run(v: DataView, u8: Uint8Array, off: number, end: number, b: Mbp1Columns, lenWord: number): number {
+  const len = lenWord * 4;
+  const start = b.length;
+  const stop = fillTradeRun(v, u8, off, end, b, lenWord, 1);
+  const bidPx = b.bidPx;
+  const askPx = b.askPx;
+  const bidSz = b.bidSz;
+  const askSz = b.askSz;
+  const bidCt = b.bidCt;
+  const askCt = b.askCt;
+  for (let n = start, o = off; o < stop; n++, o += len) {
+    let lo = v.getUint32(o + 48, true);
+    let hi = v.getInt32(o + 52, true);
+    bidPx[n] = hi === 0x7fffffff && lo === 0xffffffff ? NaN : hi * TWO32 + lo;
+    lo = v.getUint32(o + 56, true);
+    hi = v.getInt32(o + 60, true);
+    askPx[n] = hi === 0x7fffffff && lo === 0xffffffff ? NaN : hi * TWO32 + lo;
+    bidSz[n] = v.getUint32(o + 64, true);
+    askSz[n] = v.getUint32(o + 68, true);
+    bidCt[n] = v.getUint32(o + 72, true);
+    askCt[n] = v.getUint32(o + 76, true);
+  }
+  return stop;
+}

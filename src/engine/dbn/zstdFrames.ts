@@ -1,0 +1,163 @@
+/**
+ * Walks zstd frame boundaries in a compressed byte stream without decompressing, so each frame
+ * can be fed to a fresh decompressor (Node's streaming zstd stops after the first frame) and
+ * skippable frames are dropped. Follows RFC 8878: frame header, 3-byte block headers, optional
+ * 4-byte checksum. Garbage (bad magic, reserved block type, oversized block) fails here early.
+ */
+import { DbnError, hexBytes } from './errors.ts';
+
+export const ZSTD_MAGIC = 0xfd2fb528;
+const MAGIC_BYTES = Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd]);
+/** Block_Maximum_Size is min(window, 128 KiB). */
+const MAX_BLOCK = 128 * 1024;
+
+const S_MAGIC = 0;
+const S_SKIP_SIZE = 1;
+const S_SKIP_DATA = 2;
+const S_FHD = 3;
+const S_FH_REST = 4;
+const S_BLOCK_HDR = 5;
+const S_BLOCK_DATA = 6;
+const S_CHECKSUM = 7;
+
+/** A slice for the decompressor; `frameEnd` marks the last bytes of a frame. */
+export interface FrameSegment {
+  bytes: Uint8Array;
+  frameEnd: boolean;
+}
+
+export function isZstdMagic(b: Uint8Array): boolean {
+  return b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;
+}
+
+export function isSkippableMagic(b: Uint8Array): boolean {
+  return b.length >= 4 && (b[0]! & 0xf0) === 0x50 && b[1] === 0x2a && b[2] === 0x4d && b[3] === 0x18;
+}
+
+export class ZstdFrameSplitter {
+  /** Compressed bytes consumed so far. */
+  pos = 0;
+  frames = 0;
+  private state = S_MAGIC;
+  private need = 4;
+  private readonly hdr = new Uint8Array(16);
+  private hdrLen = 0;
+  private lastBlock = false;
+  private checksum = false;
+  private readonly name: string;
+  /** Decompressed offset, for error messages; the caller keeps it current. */
+  decompressedOffset = 0;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  private fail(expected: string, found: string): never {
+    throw new DbnError(this.name, this.decompressedOffset, `${expected} (zstd, compressed byte ${this.pos})`, found);
+  }
+
+  /** Splits `chunk`, appending decompressor slices to `out`. */
+  push(chunk: Uint8Array, out: FrameSegment[]): void {
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      const st = this.state;
+      if (st === S_SKIP_DATA || st === S_BLOCK_DATA || st === S_CHECKSUM) {
+        const take = Math.min(this.need, n - i);
+        const endOfState = take === this.need;
+        if (st !== S_SKIP_DATA) {
+          const frameEnd = endOfState && (st === S_CHECKSUM || (st === S_BLOCK_DATA && this.lastBlock && !this.checksum));
+          out.push({ bytes: chunk.subarray(i, i + take), frameEnd });
+        }
+        i += take;
+        this.pos += take;
+        this.need -= take;
+        if (endOfState) this.afterData(st);
+        continue;
+      }
+      // header states: collect `need` bytes into hdr
+      const take = Math.min(this.need, n - i);
+      this.hdr.set(chunk.subarray(i, i + take), this.hdrLen);
+      this.hdrLen += take;
+      this.need -= take;
+      if (st !== S_MAGIC && st !== S_SKIP_SIZE) out.push({ bytes: chunk.subarray(i, i + take), frameEnd: false });
+      i += take;
+      this.pos += take;
+      if (this.need === 0) this.afterHeader(out);
+    }
+  }
+
+  private afterData(st: number): void {
+    if (st === S_SKIP_DATA || st === S_CHECKSUM) return this.nextFrame();
+    if (!this.lastBlock) return this.expect(S_BLOCK_HDR, 3);
+    if (this.checksum) return this.expect(S_CHECKSUM, 4);
+    this.nextFrame();
+  }
+
+  private nextFrame(): void {
+    this.frames++;
+    this.expect(S_MAGIC, 4);
+  }
+
+  private expect(state: number, need: number): void {
+    this.state = state;
+    this.need = need;
+    this.hdrLen = 0;
+  }
+
+  private afterHeader(out: FrameSegment[]): void {
+    const h = this.hdr;
+    switch (this.state) {
+      case S_MAGIC: {
+        if (isZstdMagic(h)) {
+          out.push({ bytes: MAGIC_BYTES, frameEnd: false });
+          return this.expect(S_FHD, 1);
+        }
+        if (isSkippableMagic(h)) return this.expect(S_SKIP_SIZE, 4);
+        this.pos -= 4;
+        return this.fail('a zstd frame magic (28 b5 2f fd)', hexBytes(h, 0, 4));
+      }
+      case S_SKIP_SIZE: {
+        const size = (h[0]! | (h[1]! << 8) | (h[2]! << 16) | (h[3]! << 24)) >>> 0;
+        if (size === 0) return this.nextFrame();
+        return this.expect(S_SKIP_DATA, size);
+      }
+      case S_FHD: {
+        const fhd = h[0]!;
+        if (fhd & 0x08) this.fail('a zstd frame header descriptor with the reserved bit clear', `0x${fhd.toString(16)}`);
+        const fcsFlag = fhd >> 6;
+        const single = (fhd >> 5) & 1;
+        this.checksum = ((fhd >> 2) & 1) === 1;
+        const did = fhd & 3;
+        const rest = (single ? 0 : 1) + [0, 1, 2, 4][did]! + (fcsFlag === 0 ? single : [0, 2, 4, 8][fcsFlag]!);
+        if (rest === 0) return this.expect(S_BLOCK_HDR, 3);
+        return this.expect(S_FH_REST, rest);
+      }
+      case S_FH_REST:
+        return this.expect(S_BLOCK_HDR, 3);
+      case S_BLOCK_HDR: {
+        const v = h[0]! | (h[1]! << 8) | (h[2]! << 16);
+        this.lastBlock = (v & 1) === 1;
+        const type = (v >> 1) & 3;
+        const size = v >>> 3;
+        if (type === 3) this.fail('a zstd block type 0-2', 'reserved block type 3');
+        if (size > MAX_BLOCK) this.fail(`a zstd block size <= ${MAX_BLOCK}`, String(size));
+        const data = type === 1 ? 1 : size;
+        if (data === 0) {
+          this.hdrLen = 0;
+          if (!this.lastBlock) return this.expect(S_BLOCK_HDR, 3);
+          if (this.checksum) return this.expect(S_CHECKSUM, 4);
+          // An empty last block ends the frame: mark it on the header slice just emitted.
+          out[out.length - 1]!.frameEnd = true;
+          return this.nextFrame();
+        }
+        return this.expect(S_BLOCK_DATA, data);
+      }
+    }
+  }
+
+  /** True when the input ended cleanly between frames. */
+  get atFrameBoundary(): boolean {
+    return this.state === S_MAGIC && this.hdrLen === 0;
+  }
+}
