@@ -59,6 +59,8 @@ export class InstrumentFilter {
   private mappedIds = new Set<number>();
   private lastId = -1;
   private lastResult = false;
+  /** Instrument ids that resolved to the symbol for at least one record. */
+  readonly seenIds = new Set<number>();
 
   constructor(intervals: InstrumentInterval[], symbol: string) {
     this.intervals = intervals;
@@ -77,6 +79,7 @@ export class InstrumentFilter {
       return this.lastResult;
     }
     const r = this.matchIds.has(instrumentId) || (instrumentId === this.numericId && !this.mappedIds.has(instrumentId));
+    if (r) this.seenIds.add(instrumentId);
     this.lastId = instrumentId;
     this.lastResult = r;
     return r;

@@ -66,26 +66,31 @@ export class MinuteAggregator {
     this.bars = allocBarSeries(opts.symbol, Math.max(16, opts.capacity ?? 1024));
   }
 
-  /** Trades (a TradeColumns batch, or the trade fields of TBBO records), records [from, to). */
-  addTrades(b: TradeColumns, from = 0, to = b.length, filter?: InstrumentFilter): void {
+  /** Returns how many of the records passed the filter. Trades (a TradeColumns batch, or the trade fields of TBBO records), records [from, to). */
+  addTrades(b: TradeColumns, from = 0, to = b.length, filter?: InstrumentFilter): number {
     const ts = b.tsRecvU32;
+    let kept = 0;
     for (let i = from; i < to; i++) {
       const hi = ts[2 * i + 1]!;
       const lo = ts[2 * i]!;
       if (filter !== undefined && !filter.matches(b.instrumentId[i]!, hi, lo)) continue;
       if (hi > this.endHi || (hi === this.endHi && lo >= this.endLo)) this.advance(hi, lo);
       this.trade(b.price[i]! / PRICE_SCALE, b.size[i]!, b.side[i]!);
+      kept++;
     }
+    return kept;
   }
 
   /** TBBO quotes of records [from, to); with `asTrades` (tbbo-only dataset) also their trade fields. */
-  addQuotes(b: Mbp1Columns, from = 0, to = b.length, filter?: InstrumentFilter, asTrades = false): void {
+  addQuotes(b: Mbp1Columns, from = 0, to = b.length, filter?: InstrumentFilter, asTrades = false): number {
     const ts = b.tsRecvU32;
+    let kept = 0;
     for (let i = from; i < to; i++) {
       const hi = ts[2 * i + 1]!;
       const lo = ts[2 * i]!;
       if (filter !== undefined && !filter.matches(b.instrumentId[i]!, hi, lo)) continue;
       if (hi > this.endHi || (hi === this.endHi && lo >= this.endLo)) this.advance(hi, lo);
+      kept++;
       if (asTrades) this.trade(b.price[i]! / PRICE_SCALE, b.size[i]!, b.side[i]!);
       const bid = b.bidPx[i]!;
       const ask = b.askPx[i]!;
@@ -105,6 +110,7 @@ export class MinuteAggregator {
         this.imbN++;
       }
     }
+    return kept;
   }
 
   private trade(price: number, size: number, side: number): void {

@@ -1,0 +1,197 @@
+/**
+ * K-way merge of several DBN sources by ts_recv, over columnar batches (contracts §2): among
+ * equal ts_recv, sources are ordered by (first ts_recv, SHA-256) and records keep their order
+ * within a file. Each source is decoded by its own streaming decoder; a decoder waits (its sink
+ * promise) until the merge has consumed its batch, so memory is one batch per source.
+ *
+ * Records out of ts_recv order within a file are refused (sorting would need the whole file in
+ * memory): the error names the file, the record's byte offset and both timestamps.
+ */
+import type { Mbp1Columns, TradeColumns } from '../dbn/columns.ts';
+import { decodeFile, type DecodeSummary } from '../dbn/decoder.ts';
+import { MBP1_RECORD_SIZE, TRADE_RECORD_SIZE } from '../dbn/encoder.ts';
+import { u64FromHalves } from './instrumentFilter.ts';
+
+export interface MergeSource {
+  /** Absolute path of the raw file. */
+  path: string;
+  /** Name used in errors (the raw path relative to the data dir is fine). */
+  name: string;
+  sha256: string;
+  schema: 'trades' | 'tbbo';
+  /** Byte offset of the first record (for error offsets). */
+  recordsOffset: number;
+}
+
+/** Receives runs [from, to) of one source's batch, in merge order. */
+export type RunSink = (source: number, batch: TradeColumns | Mbp1Columns, from: number, to: number) => void;
+
+export class OutOfOrderError extends Error {
+  override name = 'OutOfOrderError';
+}
+
+class SourceStream {
+  readonly index: number;
+  readonly src: MergeSource;
+  batch: TradeColumns | Mbp1Columns | null = null;
+  pos = 0;
+  ended = false;
+  error: unknown = null;
+  summary: DecodeSummary | null = null;
+  records = 0;
+  firstHi = -1;
+  firstLo = 0;
+  lastHi = -1;
+  lastLo = 0;
+  priority = 0;
+  done: Promise<void>;
+  #release: (() => void) | null = null;
+  #waiter: (() => void) | null = null;
+
+  constructor(index: number, src: MergeSource, signal: AbortSignal, batchSize: number | undefined) {
+    this.index = index;
+    this.src = src;
+    const onBatch = (b: TradeColumns) => this.#onBatch(b);
+    const sink = src.schema === 'trades' ? { onTrades: onBatch } : { onMbp1: onBatch };
+    this.done = decodeFile(src.path, sink, { signal, batchSize }).then(
+      (s) => { this.summary = s; },
+      (err: unknown) => { this.error ??= err; },
+    ).finally(() => {
+      this.ended = true;
+      this.#wake();
+    });
+  }
+
+  #onBatch(b: TradeColumns): Promise<void> | void {
+    if (b.length === 0) return;
+    this.#checkOrder(b);
+    if (this.firstHi < 0) {
+      this.firstHi = b.tsRecvU32[1]!;
+      this.firstLo = b.tsRecvU32[0]!;
+    }
+    this.batch = b;
+    this.pos = 0;
+    this.#wake();
+    return new Promise<void>((res) => { this.#release = res; });
+  }
+
+  #checkOrder(b: TradeColumns): void {
+    const ts = b.tsRecvU32;
+    let pHi = this.lastHi;
+    let pLo = this.lastLo;
+    for (let i = 0; i < b.length; i++) {
+      const hi = ts[2 * i + 1]!;
+      const lo = ts[2 * i]!;
+      if (hi < pHi || (hi === pHi && lo < pLo)) {
+        const size = this.src.schema === 'trades' ? TRADE_RECORD_SIZE : MBP1_RECORD_SIZE;
+        const n = this.records + i;
+        const err = new OutOfOrderError(`${this.src.name}: byte ${this.src.recordsOffset + n * size} (record ${n}): ts_recv ${u64FromHalves(hi, lo)} is earlier than the previous record's ${u64FromHalves(pHi, pLo)}; ` +
+          'records must be sorted by ts_recv (derive refuses out-of-order files rather than sorting them in memory)');
+        this.error = err;
+        throw err;
+      }
+      pHi = hi;
+      pLo = lo;
+    }
+    this.lastHi = pHi;
+    this.lastLo = pLo;
+    this.records += b.length;
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = null;
+    w?.();
+  }
+
+  /** Resolves when a batch is available or the source has ended; rethrows its error. */
+  async ready(): Promise<void> {
+    while (this.batch === null && !this.ended) await new Promise<void>((res) => { this.#waiter = res; });
+    if (this.error) throw this.error;
+  }
+
+  release(): void {
+    this.batch = null;
+    const r = this.#release;
+    this.#release = null;
+    r?.();
+  }
+}
+
+export interface MergeStats {
+  /** Per source: records, first/last ts_recv (null if none), decode summary. */
+  sources: { records: number; first: bigint | null; last: bigint | null; summary: DecodeSummary | null }[];
+}
+
+/** Streams every source once, calling `sink` with runs in merge order. */
+export async function mergeSources(sources: MergeSource[], sink: RunSink, opts: { signal?: AbortSignal; batchSize?: number } = {}): Promise<MergeStats> {
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const streams = sources.map((s, i) => new SourceStream(i, s, ac.signal, opts.batchSize));
+  try {
+    await Promise.all(streams.map((s) => s.ready()));
+    // Tie order: (first ts_recv, sha256). Sources without records never take part.
+    const order = streams.filter((s) => s.batch !== null).sort((a, b) =>
+      a.firstHi !== b.firstHi ? a.firstHi - b.firstHi : a.firstLo !== b.firstLo ? a.firstLo - b.firstLo : a.src.sha256 < b.src.sha256 ? -1 : 1);
+    order.forEach((s, i) => { s.priority = i; });
+    const live = order.slice();
+    while (live.length > 0) {
+      opts.signal?.throwIfAborted();
+      // Pick the head with the smallest (ts, priority), and the runner-up bound.
+      let best = live[0]!;
+      let bHi = best.batch!.tsRecvU32[2 * best.pos + 1]!;
+      let bLo = best.batch!.tsRecvU32[2 * best.pos]!;
+      let nHi = -1, nLo = 0, nPri = -1;
+      for (let k = 1; k < live.length; k++) {
+        const s = live[k]!;
+        const hi = s.batch!.tsRecvU32[2 * s.pos + 1]!;
+        const lo = s.batch!.tsRecvU32[2 * s.pos]!;
+        const less = hi < bHi || (hi === bHi && (lo < bLo || (lo === bLo && s.priority < best.priority)));
+        if (less) {
+          if (nHi < 0 || bHi < nHi || (bHi === nHi && (bLo < nLo || (bLo === nLo && best.priority < nPri)))) { nHi = bHi; nLo = bLo; nPri = best.priority; }
+          best = s; bHi = hi; bLo = lo;
+        } else if (nHi < 0 || hi < nHi || (hi === nHi && (lo < nLo || (lo === nLo && s.priority < nPri)))) {
+          nHi = hi; nLo = lo; nPri = s.priority;
+        }
+      }
+      const b = best.batch!;
+      let end = b.length;
+      if (nHi >= 0) {
+        const ts = b.tsRecvU32;
+        const tieOk = best.priority < nPri;
+        end = best.pos + 1;
+        while (end < b.length) {
+          const hi = ts[2 * end + 1]!;
+          const lo = ts[2 * end]!;
+          if (hi < nHi || (hi === nHi && (lo < nLo || (lo === nLo && tieOk)))) end++;
+          else break;
+        }
+      }
+      sink(best.index, b, best.pos, end);
+      best.pos = end;
+      if (end === b.length) {
+        best.release();
+        await best.ready();
+        if (best.batch === null) live.splice(live.indexOf(best), 1);
+      }
+    }
+    await Promise.all(streams.map((s) => s.done));
+    for (const s of streams) if (s.error) throw s.error;
+    return {
+      sources: streams.map((s) => ({
+        records: s.records,
+        first: s.firstHi < 0 ? null : u64FromHalves(s.firstHi, s.firstLo),
+        last: s.lastHi < 0 ? null : u64FromHalves(s.lastHi, s.lastLo),
+        summary: s.summary,
+      })),
+    };
+  } catch (err) {
+    ac.abort(err);
+    for (const s of streams) s.release();
+    await Promise.allSettled(streams.map((s) => s.done));
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The content-addressed raw cache (contracts §1): `raw/databento/<DATASET>/<schema>/<sha256>.dbn[.zst]`.
+ * A file is copied verbatim in one pass that also hashes it: bytes go to a temp name in the
+ * destination directory, then are fsynced and renamed to their hash name (or dropped if that
+ * name already exists: same hash, same bytes). No partial file ever carries a final name.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { dataPaths } from '../dataDir.ts';
+import { tempPathFor } from '../io/atomicWrite.ts';
+
+export interface CachedFile {
+  sha256: string;
+  bytes: number;
+  /** Absolute path in the cache. */
+  path: string;
+  /** Path relative to the data dir (what the catalog stores). */
+  relPath: string;
+  /** False when the cache already held these bytes. */
+  copied: boolean;
+}
+
+/** True when the bytes start with the zstd frame magic (28 B5 2F FD) or a skippable frame. */
+export function isZstd(head: Uint8Array): boolean {
+  if (head.length < 4) return false;
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return true;
+  return (head[0]! & 0xf0) === 0x50 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18;
+}
+
+export async function readHead(path: string, n = 4): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = new Uint8Array(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Copies `src` into the cache under its SHA-256; returns where it lives. */
+export async function copyIntoCache(src: string, dataDir: string, databentoDataset: string, schema: string, signal?: AbortSignal): Promise<CachedFile> {
+  const paths = dataPaths(dataDir);
+  const ext = isZstd(await readHead(src)) ? '.dbn.zst' : '.dbn';
+  const dir = paths.rawDir(databentoDataset || 'UNKNOWN', schema);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new Error(`${dir}: cannot create the raw cache directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+  const temp = tempPathFor(join(dir, 'incoming'));
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let fh;
+  try {
+    fh = await open(temp, 'wx', 0o644);
+  } catch (err) {
+    throw new Error(`${dir}: cannot write to the raw cache (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+  try {
+    for await (const chunk of createReadStream(src, { highWaterMark: 1 << 20, signal })) {
+      const b = chunk as Buffer;
+      hash.update(b);
+      let off = 0;
+      while (off < b.length) {
+        const { bytesWritten } = await fh.write(b, off, b.length - off, null);
+        off += bytesWritten;
+      }
+      bytes += b.length;
+    }
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    const sha256 = hash.digest('hex');
+    const finalPath = paths.rawFile(databentoDataset || 'UNKNOWN', schema, sha256, ext);
+    let copied = true;
+    const existing = await stat(finalPath).catch(() => null);
+    if (existing && existing.size === bytes) {
+      await unlink(temp);
+      copied = false;
+    } else {
+      await rename(temp, finalPath);
+    }
+    return { sha256, bytes, path: finalPath, relPath: relative(dataDir, finalPath), copied };
+  } catch (err) {
+    if (fh) await fh.close().catch(() => {});
+    await unlink(temp).catch(() => {});
+    const e = err as NodeJS.ErrnoException;
+    if (e.name === 'AbortError') throw err;
+    throw new Error(`${src}: copying into the raw cache ${dirname(temp)} failed after ${bytes} bytes${e.code ? ` (${e.code})` : ''}: ${e.message}`, { cause: err });
+  }
+}
