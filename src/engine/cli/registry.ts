@@ -10,3 +10,4 @@ registerLazy('version', async () => ({
     return 0;
   },
 }));
+registerLazy('db', async () => (await import('./db.ts')).command);

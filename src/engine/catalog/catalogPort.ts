@@ -1,0 +1,182 @@
+/**
+ * The catalog port (contracts §5): datasets and backtest runs. The SQLite adapter
+ * (sqliteCatalog.ts) implements it; everything else depends only on this file.
+ *
+ * Rows use the column names of schema.sql (snake_case), so `--json` output and SQL agree.
+ * Timestamps are UTC: ISO-8601 strings with 'Z', or bigint nanoseconds for *_ts_recv / meta_*.
+ * JSON columns arrive parsed.
+ */
+
+export type DatasetStatus = 'imported' | 'deriving' | 'ready' | 'failed';
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'canceled'];
+
+export interface DatasetSourceRow {
+  sha256: string;
+  /** Raw cache path, relative to the data dir. */
+  path: string;
+  original_name: string | null;
+  schema: string;
+  dbn_version: number;
+  bytes: number;
+  /** Records of this dataset's symbol in the file. */
+  records: number;
+  first_ts_recv: bigint | null;
+  last_ts_recv: bigint | null;
+  meta_start: bigint | null;
+  meta_end: bigint | null;
+}
+
+export interface DatasetRow {
+  dataset_id: string;
+  symbol: string;
+  databento_dataset: string | null;
+  schemas: string[];
+  /** ISO UTC; the first bar ts once derived. */
+  start: string | null;
+  /** ISO UTC, exclusive. */
+  end: string | null;
+  bar_count: number | null;
+  /** bars-1m.parquet, relative to the data dir. */
+  bars_path: string | null;
+  manifest: Record<string, unknown> | null;
+  derive_version: number;
+  status: DatasetStatus;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+  sources: DatasetSourceRow[];
+}
+
+/** upsertDataset input: created_at/updated_at are set by the catalog. */
+export type DatasetInput = Omit<DatasetRow, 'created_at' | 'updated_at' | 'sources' | 'start' | 'end' | 'bar_count' | 'bars_path' | 'manifest' | 'status' | 'error' | 'databento_dataset'> & {
+  databento_dataset?: string | null;
+  start?: string | null;
+  end?: string | null;
+  bar_count?: number | null;
+  bars_path?: string | null;
+  manifest?: Record<string, unknown> | null;
+  status?: DatasetStatus;
+  error?: string | null;
+  /** When given, replaces the dataset's sources in the same transaction. */
+  sources?: DatasetSourceRow[];
+};
+
+/** What derive records on the dataset row. */
+export interface DatasetDerived {
+  bar_count: number;
+  start: string | null;
+  end: string | null;
+  bars_path: string;
+  manifest: Record<string, unknown>;
+}
+
+export type Metrics = Record<string, number | null>;
+
+export interface RunRow {
+  run_id: string;
+  input_hash: string;
+  status: RunStatus;
+  dataset_id: string;
+  symbol: string | null;
+  strategy_id: string;
+  params: Record<string, unknown>;
+  seed: number;
+  costs: Record<string, unknown>;
+  session: string;
+  code_hash: string;
+  engine_version: string;
+  /** Relative to the data dir (e.g. backtests/<run_id>). */
+  artifacts_dir: string | null;
+  metrics: Metrics | null;
+  error: string | null;
+  tags: string[];
+  notes: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  sweep_id: string | null;
+}
+
+export interface CreateRunInput {
+  /** Defaults to a fresh ULID. */
+  run_id?: string;
+  input_hash: string;
+  dataset_id: string;
+  /** Defaults to the dataset's symbol. */
+  symbol?: string | null;
+  strategy_id: string;
+  params: Record<string, unknown>;
+  seed: number;
+  costs: Record<string, unknown>;
+  session: string;
+  code_hash: string;
+  engine_version: string;
+  /** Defaults to `backtests/<run_id>`. */
+  artifacts_dir?: string | null;
+  tags?: string[];
+  notes?: string;
+  sweep_id?: string | null;
+  /** Make a new run even when one with this input_hash is queued, running or succeeded. */
+  force?: boolean;
+}
+
+/** Metric columns that are indexed-friendly real columns; other keys filter through JSON. */
+export const EXTRACTED_METRICS = ['total_return', 'sharpe', 'max_drawdown', 'num_trades', 'final_equity'] as const;
+
+export interface MetricRange {
+  /** A metrics.json key (contracts §4), e.g. 'sharpe'. */
+  key: string;
+  min?: number;
+  max?: number;
+}
+
+export interface RunFilter {
+  status?: RunStatus | RunStatus[];
+  strategy?: string;
+  datasetId?: string;
+  sweepId?: string;
+  /** Full-text over strategy, symbol, tags and notes; every word must match (prefixes match). */
+  search?: string;
+  metrics?: MetricRange[];
+  /** Default newest first (run_id DESC); or a metric key, descending unless `order: 'asc'`. */
+  sortBy?: 'run_id' | string;
+  order?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+}
+
+export interface CatalogPort {
+  readonly path: string;
+  // datasets
+  upsertDataset(row: DatasetInput): DatasetRow;
+  setDatasetStatus(id: string, status: DatasetStatus, error?: string | null): void;
+  setDatasetDerived(id: string, derived: DatasetDerived): DatasetRow;
+  getDataset(id: string): DatasetRow | null;
+  listDatasets(): DatasetRow[];
+  /** Datasets having a source with this SHA-256 (import idempotency). */
+  findDatasetsBySource(sha256: string): DatasetRow[];
+  /** Refuses (with the run count) while runs reference the dataset. Returns false if absent. */
+  deleteDataset(id: string): boolean;
+  // runs
+  createRun(row: CreateRunInput): { run: RunRow; created: boolean };
+  markRunning(id: string, startedAt?: string): RunRow;
+  markSucceeded(id: string, metrics: Metrics, finishedAt?: string): RunRow;
+  markFailed(id: string, error: string, finishedAt?: string): RunRow;
+  markCanceled(id: string, finishedAt?: string): RunRow;
+  getRun(id: string): RunRow | null;
+  listRuns(filter?: RunFilter): RunRow[];
+  countRuns(filter?: RunFilter): number;
+  searchRuns(text: string, limit?: number): RunRow[];
+  setTags(id: string, tags: string[]): RunRow;
+  addTag(id: string, tag: string): RunRow;
+  removeTag(id: string, tag: string): RunRow;
+  setNotes(id: string, notes: string): RunRow;
+  deleteRun(id: string): boolean;
+  // watching
+  /** Monotonic counter bumped by every write to datasets/sources/runs, from any process. */
+  changeCounter(): number;
+  /** SQLite's PRAGMA data_version: changes when another connection commits. */
+  dataVersion(): number;
+  close(): void;
+}

@@ -1,0 +1,427 @@
+/**
+ * The SQLite adapter of CatalogPort (better-sqlite3): WAL, busy_timeout 5000 ms, foreign keys
+ * on, schema by versioned migrations, and every write in an IMMEDIATE transaction — it takes
+ * the write lock up front, so concurrent writers (CLI + extension + sweep workers) wait on the
+ * busy timeout instead of failing with SQLITE_BUSY on a read→write upgrade.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type {
+  CatalogPort, CreateRunInput, DatasetDerived, DatasetInput, DatasetRow, DatasetSourceRow, DatasetStatus,
+  Metrics, RunFilter, RunRow, RunStatus,
+} from './catalogPort.ts';
+import { migrate } from './migrations.ts';
+import { buildRunQuery } from './runQuery.ts';
+import { newUlid } from './ulid.ts';
+
+export interface OpenCatalogOptions {
+  /** Clock for created_at/updated_at/started_at/finished_at (default: wall clock, ISO UTC). */
+  now?: () => string;
+  /** run_id generator (default: ULID). */
+  newRunId?: () => string;
+  /** Busy timeout in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+/** Which status each mark* may leave from (mirrors the runs_status_transition trigger). */
+const ALLOWED_FROM: Record<RunStatus, RunStatus[]> = {
+  queued: [],
+  running: ['queued'],
+  succeeded: ['running'],
+  failed: ['queued', 'running'],
+  canceled: ['queued', 'running'],
+};
+
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+type Raw = Record<string, unknown>;
+
+function json<T>(text: unknown, fallback: T): T {
+  return typeof text === 'string' ? (JSON.parse(text) as T) : fallback;
+}
+
+function nullableBig(v: unknown): bigint | null {
+  return v === null || v === undefined ? null : BigInt(v as bigint);
+}
+
+function toRun(r: Raw): RunRow {
+  return {
+    run_id: r.run_id as string,
+    input_hash: r.input_hash as string,
+    status: r.status as RunStatus,
+    dataset_id: r.dataset_id as string,
+    symbol: (r.symbol as string | null) ?? null,
+    strategy_id: r.strategy_id as string,
+    params: json(r.params, {}),
+    seed: r.seed as number,
+    costs: json(r.costs, {}),
+    session: r.session as string,
+    code_hash: r.code_hash as string,
+    engine_version: r.engine_version as string,
+    artifacts_dir: (r.artifacts_dir as string | null) ?? null,
+    metrics: json<Metrics | null>(r.metrics, null),
+    error: (r.error as string | null) ?? null,
+    tags: json<string[]>(r.tags, []),
+    notes: r.notes as string,
+    created_at: r.created_at as string,
+    started_at: (r.started_at as string | null) ?? null,
+    finished_at: (r.finished_at as string | null) ?? null,
+    sweep_id: (r.sweep_id as string | null) ?? null,
+  };
+}
+
+function checkIso(field: string, v: string | null | undefined): void {
+  if (v !== null && v !== undefined && !ISO_RE.test(v)) throw new Error(`catalog: ${field} '${v}' is not a UTC ISO-8601 timestamp (YYYY-MM-DDTHH:MM:SS[.fff]Z)`);
+}
+
+function normalizeTags(tags: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const t of tags) {
+    if (typeof t !== 'string') throw new Error(`catalog: tag ${JSON.stringify(t)} is not a string`);
+    const s = t.trim();
+    if (s === '') throw new Error('catalog: empty tag');
+    if (!out.includes(s)) out.push(s);
+  }
+  return out;
+}
+
+function checkMetrics(m: Metrics): void {
+  for (const [k, v] of Object.entries(m)) {
+    if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) {
+      throw new Error(`catalog: metric '${k}' is ${String(v)}; expected a finite number or null (contracts §4: never NaN or Infinity)`);
+    }
+  }
+}
+
+/**
+ * Switching a fresh file to WAL needs an exclusive lock and SQLite does not run the busy
+ * handler for it, so two processes creating the catalog at once can get SQLITE_BUSY here:
+ * retry with short sleeps up to the busy timeout. (WAL is persistent: later opens skip this.)
+ */
+function enableWal(db: Database.Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      if (db.pragma('journal_mode', { simple: true }) === 'wal') return;
+      if (db.pragma('journal_mode = WAL', { simple: true }) === 'wal') return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+    }
+    if (Date.now() >= deadline) throw new Error('cannot switch the catalog to WAL mode (locked by another process)');
+    Atomics.wait(sleeper, 0, 0, wait);
+  }
+}
+
+export class SqliteCatalog implements CatalogPort {
+  readonly path: string;
+  readonly db: Database.Database;
+  readonly schemaVersion: number;
+  #now: () => string;
+  #newRunId: () => string;
+  #stmts = new Map<string, Database.Statement>();
+
+  constructor(path: string, opts: OpenCatalogOptions = {}) {
+    this.path = path;
+    this.#now = opts.now ?? (() => new Date().toISOString());
+    this.#newRunId = opts.newRunId ?? newUlid;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    try {
+      this.db = new Database(path);
+    } catch (err) {
+      throw new Error(`${path}: cannot open the catalog: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+      enableWal(this.db, opts.busyTimeoutMs ?? 5000);
+      this.db.pragma('synchronous = NORMAL'); // durable at checkpoints; WAL keeps it consistent
+      this.db.pragma('foreign_keys = ON');
+      this.schemaVersion = migrate(this.db, path);
+    } catch (err) {
+      this.db.close();
+      const msg = (err as Error).message;
+      throw new Error(msg.startsWith(path) ? msg : `${path}: ${msg}`, { cause: err });
+    }
+  }
+
+  #stmt(sql: string): Database.Statement {
+    let s = this.#stmts.get(sql);
+    if (!s) { s = this.db.prepare(sql); this.#stmts.set(sql, s); }
+    return s;
+  }
+
+  /** Runs fn in an IMMEDIATE transaction; errors name the catalog file and the operation. */
+  #write<T>(what: string, fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      if (e.message.startsWith('catalog:') || e.message.startsWith('run ') || e.message.startsWith('dataset ')) {
+        throw new Error(`${this.path}: ${what}: ${e.message.replace(/^catalog: /, '')}`, { cause: err });
+      }
+      const wrapped = new Error(`${this.path}: ${what} failed: ${e.message}`, { cause: err }) as Error & { code?: string };
+      if (e.code) wrapped.code = e.code;
+      throw wrapped;
+    }
+  }
+
+  // ---- datasets -------------------------------------------------------------------------
+
+  #sources(id: string): DatasetSourceRow[] {
+    const rows = this.#stmt('SELECT * FROM dataset_sources WHERE dataset_id = ? ORDER BY first_ts_recv, sha256')
+      .safeIntegers(true).all(id) as Raw[];
+    return rows.map((r) => ({
+      sha256: r.sha256 as string,
+      path: r.path as string,
+      original_name: (r.original_name as string | null) ?? null,
+      schema: r.schema as string,
+      dbn_version: Number(r.dbn_version),
+      bytes: Number(r.bytes),
+      records: Number(r.records),
+      first_ts_recv: nullableBig(r.first_ts_recv),
+      last_ts_recv: nullableBig(r.last_ts_recv),
+      meta_start: nullableBig(r.meta_start),
+      meta_end: nullableBig(r.meta_end),
+    }));
+  }
+
+  #toDataset(r: Raw): DatasetRow {
+    return {
+      dataset_id: r.dataset_id as string,
+      symbol: r.symbol as string,
+      databento_dataset: (r.databento_dataset as string | null) ?? null,
+      schemas: json<string[]>(r.schemas, []),
+      start: (r.range_start as string | null) ?? null,
+      end: (r.range_end as string | null) ?? null,
+      bar_count: (r.bar_count as number | null) ?? null,
+      bars_path: (r.bars_path as string | null) ?? null,
+      manifest: json<Record<string, unknown> | null>(r.manifest, null),
+      derive_version: r.derive_version as number,
+      status: r.status as DatasetStatus,
+      error: (r.error as string | null) ?? null,
+      created_at: r.created_at as string,
+      updated_at: r.updated_at as string,
+      sources: this.#sources(r.dataset_id as string),
+    };
+  }
+
+  upsertDataset(row: DatasetInput): DatasetRow {
+    if (!/^ds_[0-9a-f]{16}$/.test(row.dataset_id)) throw new Error(`catalog: dataset_id '${row.dataset_id}' is not ds_ + 16 lowercase hex digits (contracts §2)`);
+    checkIso('start', row.start);
+    checkIso('end', row.end);
+    const now = this.#now();
+    return this.#write(`upsert dataset ${row.dataset_id}`, () => {
+      const cols: Record<string, unknown> = {
+        symbol: row.symbol,
+        schemas: JSON.stringify(row.schemas),
+        derive_version: row.derive_version,
+      };
+      const optional: [string, unknown][] = [
+        ['databento_dataset', row.databento_dataset], ['range_start', row.start], ['range_end', row.end],
+        ['bar_count', row.bar_count], ['bars_path', row.bars_path],
+        ['manifest', row.manifest === undefined ? undefined : row.manifest === null ? null : JSON.stringify(row.manifest)],
+        ['status', row.status], ['error', row.error],
+      ];
+      for (const [k, v] of optional) if (v !== undefined) cols[k] = v;
+      const names = Object.keys(cols);
+      this.#stmt(`INSERT INTO datasets (dataset_id, ${names.join(', ')}, created_at, updated_at)
+        VALUES (?, ${names.map(() => '?').join(', ')}, ?, ?)
+        ON CONFLICT (dataset_id) DO UPDATE SET ${names.map((n) => `${n} = excluded.${n}`).join(', ')}, updated_at = excluded.updated_at`)
+        .run(row.dataset_id, ...Object.values(cols), now, now);
+      if (row.sources !== undefined) {
+        this.#stmt('DELETE FROM dataset_sources WHERE dataset_id = ?').run(row.dataset_id);
+        const ins = this.#stmt(`INSERT INTO dataset_sources (dataset_id, sha256, path, original_name, schema, dbn_version,
+          bytes, records, first_ts_recv, last_ts_recv, meta_start, meta_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+        for (const s of row.sources) {
+          ins.run(row.dataset_id, s.sha256, s.path, s.original_name ?? null, s.schema, s.dbn_version, s.bytes, s.records,
+            s.first_ts_recv, s.last_ts_recv, s.meta_start, s.meta_end);
+        }
+      }
+      return this.getDataset(row.dataset_id)!;
+    });
+  }
+
+  setDatasetStatus(id: string, status: DatasetStatus, error: string | null = null): void {
+    this.#write(`set status of dataset ${id}`, () => {
+      const r = this.#stmt('UPDATE datasets SET status = ?, error = ?, updated_at = ? WHERE dataset_id = ?').run(status, error, this.#now(), id);
+      if (r.changes === 0) throw new Error(`dataset ${id} not found`);
+    });
+  }
+
+  setDatasetDerived(id: string, d: DatasetDerived): DatasetRow {
+    checkIso('start', d.start);
+    checkIso('end', d.end);
+    if (!Number.isInteger(d.bar_count) || d.bar_count < 0) throw new Error(`catalog: bar_count ${d.bar_count} is not a non-negative integer`);
+    return this.#write(`record derived bars of dataset ${id}`, () => {
+      const r = this.#stmt(`UPDATE datasets SET bar_count = ?, range_start = ?, range_end = ?, bars_path = ?, manifest = ?,
+        status = 'ready', error = NULL, updated_at = ? WHERE dataset_id = ?`)
+        .run(d.bar_count, d.start, d.end, d.bars_path, JSON.stringify(d.manifest), this.#now(), id);
+      if (r.changes === 0) throw new Error(`dataset ${id} not found`);
+      return this.getDataset(id)!;
+    });
+  }
+
+  getDataset(id: string): DatasetRow | null {
+    const r = this.#stmt('SELECT * FROM datasets WHERE dataset_id = ?').get(id) as Raw | undefined;
+    return r ? this.#toDataset(r) : null;
+  }
+
+  listDatasets(): DatasetRow[] {
+    return (this.#stmt('SELECT * FROM datasets ORDER BY symbol, range_start, dataset_id').all() as Raw[]).map((r) => this.#toDataset(r));
+  }
+
+  findDatasetsBySource(sha256: string): DatasetRow[] {
+    return (this.#stmt(`SELECT d.* FROM datasets d WHERE d.dataset_id IN
+      (SELECT dataset_id FROM dataset_sources WHERE sha256 = ?) ORDER BY d.symbol, d.dataset_id`).all(sha256.toLowerCase()) as Raw[])
+      .map((r) => this.#toDataset(r));
+  }
+
+  deleteDataset(id: string): boolean {
+    return this.#write(`delete dataset ${id}`, () => {
+      const { n } = this.#stmt('SELECT count(*) AS n FROM runs WHERE dataset_id = ?').get(id) as { n: number };
+      if (n > 0) throw new Error(`dataset ${id} is used by ${n} run(s); delete those runs first`);
+      return this.#stmt('DELETE FROM datasets WHERE dataset_id = ?').run(id).changes > 0;
+    });
+  }
+
+  // ---- runs -----------------------------------------------------------------------------
+
+  createRun(input: CreateRunInput): { run: RunRow; created: boolean } {
+    if (!/^[0-9a-f]{64}$/.test(input.input_hash)) throw new Error(`catalog: input_hash '${input.input_hash}' is not 64 lowercase hex digits (SHA-256)`);
+    if (!Number.isSafeInteger(input.seed)) throw new Error(`catalog: seed ${input.seed} is not a safe integer`);
+    const tags = normalizeTags(input.tags ?? []);
+    return this.#write(`create run for ${input.strategy_id} on ${input.dataset_id}`, () => {
+      if (!input.force) {
+        const existing = this.#stmt(`SELECT * FROM runs WHERE input_hash = ? AND status IN ('queued', 'running', 'succeeded')
+          ORDER BY run_id DESC LIMIT 1`).get(input.input_hash) as Raw | undefined;
+        if (existing) return { run: toRun(existing), created: false };
+      }
+      const ds = this.#stmt('SELECT symbol FROM datasets WHERE dataset_id = ?').get(input.dataset_id) as { symbol: string } | undefined;
+      if (!ds) throw new Error(`dataset ${input.dataset_id} is not in the catalog`);
+      const runId = input.run_id ?? this.#newRunId();
+      this.#stmt(`INSERT INTO runs (run_id, input_hash, status, dataset_id, symbol, strategy_id, params, seed, costs, session,
+        code_hash, engine_version, artifacts_dir, tags, notes, created_at, sweep_id)
+        VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        runId, input.input_hash, input.dataset_id, input.symbol ?? ds.symbol, input.strategy_id, JSON.stringify(input.params),
+        input.seed, JSON.stringify(input.costs), input.session, input.code_hash, input.engine_version,
+        input.artifacts_dir === undefined ? `backtests/${runId}` : input.artifacts_dir, JSON.stringify(tags), input.notes ?? '',
+        this.#now(), input.sweep_id ?? null);
+      return { run: this.getRun(runId)!, created: true };
+    });
+  }
+
+  #transition(id: string, to: RunStatus, sets: string, params: unknown[]): RunRow {
+    return this.#write(`mark run ${id} ${to}`, () => {
+      const cur = this.#stmt('SELECT status FROM runs WHERE run_id = ?').get(id) as { status: RunStatus } | undefined;
+      if (!cur) throw new Error(`run ${id} not found`);
+      const allowed = ALLOWED_FROM[to];
+      if (!allowed.includes(cur.status)) {
+        throw new Error(`run ${id} is ${cur.status}; it can become ${to} only from ${allowed.join(' or ')}`);
+      }
+      this.#stmt(`UPDATE runs SET status = ?, ${sets} WHERE run_id = ?`).run(to, ...params, id);
+      return this.getRun(id)!;
+    });
+  }
+
+  markRunning(id: string, startedAt?: string): RunRow {
+    checkIso('started_at', startedAt);
+    return this.#transition(id, 'running', 'started_at = ?', [startedAt ?? this.#now()]);
+  }
+
+  markSucceeded(id: string, metrics: Metrics, finishedAt?: string): RunRow {
+    checkIso('finished_at', finishedAt);
+    checkMetrics(metrics);
+    const num = (k: string) => (typeof metrics[k] === 'number' ? metrics[k] : null);
+    return this.#transition(id, 'succeeded',
+      'metrics = ?, total_return = ?, sharpe = ?, max_drawdown = ?, num_trades = ?, final_equity = ?, error = NULL, finished_at = ?',
+      [JSON.stringify(metrics), num('total_return'), num('sharpe'), num('max_drawdown'),
+        num('num_trades') === null ? null : Math.round(num('num_trades')!), num('final_equity'), finishedAt ?? this.#now()]);
+  }
+
+  markFailed(id: string, error: string, finishedAt?: string): RunRow {
+    checkIso('finished_at', finishedAt);
+    return this.#transition(id, 'failed', 'error = ?, finished_at = ?', [error, finishedAt ?? this.#now()]);
+  }
+
+  markCanceled(id: string, finishedAt?: string): RunRow {
+    checkIso('finished_at', finishedAt);
+    return this.#transition(id, 'canceled', 'finished_at = ?', [finishedAt ?? this.#now()]);
+  }
+
+  getRun(id: string): RunRow | null {
+    const r = this.#stmt('SELECT * FROM runs WHERE run_id = ?').get(id) as Raw | undefined;
+    return r ? toRun(r) : null;
+  }
+
+  listRuns(filter: RunFilter = {}): RunRow[] {
+    const q = buildRunQuery(filter);
+    const rows = this.#stmt(`SELECT r.* FROM runs r ${q.where} ORDER BY ${q.orderBy} LIMIT ? OFFSET ?`)
+      .all(...q.params, q.limit, q.offset) as Raw[];
+    return rows.map(toRun);
+  }
+
+  countRuns(filter: RunFilter = {}): number {
+    const q = buildRunQuery(filter);
+    return (this.#stmt(`SELECT count(*) AS n FROM runs r ${q.where}`).get(...q.params) as { n: number }).n;
+  }
+
+  searchRuns(text: string, limit?: number): RunRow[] {
+    return this.listRuns({ search: text, limit });
+  }
+
+  #updateRun(id: string, what: string, sql: string, ...params: unknown[]): RunRow {
+    return this.#write(what, () => {
+      if (this.#stmt(`UPDATE runs SET ${sql} WHERE run_id = ?`).run(...params, id).changes === 0) throw new Error(`run ${id} not found`);
+      return this.getRun(id)!;
+    });
+  }
+
+  setTags(id: string, tags: string[]): RunRow {
+    return this.#updateRun(id, `set tags of run ${id}`, 'tags = ?', JSON.stringify(normalizeTags(tags)));
+  }
+
+  addTag(id: string, tag: string): RunRow {
+    const [t] = normalizeTags([tag]);
+    return this.#write(`tag run ${id}`, () => {
+      const run = this.getRun(id);
+      if (!run) throw new Error(`run ${id} not found`);
+      return run.tags.includes(t!) ? run : this.setTags(id, [...run.tags, t!]);
+    });
+  }
+
+  removeTag(id: string, tag: string): RunRow {
+    return this.#write(`untag run ${id}`, () => {
+      const run = this.getRun(id);
+      if (!run) throw new Error(`run ${id} not found`);
+      return this.setTags(id, run.tags.filter((t) => t !== tag.trim()));
+    });
+  }
+
+  setNotes(id: string, notes: string): RunRow {
+    return this.#updateRun(id, `set notes of run ${id}`, 'notes = ?', notes);
+  }
+
+  deleteRun(id: string): boolean {
+    return this.#write(`delete run ${id}`, () => this.#stmt('DELETE FROM runs WHERE run_id = ?').run(id).changes > 0);
+  }
+
+  // ---- watching -------------------------------------------------------------------------
+
+  changeCounter(): number {
+    return (this.#stmt('SELECT counter FROM catalog_changes WHERE id = 1').get() as { counter: number }).counter;
+  }
+
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Opens (creating and migrating as needed) the catalog at `path`. */
+export function openCatalog(path: string, opts?: OpenCatalogOptions): SqliteCatalog {
+  return new SqliteCatalog(path, opts);
+}
