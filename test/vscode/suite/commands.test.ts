@@ -1,0 +1,60 @@
+// Every command the manifest contributes is registered by the activated extension, and the
+// extension's own command table matches the manifest exactly (no orphan in either direction).
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { api, repoRoot } from './ext-helpers.ts';
+import { COMMAND_IDS } from '../../../src/extension/extension.ts';
+
+interface Manifest {
+  contributes: { commands: { command: string; category?: string; title: string }[]; menus: Record<string, { command: string }[]>; configuration: { properties: Record<string, { default?: unknown }> } };
+  capabilities: { untrustedWorkspaces: { supported: string } };
+}
+const manifest = (): Manifest => JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as Manifest;
+
+describe('commands', () => {
+  it('registers every command contributed in package.json', async () => {
+    const a = await api();
+    assert.ok(Number.isFinite(a.activationMs) && a.activationMs > 0, `activationMs ${a.activationMs}`);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const contributed = manifest().contributes.commands.map((c) => c.command);
+    assert.ok(contributed.length >= 20, `only ${contributed.length} commands contributed`);
+    const missing = contributed.filter((c) => !registered.has(c));
+    assert.deepEqual(missing, []);
+  });
+
+  it("the extension's command table and the manifest list the same ids", () => {
+    assert.deepEqual([...COMMAND_IDS].sort(), manifest().contributes.commands.map((c) => c.command).sort());
+  });
+
+  it('every command is in the Backtest category and every menu item names a contributed command', () => {
+    const m = manifest();
+    const ids = new Set(m.contributes.commands.map((c) => c.command));
+    assert.deepEqual(m.contributes.commands.filter((c) => c.category !== 'Backtest').map((c) => c.command), []);
+    const dangling = Object.values(m.contributes.menus).flat().filter((i) => !ids.has(i.command)).map((i) => i.command);
+    assert.deepEqual(dangling, []);
+  });
+
+  it('declares limited support for untrusted workspaces and the documented settings', () => {
+    const m = manifest();
+    assert.equal(m.capabilities.untrustedWorkspaces.supported, 'limited');
+    const p = m.contributes.configuration.properties;
+    assert.equal(p['btnb.dataDir']?.default, '${workspaceFolder}/data');
+    assert.equal(p['btnb.displayTimeZone']?.default, 'America/New_York');
+    for (const k of ['btnb.maxParallelJobs', 'btnb.databento.baseUrl', 'btnb.replay.defaultSpeed']) assert.ok(k in p, `${k} missing`);
+    assert.equal(vscode.workspace.getConfiguration('btnb').get('maxParallelJobs'), 2);
+  });
+
+  it('New Backtest Notebook opens an untitled .btnb notebook with the serializer', async () => {
+    const r = await vscode.commands.executeCommand<{ ok: boolean; uri: string }>('btnb.newNotebook');
+    assert.equal(r.ok, true);
+    const nb = vscode.window.activeNotebookEditor?.notebook;
+    assert.ok(nb, 'no active notebook editor');
+    assert.equal(nb.notebookType, 'btnb-notebook');
+    assert.equal(nb.isUntitled, true);
+    assert.equal(nb.cellCount, 2);
+    assert.equal(nb.cellAt(0).kind, vscode.NotebookCellKind.Markup);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});
