@@ -1,0 +1,346 @@
+// `btnb data fetch`: quote (cost, records, size) → confirm → stream each schema from Databento
+// into <data>/tmp → importFiles (→ derive). The API key comes only from env DATABENTO_API_KEY
+// (never a flag: flags land in shell history and process lists) and is never printed.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { resolveDataDir } from '../dataDir.ts';
+import {
+  DatabentoAbortError,
+  HistoricalClient,
+  validateRangeParams,
+  type HistoricalClientOptions,
+  type RangeDownload,
+  type RangeParams,
+} from '../databento/index.ts';
+import { formatBytes, formatCount, formatUsd, ProgressRenderer } from '../databento/progress.ts';
+import { parseArgs, UsageError } from './args.ts';
+
+export const DATA_FETCH_HELP = `Usage: btnb data fetch --dataset GLBX.MDP3 --symbols ESH4[,..] --schema trades[,tbbo]
+                       --start 2024-01-02 --end 2024-01-05 [--stype-in raw_symbol]
+                       [--yes] [--derive] [--data-dir D] [--json] [--base-url URL]
+
+Downloads trades/tbbo from Databento's historical API and imports them (like \`btnb data import\`).
+First asks Databento for each schema's cost, record count and size and shows them; downloads only
+after you confirm (on a terminal) or with --yes. --start is inclusive, --end exclusive (UTC unless
+an offset is given; dates, ISO-8601 datetimes or UNIX nanoseconds).
+
+Environment: DATABENTO_API_KEY (required), DATABENTO_BASE_URL (default https://hist.databento.com),
+BTNB_DATA_DIR. --json prints {"datasets":[…],"cost":{…},"downloads":[…]} on stdout.
+Exit codes: 0 done, 1 failed or declined, 2 usage error (incl. no terminal to confirm and no --yes).`;
+
+/** Schemas the derive step understands (contracts §2). */
+const FETCHABLE = ['trades', 'tbbo'] as const;
+
+export interface DatasetInfoLike {
+  dataset_id: string;
+  symbol: string;
+  schemas: string[];
+  start: string;
+  end: string;
+  sources: unknown[];
+  bars_path?: string;
+  bar_count?: number;
+}
+export type ImportFilesFn = (
+  paths: string[],
+  opts: { dataDir: string; derive?: boolean; onProgress?: (p: { phase: string; done: number; total: number }) => void; signal?: AbortSignal },
+) => Promise<{ datasets: DatasetInfoLike[] }>;
+
+interface Out {
+  write(s: string): unknown;
+  isTTY?: boolean;
+}
+
+/** Injectable process edges (tests, the extension's job runner); defaults are the real process. */
+export interface DataFetchIo {
+  stdout: Out;
+  stderr: Out;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  /** Extra client options (tests: sleep, timeoutMs, maxAttempts). */
+  client?: Partial<HistoricalClientOptions>;
+  signal?: AbortSignal;
+}
+
+interface SchemaQuote {
+  schema: string;
+  usd: number;
+  records: number;
+  billableBytes: number;
+}
+
+const SPEC = {
+  dataset: { type: 'string' },
+  symbols: { type: 'string' },
+  schema: { type: 'string' },
+  start: { type: 'string' },
+  end: { type: 'string' },
+  'stype-in': { type: 'string' },
+  yes: { type: 'boolean' },
+  derive: { type: 'boolean' },
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  'base-url': { type: 'string' },
+  'max-attempts': { type: 'string' },
+} as const;
+
+function required(values: Map<string, string>, name: string): string {
+  const v = values.get(name);
+  if (v === undefined || v.trim() === '') throw new UsageError(`--${name} is required`);
+  return v.trim();
+}
+
+/** Parses and checks the flags; throws UsageError naming the flag. */
+export function parseFetchArgs(argv: string[]): {
+  base: Omit<RangeParams, 'schema'>;
+  schemas: string[];
+  yes: boolean;
+  derive: boolean;
+  json: boolean;
+  dataDirFlag: string | undefined;
+  baseUrl: string | undefined;
+  maxAttempts: number | undefined;
+} {
+  const a = parseArgs(argv, SPEC);
+  if (a.positionals.length) throw new UsageError(`unexpected argument '${a.positionals[0]}'`);
+  const schemas = [...new Set(required(a.values, 'schema').split(',').map((s) => s.trim()).filter(Boolean))];
+  for (const s of schemas) {
+    if (!(FETCHABLE as readonly string[]).includes(s)) {
+      throw new UsageError(`--schema: '${s}' is not supported; expected ${FETCHABLE.join(' and/or ')} (what derive builds bars from)`);
+    }
+  }
+  const base: Omit<RangeParams, 'schema'> = {
+    dataset: required(a.values, 'dataset'),
+    symbols: required(a.values, 'symbols').split(',').map((s) => s.trim()).filter(Boolean),
+    start: required(a.values, 'start'),
+    end: required(a.values, 'end'),
+    stypeIn: a.values.get('stype-in') ?? 'raw_symbol',
+  };
+  try {
+    validateRangeParams({ ...base, schema: schemas[0]! });
+  } catch (err) {
+    const msg = (err as Error).message.replace(/^(dataset|symbols|start|end|stype_in|limit):/, (_, f: string) => `--${f.replace('_', '-')}:`);
+    throw new UsageError(msg);
+  }
+  const ma = a.values.get('max-attempts');
+  if (ma !== undefined && !/^[1-9]\d*$/.test(ma)) throw new UsageError(`--max-attempts expects a positive integer, got '${ma}'`);
+  return {
+    base,
+    schemas,
+    yes: a.flags.has('yes'),
+    derive: a.flags.has('derive'),
+    json: a.flags.has('json'),
+    dataDirFlag: a.values.get('data-dir'),
+    baseUrl: a.values.get('base-url'),
+    maxAttempts: ma === undefined ? undefined : Number(ma),
+  };
+}
+
+/** Reads one line from stdin (the confirmation answer); '' on EOF. */
+function readLine(stdin: NodeJS.ReadableStream, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve) => {
+    let buf = '';
+    const done = (): void => {
+      stdin.off('data', onData);
+      stdin.off('end', done);
+      signal.removeEventListener('abort', onAbort);
+      stdin.pause();
+      resolve(buf.split('\n')[0]!.trim());
+    };
+    const onData = (c: Buffer | string): void => {
+      buf += c.toString();
+      if (buf.includes('\n')) done();
+    };
+    const onAbort = (): void => {
+      buf = '';
+      done();
+    };
+    stdin.on('data', onData);
+    stdin.on('end', done);
+    signal.addEventListener('abort', onAbort, { once: true });
+    stdin.resume();
+  });
+}
+
+function fileName(p: RangeParams & { schema: string }): string {
+  const syms = Array.isArray(p.symbols) ? p.symbols : [String(p.symbols)];
+  const symPart = syms.length > 3 ? `${syms.slice(0, 3).join('_')}+${syms.length - 3}` : syms.join('_');
+  return `${p.dataset}.${p.schema}.${symPart}.${String(p.start)}.${String(p.end)}.dbn.zst`.replace(/[^A-Za-z0-9._+-]/g, '_');
+}
+
+function quoteTable(base: Omit<RangeParams, 'schema'>, quotes: SchemaQuote[]): string {
+  const syms = (base.symbols as string[]).join(',');
+  const rows = quotes.map((q) => [q.schema, formatCount(q.records), formatBytes(q.billableBytes), formatUsd(q.usd)]);
+  const total = quotes.reduce((t, q) => ({ r: t.r + q.records, b: t.b + q.billableBytes, u: t.u + q.usd }), { r: 0, b: 0, u: 0 });
+  rows.push(['total', formatCount(total.r), formatBytes(total.b), formatUsd(total.u)]);
+  const head = ['schema', 'records', 'size', 'cost'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]): string => `  ${r[0]!.padEnd(w[0]!)}  ${r.slice(1).map((c, i) => c.padStart(w[i + 1]!)).join('  ')}`;
+  return [
+    `Databento quote: ${base.dataset} ${syms} from ${String(base.start)} to ${String(base.end)} (end exclusive, stype_in ${base.stypeIn})`,
+    fmt(head),
+    ...rows.map(fmt),
+    '',
+  ].join('\n');
+}
+
+/** Formats imported datasets the way `btnb data import` lists them. */
+export function formatDatasets(datasets: DatasetInfoLike[]): string {
+  if (datasets.length === 0) return 'No datasets imported.\n';
+  const lines = [`Imported ${datasets.length} dataset${datasets.length === 1 ? '' : 's'}:`];
+  for (const d of datasets) {
+    lines.push(`  ${d.dataset_id}  ${d.symbol}  ${d.schemas.join('+')}  ${d.start} → ${d.end}  (${d.sources.length} source${d.sources.length === 1 ? '' : 's'})`);
+    if (d.bars_path) lines.push(`    bars: ${d.bars_path}${d.bar_count !== undefined ? ` (${formatCount(d.bar_count)} bars)` : ''}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function loadImportFiles(): Promise<ImportFilesFn> {
+  // Literal specifier: esbuild bundles it into dist/cli.js.
+  const spec = '../ingest/importFiles.ts';
+  const mod = (await import(spec)) as { importFiles: ImportFilesFn };
+  return mod.importFiles;
+}
+
+export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = {}): Promise<number> {
+  const io: DataFetchIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, ...ioIn };
+  const err = (s: string): void => void io.stderr.write(`btnb data fetch: ${s}\n`);
+  let args: ReturnType<typeof parseFetchArgs>;
+  try {
+    args = parseFetchArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`${e.message}\n${DATA_FETCH_HELP.split('\n')[0]}`);
+      return 2;
+    }
+    throw e;
+  }
+  const key = io.env.DATABENTO_API_KEY?.trim();
+  if (!key) {
+    err('env DATABENTO_API_KEY is not set: export your Databento API key (it is read from the environment only, never from a flag or file)');
+    return 1;
+  }
+
+  // Ctrl-C (or the caller's signal) cancels cleanly: the .part is removed by the client.
+  const ac = new AbortController();
+  const onSigint = (): void => ac.abort();
+  if (!ioIn.signal) process.once('SIGINT', onSigint);
+  ioIn.signal?.addEventListener('abort', onSigint, { once: true });
+  const info = args.json ? io.stderr : io.stdout; // human output; stdout stays pure JSON with --json
+  let client: HistoricalClient;
+  try {
+    client = new HistoricalClient({
+      key,
+      env: io.env,
+      ...(args.baseUrl !== undefined ? { baseUrl: args.baseUrl } : {}),
+      ...(args.maxAttempts !== undefined ? { maxAttempts: args.maxAttempts } : {}),
+      onRetry: (e) =>
+        void io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}${e.endpoint}: attempt ${e.attempt}/${e.maxAttempts} failed (${e.reason}); retrying in ${(e.delayMs / 1000).toFixed(1)} s\n`),
+      onWarning: (w, ep) => void io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}Databento warning (${ep}): ${w}\n`),
+      ...io.client,
+    });
+  } catch (e) {
+    err((e as Error).message);
+    process.off('SIGINT', onSigint);
+    return 2;
+  }
+  const redact = client.redact;
+  let dlDir: string | null = null;
+  const downloads: (RangeDownload & { schema: string })[] = [];
+  try {
+    // 1. Quote every schema before anything is downloaded.
+    const quotes: SchemaQuote[] = [];
+    for (const schema of args.schemas) {
+      const p: RangeParams = { ...args.base, schema };
+      const usd = await client.getCost(p, { signal: ac.signal });
+      const records = await client.getRecordCount(p, { signal: ac.signal });
+      const billableBytes = await client.getBillableSize(p, { signal: ac.signal });
+      quotes.push({ schema, usd, records, billableBytes });
+    }
+    info.write(quoteTable(args.base, quotes));
+    const totalUsd = quotes.reduce((t, q) => t + q.usd, 0);
+    const wanted = quotes.filter((q) => q.records > 0);
+    for (const q of quotes) if (q.records === 0) io.stderr.write(`${q.schema}: no records in the range; skipped\n`);
+    if (wanted.length === 0) {
+      err('Databento has no records for this request (check the symbols, dates and --stype-in)');
+      return 1;
+    }
+
+    // 2. Confirm.
+    if (!args.yes) {
+      if (!io.stdin.isTTY) {
+        err(`no terminal to confirm the download (${formatUsd(totalUsd)}): pass --yes to download without asking`);
+        return 2;
+      }
+      io.stderr.write(`Download ${formatCount(wanted.reduce((t, q) => t + q.records, 0))} records for ${formatUsd(totalUsd)}? [y/N] `);
+      const answer = await readLine(io.stdin, ac.signal);
+      if (!/^y(es)?$/i.test(answer)) {
+        io.stderr.write('Canceled: nothing downloaded.\n');
+        return 1;
+      }
+    }
+
+    // 3. Download each schema into <data>/tmp/fetch-XXXX/.
+    const dataDir = resolveDataDir(args.dataDirFlag, io.env as NodeJS.ProcessEnv);
+    const tmpRoot = join(dataDir, 'tmp');
+    await mkdir(tmpRoot, { recursive: true });
+    dlDir = await mkdtemp(join(tmpRoot, 'fetch-'));
+    const tty = io.stderr.isTTY === true;
+    for (const q of wanted) {
+      const p: RangeParams = { ...args.base, schema: q.schema };
+      const bar = new ProgressRenderer(io.stderr, q.schema, tty);
+      if (!tty) io.stderr.write(`${q.schema}: downloading ${formatCount(q.records)} records\n`);
+      try {
+        const r = await client.getRange(p, join(dlDir, fileName(p)), { signal: ac.signal, onProgress: (pr) => bar.update(pr) });
+        bar.finish(r.partial ? ' (HTTP 206: some symbols only partly resolved)' : '');
+        downloads.push({ ...r, schema: q.schema });
+      } catch (e) {
+        bar.interrupt();
+        throw e;
+      }
+    }
+
+    // 4. Import (and derive) like `btnb data import`.
+    let result: { datasets: DatasetInfoLike[] };
+    try {
+      const importFiles = await loadImportFiles();
+      result = await importFiles(
+        downloads.map((d) => d.path),
+        { dataDir, derive: args.derive, signal: ac.signal },
+      );
+    } catch (e) {
+      err(`import failed: ${redact((e as Error).message)}`);
+      io.stderr.write(`The downloaded files are kept in ${dlDir}; import them with \`btnb data import ${downloads.map((d) => d.path).join(' ')}\`\n`);
+      dlDir = null; // keep: they were paid for
+      return 1;
+    }
+    await rm(dlDir, { recursive: true, force: true });
+    dlDir = null;
+    if (args.json) {
+      const json = {
+        datasets: result.datasets,
+        cost: { usd: totalUsd, schemas: quotes.map((q) => ({ schema: q.schema, usd: q.usd, records: q.records, billable_bytes: q.billableBytes })) },
+        downloads: downloads.map((d) => ({
+          schema: d.schema, bytes: d.bytes, sha256: d.sha256, status: d.status, partial: d.partial,
+          warnings: d.warnings, attempts: d.attempts, request_id: d.requestId,
+        })),
+      };
+      io.stdout.write(`${JSON.stringify(json)}\n`);
+    } else {
+      io.stdout.write(formatDatasets(result.datasets));
+    }
+    return 0;
+  } catch (e) {
+    const canceled = e instanceof DatabentoAbortError || ac.signal.aborted;
+    err(canceled ? 'canceled' : redact((e as Error).message));
+    if (dlDir && downloads.length > 0) {
+      io.stderr.write(`Completed downloads are kept in ${dlDir}: ${downloads.map((d) => d.schema).join(', ')}\n`);
+      dlDir = null;
+    }
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    ioIn.signal?.removeEventListener('abort', onSigint);
+    if (dlDir) await rm(dlDir, { recursive: true, force: true }).catch(() => {});
+  }
+}
