@@ -1,0 +1,219 @@
+/**
+ * `btnb data import`: DBN trades / tbbo files → raw cache + datasets in the catalog.
+ *
+ * Order of work, so that a refused import changes nothing: read every file's metadata and
+ * hash it (refuse other schemas, unknown symbols, overlaps) → copy into the content-addressed
+ * raw cache (temp + rename; re-hashing while copying, the file must not change meanwhile) →
+ * register every new dataset with its sources in ONE catalog transaction → optionally derive.
+ *
+ * One dataset per symbol per import: all the given files that map the symbol are its sources
+ * (trades and tbbo, any dates). A file with several symbols is stored once and referenced by
+ * several datasets; derive filters records to the dataset's symbol.
+ */
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { openCatalog } from '../catalog/sqliteCatalog.ts';
+import type { DatasetSourceRow } from '../catalog/catalogPort.ts';
+import { dataPaths } from '../dataDir.ts';
+import { readMetadata } from '../dbn/decoder.ts';
+import { SCHEMA, schemaName } from '../dbn/enums.ts';
+import type { DbnMetadata } from '../dbn/metadata.ts';
+import { sha256File } from '../io/files.ts';
+import { DERIVE_VERSION } from '../version.ts';
+import { mappedSymbols } from '../bars/instrumentFilter.ts';
+import { datasetId } from './datasetId.ts';
+import { copyIntoCache } from './rawCache.ts';
+
+export const DERIVE_SCHEMAS = ['trades', 'tbbo'] as const;
+
+export interface ImportProgress {
+  phase: string;
+  done: number;
+  total: number;
+}
+
+export interface ImportOptions {
+  dataDir: string;
+  symbol?: string;
+  derive?: boolean;
+  onProgress?: (p: ImportProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface SourceInfo {
+  file: string;
+  original_name: string;
+  sha256: string;
+  schema: string;
+  bytes: number;
+  dbn_version: number;
+  databento_dataset: string;
+  start: string;
+  end: string | null;
+}
+
+export interface DatasetInfo {
+  dataset_id: string;
+  symbol: string;
+  schemas: string[];
+  start: string | null;
+  end: string | null;
+  sources: SourceInfo[];
+  /** True when this import registered it; false when the catalog already had it. */
+  created?: boolean;
+  bars_path?: string;
+  bar_count?: number;
+}
+
+export interface ImportResult {
+  datasets: DatasetInfo[];
+}
+
+interface Inspected {
+  path: string;
+  meta: DbnMetadata;
+  schema: 'trades' | 'tbbo';
+  symbols: string[];
+  sha256: string;
+  bytes: number;
+}
+
+export function nsToIso(ns: bigint): string {
+  const ms = ns / 1_000_000n;
+  const frac = ns % 1_000_000_000n;
+  const base = new Date(Number(ms)).toISOString().slice(0, 19);
+  return frac === 0n ? `${base}Z` : `${base}.${frac.toString().padStart(9, '0').replace(/0+$/, '')}Z`;
+}
+
+async function inspect(path: string, signal?: AbortSignal): Promise<Inspected> {
+  const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`${path}: cannot read (${err.code ?? err.message})`, { cause: err });
+  });
+  if (!st.isFile()) throw new Error(`${path}: not a regular file`);
+  const meta = await readMetadata(path);
+  const name = meta.schema === null ? 'mixed' : (schemaName(meta.schema) ?? `schema id ${meta.schema}`);
+  if (meta.schema !== SCHEMA.trades && meta.schema !== SCHEMA.tbbo) {
+    throw new Error(`${path}: schema '${name}' (metadata field 'schema' at byte 24) is not supported for derive; supported schemas: ${DERIVE_SCHEMAS.join(', ')}`);
+  }
+  signal?.throwIfAborted();
+  let symbols = mappedSymbols(meta);
+  if (symbols.length === 0) symbols = meta.symbols.filter((s) => s !== '' && s !== 'ALL_SYMBOLS');
+  const sha256 = await sha256File(path);
+  return { path, meta, schema: meta.schema === SCHEMA.trades ? 'trades' : 'tbbo', symbols, sha256, bytes: st.size };
+}
+
+/** Refuses two distinct sources of one symbol and schema whose metadata spans overlap. */
+function checkOverlaps(symbol: string, files: Inspected[]): void {
+  for (const schema of DERIVE_SCHEMAS) {
+    const list = files.filter((f) => f.schema === schema).sort((a, b) => (a.meta.start < b.meta.start ? -1 : a.meta.start > b.meta.start ? 1 : 0));
+    for (let i = 1; i < list.length; i++) {
+      const a = list[i - 1]!;
+      const b = list[i]!;
+      if (a.meta.end === null || a.meta.end > b.meta.start) {
+        throw new Error(`${a.path} and ${b.path}: both hold ${schema} for '${symbol}' and their time spans overlap ` +
+          `([${nsToIso(a.meta.start)}, ${a.meta.end === null ? 'open end' : nsToIso(a.meta.end)}) and [${nsToIso(b.meta.start)}, ${b.meta.end === null ? 'open end' : nsToIso(b.meta.end)})); import them separately or drop one`);
+      }
+    }
+  }
+}
+
+export async function importFiles(paths: string[], opts: ImportOptions): Promise<ImportResult> {
+  if (paths.length === 0) throw new Error('import: no files given');
+  const progress = opts.onProgress ?? (() => {});
+  const inspected: Inspected[] = [];
+  for (const [i, p] of paths.entries()) {
+    progress({ phase: 'inspect', done: i, total: paths.length });
+    inspected.push(await inspect(p, opts.signal));
+  }
+  progress({ phase: 'inspect', done: paths.length, total: paths.length });
+  // The same bytes given twice are one source.
+  const unique = [...new Map(inspected.map((f) => [f.sha256, f])).values()];
+
+  let symbols: string[];
+  if (opts.symbol !== undefined) {
+    const missing = unique.filter((f) => f.symbols.length > 0 && !f.symbols.includes(opts.symbol!));
+    if (missing.length > 0) {
+      throw new Error(missing.map((f) => `${f.path}: symbol '${opts.symbol}' is not in the file (its symbol mappings name: ${f.symbols.join(', ') || 'none'})`).join('; '));
+    }
+    symbols = [opts.symbol];
+  } else {
+    symbols = [...new Set(unique.flatMap((f) => f.symbols))];
+    const anonymous = unique.filter((f) => f.symbols.length === 0);
+    if (anonymous.length > 0) throw new Error(`${anonymous[0]!.path}: the metadata maps no symbols; pass --symbol (a symbol or an instrument id)`);
+  }
+  const groups = symbols.map((symbol) => {
+    const files = unique.filter((f) => f.symbols.length === 0 || f.symbols.includes(symbol));
+    checkOverlaps(symbol, files);
+    return { symbol, files, id: datasetId(symbol, files.map((f) => f.sha256)) };
+  });
+
+  // Copy into the raw cache (no-op for bytes already there).
+  const cached = new Map<string, { relPath: string }>();
+  for (const [i, f] of unique.entries()) {
+    progress({ phase: 'copy', done: i, total: unique.length });
+    const c = await copyIntoCache(f.path, opts.dataDir, f.meta.dataset, f.schema, opts.signal);
+    if (c.sha256 !== f.sha256) throw new Error(`${f.path}: the file changed while importing (SHA-256 ${f.sha256} then ${c.sha256})`);
+    cached.set(f.sha256, c);
+  }
+  progress({ phase: 'copy', done: unique.length, total: unique.length });
+
+  const infos: DatasetInfo[] = groups.map((g) => {
+    const starts = g.files.map((f) => f.meta.start);
+    const ends = g.files.map((f) => f.meta.end);
+    const minStart = starts.reduce((a, b) => (b < a ? b : a));
+    const maxEnd = ends.includes(null) ? null : (ends as bigint[]).reduce((a, b) => (b > a ? b : a));
+    return {
+      dataset_id: g.id,
+      symbol: g.symbol,
+      schemas: DERIVE_SCHEMAS.filter((s) => g.files.some((f) => f.schema === s)),
+      start: nsToIso(minStart),
+      end: maxEnd === null ? null : nsToIso(maxEnd),
+      sources: g.files.map((f) => ({
+        file: cached.get(f.sha256)!.relPath, original_name: basename(f.path), sha256: f.sha256, schema: f.schema, bytes: f.bytes,
+        dbn_version: f.meta.version, databento_dataset: f.meta.dataset, start: nsToIso(f.meta.start), end: f.meta.end === null ? null : nsToIso(f.meta.end),
+      })),
+    };
+  });
+
+  const catalog = openCatalog(dataPaths(opts.dataDir).catalog);
+  try {
+    catalog.db.transaction(() => {
+      for (const [i, info] of infos.entries()) {
+        if (catalog.getDataset(info.dataset_id)) {
+          info.created = false;
+          continue;
+        }
+        const g = groups[i]!;
+        const sources: DatasetSourceRow[] = g.files.map((f) => ({
+          sha256: f.sha256, path: cached.get(f.sha256)!.relPath, original_name: basename(f.path), schema: f.schema,
+          dbn_version: f.meta.version, bytes: f.bytes, records: 0, first_ts_recv: null, last_ts_recv: null,
+          meta_start: f.meta.start, meta_end: f.meta.end,
+        }));
+        catalog.upsertDataset({
+          dataset_id: info.dataset_id, symbol: info.symbol, schemas: info.schemas, derive_version: DERIVE_VERSION,
+          databento_dataset: commonDataset(g.files), start: info.start, end: info.end, status: 'imported', sources,
+        });
+        info.created = true;
+      }
+    }).immediate();
+  } finally {
+    catalog.close();
+  }
+
+  if (opts.derive) {
+    const { deriveDataset } = await import('../bars/deriveDataset.ts');
+    for (const info of infos) {
+      const r = await deriveDataset(opts.dataDir, info.dataset_id, { onProgress: opts.onProgress, signal: opts.signal });
+      info.bars_path = r.bars_path;
+      info.bar_count = r.bar_count;
+      info.start = r.start;
+      info.end = r.end;
+    }
+  }
+  return { datasets: infos };
+}
+
+function commonDataset(files: Inspected[]): string | null {
+  const set = new Set(files.map((f) => f.meta.dataset));
+  return set.size === 1 ? [...set][0]! : null;
+}
