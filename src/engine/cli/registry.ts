@@ -11,3 +11,4 @@ registerLazy('version', async () => ({
   },
 }));
 registerLazy('db', async () => (await import('./db.ts')).command);
+registerLazy('data', async () => (await import('./data.ts')).command);
