@@ -5,7 +5,7 @@ import { mkdirSync, chmodSync, readdirSync, existsSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
-const nodeExternal = ['vscode', 'better-sqlite3', 'parquet-wasm', '@duckdb/node-api'];
+const nodeExternal = ['vscode', 'better-sqlite3', 'parquet-wasm', '@duckdb/node-api', 'esbuild'];
 
 const common = {
   bundle: true,
