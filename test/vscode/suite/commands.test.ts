@@ -55,6 +55,6 @@ describe('commands', () => {
     assert.equal(nb.isUntitled, true);
     assert.equal(nb.cellCount, 2);
     assert.equal(nb.cellAt(0).kind, vscode.NotebookCellKind.Markup);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 });
