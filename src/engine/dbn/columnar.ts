@@ -121,3 +121,79 @@ export function fillMbp1Run(v: DataView, u8: Uint8Array, off: number, end: numbe
   }
   return stop;
 }
+
+/** Typed-array word access assumes a little-endian host (true for x86 and ARM Node builds). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * fillTradeRun over 4-byte-aligned records through a Uint32Array of the chunk (word index `k`,
+ * `kEnd` exclusive): about 1.5x faster than DataView reads. Only when the host is little-endian
+ * and the record start is 4-aligned in its buffer. Returns the word index after the run.
+ */
+export function fillTradeRunAligned(w: Uint32Array, k: number, kEnd: number, b: TradeColumns, lenWord: number, rtype: number): number {
+  const head = lenWord | (rtype << 8);
+  let n = b.length;
+  const cap = b.capacity;
+  const publisherId = b.publisherId;
+  const instrumentId = b.instrumentId;
+  const tsEvent = b.tsEventU32;
+  const tsRecv = b.tsRecvU32;
+  const price = b.price;
+  const size = b.size;
+  const action = b.action;
+  const side = b.side;
+  const flags = b.flags;
+  const depth = b.depth;
+  const tsInDelta = b.tsInDelta;
+  const sequence = b.sequence;
+  while (n < cap && k + lenWord <= kEnd) {
+    const h = w[k]!;
+    if ((h & 0xffff) !== head) break;
+    publisherId[n] = h >>> 16;
+    instrumentId[n] = w[k + 1]!;
+    tsEvent[2 * n] = w[k + 2]!;
+    tsEvent[2 * n + 1] = w[k + 3]!;
+    const lo = w[k + 4]!;
+    const hi = w[k + 5]! | 0;
+    price[n] = hi === 0x7fffffff && lo === 0xffffffff ? NaN : hi * TWO32 + lo;
+    size[n] = w[k + 6]!;
+    const x = w[k + 7]!;
+    action[n] = x;
+    side[n] = x >>> 8;
+    flags[n] = x >>> 16;
+    depth[n] = x >>> 24;
+    tsRecv[2 * n] = w[k + 8]!;
+    tsRecv[2 * n + 1] = w[k + 9]!;
+    tsInDelta[n] = w[k + 10]!;
+    sequence[n] = w[k + 11]!;
+    n++;
+    k += lenWord;
+  }
+  b.length = n;
+  return k;
+}
+
+/** Like fillTradeRunAligned for Mbp1Msg (rtype 1). */
+export function fillMbp1RunAligned(w: Uint32Array, k: number, kEnd: number, b: Mbp1Columns, lenWord: number): number {
+  const start = b.length;
+  const stop = fillTradeRunAligned(w, k, kEnd, b, lenWord, 1);
+  const bidPx = b.bidPx;
+  const askPx = b.askPx;
+  const bidSz = b.bidSz;
+  const askSz = b.askSz;
+  const bidCt = b.bidCt;
+  const askCt = b.askCt;
+  for (let n = start, j = k; j < stop; n++, j += lenWord) {
+    let lo = w[j + 12]!;
+    let hi = w[j + 13]! | 0;
+    bidPx[n] = hi === 0x7fffffff && lo === 0xffffffff ? NaN : hi * TWO32 + lo;
+    lo = w[j + 14]!;
+    hi = w[j + 15]! | 0;
+    askPx[n] = hi === 0x7fffffff && lo === 0xffffffff ? NaN : hi * TWO32 + lo;
+    bidSz[n] = w[j + 16]!;
+    askSz[n] = w[j + 17]!;
+    bidCt[n] = w[j + 18]!;
+    askCt[n] = w[j + 19]!;
+  }
+  return stop;
+}
