@@ -2,7 +2,7 @@
 // into <data>/tmp → importFiles (→ derive). The API key comes only from env DATABENTO_API_KEY
 // (never a flag: flags land in shell history and process lists) and is never printed.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { resolveDataDir } from '../dataDir.ts';
 import {
   DatabentoAbortError,
@@ -13,6 +13,7 @@ import {
   type RangeParams,
 } from '../databento/index.ts';
 import { formatBytes, formatCount, formatUsd, ProgressRenderer } from '../databento/progress.ts';
+import type { DatasetInfo } from '../ingest/importFiles.ts';
 import { parseArgs, UsageError } from './args.ts';
 
 export const DATA_FETCH_HELP = `Usage: btnb data fetch --dataset GLBX.MDP3 --symbols ESH4[,..] --schema trades[,tbbo]
@@ -30,21 +31,6 @@ Exit codes: 0 done, 1 failed or declined, 2 usage error (incl. no terminal to co
 
 /** Schemas the derive step understands (contracts §2). */
 const FETCHABLE = ['trades', 'tbbo'] as const;
-
-export interface DatasetInfoLike {
-  dataset_id: string;
-  symbol: string;
-  schemas: string[];
-  start: string;
-  end: string;
-  sources: unknown[];
-  bars_path?: string;
-  bar_count?: number;
-}
-export type ImportFilesFn = (
-  paths: string[],
-  opts: { dataDir: string; derive?: boolean; onProgress?: (p: { phase: string; done: number; total: number }) => void; signal?: AbortSignal },
-) => Promise<{ datasets: DatasetInfoLike[] }>;
 
 interface Out {
   write(s: string): unknown;
@@ -184,27 +170,24 @@ function quoteTable(base: Omit<RangeParams, 'schema'>, quotes: SchemaQuote[]): s
   ].join('\n');
 }
 
-/** Formats imported datasets the way `btnb data import` lists them. */
-export function formatDatasets(datasets: DatasetInfoLike[]): string {
-  if (datasets.length === 0) return 'No datasets imported.\n';
-  const lines = [`Imported ${datasets.length} dataset${datasets.length === 1 ? '' : 's'}:`];
+/** Formats imported datasets exactly as `btnb data import` lists them (src/engine/cli/data.ts). */
+export function formatDatasets(datasets: DatasetInfo[], dataDir: string): string {
+  let out = '';
   for (const d of datasets) {
-    lines.push(`  ${d.dataset_id}  ${d.symbol}  ${d.schemas.join('+')}  ${d.start} → ${d.end}  (${d.sources.length} source${d.sources.length === 1 ? '' : 's'})`);
-    if (d.bars_path) lines.push(`    bars: ${d.bars_path}${d.bar_count !== undefined ? ` (${formatCount(d.bar_count)} bars)` : ''}`);
+    const tag = d.created === false ? ' (already imported)' : '';
+    out += `${d.dataset_id}  ${d.symbol}  ${d.schemas.join('+')}  ${d.start ?? '?'} → ${d.end ?? '?'}  ${d.sources.length} source${d.sources.length === 1 ? '' : 's'}${tag}\n`;
+    if (d.bars_path) out += `  bars: ${resolve(dataDir, d.bars_path)} (${d.bar_count} rows)\n`;
   }
-  return `${lines.join('\n')}\n`;
-}
-
-async function loadImportFiles(): Promise<ImportFilesFn> {
-  // Literal specifier: esbuild bundles it into dist/cli.js.
-  const spec = '../ingest/importFiles.ts';
-  const mod = (await import(spec)) as { importFiles: ImportFilesFn };
-  return mod.importFiles;
+  return out;
 }
 
 export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = {}): Promise<number> {
   const io: DataFetchIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, ...ioIn };
   const err = (s: string): void => void io.stderr.write(`btnb data fetch: ${s}\n`);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(`${DATA_FETCH_HELP}\n`);
+    return 0;
+  }
   let args: ReturnType<typeof parseFetchArgs>;
   try {
     args = parseFetchArgs(argv);
@@ -301,13 +284,24 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
     }
 
     // 4. Import (and derive) like `btnb data import`.
-    let result: { datasets: DatasetInfoLike[] };
+    let result: { datasets: DatasetInfo[] };
     try {
-      const importFiles = await loadImportFiles();
+      const { importFiles } = await import('../ingest/importFiles.ts');
+      let lastPhase = '';
       result = await importFiles(
         downloads.map((d) => d.path),
-        { dataDir, derive: args.derive, signal: ac.signal },
+        {
+          dataDir,
+          derive: args.derive,
+          signal: ac.signal,
+          onProgress: (pr) => {
+            const line = `${pr.phase} ${pr.done}/${pr.total}`;
+            if (tty && line !== lastPhase) io.stderr.write(`\r${line}\x1b[K`);
+            lastPhase = line;
+          },
+        },
       );
+      if (tty && lastPhase) io.stderr.write('\r\x1b[K');
     } catch (e) {
       err(`import failed: ${redact((e as Error).message)}`);
       io.stderr.write(`The downloaded files are kept in ${dlDir}; import them with \`btnb data import ${downloads.map((d) => d.path).join(' ')}\`\n`);
@@ -325,9 +319,9 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
           warnings: d.warnings, attempts: d.attempts, request_id: d.requestId,
         })),
       };
-      io.stdout.write(`${JSON.stringify(json)}\n`);
+      io.stdout.write(`${JSON.stringify(json, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`);
     } else {
-      io.stdout.write(formatDatasets(result.datasets));
+      io.stdout.write(formatDatasets(result.datasets, dataDir));
     }
     return 0;
   } catch (e) {

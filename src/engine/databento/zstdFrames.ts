@@ -43,6 +43,7 @@ export class ZstdFrameWalker {
   private skip = 0;
   private afterSkip = S_MAGIC;
   private checksum = false;
+  private endsFrame = false;
   private fhd = 0;
 
   /** Feeds the next bytes; throws ZstdFrameError at the first structural error. */
@@ -55,7 +56,7 @@ export class ZstdFrameWalker {
         this.skip -= take;
         i += take;
         this.offset += take;
-        if (this.skip === 0) this.enter(this.afterSkip);
+        if (this.skip === 0) this.skipDone();
         continue;
       }
       const take = Math.min(this.hdrNeed - this.hdrLen, n - i);
@@ -133,15 +134,10 @@ export class ZstdFrameWalker {
         const size = v >>> 3;
         if (type === 3) throw new ZstdFrameError(at, 'a block type 0-2', 'reserved block type 3');
         if (size > MAX_BLOCK) throw new ZstdFrameError(at, `a block size <= ${MAX_BLOCK}`, String(size));
-        const next = last ? (this.checksum ? -1 : S_MAGIC) : S_BLOCK_HEADER;
         const payload = type === 1 ? 1 : size;
-        if (next === -1) {
-          // the 4-byte checksum follows the last block: skip payload + 4
-          if (last) this.frames++;
-          return this.skipThen(payload + 4, S_MAGIC);
-        }
-        if (last) this.frames++;
-        return this.skipThen(payload, next);
+        // the last block is followed by the optional 4-byte content checksum; the frame counts once both are in
+        if (last) return this.skipThen(payload + (this.checksum ? 4 : 0), S_MAGIC, true);
+        return this.skipThen(payload, S_BLOCK_HEADER);
       }
     }
   }
@@ -164,12 +160,19 @@ export class ZstdFrameWalker {
     this.enter(S_BLOCK_HEADER);
   }
 
-  private skipThen(bytes: number, next: number): void {
-    if (bytes === 0) return this.enter(next);
-    this.skip = bytes;
+  private skipThen(bytes: number, next: number, endsFrame = false): void {
     this.afterSkip = next;
+    this.endsFrame = endsFrame;
+    if (bytes === 0) return this.skipDone();
+    this.skip = bytes;
     this.state = S_SKIP;
     this.hdrLen = 0;
+  }
+
+  private skipDone(): void {
+    if (this.endsFrame) this.frames++;
+    this.endsFrame = false;
+    this.enter(this.afterSkip);
   }
 }
 

@@ -11,13 +11,9 @@ import { startFakeDatabento, type FakeDatabento, type FakeDatabentoOptions } fro
 const KEY = 'db-CLIKEYzyxwvutsrqponmlkjihgfedcb';
 const TRADES = 'test/fixtures/dbn/test_data.trades.v3.dbn.zst';
 const TBBO = 'test/fixtures/dbn/test_data.tbbo.v3.dbn.zst';
-// The import step needs src/engine/ingest/importFiles.ts (data-pipeline engineer); until it
-// loads, the tests that go through it stop after checking the download half.
-let HAVE_IMPORT = false;
-before(async () => {
-  HAVE_IMPORT = existsSync('src/engine/ingest/importFiles.ts') && (await import('../../../src/engine/ingest/importFiles.ts').then(() => true, () => false));
-});
 const ARGS = ['--dataset', 'GLBX.MDP3', '--symbols', 'ESH1', '--schema', 'trades,tbbo', '--start', '2020-12-28', '--end', '2020-12-29'];
+
+const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 class Capture {
   text = '';
@@ -95,10 +91,10 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     assert.equal(empty.ranges, 0);
     const yes = await run(ARGS, { stdinTTY: true, answer: 'y\n' });
     assert.equal(yes.ranges, 2);
-    if (HAVE_IMPORT) assert.equal(yes.code, 0, yes.stderr);
+    assert.equal(yes.code, 0, yes.stderr);
   });
 
-  it('--yes --json: downloads each schema (exact bytes), reports cost and downloads; no key anywhere, no temp files left', async function () {
+  it('--yes --json: downloads each schema (exact bytes), reports cost and downloads; no key anywhere, no temp files left', async () => {
     const faults = [
       { endpoint: 'metadata.get_cost' as const, kind: 'status' as const, status: 500 },
       { endpoint: 'timeseries.get_range' as const, kind: 'drop' as const, afterBytes: 100 },
@@ -118,9 +114,6 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     }
     assert.match(r.stderr, /metadata\.get_cost: attempt 1\/5 failed \(.*HTTP 500.*\); retrying in 0\.\d s/);
     assert.match(r.stderr, /timeseries\.get_range: attempt 1\/5 failed \(.*connection dropped|aborted/);
-    if (!HAVE_IMPORT) {
-      this.skip(); // the import step lands with src/engine/ingest/importFiles.ts
-    }
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as {
       datasets: { symbol: string; schemas: string[] }[];
@@ -129,7 +122,6 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     };
     assert.deepEqual(out.cost.schemas.map((s) => [s.schema, s.records, s.billable_bytes]), [['trades', 2, 96], ['tbbo', 2, 160]]);
     assert.equal(out.cost.usd, fake!.costOf('trades') + fake!.costOf('tbbo'));
-    const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
     assert.deepEqual(out.downloads.map((d) => [d.schema, d.bytes, d.sha256]), [
       ['trades', statSync(TRADES).size, sha(TRADES)],
       ['tbbo', statSync(TBBO).size, sha(TBBO)],
@@ -138,6 +130,30 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     assert.equal(out.datasets[0]!.symbol, 'ESH1');
     assert.deepEqual([...out.datasets[0]!.schemas].sort(), ['tbbo', 'trades']);
     assert.deepEqual(readdirSync(join(dataDir, 'tmp')), [], 'temp download dir removed');
+  });
+
+  it('imports into the raw cache (bytes = the served bytes), prints like `data import`; a second fetch is a no-op', async () => {
+    const r = await run([...ARGS, '--yes']);
+    assert.equal(r.code, 0, r.stderr);
+    const raw = filesUnder(join(dataDir, 'raw')).map((f) => f.slice(dataDir.length + 1)).sort();
+    assert.deepEqual(raw, [`raw/databento/GLBX.MDP3/tbbo/${sha(TBBO)}.dbn.zst`, `raw/databento/GLBX.MDP3/trades/${sha(TRADES)}.dbn.zst`]);
+    assert.match(r.stdout, /(^|\n)ds_[0-9a-f]{16}  ESH1  (trades\+tbbo|tbbo\+trades)  2020-12-28T\S+ → \S+  2 sources\n$/);
+    const again = await run([...ARGS, '--yes']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /ESH1 .* 2 sources \(already imported\)/);
+    assert.equal(filesUnder(join(dataDir, 'raw')).length, 2);
+  });
+
+  it('--derive: builds the bars and prints their path', async function () {
+    // deriveDataset writes Parquet through src/engine/parquet/barsParquet.ts (catalog/parquet engineer)
+    if (!existsSync('src/engine/parquet/barsParquet.ts')) this.skip();
+    const r = await run([...ARGS, '--yes', '--derive']);
+    assert.equal(r.code, 0, r.stderr);
+    // both trades are at 2020-12-28 13:00:00.09/.10 UTC (DBN brief §11 A): one bar
+    const m = /\n  bars: (\S+) \(1 rows\)\n$/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    assert.ok(m[1]!.startsWith(join(dataDir, 'derived', 'bars', 'ds_')) && m[1]!.endsWith('bars-1m.parquet'));
+    assert.ok(statSync(m[1]!).size > 0);
   });
 
   it('non-TTY progress is plain lines; TTY progress redraws one line with \\r', async () => {
@@ -199,13 +215,12 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     assert.deepEqual(filesUnder(dataDir), []);
   });
 
-  it('exit codes from a real process: 2 without --yes and no terminal, 1 for a bad key', async () => {
+  it('exit codes from the real `btnb data fetch` process: 2 without --yes and no terminal, 1 for a bad key', async () => {
     fake = await startFakeDatabento({ key: KEY, files: { trades: TRADES, tbbo: TBBO } });
-    const script = "import { runDataFetch } from './src/engine/cli/dataFetch.ts'; process.exitCode = await runDataFetch(process.argv.slice(1));";
     // async spawn: the fake server lives in this process, so the event loop must keep running
     const exec = (key: string, extra: string[]): Promise<{ status: number | null; stderr: string }> =>
       new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--input-type=module', '-e', script, '--', ...ARGS, ...extra], {
+        const child = spawn(process.execPath, ['src/engine/cli/main.ts', 'data', 'fetch', ...ARGS, ...extra], {
           env: { ...process.env, DATABENTO_API_KEY: key, DATABENTO_BASE_URL: fake!.url, BTNB_DATA_DIR: dataDir },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
