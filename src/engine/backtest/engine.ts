@@ -12,7 +12,7 @@ import { FillModel } from './fillModel.ts';
 import { SimulatedExchange } from './simulatedExchange.ts';
 import { StrategyContext } from './context.ts';
 import { parseParams, StrategyError, type FillInfo, type StrategyDefinition } from './strategy.ts';
-import { computeMetrics, drawdownSeries } from './statistics.ts';
+import { computeMetrics } from './statistics.ts';
 import { DEFAULT_COSTS, SIDE_BUY, type BacktestResult, type Costs, type Session } from './types.ts';
 
 export interface BacktestSpec {
@@ -61,7 +61,9 @@ export function runBacktest(input: BarSeries, spec: BacktestSpec): BacktestResul
   const equity = new Float64Array(n);
   const position = new Float64Array(n);
   const cash = new Float64Array(n);
+  const drawdown = new Float64Array(n);
   const close = bars.close;
+  let peak = costs.cash;
   let phase = 'onStart';
   let i = 0;
   try {
@@ -81,23 +83,27 @@ export function runBacktest(input: BarSeries, spec: BacktestSpec): BacktestResul
         fill.bar = log.fBar.data[k]!;
         phase = 'onFill';
         onFill(ctx, fill, state, params);
+        phase = 'onBar';
       };
     }
     const indicators = ctx.indicators;
     const nInd = indicators.length;
     const onBar = def.onBar;
+    phase = 'onBar';
     for (i = 0; i < n; i++) {
       ctx.orderBar = i;
       if (exchange.openCount > 0) exchange.process(i);
       for (let k = 0; k < nInd; k++) indicators[k]!.update(i);
       ctx.index = i;
-      phase = 'onBar';
       onBar(ctx, state, params);
       const pos = portfolio.position;
       const c = portfolio.cash;
+      const e = c + pos * close[i]!;
       position[i] = pos;
       cash[i] = c;
-      equity[i] = c + pos * close[i]!;
+      equity[i] = e;
+      if (e > peak) peak = e;
+      drawdown[i] = 1 - e / peak;
     }
     i = n - 1;
     phase = 'onEnd';
@@ -109,7 +115,6 @@ export function runBacktest(input: BarSeries, spec: BacktestSpec): BacktestResul
   }
   portfolio.finish();
 
-  const drawdown = drawdownSeries(costs.cash, equity);
   const orders = log.orders();
   const fills = log.fills();
   const trades = log.trades();

@@ -54,13 +54,18 @@ export class SimulatedExchange {
   cancel(orderId: number, bar: number): boolean {
     for (let k = 0; k < this.openCount; k++) {
       if (this.open[k] !== orderId) continue;
-      this.open.copyWithin(k, k + 1, this.openCount);
-      this.openCount--;
+      this.removeAt(k);
       this.log.oStatus.data[orderId - 1] = STATUS_CANCELED;
       this.log.event(EV_ORDER_CANCELED, bar, orderId);
       return true;
     }
     return false;
+  }
+
+  private removeAt(k: number): void {
+    const open = this.open;
+    const end = --this.openCount;
+    for (let j = k; j < end; j++) open[j] = open[j + 1]!;
   }
 
   /** Matches the open orders against bar i (at its open, before the strategy sees bar i). */
@@ -102,8 +107,7 @@ export class SimulatedExchange {
       log.oFill.data[o] = fillId;
       log.event(EV_ORDER_FILLED, i, id);
       this.portfolio.applyFill(buy ? qty : -qty, price, fee, i, b.ts[i]!);
-      this.open.copyWithin(k, k + 1, this.openCount);
-      this.openCount--;
+      this.removeAt(k);
       if (this.onFilled !== null) {
         this.onFilled(fillId);
         k = 0; // the callback may have canceled orders before k: rescan (untriggered ones stay untriggered)

@@ -18,7 +18,12 @@ export const smaCrossParams = z.strictObject({
 }).refine((p) => p.slow > p.fast, { message: 'slow must be greater than fast', path: ['slow'] });
 
 interface State {
+  /** raw closes of the last `slow` bars; never-written slots are 0, so the first sums need no branch. */
   ring: Float64Array;
+  /** ring slot of bar i (i mod slow), advanced without a division. */
+  slot: number;
+  /** |raw| below this keeps every window sum below 2^53 (exact in doubles). */
+  rawLimit: number;
   sumFast: number;
   sumSlow: number;
   big: boolean;
@@ -39,30 +44,32 @@ export const smaCross = defineStrategy({
   description: 'Long (or short) while the fast SMA of closes is above (below) the slow SMA; contracts §3.',
   params: smaCrossParams,
   onStart(_ctx, p): State {
-    return { ring: new Float64Array(p.slow), sumFast: 0, sumSlow: 0, big: false, bigFast: 0n, bigSlow: 0n };
+    return { ring: new Float64Array(p.slow), slot: 0, rawLimit: MAX_EXACT / p.slow, sumFast: 0, sumSlow: 0, big: false, bigFast: 0n, bigSlow: 0n };
   },
   onBar(ctx, s, p) {
-    const i = ctx.index;
     const slow = p.slow;
     const fast = p.fast;
     const raw = Math.round(ctx.close() * 1e9);
     const ring = s.ring;
-    const slot = i % slow;
-    const outSlow = i >= slow ? ring[slot]! : 0;
-    const outFast = i >= fast ? ring[(i - fast) % slow]! : 0;
+    const slot = s.slot;
+    let fastSlot = slot - fast;
+    if (fastSlot < 0) fastSlot += slow;
+    const outSlow = ring[slot]!;
+    const outFast = ring[fastSlot]!;
     ring[slot] = raw;
+    s.slot = slot + 1 === slow ? 0 : slot + 1;
     if (!s.big) {
       s.sumFast += raw - outFast;
       s.sumSlow += raw - outSlow;
-      // Sums of integers stay exact while below 2^53; beyond, continue in BigInt from the window.
-      if (s.sumSlow >= MAX_EXACT || s.sumSlow <= -MAX_EXACT || s.sumFast >= MAX_EXACT || s.sumFast <= -MAX_EXACT
-        || raw >= MAX_EXACT / slow || raw <= -MAX_EXACT / slow) {
+      if (raw >= s.rawLimit || raw <= -s.rawLimit) {
+        // Beyond this price the sums could leave the exact range of doubles: continue in BigInt.
         s.big = true;
         s.bigFast = 0n;
         s.bigSlow = 0n;
-        const m = Math.min(i + 1, slow);
-        for (let k = 0; k < m; k++) {
-          const v = BigInt(ring[(i - k) % slow]!);
+        for (let k = 0; k < slow; k++) {
+          let j = slot - k;
+          if (j < 0) j += slow;
+          const v = BigInt(ring[j]!);
           s.bigSlow += v;
           if (k < fast) s.bigFast += v;
         }
@@ -72,6 +79,7 @@ export const smaCross = defineStrategy({
       s.bigFast += r - BigInt(outFast);
       s.bigSlow += r - BigInt(outSlow);
     }
+    const i = ctx.index;
     if (i < slow - 1 || ctx.isLastBar) return;
     const up = s.big ? s.bigFast * BigInt(slow) > s.bigSlow * BigInt(fast) : greater(s.sumFast, slow, s.sumSlow, fast);
     const target = up ? p.size : p.allow_short ? -p.size : 0;

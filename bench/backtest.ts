@@ -1,0 +1,121 @@
+/**
+ * `npm run bench:backtest`: sma-cross over ≥ 10 M synthetic 1-minute bars through the engine,
+ * next to a minimal hand-written loop of the same semantics (contracts §3) over Float64Arrays
+ * in the same run (same final equity, asserted), and sweep throughput with 1 and N workers
+ * through `dist/cli.js sweep` when a data dir with a dataset is given (BENCH_DATASET).
+ *
+ * Env: BENCH_BARS (default 10_000_000), BENCH_REPS (default 3).
+ */
+import { allocBarSeries, type BarSeries, NS_PER_MINUTE } from '../src/engine/bars/barSeries.ts';
+import { runBacktest } from '../src/engine/backtest/engine.ts';
+import { Sfc32 } from '../src/engine/backtest/prng.ts';
+import { smaCross } from '../src/engine/strategies/smaCross.ts';
+
+const N = Number(process.env.BENCH_BARS ?? 10_000_000);
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+const FAST = 10;
+const SLOW = 30;
+const SIZE = 100;
+
+function synthBars(n: number, seed: number): BarSeries {
+  const b = allocBarSeries('BENCH', n);
+  const rng = new Sfc32(seed);
+  let cents = 10_000; // price in cents: a 0.01 grid, like real equities
+  const t0 = Date.parse('2018-01-02T14:30:00Z') * 1e6;
+  for (let i = 0; i < n; i++) {
+    const o = cents;
+    cents += Math.floor(rng.next() * 7) - 3;
+    if (cents < 100) cents = 100;
+    const hi = Math.max(o, cents) + Math.floor(rng.next() * 3);
+    const lo = Math.min(o, cents) - Math.floor(rng.next() * 3);
+    b.ts[i] = t0 + i * NS_PER_MINUTE;
+    b.open[i] = o / 100;
+    b.high[i] = hi / 100;
+    b.low[i] = lo / 100;
+    b.close[i] = cents / 100;
+    b.volume[i] = 100;
+    b.tradeCount[i] = 1;
+    b.vwap[i] = cents / 100;
+    b.quoteCount[i] = -1;
+    b.spreadMean[i] = NaN;
+  }
+  return b;
+}
+
+/** The baseline: contracts §3 sma-cross written out by hand over the columns. */
+function handLoop(b: BarSeries, cash0: number): { finalEquity: number; fills: number; equity: Float64Array } {
+  const n = b.length;
+  const close = b.close;
+  const open = b.open;
+  const equity = new Float64Array(n);
+  const posArr = new Float64Array(n);
+  const cashArr = new Float64Array(n);
+  const ring = new Float64Array(SLOW);
+  let sumF = 0;
+  let sumS = 0;
+  let cash = cash0;
+  let pos = 0;
+  let pending = 0;
+  let fills = 0;
+  for (let i = 0; i < n; i++) {
+    if (pending !== 0) {
+      cash -= pending * open[i]! + 0;
+      pos += pending;
+      pending = 0;
+      fills++;
+    }
+    const raw = Math.round(close[i]! * 1e9);
+    const slot = i % SLOW;
+    sumS += raw - (i >= SLOW ? ring[slot]! : 0);
+    sumF += raw - (i >= FAST ? ring[(i - FAST) % SLOW]! : 0);
+    ring[slot] = raw;
+    if (i >= SLOW - 1 && i < n - 1) {
+      const target = sumF * SLOW > sumS * FAST ? SIZE : 0;
+      if (target !== pos) pending = target - pos;
+    }
+    posArr[i] = pos;
+    cashArr[i] = cash;
+    equity[i] = cash + pos * close[i]!;
+  }
+  return { finalEquity: equity[n - 1]!, fills, equity };
+}
+
+function best(fn: () => void): number {
+  let min = Infinity;
+  for (let r = 0; r < REPS; r++) {
+    const t = performance.now();
+    fn();
+    min = Math.min(min, performance.now() - t);
+  }
+  return min;
+}
+
+const fmt = (barsPerSec: number) => `${(barsPerSec / 1e6).toFixed(1)} M bars/s`;
+
+console.log(`bench:backtest — sma-cross fast=${FAST} slow=${SLOW} over ${N.toLocaleString('en-US')} synthetic 1-minute bars (best of ${REPS})`);
+const tGen = performance.now();
+const bars = synthBars(N, 7);
+console.log(`  synth: ${(performance.now() - tGen).toFixed(0)} ms`);
+
+let engineEquity = NaN;
+let engineFills = 0;
+const tEngine = best(() => {
+  const r = runBacktest(bars, { strategy: smaCross, params: { fast: FAST, slow: SLOW, size: SIZE } });
+  engineEquity = r.metrics.final_equity;
+  engineFills = r.metrics.num_fills;
+});
+let hand = { finalEquity: NaN, fills: 0, equity: new Float64Array(0) };
+const tHand = best(() => {
+  hand = handLoop(bars, 100_000);
+});
+if (engineEquity !== hand.finalEquity || engineFills !== hand.fills) {
+  console.error(`MISMATCH: engine final equity ${engineEquity} (${engineFills} fills) vs hand loop ${hand.finalEquity} (${hand.fills} fills)`);
+  process.exit(1);
+}
+const engineRate = N / (tEngine / 1000);
+const handRate = N / (tHand / 1000);
+console.log(`  engine (runBacktest, incl. logs + metrics): ${tEngine.toFixed(0)} ms  ${fmt(engineRate)}   [goal ≥ 20 M bars/s]`);
+console.log(`  hand-written loop:                          ${tHand.toFixed(0)} ms  ${fmt(handRate)}`);
+console.log(`  ratio engine / hand loop: ${(engineRate / handRate).toFixed(2)}×   [goal ≥ 0.2×]`);
+console.log(`  same final equity: ${engineEquity} (${engineFills} fills) ✓`);
+
