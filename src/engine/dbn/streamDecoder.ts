@@ -263,13 +263,13 @@ export class DbnStreamDecoder {
         continue;
       }
       if (len < min) throw this.err(base + off, `at least ${min} bytes for a ${rtypeName(rtype)} record (rtype ${rtype})`, `${len} bytes (length byte ${lenWord})`);
-      if (onRecord) onRecord(decodeRecord(v, u8, off, len, this.tsOut));
       const runEnd = onRecord ? off + len : end;
       if (rtype === 0 && trades) {
         if (mbp1 && mbp1.length > 0) {
           this.pendingFlush = FLUSH_MBP1; // keep batches in stream order
           return off;
         }
+        if (onRecord) onRecord(decodeRecord(v, u8, off, len, this.tsOut));
         const stop = w !== null && (off & 3) === 0
           ? fillTradeRunAligned(w, off >>> 2, runEnd >>> 2, trades, lenWord, 0) * 4
           : fillTradeRun(v, u8, off, runEnd, trades, lenWord, 0);
@@ -286,6 +286,7 @@ export class DbnStreamDecoder {
           this.pendingFlush = FLUSH_TRADES;
           return off;
         }
+        if (onRecord) onRecord(decodeRecord(v, u8, off, len, this.tsOut));
         const stop = w !== null && (off & 3) === 0
           ? fillMbp1RunAligned(w, off >>> 2, runEnd >>> 2, mbp1, lenWord) * 4
           : fillMbp1Run(v, u8, off, runEnd, mbp1, lenWord);
@@ -297,6 +298,7 @@ export class DbnStreamDecoder {
         }
         continue;
       }
+      if (onRecord) onRecord(decodeRecord(v, u8, off, len, this.tsOut));
       counts[rtype]++;
       off += len;
     }

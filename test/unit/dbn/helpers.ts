@@ -71,7 +71,9 @@ export interface Decoded {
   batches: string[];
 }
 
-export async function decodeAll(input: string | Uint8Array | AsyncIterable<Uint8Array>, opts: StreamOptions & { objects?: boolean } = {}): Promise<Decoded> {
+/** Decodes everything (small batches by default: tests decode many tiny inputs). */
+export async function decodeAll(input: string | Uint8Array | AsyncIterable<Uint8Array>, options: StreamOptions & { objects?: boolean } = {}): Promise<Decoded> {
+  const opts = { batchSize: 7, ...options };
   const out: Decoded = { summary: undefined as unknown as DecodeSummary, records: [], trades: [], mbp1: [], batches: [] };
   const sink = {
     onTrades: (b: TradeColumns) => { out.trades.push(...tradeRows(b)); out.batches.push('T'); },
