@@ -1,0 +1,236 @@
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { openCatalog } from '../../../src/engine/catalog/sqliteCatalog.ts';
+import { decodeFile, readMetadata } from '../../../src/engine/dbn/decoder.ts';
+import type { DbnRecord } from '../../../src/engine/dbn/decoder.ts';
+import { deriveDataset, DERIVE_CODE_HASH } from '../../../src/engine/bars/deriveDataset.ts';
+import { mergeSources } from '../../../src/engine/bars/sourceMerge.ts';
+import { importFiles } from '../../../src/engine/ingest/importFiles.ts';
+import { synthesize } from '../../../src/engine/ingest/synth.ts';
+import { withTempDir } from '../../../src/engine/io/files.ts';
+import { readBarsParquet } from '../../../src/engine/parquet/barsParquet.ts';
+import { assertBars, dbnBytes, type ExpectedBar, MIN, NO_QUOTES, S, T0, type TradeSpec } from './dbnBuild.ts';
+
+const UNDEF = 9223372036854775807n;
+const MINUTE = 60_000_000_000n;
+
+interface Rec { ts: bigint; px: bigint; sz: number; side: string; bid: bigint; ask: bigint; bsz: number; asz: number; tbbo: boolean; src: number }
+
+/**
+ * Reference bars, written straight from the contract text with per-record objects and BigInt
+ * (independent of the columnar decoder, the u32-half bucketing and the streaming merge).
+ */
+async function referenceBars(files: string[], symbol: string): Promise<ExpectedBar[]> {
+  const metas = await Promise.all(files.map((f) => readMetadata(f)));
+  const all: Rec[] = [];
+  const firstTs: bigint[] = [];
+  for (const [src, f] of files.entries()) {
+    const meta = metas[src]!;
+    const tbbo = meta.schema === 3;
+    await decodeFile(f, {
+      onRecord: (r: DbnRecord) => {
+        const ts = BigInt(r.ts_recv as string);
+        const d = new Date(Number(ts / 1_000_000n)).toISOString().slice(0, 10).replaceAll('-', '');
+        const sym = meta.mappings.find((m) => m.intervals.some((iv) => Number(d) >= iv.startDate && Number(d) < iv.endDate && iv.symbol === String(r.hd.instrument_id)))?.rawSymbol ?? String(r.hd.instrument_id);
+        firstTs[src] ??= ts;
+        if (sym !== symbol) return;
+        const lv = tbbo ? (r.levels as Record<string, unknown>[])[0]! : null;
+        all.push({
+          ts, px: BigInt(r.price as string), sz: r.size as number, side: r.side as string, tbbo, src,
+          bid: lv ? BigInt(lv.bid_px as string) : UNDEF, ask: lv ? BigInt(lv.ask_px as string) : UNDEF,
+          bsz: lv ? (lv.bid_sz as number) : 0, asz: lv ? (lv.ask_sz as number) : 0,
+        });
+      },
+    });
+  }
+  const shas = files.map((f) => createHash('sha256').update(readFileSync(f)).digest('hex'));
+  const order = files.map((_, i) => i).sort((a, b) => (firstTs[a]! < firstTs[b]! ? -1 : firstTs[a]! > firstTs[b]! ? 1 : shas[a]! < shas[b]! ? -1 : 1));
+  const rank = new Map(order.map((s, i) => [s, i]));
+  all.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : rank.get(a.src)! - rank.get(b.src)!)); // stable: file order kept
+  const hasTrades = metas.some((m) => m.schema === 4);
+  const spans = metas.filter((m) => m.schema === 3).map((m) => [m.start, m.end ?? UNDEF] as const);
+  const minutes = new Map<bigint, Rec[]>();
+  for (const r of all) {
+    const m = r.ts - (r.ts % MINUTE);
+    if (!minutes.has(m)) minutes.set(m, []);
+    minutes.get(m)!.push(r);
+  }
+  const out: ExpectedBar[] = [];
+  for (const [m, recs] of [...minutes].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const trades = recs.filter((r) => r.tbbo === !hasTrades);
+    if (trades.length === 0) continue;
+    const px = trades.map((r) => Number(r.px) / 1e9);
+    const vol = trades.reduce((s, r) => s + r.sz, 0);
+    const inSpan = spans.some(([s, e]) => m + MINUTE > s && m < e);
+    const q = recs.filter((r) => r.tbbo && r.bid !== UNDEF && r.ask !== UNDEF);
+    const withSz = q.filter((r) => r.bsz + r.asz > 0);
+    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    out.push({
+      ts: m, open: px[0]!, high: Math.max(...px), low: Math.min(...px), close: px[px.length - 1]!, volume: vol, trade_count: trades.length,
+      vwap: trades.reduce((s, r) => s + (Number(r.px) / 1e9) * r.sz, 0) / vol,
+      buy_volume: trades.filter((r) => r.side === 'B').reduce((s, r) => s + r.sz, 0),
+      sell_volume: trades.filter((r) => r.side === 'A').reduce((s, r) => s + r.sz, 0),
+      ...(!inSpan ? NO_QUOTES : q.length === 0 ? { ...NO_QUOTES, quote_count: 0 } : {
+        quote_count: q.length, bid_close: Number(q[q.length - 1]!.bid) / 1e9, ask_close: Number(q[q.length - 1]!.ask) / 1e9,
+        spread_mean: mean(q.map((r) => Number(r.ask - r.bid) / 1e9)), spread_max: Math.max(...q.map((r) => Number(r.ask - r.bid) / 1e9)),
+        bid_size_mean: mean(q.map((r) => r.bsz)), ask_size_mean: mean(q.map((r) => r.asz)),
+        imbalance_mean: withSz.length === 0 ? null : mean(withSz.map((r) => (r.bsz - r.asz) / (r.bsz + r.asz))),
+      }),
+    });
+  }
+  return out;
+}
+
+function catalogRow(dataDir: string, id: string) {
+  const c = openCatalog(join(dataDir, 'catalog.sqlite'));
+  try { return c.getDataset(id)!; } finally { c.close(); }
+}
+
+describe('deriveDataset (btnb data derive)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let synth: string[];
+  let synthTrades: number;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'btnb-derive-'));
+    // 2024-03-07/08: EST, so post-market prints fall on the next UTC date (mapping by UTC date).
+    const r = await synthesize({ symbol: 'DEMO', start: '2024-03-07', days: 2, seed: 11, outDir: dir, tradesPerDay: 4000 });
+    synth = r.files;
+    synthTrades = r.trades;
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('bars equal an independent BigInt reference over the same DBN files (trades + tbbo), and DuckDB reads them with the contract types', async () => {
+    await withTempDir(async (dataDir) => {
+      const imp = await importFiles(synth, { dataDir, derive: true });
+      const d = imp.datasets[0]!;
+      const bars = await readBarsParquet(join(dataDir, d.bars_path!));
+      const expected = await referenceBars(synth, 'DEMO');
+      assert.ok(expected.length > 500);
+      assertBars(bars, expected);
+      assert.equal(d.bar_count, expected.length);
+      const inst = await DuckDBInstance.create(':memory:');
+      const con = await inst.connect();
+      const r = (await con.runAndReadAll(`select count(*)::INTEGER n, sum(volume)::BIGINT v, min(ts)::VARCHAR t0,
+        any_value(typeof(ts)) tt, any_value(typeof(volume)) tv, any_value(typeof(trade_count)) tc, any_value(typeof(open)) tp
+        from read_parquet('${join(dataDir, d.bars_path!)}')`)).getRowObjectsJson()[0]!;
+      con.closeSync();
+      assert.equal(r.n, expected.length);
+      assert.equal(r.v, String(expected.reduce((s, b) => s + b.volume, 0)));
+      assert.equal(r.t0, new Date(Number(expected[0]!.ts / 1_000_000n)).toISOString().replace('T', ' ').replace('.000Z', '+00'));
+      assert.deepEqual([r.tt, r.tv, r.tc, r.tp], ['TIMESTAMP WITH TIME ZONE', 'BIGINT', 'INTEGER', 'DOUBLE']);
+    });
+  });
+
+  it('deriving twice gives byte-identical Parquet and the manifest of contracts §2; the catalog row records count and range', async () => {
+    await withTempDir(async (dataDir) => {
+      const id = (await importFiles(synth, { dataDir })).datasets[0]!.dataset_id;
+      const a = await deriveDataset(dataDir, id);
+      const bytesA = readFileSync(join(dataDir, a.bars_path));
+      const manA = JSON.parse(readFileSync(join(dataDir, a.manifest_path), 'utf8'));
+      const b = await deriveDataset(dataDir, id);
+      assert.ok(readFileSync(join(dataDir, b.bars_path)).equals(bytesA), 'byte-identical bars-1m.parquet');
+      const manB = JSON.parse(readFileSync(join(dataDir, b.manifest_path), 'utf8'));
+      delete manA.created_at;
+      assert.ok(typeof manB.created_at === 'string');
+      delete manB.created_at;
+      assert.deepEqual(manB, manA);
+      assert.deepEqual(Object.keys(manA).sort(), ['calendar_version', 'code_hash', 'databento_dataset', 'dataset_id', 'derive_version', 'end', 'instrument_ids', 'rows', 'schemas', 'sources', 'start', 'symbol', 'tz'].sort());
+      assert.equal(manA.code_hash, DERIVE_CODE_HASH);
+      assert.equal(manA.tz, 'UTC');
+      assert.equal(manA.rows, a.bar_count);
+      const bars = await readBarsParquet(join(dataDir, a.bars_path));
+      assert.equal(manA.start, new Date(bars.ts[0]! / 1e6).toISOString().replace('.000Z', 'Z'));
+      assert.equal(manA.end, new Date((bars.ts[bars.length - 1]! + 60e9) / 1e6).toISOString().replace('.000Z', 'Z'));
+      assert.equal(manA.sources[0].records, synthTrades);
+      assert.equal(manA.sources[0].records, manA.sources[1].records);
+      assert.equal(manA.sources[0].dbn_version, 3);
+      const row = catalogRow(dataDir, id);
+      assert.equal(row.status, 'ready');
+      assert.equal(row.bar_count, a.bar_count);
+      assert.equal(row.start, manA.start);
+      assert.equal(row.end, manA.end);
+      assert.equal(row.sources.find((s) => s.schema === 'trades')!.records, manA.sources[0].records);
+    });
+  });
+
+  it('tbbo without trades: OHLCV from the tbbo trade fields equals the bars from trades + tbbo', async () => {
+    await withTempDir(async (dataDir) => {
+      const both = await importFiles(synth, { dataDir, derive: true });
+      const only = await importFiles([synth[1]!], { dataDir, derive: true });
+      assert.notEqual(only.datasets[0]!.dataset_id, both.datasets[0]!.dataset_id);
+      const a = await readBarsParquet(join(dataDir, both.datasets[0]!.bars_path!));
+      const b = await readBarsParquet(join(dataDir, only.datasets[0]!.bars_path!));
+      assert.deepEqual(b, a);
+    });
+  });
+
+  it('several symbols in one file: each dataset derives only its own records', async () => {
+    await withTempDir(async (dataDir) => {
+      const mappings = [
+        { rawSymbol: 'AAA', intervals: [{ startDate: 20240304, endDate: 20240305, symbol: '11' }] },
+        { rawSymbol: 'BBB', intervals: [{ startDate: 20240304, endDate: 20240305, symbol: '12' }] },
+      ];
+      const f = join(dataDir, 'multi.dbn');
+      writeFileSync(f, dbnBytes({ schema: 'trades', mappings }, [
+        { ts: T0, px: 10, sz: 1, side: 'B', id: 11 }, { ts: T0 + S, px: 50, sz: 5, side: 'A', id: 12 },
+        { ts: T0 + 2n * S, px: 12, sz: 3, side: 'A', id: 11 }, { ts: T0 + MIN, px: 51, sz: 2, side: 'N', id: 12 },
+      ]));
+      const res = await importFiles([f], { dataDir, derive: true });
+      const [aaa, bbb] = await Promise.all(res.datasets.map((d) => readBarsParquet(join(dataDir, d.bars_path!))));
+      assertBars(aaa!, [{ ts: T0, open: 10, high: 12, low: 10, close: 12, volume: 4, trade_count: 2, vwap: 46 / 4, buy_volume: 1, sell_volume: 3, ...NO_QUOTES }]);
+      assertBars(bbb!, [
+        { ts: T0, open: 50, high: 50, low: 50, close: 50, volume: 5, trade_count: 1, vwap: 50, buy_volume: 0, sell_volume: 5, ...NO_QUOTES },
+        { ts: T0 + MIN, open: 51, high: 51, low: 51, close: 51, volume: 2, trade_count: 1, vwap: 51, buy_volume: 0, sell_volume: 0, ...NO_QUOTES },
+      ]);
+      assert.equal(aaa!.symbol, 'AAA');
+    });
+  });
+
+  it('records out of ts_recv order are refused naming file, byte offset and both timestamps; no bars file appears', async () => {
+    await withTempDir(async (dataDir) => {
+      const f = join(dataDir, 'ooo.trades.dbn');
+      const recs: TradeSpec[] = [
+        { ts: T0, px: 1, sz: 1, side: 'B' }, { ts: T0 + 5n * S, px: 1, sz: 1, side: 'B' }, { ts: T0 + 4n * S, px: 1, sz: 1, side: 'B' },
+      ];
+      const bytes = dbnBytes({ schema: 'trades' }, recs);
+      writeFileSync(f, bytes);
+      const { datasets } = await importFiles([f], { dataDir });
+      const id = datasets[0]!.dataset_id;
+      const recordsOffset = bytes.length - 3 * 48;
+      await assert.rejects(deriveDataset(dataDir, id, { batchSize: 2 }), (e: Error) =>
+        e.message.includes(datasets[0]!.sources[0]!.file) && e.message.includes(`byte ${recordsOffset + 2 * 48}`) &&
+        e.message.includes(String(T0 + 4n * S)) && e.message.includes(String(T0 + 5n * S)));
+      assert.ok(!existsSync(join(dataDir, 'derived/bars', id, 'bars-1m.parquet')));
+      const row = catalogRow(dataDir, id);
+      assert.equal(row.status, 'failed');
+      assert.match(row.error!, /earlier than the previous record/);
+      assert.equal(row.bar_count, null);
+    });
+  });
+
+  it('merge order: equal ts_recv across sources go by (first ts_recv, sha256); records keep file order', async () => {
+    await withTempDir(async (d) => {
+      // a starts earlier; b and c start at the same ts, so sha256 decides between them.
+      const files: Record<string, TradeSpec[]> = {
+        a: [{ ts: T0, px: 1, sz: 1, side: 'B' }, { ts: T0 + S, px: 2, sz: 1, side: 'B' }, { ts: T0 + S, px: 3, sz: 1, side: 'B' }],
+        b: [{ ts: T0 + S, px: 4, sz: 1, side: 'B' }, { ts: T0 + S, px: 5, sz: 1, side: 'B' }, { ts: T0 + 2n * S, px: 6, sz: 1, side: 'B' }],
+        c: [{ ts: T0 + S, px: 7, sz: 1, side: 'B' }, { ts: T0 + 2n * S, px: 8, sz: 1, side: 'B' }],
+      };
+      const srcs = Object.entries(files).map(([k, recs]) => {
+        const bytes = dbnBytes({ schema: 'trades' }, recs);
+        writeFileSync(join(d, k), bytes);
+        return { path: join(d, k), name: k, sha256: createHash('sha256').update(bytes).digest('hex'), schema: 'trades' as const, recordsOffset: 0 };
+      });
+      const seen: number[] = [];
+      await mergeSources(srcs, (_i, b, from, to) => { for (let i = from; i < to; i++) seen.push(b.price[i]! / 1e9); }, { batchSize: 1 });
+      const bFirst = srcs[1]!.sha256 < srcs[2]!.sha256;
+      const expected = [1, 2, 3, ...(bFirst ? [4, 5, 7] : [7, 4, 5]), ...(bFirst ? [6, 8] : [8, 6])];
+      assert.deepEqual(seen, expected);
+    });
+  });
+});
