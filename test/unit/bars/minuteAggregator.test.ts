@@ -17,8 +17,8 @@ async function aggregate(
     const bytes = dbnBytes(f.spec, f.records);
     const filter = opts.symbol ? new InstrumentFilter(resolveIntervals(parseMetadata(bytes, 'mem')), opts.symbol) : undefined;
     await decodeStream((async function* () { yield bytes; })(), `${f.spec.schema}.dbn`, {
-      onTrades: (b: TradeColumns) => agg.addTrades(b, 0, b.length, filter),
-      onMbp1: (b: Mbp1Columns) => agg.addQuotes(b, 0, b.length, filter, opts.asTrades ?? false),
+      onTrades: (b: TradeColumns) => void agg.addTrades(b, 0, b.length, filter),
+      onMbp1: (b: Mbp1Columns) => void agg.addQuotes(b, 0, b.length, filter, opts.asTrades ?? false),
     }, { batchSize: opts.batchSize ?? 2 });
   }
   return agg.finish();
@@ -87,8 +87,8 @@ describe('minute aggregator (contracts §2), inputs as real DBN bytes', () => {
     const agg = new MinuteAggregator({ symbol: 'TEST', quoteSpans: [span] });
     const feed = async (spec: FileSpec, records: (TradeSpec | QuoteSpec)[]) => {
       await decodeStream((async function* () { yield dbnBytes(spec, records); })(), 'mem', {
-        onTrades: (b) => agg.addTrades(b),
-        onMbp1: (b) => agg.addQuotes(b),
+        onTrades: (b) => void agg.addTrades(b),
+        onMbp1: (b) => void agg.addQuotes(b),
       });
     };
     await feed({ schema: 'trades' }, [trade(T0 + 2n * S, 50, 1, 'B')]);
