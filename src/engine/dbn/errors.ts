@@ -7,12 +7,14 @@ export class DbnError extends Error {
   readonly file: string;
   readonly offset: number;
   readonly expected: string;
+  readonly found: string | undefined;
 
   constructor(file: string, offset: number, expected: string, found?: string) {
     super(`${file}: byte ${offset}: expected ${expected}${found === undefined ? '' : `, found ${found}`}`);
     this.file = file;
     this.offset = offset;
     this.expected = expected;
+    this.found = found;
   }
 }
 

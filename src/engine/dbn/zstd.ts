@@ -55,12 +55,20 @@ export class ZstdStream {
     else yield* this.fzstd(source);
   }
 
+  /** Frame slices of `chunk`. A framing error is raised only after the slices before it were
+   *  decompressed, so its offset is the exact decompressed position. */
   private *split(chunk: Uint8Array): Generator<FrameSegment> {
     const segs: FrameSegment[] = [];
     this.compressedBytes += chunk.length;
-    this.splitter.decompressedOffset = this.decompressedBytes;
-    this.splitter.push(chunk, segs);
+    let failure: DbnError | null = null;
+    try {
+      this.splitter.push(chunk, segs);
+    } catch (e) {
+      if (!(e instanceof DbnError)) throw e;
+      failure = e;
+    }
     yield* segs;
+    if (failure) throw new DbnError(this.name, this.decompressedBytes, failure.expected, failure.found);
   }
 
   private async *native(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
