@@ -1,0 +1,211 @@
+/**
+ * Generic columnar Parquet I/O for artifacts and bars: apache-arrow builds each row group,
+ * parquet-wasm (arrow-rs) encodes it. Writing streams one row group at a time through
+ * `transformParquetStream` into an atomic temp file, so memory stays ~1× the input columns
+ * plus one row group; reading streams record batches from a Blob over the file.
+ *
+ * Output is deterministic: the only metadata are the Arrow schema, our fixed `created_by`
+ * and caller key/values — no timestamps, no random ids (a test writes twice and compares).
+ */
+import * as arrow from 'apache-arrow';
+import { openAsBlob } from 'node:fs';
+import { once } from 'node:events';
+import * as pq from 'parquet-wasm';
+import { PRODUCT_VERSION } from '../version.ts';
+import { createAtomicWriteStream, type AtomicFs } from '../io/atomicWrite.ts';
+import { arrowType, chunkData, ColumnError, isNullable, type ColumnSpec, type ColumnType } from './arrowChunks.ts';
+
+export type { ColumnSpec, ColumnType } from './arrowChunks.ts';
+
+/** Rows per row group: ~10 MB of bar columns, fine-grained enough for parallel/partial reads. */
+export const DEFAULT_ROW_GROUP_SIZE = 65_536;
+export const METADATA_KEY = 'btnb.metadata';
+export const CREATED_BY = `btnb ${PRODUCT_VERSION} (parquet-wasm 0.8.0)`;
+
+export interface WriteTableOptions {
+  rowGroupSize?: number;
+  /**
+   * Caller metadata, stored as canonical JSON (sorted keys) under the single Parquet key
+   * `btnb.metadata`: arrow-rs keeps key/value metadata in a randomly seeded HashMap, so
+   * several keys would come out in a different order on every write.
+   */
+  metadata?: Record<string, string>;
+  /** Injected file system for the atomic write (tests). */
+  fs?: AtomicFs;
+}
+
+export class ParquetFileError extends Error {
+  readonly file: string;
+  constructor(file: string, message: string, cause?: unknown) {
+    super(`${file}: ${message}`, { cause });
+    this.file = file;
+  }
+}
+
+function canonicalJson(m: Record<string, string>): string {
+  const keys = Object.keys(m).sort();
+  for (const k of keys) if (typeof m[k] !== 'string') throw new Error(`parquet metadata '${k}' must be a string`);
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(m[k])}`).join(',')}}`;
+}
+
+function checkColumns(path: string, columns: readonly ColumnSpec[]): number {
+  if (columns.length === 0) throw new ParquetFileError(path, 'no columns to write');
+  const names = new Set<string>();
+  const rows = columns[0]!.values.length;
+  for (const c of columns) {
+    if (names.has(c.name)) throw new ParquetFileError(path, `duplicate column '${c.name}'`);
+    names.add(c.name);
+    if (c.values.length !== rows) throw new ParquetFileError(path, `column '${c.name}' has ${c.values.length} rows, expected ${rows} (as '${columns[0]!.name}')`);
+    if (c.nulls !== undefined && c.nulls.length !== rows) throw new ParquetFileError(path, `column '${c.name}': nulls has ${c.nulls.length} entries, expected ${rows}`);
+    if (c.nullable === false && (c.nulls !== undefined || c.nanIsNull)) throw new ParquetFileError(path, `column '${c.name}' is declared non-nullable but has a null mask`);
+  }
+  return rows;
+}
+
+function writerProperties(columns: readonly ColumnSpec[], opts: WriteTableOptions): pq.WriterProperties {
+  let b = new pq.WriterPropertiesBuilder()
+    .setCompression(pq.Compression.ZSTD)
+    .setMaxRowGroupSize(opts.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE)
+    .setCreatedBy(CREATED_BY);
+  // Timestamps are unique per row: a dictionary attempt there is wasted work.
+  for (const c of columns) if (c.type === 'timestamp_ns_utc') b = b.setColumnDictionaryEnabled(c.name, false);
+  if (opts.metadata) b = b.setKeyValueMetadata(new Map([[METADATA_KEY, canonicalJson(opts.metadata)]]));
+  return b.build();
+}
+
+/**
+ * Writes `columns` as one Parquet file at `path` (atomic: temp + fsync + rename).
+ * Types: timestamp_ns_utc → INT64 TIMESTAMP(NANOS, UTC), float64 → DOUBLE, int64 → INT64,
+ * int32 → INT32, utf8 → BYTE_ARRAY (STRING), bool → BOOLEAN; zstd.
+ */
+export async function writeParquetTable(path: string, columns: readonly ColumnSpec[], opts: WriteTableOptions = {}): Promise<void> {
+  const rows = checkColumns(path, columns);
+  const rowGroup = opts.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
+  if (!Number.isInteger(rowGroup) || rowGroup < 1) throw new ParquetFileError(path, `rowGroupSize ${rowGroup} is not a positive integer`);
+  const types = columns.map((c) => arrowType(c.type));
+  const schema = new arrow.Schema(columns.map((c, i) => new arrow.Field(c.name, types[i]!, isNullable(c))));
+  const structType = new arrow.Struct(schema.fields);
+  let off = 0;
+  let emitted = false;
+  // Pull-driven: the next row group is built only when the encoder asks for it.
+  const batches = new ReadableStream<pq.RecordBatch>({
+    pull(ctl) {
+      if (off >= rows && emitted) { ctl.close(); return; }
+      const len = Math.min(rowGroup, rows - off);
+      const children = columns.map((c, i) => chunkData(c, types[i]!, off, len));
+      const rb = new arrow.RecordBatch(schema, arrow.makeData({ type: structType, length: len, children }));
+      const wasm = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table([rb]), 'stream'));
+      const batch = wasm.recordBatch(0);
+      if (batch === undefined) throw new Error('parquet-wasm returned no record batch');
+      wasm.free();
+      ctl.enqueue(batch);
+      off += len;
+      emitted = true; // an empty table still sends one (empty) batch so the schema is written
+    },
+  });
+  const out = createAtomicWriteStream(path, { fs: opts.fs });
+  try {
+    const encoded = await pq.transformParquetStream(batches, writerProperties(columns, opts));
+    for await (const chunk of encoded as unknown as AsyncIterable<Uint8Array>) {
+      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'error').then(([e]) => { throw e; })]);
+      if (out.errored) throw out.errored;
+    }
+    await out.commit();
+  } catch (err) {
+    await out.abort();
+    if (err instanceof ParquetFileError) throw err;
+    if (err instanceof ColumnError) throw new ParquetFileError(path, err.message, err);
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code && e.message?.startsWith(path)) throw err; // already names the file (I/O errors)
+    throw new ParquetFileError(path, `writing Parquet failed: ${e instanceof Error ? e.message : String(e)}`, err);
+  }
+}
+
+export interface ReadOptions {
+  /** Only these columns (default: all). */
+  columns?: string[];
+  /** Rows per batch (default: the row group size). */
+  batchSize?: number;
+}
+
+async function openParquet(path: string): Promise<pq.ParquetFile> {
+  let blob: Blob;
+  try {
+    blob = await openAsBlob(path);
+  } catch (err) {
+    throw new ParquetFileError(path, `cannot open: ${(err as Error).message}`, err);
+  }
+  try {
+    return await pq.ParquetFile.fromFile(blob);
+  } catch (err) {
+    throw new ParquetFileError(path, `not a readable Parquet file (expected 'PAR1' magic and a valid footer): ${String((err as Error)?.message ?? err)}`, err);
+  }
+}
+
+/** File-level facts without reading data. */
+export interface ParquetFileInfo {
+  rows: number;
+  rowGroups: number;
+  rowGroupRows: number[];
+  createdBy: string | null;
+  /** Raw Parquet key/value metadata (includes ARROW:schema). */
+  keyValue: Map<string, string>;
+  /** Our `metadata` option as written (empty when absent or unparsable). */
+  metadata: Record<string, string>;
+  schema: arrow.Schema;
+}
+
+export async function parquetFileInfo(path: string): Promise<ParquetFileInfo> {
+  const file = await openParquet(path);
+  try {
+    const md = file.metadata();
+    const fmd = md.fileMetadata();
+    const rowGroupRows = md.rowGroups().map((g) => g.numRows());
+    const ipcSchema = file.schema().intoIPCStream();
+    const schema = arrow.tableFromIPC(ipcSchema).schema;
+    const keyValue = fmd.keyValueMetadata() as Map<string, string>;
+    let metadata: Record<string, string> = {};
+    try { metadata = JSON.parse(keyValue.get(METADATA_KEY) ?? '{}') as Record<string, string>; } catch { /* foreign file */ }
+    return { rows: fmd.numRows(), rowGroups: md.numRowGroups(), rowGroupRows, createdBy: fmd.createdBy() ?? null, keyValue, metadata, schema };
+  } finally {
+    file.free();
+  }
+}
+
+/** Streams the file as Arrow JS record batches (one row group's worth at a time by default). */
+export async function* readParquetBatches(path: string, opts: ReadOptions = {}): AsyncGenerator<arrow.RecordBatch> {
+  const file = await openParquet(path);
+  try {
+    let stream: ReadableStream<pq.RecordBatch>;
+    try {
+      stream = await file.stream({ batchSize: opts.batchSize ?? DEFAULT_ROW_GROUP_SIZE, columns: opts.columns });
+    } catch (err) {
+      throw new ParquetFileError(path, `cannot read: ${String((err as Error)?.message ?? err)}`, err);
+    }
+    const reader = stream.getReader();
+    for (;;) {
+      let r: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        r = await reader.read();
+      } catch (err) {
+        throw new ParquetFileError(path, `corrupt data: ${String((err as Error)?.message ?? err)}`, err);
+      }
+      if (r.done) break;
+      const t = arrow.tableFromIPC(r.value.intoIPCStream());
+      for (const b of t.batches) yield b;
+    }
+  } finally {
+    file.free();
+  }
+}
+
+/** Reads the whole file into an apache-arrow Table (artifacts; bars use readBarsParquet). */
+export async function readParquetTable(path: string, opts: ReadOptions = {}): Promise<arrow.Table> {
+  const batches: arrow.RecordBatch[] = [];
+  for await (const b of readParquetBatches(path, opts)) batches.push(b);
+  if (batches.length === 0) {
+    const info = await parquetFileInfo(path);
+    return new arrow.Table(opts.columns ? info.schema.select(opts.columns) : info.schema);
+  }
+  return new arrow.Table(batches);
+}
