@@ -2,7 +2,7 @@
 // timeseries.get_range downloads to disk, with retries. The key is held in a private field
 // and never appears in a message, URL or log line (every error text passes `redact`).
 import { createHash } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DatabentoAbortError, DatabentoTransportError, makeRedactor, parseWarnings } from './errors.ts';
 import { metadataForm, rangeForm, type RangeParams } from './params.ts';
@@ -163,16 +163,21 @@ export class HistoricalClient {
       const walker = new ZstdFrameWalker();
       let bytes = 0;
       onProgress?.({ bytes: 0, totalBytes, attempt, elapsedMs: performance.now() - t0, done: false });
+      // Writes are batched (≥ 1 MiB, one writev in flight while the socket keeps reading):
+      // an awaited write per 64 KiB socket chunk cost ~40 % of loopback throughput.
+      const writer = new BatchedWriter(fh, part);
       try {
         for await (const chunk of ex.res as AsyncIterable<Buffer>) {
           walker.push(chunk);
           hash.update(chunk);
-          let off = 0;
-          while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+          await writer.add(chunk);
           bytes += chunk.length;
           onProgress?.({ bytes, totalBytes, attempt, elapsedMs: performance.now() - t0, done: false });
         }
+        await writer.flush();
       } catch (err) {
+        await writer.settle();
+        if (err instanceof DownloadWriteError) throw err; // local disk trouble: not retried
         if (err instanceof ZstdFrameError) {
           ex.destroy();
           throw new DatabentoTransportError(endpoint, 'corrupt', `response body is not a zstd stream: ${err.message}`);
@@ -247,6 +252,73 @@ export class HistoricalClient {
   #shape(endpoint: string, expected: string, got: unknown): Error {
     const text = typeof got === 'string' ? got : JSON.stringify(got);
     return new TypeError(this.redact(`Databento ${endpoint}: expected ${expected}, got ${(text ?? 'undefined').slice(0, 200)}`));
+  }
+}
+
+const BATCH_BYTES = 1 << 20;
+
+/** The download could not be written locally (disk full, permissions): never retried. */
+export class DownloadWriteError extends Error {
+  override name = 'DownloadWriteError';
+  readonly path: string;
+  readonly code: string | undefined;
+  constructor(path: string, cause: Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    super(`cannot write the download to ${path}: ${cause.message}`);
+    this.path = path;
+    this.code = code;
+  }
+}
+
+/** Collects chunks and writes them with writev, keeping at most one write in flight. */
+class BatchedWriter {
+  private readonly fh: FileHandle;
+  private readonly path: string;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private inflight: Promise<void> | null = null;
+
+  constructor(fh: FileHandle, path: string) {
+    this.fh = fh;
+    this.path = path;
+  }
+
+  async add(chunk: Buffer): Promise<void> {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < BATCH_BYTES) return;
+    await this.inflight;
+    this.inflight = this.write(this.pending, this.pendingBytes);
+    this.inflight.catch(() => {}); // awaited by the next add/flush/settle; never an unhandled rejection
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  async flush(): Promise<void> {
+    await this.inflight;
+    this.inflight = null;
+    if (this.pendingBytes > 0) await this.write(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /** Waits for a write in flight, ignoring its outcome (the caller is already failing). */
+  async settle(): Promise<void> {
+    await this.inflight?.catch(() => {});
+    this.inflight = null;
+  }
+
+  private async write(bufs: Buffer[], total: number): Promise<void> {
+    try {
+      const { bytesWritten } = await this.fh.writev(bufs);
+      if (bytesWritten === total) return;
+      // short write (rare): finish it byte-exactly
+      const rest = Buffer.concat(bufs).subarray(bytesWritten);
+      let off = 0;
+      while (off < rest.length) off += (await this.fh.write(rest, off, rest.length - off)).bytesWritten;
+    } catch (err) {
+      throw new DownloadWriteError(this.path, err as Error);
+    }
   }
 }
 

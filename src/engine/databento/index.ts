@@ -1,5 +1,5 @@
 // Public surface of the Databento historical client.
-export { HistoricalClient, DEFAULT_BASE_URL } from './historicalClient.ts';
+export { HistoricalClient, DEFAULT_BASE_URL, DownloadWriteError } from './historicalClient.ts';
 export type { HistoricalClientOptions, DownloadProgress, GetRangeOptions, RangeDownload } from './historicalClient.ts';
 export type { RangeParams } from './params.ts';
 export { validateRangeParams, MAX_SYMBOLS } from './params.ts';

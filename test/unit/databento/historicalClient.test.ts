@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -9,6 +9,7 @@ import {
   DatabentoApiError,
   DatabentoRetriesExhaustedError,
   DatabentoTransportError,
+  DownloadWriteError,
   HistoricalClient,
   type HistoricalClientOptions,
   type RangeParams,
@@ -260,6 +261,21 @@ describe('databento HistoricalClient (against the fake server)', function () {
     const ac = new AbortController();
     const p = client.getRange(PARAMS, dest(), { signal: ac.signal, onProgress: (pr) => pr.bytes >= 64 && ac.abort() });
     await assert.rejects(p, (e: Error) => e instanceof DatabentoAbortError);
+    assert.equal(ranges(), 1);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('a full disk (ENOSPC via /dev/full) fails at once, names the file, is not retried and leaves no .part', async function () {
+    if (!existsSync('/dev/full')) this.skip();
+    const client = await setup({ chunkSize: 64 * 1024 });
+    // writes to /dev/full fail with ENOSPC: the 175 body bytes reach the final flush and hit it
+    symlinkSync('/dev/full', `${dest()}.part`);
+    await assert.rejects(client.getRange(PARAMS, dest()), (e: Error) => {
+      assert.ok(e instanceof DownloadWriteError, String(e));
+      assert.equal(e.code, 'ENOSPC');
+      assert.match(e.message, new RegExp(`cannot write the download to ${dest().replace(/[.]/g, '\\.')}\\.part: ENOSPC`));
+      return true;
+    });
     assert.equal(ranges(), 1);
     assert.deepEqual(readdirSync(dir), []);
   });
