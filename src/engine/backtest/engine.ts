@@ -43,36 +43,71 @@ function isoTs(ns: number): string {
   return Number.isFinite(ns) ? new Date(Math.floor(ns / 1e6)).toISOString() : 'n/a';
 }
 
-export function runBacktest(input: BarSeries, spec: BacktestSpec): BacktestResult {
-  const def = spec.strategy;
-  const params = parseParams(def, spec.params);
-  const costs = normalizeCosts(spec.costs);
-  const seed = spec.seed ?? 0;
-  const session = spec.session ?? 'all';
-  const bars = applySession(input, session);
-  const n = bars.length;
-  if (n === 0) throw new RangeError(`no bars to run on: ${input.symbol} has ${input.length} bars, ${n} after session '${session}'`);
+/**
+ * One run, steppable: `start()`, then `runBars(from, to)` over consecutive ranges, then
+ * `finish()`. `runBacktest` does it in one go; `runBacktestAsync` yields to the event loop
+ * between slices so signals (cancellation) are handled during long runs — same result either way.
+ */
+export class BacktestEngine {
+  readonly bars: BarSeries;
+  readonly n: number;
+  private readonly def: StrategyDefinition;
+  private readonly params: unknown;
+  private readonly costs: Costs;
+  private readonly seed: number;
+  private readonly session: Session;
+  private readonly log = new RunLog();
+  private readonly portfolio: Portfolio;
+  private readonly exchange: SimulatedExchange;
+  private readonly ctx: StrategyContext;
+  private readonly equity: Float64Array;
+  private readonly position: Float64Array;
+  private readonly cash: Float64Array;
+  private readonly drawdown: Float64Array;
+  private peak: number;
+  private state: unknown;
+  private phase = 'onStart';
+  private i = 0;
 
-  const log = new RunLog();
-  const portfolio = new Portfolio(costs.cash, log);
-  const exchange = new SimulatedExchange(bars, log, portfolio, new FillModel(costs, seed), costs);
-  const ctx = new StrategyContext(bars, portfolio, exchange, log);
+  constructor(input: BarSeries, spec: BacktestSpec) {
+    this.def = spec.strategy;
+    this.params = parseParams(this.def, spec.params);
+    this.costs = normalizeCosts(spec.costs);
+    this.seed = spec.seed ?? 0;
+    this.session = spec.session ?? 'all';
+    const bars = applySession(input, this.session);
+    const n = bars.length;
+    if (n === 0) throw new RangeError(`no bars to run on: ${input.symbol} has ${input.length} bars, ${n} after session '${this.session}'`);
+    this.bars = bars;
+    this.n = n;
+    this.portfolio = new Portfolio(this.costs.cash, this.log);
+    this.exchange = new SimulatedExchange(bars, this.log, this.portfolio, new FillModel(this.costs, this.seed), this.costs);
+    this.ctx = new StrategyContext(bars, this.portfolio, this.exchange, this.log);
+    this.equity = new Float64Array(n);
+    this.position = new Float64Array(n);
+    this.cash = new Float64Array(n);
+    this.drawdown = new Float64Array(n);
+    this.peak = this.costs.cash;
+  }
 
-  const equity = new Float64Array(n);
-  const position = new Float64Array(n);
-  const cash = new Float64Array(n);
-  const drawdown = new Float64Array(n);
-  const close = bars.close;
-  let peak = costs.cash;
-  let phase = 'onStart';
-  let i = 0;
-  try {
-    const state = def.onStart ? def.onStart(ctx, params) : undefined;
+  private fail(err: unknown): never {
+    const msg = err instanceof Error ? err.message : String(err);
+    const where = this.phase === 'onStart' ? 'onStart' : `${this.phase} at bar ${this.i} (${isoTs(this.bars.ts[this.i]!)})`;
+    throw new StrategyError(`strategy '${this.def.id}' threw in ${where}: ${msg}`, err);
+  }
+
+  start(): void {
+    const { def, ctx, log, params } = this;
+    try {
+      this.state = def.onStart ? def.onStart(ctx, params) : undefined;
+    } catch (err) {
+      this.fail(err);
+    }
     ctx.lockIndicators();
     const onFill = def.onFill;
     if (onFill) {
       const fill: FillInfo = { fillId: 0, orderId: 0, side: 'buy', qty: 0, price: 0, fee: 0, bar: 0 };
-      exchange.onFilled = (fillId: number) => {
+      this.exchange.onFilled = (fillId: number) => {
         const k = fillId - 1;
         fill.fillId = fillId;
         fill.orderId = log.fOrder.data[k]!;
@@ -81,47 +116,107 @@ export function runBacktest(input: BarSeries, spec: BacktestSpec): BacktestResul
         fill.price = log.fPrice.data[k]!;
         fill.fee = log.fFee.data[k]!;
         fill.bar = log.fBar.data[k]!;
-        phase = 'onFill';
-        onFill(ctx, fill, state, params);
-        phase = 'onBar';
+        this.phase = 'onFill';
+        onFill(ctx, fill, this.state, params);
+        this.phase = 'onBar';
       };
     }
+    this.phase = 'onBar';
+  }
+
+  /** The hot loop over bars [from, to): locals only, no allocation per bar. */
+  runBars(from: number, to: number): void {
+    const { ctx, exchange, portfolio, equity, position, cash, drawdown, state, params } = this;
+    const close = this.bars.close;
     const indicators = ctx.indicators;
     const nInd = indicators.length;
-    const onBar = def.onBar;
-    phase = 'onBar';
-    for (i = 0; i < n; i++) {
-      ctx.orderBar = i;
-      if (exchange.openCount > 0) exchange.process(i);
-      for (let k = 0; k < nInd; k++) indicators[k]!.update(i);
-      ctx.index = i;
-      onBar(ctx, state, params);
-      const pos = portfolio.position;
-      const c = portfolio.cash;
-      const e = c + pos * close[i]!;
-      position[i] = pos;
-      cash[i] = c;
-      equity[i] = e;
-      if (e > peak) peak = e;
-      drawdown[i] = 1 - e / peak;
+    const onBar = this.def.onBar;
+    let peak = this.peak;
+    let i = from;
+    try {
+      for (; i < to; i++) {
+        ctx.orderBar = i;
+        if (exchange.openCount > 0) exchange.process(i);
+        for (let k = 0; k < nInd; k++) indicators[k]!.update(i);
+        ctx.index = i;
+        onBar(ctx, state, params);
+        const pos = portfolio.position;
+        const c = portfolio.cash;
+        const e = c + pos * close[i]!;
+        position[i] = pos;
+        cash[i] = c;
+        equity[i] = e;
+        if (e > peak) peak = e;
+        drawdown[i] = 1 - e / peak;
+      }
+    } catch (err) {
+      this.i = i;
+      this.fail(err);
     }
-    i = n - 1;
-    phase = 'onEnd';
-    if (def.onEnd) def.onEnd(ctx, state, params);
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    const where = phase === 'onStart' ? 'onStart' : `${phase} at bar ${i} (${isoTs(bars.ts[i]!)})`;
-    throw new StrategyError(`strategy '${def.id}' threw in ${where}: ${msg}`, err);
+    this.peak = peak;
+    this.i = to - 1;
   }
-  portfolio.finish();
 
-  const orders = log.orders();
-  const fills = log.fills();
-  const trades = log.trades();
-  const metrics = computeMetrics(costs.cash, bars.ts, equity, position, drawdown, trades, fills);
-  return {
-    strategyId: def.id, params: params as Record<string, unknown>, session, seed, costs, bars,
-    equity: { ts: bars.ts, close: bars.close, position, cash, equity, drawdown },
-    orders, fills, trades, events: log.events(), metrics,
-  };
+  finish(): BacktestResult {
+    const { def, ctx, log, costs, bars } = this;
+    this.phase = 'onEnd';
+    this.i = this.n - 1;
+    try {
+      if (def.onEnd) def.onEnd(ctx, this.state, this.params);
+    } catch (err) {
+      this.fail(err);
+    }
+    this.portfolio.finish();
+    const orders = log.orders();
+    const fills = log.fills();
+    const trades = log.trades();
+    const metrics = computeMetrics(costs.cash, bars.ts, this.equity, this.position, this.drawdown, trades, fills);
+    return {
+      strategyId: def.id, params: this.params as Record<string, unknown>, session: this.session, seed: this.seed, costs, bars,
+      equity: { ts: bars.ts, close: bars.close, position: this.position, cash: this.cash, equity: this.equity, drawdown: this.drawdown },
+      orders, fills, trades, events: log.events(), metrics,
+    };
+  }
+}
+
+export function runBacktest(input: BarSeries, spec: BacktestSpec): BacktestResult {
+  const engine = new BacktestEngine(input, spec);
+  engine.start();
+  engine.runBars(0, engine.n);
+  return engine.finish();
+}
+
+export class RunCanceledError extends Error {
+  override name = 'AbortError';
+  constructor() {
+    super('the backtest was canceled');
+  }
+}
+
+/**
+ * Same result as runBacktest, but yields to the event loop about every `sliceMs` (checked
+ * every 4096 bars) so SIGTERM/cancel handlers run; throws RunCanceledError once `signal` aborts.
+ */
+export async function runBacktestAsync(input: BarSeries, spec: BacktestSpec, opts: { signal?: AbortSignal; sliceMs?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<BacktestResult> {
+  const engine = new BacktestEngine(input, spec);
+  const sliceMs = opts.sliceMs ?? 50;
+  const check = () => { if (opts.signal?.aborted) throw new RunCanceledError(); };
+  check();
+  engine.start();
+  const n = engine.n;
+  let from = 0;
+  let last = performance.now();
+  while (from < n) {
+    const to = Math.min(n, from + 4096);
+    engine.runBars(from, to);
+    from = to;
+    if (performance.now() - last >= sliceMs) {
+      opts.onProgress?.(from, n);
+      await new Promise<void>((r) => setImmediate(r));
+      check();
+      last = performance.now();
+    }
+  }
+  check();
+  return engine.finish();
 }

@@ -1,0 +1,246 @@
+/**
+ * BacktestRunnerPort's local adapter: a dataset's bars + a strategy → a catalog run with
+ * artifacts under data/backtests/<run_id>/ (contracts §5).
+ *
+ * - input_hash = SHA-256 of the canonical JSON of {code_hash, costs, dataset_id,
+ *   engine_version, params (validated, defaults filled), seed, session, strategy_id}; a run
+ *   with the same hash that is queued, running or succeeded is returned instead (unless force).
+ * - queued → running → succeeded | failed (error text with the stack) | canceled.
+ * - Artifacts are written into `backtests/.<run_id>.<pid>.tmp/` and the directory is renamed
+ *   to `backtests/<run_id>` only when complete; a failure or cancel removes the temp dir.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dataPaths } from '../dataDir.ts';
+import { openCatalog } from '../catalog/sqliteCatalog.ts';
+import type { CatalogPort, RunRow } from '../catalog/catalogPort.ts';
+import { readBarsParquet } from '../parquet/barsParquet.ts';
+import { canonicalJson } from '../ingest/datasetId.ts';
+import { CALENDAR_VERSION } from '../calendar/xnys.ts';
+import { ENGINE_VERSION } from '../version.ts';
+import { builtinStrategy } from '../strategies/index.ts';
+import { normalizeCosts, runBacktestAsync, RunCanceledError } from './engine.ts';
+import { parseParams, type StrategyDefinition } from './strategy.ts';
+import { loadStrategyFile } from './userStrategy.ts';
+import { writeRunArtifacts } from './artifacts.ts';
+import type { Costs, Metrics, Session } from './types.ts';
+
+export interface BacktestRunnerPort {
+  run(datasetId: string, strategyId: string, params: Record<string, unknown>, seed: number, costs: Partial<Costs>, runId?: string): Promise<BacktestOutcome>;
+}
+
+export interface BacktestRequest {
+  dataDir: string;
+  datasetId: string;
+  /** A built-in id (`sma-cross`, …) or a path to a .ts/.js strategy file. */
+  strategy: string;
+  params?: Record<string, unknown>;
+  seed?: number;
+  costs?: Partial<Costs>;
+  session?: Session;
+  runId?: string;
+  force?: boolean;
+  sweepId?: string;
+  tags?: string[];
+  signal?: AbortSignal;
+  /** Called once the run row exists (queued) and again when it is running. */
+  onStatus?: (run: RunRow) => void;
+  onProgress?: (phase: string, done: number, total: number) => void;
+  /** An open catalog to reuse (sweeps); otherwise one is opened and closed. */
+  catalog?: CatalogPort;
+}
+
+export interface BacktestOutcome {
+  run: RunRow;
+  /** false when an identical run (same input_hash) was returned instead. */
+  created: boolean;
+  input_hash: string;
+  artifacts_dir: string;
+  metrics: Metrics | Record<string, number | null> | null;
+}
+
+export interface ResolvedStrategy {
+  def: StrategyDefinition;
+  strategyId: string;
+  codeHash: string;
+  /** Absolute path of a user strategy file; null for built-ins. */
+  path: string | null;
+}
+
+const sha256 = (s: string | Uint8Array) => createHash('sha256').update(s).digest('hex');
+
+function looksLikePath(s: string): boolean {
+  return /[\\/]/.test(s) || /\.(ts|mts|cts|js|mjs|cjs)$/.test(s);
+}
+
+/** code_hash = SHA-256 of the strategy source identity and the engine version (contracts §5). */
+export async function resolveStrategy(strategy: string): Promise<ResolvedStrategy> {
+  const builtin = builtinStrategy(strategy);
+  if (builtin) return { def: builtin, strategyId: builtin.id, codeHash: sha256(`builtin:${builtin.id}\nengine:${ENGINE_VERSION}`), path: null };
+  if (!looksLikePath(strategy)) {
+    throw new Error(`unknown strategy '${strategy}': expected a built-in (sma-cross, bollinger-reversion, donchian-breakout) or a path to a .ts/.js file`);
+  }
+  const loaded = await loadStrategyFile(strategy);
+  return { def: loaded.def, strategyId: loaded.def.id, codeHash: sha256(`source:${loaded.sourceHash}\nengine:${ENGINE_VERSION}`), path: loaded.path };
+}
+
+export function inputHash(fields: { dataset_id: string; strategy_id: string; code_hash: string; params: unknown; seed: number; costs: Costs; session: Session }): string {
+  return sha256(canonicalJson({ ...fields, engine_version: ENGINE_VERSION }));
+}
+
+let envLockCache: string | null | undefined;
+/** SHA-256 of the package-lock.json of the installed package (found upward from this module). */
+export function envLock(): string | null {
+  if (envLockCache !== undefined) return envLockCache;
+  envLockCache = null;
+  let here: string;
+  try {
+    // Bundled (CJS) there is __filename; from source (ESM) import.meta.url.
+    here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+  } catch {
+    here = process.argv[1] ?? process.cwd();
+  }
+  for (let dir = dirname(here); ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'backtest-notebook') {
+          const lock = join(dir, 'package-lock.json');
+          if (existsSync(lock)) envLockCache = sha256(readFileSync(lock));
+          break;
+        }
+      } catch { /* unreadable package.json: keep walking */ }
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return envLockCache;
+}
+declare const __filename: string | undefined;
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return err.stack && err.stack.includes(err.message) ? err.stack : `${err.message}\n${err.stack ?? ''}`;
+  return String(err);
+}
+
+export async function runBacktestToCatalog(req: BacktestRequest): Promise<BacktestOutcome> {
+  const paths = dataPaths(resolve(req.dataDir));
+  const strategy = await resolveStrategy(req.strategy);
+  const params = parseParams(strategy.def, req.params ?? {}) as Record<string, unknown>;
+  const costs = normalizeCosts(req.costs);
+  const seed = req.seed ?? 0;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed: expected a non-negative integer, got ${seed}`);
+  const session = req.session ?? 'all';
+  if (session !== 'all' && session !== 'rth') throw new RangeError(`session: expected 'all' or 'rth', got '${session}'`);
+  const hash = inputHash({ dataset_id: req.datasetId, strategy_id: strategy.strategyId, code_hash: strategy.codeHash, params, seed, costs, session });
+
+  const catalog = req.catalog ?? openCatalog(paths.catalog);
+  try {
+    const dataset = catalog.getDataset(req.datasetId);
+    if (!dataset) throw new Error(`dataset '${req.datasetId}' is not in the catalog ${paths.catalog} (import it with \`btnb data import\`)`);
+    if (dataset.status !== 'ready' || !dataset.bars_path) throw new Error(`dataset '${req.datasetId}' has no bars yet (status ${dataset.status}); run \`btnb data derive ${req.datasetId}\``);
+    const { run, created } = catalog.createRun({
+      ...(req.runId ? { run_id: req.runId } : {}),
+      input_hash: hash, dataset_id: req.datasetId, symbol: dataset.symbol, strategy_id: strategy.strategyId, params, seed,
+      costs: costs as unknown as Record<string, unknown>, session, code_hash: strategy.codeHash, engine_version: ENGINE_VERSION,
+      force: req.force ?? false, sweep_id: req.sweepId ?? null, tags: req.tags ?? [],
+    });
+    const artifactsDir = paths.runDir(run.run_id);
+    if (!created) return { run, created, input_hash: hash, artifacts_dir: artifactsDir, metrics: run.metrics };
+    req.onStatus?.(run);
+    return await execute(catalog, run, { req, strategy, params, costs, seed, session, hash, paths, symbol: dataset.symbol });
+  } finally {
+    if (!req.catalog) catalog.close();
+  }
+}
+
+interface Prepared {
+  req: BacktestRequest;
+  strategy: ResolvedStrategy;
+  params: Record<string, unknown>;
+  costs: Costs;
+  seed: number;
+  session: Session;
+  hash: string;
+  paths: ReturnType<typeof dataPaths>;
+  symbol: string;
+}
+
+async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promise<BacktestOutcome> {
+  const runId = queued.run_id;
+  const finalDir = p.paths.runDir(runId);
+  const tempDir = join(p.paths.backtestsRoot, `.${runId}.${process.pid}.tmp`);
+  const signal = p.req.signal;
+  const startedAt = new Date().toISOString();
+  const running = catalog.markRunning(runId, startedAt);
+  p.req.onStatus?.(running);
+  try {
+    if (signal?.aborted) throw new RunCanceledError();
+    p.req.onProgress?.('read', 0, 1);
+    const bars = await readBarsParquet(p.paths.barsParquet(p.req.datasetId));
+    if (signal?.aborted) throw new RunCanceledError();
+    const result = await runBacktestAsync(bars, { strategy: p.strategy.def, params: p.params, seed: p.seed, costs: p.costs, session: p.session }, {
+      ...(signal ? { signal } : {}),
+      onProgress: (done, total) => p.req.onProgress?.('run', done, total),
+    });
+    p.req.onProgress?.('write', 0, 1);
+    await rm(tempDir, { recursive: true, force: true });
+    await mkdir(tempDir, { recursive: true });
+    await writeRunArtifacts(tempDir, result);
+    if (signal?.aborted) throw new RunCanceledError();
+    const finishedAt = new Date().toISOString();
+    const manifest = {
+      run_id: runId, input_hash: p.hash, dataset_ids: [p.req.datasetId], symbol: p.symbol, strategy_id: p.strategy.strategyId,
+      strategy_path: p.strategy.path, params: p.params, seed: p.seed, costs: p.costs, session: p.session, code_hash: p.strategy.codeHash,
+      env_lock: envLock(), calendar_version: CALENDAR_VERSION, tz: 'UTC', display_tz: 'America/New_York', engine_version: ENGINE_VERSION,
+      bar_count: result.bars.length, started_at: startedAt, finished_at: finishedAt,
+    };
+    await writeFile(join(tempDir, 'run-manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    if (existsSync(finalDir)) throw new Error(`${finalDir} already exists; refusing to overwrite another run's artifacts`);
+    await rename(tempDir, finalDir);
+    const metrics = result.metrics as unknown as Record<string, number | null>;
+    const run = catalog.markSucceeded(runId, metrics, finishedAt);
+    p.req.onProgress?.('done', 1, 1);
+    return { run, created: true, input_hash: p.hash, artifacts_dir: finalDir, metrics: result.metrics };
+  } catch (err) {
+    await rm(tempDir, { recursive: true, force: true }).catch(() => undefined);
+    if (err instanceof RunCanceledError || signal?.aborted) {
+      const run = catalog.markCanceled(runId);
+      const e = new RunCanceledError();
+      (e as { run?: RunRow }).run = run;
+      throw e;
+    }
+    catalog.markFailed(runId, errorText(err));
+    throw err;
+  }
+}
+
+/** The port, bound to a data dir. */
+export class LocalBacktestRunner implements BacktestRunnerPort {
+  private readonly dataDir: string;
+  constructor(dataDir: string) {
+    this.dataDir = dataDir;
+  }
+  run(datasetId: string, strategyId: string, params: Record<string, unknown>, seed: number, costs: Partial<Costs>, runId?: string): Promise<BacktestOutcome> {
+    return runBacktestToCatalog({ dataDir: this.dataDir, datasetId, strategy: strategyId, params, seed, costs, ...(runId ? { runId } : {}) });
+  }
+}
+
+/** Path of a run's artifacts relative to the data dir (as the catalog stores it). */
+export function relativeRunDir(dataDir: string, runId: string): string {
+  return relative(resolve(dataDir), dataPaths(resolve(dataDir)).runDir(runId));
+}
+
+/** The job protocol's costs (`slippage: 'half-spread'`) → engine Costs fields. */
+export function costsFromJob(c: { cash?: number; slippage_bps?: number; slippage?: 'half-spread'; fee_per_unit?: number; fee_bps?: number; fee_min?: number }): Partial<Costs> {
+  const out: Partial<Costs> = {};
+  if (c.cash !== undefined) out.cash = c.cash;
+  if (c.slippage === 'half-spread') out.slippage_model = 'half-spread';
+  if (c.slippage_bps !== undefined) out.slippage_bps = c.slippage_bps;
+  if (c.fee_per_unit !== undefined) out.fee_per_unit = c.fee_per_unit;
+  if (c.fee_bps !== undefined) out.fee_bps = c.fee_bps;
+  if (c.fee_min !== undefined) out.fee_min = c.fee_min;
+  return out;
+}
