@@ -12,3 +12,4 @@ registerLazy('version', async () => ({
 }));
 registerLazy('db', async () => (await import('./db.ts')).command);
 registerLazy('data', async () => (await import('./data.ts')).command);
+registerLazy('decode', async () => (await import('./decode.ts')).decodeCommand);

@@ -132,15 +132,15 @@ async function decodeDetected(
     throw wrapIo(e, name);
   }
   if (opts.metadataOnly) {
-    if (!decoder.headerDone) await decoder.finish(0); // throws the precise truncation error
-    return { metadata: decoder.metadata, recordCounts: {}, records: 0, skippedUnknown: 0, bytes: decoder.pos, compressedBytes: z ? z.compressedBytes : inputBytes, version: decoder.version, fragment: decoder.fragment };
+    if (!decoder.headerDone) await decoder.finish(0, 'none'); // throws the precise truncation error
+    return { metadata: decoder.metadata, recordCounts: {}, records: 0, skippedUnknown: 0, bytes: decoder.pos, compressedBytes: z ? z.compressedBytes : inputBytes, version: decoder.version, fragment: decoder.fragment, compression: z ? 'zstd' : 'none' };
   }
-  return decoder.finish(z ? z.compressedBytes : inputBytes);
+  return decoder.finish(z ? z.compressedBytes : inputBytes, z ? 'zstd' : 'none');
 }
 
 function wrapIo(e: unknown, name: string): unknown {
   if (e instanceof DbnError || (e instanceof Error && e.name === 'AbortError')) return e;
-  if (e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('E')) {
+  if (e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('E') && !e.message.includes(name)) {
     e.message = `${name}: ${e.message}`;
   }
   return e;

@@ -41,6 +41,7 @@ export interface DecodeSummary {
   /** DBN version: from the metadata, the caller (fragments), or inferred from a definition record. */
   version: 1 | 2 | 3 | null;
   fragment: boolean;
+  compression: 'zstd' | 'none';
 }
 
 /** Smallest size of each known record type (v1 sizes where versions differ); 0 = unknown rtype. */
@@ -306,7 +307,7 @@ export class DbnStreamDecoder {
   }
 
   /** Ends the stream: checks nothing is cut short and flushes the last batches. */
-  async finish(compressedBytes: number): Promise<DecodeSummary> {
+  async finish(compressedBytes: number, compression: 'zstd' | 'none'): Promise<DecodeSummary> {
     if (this.phase === PH_START) {
       if (this.headLen === 0) throw this.err(0, 'DBN magic "DBN" or a zstd frame', 'empty input');
       const b = this.head.subarray(0, this.headLen);
@@ -334,6 +335,6 @@ export class DbnStreamDecoder {
         records += n;
       }
     }
-    return { metadata: this.metadata, recordCounts, records, skippedUnknown: this.skippedUnknown, bytes: this.pos, compressedBytes, version: this.version, fragment: this.fragment };
+    return { metadata: this.metadata, recordCounts, records, skippedUnknown: this.skippedUnknown, bytes: this.pos, compressedBytes, version: this.version, fragment: this.fragment, compression };
   }
 }
