@@ -159,7 +159,7 @@ function quoteTable(base: Omit<RangeParams, 'schema'>, quotes: SchemaQuote[]): s
   const rows = quotes.map((q) => [q.schema, formatCount(q.records), formatBytes(q.billableBytes), formatUsd(q.usd)]);
   const total = quotes.reduce((t, q) => ({ r: t.r + q.records, b: t.b + q.billableBytes, u: t.u + q.usd }), { r: 0, b: 0, u: 0 });
   rows.push(['total', formatCount(total.r), formatBytes(total.b), formatUsd(total.u)]);
-  const head = ['schema', 'records', 'size', 'cost'];
+  const head = ['schema', 'records', 'billable size', 'cost'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]): string => `  ${r[0]!.padEnd(w[0]!)}  ${r.slice(1).map((c, i) => c.padStart(w[i + 1]!)).join('  ')}`;
   return [
@@ -211,6 +211,7 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
   ioIn.signal?.addEventListener('abort', onSigint, { once: true });
   const info = args.json ? io.stderr : io.stdout; // human output; stdout stays pure JSON with --json
   let client: HistoricalClient;
+  const warned = new Set<string>();
   try {
     client = new HistoricalClient({
       key,
@@ -219,7 +220,11 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
       ...(args.maxAttempts !== undefined ? { maxAttempts: args.maxAttempts } : {}),
       onRetry: (e) =>
         void io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}${e.endpoint}: attempt ${e.attempt}/${e.maxAttempts} failed (${e.reason}); retrying in ${(e.delayMs / 1000).toFixed(1)} s\n`),
-      onWarning: (w, ep) => void io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}Databento warning (${ep}): ${w}\n`),
+      onWarning: (w, ep) => {
+        if (warned.has(w)) return; // Databento repeats a dataset warning on every call: say it once
+        warned.add(w);
+        io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}Databento warning (${ep}): ${w}\n`);
+      },
       ...io.client,
     });
   } catch (e) {

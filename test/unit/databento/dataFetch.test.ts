@@ -168,6 +168,16 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     assert.match(tty.stderr, /\rtrades: 175 B in \d+\.\d s \([^)]*\)\x1b\[K\n/);
   });
 
+  it('X-Warning warnings are shown once each, and a 206 is reported as partial', async () => {
+    const one = ['--dataset', 'GLBX.MDP3', '--symbols', 'ESH1', '--schema', 'trades', '--start', '2020-12-28', '--end', '2020-12-29', '--yes'];
+    const r = await run(one, { fake: { warnings: ['Reduced quality data on 2020-12-28'], faults: [{ endpoint: 'timeseries.get_range', kind: 'partial', warning: 'ESH1 partly resolved' }] } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr.match(/Databento warning \(metadata\.get_cost\): Reduced quality data on 2020-12-28\n/g)?.length, 1);
+    assert.equal(r.stderr.match(/Reduced quality/g)?.length, 1);
+    assert.match(r.stderr, /Databento warning \(timeseries\.get_range\): ESH1 partly resolved\n/);
+    assert.match(r.stderr, /trades: 175 B in \d+\.\d s \([^)]*\) \(HTTP 206: some symbols only partly resolved\)\n/);
+  });
+
   it('a bad key: clear 401 message, exit 1, key not printed', async () => {
     const wrong = 'db-WRONGwrongWRONGwrongWRONGwrong';
     const r = await run([...ARGS, '--yes'], { key: wrong });
