@@ -9,7 +9,7 @@
  */
 import * as arrow from 'apache-arrow';
 import { openAsBlob } from 'node:fs';
-import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import * as pq from 'parquet-wasm';
 import { PRODUCT_VERSION } from '../version.ts';
 import { createAtomicWriteStream, type AtomicFs } from '../io/atomicWrite.ts';
@@ -40,6 +40,20 @@ export class ParquetFileError extends Error {
     super(`${file}: ${message}`, { cause });
     this.file = file;
   }
+}
+
+/** Resolves on 'drain', rejects on 'error'; removes both listeners either way. */
+function drained(w: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      w.off('drain', onDrain);
+      w.off('error', done);
+      if (err) reject(err); else resolve();
+    };
+    const onDrain = () => done();
+    w.on('drain', onDrain);
+    w.on('error', done);
+  });
 }
 
 function canonicalJson(m: Record<string, string>): string {
@@ -87,32 +101,42 @@ export async function writeParquetTable(path: string, columns: readonly ColumnSp
   const structType = new arrow.Struct(schema.fields);
   let off = 0;
   let emitted = false;
+  // parquet-wasm turns a JS error from the source into an opaque "Dyn casting error": keep ours.
+  let buildError: unknown = null;
   // Pull-driven: the next row group is built only when the encoder asks for it.
   const batches = new ReadableStream<pq.RecordBatch>({
     pull(ctl) {
-      if (off >= rows && emitted) { ctl.close(); return; }
-      const len = Math.min(rowGroup, rows - off);
-      const children = columns.map((c, i) => chunkData(c, types[i]!, off, len));
-      const rb = new arrow.RecordBatch(schema, arrow.makeData({ type: structType, length: len, children }));
-      const wasm = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table([rb]), 'stream'));
-      const batch = wasm.recordBatch(0);
-      if (batch === undefined) throw new Error('parquet-wasm returned no record batch');
-      wasm.free();
-      ctl.enqueue(batch);
-      off += len;
-      emitted = true; // an empty table still sends one (empty) batch so the schema is written
+      try {
+        buildBatch(ctl);
+      } catch (err) {
+        buildError = err;
+        ctl.error(err);
+      }
     },
   });
+  function buildBatch(ctl: ReadableStreamDefaultController<pq.RecordBatch>): void {
+    if (off >= rows && emitted) { ctl.close(); return; }
+    const len = Math.min(rowGroup, rows - off);
+    const children = columns.map((c, i) => chunkData(c, types[i]!, off, len));
+    const rb = new arrow.RecordBatch(schema, arrow.makeData({ type: structType, length: len, children }));
+    const wasm = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table([rb]), 'stream'));
+    const batch = wasm.recordBatch(0);
+    if (batch === undefined) throw new Error('parquet-wasm returned no record batch');
+    wasm.free();
+    ctl.enqueue(batch);
+    off += len;
+    emitted = true; // an empty table still sends one (empty) batch so the schema is written
+  }
   const out = createAtomicWriteStream(path, { fs: opts.fs });
   try {
     const encoded = await pq.transformParquetStream(batches, writerProperties(columns, opts));
     for await (const chunk of encoded as unknown as AsyncIterable<Uint8Array>) {
-      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'error').then(([e]) => { throw e; })]);
-      if (out.errored) throw out.errored;
+      if (!out.write(chunk)) await drained(out);
     }
     await out.commit();
-  } catch (err) {
+  } catch (caught) {
     await out.abort();
+    const err = buildError ?? caught;
     if (err instanceof ParquetFileError) throw err;
     if (err instanceof ColumnError) throw new ParquetFileError(path, err.message, err);
     const e = err as NodeJS.ErrnoException;
