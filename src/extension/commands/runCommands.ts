@@ -274,7 +274,21 @@ export async function rerun(s: Services, arg?: unknown): Promise<CommandResult> 
   const run = await runArg(s, arg, 'Rerun which run?', (r) => r.status !== 'running' && r.status !== 'queued');
   if (!run) return { ok: false, error: 'no run' };
   const file = workspaceChoices(workspaceRoot()).find((c) => c.id === run.strategyId);
-  return runBacktest(s, { datasetId: run.datasetId, strategyId: run.strategyId, ...(file?.path ? { strategyPath: file.path } : {}), params: run.params, seed: run.seed, costs: run.costs as JobCosts, session: run.session as 'all' | 'rth', force: true, ...(isPlainArgs(arg) && (arg as BacktestArgs).wait === false ? { wait: false } : {}) });
+  const costs = jobCostsOf(run.costs);
+  if (!costs.ok) {
+    void ui.error(`Rerun ${run.id}: ${costs.error}`);
+    return { ok: false, error: costs.error };
+  }
+  return runBacktest(s, { datasetId: run.datasetId, strategyId: run.strategyId, ...(file?.path ? { strategyPath: file.path } : {}), params: run.params, seed: run.seed, costs: costs.costs, session: run.session as 'all' | 'rth', force: true, ...(isPlainArgs(arg) && (arg as BacktestArgs).wait === false ? { wait: false } : {}) });
+}
+
+/** The catalog stores the engine's normalized costs (slippage_model …); map them back to the job form. */
+export function jobCostsOf(c: Record<string, unknown>): { ok: true; costs: JobCosts } | { ok: false; error: string } {
+  const num = (k: string) => (typeof c[k] === 'number' ? { [k]: c[k] as number } : {});
+  const model = c.slippage_model ?? 'fixed';
+  if (model !== 'fixed' && model !== 'half-spread') return { ok: false, error: `slippage model '${String(model)}' cannot be rerun from VS Code yet; use \`btnb backtest\`` };
+  const slip = model === 'half-spread' ? { slippage: 'half-spread' as const } : num('slippage_bps');
+  return { ok: true, costs: { ...num('cash'), ...slip, ...num('fee_per_unit'), ...num('fee_bps'), ...num('fee_min') } };
 }
 
 export async function deleteRun(s: Services, arg?: unknown): Promise<CommandResult> {
