@@ -6,7 +6,7 @@
 // agent host, file watchers and extension hosts that outlive the main PID; stop() and the
 // process-exit hook kill the whole group.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -88,6 +88,11 @@ export interface CodeServerOptions {
   env?: Record<string, string>;
   /** Receives code-server's own stdout/stderr lines (noise filtered). Default: dropped, kept in output(). */
   onLine?: (line: string) => void;
+  /**
+   * Start with `--vscode-option enable-smoke-test-driver` (default true): needed for the `payload`
+   * URL parameter (extensionTestsPath); but with it the workbench shows no notification toasts.
+   */
+  smokeTestDriver?: boolean;
   /** Healthz wait (ms). Default 30 s. */
   startTimeoutMs?: number;
 }
@@ -173,7 +178,7 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
-      '--vscode-option', 'enable-smoke-test-driver',
+      ...(opts.smokeTestDriver === false ? [] : ['--vscode-option', 'enable-smoke-test-driver']),
       '--reconnection-grace-time', '5',
       ...(opts.args ?? []),
       workspace,
@@ -265,6 +270,28 @@ export function installVsix(vsixPath: string, extensionsDir: string, userDataDir
   const dir = join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
   if (!existsSync(dir)) throw new Error(`--install-extension reported success but ${dir} does not exist:\n${out}`);
   return dir;
+}
+
+/**
+ * Registers an unpacked extension folder (e.g. the repository) as an installed extension of a
+ * profile, without packaging: VS Code reads the user extensions of a profile from
+ * `<extensionsDir>/extensions.json`, whose entries may point at any folder. Use it where the
+ * `payload` URL (which needs the smoke-test driver) is not wanted.
+ */
+export function registerUnpackedExtension(extensionsDir: string, folder: string): string {
+  const pkg = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+  const id = `${pkg.publisher}.${pkg.name}`;
+  const manifest = join(extensionsDir, 'extensions.json');
+  const entries = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { identifier: { id: string } }[]) : [];
+  const entry = {
+    identifier: { id },
+    version: pkg.version,
+    location: { $mid: 1, fsPath: resolve(folder), external: `file://${resolve(folder)}`, path: resolve(folder), scheme: 'file' },
+    metadata: { installedTimestamp: 0, pinned: true, source: 'vsix', isApplicationScoped: false, isMachineScoped: false, isBuiltin: false },
+  };
+  mkdirSync(extensionsDir, { recursive: true });
+  writeFileSync(manifest, JSON.stringify([...entries.filter((e) => e.identifier.id !== id), entry]));
+  return id;
 }
 
 export function sleep(ms: number): Promise<void> {
