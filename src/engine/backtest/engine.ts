@@ -195,7 +195,7 @@ export class RunCanceledError extends Error {
 
 /**
  * Same result as runBacktest, but yields to the event loop about every `sliceMs` (checked
- * every 4096 bars) so SIGTERM/cancel handlers run; throws RunCanceledError once `signal` aborts.
+ * every 256 bars) so SIGTERM/cancel handlers run; throws RunCanceledError once `signal` aborts.
  */
 export async function runBacktestAsync(input: BarSeries, spec: BacktestSpec, opts: { signal?: AbortSignal; sliceMs?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<BacktestResult> {
   const engine = new BacktestEngine(input, spec);
@@ -207,7 +207,7 @@ export async function runBacktestAsync(input: BarSeries, spec: BacktestSpec, opt
   let from = 0;
   let last = performance.now();
   while (from < n) {
-    const to = Math.min(n, from + 4096);
+    const to = Math.min(n, from + 256);
     engine.runBars(from, to);
     from = to;
     if (performance.now() - last >= sliceMs) {

@@ -75,7 +75,13 @@ export class StrategyError extends Error {
 export function parseParams<P>(def: StrategyDefinition<P>, params: unknown): P {
   const r = def.params.safeParse(params ?? {});
   if (r.success) return r.data;
+  const shape = (def.params as { shape?: Record<string, unknown> }).shape;
+  const known = shape ? Object.keys(shape) : [];
   const issues = r.error.issues.map((iss) => {
+    if (iss.code === 'unrecognized_keys') {
+      const keys = (iss as { keys?: string[] }).keys ?? [];
+      return `${keys.join(', ')}: unknown parameter${keys.length > 1 ? 's' : ''}${known.length ? ` (expected ${known.join(', ')})` : ''}`;
+    }
     const path = iss.path.length ? iss.path.map(String).join('.') : '(params)';
     return `${path}: ${iss.message}`;
   });

@@ -13,3 +13,5 @@ registerLazy('version', async () => ({
 registerLazy('db', async () => (await import('./db.ts')).command);
 registerLazy('data', async () => (await import('./data.ts')).command);
 registerLazy('decode', async () => (await import('./decode.ts')).decodeCommand);
+registerLazy('backtest', async () => (await import('./backtest.ts')).command);
+registerLazy('runs', async () => (await import('./runs.ts')).command);

@@ -1,0 +1,55 @@
+/**
+ * `runs verify`: re-runs a finished run from its recorded inputs (catalog row + manifest) into a
+ * scratch directory and compares the SHA-256 of each deterministic artifact with the stored one.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dataPaths } from '../dataDir.ts';
+import type { CatalogPort } from '../catalog/catalogPort.ts';
+import { readBarsParquet } from '../parquet/barsParquet.ts';
+import { runBacktest } from './engine.ts';
+import { resolveStrategy } from './runner.ts';
+import { writeRunArtifacts, ARTIFACT_FILES } from './artifacts.ts';
+import type { Costs, Session } from './types.ts';
+
+export interface VerifyReport {
+  run_id: string;
+  ok: boolean;
+  code_hash_ok: boolean;
+  files: { file: string; stored: string | null; rerun: string; ok: boolean }[];
+}
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+export async function verifyRun(dataDir: string, catalog: CatalogPort, runId: string): Promise<VerifyReport> {
+  const run = catalog.getRun(runId);
+  if (!run) throw new Error(`run '${runId}' is not in the catalog ${catalog.path}`);
+  if (run.status !== 'succeeded') throw new Error(`run '${runId}' is ${run.status}; only succeeded runs have artifacts to verify`);
+  const paths = dataPaths(dataDir);
+  const dir = paths.runDir(runId);
+  const manifestPath = paths.runManifest(runId);
+  if (!existsSync(manifestPath)) throw new Error(`${manifestPath}: missing (the run's artifacts were removed?)`);
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { strategy_path?: string | null };
+  const strategy = await resolveStrategy(manifest.strategy_path ?? run.strategy_id);
+  const bars = await readBarsParquet(paths.barsParquet(run.dataset_id));
+  const result = runBacktest(bars, {
+    strategy: strategy.def, params: run.params, seed: run.seed, costs: run.costs as unknown as Partial<Costs>, session: run.session as Session,
+  });
+  const scratch = await mkdtemp(join(tmpdir(), 'btnb-verify-'));
+  try {
+    await writeRunArtifacts(scratch, result);
+    const files = [];
+    for (const f of ARTIFACT_FILES) {
+      const stored = existsSync(join(dir, f)) ? sha(await readFile(join(dir, f))) : null;
+      const rerun = sha(await readFile(join(scratch, f)));
+      files.push({ file: f, stored, rerun, ok: stored === rerun });
+    }
+    const codeOk = strategy.codeHash === run.code_hash;
+    return { run_id: runId, ok: codeOk && files.every((f) => f.ok), code_hash_ok: codeOk, files };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
