@@ -107,6 +107,16 @@ c.close();`;
     assert.equal(first.description, '-4.21% · Sharpe -0.50');
   });
 
+  it('refreshes after the btnb CLI (dist/cli.js in a child process) imports a dataset', async () => {
+    const a = apiSync!;
+    const before = a.services.catalog.refreshes;
+    const { stdout } = await run(process.execPath, [join(repoRoot(), 'dist/cli.js'), 'data', 'synth', '--symbol', 'CLI', '--start', '2024-03-04', '--days', '1', '--seed', '2', '--import', '--json', '--data-dir', dir], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    const id = /"dataset_id":\s*"(ds_[0-9a-f]{16})"/.exec(stdout)?.[1];
+    assert.ok(id, stdout);
+    await waitFor(() => a.services.catalog.refreshes > before, 'a refresh event after the CLI wrote the catalog');
+    await waitFor(async () => (await a.services.tree.getChildren()).some((n) => n.kind === 'dataset' && n.dataset.id === id), `dataset ${id} in the tree`);
+  });
+
   it('Delete Run removes the run from the catalog and the tree', async () => {
     const a = apiSync!;
     const r = await vscode.commands.executeCommand<{ ok: boolean }>('btnb.deleteRun', { runId: ids.failed, confirm: true });
