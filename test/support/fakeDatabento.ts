@@ -18,7 +18,7 @@
 //   file, a dataset or symbols not in the file, end ≤ start, start before `availableStart`,
 //   encoding ≠ dbn or compression ≠ zstd → 422 in the nested shape
 //   `{"detail": {"case","message","status_code","docs","payload"}}`.
-// - Faults, consumed in order (each `times` times, default 1), matched by endpoint when given:
+// - Faults, consumed in order (each `times` times, default 1), matched by endpoint/schema when given:
 //   `status` (e.g. 429 + retryAfter, 500, 503, any body), `delay` (ms before the headers),
 //   `drop` (socket destroyed after `afterBytes` body bytes), `truncate` (response ended cleanly
 //   after `afterBytes`: only the zstd framing reveals it), `stall` (pause `ms` after
@@ -32,7 +32,8 @@ import zlib from 'node:zlib';
 
 export type FakeEndpoint = 'timeseries.get_range' | 'metadata.get_cost' | 'metadata.get_record_count' | 'metadata.get_billable_size';
 
-export type FakeFault = { endpoint?: FakeEndpoint; times?: number } & (
+/** `endpoint`/`schema` restrict which requests a fault hits; `times` (default 1) how many. */
+export type FakeFault = { endpoint?: FakeEndpoint; schema?: string; times?: number } & (
   | { kind: 'status'; status: number; retryAfter?: string; body?: string | object; headers?: Record<string, string> }
   | { kind: 'delay'; ms: number }
   | { kind: 'drop'; afterBytes: number }
@@ -167,7 +168,7 @@ export async function startFakeDatabento(opts: FakeDatabentoOptions): Promise<Fa
       return nested(422, 'encoding_unsupported', `This fake serves encoding=dbn compression=zstd only, got encoding=${form.encoding} compression=${form.compression}.`);
     }
 
-    const fi = faults.findIndex((f) => f.left > 0 && (f.endpoint === undefined || f.endpoint === endpoint));
+    const fi = faults.findIndex((f) => f.left > 0 && (f.endpoint === undefined || f.endpoint === endpoint) && (f.schema === undefined || f.schema === form.schema));
     const fault = fi >= 0 ? faults[fi]! : null;
     if (fault) {
       fault.left--;

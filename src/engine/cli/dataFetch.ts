@@ -1,17 +1,19 @@
 // `btnb data fetch`: quote (cost, records, size) → confirm → stream each schema from Databento
 // into <data>/tmp → importFiles (→ derive). The API key comes only from env DATABENTO_API_KEY
 // (never a flag: flags land in shell history and process lists) and is never printed.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { resolveDataDir } from '../dataDir.ts';
+import { DatabentoAbortError, HistoricalClient, validateRangeParams, type HistoricalClientOptions } from '../databento/index.ts';
 import {
-  DatabentoAbortError,
-  HistoricalClient,
-  validateRangeParams,
-  type HistoricalClientOptions,
-  type RangeDownload,
-  type RangeParams,
-} from '../databento/index.ts';
+  downloadAndImport,
+  FETCHABLE_SCHEMAS,
+  FetchFailedError,
+  fetchResultJson,
+  quoteFetch,
+  type FetchableSchema,
+  type FetchQuote,
+  type FetchRequest,
+} from '../databento/fetchFlow.ts';
 import { formatBytes, formatCount, formatUsd, ProgressRenderer } from '../databento/progress.ts';
 import type { DatasetInfo } from '../ingest/importFiles.ts';
 import { parseArgs, UsageError } from './args.ts';
@@ -29,8 +31,6 @@ Environment: DATABENTO_API_KEY (required), DATABENTO_BASE_URL (default https://h
 BTNB_DATA_DIR. --json prints {"datasets":[…],"cost":{…},"downloads":[…]} on stdout.
 Exit codes: 0 done, 1 failed or declined, 2 usage error (incl. no terminal to confirm and no --yes).`;
 
-/** Schemas the derive step understands (contracts §2). */
-const FETCHABLE = ['trades', 'tbbo'] as const;
 
 interface Out {
   write(s: string): unknown;
@@ -46,13 +46,6 @@ export interface DataFetchIo {
   /** Extra client options (tests: sleep, timeoutMs, maxAttempts). */
   client?: Partial<HistoricalClientOptions>;
   signal?: AbortSignal;
-}
-
-interface SchemaQuote {
-  schema: string;
-  usd: number;
-  records: number;
-  billableBytes: number;
 }
 
 const SPEC = {
@@ -78,8 +71,7 @@ function required(values: Map<string, string>, name: string): string {
 
 /** Parses and checks the flags; throws UsageError naming the flag. */
 export function parseFetchArgs(argv: string[]): {
-  base: Omit<RangeParams, 'schema'>;
-  schemas: string[];
+  request: FetchRequest;
   yes: boolean;
   derive: boolean;
   json: boolean;
@@ -91,19 +83,20 @@ export function parseFetchArgs(argv: string[]): {
   if (a.positionals.length) throw new UsageError(`unexpected argument '${a.positionals[0]}'`);
   const schemas = [...new Set(required(a.values, 'schema').split(',').map((s) => s.trim()).filter(Boolean))];
   for (const s of schemas) {
-    if (!(FETCHABLE as readonly string[]).includes(s)) {
-      throw new UsageError(`--schema: '${s}' is not supported; expected ${FETCHABLE.join(' and/or ')} (what derive builds bars from)`);
+    if (!(FETCHABLE_SCHEMAS as readonly string[]).includes(s)) {
+      throw new UsageError(`--schema: '${s}' is not supported; expected ${FETCHABLE_SCHEMAS.join(' and/or ')} (what derive builds bars from)`);
     }
   }
-  const base: Omit<RangeParams, 'schema'> = {
+  const request: FetchRequest = {
     dataset: required(a.values, 'dataset'),
     symbols: required(a.values, 'symbols').split(',').map((s) => s.trim()).filter(Boolean),
     start: required(a.values, 'start'),
     end: required(a.values, 'end'),
     stypeIn: a.values.get('stype-in') ?? 'raw_symbol',
+    schemas: schemas as FetchableSchema[],
   };
   try {
-    validateRangeParams({ ...base, schema: schemas[0]! });
+    validateRangeParams({ ...request, schema: schemas[0]! });
   } catch (err) {
     const msg = (err as Error).message.replace(/^(dataset|symbols|start|end|stype_in|limit):/, (_, f: string) => `--${f.replace('_', '-')}:`);
     throw new UsageError(msg);
@@ -111,8 +104,7 @@ export function parseFetchArgs(argv: string[]): {
   const ma = a.values.get('max-attempts');
   if (ma !== undefined && !/^[1-9]\d*$/.test(ma)) throw new UsageError(`--max-attempts expects a positive integer, got '${ma}'`);
   return {
-    base,
-    schemas,
+    request,
     yes: a.flags.has('yes'),
     derive: a.flags.has('derive'),
     json: a.flags.has('json'),
@@ -148,22 +140,16 @@ function readLine(stdin: NodeJS.ReadableStream, signal: AbortSignal): Promise<st
   });
 }
 
-function fileName(p: RangeParams & { schema: string }): string {
-  const syms = Array.isArray(p.symbols) ? p.symbols : [String(p.symbols)];
-  const symPart = syms.length > 3 ? `${syms.slice(0, 3).join('_')}+${syms.length - 3}` : syms.join('_');
-  return `${p.dataset}.${p.schema}.${symPart}.${String(p.start)}.${String(p.end)}.dbn.zst`.replace(/[^A-Za-z0-9._+-]/g, '_');
-}
-
-function quoteTable(base: Omit<RangeParams, 'schema'>, quotes: SchemaQuote[]): string {
-  const syms = (base.symbols as string[]).join(',');
-  const rows = quotes.map((q) => [q.schema, formatCount(q.records), formatBytes(q.billableBytes), formatUsd(q.usd)]);
-  const total = quotes.reduce((t, q) => ({ r: t.r + q.records, b: t.b + q.billableBytes, u: t.u + q.usd }), { r: 0, b: 0, u: 0 });
-  rows.push(['total', formatCount(total.r), formatBytes(total.b), formatUsd(total.u)]);
+/** The quote as a table: one row per schema and the total. */
+export function quoteTable(quote: FetchQuote): string {
+  const req = quote.request;
+  const rows = quote.schemas.map((q) => [q.schema, formatCount(q.records), formatBytes(q.billableBytes), formatUsd(q.usd)]);
+  rows.push(['total', formatCount(quote.totalRecords), formatBytes(quote.totalBillableBytes), formatUsd(quote.totalUsd)]);
   const head = ['schema', 'records', 'billable size', 'cost'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]): string => `  ${r[0]!.padEnd(w[0]!)}  ${r.slice(1).map((c, i) => c.padStart(w[i + 1]!)).join('  ')}`;
   return [
-    `Databento quote: ${base.dataset} ${syms} from ${String(base.start)} to ${String(base.end)} (end exclusive, stype_in ${base.stypeIn})`,
+    `Databento quote: ${req.dataset} ${req.symbols.join(',')} from ${req.start} to ${req.end} (end exclusive, stype_in ${req.stypeIn ?? 'raw_symbol'})`,
     fmt(head),
     ...rows.map(fmt),
     '',
@@ -233,23 +219,13 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
     return 2;
   }
   const redact = client.redact;
-  let dlDir: string | null = null;
-  const downloads: (RangeDownload & { schema: string })[] = [];
   try {
     // 1. Quote every schema before anything is downloaded.
-    const quotes: SchemaQuote[] = [];
-    for (const schema of args.schemas) {
-      const p: RangeParams = { ...args.base, schema };
-      const usd = await client.getCost(p, { signal: ac.signal });
-      const records = await client.getRecordCount(p, { signal: ac.signal });
-      const billableBytes = await client.getBillableSize(p, { signal: ac.signal });
-      quotes.push({ schema, usd, records, billableBytes });
-    }
-    info.write(quoteTable(args.base, quotes));
-    const totalUsd = quotes.reduce((t, q) => t + q.usd, 0);
-    const wanted = quotes.filter((q) => q.records > 0);
-    for (const q of quotes) if (q.records === 0) io.stderr.write(`${q.schema}: no records in the range; skipped\n`);
-    if (wanted.length === 0) {
+    const quote = await quoteFetch(client, args.request, { signal: ac.signal });
+    info.write(quoteTable(quote));
+    for (const q of quote.schemas) if (q.records === 0) io.stderr.write(`${q.schema}: no records in the range; skipped\n`);
+    const wantedRecords = quote.schemas.reduce((t, q) => t + q.records, 0);
+    if (wantedRecords === 0) {
       err('Databento has no records for this request (check the symbols, dates and --stype-in)');
       return 1;
     }
@@ -257,10 +233,10 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
     // 2. Confirm.
     if (!args.yes) {
       if (!io.stdin.isTTY) {
-        err(`no terminal to confirm the download (${formatUsd(totalUsd)}): pass --yes to download without asking`);
+        err(`no terminal to confirm the download (${formatUsd(quote.totalUsd)}): pass --yes to download without asking`);
         return 2;
       }
-      io.stderr.write(`Download ${formatCount(wanted.reduce((t, q) => t + q.records, 0))} records for ${formatUsd(totalUsd)}? [y/N] `);
+      io.stderr.write(`Download ${formatCount(wantedRecords)} records for ${formatUsd(quote.totalUsd)}? [y/N] `);
       const answer = await readLine(io.stdin, ac.signal);
       if (!/^y(es)?$/i.test(answer)) {
         io.stderr.write('Canceled: nothing downloaded.\n');
@@ -268,78 +244,52 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
       }
     }
 
-    // 3. Download each schema into <data>/tmp/fetch-XXXX/.
+    // 3. Download each schema into <data>/tmp/fetch-XXXX/, then import (and derive).
     const dataDir = resolveDataDir(args.dataDirFlag, io.env as NodeJS.ProcessEnv);
-    const tmpRoot = join(dataDir, 'tmp');
-    await mkdir(tmpRoot, { recursive: true });
-    dlDir = await mkdtemp(join(tmpRoot, 'fetch-'));
     const tty = io.stderr.isTTY === true;
-    for (const q of wanted) {
-      const p: RangeParams = { ...args.base, schema: q.schema };
-      const bar = new ProgressRenderer(io.stderr, q.schema, tty);
-      if (!tty) io.stderr.write(`${q.schema}: downloading ${formatCount(q.records)} records\n`);
-      try {
-        const r = await client.getRange(p, join(dlDir, fileName(p)), { signal: ac.signal, onProgress: (pr) => bar.update(pr) });
-        bar.finish(r.partial ? ' (HTTP 206: some symbols only partly resolved)' : '');
-        downloads.push({ ...r, schema: q.schema });
-      } catch (e) {
-        bar.interrupt();
-        throw e;
-      }
-    }
-
-    // 4. Import (and derive) like `btnb data import`.
-    let result: { datasets: DatasetInfo[] };
-    try {
-      const { importFiles } = await import('../ingest/importFiles.ts');
-      let lastPhase = '';
-      result = await importFiles(
-        downloads.map((d) => d.path),
-        {
-          dataDir,
-          derive: args.derive,
-          signal: ac.signal,
-          onProgress: (pr) => {
-            const line = `${pr.phase} ${pr.done}/${pr.total}`;
-            if (tty && line !== lastPhase) io.stderr.write(`\r${line}\x1b[K`);
-            lastPhase = line;
-          },
-        },
-      );
-      if (tty && lastPhase) io.stderr.write('\r\x1b[K');
-    } catch (e) {
-      err(`import failed: ${redact((e as Error).message)}`);
-      io.stderr.write(`The downloaded files are kept in ${dlDir}; import them with \`btnb data import ${downloads.map((d) => d.path).join(' ')}\`\n`);
-      dlDir = null; // keep: they were paid for
-      return 1;
-    }
-    await rm(dlDir, { recursive: true, force: true });
-    dlDir = null;
-    if (args.json) {
-      const json = {
-        datasets: result.datasets,
-        cost: { usd: totalUsd, schemas: quotes.map((q) => ({ schema: q.schema, usd: q.usd, records: q.records, billable_bytes: q.billableBytes })) },
-        downloads: downloads.map((d) => ({
-          schema: d.schema, bytes: d.bytes, sha256: d.sha256, status: d.status, partial: d.partial,
-          warnings: d.warnings, attempts: d.attempts, request_id: d.requestId,
-        })),
-      };
-      io.stdout.write(`${JSON.stringify(json, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`);
-    } else {
-      io.stdout.write(formatDatasets(result.datasets, dataDir));
-    }
+    let bar: ProgressRenderer | null = null;
+    let lastPhase = '';
+    const outcome = await downloadAndImport(client, quote, {
+      dataDir,
+      derive: args.derive,
+      signal: ac.signal,
+      onDownloadStart: (q) => {
+        bar = new ProgressRenderer(io.stderr, q.schema, tty);
+        if (!tty) io.stderr.write(`${q.schema}: downloading ${formatCount(q.records)} records\n`);
+      },
+      onDownloadProgress: (_schema, p) => bar?.update(p),
+      onDownloaded: (f) => {
+        bar?.finish(f.partial ? ' (HTTP 206: some symbols only partly resolved)' : '');
+        if (f.partialSymbols.length) io.stderr.write(`${f.schema}: symbols resolved on only some days: ${f.partialSymbols.join(', ')}\n`);
+        if (f.notFoundSymbols.length) io.stderr.write(`${f.schema}: symbols not found: ${f.notFoundSymbols.join(', ')}\n`);
+      },
+      onImportProgress: (pr) => {
+        const line = `${pr.phase} ${pr.done}/${pr.total}`;
+        if (tty && line !== lastPhase) io.stderr.write(`\r${line}\x1b[K`);
+        lastPhase = line;
+      },
+    }).catch((e: unknown) => {
+      (bar as ProgressRenderer | null)?.interrupt();
+      throw e;
+    });
+    if (tty && lastPhase) io.stderr.write('\r\x1b[K');
+    if (args.json) io.stdout.write(`${JSON.stringify(fetchResultJson(quote, outcome), (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`);
+    else io.stdout.write(formatDatasets(outcome.datasets, dataDir));
     return 0;
   } catch (e) {
     const canceled = e instanceof DatabentoAbortError || ac.signal.aborted;
     err(canceled ? 'canceled' : redact((e as Error).message));
-    if (dlDir && downloads.length > 0) {
-      io.stderr.write(`Completed downloads are kept in ${dlDir}: ${downloads.map((d) => d.schema).join(', ')}\n`);
-      dlDir = null;
+    if (e instanceof FetchFailedError && e.keptDir) {
+      const files = e.completed.map((d) => d.path);
+      io.stderr.write(
+        e.stage === 'import'
+          ? `The downloaded files are kept in ${e.keptDir}; import them with \`btnb data import ${files.join(' ')}\`\n`
+          : `Completed downloads are kept in ${e.keptDir}: ${e.completed.map((d) => d.schema).join(', ')}\n`,
+      );
     }
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
     ioIn.signal?.removeEventListener('abort', onSigint);
-    if (dlDir) await rm(dlDir, { recursive: true, force: true }).catch(() => {});
   }
 }

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -223,6 +223,35 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     assert.equal(r.ranges, 2);
     assert.match(r.stderr, /timeseries\.get_range: gave up after 2 attempts/);
     assert.deepEqual(filesUnder(dataDir), []);
+  });
+
+  it('tbbo failing for good after trades arrived: exit 1, the paid-for trades file is kept and named', async () => {
+    const r = await run([...ARGS, '--yes', '--max-attempts', '2'], { fake: { faults: [{ endpoint: 'timeseries.get_range', schema: 'tbbo', kind: 'status', status: 503, times: 2 }] } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /btnb data fetch: Databento timeseries\.get_range: gave up after 2 attempts; last error: .*HTTP 503/);
+    const m = /Completed downloads are kept in (\S+): trades\n/.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    assert.deepEqual(readdirSync(m[1]!), ['GLBX.MDP3.trades.ESH1.2020-12-28.2020-12-29.dbn.zst']);
+    assert.deepEqual(readFileSync(join(m[1]!, 'GLBX.MDP3.trades.ESH1.2020-12-28.2020-12-29.dbn.zst')), readFileSync(TRADES));
+  });
+
+  it('a body of the wrong schema (tbbo served for trades) is refused by its DBN metadata, naming the file', async () => {
+    const one = ['--dataset', 'GLBX.MDP3', '--symbols', 'ESH1', '--schema', 'trades', '--start', '2020-12-28', '--end', '2020-12-29', '--yes'];
+    const r = await run(one, { fake: { files: { trades: TBBO } } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /btnb data fetch: \S+GLBX\.MDP3\.trades\.ESH1\.2020-12-28\.2020-12-29\.dbn\.zst: Databento sent dataset GLBX\.MDP3 schema tbbo \(DBN metadata\), but GLBX\.MDP3 trades was requested\n/);
+    assert.deepEqual(filesUnder(dataDir), []);
+  });
+
+  it('an import failure keeps the downloads and says how to import them (here: <data>/raw is a file)', async () => {
+    writeFileSync(join(dataDir, 'raw'), 'not a directory');
+    const r = await run([...ARGS, '--yes']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /btnb data fetch: import failed: .*(ENOTDIR|EEXIST|not a directory)/i);
+    const m = /The downloaded files are kept in (\S+); import them with `btnb data import (\S+) (\S+)`\n/.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    assert.deepEqual(readFileSync(m[2]!), readFileSync(TRADES));
+    assert.deepEqual(readFileSync(m[3]!), readFileSync(TBBO));
   });
 
   it('exit codes from the real `btnb data fetch` process: 2 without --yes and no terminal, 1 for a bad key', async () => {
