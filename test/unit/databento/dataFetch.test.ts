@@ -50,7 +50,7 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
 
   async function run(
     argv: string[],
-    o: { fake?: Partial<FakeDatabentoOptions>; key?: string | null; stdinTTY?: boolean; answer?: string; stderrTTY?: boolean } = {},
+    o: { fake?: Partial<FakeDatabentoOptions>; key?: string | null; stdinTTY?: boolean; answer?: string; stderrTTY?: boolean; signal?: AbortSignal } = {},
   ): Promise<{ code: number; stdout: string; stderr: string; ranges: number }> {
     fake ??= await startFakeDatabento({ key: KEY, files: { trades: TRADES, tbbo: TBBO }, ...o.fake });
     const stdout = new Capture();
@@ -59,7 +59,7 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     if (o.answer !== undefined) stdin.end(o.answer);
     const env: Record<string, string | undefined> = { DATABENTO_BASE_URL: fake.url, BTNB_DATA_DIR: dataDir };
     if (o.key !== null) env.DATABENTO_API_KEY = o.key ?? KEY;
-    const code = await runDataFetch(argv, { stdout, stderr, stdin, env, client: { sleep: async () => {}, timeoutMs: 2000 } });
+    const code = await runDataFetch(argv, { stdout, stderr, stdin, env, client: { sleep: async () => {}, timeoutMs: 5000 }, ...(o.signal ? { signal: o.signal } : {}) });
     const ranges = fake.requests.filter((r) => r.endpoint === 'timeseries.get_range').length;
     return { code, stdout: stdout.text, stderr: stderr.text, ranges };
   }
@@ -252,6 +252,39 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     assert.ok(m, r.stderr);
     assert.deepEqual(readFileSync(m[2]!), readFileSync(TRADES));
     assert.deepEqual(readFileSync(m[3]!), readFileSync(TBBO));
+  });
+
+  it('cancel (the caller\'s signal) mid-download: exit 1, "canceled", nothing left in the data dir', async () => {
+    const ac = new AbortController();
+    fake = await startFakeDatabento({ key: KEY, files: { trades: TRADES, tbbo: TBBO }, faults: [{ endpoint: 'timeseries.get_range', kind: 'stall', afterBytes: 64, ms: 4000 }] });
+    const poll = setInterval(() => {
+      if (fake!.requests.some((q) => q.endpoint === 'timeseries.get_range' && q.bytesSent >= 64)) ac.abort();
+    }, 5);
+    const r = await run([...ARGS, '--yes'], { signal: ac.signal }).finally(() => clearInterval(poll));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /btnb data fetch: canceled\n$/);
+    assert.deepEqual(filesUnder(dataDir), []);
+  });
+
+  it('Ctrl-C (SIGINT) on the real process mid-download: exit 1, no .part, no temp dir', async () => {
+    fake = await startFakeDatabento({ key: KEY, files: { trades: TRADES, tbbo: TBBO }, faults: [{ endpoint: 'timeseries.get_range', kind: 'stall', afterBytes: 64, ms: 8000 }] });
+    const child = spawn(process.execPath, ['src/engine/cli/main.ts', 'data', 'fetch', ...ARGS, '--yes'], {
+      env: { ...process.env, DATABENTO_API_KEY: KEY, DATABENTO_BASE_URL: fake.url, BTNB_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const poll = setInterval(() => {
+      if (fake!.requests.some((q) => q.endpoint === 'timeseries.get_range' && q.bytesSent >= 64)) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }
+    }, 5);
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearInterval(poll);
+    assert.equal(status, 1, stderr);
+    assert.match(stderr, /btnb data fetch: canceled\n/);
+    assert.deepEqual(filesUnder(dataDir), []);
   });
 
   it('exit codes from the real `btnb data fetch` process: 2 without --yes and no terminal, 1 for a bad key', async () => {
