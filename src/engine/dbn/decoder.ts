@@ -26,31 +26,43 @@ export interface StreamOptions extends DecodeOptions {
 const RAW_READ = 4 * 1024 * 1024;
 const ZSTD_READ = 1024 * 1024;
 
-/** Reads the file in chunks; a fresh buffer per chunk unless `reuse`. Closes the file when done or abandoned. */
-async function* readChunks(path: string, size: number, reuseFrom: number): AsyncGenerator<Uint8Array> {
+/**
+ * Reads the file in chunks, keeping one read in flight while the consumer works on the previous
+ * chunk (reads run on the libuv pool, so I/O overlaps decoding). With `reuse`, two buffers
+ * alternate: safe because the decoder copies what it keeps before asking for the next chunk.
+ * The first read is small so a wrong magic fails fast. Closes the file when done or abandoned.
+ */
+async function* readChunks(path: string, size: number, reuse: boolean): AsyncGenerator<Uint8Array> {
   const fh = await open(path, 'r');
+  let next: Promise<{ bytesRead: number; buffer: Uint8Array }> | null = null;
   try {
-    let pos = 0;
-    let shared: Uint8Array | null = null;
-    for (let i = 0; ; i++) {
-      // The first chunk is small so a wrong magic fails fast; later chunks may share a buffer.
-      const want = i === 0 ? 64 * 1024 : size;
-      const buf: Uint8Array = i >= reuseFrom ? (shared ??= new Uint8Array(size)) : new Uint8Array(want);
-      const { bytesRead } = await fh.read(buf, 0, want, pos);
-      if (bytesRead === 0) return;
-      pos += bytesRead;
-      yield buf.subarray(0, bytesRead);
+    const first = await fh.read(new Uint8Array(64 * 1024), 0, 64 * 1024, 0);
+    if (first.bytesRead === 0) return;
+    let pos = first.bytesRead;
+    const pair = reuse ? [new Uint8Array(size), new Uint8Array(size)] : null;
+    let turn = 0;
+    const readAt = (p: number) => fh.read(pair ? pair[turn++ & 1]! : new Uint8Array(size), 0, size, p);
+    next = readAt(pos);
+    yield first.buffer.subarray(0, first.bytesRead);
+    for (;;) {
+      const r: { bytesRead: number; buffer: Uint8Array } = await next;
+      next = null;
+      if (r.bytesRead === 0) return;
+      pos += r.bytesRead;
+      next = readAt(pos);
+      yield r.buffer.subarray(0, r.bytesRead);
     }
   } finally {
+    if (next) await next.catch(() => undefined);
     await fh.close();
   }
 }
 
 /** Decodes a DBN file (raw or zstd). Errors are DbnError naming the file and the byte offset. */
 export async function decodeFile(path: string, sink: DecodeSink, opts: StreamOptions = {}): Promise<DecodeSummary> {
-  // The raw path reuses its read buffer from the third chunk on; zstd input gets fresh buffers
-  // because the decompressor may still hold a chunk while the next is read.
-  return decodeSource(readChunks(path, RAW_READ, 2), path, sink, opts, () => readChunks(path, ZSTD_READ, Infinity));
+  // The raw path reuses two read buffers; zstd input gets fresh buffers because the
+  // decompressor may still hold a chunk while the next is read.
+  return decodeSource(readChunks(path, RAW_READ, true), path, sink, opts, () => readChunks(path, ZSTD_READ, false));
 }
 
 /** Decodes a DBN byte stream (raw or zstd), e.g. an HTTP download. */
