@@ -8,8 +8,8 @@
 //   --no-build       reuse dist/
 // Ctrl-C stops code-server and everything it started (its own process group).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,7 +52,9 @@ const listed = cli(['data', 'list', '--json', '--data-dir', dataDir]);
 const hasDemo = listed.status === 0 && /"symbol":\s*"DEMO"/.test(listed.stdout);
 if (!hasDemo) {
   say('generating the sample dataset DEMO (5 seeded synthetic XNYS sessions, trades + tbbo) and deriving bars');
-  const r = cli(['data', 'synth', '--symbol', 'DEMO', '--start', '2024-03-04', '--days', '5', '--seed', '1', '--import', '--derive', '--json', '--data-dir', dataDir]);
+  const out = mkdtempSync(join(tmpdir(), 'btnb-start-synth-'));
+  const r = cli(['data', 'synth', '--symbol', 'DEMO', '--start', '2024-03-04', '--days', '5', '--seed', '1', '--out', out, '--import', '--derive', '--json', '--data-dir', dataDir]);
+  rmSync(out, { recursive: true, force: true });
   if (r.status !== 0) die(`btnb data synth failed (exit ${r.status}):\n${r.stderr}`);
   const id = /"dataset_id":\s*"(ds_[0-9a-f]+)"/.exec(r.stdout)?.[1];
   say(`sample dataset ${id ?? '(id not reported)'}`);
@@ -73,7 +75,7 @@ const { ensureCodeServer, nodeForCodeServer, installVsix, freePort } = await imp
 const entry = ensureCodeServer((l) => say(l));
 run([join(root, 'scripts', 'package.mjs'), '--no-build'], 'packaging');
 const { default: pkg } = await import('../package.json', { with: { type: 'json' } });
-const vsix = join(root, 'dist-vsix', `${pkg.name}-${pkg.version}.vsix`);
+const vsix = join(root, `${pkg.name}-${pkg.version}.vsix`);
 const profile = join(process.env.BTNB_TOOLS_DIR || join(homedir(), '.cache', 'btnb-tools'), 'start-profile');
 const ud = join(profile, 'user-data');
 const ext = join(profile, 'extensions');

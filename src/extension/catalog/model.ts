@@ -52,8 +52,9 @@ export function paramSummary(params: Record<string, unknown>, max = 4): string {
     .join(' ');
 }
 
-export function fmtPct(x: number | null | undefined): string {
-  return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
+/** A fraction as a percentage; signed (+/−) for returns, plain for magnitudes (drawdown, exposure, win rate). */
+export function fmtPct(x: number | null | undefined, signed = true): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${signed && x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
 }
 
 export function fmtNum(x: number | null | undefined, digits = 2): string {

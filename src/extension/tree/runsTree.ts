@@ -195,8 +195,8 @@ export function runTooltip(r: RunView, datasetLabel: string, tz: string): vscode
   if (m) {
     row('total return', fmtPct(m.total_return));
     row('Sharpe · Sortino', `${fmtNum(m.sharpe)} · ${fmtNum(m.sortino)}`);
-    row('max drawdown', fmtPct(m.max_drawdown));
-    row('trades · win rate', `${m.num_trades ?? '—'} · ${fmtPct(m.win_rate)}`);
+    row('max drawdown', fmtPct(m.max_drawdown, false));
+    row('trades · win rate', `${m.num_trades ?? '—'} · ${fmtPct(m.win_rate, false)}`);
   }
   if (r.error) row('error', r.error);
   return md;

@@ -39,23 +39,23 @@ export const METRIC_ROWS: [key: string, label: string, fmt: (v: number | null | 
   ['final_equity', 'Final equity', (v) => fmtNum(v, 2)],
   ['total_return', 'Total return', fmtPct],
   ['cagr', 'CAGR', fmtPct],
-  ['volatility', 'Volatility (ann.)', fmtPct],
+  ['volatility', 'Volatility (ann.)', (v) => fmtPct(v, false)],
   ['sharpe', 'Sharpe', (v) => fmtNum(v, 3)],
   ['sortino', 'Sortino', (v) => fmtNum(v, 3)],
-  ['max_drawdown', 'Max drawdown', fmtPct],
+  ['max_drawdown', 'Max drawdown', (v) => fmtPct(v, false)],
   ['calmar', 'Calmar', (v) => fmtNum(v, 3)],
   ['num_trades', 'Trades', (v) => fmtNum(v, 0)],
-  ['win_rate', 'Win rate', fmtPct],
+  ['win_rate', 'Win rate', (v) => fmtPct(v, false)],
   ['profit_factor', 'Profit factor', (v) => fmtNum(v, 3)],
   ['avg_trade_pnl', 'Avg trade P&L', (v) => fmtNum(v, 2)],
-  ['exposure', 'Exposure', fmtPct],
+  ['exposure', 'Exposure', (v) => fmtPct(v, false)],
   ['num_fills', 'Fills', (v) => fmtNum(v, 0)],
   ['fees_total', 'Fees', (v) => fmtNum(v, 2)],
   ['turnover', 'Turnover', (v) => fmtNum(v, 2)],
 ];
 
 export function runsListHtml(runs: RunView[], tz: string, cspSource: string): string {
-  const rows = runs.map((r) => `<tr class="run" data-run="${esc(r.id)}"><td><code>${esc(r.id)}</code></td><td>${esc(r.symbol ?? r.datasetId)}</td><td>${esc(r.strategyId)} <span class="muted">${esc(paramSummary(r.params))}</span></td><td class="s-${esc(r.status)}">${esc(r.status)}</td><td class="n">${fmtPct(r.metrics?.total_return)}</td><td class="n">${fmtNum(r.metrics?.sharpe, 3)}</td><td class="n">${fmtPct(r.metrics?.max_drawdown)}</td><td>${esc(fmtTime(r.finishedAt ?? r.createdAt, tz))}</td></tr>`).join('\n');
+  const rows = runs.map((r) => `<tr class="run" data-run="${esc(r.id)}"><td><code>${esc(r.id)}</code></td><td>${esc(r.symbol ?? r.datasetId)}</td><td>${esc(r.strategyId)} <span class="muted">${esc(paramSummary(r.params))}</span></td><td class="s-${esc(r.status)}">${esc(r.status)}</td><td class="n">${fmtPct(r.metrics?.total_return)}</td><td class="n">${fmtNum(r.metrics?.sharpe, 3)}</td><td class="n">${fmtPct(r.metrics?.max_drawdown, false)}</td><td>${esc(fmtTime(r.finishedAt ?? r.createdAt, tz))}</td></tr>`).join('\n');
   return page('Backtest runs', `<h2>Runs (${runs.length})</h2><p class="muted">Times in ${esc(tz)}. Click a run to open it.</p>
 <table id="runs"><thead><tr><th>Run</th><th>Symbol</th><th>Strategy</th><th>Status</th><th>Return</th><th>Sharpe</th><th>Max DD</th><th>Finished</th></tr></thead><tbody>${rows}</tbody></table>`, cspSource);
 }

@@ -1,0 +1,76 @@
+// What a person sees, in real Chromium: the Backtest sidebar lists a dataset and its run from a
+// catalog written by the btnb CLI; clicking the run opens its metrics view; the palette opens
+// the runs list. Then the packaged .vsix, installed into a fresh code-server, runs a palette
+// command end to end (sample dataset job: native SQLite, Parquet wasm, forked job bundles).
+// Screenshots go to test-output/. Expected values come from the CLI's own JSON output.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../vscode/codeServer.ts';
+import { openWorkbench, packageVsix, waitUntil, type Workbench } from './browser.ts';
+
+const cli = (args: string[]) => execFileSync(process.execPath, [join(REPO_ROOT, 'dist/cli.js'), ...args], { encoding: 'utf8' });
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
+
+describe('e2e: Backtest sidebar, run view and the packaged extension (Chromium + code-server)', function () {
+  this.timeout(300_000);
+  let wb: Workbench | undefined;
+  const tmp: string[] = [];
+
+  afterEach(async function () {
+    if (wb && this.currentTest?.state === 'failed') await wb.screenshot(`ext-failed-${Date.now()}`).catch(() => {});
+    await wb?.close();
+    wb = undefined;
+  });
+  after(() => tmp.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('shows the CLI-written dataset and run in the tree, opens the run and the runs list', async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'btnb-e2e-ws-'));
+    tmp.push(ws);
+    const data = join(ws, 'data');
+    const synth = JSON.parse(cli(['data', 'synth', '--symbol', 'E2E', '--start', '2024-03-04', '--days', '2', '--seed', '4', '--out', join(ws, 'synth'), '--import', '--derive', '--json', '--data-dir', data])) as { datasets?: { dataset_id: string }[] } & Record<string, unknown>;
+    const datasetId = /"dataset_id":\s*"(ds_[0-9a-f]{16})"/.exec(JSON.stringify(synth))![1]!;
+    const bt = JSON.parse(cli(['backtest', '--dataset', datasetId, '--strategy', 'sma-cross', '--param', 'fast=5', '--param', 'slow=20', '--json', '--data-dir', data]));
+    const runId: string = bt.run_id ?? bt.run?.run_id;
+    assert.match(runId, /^[0-9A-Z]{26}$/, JSON.stringify(bt).slice(0, 300));
+    const metrics = JSON.parse(readFileSync(join(data, 'backtests', runId, 'metrics.json'), 'utf8')) as { total_return: number };
+
+    wb = await openWorkbench({ developmentExtension: true, workspace: ws });
+    await wb.waitForActivityBar('Backtest');
+    await wb.page.locator('.part.activitybar .action-item [aria-label^="Backtest"]').first().click();
+    const tree = wb.page.locator('.pane-body .monaco-list-row');
+    await waitUntil(async () => (await tree.allInnerTexts()).some((t) => t.includes('E2E')), 30_000, 'the E2E dataset row in the Backtest tree');
+    const runRow = wb.page.locator('.monaco-list-row', { hasText: 'sma-cross' }).first();
+    await runRow.waitFor({ state: 'visible', timeout: 30_000 });
+    const rowText = await runRow.innerText();
+    assert.ok(rowText.includes(pct(metrics.total_return)), `tree row "${rowText}" should show ${pct(metrics.total_return)}`);
+    assert.ok(statSync(await wb.screenshot('e2e-tree')).size > 10_000);
+
+    await runRow.click();
+    const view = wb.webview();
+    await view.locator('#metrics').waitFor({ timeout: 30_000 });
+    assert.equal((await view.locator('[data-metric="total_return"]').innerText()).trim(), pct(metrics.total_return));
+    assert.ok((await view.locator('#manifest').innerText()).includes(runId));
+    await wb.screenshot('e2e-run-view');
+
+    await wb.runCommand('Backtest: Open Runs List');
+    await waitUntil(async () => (await wb!.webview().locator('#runs').count()) > 0, 30_000, 'the runs list webview');
+    assert.ok((await wb.webview().locator('#runs').innerText()).includes(runId));
+    await wb.screenshot('e2e-runs-list');
+    assert.deepEqual(wb.consoleErrors.filter((e) => /btnb|backtest/i.test(e)), []);
+  });
+
+  it('the packaged .vsix installs into a fresh code-server and "Generate Sample Dataset" works from the palette', async () => {
+    const vsix = packageVsix();
+    wb = await openWorkbench({ vsix });
+    await wb.waitForActivityBar('Backtest');
+    await wb.runCommand('Backtest: Generate Sample Dataset');
+    const text = await wb.waitForNotification(/Imported DEMO \(ds_[0-9a-f]{16}, \d+ bars\)/, 90_000);
+    assert.match(text, /Imported DEMO/);
+    await wb.page.locator('.part.activitybar .action-item [aria-label^="Backtest"]').first().click();
+    await waitUntil(async () => (await wb!.page.locator('.pane-body .monaco-list-row').allInnerTexts()).some((t) => t.includes('DEMO')), 30_000, 'DEMO in the tree');
+    await wb.screenshot('e2e-vsix-sample-dataset');
+  });
+});
