@@ -27,6 +27,7 @@ import { parseParams, type StrategyDefinition } from './strategy.ts';
 import { loadStrategyFile } from './userStrategy.ts';
 import { writeRunArtifacts } from './artifacts.ts';
 import type { Costs, Metrics, Session } from './types.ts';
+import type { BarSeries } from '../bars/barSeries.ts';
 
 export interface BacktestRunnerPort {
   run(datasetId: string, strategyId: string, params: Record<string, unknown>, seed: number, costs: Partial<Costs>, runId?: string): Promise<BacktestOutcome>;
@@ -51,6 +52,8 @@ export interface BacktestRequest {
   onProgress?: (phase: string, done: number, total: number) => void;
   /** An open catalog to reuse (sweeps); otherwise one is opened and closed. */
   catalog?: CatalogPort;
+  /** Bars already read, by dataset id (sweeps read each dataset once per process). */
+  barsCache?: Map<string, BarSeries>;
 }
 
 export interface BacktestOutcome {
@@ -179,7 +182,11 @@ async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promi
   try {
     if (signal?.aborted) throw new RunCanceledError();
     p.req.onProgress?.('read', 0, 1);
-    const bars = await readBarsParquet(p.paths.barsParquet(p.req.datasetId));
+    let bars = p.req.barsCache?.get(p.req.datasetId);
+    if (!bars) {
+      bars = await readBarsParquet(p.paths.barsParquet(p.req.datasetId));
+      p.req.barsCache?.set(p.req.datasetId, bars);
+    }
     if (signal?.aborted) throw new RunCanceledError();
     const result = await runBacktestAsync(bars, { strategy: p.strategy.def, params: p.params, seed: p.seed, costs: p.costs, session: p.session }, {
       ...(signal ? { signal } : {}),

@@ -15,3 +15,4 @@ registerLazy('data', async () => (await import('./data.ts')).command);
 registerLazy('decode', async () => (await import('./decode.ts')).decodeCommand);
 registerLazy('backtest', async () => (await import('./backtest.ts')).command);
 registerLazy('runs', async () => (await import('./runs.ts')).command);
+registerLazy('sweep', async () => (await import('./sweep.ts')).command);

@@ -1,0 +1,196 @@
+/**
+ * Parameter sweeps: every grid point becomes a catalog run (idempotent by input_hash), run
+ * across N child processes (`btnb sweep --worker`, forked from the CLI entry) that each keep
+ * one catalog connection and the dataset's bars in memory. Parent ↔ worker messages are
+ * validated with zod on arrival.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { z } from 'zod';
+import { newUlid } from '../catalog/ulid.ts';
+import type { BarSeries } from '../bars/barSeries.ts';
+import { resolveStrategy, runBacktestToCatalog, type BacktestRequest } from './runner.ts';
+import { parseParams as validateParams, StrategyParamsError } from './strategy.ts';
+import type { Costs, Session } from './types.ts';
+
+export interface SweepRequest {
+  dataDir: string;
+  datasetId: string;
+  strategy: string;
+  points: Record<string, unknown>[];
+  seed: number;
+  costs: Partial<Costs>;
+  session: Session;
+  force: boolean;
+  workers: number;
+  /** Entry script to fork for workers (the CLI: dist/cli.js or src/engine/cli/main.ts). */
+  workerEntry?: string;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface SweepPointResult {
+  params: Record<string, unknown>;
+  run_id: string | null;
+  status: string;
+  created: boolean;
+  metrics: Record<string, number | null> | null;
+  error: string | null;
+}
+
+export interface SweepResult {
+  sweep_id: string;
+  results: SweepPointResult[];
+  /** Points the strategy's schema refused (e.g. slow ≤ fast), with the reason. */
+  skipped: { params: Record<string, unknown>; error: string }[];
+}
+
+const Job = z.object({ type: z.literal('run'), idx: z.number().int(), params: z.record(z.string(), z.unknown()) });
+const Setup = z.object({
+  type: z.literal('setup'), dataDir: z.string(), datasetId: z.string(), strategy: z.string(), seed: z.number().int(),
+  costs: z.record(z.string(), z.unknown()), session: z.enum(['all', 'rth']), force: z.boolean(), sweepId: z.string(),
+});
+const ToWorker = z.discriminatedUnion('type', [Setup, Job, z.object({ type: z.literal('stop') })]);
+const Done = z.object({
+  type: z.literal('done'), idx: z.number().int(), run_id: z.string().nullable(), status: z.string(), created: z.boolean(),
+  metrics: z.record(z.string(), z.number().nullable()).nullable(), error: z.string().nullable(),
+});
+const ToParent = z.discriminatedUnion('type', [z.object({ type: z.literal('ready') }), Done]);
+
+async function runPoint(base: Omit<BacktestRequest, 'params'>, params: Record<string, unknown>): Promise<Omit<SweepPointResult, 'params'>> {
+  try {
+    const out = await runBacktestToCatalog({ ...base, params });
+    return { run_id: out.run.run_id, status: out.run.status, created: out.created, metrics: out.metrics as Record<string, number | null> | null, error: null };
+  } catch (e) {
+    const run = (e as { run?: { run_id: string; status: string } }).run;
+    return { run_id: run?.run_id ?? null, status: run?.status ?? 'failed', created: true, metrics: null, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** The worker side: `btnb sweep --worker` (stdin/stdout untouched; IPC only). */
+export async function sweepWorkerMain(): Promise<number> {
+  if (!process.send) {
+    process.stderr.write('btnb sweep --worker: must be forked by `btnb sweep` (IPC channel missing)\n');
+    return 2;
+  }
+  const { openCatalog } = await import('../catalog/sqliteCatalog.ts');
+  const { dataPaths } = await import('../dataDir.ts');
+  let base: Omit<BacktestRequest, 'params'> | null = null;
+  let close: (() => void) | null = null;
+  const barsCache = new Map<string, BarSeries>();
+  let queue = Promise.resolve();
+  return await new Promise<number>((resolveExit) => {
+    process.on('message', (raw) => {
+      const parsed = ToWorker.safeParse(raw);
+      if (!parsed.success) {
+        process.stderr.write(`btnb sweep --worker: invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}\n`);
+        return;
+      }
+      const msg = parsed.data;
+      if (msg.type === 'setup') {
+        const catalog = openCatalog(dataPaths(msg.dataDir).catalog);
+        close = () => catalog.close();
+        base = {
+          dataDir: msg.dataDir, datasetId: msg.datasetId, strategy: msg.strategy, seed: msg.seed, costs: msg.costs as Partial<Costs>,
+          session: msg.session, force: msg.force, sweepId: msg.sweepId, catalog, barsCache,
+        };
+        return;
+      }
+      if (msg.type === 'stop') {
+        void queue.then(() => { close?.(); process.disconnect(); resolveExit(0); });
+        return;
+      }
+      queue = queue.then(async () => {
+        const r = await runPoint(base!, msg.params);
+        process.send!({ type: 'done', idx: msg.idx, ...r });
+      });
+    });
+    process.send!({ type: 'ready' });
+  });
+}
+
+export async function runSweep(req: SweepRequest): Promise<SweepResult> {
+  const strategy = await resolveStrategy(req.strategy);
+  const sweepId = newUlid();
+  const valid: { idx: number; params: Record<string, unknown> }[] = [];
+  const skipped: SweepResult['skipped'] = [];
+  for (const p of req.points) {
+    try {
+      validateParams(strategy.def, p);
+      valid.push({ idx: valid.length, params: p });
+    } catch (e) {
+      if (!(e instanceof StrategyParamsError)) throw e;
+      skipped.push({ params: p, error: e.issues.join('; ') });
+    }
+  }
+  const results = new Array<SweepPointResult>(valid.length);
+  let done = 0;
+  const total = valid.length;
+  req.onProgress?.(0, total);
+  const workers = Math.max(1, Math.min(req.workers, total));
+  if (workers === 1 || !req.workerEntry) {
+    const { openCatalog } = await import('../catalog/sqliteCatalog.ts');
+    const { dataPaths } = await import('../dataDir.ts');
+    const catalog = openCatalog(dataPaths(req.dataDir).catalog);
+    const barsCache = new Map<string, BarSeries>();
+    try {
+      for (const v of valid) {
+        if (req.signal?.aborted) break;
+        const r = await runPoint({
+          dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed, costs: req.costs, session: req.session,
+          force: req.force, sweepId, catalog, barsCache, ...(req.signal ? { signal: req.signal } : {}),
+        }, v.params);
+        results[v.idx] = { params: v.params, ...r };
+        req.onProgress?.(++done, total);
+      }
+    } finally {
+      catalog.close();
+    }
+  } else {
+    await new Promise<void>((resolveAll, rejectAll) => {
+      let next = 0;
+      let live = 0;
+      const children: ChildProcess[] = [];
+      const failAll = (err: Error) => {
+        for (const c of children) c.kill('SIGTERM');
+        rejectAll(err);
+      };
+      req.signal?.addEventListener('abort', () => failAll(Object.assign(new Error('sweep canceled'), { name: 'AbortError' })), { once: true });
+      const dispatch = (child: ChildProcess) => {
+        if (next < valid.length && !req.signal?.aborted) {
+          const v = valid[next++]!;
+          child.send({ type: 'run', idx: v.idx, params: v.params });
+        } else {
+          child.send({ type: 'stop' });
+        }
+      };
+      for (let w = 0; w < workers; w++) {
+        const child = fork(req.workerEntry!, ['sweep', '--worker'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+        children.push(child);
+        live++;
+        child.on('message', (raw) => {
+          const parsed = ToParent.safeParse(raw);
+          if (!parsed.success) return failAll(new Error(`sweep worker ${child.pid}: invalid message (${parsed.error.issues[0]?.message})`));
+          const m = parsed.data;
+          if (m.type === 'ready') {
+            child.send({
+              type: 'setup', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
+              costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId,
+            });
+            dispatch(child);
+            return;
+          }
+          const v = valid[m.idx]!;
+          results[m.idx] = { params: v.params, run_id: m.run_id, status: m.status, created: m.created, metrics: m.metrics, error: m.error };
+          req.onProgress?.(++done, total);
+          dispatch(child);
+        });
+        child.on('exit', (code, sig) => {
+          live--;
+          if (code !== 0 && done < total && !req.signal?.aborted) failAll(new Error(`sweep worker ${child.pid} exited (${sig ?? code}) before the sweep finished`));
+          else if (live === 0) resolveAll();
+        });
+      }
+    });
+  }
+  return { sweep_id: sweepId, results: results.filter(Boolean), skipped };
+}
