@@ -1,0 +1,84 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { parseGrid, gridPoints, metricScore } from '../../../src/engine/backtest/grid.ts';
+import { walkForward, parseWalkForward } from '../../../src/engine/backtest/walkForward.ts';
+import { runBacktest } from '../../../src/engine/backtest/engine.ts';
+import { smaCross } from '../../../src/engine/strategies/smaCross.ts';
+import { openCatalog } from '../../../src/engine/catalog/sqliteCatalog.ts';
+import { dataPaths } from '../../../src/engine/dataDir.ts';
+import { isoDate, nyDayOfUtcNs } from '../../../src/engine/calendar/newYork.ts';
+import { makeDataDir, synthBars } from './support/dataset.ts';
+
+const MAIN = new URL('../../../src/engine/cli/main.ts', import.meta.url).pathname;
+
+describe('sweeps and walk-forward', function () {
+  this.timeout(60_000);
+
+  it('grid specs: inclusive ranges (decimal-safe), lists, cartesian order, errors', () => {
+    const g = parseGrid(['fast=5:15:5', 'k=0.1:0.3:0.1', 'mode=a,b']);
+    assert.deepEqual(g, [['fast', [5, 10, 15]], ['k', [0.1, 0.2, 0.3]], ['mode', ['a', 'b']]]);
+    const pts = gridPoints([['a', [1, 2]], ['b', [true, false]]], { size: 7 });
+    assert.deepEqual(pts, [{ size: 7, a: 1, b: true }, { size: 7, a: 1, b: false }, { size: 7, a: 2, b: true }, { size: 7, a: 2, b: false }]);
+    assert.throws(() => parseGrid(['fast=5:1:1']), /end 1 is below start 5/);
+    assert.throws(() => parseGrid(['fast']), /expects name=a:b:step/);
+    assert.throws(() => parseGrid(['a=1,2', 'a=3']), /given twice/);
+    assert.equal(metricScore({ sharpe: null }, 'sharpe'), -Infinity);
+    assert.ok(metricScore({ max_drawdown: 0.1 }, 'max_drawdown') > metricScore({ max_drawdown: 0.2 }, 'max_drawdown'));
+    assert.deepEqual(parseWalkForward('20d:5d'), [20, 5]);
+    assert.throws(() => parseWalkForward('20:0'), /TRAIN:TEST/);
+  });
+
+  it('walk-forward: folds by New York date, best in-sample params, stitched out-of-sample equity', () => {
+    const bars = synthBars(4000, 9); // 390 bars a day from 2024-03-04, every calendar day
+    const points = gridPoints([['fast', [3, 5, 8]], ['slow', [10, 20]]]);
+    const r = walkForward({ bars, strategy: smaCross, points, trainDays: 3, testDays: 2, sortKey: 'total_return', seed: 0, costs: {}, session: 'all' });
+    const days = [...new Set(Array.from(bars.ts, (t) => isoDate(nyDayOfUtcNs(t))))];
+    assert.equal(days.length, 11);
+    assert.equal(r.folds.length, 4); // tests on days 3-4, 5-6, 7-8, 9-10
+    assert.deepEqual(r.folds.map((f) => [f.train_start, f.test_start, f.test_end]), [0, 2, 4, 6].map((d) => [days[d], days[d + 3], days[d + 4]]));
+    // fold 0 independently: best total_return over the 6 points on the first 3 days
+    const dayOf = (i: number) => isoDate(nyDayOfUtcNs(bars.ts[i]!));
+    const idx = (day: string) => Array.from(bars.ts).findIndex((_, i) => dayOf(i) === day);
+    const train0 = { ...bars };
+    const cut = (from: number, to: number) => Object.fromEntries(Object.entries(bars).map(([k, v]) => [k, ArrayBuffer.isView(v) ? (v as Float64Array).slice(from, to) : v])) as typeof bars;
+    Object.assign(train0, cut(0, idx(days[3]!)), { length: idx(days[3]!) });
+    const scores = points.map((p) => runBacktest(train0, { strategy: smaCross, params: p }).metrics.total_return);
+    assert.deepEqual(r.folds[0]!.best_params, { ...points[scores.indexOf(Math.max(...scores))]!, size: 100, allow_short: false });
+    // stitched equity covers every test bar once, and its chain of fold returns gives the final equity
+    assert.equal(r.equity.equity.length, bars.length - idx(days[3]!));
+    const chained = r.folds.reduce((e, f) => e * (1 + f.test_return), 100000);
+    assert.ok(Math.abs(chained - r.metrics.final_equity) < 1e-6);
+    assert.equal(r.metrics.final_equity, r.equity.equity[r.equity.equity.length - 1]);
+  });
+
+  it('btnb sweep with 2 workers: one catalog run per valid point, skipped invalid points, idempotent re-run', async () => {
+    const { dataDir, datasetId } = await makeDataDir(2500, 4);
+    try {
+      const args = ['sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--grid', 'fast=4:12:4', '--grid', 'slow=8,16', '--workers', '2', '--json'];
+      const a = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+      assert.equal(a.status, 0, a.stderr);
+      const out = JSON.parse(a.stdout);
+      assert.equal(out.points, 6);
+      assert.equal(out.runs, 4); // (8,8), (12,8) refused: slow must be greater than fast
+      assert.deepEqual(out.skipped.map((s: { params: object }) => s.params), [{ fast: 8, slow: 8 }, { fast: 12, slow: 8 }]);
+      const sharpe = out.results.map((r: { metrics: { sharpe: number | null } }) => r.metrics.sharpe ?? -Infinity);
+      assert.deepEqual(sharpe, [...sharpe].sort((x: number, y: number) => y - x), 'sorted by sharpe, best first');
+      const cat = openCatalog(dataPaths(dataDir).catalog);
+      const runs = cat.listRuns({ sweepId: out.sweep_id });
+      cat.close();
+      assert.equal(runs.length, 4);
+      assert.ok(runs.every((r) => r.status === 'succeeded'));
+      // the same metrics as a direct in-memory run of one point
+      const one = out.results.find((r: { params: { fast: number; slow: number } }) => r.params.fast === 4 && r.params.slow === 16);
+      const { readBarsParquet } = await import('../../../src/engine/parquet/barsParquet.ts');
+      const bars = await readBarsParquet(dataPaths(dataDir).barsParquet(datasetId));
+      assert.deepEqual(one.metrics, JSON.parse(JSON.stringify(runBacktest(bars, { strategy: smaCross, params: { fast: 4, slow: 16 } }).metrics)));
+      const b = JSON.parse(spawnSync(process.execPath, [MAIN, ...args.map((x) => (x === '2' ? '1' : x))], { encoding: 'utf8' }).stdout);
+      assert.ok(b.results.every((r: { created: boolean }) => !r.created), 'every point reused');
+      assert.deepEqual(b.results.map((r: { run_id: string }) => r.run_id).sort(), runs.map((r) => r.run_id).sort());
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
