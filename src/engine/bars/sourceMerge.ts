@@ -1,7 +1,11 @@
 /**
  * K-way merge of several DBN sources by ts_recv, over columnar batches (contracts §2): among
  * equal ts_recv, sources are ordered by (first ts_recv, SHA-256) and records keep their order
- * within a file. Each source is decoded by its own streaming decoder; a decoder waits (its sink
+ * within a file. The order is exact within a lane (sources of one schema: trades, or tbbo);
+ * across lanes it is exact per minute only — a minute's trades and quotes both come before the
+ * next minute's, which is all the bars depend on (trade and quote aggregates never mix within a
+ * minute), and it turns the trades/tbbo interleave (one tbbo per trade, equal ts_recv) from
+ * one-record runs into minute-long runs. Each source is decoded by its own streaming decoder; a decoder waits (its sink
  * promise) until the merge has consumed its batch, so memory is one batch per source.
  *
  * Records out of ts_recv order within a file are refused (sorting would need the whole file in
@@ -118,6 +122,14 @@ class SourceStream {
   }
 }
 
+const NS_MINUTE = 60_000_000_000n;
+/** Start of the minute after the one holding ts (hi, lo), as u32 halves. Once per run. */
+function minuteEnd(hi: number, lo: number): { hi: number; lo: number } {
+  const ts = u64FromHalves(hi, lo);
+  const end = ts - (ts % NS_MINUTE) + NS_MINUTE;
+  return { hi: Number(end >> 32n), lo: Number(end & 0xffffffffn) };
+}
+
 export interface MergeStats {
   /** Per source: records, first/last ts_recv (null if none), decode summary. */
   sources: { records: number; first: bigint | null; last: bigint | null; summary: DecodeSummary | null }[];
@@ -138,34 +150,46 @@ export async function mergeSources(sources: MergeSource[], sink: RunSink, opts: 
     const live = order.slice();
     while (live.length > 0) {
       opts.signal?.throwIfAborted();
-      // Pick the head with the smallest (ts, priority), and the runner-up bound.
+      // The head with the smallest (ts, priority) runs next.
       let best = live[0]!;
       let bHi = best.batch!.tsRecvU32[2 * best.pos + 1]!;
       let bLo = best.batch!.tsRecvU32[2 * best.pos]!;
-      let nHi = -1, nLo = 0, nPri = -1;
       for (let k = 1; k < live.length; k++) {
         const s = live[k]!;
         const hi = s.batch!.tsRecvU32[2 * s.pos + 1]!;
         const lo = s.batch!.tsRecvU32[2 * s.pos]!;
-        const less = hi < bHi || (hi === bHi && (lo < bLo || (lo === bLo && s.priority < best.priority)));
-        if (less) {
-          if (nHi < 0 || bHi < nHi || (bHi === nHi && (bLo < nLo || (bLo === nLo && best.priority < nPri)))) { nHi = bHi; nLo = bLo; nPri = best.priority; }
+        if (hi < bHi || (hi === bHi && (lo < bLo || (lo === bLo && s.priority < best.priority)))) {
           best = s; bHi = hi; bLo = lo;
-        } else if (nHi < 0 || hi < nHi || (hi === nHi && (lo < nLo || (lo === nLo && s.priority < nPri)))) {
-          nHi = hi; nLo = lo; nPri = s.priority;
+        }
+      }
+      // How far it may run: up to the next head of its own lane (exact, with the tie rule), and
+      // up to the end of the minute holding the next head of another lane (lanes only meet
+      // at minute granularity, so a minute's records of both lanes stay before the next minute's).
+      let nHi = -1, nLo = 0, nPri = -1;
+      let mHi = -1, mLo = 0;
+      for (const s of live) {
+        if (s === best) continue;
+        const hi = s.batch!.tsRecvU32[2 * s.pos + 1]!;
+        const lo = s.batch!.tsRecvU32[2 * s.pos]!;
+        if (s.src.schema === best.src.schema) {
+          if (nHi < 0 || hi < nHi || (hi === nHi && (lo < nLo || (lo === nLo && s.priority < nPri)))) { nHi = hi; nLo = lo; nPri = s.priority; }
+        } else {
+          const end = minuteEnd(hi, lo);
+          if (mHi < 0 || end.hi < mHi || (end.hi === mHi && end.lo < mLo)) { mHi = end.hi; mLo = end.lo; }
         }
       }
       const b = best.batch!;
       let end = b.length;
-      if (nHi >= 0) {
+      if (nHi >= 0 || mHi >= 0) {
         const ts = b.tsRecvU32;
         const tieOk = best.priority < nPri;
         end = best.pos + 1;
         while (end < b.length) {
           const hi = ts[2 * end + 1]!;
           const lo = ts[2 * end]!;
-          if (hi < nHi || (hi === nHi && (lo < nLo || (lo === nLo && tieOk)))) end++;
-          else break;
+          if (nHi >= 0 && !(hi < nHi || (hi === nHi && (lo < nLo || (lo === nLo && tieOk))))) break;
+          if (mHi >= 0 && !(hi < mHi || (hi === mHi && lo < mLo))) break;
+          end++;
         }
       }
       sink(best.index, b, best.pos, end);

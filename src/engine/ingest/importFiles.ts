@@ -74,6 +74,7 @@ interface Inspected {
   meta: DbnMetadata;
   schema: 'trades' | 'tbbo';
   symbols: string[];
+  /** Known after the copy (or earlier when an overlap check needed it). */
   sha256: string;
   bytes: number;
 }
@@ -98,18 +99,26 @@ async function inspect(path: string, signal?: AbortSignal): Promise<Inspected> {
   signal?.throwIfAborted();
   let symbols = mappedSymbols(meta);
   if (symbols.length === 0) symbols = meta.symbols.filter((s) => s !== '' && s !== 'ALL_SYMBOLS');
-  const sha256 = await sha256File(path);
-  return { path, meta, schema: meta.schema === SCHEMA.trades ? 'trades' : 'tbbo', symbols, sha256, bytes: st.size };
+  return { path, meta, schema: meta.schema === SCHEMA.trades ? 'trades' : 'tbbo', symbols, sha256: '', bytes: st.size };
 }
 
-/** Refuses two distinct sources of one symbol and schema whose metadata spans overlap. */
-function checkOverlaps(symbol: string, files: Inspected[]): void {
+async function hashOf(f: Inspected): Promise<string> {
+  if (f.sha256 === '') f.sha256 = await sha256File(f.path);
+  return f.sha256;
+}
+
+/**
+ * Refuses two distinct sources of one symbol and schema whose metadata spans overlap. Only
+ * overlapping pairs are hashed (byte-identical files are one source, not an overlap), so the
+ * common case reads each file once, in the copy.
+ */
+async function checkOverlaps(symbol: string, files: Inspected[]): Promise<void> {
   for (const schema of DERIVE_SCHEMAS) {
     const list = files.filter((f) => f.schema === schema).sort((a, b) => (a.meta.start < b.meta.start ? -1 : a.meta.start > b.meta.start ? 1 : 0));
     for (let i = 1; i < list.length; i++) {
       const a = list[i - 1]!;
       const b = list[i]!;
-      if (a.meta.end === null || a.meta.end > b.meta.start) {
+      if ((a.meta.end === null || a.meta.end > b.meta.start) && (a.bytes !== b.bytes || (await hashOf(a)) !== (await hashOf(b)))) {
         throw new Error(`${a.path} and ${b.path}: both hold ${schema} for '${symbol}' and their time spans overlap ` +
           `([${nsToIso(a.meta.start)}, ${a.meta.end === null ? 'open end' : nsToIso(a.meta.end)}) and [${nsToIso(b.meta.start)}, ${b.meta.end === null ? 'open end' : nsToIso(b.meta.end)})); import them separately or drop one`);
       }
@@ -126,8 +135,8 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
     inspected.push(await inspect(p, opts.signal));
   }
   progress({ phase: 'inspect', done: paths.length, total: paths.length });
-  // The same bytes given twice are one source.
-  const unique = [...new Map(inspected.map((f) => [f.sha256, f])).values()];
+  // The same path given twice is one file.
+  const unique = [...new Map(inspected.map((f) => [f.path, f])).values()];
 
   let symbols: string[];
   if (opts.symbol !== undefined) {
@@ -141,21 +150,24 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
     const anonymous = unique.filter((f) => f.symbols.length === 0);
     if (anonymous.length > 0) throw new Error(`${anonymous[0]!.path}: the metadata maps no symbols; pass --symbol (a symbol or an instrument id)`);
   }
-  const groups = symbols.map((symbol) => {
-    const files = unique.filter((f) => f.symbols.length === 0 || f.symbols.includes(symbol));
-    checkOverlaps(symbol, files);
-    return { symbol, files, id: datasetId(symbol, files.map((f) => f.sha256)) };
-  });
+  const fileGroups = symbols.map((symbol) => ({ symbol, files: unique.filter((f) => f.symbols.length === 0 || f.symbols.includes(symbol)) }));
+  for (const g of fileGroups) await checkOverlaps(g.symbol, g.files);
 
-  // Copy into the raw cache (no-op for bytes already there).
+  // Copy into the raw cache, hashing on the way (a no-op for bytes already there).
   const cached = new Map<string, { relPath: string }>();
   for (const [i, f] of unique.entries()) {
     progress({ phase: 'copy', done: i, total: unique.length });
     const c = await copyIntoCache(f.path, opts.dataDir, f.meta.dataset, f.schema, opts.signal);
-    if (c.sha256 !== f.sha256) throw new Error(`${f.path}: the file changed while importing (SHA-256 ${f.sha256} then ${c.sha256})`);
-    cached.set(f.sha256, c);
+    if (f.sha256 !== '' && c.sha256 !== f.sha256) throw new Error(`${f.path}: the file changed while importing (SHA-256 ${f.sha256} then ${c.sha256})`);
+    f.sha256 = c.sha256;
+    cached.set(c.sha256, c);
   }
   progress({ phase: 'copy', done: unique.length, total: unique.length });
+  // Byte-identical files (different paths) are one source.
+  const groups = fileGroups.map((g) => {
+    const files = [...new Map(g.files.map((f) => [f.sha256, f])).values()];
+    return { symbol: g.symbol, files, id: datasetId(g.symbol, files.map((f) => f.sha256)) };
+  });
 
   const infos: DatasetInfo[] = groups.map((g) => {
     const starts = g.files.map((f) => f.meta.start);

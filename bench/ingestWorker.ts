@@ -1,0 +1,24 @@
+// Child process of bench/ingest.ts: one import (+ derive) into a fresh data dir, so its peak RSS
+// is measured alone. Prints one JSON line.
+import { importFiles } from '../src/engine/ingest/importFiles.ts';
+import { deriveDataset } from '../src/engine/bars/deriveDataset.ts';
+
+const [mode, dataDir, ...files] = process.argv.slice(2);
+let peakPhase = '';
+let peak = 0;
+let phase = 'import';
+const sample = setInterval(() => {
+  const m = process.memoryUsage();
+  if (m.rss > peak) { peak = m.rss; peakPhase = `${phase}: heap ${(m.heapUsed / 1e6).toFixed(0)} MB, external ${(m.external / 1e6).toFixed(0)} MB, arrayBuffers ${(m.arrayBuffers / 1e6).toFixed(0)} MB`; }
+}, 100);
+const t0 = performance.now();
+const imp = await importFiles(files, { dataDir: dataDir! });
+const t1 = performance.now();
+phase = 'derive';
+let derive = null;
+if (mode === 'import+derive') derive = await deriveDataset(dataDir!, imp.datasets[0]!.dataset_id);
+const t2 = performance.now();
+clearInterval(sample);
+process.stdout.write(`${JSON.stringify({
+  importMs: t1 - t0, deriveMs: t2 - t1, totalMs: t2 - t0, derive, maxRssKb: process.resourceUsage().maxRSS, peakSample: `${(peak / 1e6).toFixed(0)} MB in ${peakPhase}`,
+})}\n`);
