@@ -10,6 +10,8 @@ export const ZSTD_MAGIC = 0xfd2fb528;
 const MAGIC_BYTES = Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd]);
 /** Block_Maximum_Size is min(window, 128 KiB). */
 const MAX_BLOCK = 128 * 1024;
+/** Largest window accepted: zstd's own default decoder limit (windowLogMax 27). Databento uses <= 2 MiB. */
+export const MAX_WINDOW = 128 * 1024 * 1024;
 
 const S_MAGIC = 0;
 const S_SKIP_SIZE = 1;
@@ -44,6 +46,10 @@ export class ZstdFrameSplitter {
   private hdrLen = 0;
   private lastBlock = false;
   private checksum = false;
+  private fhd = 0;
+  /** Frame header bytes (magic, descriptor, rest): handed on only once validated. */
+  private readonly frameHeader = new Uint8Array(4 + 1 + 1 + 4 + 8);
+  private frameHeaderLen = 0;
   private readonly name: string;
   /** Decompressed offset, for error messages; the caller keeps it current. */
   decompressedOffset = 0;
@@ -80,7 +86,6 @@ export class ZstdFrameSplitter {
       this.hdr.set(chunk.subarray(i, i + take), this.hdrLen);
       this.hdrLen += take;
       this.need -= take;
-      if (st !== S_MAGIC && st !== S_SKIP_SIZE) out.push({ bytes: chunk.subarray(i, i + take), frameEnd: false });
       i += take;
       this.pos += take;
       if (this.need === 0) this.afterHeader(out);
@@ -110,7 +115,8 @@ export class ZstdFrameSplitter {
     switch (this.state) {
       case S_MAGIC: {
         if (isZstdMagic(h)) {
-          out.push({ bytes: MAGIC_BYTES, frameEnd: false });
+          this.frameHeader.set(MAGIC_BYTES, 0);
+          this.frameHeaderLen = 4;
           return this.expect(S_FHD, 1);
         }
         if (isSkippableMagic(h)) return this.expect(S_SKIP_SIZE, 4);
@@ -125,16 +131,41 @@ export class ZstdFrameSplitter {
       case S_FHD: {
         const fhd = h[0]!;
         if (fhd & 0x08) this.fail('a zstd frame header descriptor with the reserved bit clear', `0x${fhd.toString(16)}`);
+        this.fhd = fhd;
         const fcsFlag = fhd >> 6;
         const single = (fhd >> 5) & 1;
         this.checksum = ((fhd >> 2) & 1) === 1;
         const did = fhd & 3;
         const rest = (single ? 0 : 1) + [0, 1, 2, 4][did]! + (fcsFlag === 0 ? single : [0, 2, 4, 8][fcsFlag]!);
-        if (rest === 0) return this.expect(S_BLOCK_HDR, 3);
+        this.frameHeader[this.frameHeaderLen++] = fhd;
+        if (rest === 0) {
+          out.push({ bytes: this.frameHeader.slice(0, this.frameHeaderLen), frameEnd: false });
+          return this.expect(S_BLOCK_HDR, 3);
+        }
         return this.expect(S_FH_REST, rest);
       }
-      case S_FH_REST:
+      case S_FH_REST: {
+        // Bound the decoder's window allocation before any decompressor sees the frame.
+        const fhd = this.fhd;
+        const single = (fhd >> 5) & 1;
+        let window: number;
+        if (!single) {
+          const wd = h[0]!;
+          const base = 2 ** (10 + (wd >> 3));
+          window = base + (base / 8) * (wd & 7);
+        } else {
+          const at = [0, 1, 2, 4][fhd & 3]!;
+          const fcsFlag = fhd >> 6;
+          window = fcsFlag === 0 ? h[at]! : fcsFlag === 1 ? (h[at]! | (h[at + 1]! << 8)) + 256 : fcsFlag === 2
+            ? (h[at]! | (h[at + 1]! << 8) | (h[at + 2]! << 16)) + h[at + 3]! * 2 ** 24
+            : (h[at]! | (h[at + 1]! << 8) | (h[at + 2]! << 16)) + h[at + 3]! * 2 ** 24 + (h[at + 4]! + h[at + 5]! * 256 + h[at + 6]! * 65536 + h[at + 7]! * 2 ** 24) * 2 ** 32;
+        }
+        if (window > MAX_WINDOW) this.fail(`a zstd window of at most ${MAX_WINDOW} bytes`, `${window}`);
+        this.frameHeader.set(h.subarray(0, this.hdrLen), this.frameHeaderLen);
+        this.frameHeaderLen += this.hdrLen;
+        out.push({ bytes: this.frameHeader.slice(0, this.frameHeaderLen), frameEnd: false });
         return this.expect(S_BLOCK_HDR, 3);
+      }
       case S_BLOCK_HDR: {
         const v = h[0]! | (h[1]! << 8) | (h[2]! << 16);
         this.lastBlock = (v & 1) === 1;
@@ -143,12 +174,11 @@ export class ZstdFrameSplitter {
         if (type === 3) this.fail('a zstd block type 0-2', 'reserved block type 3');
         if (size > MAX_BLOCK) this.fail(`a zstd block size <= ${MAX_BLOCK}`, String(size));
         const data = type === 1 ? 1 : size;
+        const ends = data === 0 && this.lastBlock && !this.checksum; // an empty last block ends the frame
+        out.push({ bytes: h.slice(0, 3), frameEnd: ends });
         if (data === 0) {
-          this.hdrLen = 0;
           if (!this.lastBlock) return this.expect(S_BLOCK_HDR, 3);
           if (this.checksum) return this.expect(S_CHECKSUM, 4);
-          // An empty last block ends the frame: mark it on the header slice just emitted.
-          out[out.length - 1]!.frameEnd = true;
           return this.nextFrame();
         }
         return this.expect(S_BLOCK_DATA, data);

@@ -96,6 +96,14 @@ describe('dbn bad input', () => {
     const p = file('d.zst', d);
     await assert.rejects(decodeFile(p, {}), (e: unknown) => e instanceof DbnError && e.file === p && /zstd|record|metadata|DBN/.test(e.message));
   });
+  it('a zstd frame asking for a window beyond 128 MiB is refused before any allocation', async () => {
+    // magic, FHD (no single segment, no checksum), window descriptor: exponent 20 -> 2^30
+    const b = Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 20 << 3, 0x01, 0x00, 0x00]);
+    await expectDbnError(file('w.zst', b), 0, /zstd window of at most 134217728 bytes .*found 1073741824/);
+    // single segment with a 4 GiB content size
+    const s = Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0, 0, 0, 0, 1, 0, 0, 0, 0x01, 0, 0]);
+    await expectDbnError(file('s.zst', s), 0, /found 4294967296/);
+  });
   it('garbage after the last zstd frame', async () => {
     const z = new Uint8Array(zstdCompressSync(trades));
     const g = new Uint8Array(z.length + 8); g.set(z); g.set([1, 2, 3, 4, 5, 6, 7, 8], z.length);
