@@ -16,3 +16,4 @@ registerLazy('decode', async () => (await import('./decode.ts')).decodeCommand);
 registerLazy('backtest', async () => (await import('./backtest.ts')).command);
 registerLazy('runs', async () => (await import('./runs.ts')).command);
 registerLazy('sweep', async () => (await import('./sweep.ts')).command);
+registerLazy('demo', async () => (await import('./demo.ts')).command);
