@@ -166,8 +166,10 @@ export class HistoricalClient {
       // Writes are batched (≥ 1 MiB, one writev in flight while the socket keeps reading):
       // an awaited write per 64 KiB socket chunk cost ~40 % of loopback throughput.
       const writer = new BatchedWriter(fh, part);
+      let firstChunk: Buffer | null = null;
       try {
         for await (const chunk of ex.res as AsyncIterable<Buffer>) {
+          firstChunk ??= chunk;
           walker.push(chunk);
           hash.update(chunk);
           await writer.add(chunk);
@@ -180,7 +182,14 @@ export class HistoricalClient {
         if (err instanceof DownloadWriteError) throw err; // local disk trouble: not retried
         if (err instanceof ZstdFrameError) {
           ex.destroy();
-          throw new DatabentoTransportError(endpoint, 'corrupt', `response body is not a zstd stream: ${err.message}`);
+          // e.g. a proxy's HTML page or a JSON error sent with 200: show its start so the cause is visible
+          const head = err.offset < 256 && firstChunk ? firstChunk.subarray(0, 200).toString('utf8').replace(/\s+/g, ' ') : '';
+          const ctype = header(ex.res, 'content-type');
+          throw new DatabentoTransportError(
+            endpoint,
+            'corrupt',
+            this.redact(`response body (HTTP ${status}${ctype ? `, ${ctype}` : ''}) is not a zstd DBN stream: ${err.message}${head ? `; body starts: ${head}` : ''}`),
+          );
         }
         throw mapNetworkError(this.#cfg, endpoint, err, ex.timedOut(), signal);
       }

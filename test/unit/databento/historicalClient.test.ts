@@ -245,6 +245,20 @@ describe('databento HistoricalClient (against the fake server)', function () {
     ]);
   });
 
+  it('a 200 whose body is not zstd (a JSON error, a proxy page) is refused, not retried, and shows the body start', async () => {
+    const client = await setup({ faults: [{ endpoint: 'timeseries.get_range', kind: 'status', status: 200, body: { detail: 'maintenance window' } }] });
+    await assert.rejects(client.getRange(PARAMS, dest()), (e: Error) => {
+      assert.ok(e instanceof DatabentoTransportError && e.kind === 'corrupt', String(e));
+      assert.equal(
+        e.message,
+        'Databento timeseries.get_range: response body (HTTP 200, application/json) is not a zstd DBN stream: zstd stream: at byte 0 expected zstd frame magic 28 B5 2F FD, got 7B 22 64 65; body starts: {"detail":"maintenance window"}',
+      );
+      return true;
+    });
+    assert.equal(ranges(), 1);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
   it('surfaces X-Warning warnings and accepts 206 (partial symbols)', async () => {
     const warned: string[] = [];
     const client = await setup({ warnings: ['Reduced quality data on 2020-12-28'], faults: [{ kind: 'partial', warning: 'ESH1 partially resolved' }] }, { onWarning: (w, ep) => warned.push(`${ep}: ${w}`) });
