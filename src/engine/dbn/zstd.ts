@@ -23,8 +23,9 @@ export function defaultZstdImpl(): ZstdImpl {
 
 /** fzstd decodes a whole pushed slice synchronously; small slices bound its output per step. */
 const FZSTD_SLICE = 16 * 1024;
-/** Native output chunk size. */
-const NATIVE_CHUNK = 256 * 1024;
+/** Native output chunk size, and the decompressed bytes allowed to wait for the decoder. */
+const NATIVE_CHUNK = Number(process.env.BTNB_ZSTD_CHUNK) || 256 * 1024;
+const QUEUE_HIGH = 4 * NATIVE_CHUNK;
 
 /** Decompresses a zstd byte stream; `compressedBytes`/`decompressedBytes` are kept current. */
 export class ZstdStream {
@@ -71,20 +72,32 @@ export class ZstdStream {
     if (failure) throw new DbnError(this.name, this.decompressedBytes, failure.expected, failure.found);
   }
 
+  /**
+   * One zlib decompressor per frame (Node's stops at the end of a frame). Output arrives as
+   * 'data' events into a small queue; above QUEUE_HIGH the decompressor is paused, so memory
+   * stays bounded while the pool thread can decompress ahead of the decoder.
+   */
   private async *native(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     let d: zlib.ZstdDecompress | null = null;
     let wake: (() => void) | null = null;
     let error: unknown = null;
     let ended = false;
+    const queue: Buffer[] = [];
+    let queued = 0;
     const notify = (): void => {
       const w = wake;
       wake = null;
       w?.();
     };
     const open = (): zlib.ZstdDecompress => {
-      const z = zlib.createZstdDecompress({ chunkSize: NATIVE_CHUNK });
+      const z = zlib.createZstdDecompress({ chunkSize: NATIVE_CHUNK, readableHighWaterMark: NATIVE_CHUNK * 2 } as zlib.ZstdOptions);
       ended = false;
-      z.on('readable', notify);
+      z.on('data', (c: Buffer) => {
+        queue.push(c);
+        queued += c.length;
+        if (queued >= QUEUE_HIGH) z.pause();
+        notify();
+      });
       z.on('end', () => {
         ended = true;
         notify();
@@ -106,14 +119,15 @@ export class ZstdStream {
           });
           if (seg.frameEnd) d.end();
           for (;;) {
-            if (error) throw this.corrupt(error);
-            let out: Buffer | null;
-            while ((out = d.read() as Buffer | null) !== null) {
+            while (queue.length > 0) {
+              const out = queue.shift()!;
+              queued -= out.length;
               this.decompressedBytes += out.length;
               yield out;
             }
             if (error) throw this.corrupt(error);
             if (seg.frameEnd ? ended : written) break;
+            if (d.isPaused()) d.resume();
             await new Promise<void>((r) => (wake = r));
           }
           if (seg.frameEnd) d = null;
