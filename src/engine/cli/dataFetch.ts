@@ -236,7 +236,7 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
         err(`no terminal to confirm the download (${formatUsd(quote.totalUsd)}): pass --yes to download without asking`);
         return 2;
       }
-      io.stderr.write(`Download ${formatCount(wantedRecords)} records for ${formatUsd(quote.totalUsd)}? [y/N] `);
+      io.stderr.write(`Download ${formatCount(wantedRecords)} records (${formatBytes(quote.totalBillableBytes)} billable) for ${formatUsd(quote.totalUsd)}? [y/N] `);
       const answer = await readLine(io.stdin, ac.signal);
       if (!/^y(es)?$/i.test(answer)) {
         io.stderr.write('Canceled: nothing downloaded.\n');

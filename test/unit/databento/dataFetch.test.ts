@@ -85,7 +85,7 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     const no = await run(ARGS, { stdinTTY: true, answer: 'n\n' });
     assert.equal(no.code, 1);
     assert.equal(no.ranges, 0);
-    assert.match(no.stderr, /Download 4 records for <\$0\.01\? \[y\/N\] Canceled: nothing downloaded\./);
+    assert.match(no.stderr, /Download 4 records \(256 B billable\) for <\$0\.01\? \[y\/N\] Canceled: nothing downloaded\./);
     const empty = await run(ARGS, { stdinTTY: true, answer: '' });
     assert.equal(empty.code, 1, 'EOF is a no');
     assert.equal(empty.ranges, 0);
