@@ -12,6 +12,7 @@
  * memory): the error names the file, the record's byte offset and both timestamps.
  */
 import type { Mbp1Columns, TradeColumns } from '../dbn/columns.ts';
+import { allocMbp1Columns, allocTradeColumns } from '../dbn/columnar.ts';
 import { decodeFile, type DecodeSummary } from '../dbn/decoder.ts';
 import { MBP1_RECORD_SIZE, TRADE_RECORD_SIZE } from '../dbn/encoder.ts';
 import { u64FromHalves } from './instrumentFilter.ts';
@@ -27,16 +28,43 @@ export interface MergeSource {
   recordsOffset: number;
 }
 
-/** Receives runs [from, to) of one source's batch, in merge order. */
+/**
+ * Receives runs [from, to) of one source's batch, in merge order. The batch is a copy holding
+ * ts_recv, instrument_id, price, size, side (and for tbbo the level-0 bid/ask price and size);
+ * the other columns are not filled.
+ */
 export type RunSink = (source: number, batch: TradeColumns | Mbp1Columns, from: number, to: number) => void;
 
 export class OutOfOrderError extends Error {
   override name = 'OutOfOrderError';
 }
 
+/** Batches a source may decode ahead of the merge (copied out of the decoder's reused batch). */
+const READ_AHEAD = 3;
+
+/** Copies the fields bars need (ts_recv, instrument id, trade and level-0 fields) of [0, length). */
+function copyBatch(from: TradeColumns, to: TradeColumns): void {
+  const n = from.length;
+  to.length = n;
+  to.tsRecvU32.set(from.tsRecvU32.subarray(0, 2 * n));
+  to.instrumentId.set(from.instrumentId.subarray(0, n));
+  to.price.set(from.price.subarray(0, n));
+  to.size.set(from.size.subarray(0, n));
+  to.side.set(from.side.subarray(0, n));
+  if ('bidPx' in from) {
+    const f = from as Mbp1Columns;
+    const t = to as Mbp1Columns;
+    t.bidPx.set(f.bidPx.subarray(0, n));
+    t.askPx.set(f.askPx.subarray(0, n));
+    t.bidSz.set(f.bidSz.subarray(0, n));
+    t.askSz.set(f.askSz.subarray(0, n));
+  }
+}
+
 class SourceStream {
   readonly index: number;
   readonly src: MergeSource;
+  /** The batch at the head of the queue (what the merge reads), or null. */
   batch: TradeColumns | Mbp1Columns | null = null;
   pos = 0;
   ended = false;
@@ -49,6 +77,8 @@ class SourceStream {
   lastLo = 0;
   priority = 0;
   done: Promise<void>;
+  readonly #queue: (TradeColumns | Mbp1Columns)[] = [];
+  readonly #pool: (TradeColumns | Mbp1Columns)[] = [];
   #release: (() => void) | null = null;
   #waiter: (() => void) | null = null;
 
@@ -66,6 +96,11 @@ class SourceStream {
     });
   }
 
+  /**
+   * Takes a decoded batch: order check, copy into a pooled buffer (the decoder reuses its batch),
+   * queue it. The decoder runs on (its zstd work overlapping the merge) until READ_AHEAD batches
+   * wait; then it waits for the merge to free one. Memory stays READ_AHEAD batches per source.
+   */
   #onBatch(b: TradeColumns): Promise<void> | void {
     if (b.length === 0) return;
     this.#checkOrder(b);
@@ -73,10 +108,16 @@ class SourceStream {
       this.firstHi = b.tsRecvU32[1]!;
       this.firstLo = b.tsRecvU32[0]!;
     }
-    this.batch = b;
-    this.pos = 0;
+    let copy = this.#pool.pop();
+    if (!copy || copy.capacity < b.length) copy = this.src.schema === 'trades' ? allocTradeColumns(b.capacity) : allocMbp1Columns(b.capacity);
+    copyBatch(b, copy);
+    this.#queue.push(copy);
+    if (this.batch === null) {
+      this.batch = copy;
+      this.pos = 0;
+    }
     this.#wake();
-    return new Promise<void>((res) => { this.#release = res; });
+    if (this.#queue.length >= READ_AHEAD) return new Promise<void>((res) => { this.#release = res; });
   }
 
   #checkOrder(b: TradeColumns): void {
@@ -114,7 +155,20 @@ class SourceStream {
     if (this.error) throw this.error;
   }
 
+  /** The merge is done with the head batch: recycle it, move to the next, let the decoder on. */
   release(): void {
+    const head = this.#queue.shift();
+    if (head) this.#pool.push(head);
+    this.batch = this.#queue[0] ?? null;
+    this.pos = 0;
+    const r = this.#release;
+    this.#release = null;
+    r?.();
+  }
+
+  /** Frees everything and unblocks the decoder (after an error). */
+  drain(): void {
+    this.#queue.length = 0;
     this.batch = null;
     const r = this.#release;
     this.#release = null;
@@ -212,7 +266,7 @@ export async function mergeSources(sources: MergeSource[], sink: RunSink, opts: 
     };
   } catch (err) {
     ac.abort(err);
-    for (const s of streams) s.release();
+    for (const s of streams) s.drain();
     await Promise.allSettled(streams.map((s) => s.done));
     throw err;
   } finally {
