@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { openCatalog } from '../../../src/engine/catalog/sqliteCatalog.ts';
 import { dataPaths } from '../../../src/engine/dataDir.ts';
 import { makeDataDir } from './support/dataset.ts';
+import { btnbInProcess as btnb } from './support/inProcess.ts';
 
 const MAIN = new URL('../../../src/engine/cli/main.ts', import.meta.url).pathname;
-const btnb = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
 
 describe('btnb backtest / runs (CLI)', function () {
   this.timeout(60_000);
@@ -16,58 +16,58 @@ describe('btnb backtest / runs (CLI)', function () {
   before(async () => ({ dataDir, datasetId } = await makeDataDir(3000, 2)));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('backtest --json prints run_id, status, input_hash, artifacts_dir, metrics; the second call is idempotent', () => {
+  it('backtest --json prints run_id, status, input_hash, artifacts_dir, metrics; the second call is idempotent', async () => {
     const args = ['backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--param', 'fast=10', '--param', 'slow=30',
       '--slippage', 'random:2', '--fee-per-unit', '0.005', '--fee-min', '1', '--seed', '3', '--json'];
-    const a = btnb(args);
+    const a = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' }); // the real process once
     assert.equal(a.status, 0, a.stderr);
     const out = JSON.parse(a.stdout);
     assert.deepEqual(Object.keys(out), ['run_id', 'status', 'input_hash', 'artifacts_dir', 'metrics']);
     assert.equal(out.status, 'succeeded');
     assert.equal(out.artifacts_dir, dataPaths(dataDir).runDir(out.run_id));
     assert.equal(Object.keys(out.metrics).length, 16);
-    const b = JSON.parse(btnb(args).stdout);
+    const b = JSON.parse((await btnb(args)).stdout);
     assert.equal(b.run_id, out.run_id);
-    const c = JSON.parse(btnb([...args, '--force']).stdout);
+    const c = JSON.parse((await btnb([...args, '--force'])).stdout);
     assert.notEqual(c.run_id, out.run_id);
     assert.deepEqual(c.metrics, out.metrics);
   });
 
-  it('usage errors exit 2 and name the flag', () => {
-    const r = btnb(['backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--param', 'fast=10', '--param', 'slow=30', '--slippage-bps', '1', '--slippage', 'half-spread']);
+  it('usage errors exit 2 and name the flag', async () => {
+    const r = (await btnb(['backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--param', 'fast=10', '--param', 'slow=30', '--slippage-bps', '1', '--slippage', 'half-spread']));
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--slippage-bps and --slippage are exclusive/);
-    const p = btnb(['backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--param', 'fast=x']);
+    const p = (await btnb(['backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--param', 'fast=x']));
     assert.equal(p.status, 2);
     assert.match(p.stderr, /invalid params for strategy 'sma-cross':\n {2}- fast: .*\n {2}- slow: /);
   });
 
-  it('runs list/show/tag/note/verify/delete', () => {
-    const run = JSON.parse(btnb(['backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'bollinger-reversion', '--param', 'period=30', '--json']).stdout);
-    assert.equal(btnb(['runs', 'tag', run.run_id, 'meanrev', '--data-dir', dataDir]).status, 0);
-    assert.equal(btnb(['runs', 'note', run.run_id, 'wide', 'bands', '--data-dir', dataDir]).status, 0);
-    const found = JSON.parse(btnb(['runs', 'list', '--search', 'meanrev', '--json', '--data-dir', dataDir]).stdout);
+  it('runs list/show/tag/note/verify/delete', async () => {
+    const run = JSON.parse((await btnb(['backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'bollinger-reversion', '--param', 'period=30', '--json'])).stdout);
+    assert.equal((await btnb(['runs', 'tag', run.run_id, 'meanrev', '--data-dir', dataDir])).status, 0);
+    assert.equal((await btnb(['runs', 'note', run.run_id, 'wide', 'bands', '--data-dir', dataDir])).status, 0);
+    const found = JSON.parse((await btnb(['runs', 'list', '--search', 'meanrev', '--json', '--data-dir', dataDir])).stdout);
     assert.deepEqual(found.map((r: { run_id: string }) => r.run_id), [run.run_id]);
     assert.equal(found[0].notes, 'wide bands');
-    const all = JSON.parse(btnb(['runs', 'list', '--json', '--data-dir', dataDir]).stdout);
+    const all = JSON.parse((await btnb(['runs', 'list', '--json', '--data-dir', dataDir])).stdout);
     assert.ok(all.length >= 3);
     assert.deepEqual(all.map((r: { run_id: string }) => r.run_id), all.map((r: { run_id: string }) => r.run_id).sort().reverse(), 'newest first');
-    const byStrategy = JSON.parse(btnb(['runs', 'list', '--strategy', 'bollinger-reversion', '--json', '--data-dir', dataDir]).stdout);
+    const byStrategy = JSON.parse((await btnb(['runs', 'list', '--strategy', 'bollinger-reversion', '--json', '--data-dir', dataDir])).stdout);
     assert.equal(byStrategy.length, 1);
-    const show = btnb(['runs', 'show', run.run_id, '--data-dir', dataDir]);
+    const show = (await btnb(['runs', 'show', run.run_id, '--data-dir', dataDir]));
     assert.match(show.stdout, /strategy {3}bollinger-reversion .*"period":30/);
-    const v = btnb(['runs', 'verify', run.run_id, '--json', '--data-dir', dataDir]);
+    const v = (await btnb(['runs', 'verify', run.run_id, '--json', '--data-dir', dataDir]));
     assert.equal(v.status, 0, v.stdout + v.stderr);
     assert.equal(JSON.parse(v.stdout).ok, true);
     // tamper with an artifact: verify must say so and exit 1
     writeFileSync(join(dataPaths(dataDir).runDir(run.run_id), 'metrics.json'), '{}\n');
-    const bad = btnb(['runs', 'verify', run.run_id, '--data-dir', dataDir]);
+    const bad = (await btnb(['runs', 'verify', run.run_id, '--data-dir', dataDir]));
     assert.equal(bad.status, 1);
     assert.match(bad.stdout, /MISMATCH {2}metrics\.json/);
-    const del = btnb(['runs', 'delete', run.run_id, '--data-dir', dataDir]);
+    const del = (await btnb(['runs', 'delete', run.run_id, '--data-dir', dataDir]));
     assert.equal(del.status, 0, del.stderr);
     assert.equal(existsSync(dataPaths(dataDir).runDir(run.run_id)), false);
-    assert.equal(btnb(['runs', 'show', run.run_id, '--data-dir', dataDir]).status, 1);
+    assert.equal((await btnb(['runs', 'show', run.run_id, '--data-dir', dataDir])).status, 1);
   });
 
   it('SIGTERM while running: the run ends canceled and no artifact exists under a final name', async () => {
