@@ -83,7 +83,9 @@ export class DatabentoRetriesExhaustedError extends Error {
   readonly attempts: number;
   readonly last: Error;
   constructor(endpoint: string, attempts: number, last: Error) {
-    super(`Databento ${endpoint}: gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}; last error: ${last.message}`);
+    const prefix = `Databento ${endpoint}: `;
+    const lastText = last.message.startsWith(prefix) ? last.message.slice(prefix.length) : last.message;
+    super(`${prefix}gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}; last error: ${lastText}`);
     this.attempts = attempts;
     this.last = last;
   }

@@ -228,7 +228,7 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
   it('tbbo failing for good after trades arrived: exit 1, the paid-for trades file is kept and named', async () => {
     const r = await run([...ARGS, '--yes', '--max-attempts', '2'], { fake: { faults: [{ endpoint: 'timeseries.get_range', schema: 'tbbo', kind: 'status', status: 503, times: 2 }] } });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /btnb data fetch: Databento timeseries\.get_range: gave up after 2 attempts; last error: .*HTTP 503/);
+    assert.match(r.stderr, /btnb data fetch: Databento timeseries\.get_range: gave up after 2 attempts; last error: HTTP 503 \(server error\): Service Unavailable \(request-id fake-\d+\)\n/);
     const m = /Completed downloads are kept in (\S+): trades\n/.exec(r.stderr);
     assert.ok(m, r.stderr);
     assert.deepEqual(readdirSync(m[1]!), ['GLBX.MDP3.trades.ESH1.2020-12-28.2020-12-29.dbn.zst']);
