@@ -51,6 +51,8 @@ const BASE_SIZES: [number, number][] = [
   [0xa0, 56], [0xb1, 80], [0xc0, 80], [0xc1, 80], [0xc2, 80], [0xc3, 80], [0xc4, 80],
 ];
 const DEF_SIZE_VERSION: Record<number, 1 | 2 | 3> = { 360: 1, 400: 2, 520: 3 };
+/** Record sizes that identify a fragment's first record, for the types whose layout changed across versions. */
+const FRAGMENT_SIZES: Record<number, number[]> = { 0x13: [360, 400, 520], 0x15: [80, 320], 0x16: [80, 176], 0x17: [80, 320], 0x18: [64, 80] };
 
 const PH_START = 0;
 const PH_META = 1;
@@ -193,11 +195,11 @@ export class DbnStreamDecoder {
     const size = lenWord * 4;
     let version: 1 | 2 | 3 | null = this.opts.fragmentVersion ?? null;
     if (version === null) {
-      const known = BASE_SIZES.find(([r]) => r === rtype);
-      if (rtype === 0x13 && DEF_SIZE_VERSION[size]) version = DEF_SIZE_VERSION[size]!;
-      else if (!known || known[1] !== size || [0x15, 0x16, 0x17, 0x18].includes(rtype)) {
+      const sizes = FRAGMENT_SIZES[rtype] ?? [BASE_SIZES.find(([r]) => r === rtype)?.[1]];
+      if (!sizes.includes(size)) {
         throw this.err(0, 'DBN magic "DBN" (44 42 4E), a zstd frame, or a record fragment starting with a known record header', hexBytes(b, 0, 8));
       }
+      if (rtype === 0x13) version = DEF_SIZE_VERSION[size]!;
     }
     this.version = version;
     this.fragment = true;

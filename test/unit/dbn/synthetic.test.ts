@@ -150,6 +150,10 @@ describe('dbn synthetic streams', () => {
     assert.deepEqual(inferred.trades, [expectRow(trade(0)), expectRow(trade(1))]);
     const given = await decodeAll(bytes, { fragmentVersion: 2 });
     assert.equal(given.summary.version, 2);
+    // a v3 statistics fragment (80-byte records) is recognised by its size
+    const stats = fixtureBytes('test_data.statistics.v3.dbn.zst').subarray(128);
+    const st = await decodeAll(stats);
+    assert.deepEqual(st.records.map((r) => [r.stat_type, r.quantity]), [[7, '9223372036854775807'], [5, '9223372036854775807']]);
   });
 
   describe('zstd framing', () => {
