@@ -133,6 +133,36 @@ describe('dbn synthetic streams', () => {
     assert.deepEqual(seqs, inputs.map((x) => x.t.sequence));
   });
 
+  it('an AbortSignal stops decoding at the next chunk', async () => {
+    const bytes = concat(encodeMetadata({ ...META, version: 3 }), encodeRecords(Array.from({ length: 50 }, (_, i) => ({ t: trade(i) }))));
+    const ac = new AbortController();
+    let seen = 0;
+    await assert.rejects(
+      decodeStream(chunked(bytes, [500]), 'mem', { onTrades: (b) => { seen += b.length; if (seen >= 4) ac.abort(); } }, { batchSize: 4, signal: ac.signal }),
+      (e: unknown) => e instanceof Error && e.name === 'AbortError',
+    );
+    assert.ok(seen < 50, `stopped early (${seen})`);
+  });
+
+  it('readMetadata decompresses only a prefix: a zstd file truncated after the metadata still yields it', async () => {
+    const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { readMetadata, decodeFile } = await import('../../../src/engine/dbn/decoder.ts');
+    const body = encodeRecords(Array.from({ length: 40000 }, (_, i) => ({ t: trade(i) })));
+    const z = new Uint8Array(zstdCompressSync(concat(encodeMetadata({ ...META, version: 3 }), body)));
+    const dir = mkdtempSync(join(tmpdir(), 'btnb-dbn-meta-'));
+    try {
+      const p = join(dir, 'cut.dbn.zst');
+      writeFileSync(p, z.subarray(0, Math.floor(z.length / 2)));
+      const m = await readMetadata(p);
+      assert.deepEqual(m.symbols, ['AAPL']);
+      await assert.rejects(decodeFile(p, {}), /the rest of the zstd frame/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('unknown rtypes are skipped by their length and counted', async () => {
     const unk = rec(24, 0x7e, 1, 1n, () => {});
     const d = await decodeAll(concat(encodeMetadata({ ...META, version: 3 }), encodeRecords([{ t: trade(0) }]), unk, encodeRecords([{ t: trade(1) }])));
