@@ -18,6 +18,8 @@ export interface ColumnSpec {
   nanIsNull?: boolean;
   /** utf8 only: every row holds this string (`values` then only needs a `length`); no per-row array. */
   constant?: string;
+  /** Dictionary encoding (default true; timestamps never). Off for high-cardinality doubles saves encode time. */
+  dictionary?: boolean;
   /** Declared nullability (default: true when `nulls` or `nanIsNull` is given or a utf8 value is null). */
   nullable?: boolean;
 }

@@ -38,6 +38,12 @@ export const BAR_LAYOUT: readonly { column: (typeof BAR_COLUMNS)[number]; field:
 export const BARS_PARQUET_KIND = 'btnb.bars-1m';
 export const BARS_PARQUET_LAYOUT_VERSION = '1';
 
+/**
+ * Means are continuous (nearly every value distinct): dictionary encoding there costs encode
+ * time and then falls back to plain anyway. Prices on a tick grid and counts keep it.
+ */
+const CONTINUOUS = new Set(['vwap', 'spread_mean', 'bid_size_mean', 'ask_size_mean', 'imbalance_mean']);
+
 /** A ColumnSpec[] view of a BarSeries (no copies; the symbol column is one repeated string). */
 export function barColumnSpecs(bars: BarSeries): ColumnSpec[] {
   const n = bars.length;
@@ -54,7 +60,7 @@ export function barColumnSpecs(bars: BarSeries): ColumnSpec[] {
       for (let i = 0; i < n; i++) if ((values as Int32Array)[i]! < 0) { nulls[i] = 1; any = true; }
       return { name: l.column, type: l.type, values, nulls: any ? nulls : undefined, nullable: true };
     }
-    return { name: l.column, type: l.type, values, nanIsNull: l.nullable, nullable: l.nullable };
+    return { name: l.column, type: l.type, values, nanIsNull: l.nullable, nullable: l.nullable, dictionary: !CONTINUOUS.has(l.column) };
   });
 }
 

@@ -85,7 +85,7 @@ function writerProperties(columns: readonly ColumnSpec[], opts: WriteTableOption
     .setStatisticsEnabled(pq.EnabledStatistics.Chunk)
     .setCreatedBy(CREATED_BY);
   // Timestamps are unique per row: a dictionary attempt there is wasted work.
-  for (const c of columns) if (c.type === 'timestamp_ns_utc') b = b.setColumnDictionaryEnabled(c.name, false);
+  for (const c of columns) if (c.type === 'timestamp_ns_utc' || c.dictionary === false) b = b.setColumnDictionaryEnabled(c.name, false);
   if (opts.metadata) b = b.setKeyValueMetadata(new Map([[METADATA_KEY, canonicalJson(opts.metadata)]]));
   return b.build();
 }
