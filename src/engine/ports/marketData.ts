@@ -64,7 +64,10 @@ export class LocalMarketData implements MarketDataPort {
       if (!synth) throw new Error(`no dataset of '${symbol}' covers ${from} … ${to} in ${this.dataDir}; import one (btnb data import / fetch / synth --import)`);
       const { synthesize } = await import('../ingest/synth.ts');
       const { importFiles } = await import('../ingest/importFiles.ts');
-      const days = Math.max(1, Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000 * (5 / 7)));
+      const { sessionBoundsNs } = await import('../calendar/xnys.ts');
+      let days = 0;
+      for (let d = Date.parse(from) / 86_400_000; d < Date.parse(to) / 86_400_000; d++) if (sessionBoundsNs(d)) days++;
+      if (days === 0) throw new Error(`ensureDataset: no XNYS trading day in ${from} … ${to} to synthesise`);
       const files = await synthesize({ symbol, start: from, days, seed: synth.seed, outDir: synth.outDir, tradesPerDay: synth.tradesPerDay });
       const res = await importFiles(files.files, { dataDir: this.dataDir, derive: true, signal: this.#opts.signal });
       return res.datasets[0]!.dataset_id;
