@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { DatabentoAbortError, DatabentoTransportError, makeRedactor, parseWarnings } from './errors.ts';
 import { metadataForm, rangeForm, type RangeParams } from './params.ts';
 import { RetryPolicy, type RetryEvent, type RetryOptions } from './retry.ts';
-import { apiError, header, mapNetworkError, normalizeBaseUrl, post, readSmallBody, type TransportConfig } from './transport.ts';
+import { apiError, header, makeAgents, mapNetworkError, normalizeBaseUrl, post, readSmallBody, type TransportConfig } from './transport.ts';
 import { ZstdFrameError, ZstdFrameWalker } from './zstdFrames.ts';
 
 export const DEFAULT_BASE_URL = 'https://hist.databento.com';
@@ -22,7 +22,7 @@ export interface HistoricalClientOptions extends RetryOptions {
   onRetry?: (e: RetryEvent) => void;
   /** Each X-Warning entry of each response. */
   onWarning?: (warning: string, endpoint: string) => void;
-  /** Environment to read DATABENTO_BASE_URL from (default process.env). */
+  /** Environment to read DATABENTO_BASE_URL and HTTPS_PROXY/HTTP_PROXY/NO_PROXY from (default process.env). */
   env?: Record<string, string | undefined>;
 }
 
@@ -75,6 +75,7 @@ export class HistoricalClient {
     this.redact = makeRedactor(opts.key);
     this.#cfg = {
       baseUrl: this.baseUrl,
+      agents: makeAgents(env),
       authorization: `Basic ${Buffer.from(`${opts.key}:`).toString('base64')}`,
       timeoutMs: opts.timeoutMs ?? 100_000,
       userAgent: 'btnb-databento/0.1 (node)',

@@ -16,11 +16,27 @@ export interface Exchange {
 
 export interface TransportConfig {
   baseUrl: string;
+  /** Connection agents (no keep-alive; behind HTTP(S)_PROXY when the env names one). */
+  agents: { http: http.Agent; https: https.Agent };
   /** `Basic base64(key:)`, kept out of every message. */
   authorization: string;
   timeoutMs: number;
   userAgent: string;
   redact: (s: string) => string;
+}
+
+/**
+ * Agents without keep-alive — a fresh connection per attempt, so a retry never reuses a
+ * poisoned socket — that tunnel through HTTPS_PROXY/HTTP_PROXY (honouring NO_PROXY) when
+ * the environment names one, as corporate networks need (Node's built-in proxy support).
+ */
+export function makeAgents(env: Record<string, string | undefined>): { http: http.Agent; https: https.Agent } {
+  const names = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'] as const;
+  const proxyEnv: Record<string, string> = {};
+  for (const n of names) if (env[n]) proxyEnv[n] = env[n]!;
+  const useProxy = Object.keys(proxyEnv).some((k) => !/no_proxy/i.test(k));
+  const opts = { keepAlive: false, ...(useProxy ? { proxyEnv } : {}) };
+  return { http: new http.Agent(opts), https: new https.Agent(opts) };
 }
 
 /** Normalizes a base URL to `<origin>[/path]/v0`; refuses credentials in it. */
@@ -50,7 +66,7 @@ export function post(cfg: TransportConfig, endpoint: string, form: URLSearchPara
     let settled = false;
     const req = mod.request(url, {
       method: 'POST',
-      agent: false, // a fresh connection per attempt: a retry never reuses a poisoned socket
+      agent: url.protocol === 'https:' ? cfg.agents.https : cfg.agents.http,
       headers: {
         authorization: cfg.authorization,
         'content-type': 'application/x-www-form-urlencoded',

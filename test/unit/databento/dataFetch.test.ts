@@ -269,7 +269,7 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
   it('Ctrl-C (SIGINT) on the real process mid-download: exit 1, no .part, no temp dir', async () => {
     fake = await startFakeDatabento({ key: KEY, files: { trades: TRADES, tbbo: TBBO }, faults: [{ endpoint: 'timeseries.get_range', kind: 'stall', afterBytes: 64, ms: 8000 }] });
     const child = spawn(process.execPath, ['src/engine/cli/main.ts', 'data', 'fetch', ...ARGS, '--yes'], {
-      env: { ...process.env, DATABENTO_API_KEY: KEY, DATABENTO_BASE_URL: fake.url, BTNB_DATA_DIR: dataDir },
+      env: { ...process.env, DATABENTO_API_KEY: KEY, DATABENTO_BASE_URL: fake.url, BTNB_DATA_DIR: dataDir, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -293,7 +293,7 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     const exec = (key: string, extra: string[]): Promise<{ status: number | null; stderr: string }> =>
       new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ['src/engine/cli/main.ts', 'data', 'fetch', ...ARGS, ...extra], {
-          env: { ...process.env, DATABENTO_API_KEY: key, DATABENTO_BASE_URL: fake!.url, BTNB_DATA_DIR: dataDir },
+          env: { ...process.env, DATABENTO_API_KEY: key, DATABENTO_BASE_URL: fake!.url, BTNB_DATA_DIR: dataDir, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let stderr = '';

@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   DatabentoAbortError,
   DatabentoApiError,
@@ -34,7 +36,7 @@ describe('databento HistoricalClient (against the fake server)', function () {
 
   async function setup(extra: Partial<FakeDatabentoOptions> = {}, clientOpts: Partial<HistoricalClientOptions> = {}): Promise<HistoricalClient> {
     fake = await startFakeDatabento({ key: KEY, files: { trades: TRADES, tbbo: TBBO }, ...extra });
-    return new HistoricalClient({ key: KEY, baseUrl: fake.url, sleep: fastSleep, timeoutMs: 2000, ...clientOpts });
+    return new HistoricalClient({ key: KEY, env: {}, baseUrl: fake.url, sleep: fastSleep, timeoutMs: 2000, ...clientOpts });
   }
 
   beforeEach(() => {
@@ -89,7 +91,7 @@ describe('databento HistoricalClient (against the fake server)', function () {
   it('honours Retry-After seconds on 429, then succeeds', async () => {
     const client = await setup({ faults: [{ kind: 'status', status: 429, retryAfter: '1', body: { detail: 'Too many requests' } }] });
     const retries: string[] = [];
-    const c2 = new HistoricalClient({ key: KEY, baseUrl: fake!.url, sleep: fastSleep, onRetry: (e) => retries.push(`${e.attempt}/${e.maxAttempts} ${e.delayMs}`) });
+    const c2 = new HistoricalClient({ key: KEY, env: {}, baseUrl: fake!.url, sleep: fastSleep, onRetry: (e) => retries.push(`${e.attempt}/${e.maxAttempts} ${e.delayMs}`) });
     void client;
     const r = await c2.getRange(PARAMS, dest());
     assert.deepEqual(sleeps, [1000]);
@@ -131,7 +133,7 @@ describe('databento HistoricalClient (against the fake server)', function () {
     const first = [...sleeps];
     sleeps.length = 0;
     fake!.addFault({ kind: 'status', status: 500, times: 3 });
-    const again = new HistoricalClient({ key: KEY, baseUrl: fake!.url, sleep: fastSleep, seed: 42, baseDelayMs: 1000 });
+    const again = new HistoricalClient({ key: KEY, env: {}, baseUrl: fake!.url, sleep: fastSleep, seed: 42, baseDelayMs: 1000 });
     await again.getRecordCount(PARAMS);
     assert.deepEqual(sleeps, first);
     assert.equal(first.length, 3);
@@ -171,7 +173,7 @@ describe('databento HistoricalClient (against the fake server)', function () {
   it('a stalled body times out (idle timeout) and is retried', async () => {
     const client = await setup({ faults: [{ kind: 'stall', afterBytes: 64, ms: 3000 }] }, { timeoutMs: 150 });
     const retries: string[] = [];
-    const c = new HistoricalClient({ key: KEY, baseUrl: fake!.url, sleep: fastSleep, timeoutMs: 150, onRetry: (e) => retries.push(e.reason) });
+    const c = new HistoricalClient({ key: KEY, env: {}, baseUrl: fake!.url, sleep: fastSleep, timeoutMs: 150, onRetry: (e) => retries.push(e.reason) });
     void client;
     await c.getRange(PARAMS, dest());
     assert.match(retries[0]!, /no data from the server for 0\.15 s/);
@@ -192,7 +194,7 @@ describe('databento HistoricalClient (against the fake server)', function () {
 
   it('a bad key gives a clear 401 error, without retrying and without the key', async () => {
     const client = await setup();
-    const bad = new HistoricalClient({ key: 'db-WRONGKEYxxxxxxxxxxxxxxxxxxxxxx', baseUrl: fake!.url, sleep: fastSleep });
+    const bad = new HistoricalClient({ key: 'db-WRONGKEYxxxxxxxxxxxxxxxxxxxxxx', env: {}, baseUrl: fake!.url, sleep: fastSleep });
     void client;
     await assert.rejects(bad.getRange(PARAMS, dest()), (e: Error) => {
       assert.ok(e instanceof DatabentoApiError);
@@ -308,11 +310,39 @@ describe('databento HistoricalClient (against the fake server)', function () {
     assert.equal(new HistoricalClient({ key: KEY, env: {} }).baseUrl, 'https://hist.databento.com/v0');
     assert.equal(new HistoricalClient({ key: KEY, env: { DATABENTO_BASE_URL: 'http://127.0.0.1:9/' } }).baseUrl, 'http://127.0.0.1:9/v0');
     assert.equal(new HistoricalClient({ key: KEY, baseUrl: 'http://h/x/v0/', env: { DATABENTO_BASE_URL: 'http://other' } }).baseUrl, 'http://h/x/v0');
-    assert.throws(() => new HistoricalClient({ key: KEY, baseUrl: 'http://u:p@h' }), /must not contain credentials/);
-    assert.throws(() => new HistoricalClient({ key: '' }), /expected a non-empty key/);
+    assert.throws(() => new HistoricalClient({ key: KEY, env: {}, baseUrl: 'http://u:p@h' }), /must not contain credentials/);
+    assert.throws(() => new HistoricalClient({ key: '', env: {} }), /expected a non-empty key/);
     const c = new HistoricalClient({ key: KEY, env: {} });
     assert.ok(!inspect(c, { showHidden: true, depth: 5 }).includes(KEY));
     assert.ok(!JSON.stringify(c).includes(KEY));
+  });
+
+  it('goes through HTTP_PROXY when the env names one (and around it for NO_PROXY hosts)', async () => {
+    await setup();
+    const seen: string[] = [];
+    // a minimal forward proxy: absolute-form requests are replayed to their target
+    const proxy = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const up = http.request(req.url!, { method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode!, r.headers);
+        r.pipe(res);
+      });
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const via = new HistoricalClient({ key: KEY, baseUrl: fake!.url, env: { HTTP_PROXY: proxyUrl } });
+      await via.getRange(PARAMS, dest());
+      assert.deepEqual(readFileSync(dest()), fixtureBytes);
+      assert.deepEqual(seen, [`POST ${fake!.url}/v0/timeseries.get_range`]);
+      const around = new HistoricalClient({ key: KEY, baseUrl: fake!.url, env: { HTTP_PROXY: proxyUrl, NO_PROXY: '127.0.0.1' } });
+      assert.equal(await around.getRecordCount(PARAMS), TRADES_RECORDS);
+      assert.equal(seen.length, 1);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 
   it('a refused connection is a retryable transport error', async () => {
@@ -320,7 +350,7 @@ describe('databento HistoricalClient (against the fake server)', function () {
     const url = fake!.url;
     await fake!.close();
     fake = null;
-    const c = new HistoricalClient({ key: KEY, baseUrl: url, sleep: fastSleep, maxAttempts: 2 });
+    const c = new HistoricalClient({ key: KEY, env: {}, baseUrl: url, sleep: fastSleep, maxAttempts: 2 });
     await assert.rejects(c.getCost(PARAMS), (e: Error) => e instanceof DatabentoRetriesExhaustedError && /ECONNREFUSED/.test(e.message) && !e.message.includes(KEY));
     assert.equal(sleeps.length, 1);
   });
