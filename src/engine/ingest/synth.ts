@@ -5,7 +5,7 @@
  * UTC date) but the dataset is `SYNTH` and publisher_id 0, so it is never mistaken for real data.
  * Instrument ids change from UTC date to UTC date on purpose: consumers must group by symbol.
  */
-import { createZstdCompress, constants as zc } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -144,6 +144,10 @@ async function* chunks(opts: SynthOptions, p: Plan, schema: 'trades' | 'tbbo', c
   if (off > 0) yield buf.subarray(0, off);
 }
 
+export function nativeZstdCompress(): boolean {
+  return typeof (zlib as { createZstdCompress?: unknown }).createZstdCompress === 'function';
+}
+
 export function synthFileName(opts: Pick<SynthOptions, 'symbol' | 'start' | 'days' | 'seed'>, schema: string, compress: boolean): string {
   return `${opts.symbol}.${opts.start}.${opts.days}d.seed${opts.seed}.${schema}.dbn${compress ? '.zst' : ''}`;
 }
@@ -151,7 +155,8 @@ export function synthFileName(opts: Pick<SynthOptions, 'symbol' | 'start' | 'day
 /** Writes `<outDir>/<symbol>.<start>.<days>d.seed<seed>.{trades,tbbo}.dbn[.zst]` atomically. */
 export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   const p = plan(opts);
-  const compress = opts.compress ?? true;
+  // Compressed where the running Node has zstd (22.15+ / 24), else raw .dbn.
+  const compress = (opts.compress ?? true) && nativeZstdCompress();
   await mkdir(opts.outDir, { recursive: true });
   const files: string[] = [];
   let trades = 0;
@@ -162,7 +167,8 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
     const source = Readable.from(chunks(opts, p, schema, counter), { objectMode: false });
     try {
       if (compress) {
-        await pipeline(source, createZstdCompress({ params: { [zc.ZSTD_c_compressionLevel]: 3, [zc.ZSTD_c_checksumFlag]: 1 } }), out);
+        const zc = zlib.constants as unknown as Record<string, number>;
+        await pipeline(source, zlib.createZstdCompress({ params: { [zc.ZSTD_c_compressionLevel!]: 3, [zc.ZSTD_c_checksumFlag!]: 1 } }), out);
       } else {
         await pipeline(source, out);
       }
