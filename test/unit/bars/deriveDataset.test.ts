@@ -126,6 +126,29 @@ describe('deriveDataset (btnb data derive)', function () {
     });
   });
 
+  it('real Databento fixtures (GLBX.MDP3 ESH1 trades + tbbo, brief §11 A/B): one bar computed by hand; v1 and v3 of the same trades overlap', async () => {
+    await withTempDir(async (dataDir) => {
+      const fx = (n: string) => `test/fixtures/dbn/test_data.${n}`;
+      const res = await importFiles([fx('trades.v3.dbn.zst'), fx('tbbo.v3.dbn.zst')], { dataDir, derive: true });
+      const d = res.datasets[0]!;
+      assert.equal(d.symbol, 'ESH1');
+      assert.equal(d.sources[0]!.file.startsWith('raw/databento/GLBX.MDP3/trades/'), true);
+      const bars = await readBarsParquet(join(dataDir, d.bars_path!));
+      // Two sell-aggressor trades of 5 and 21 at 3720.25 at 13:00:00.099 / .108; tbbo levels
+      // 3720.25/3720.50 with sizes 26/7 then 21/22.
+      assertBars(bars, [{
+        ts: 1_609_160_400_000_000_000n, open: 3720.25, high: 3720.25, low: 3720.25, close: 3720.25, volume: 26, trade_count: 2,
+        vwap: 3720.25, buy_volume: 0, sell_volume: 26, quote_count: 2, bid_close: 3720.25, ask_close: 3720.5,
+        spread_mean: 0.25, spread_max: 0.25, bid_size_mean: 23.5, ask_size_mean: 14.5, imbalance_mean: ((26 - 7) / 33 + (21 - 22) / 43) / 2,
+      }]);
+      const man = JSON.parse(readFileSync(join(dataDir, 'derived/bars', d.dataset_id, 'manifest.json'), 'utf8'));
+      assert.deepEqual(man.instrument_ids, [5482]);
+      assert.equal(man.databento_dataset, 'GLBX.MDP3');
+      assert.deepEqual(man.sources.map((s: { records: number }) => s.records), [2, 2]);
+      await assert.rejects(importFiles([fx('trades.v1.dbn.zst'), fx('trades.v3.dbn.zst')], { dataDir }), /test_data\.trades\.v1\.dbn\.zst and .*test_data\.trades\.v3\.dbn\.zst: both hold trades for 'ESH1' and their time spans overlap/);
+    });
+  });
+
   it('deriving twice gives byte-identical Parquet and the manifest of contracts §2; the catalog row records count and range', async () => {
     await withTempDir(async (dataDir) => {
       const id = (await importFiles(synth, { dataDir })).datasets[0]!.dataset_id;
