@@ -205,7 +205,7 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
       ...(args.baseUrl !== undefined ? { baseUrl: args.baseUrl } : {}),
       ...(args.maxAttempts !== undefined ? { maxAttempts: args.maxAttempts } : {}),
       onRetry: (e) =>
-        void io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}${e.endpoint}: attempt ${e.attempt}/${e.maxAttempts} failed (${e.reason}); retrying in ${(e.delayMs / 1000).toFixed(1)} s\n`),
+        void io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}${e.endpoint}: attempt ${e.attempt}/${e.maxAttempts} failed (${e.reason.replace(`Databento ${e.endpoint}: `, '')}); retrying in ${(e.delayMs / 1000).toFixed(1)} s\n`),
       onWarning: (w, ep) => {
         if (warned.has(w)) return; // Databento repeats a dataset warning on every call: say it once
         warned.add(w);
