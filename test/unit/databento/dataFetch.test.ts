@@ -112,7 +112,7 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
       assert.ok(!bytes.includes(KEY) && !bytes.includes(Buffer.from(`${KEY}:`).toString('base64')), `key found in ${f}`);
       assert.ok(!f.endsWith('.part'), `left ${f}`);
     }
-    assert.match(r.stderr, /\nmetadata\.get_cost: attempt 1\/5 failed \(HTTP 500 \(server error\): Internal Server Error \(request-id fake-1\)\); retrying in 0\.\d s\n/);
+    assert.match(r.stderr, /(^|\n)metadata\.get_cost: attempt 1\/5 failed \(HTTP 500 \(server error\): Internal Server Error \(request-id fake-1\)\); retrying in 0\.\d s\n/);
     assert.match(r.stderr, /timeseries\.get_range: attempt 1\/5 failed \(.*connection dropped|aborted/);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as {
