@@ -174,9 +174,20 @@ export interface CatalogPort {
   setNotes(id: string, notes: string): RunRow;
   deleteRun(id: string): boolean;
   // watching
-  /** Monotonic counter bumped by every write to datasets/sources/runs, from any process. */
+  /**
+   * Monotonic counter bumped (by triggers, inside the writing transaction) on every insert,
+   * update and delete of datasets, dataset_sources and runs, from any process or connection.
+   * Reading it is one indexed single-row SELECT: a view can poll it every ~250 ms and refresh
+   * only when it moved. It also moves for this connection's own writes.
+   */
   changeCounter(): number;
-  /** SQLite's PRAGMA data_version: changes when another connection commits. */
+  /**
+   * SQLite's `PRAGMA data_version` for this connection: changes whenever *another* connection
+   * (any process) commits to the file, never for this connection's own writes; no table read.
+   * Cheapest "did anyone else write?" check; use changeCounter() when own writes matter too.
+   * (A file watcher on catalog.sqlite-wal also works, but fires on checkpoints and misses nothing
+   * only with WAL kept on — which openCatalog ensures.)
+   */
   dataVersion(): number;
   close(): void;
 }
