@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -233,6 +234,33 @@ describe('deriveDataset (btnb data derive)', function () {
       assert.equal(row.status, 'failed');
       assert.match(row.error!, /earlier than the previous record/);
       assert.equal(row.bar_count, null);
+    });
+  });
+
+  it('a full disk while writing the bars (real 8 KiB tmpfs under derived/) fails clearly, leaves no file under a final name, and a later derive succeeds', async function () {
+    await withTempDir(async (dataDir) => {
+      const id = (await importFiles(synth, { dataDir })).datasets[0]!.dataset_id;
+      const mnt = join(dataDir, 'derived');
+      mkdirSync(mnt, { recursive: true });
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8k', 'tmpfs', mnt], { stdio: 'ignore' });
+      } catch {
+        this.skip();
+      }
+      try {
+        await assert.rejects(deriveDataset(dataDir, id), (e: Error) => /ENOSPC/.test(e.message) && e.message.includes('bars-1m.parquet'));
+        const left = execFileSync('find', [mnt, '-type', 'f']).toString().trim();
+        assert.equal(left, '', `no file left: ${left}`);
+        const row = catalogRow(dataDir, id);
+        assert.equal(row.status, 'failed');
+        assert.equal(row.bar_count, null);
+        assert.match(row.error!, /ENOSPC/);
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+      const ok = await deriveDataset(dataDir, id);
+      assert.equal(catalogRow(dataDir, id).status, 'ready');
+      assert.ok(ok.bar_count > 0);
     });
   });
 
