@@ -29,6 +29,8 @@ export function migrate(db: Database.Database, file: string): number {
     throw new Error(`${file}: catalog schema version ${current} is newer than this btnb supports (${CATALOG_SCHEMA_VERSION}); upgrade btnb`);
   }
   for (const step of MIGRATIONS) {
+    // Up-to-date catalogs (the common case) never take the write lock just to open.
+    if (userVersion(db) >= step.version) continue;
     db.transaction(() => {
       const v = userVersion(db);
       if (v >= step.version) return;

@@ -74,6 +74,23 @@ describe('catalog/sqliteCatalog', () => {
       cat = openCatalog(file, opts());
     });
 
+    it('opening an up-to-date catalog never waits for a writer holding the lock', () => {
+      cat.upsertDataset(dataset());
+      const writer = new Database(file);
+      writer.exec('BEGIN IMMEDIATE');
+      writer.prepare("UPDATE datasets SET symbol = 'LOCKED'").run();
+      try {
+        const reader = openCatalog(file, { busyTimeoutMs: 50 });
+        assert.equal(reader.getDataset(DS)!.symbol, 'ESH4', 'reads the last committed state');
+        assert.throws(() => reader.setNotes('x', 'y'), /SQLITE_BUSY|database is locked/);
+        reader.close();
+      } finally {
+        writer.exec('COMMIT');
+        writer.close();
+      }
+      assert.equal(cat.getDataset(DS)!.symbol, 'LOCKED');
+    });
+
     it('names the file when it is not a database', () => {
       const bad = join(dir, 'bad.sqlite');
       writeFileSync(bad, 'this is not sqlite, just text padded to look like a file'.repeat(100));
