@@ -80,14 +80,10 @@ function handLoop(b: BarSeries, cash0: number): { finalEquity: number; fills: nu
   return { finalEquity: equity[n - 1]!, fills, equity };
 }
 
-function best(fn: () => void): number {
-  let min = Infinity;
-  for (let r = 0; r < REPS; r++) {
-    const t = performance.now();
-    fn();
-    min = Math.min(min, performance.now() - t);
-  }
-  return min;
+function best1(fn: () => void): number {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
 }
 
 const fmt = (barsPerSec: number) => `${(barsPerSec / 1e6).toFixed(1)} M bars/s`;
@@ -99,15 +95,20 @@ console.log(`  synth: ${(performance.now() - tGen).toFixed(0)} ms`);
 
 let engineEquity = NaN;
 let engineFills = 0;
-const tEngine = best(() => {
-  const r = runBacktest(bars, { strategy: smaCross, params: { fast: FAST, slow: SLOW, size: SIZE } });
-  engineEquity = r.metrics.final_equity;
-  engineFills = r.metrics.num_fills;
-});
 let hand = { finalEquity: NaN, fills: 0, equity: new Float64Array(0) };
-const tHand = best(() => {
-  hand = handLoop(bars, 100_000);
-});
+// Interleaved repetitions: on a shared machine both sides see the same load; best of each.
+let tEngine = Infinity;
+let tHand = Infinity;
+for (let r = 0; r < REPS; r++) {
+  tEngine = Math.min(tEngine, best1(() => {
+    const res = runBacktest(bars, { strategy: smaCross, params: { fast: FAST, slow: SLOW, size: SIZE } });
+    engineEquity = res.metrics.final_equity;
+    engineFills = res.metrics.num_fills;
+  }));
+  tHand = Math.min(tHand, best1(() => {
+    hand = handLoop(bars, 100_000);
+  }));
+}
 if (engineEquity !== hand.finalEquity || engineFills !== hand.fills) {
   console.error(`MISMATCH: engine final equity ${engineEquity} (${engineFills} fills) vs hand loop ${hand.finalEquity} (${hand.fills} fills)`);
   process.exit(1);

@@ -65,6 +65,8 @@ export class BacktestEngine {
   private readonly cash: Float64Array;
   private readonly drawdown: Float64Array;
   private peak: number;
+  private maxDrawdown = 0;
+  private exposedBars = 0;
   private state: unknown;
   private phase = 'onStart';
   private i = 0;
@@ -132,6 +134,8 @@ export class BacktestEngine {
     const nInd = indicators.length;
     const onBar = this.def.onBar;
     let peak = this.peak;
+    let maxDd = this.maxDrawdown;
+    let exposed = this.exposedBars;
     let i = from;
     try {
       for (; i < to; i++) {
@@ -146,14 +150,19 @@ export class BacktestEngine {
         position[i] = pos;
         cash[i] = c;
         equity[i] = e;
+        if (pos !== 0) exposed++;
         if (e > peak) peak = e;
-        drawdown[i] = 1 - e / peak;
+        const dd = 1 - e / peak;
+        drawdown[i] = dd;
+        if (dd > maxDd) maxDd = dd;
       }
     } catch (err) {
       this.i = i;
       this.fail(err);
     }
     this.peak = peak;
+    this.maxDrawdown = maxDd;
+    this.exposedBars = exposed;
     this.i = to - 1;
   }
 
@@ -170,7 +179,8 @@ export class BacktestEngine {
     const orders = log.orders();
     const fills = log.fills();
     const trades = log.trades();
-    const metrics = computeMetrics(costs.cash, bars.ts, this.equity, this.position, this.drawdown, trades, fills);
+    const metrics = computeMetrics(costs.cash, bars.ts, this.equity, this.position, this.drawdown, trades, fills,
+      { maxDrawdown: this.maxDrawdown, exposedBars: this.exposedBars });
     return {
       strategyId: def.id, params: this.params as Record<string, unknown>, session: this.session, seed: this.seed, costs, bars,
       equity: { ts: bars.ts, close: bars.close, position: this.position, cash: this.cash, equity: this.equity, drawdown: this.drawdown },

@@ -20,26 +20,39 @@ export function drawdownSeries(initialCash: number, equity: Float64Array): Float
 /** Daily returns r_k = D_k / D_{k−1} − 1 over America/New_York dates, D_0 = E₀. */
 export function dailyReturns(initialCash: number, ts: Float64Array, equity: Float64Array): Float64Array {
   const n = equity.length;
-  const out = new Float64Array(n);
-  if (n === 0) return out;
-  let count = 0;
+  const out: number[] = [];
+  if (n === 0) return new Float64Array(0);
   const days = new NyDayCursor();
   let prevD = initialCash;
+  // Bounds of the current New York date in ns: one calendar computation per date, not per bar.
   let day = days.dayOf(ts[0]!);
-  for (let i = 1; i <= n; i++) {
-    const next = i < n ? days.dayOf(ts[i]!) : NaN;
+  let start = days.startNs;
+  let end = days.endNs;
+  for (let i = 1; i < n; i++) {
+    const t = ts[i]!;
+    if (t >= start && t < end) continue;
+    const next = days.dayOf(t);
+    start = days.startNs;
+    end = days.endNs;
     if (next !== day) {
-      out[count++] = equity[i - 1]! / prevD - 1;
+      out.push(equity[i - 1]! / prevD - 1);
       prevD = equity[i - 1]!;
       day = next;
     }
   }
-  return out.slice(0, count);
+  out.push(equity[n - 1]! / prevD - 1);
+  return Float64Array.from(out);
+}
+
+/** Per-bar aggregates the engine computes in its main loop (so metrics need no extra pass). */
+export interface LoopStats {
+  maxDrawdown: number;
+  exposedBars: number;
 }
 
 export function computeMetrics(
   initialCash: number, ts: Float64Array, equity: Float64Array, position: Float64Array, drawdown: Float64Array,
-  trades: TradeColumns, fills: FillColumns,
+  trades: TradeColumns, fills: FillColumns, loop?: LoopStats,
 ): Metrics {
   const n = equity.length;
   const finalEquity = equity[n - 1]!;
@@ -69,7 +82,8 @@ export function computeMetrics(
   }
 
   let maxDd = 0;
-  for (let i = 0; i < n; i++) if (drawdown[i]! > maxDd) maxDd = drawdown[i]!;
+  if (loop) maxDd = loop.maxDrawdown;
+  else for (let i = 0; i < n; i++) if (drawdown[i]! > maxDd) maxDd = drawdown[i]!;
   const calmar = cagr !== null && maxDd > 0 ? cagr / maxDd : null;
 
   let closed = 0, wins = 0, losses = 0, winSum = 0, lossSum = 0, pnlSum = 0;
@@ -81,7 +95,8 @@ export function computeMetrics(
     if (p > 0) { wins++; winSum += p; } else if (p < 0) { losses++; lossSum += p; }
   }
   let exposed = 0;
-  for (let i = 0; i < n; i++) if (position[i] !== 0) exposed++;
+  if (loop) exposed = loop.exposedBars;
+  else for (let i = 0; i < n; i++) if (position[i] !== 0) exposed++;
   let fees = 0, turnover = 0;
   for (let k = 0; k < fills.length; k++) {
     fees += fills.fee[k]!;

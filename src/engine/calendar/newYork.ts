@@ -111,8 +111,9 @@ export function nyDayOfUtcNs(tsNs: number): number {
  */
 export class NyDayCursor {
   day = NaN;
-  private startNs = Infinity;
-  private endNs = -Infinity;
+  /** UTC ns bounds [startNs, endNs) of `day` (after the last dayOf call). */
+  startNs = Infinity;
+  endNs = -Infinity;
 
   dayOf(tsNs: number): number {
     if (tsNs >= this.startNs && tsNs < this.endNs) return this.day;
