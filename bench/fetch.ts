@@ -74,17 +74,22 @@ async function main(): Promise<void> {
   const rows: [string, number[]][] = [['HistoricalClient.getRange', []], ['bare node:http → file', []]];
   const hasCurl = spawnSync('curl', ['--version']).status === 0;
   if (hasCurl) rows.push(['curl', []]);
-  let peakRss = 0;
-  const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
+  // Peak RSS while each method runs (clients run in turn, so peaks are attributable).
+  const peaks = rows.map(() => 0);
+  let current = 0;
+  const sample = setInterval(() => (peaks[current] = Math.max(peaks[current]!, process.memoryUsage.rss())), 10);
   for (let rep = 0; rep < REPS; rep++) {
+    current = 0;
     let t = performance.now();
     const r = await client.getRange(PARAMS, join(dir, `client-${rep}.dbn.zst`));
     rows[0]![1].push(performance.now() - t);
     if (r.bytes !== size) throw new Error(`client got ${r.bytes} of ${size} bytes`);
+    current = 1;
     t = performance.now();
     await bareNode(url, join(dir, `bare-${rep}.dbn.zst`));
     rows[1]![1].push(performance.now() - t);
     if (hasCurl) {
+      current = 2;
       t = performance.now();
       const c = spawnSync('curl', ['-sS', '--fail', '-u', `${KEY}:`, '-o', join(dir, `curl-${rep}.dbn.zst`),
         ...Object.entries({ ...PARAMS, symbols: 'ESH4', encoding: 'dbn', compression: 'zstd' }).flatMap(([k, v]) => ['--data-urlencode', `${k}=${v}`]),
@@ -97,11 +102,12 @@ async function main(): Promise<void> {
   clearInterval(sample);
   const base = median(rows[1]![1]);
   console.log(`median of ${REPS} runs, ${(size / 1e6).toFixed(1)} MB over loopback:`);
-  for (const [name, ms] of rows) {
+  for (const [i, [name, ms]] of rows.entries()) {
     const m = median(ms);
-    console.log(`  ${name.padEnd(28)} ${(size / 1e6 / (m / 1000)).toFixed(0).padStart(6)} MB/s  ${m.toFixed(0).padStart(6)} ms  ×${(base / m).toFixed(2)} of bare node`);
+    const rss = i < 2 ? `  peak RSS ${(peaks[i]! / 1e6).toFixed(0)} MB` : '';
+    console.log(`  ${name.padEnd(28)} ${(size / 1e6 / (m / 1000)).toFixed(0).padStart(6)} MB/s  ${m.toFixed(0).padStart(6)} ms  ×${(base / m).toFixed(2)} of bare node${rss}`);
   }
-  console.log(`client process RSS: ${(rssBefore / 1e6).toFixed(0)} MB before, peak ${(peakRss / 1e6).toFixed(0)} MB while downloading (bounded: 1 MiB write batches)`);
+  console.log(`this process's RSS before the downloads: ${(rssBefore / 1e6).toFixed(0)} MB (the client streams: ≤ 2 MiB of write batches in flight)`);
 }
 
 main()
