@@ -150,16 +150,19 @@ export class HistoricalClient {
   ): Promise<Omit<RangeDownload, 'attempts' | 'elapsedMs'>> {
     const part = `${destPath}.part`;
     const { signal, onProgress } = opts;
-    const ex = await post(this.#cfg, endpoint, form, 'application/octet-stream', signal);
-    const status = ex.res.statusCode ?? 0;
-    if (status !== 200 && status !== 206) throw await apiError(this.#cfg, endpoint, ex, signal);
-    const warnings = this.#warnings(endpoint, ex.res.headers['x-warning']);
-    const lenHeader = header(ex.res, 'content-length');
-    const totalBytes = lenHeader !== undefined && /^\d+$/.test(lenHeader) ? Number(lenHeader) : null;
-
-    const fh = await open(part, 'w', 0o644);
+    // The .part is opened before the request: a download that cannot be written is never requested (or paid for).
+    const fh = await open(part, 'w', 0o644).catch((err: Error) => {
+      throw new DownloadWriteError(part, err);
+    });
     let committed = false;
+    let ex: Awaited<ReturnType<typeof post>> | null = null;
     try {
+      ex = await post(this.#cfg, endpoint, form, 'application/octet-stream', signal);
+      const status = ex.res.statusCode ?? 0;
+      if (status !== 200 && status !== 206) throw await apiError(this.#cfg, endpoint, ex, signal);
+      const warnings = this.#warnings(endpoint, ex.res.headers['x-warning']);
+      const lenHeader = header(ex.res, 'content-length');
+      const totalBytes = lenHeader !== undefined && /^\d+$/.test(lenHeader) ? Number(lenHeader) : null;
       const hash = createHash('sha256');
       const walker = new ZstdFrameWalker();
       let bytes = 0;
@@ -227,7 +230,7 @@ export class HistoricalClient {
       if (!committed) {
         await fh.close().catch(() => {});
         await unlink(part).catch(() => {});
-        ex.destroy();
+        ex?.destroy();
       }
     }
   }

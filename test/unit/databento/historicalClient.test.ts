@@ -296,6 +296,13 @@ describe('databento HistoricalClient (against the fake server)', function () {
     assert.deepEqual(readdirSync(dir), []);
   });
 
+  it('an unwritable destination fails before the request is sent (nothing requested, nothing paid)', async () => {
+    const client = await setup();
+    const target = join(dir, 'missing-dir', 'out.dbn.zst');
+    await assert.rejects(client.getRange(PARAMS, target), (e: Error) => e instanceof DownloadWriteError && e.code === 'ENOENT' && e.message.startsWith(`cannot write the download to ${target}.part: ENOENT`));
+    assert.equal(fake!.requests.length, 0);
+  });
+
   it('refuses bad parameters before any request, naming the field', async () => {
     const client = await setup();
     await assert.rejects(client.getCost({ ...PARAMS, dataset: 'glbx' }), /dataset: expected a Databento dataset code/);
