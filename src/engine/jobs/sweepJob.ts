@@ -5,21 +5,7 @@
  * current run (it ends canceled) and skips the rest; identical combinations reuse their runs.
  */
 import { runJobChild } from './childRuntime.ts';
-
-export function* combinations(grid: Record<string, readonly unknown[]>): Generator<Record<string, unknown>> {
-  const keys = Object.keys(grid).sort();
-  const idx = new Array<number>(keys.length).fill(0);
-  const total = keys.reduce((n, k) => n * grid[k]!.length, 1);
-  for (let n = 0; n < total; n++) {
-    const combo: Record<string, unknown> = {};
-    keys.forEach((k, i) => (combo[k] = grid[k]![idx[i]!]));
-    yield combo;
-    for (let i = keys.length - 1; i >= 0; i--) {
-      if (++idx[i]! < grid[keys[i]!]!.length) break;
-      idx[i] = 0;
-    }
-  }
-}
+import { combinations } from './grid.ts';
 
 runJobChild('sweep', async (p, ctx) => {
   const [{ runBacktestToCatalog, costsFromJob }, { openCatalog }, { newUlid }, { dataPaths }] = await Promise.all([

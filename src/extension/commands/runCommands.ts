@@ -10,6 +10,7 @@ import { dataPaths } from '../../engine/dataDir.ts';
 import type { JobCosts } from '../../engine/jobs/protocol.ts';
 import { allChoices, paramFields, parseField, validateParams, workspaceChoices, type StrategyChoice } from '../strategyChoices.ts';
 import { pickDatasetId, type CommandResult } from './dataCommands.ts';
+import { gridSize, jobCostsOf, parseCosts, parseGrid } from './parse.ts';
 import { fmtNum, fmtPct, paramSummary, type RunView } from '../catalog/model.ts';
 import type { Node } from '../tree/runsTree.ts';
 
@@ -76,28 +77,6 @@ async function promptParams(choice: StrategyChoice): Promise<Record<string, unkn
   return out;
 }
 
-const COST_KEYS = ['cash', 'slippage_bps', 'slippage', 'fee_per_unit', 'fee_bps', 'fee_min'] as const;
-
-export function parseCosts(text: string): { ok: true; costs: JobCosts } | { ok: false; error: string } {
-  const costs: Record<string, unknown> = {};
-  for (const part of text.split(/[\s,]+/).filter(Boolean)) {
-    const m = /^([a-z_]+)=(.+)$/.exec(part);
-    if (!m) return { ok: false, error: `'${part}': expected key=value` };
-    const [, k, v] = m;
-    if (!(COST_KEYS as readonly string[]).includes(k!)) return { ok: false, error: `'${k}': expected one of ${COST_KEYS.join(', ')}` };
-    if (k === 'slippage') {
-      if (v !== 'half-spread') return { ok: false, error: `slippage: expected half-spread, got '${v}'` };
-      costs[k] = v;
-    } else {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0 || (k === 'cash' && n <= 0)) return { ok: false, error: `${k}: expected a ${k === 'cash' ? 'positive' : 'non-negative'} number, got '${v}'` };
-      costs[k!] = n;
-    }
-  }
-  if (costs.slippage !== undefined && costs.slippage_bps !== undefined) return { ok: false, error: 'slippage_bps and slippage=half-spread are exclusive' };
-  return { ok: true, costs: costs as JobCosts };
-}
-
 export async function runBacktest(s: Services, arg?: unknown): Promise<CommandResult> {
   if (!vscode.workspace.isTrusted) return { ok: false, error: ui.restricted('Running a backtest') };
   const args: BacktestArgs = isPlainArgs(arg) ? arg : {};
@@ -154,32 +133,6 @@ export async function runBacktest(s: Services, arg?: unknown): Promise<CommandRe
   });
   if (args.wait === false) return { ok: true, runId, jobId: job.id, pid: job.pid ?? null, done };
   return done;
-}
-
-/** Cartesian product of a grid, keys in sorted order (deterministic run order). */
-export function gridSize(grid: Record<string, unknown[]>): number {
-  return Object.values(grid).reduce((n, v) => n * v.length, 1);
-}
-
-export function parseGrid(text: string): { ok: true; grid: Record<string, unknown[]> } | { ok: false; error: string } {
-  const grid: Record<string, unknown[]> = {};
-  for (const part of text.split(/\s+/).filter(Boolean)) {
-    const m = /^([A-Za-z_][\w]*)=(.+)$/.exec(part);
-    if (!m) return { ok: false, error: `'${part}': expected name=v1,v2,… or name=from:to:step` };
-    const [, k, spec] = m;
-    const range = /^(-?[\d.]+):(-?[\d.]+):([\d.]+)$/.exec(spec!);
-    if (range) {
-      const [a, b, st] = [Number(range[1]), Number(range[2]), Number(range[3])];
-      if (!(st > 0) || b < a) return { ok: false, error: `${k}: range ${spec} needs from ≤ to and step > 0` };
-      const vals: number[] = [];
-      for (let i = 0; a + i * st <= b + 1e-12 && vals.length <= 10000; i++) vals.push(Number((a + i * st).toPrecision(12)));
-      grid[k!] = vals;
-    } else {
-      grid[k!] = spec!.split(',').map((x) => (x === 'true' ? true : x === 'false' ? false : Number.isFinite(Number(x)) ? Number(x) : x));
-    }
-  }
-  if (Object.keys(grid).length === 0) return { ok: false, error: 'expected at least one parameter, e.g. fast=5,10,20 slow=30:90:30' };
-  return { ok: true, grid };
 }
 
 export async function runSweep(s: Services, arg?: unknown): Promise<CommandResult> {
@@ -280,15 +233,6 @@ export async function rerun(s: Services, arg?: unknown): Promise<CommandResult> 
     return { ok: false, error: costs.error };
   }
   return runBacktest(s, { datasetId: run.datasetId, strategyId: run.strategyId, ...(file?.path ? { strategyPath: file.path } : {}), params: run.params, seed: run.seed, costs: costs.costs, session: run.session as 'all' | 'rth', force: true, ...(isPlainArgs(arg) && (arg as BacktestArgs).wait === false ? { wait: false } : {}) });
-}
-
-/** The catalog stores the engine's normalized costs (slippage_model …); map them back to the job form. */
-export function jobCostsOf(c: Record<string, unknown>): { ok: true; costs: JobCosts } | { ok: false; error: string } {
-  const num = (k: string) => (typeof c[k] === 'number' ? { [k]: c[k] as number } : {});
-  const model = c.slippage_model ?? 'fixed';
-  if (model !== 'fixed' && model !== 'half-spread') return { ok: false, error: `slippage model '${String(model)}' cannot be rerun from VS Code yet; use \`btnb backtest\`` };
-  const slip = model === 'half-spread' ? { slippage: 'half-spread' as const } : num('slippage_bps');
-  return { ok: true, costs: { ...num('cash'), ...slip, ...num('fee_per_unit'), ...num('fee_bps'), ...num('fee_min') } };
 }
 
 export async function deleteRun(s: Services, arg?: unknown): Promise<CommandResult> {
