@@ -210,9 +210,13 @@ export class HistoricalClient {
       } catch (err) {
         throw new DatabentoTransportError(endpoint, 'truncated', `body ended mid-frame after ${bytes} bytes: ${(err as Error).message}`);
       }
-      await fh.sync();
-      await fh.close();
-      await rename(part, destPath);
+      try {
+        await fh.sync();
+        await fh.close();
+        await rename(part, destPath);
+      } catch (err) {
+        throw new DownloadWriteError(part, err as Error);
+      }
       committed = true;
       await syncDir(dirname(destPath));
       onProgress?.({ bytes, totalBytes, attempt, elapsedMs: performance.now() - t0, done: true });
