@@ -20,15 +20,19 @@ import { parseArgs, UsageError } from './args.ts';
 
 export const DATA_FETCH_HELP = `Usage: btnb data fetch --dataset GLBX.MDP3 --symbols ESH4[,..] --schema trades[,tbbo]
                        --start 2024-01-02 --end 2024-01-05 [--stype-in raw_symbol]
-                       [--yes] [--derive] [--data-dir D] [--json] [--base-url URL]
+                       [--yes] [--derive] [--data-dir D] [--json] [--base-url URL] [--max-attempts N]
 
 Downloads trades/tbbo from Databento's historical API and imports them (like \`btnb data import\`).
 First asks Databento for each schema's cost, record count and size and shows them; downloads only
 after you confirm (on a terminal) or with --yes. --start is inclusive, --end exclusive (UTC unless
 an offset is given; dates, ISO-8601 datetimes or UNIX nanoseconds).
 
+Transient failures (timeouts, dropped connections, HTTP 429 honouring Retry-After, 5xx) are retried
+with exponential backoff, --max-attempts in all (default 5); a retried download restarts from scratch.
+
 Environment: DATABENTO_API_KEY (required), DATABENTO_BASE_URL (default https://hist.databento.com),
-BTNB_DATA_DIR. --json prints {"datasets":[…],"cost":{…},"downloads":[…]} on stdout.
+BTNB_DATA_DIR, HTTPS_PROXY/HTTP_PROXY/NO_PROXY.
+--json prints {"datasets":[…],"cost":{"usd","records","billable_bytes","schemas":[…]},"downloads":[…]} on stdout.
 Exit codes: 0 done, 1 failed or declined, 2 usage error (incl. no terminal to confirm and no --yes).`;
 
 
