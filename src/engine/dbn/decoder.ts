@@ -24,32 +24,35 @@ export interface StreamOptions extends DecodeOptions {
 
 /** Raw reads use one reusable buffer: the decoder copies everything it keeps. */
 const RAW_READ = 4 * 1024 * 1024;
-const ZSTD_READ = 1024 * 1024;
 
 /**
  * Reads the file in chunks, keeping one read in flight while the consumer works on the previous
- * chunk (reads run on the libuv pool, so I/O overlaps decoding). With `reuse`, two buffers
- * alternate: safe because the decoder copies what it keeps before asking for the next chunk.
+ * chunk (reads run on the libuv pool, so I/O overlaps decoding). While `reuse()` says so, two
+ * buffers alternate: safe because the raw decoder copies what it keeps before asking for the
+ * next chunk (zstd input gets fresh buffers: a decompressor may hold on to its input).
  * The first read is small so a wrong magic fails fast. Closes the file when done or abandoned.
  */
-async function* readChunks(path: string, size: number, reuse: boolean): AsyncGenerator<Uint8Array> {
+async function* readChunks(path: string, size: number, reuse: () => boolean): AsyncGenerator<Uint8Array> {
   const fh = await open(path, 'r');
   let next: Promise<{ bytesRead: number; buffer: Uint8Array }> | null = null;
   try {
-    const first = await fh.read(new Uint8Array(64 * 1024), 0, 64 * 1024, 0);
+    // Sequential reads from the current position (position null): works for pipes (/dev/stdin).
+    const first = await fh.read(new Uint8Array(64 * 1024), 0, 64 * 1024, null);
     if (first.bytesRead === 0) return;
-    let pos = first.bytesRead;
-    const pair = reuse ? [new Uint8Array(size), new Uint8Array(size)] : null;
+    let pair: Uint8Array[] | null = null;
     let turn = 0;
-    const readAt = (p: number) => fh.read(pair ? pair[turn++ & 1]! : new Uint8Array(size), 0, size, p);
-    next = readAt(pos);
+    const readNext = () => {
+      if (!reuse()) return fh.read(new Uint8Array(size), 0, size, null);
+      pair ??= [new Uint8Array(size), new Uint8Array(size)];
+      return fh.read(pair[turn++ & 1]!, 0, size, null);
+    };
+    next = readNext();
     yield first.buffer.subarray(0, first.bytesRead);
     for (;;) {
       const r: { bytesRead: number; buffer: Uint8Array } = await next;
       next = null;
       if (r.bytesRead === 0) return;
-      pos += r.bytesRead;
-      next = readAt(pos);
+      next = readNext();
       yield r.buffer.subarray(0, r.bytesRead);
     }
   } finally {
@@ -60,9 +63,12 @@ async function* readChunks(path: string, size: number, reuse: boolean): AsyncGen
 
 /** Decodes a DBN file (raw or zstd). Errors are DbnError naming the file and the byte offset. */
 export async function decodeFile(path: string, sink: DecodeSink, opts: StreamOptions = {}): Promise<DecodeSummary> {
-  // The raw path reuses two read buffers; zstd input gets fresh buffers because the
-  // decompressor may still hold a chunk while the next is read.
-  return decodeSource(readChunks(path, RAW_READ, true), path, sink, opts, () => readChunks(path, ZSTD_READ, false));
+  // One pass over the file (works for pipes such as /dev/stdin too); buffers are reused once the
+  // input is known to be raw DBN.
+  let raw = false;
+  return decodeSource(readChunks(path, RAW_READ, () => raw), path, sink, opts, (zstd) => {
+    raw = !zstd;
+  });
 }
 
 /** Decodes a DBN byte stream (raw or zstd), e.g. an HTTP download. */
@@ -75,7 +81,7 @@ async function decodeSource(
   name: string,
   sink: DecodeSink,
   opts: StreamOptions,
-  reopenForZstd: (() => AsyncIterable<Uint8Array>) | null,
+  onFormat: ((zstd: boolean) => void) | null,
 ): Promise<DecodeSummary> {
   const it = source[Symbol.asyncIterator]();
   // Peek at least 12 bytes (zstd magic, DBZ header) before choosing the path.
@@ -104,34 +110,29 @@ async function decodeSource(
     },
   };
   try {
-    return await decodeDetected(it, rest, head, name, sink, opts, reopenForZstd);
+    return await decodeDetected(rest, head, name, sink, opts, onFormat);
   } finally {
     await it.return?.();
   }
 }
 
 async function decodeDetected(
-  it: AsyncIterator<Uint8Array>,
   rest: AsyncIterable<Uint8Array>,
   head: Uint8Array,
   name: string,
   sink: DecodeSink,
   opts: StreamOptions,
-  reopenForZstd: (() => AsyncIterable<Uint8Array>) | null,
+  onFormat: ((zstd: boolean) => void) | null,
 ): Promise<DecodeSummary> {
   const decoder = new DbnStreamDecoder(name, sink, opts);
   if (looksLikeDbz(head)) throw dbzError(name);
   const zstd = isZstdMagic(head) || isSkippableMagic(head);
+  onFormat?.(zstd);
   let input: AsyncIterable<Uint8Array> = rest;
   let z: ZstdStream | null = null;
   if (zstd) {
     z = new ZstdStream(name, opts.zstd);
-    let compressed: AsyncIterable<Uint8Array> = rest;
-    if (reopenForZstd) {
-      await it.return?.();
-      compressed = reopenForZstd();
-    }
-    input = z.decompress(compressed);
+    input = z.decompress(rest);
   }
   let inputBytes = 0;
   try {

@@ -76,6 +76,12 @@ describe('btnb decode', function () {
     assert.match(h.out, /^Usage: btnb decode FILE/);
   });
 
+  it('reads a pipe in one pass (zstd on /dev/stdin)', () => {
+    const r = spawnSync('bash', ['-c', `zstd -q -c "${fixturePath('test_data.tbbo.dbn')}" | "${process.execPath}" "${MAIN}" decode /dev/stdin --json`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).levels[0].bid_sz), [26, 21]);
+  });
+
   it('a closed stdout pipe (| head -1) ends quietly with exit 0', () => {
     const n = 40000;
     const meta = encodeMetadata({ version: 3, dataset: 'GLBX.MDP3', schema: 4, start: 0n, end: null, stypeIn: 1, stypeOut: 0, symbols: [], mappings: [] });
