@@ -2,10 +2,10 @@
 // tree; identical inputs are idempotent; invalid parameters are refused with the schema's
 // message; cancel kills the child and the host marks the run canceled; a crash marks it failed.
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { api, catalogAt, useDataDir, waitFor, workspaceDir } from './ext-helpers.ts';
+import { api, catalogAt, repoRoot, useDataDir, waitFor, workspaceDir } from './ext-helpers.ts';
 import { dataPaths } from '../../../src/engine/dataDir.ts';
 import { fmtNum, fmtPct } from '../../../src/extension/catalog/model.ts';
 
@@ -144,6 +144,33 @@ describe('backtests from commands', function () {
     assert.equal(row.status, 'failed');
     assert.match(row.error!, /exited with code 7/);
     assert.ok(errors.some((e) => /crashed.*exited with code 7/.test(e)), JSON.stringify(errors));
+  });
+
+  it('a workspace strategy: its code lens runs it through the real prompts (scripted answers)', async () => {
+    const a = await api();
+    const file = join(workspaceDir(), 'strategies', 'rsiMeanReversion.ts');
+    mkdirSync(dirname(file), { recursive: true });
+    copyFileSync(join(repoRoot(), 'sample-workspace/strategies/rsiMeanReversion.ts'), file);
+    const doc = await vscode.workspace.openTextDocument(file);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+    const lens = lenses.find((l) => l.command?.command === 'btnb.runBacktestForFile');
+    assert.ok(lens, `no Run Backtest lens among ${JSON.stringify(lenses.map((l) => l.command?.title))}`);
+    assert.equal(lens.command!.title, '$(play) Run Backtest');
+    assert.equal(lens.range.start.line, doc.getText().split('\n').findIndex((l) => l.includes('defineStrategy({')));
+    // Prompts in order: dataset (quick pick), params (JSON: workspace code is validated in the job), costs, seed, session.
+    a.ui.queueAnswers('BT', '{"period": 10}', 'fee_per_unit=0.01', '0', 'rth');
+    const r = await vscode.commands.executeCommand<Res>(lens.command!.command, ...(lens.command!.arguments ?? []));
+    assert.equal(r.ok, true, r.error);
+    const row = runRow(dir, r.runId!)!;
+    assert.equal(row.status, 'succeeded');
+    assert.equal(row.strategy_id, 'rsi-mean-reversion');
+    assert.equal(row.session, 'rth');
+    assert.deepEqual(row.params, { period: 10, oversold: 30, exit: 55, size: 100 });
+    assert.equal((row.costs as { fee_per_unit: number }).fee_per_unit, 0.01);
+    // A schema violation in a workspace strategy is reported by the job, naming the field.
+    const bad = await vscode.commands.executeCommand<Res>('btnb.runBacktest', { datasetId, strategyPath: file, params: { period: 10, oversold: 40, exit: 35 }, seed: 0, costs: {}, session: 'all' });
+    assert.equal(bad.ok, false);
+    assert.match(bad.error!, /exit: exit must be above oversold/);
   });
 
   it('Run Parameter Sweep runs the grid as one job; every combination lands in the catalog', async () => {
