@@ -86,8 +86,11 @@ export async function deriveDataset(dataDir: string, datasetId: string, opts: De
         manifest_path: relative(dataDir, paths.barsManifest(datasetId)), records, bytes, compressed_bytes: compressed,
       };
     } catch (err) {
-      // A failed re-derive keeps a ready dataset ready (its previous files are untouched) but records the error.
-      try { catalog.setDatasetStatus(datasetId, row.status === 'ready' ? 'ready' : 'failed', (err as Error).message); } catch { /* keep the first error */ }
+      // Cancelled: back to the previous status. Failed: a ready dataset stays ready (its previous
+      // files are untouched) but records the error; otherwise it becomes failed.
+      const aborted = opts.signal?.aborted === true || (err as Error).name === 'AbortError';
+      const status = aborted ? (row.status === 'deriving' ? 'imported' : row.status) : row.status === 'ready' ? 'ready' : 'failed';
+      try { catalog.setDatasetStatus(datasetId, status, aborted ? row.error : (err as Error).message); } catch { /* keep the first error */ }
       throw err;
     }
   } finally {

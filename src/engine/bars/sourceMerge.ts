@@ -81,6 +81,7 @@ class SourceStream {
   readonly #pool: (TradeColumns | Mbp1Columns)[] = [];
   #release: (() => void) | null = null;
   #waiter: (() => void) | null = null;
+  #closed: unknown = null;
 
   constructor(index: number, src: MergeSource, signal: AbortSignal, batchSize: number | undefined) {
     this.index = index;
@@ -102,6 +103,8 @@ class SourceStream {
    * wait; then it waits for the merge to free one. Memory stays READ_AHEAD batches per source.
    */
   #onBatch(b: TradeColumns): Promise<void> | void {
+    // After a failure the merge no longer reads: stop the decoder at its next batch.
+    if (this.#closed !== null) throw this.#closed;
     if (b.length === 0) return;
     this.#checkOrder(b);
     if (this.firstHi < 0) {
@@ -166,8 +169,9 @@ class SourceStream {
     r?.();
   }
 
-  /** Frees everything and unblocks the decoder (after an error). */
-  drain(): void {
+  /** Frees everything and unblocks the decoder, which then stops with `reason` (after an error). */
+  drain(reason: unknown): void {
+    this.#closed = reason ?? new Error('merge stopped');
     this.#queue.length = 0;
     this.batch = null;
     const r = this.#release;
@@ -266,7 +270,7 @@ export async function mergeSources(sources: MergeSource[], sink: RunSink, opts: 
     };
   } catch (err) {
     ac.abort(err);
-    for (const s of streams) s.drain();
+    for (const s of streams) s.drain(err);
     await Promise.allSettled(streams.map((s) => s.done));
     throw err;
   } finally {

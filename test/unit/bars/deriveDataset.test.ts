@@ -264,6 +264,20 @@ describe('deriveDataset (btnb data derive)', function () {
     });
   });
 
+  it('cancelling a derive (AbortSignal) rejects with AbortError, writes nothing and restores the dataset status', async () => {
+    await withTempDir(async (dataDir) => {
+      const id = (await importFiles(synth, { dataDir })).datasets[0]!.dataset_id;
+      const ac = new AbortController();
+      let calls = 0;
+      await assert.rejects(deriveDataset(dataDir, id, { signal: ac.signal, batchSize: 64, onProgress: () => { if (++calls === 2) ac.abort(); } }), (e: Error) => e.name === 'AbortError');
+      assert.ok(calls >= 2);
+      assert.ok(!existsSync(join(dataDir, 'derived/bars', id, 'bars-1m.parquet')));
+      const row = catalogRow(dataDir, id);
+      assert.equal(row.status, 'imported');
+      assert.equal(row.error, null);
+    });
+  });
+
   it('merge order: equal ts_recv across sources go by (first ts_recv, sha256); records keep file order', async () => {
     await withTempDir(async (d) => {
       // a starts earlier; b and c start at the same ts, so sha256 decides between them.
