@@ -21,10 +21,11 @@ import { parseArgs, UsageError } from './args.ts';
 export const DATA_FETCH_HELP = `Usage: btnb data fetch --dataset GLBX.MDP3 --symbols ESH4[,..] --schema trades[,tbbo]
                        --start 2024-01-02 --end 2024-01-05 [--stype-in raw_symbol]
                        [--yes] [--derive] [--data-dir D] [--json] [--base-url URL] [--max-attempts N]
+                       [--max-cost USD]
 
 Downloads trades/tbbo from Databento's historical API and imports them (like \`btnb data import\`).
 First asks Databento for each schema's cost, record count and size and shows them; downloads only
-after you confirm (on a terminal) or with --yes. --start is inclusive, --end exclusive (UTC unless
+after you confirm (on a terminal) or with --yes, and never when the total exceeds --max-cost. --start is inclusive, --end exclusive (UTC unless
 an offset is given; dates, ISO-8601 datetimes or UNIX nanoseconds).
 
 Transient failures (timeouts, dropped connections, HTTP 429 honouring Retry-After, 5xx) are retried
@@ -65,6 +66,7 @@ const SPEC = {
   json: { type: 'boolean' },
   'base-url': { type: 'string' },
   'max-attempts': { type: 'string' },
+  'max-cost': { type: 'string' },
 } as const;
 
 function required(values: Map<string, string>, name: string): string {
@@ -82,6 +84,7 @@ export function parseFetchArgs(argv: string[]): {
   dataDirFlag: string | undefined;
   baseUrl: string | undefined;
   maxAttempts: number | undefined;
+  maxCostUsd: number | undefined;
 } {
   const a = parseArgs(argv, SPEC);
   if (a.positionals.length) throw new UsageError(`unexpected argument '${a.positionals[0]}'`);
@@ -107,8 +110,11 @@ export function parseFetchArgs(argv: string[]): {
   }
   const ma = a.values.get('max-attempts');
   if (ma !== undefined && !/^[1-9]\d*$/.test(ma)) throw new UsageError(`--max-attempts expects a positive integer, got '${ma}'`);
+  const mc = a.values.get('max-cost');
+  if (mc !== undefined && !/^\d+(\.\d+)?$/.test(mc)) throw new UsageError(`--max-cost expects US dollars like 25 or 2.50, got '${mc}'`);
   return {
     request,
+    maxCostUsd: mc === undefined ? undefined : Number(mc),
     yes: a.flags.has('yes'),
     derive: a.flags.has('derive'),
     json: a.flags.has('json'),
@@ -234,7 +240,11 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
       return 1;
     }
 
-    // 2. Confirm.
+    // 2. Confirm (a --max-cost cap holds even with --yes: safe for scripts).
+    if (args.maxCostUsd !== undefined && quote.totalUsd - args.maxCostUsd > 1e-9) { // sums of per-schema doubles: no refusal on float noise
+      err(`the quote (${formatUsd(quote.totalUsd)}, $${quote.totalUsd}) exceeds --max-cost $${args.maxCostUsd}: nothing downloaded`);
+      return 1;
+    }
     if (!args.yes) {
       if (!io.stdin.isTTY) {
         err(`no terminal to confirm the download (${formatUsd(quote.totalUsd)}): pass --yes to download without asking`);

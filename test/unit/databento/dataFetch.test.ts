@@ -178,6 +178,18 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     assert.match(r.stderr, /trades: 175 B in \d+\.\d s \([^)]*\) \(HTTP 206: some symbols only partly resolved\)\n/);
   });
 
+  it('--max-cost caps the quote even with --yes (exit 1, nothing downloaded); a quote within it downloads', async () => {
+    // usdPerGb 1e7 makes the fixture cost real money: trades 96 B → $0.96, tbbo 160 B → $1.60
+    const over = await run([...ARGS, '--yes', '--max-cost', '2.50'], { fake: { usdPerGb: 1e7 } });
+    assert.equal(over.code, 1);
+    assert.equal(over.ranges, 0);
+    assert.match(over.stdout, /total\s+4\s+256 B\s+\$2\.56/);
+    assert.match(over.stderr, /the quote \(\$2\.56, \$2\.56\) exceeds --max-cost \$2\.5: nothing downloaded/);
+    const within = await run([...ARGS, '--yes', '--max-cost', '2.56']);
+    assert.equal(within.code, 0, within.stderr);
+    assert.equal(within.ranges, 2);
+  });
+
   it('a bad key: clear 401 message, exit 1, key not printed', async () => {
     const wrong = 'db-WRONGwrongWRONGwrongWRONGwrong';
     const r = await run([...ARGS, '--yes'], { key: wrong });
