@@ -15,3 +15,13 @@ export {
   parseWarnings,
 } from './errors.ts';
 export { ZstdFrameWalker, ZstdFrameError } from './zstdFrames.ts';
+export {
+  downloadAndImport,
+  downloadFileName,
+  FETCHABLE_SCHEMAS,
+  FetchFailedError,
+  fetchResultJson,
+  quoteFetch,
+  rangeParams,
+} from './fetchFlow.ts';
+export type { FetchableSchema, FetchedFile, FetchOutcome, FetchQuote, FetchRequest, SchemaQuote } from './fetchFlow.ts';
