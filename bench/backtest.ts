@@ -120,3 +120,38 @@ console.log(`  hand-written loop:                          ${tHand.toFixed(0)} m
 console.log(`  ratio engine / hand loop: ${(engineRate / handRate).toFixed(2)}×   [goal ≥ 0.2×]`);
 console.log(`  same final equity: ${engineEquity} (${engineFills} fills) ✓`);
 
+
+// ── sweep throughput: `dist/cli.js sweep` with 1 and N worker processes ─────────────────────────
+const { existsSync, rmSync } = await import('node:fs');
+const { spawnSync } = await import('node:child_process');
+const { availableParallelism } = await import('node:os');
+const { makeDataDir } = await import('../test/unit/backtest/support/dataset.ts');
+const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+const SWEEP_BARS = Number(process.env.BENCH_SWEEP_BARS ?? 100_000);
+if (!existsSync(cli)) {
+  console.log('  sweep: dist/cli.js missing (run `npm run build`); skipped');
+} else {
+  const nWorkers = Math.max(2, availableParallelism());
+  const grid = ['--grid', 'fast=5:40:5', '--grid', 'slow=50:120:10']; // 8 × 8 = 64 runs
+  const timeSweep = async (workers: number) => {
+    const { dataDir, datasetId } = await makeDataDir(SWEEP_BARS, 3);
+    try {
+      const t = performance.now();
+      const r = spawnSync(process.execPath, [cli, 'sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', ...grid, '--workers', String(workers), '--json'], { encoding: 'utf8' });
+      const ms = performance.now() - t;
+      if (r.status !== 0) throw new Error(`sweep failed: ${r.stderr}`);
+      const out = JSON.parse(r.stdout) as { runs: number; failed: number };
+      if (out.failed !== 0) throw new Error(`${out.failed} sweep runs failed`);
+      return { ms, runs: out.runs };
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
+  const one = await timeSweep(1);
+  const many = await timeSweep(nWorkers);
+  const rate = (x: { ms: number; runs: number }) => x.runs / (x.ms / 1000);
+  console.log(`  sweep sma-cross, ${one.runs} runs × ${SWEEP_BARS.toLocaleString('en-US')} bars (each a catalog run + 4 Parquet artifacts), wall time incl. process start:`);
+  console.log(`    1 worker:  ${(one.ms / 1000).toFixed(2)} s  ${rate(one).toFixed(1)} runs/s  ${((rate(one) * SWEEP_BARS) / 1e6).toFixed(1)} M bars/s`);
+  console.log(`    ${nWorkers} workers: ${(many.ms / 1000).toFixed(2)} s  ${rate(many).toFixed(1)} runs/s  ${((rate(many) * SWEEP_BARS) / 1e6).toFixed(1)} M bars/s`);
+  console.log(`    speed-up ${nWorkers} vs 1 worker: ${(rate(many) / rate(one)).toFixed(2)}×   [goal ≥ 1.8× with 2 workers]`);
+}

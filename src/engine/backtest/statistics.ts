@@ -20,8 +20,10 @@ export function drawdownSeries(initialCash: number, equity: Float64Array): Float
 /** Daily returns r_k = D_k / D_{k−1} − 1 over America/New_York dates, D_0 = E₀. */
 export function dailyReturns(initialCash: number, ts: Float64Array, equity: Float64Array): Float64Array {
   const n = equity.length;
-  const out: number[] = [];
   if (n === 0) return new Float64Array(0);
+  // At most one return per calendar date spanned (+2 for the DST-shifted edges).
+  const out = new Float64Array(Math.min(n, Math.floor((ts[n - 1]! - ts[0]!) / 86_400e9) + 3));
+  let count = 0;
   const days = new NyDayCursor();
   let prevD = initialCash;
   // Bounds of the current New York date in ns: one calendar computation per date, not per bar.
@@ -35,13 +37,13 @@ export function dailyReturns(initialCash: number, ts: Float64Array, equity: Floa
     start = days.startNs;
     end = days.endNs;
     if (next !== day) {
-      out.push(equity[i - 1]! / prevD - 1);
+      out[count++] = equity[i - 1]! / prevD - 1;
       prevD = equity[i - 1]!;
       day = next;
     }
   }
-  out.push(equity[n - 1]! / prevD - 1);
-  return Float64Array.from(out);
+  out[count++] = equity[n - 1]! / prevD - 1;
+  return out.subarray(0, count);
 }
 
 /** Per-bar aggregates the engine computes in its main loop (so metrics need no extra pass). */
