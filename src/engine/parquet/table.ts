@@ -210,16 +210,23 @@ export async function* readParquetBatches(path: string, opts: ReadOptions = {}):
       throw new ParquetFileError(path, `cannot read: ${String((err as Error)?.message ?? err)}`, err);
     }
     const reader = stream.getReader();
-    for (;;) {
-      let r: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        r = await reader.read();
-      } catch (err) {
-        throw new ParquetFileError(path, `corrupt data: ${String((err as Error)?.message ?? err)}`, err);
+    let finished = false;
+    try {
+      for (;;) {
+        let r: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          r = await reader.read();
+        } catch (err) {
+          finished = true;
+          throw new ParquetFileError(path, `corrupt data: ${String((err as Error)?.message ?? err)}`, err);
+        }
+        if (r.done) { finished = true; break; }
+        const t = arrow.tableFromIPC(r.value.intoIPCStream());
+        for (const b of t.batches) yield b;
       }
-      if (r.done) break;
-      const t = arrow.tableFromIPC(r.value.intoIPCStream());
-      for (const b of t.batches) yield b;
+    } finally {
+      // A consumer that stops early (break/throw) cancels the decode instead of leaving it pending.
+      if (!finished) await reader.cancel().catch(() => {});
     }
   } finally {
     file.free();
