@@ -226,3 +226,41 @@ export function createAtomicWriteStream(path: string, opts: AtomicWriteOptions =
 }
 
 export { sha256File, withTempDir } from './files.ts';
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/**
+ * Removes temp files left in `dir` by writers that crashed (their pid is gone); files of live
+ * processes — possibly mid-write — are kept. Returns the names removed. Never touches final names.
+ */
+export async function removeStaleTemps(dir: string): Promise<string[]> {
+  const { readdir, unlink } = await import('node:fs/promises');
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return removed;
+    throw err;
+  }
+  for (const name of names.sort()) {
+    const m = /^\..+\.(\d+)\.\d+\.tmp$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || pidAlive(pid)) continue;
+    try {
+      await unlink(join(dir, name));
+      removed.push(name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return removed;
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  createAtomicWriteStream, nodeAtomicFs, sha256File, TEMP_NAME_RE, withTempDir, writeFileAtomic, type AtomicFs,
+  createAtomicWriteStream, nodeAtomicFs, removeStaleTemps, sha256File, TEMP_NAME_RE, withTempDir, writeFileAtomic, type AtomicFs,
 } from '../../../src/engine/io/atomicWrite.ts';
 
 /** A file system that fails the n-th write with ENOSPC after writing part of the buffer. */
@@ -143,6 +143,20 @@ describe('io/atomicWrite', () => {
     await assert.rejects(pipeline(src, s), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC' && /g\.bin: writing at byte/.test(err.message));
     await assert.rejects(s.commit(), /ENOSPC/);
     assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('removeStaleTemps removes temps of dead writers only, never final names or live writers', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(dead.stdout);
+    writeFileSync(join(dir, 'bars-1m.parquet'), 'final');
+    writeFileSync(join(dir, `.bars-1m.parquet.${deadPid}.3.tmp`), 'half');
+    writeFileSync(join(dir, `.bars-1m.parquet.${process.pid}.9.tmp`), 'mine, in progress');
+    writeFileSync(join(dir, '.bars-1m.parquet.1.1.tmp'), 'pid 1 (init) is alive');
+    writeFileSync(join(dir, '.hidden'), 'not a temp');
+    assert.deepEqual(await removeStaleTemps(dir), [`.bars-1m.parquet.${deadPid}.3.tmp`]);
+    assert.deepEqual(readdirSync(dir).sort(), ['.bars-1m.parquet.1.1.tmp', `.bars-1m.parquet.${process.pid}.9.tmp`, '.hidden', 'bars-1m.parquet'].sort());
+    assert.deepEqual(await removeStaleTemps(join(dir, 'missing')), []);
   });
 
   it('sha256File streams and matches crypto over the whole buffer; withTempDir cleans up even on throw', async () => {
