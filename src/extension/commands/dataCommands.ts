@@ -29,7 +29,7 @@ export async function importDbnFiles(s: Services, args?: { paths?: string[]; sym
   }
   const dir = dataDir();
   mkdirSync(dir, { recursive: true });
-  const { outcome } = s.jobs.run({ kind: 'ingest', title: `Importing ${paths.length} DBN file${paths.length > 1 ? 's' : ''}`, params: { dataDir: dir, paths, derive: args?.derive ?? true, ...(args?.symbol ? { symbol: args.symbol } : {}) } });
+  const { outcome } = await s.jobs.run({ kind: 'ingest', title: `Importing ${paths.length} DBN file${paths.length > 1 ? 's' : ''}`, params: { dataDir: dir, paths, derive: args?.derive ?? true, ...(args?.symbol ? { symbol: args.symbol } : {}) } });
   const r = await finished(s, await outcome);
   if (r.ok) void ui.info(summarizeImport(r.result));
   return r;
@@ -104,7 +104,7 @@ export async function downloadDatabento(s: Services, args: DownloadArgs = {}): P
   if (!args.confirm && !(await ui.confirm(question, 'Download'))) return { ok: false, error: 'declined' };
   const dir = dataDir();
   mkdirSync(dir, { recursive: true });
-  const { outcome } = s.jobs.run({ kind: 'fetch', title: `Downloading ${symbols.join(', ')} (${dataset})`, params: { dataDir: dir, apiKey: key, baseUrl, dataset, symbols, schemas, start, end, derive: true } });
+  const { outcome } = await s.jobs.run({ kind: 'fetch', title: `Downloading ${symbols.join(', ')} (${dataset})`, params: { dataDir: dir, apiKey: key, baseUrl, dataset, symbols, schemas, start, end, derive: true } });
   const r = await finished(s, await outcome);
   if (r.ok) void ui.info(summarizeImport(r.result));
   return { ...r, ...(r.ok ? { cost: costText } : {}) };
@@ -114,7 +114,7 @@ export async function generateSampleDataset(s: Services, args: { symbol?: string
   const dir = dataDir();
   mkdirSync(dir, { recursive: true });
   const symbol = args.symbol ?? 'DEMO';
-  const { outcome } = s.jobs.run({ kind: 'synth', title: `Generating sample dataset ${symbol}`, params: { dataDir: dir, symbol, start: args.start ?? '2024-03-04', days: args.days ?? 5, seed: args.seed ?? 1, ...(args.tradesPerDay ? { tradesPerDay: args.tradesPerDay } : {}) } });
+  const { outcome } = await s.jobs.run({ kind: 'synth', title: `Generating sample dataset ${symbol}`, params: { dataDir: dir, symbol, start: args.start ?? '2024-03-04', days: args.days ?? 5, seed: args.seed ?? 1, ...(args.tradesPerDay ? { tradesPerDay: args.tradesPerDay } : {}) } });
   const r = await finished(s, await outcome);
   if (r.ok) void ui.info(summarizeImport(r.result));
   return r;
@@ -139,7 +139,7 @@ export async function pickDatasetId(s: Services, arg: unknown, title: string): P
 export async function deriveBars(s: Services, arg?: unknown): Promise<CommandResult> {
   const datasetId = await pickDatasetId(s, arg, 'Derive 1-minute bars for dataset');
   if (!datasetId) return { ok: false, error: 'no dataset' };
-  const { outcome } = s.jobs.run({ kind: 'derive', title: `Deriving bars for ${datasetId}`, params: { dataDir: dataDir(), datasetId } });
+  const { outcome } = await s.jobs.run({ kind: 'derive', title: `Deriving bars for ${datasetId}`, params: { dataDir: dataDir(), datasetId } });
   const r = await finished(s, await outcome);
   if (r.ok) void ui.info(`Derived bars for ${datasetId}`);
   return r;

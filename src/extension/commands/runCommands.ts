@@ -118,7 +118,7 @@ export async function runBacktest(s: Services, arg?: unknown): Promise<CommandRe
 
   const runId = ulid();
   const title = `Backtest ${strategy.id} ${paramSummary(v.value)}`;
-  const { job, outcome } = s.jobs.run({
+  const { job, outcome } = await s.jobs.run({
     kind: 'backtest', title, runId,
     params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), params: v.value, seed, costs, session, runId, force: args.force ?? false },
   });
@@ -160,7 +160,7 @@ export async function runSweep(s: Services, arg?: unknown): Promise<CommandResul
     return { ok: false, error };
   }
   const n = gridSize(grid);
-  const { outcome } = s.jobs.run({
+  const { outcome } = await s.jobs.run({
     kind: 'sweep', title: `Sweep ${strategy.id}: ${n} runs`,
     params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), grid, fixed, seed: args.seed ?? 0, costs: args.costs ?? {}, session: args.session ?? 'all', force: args.force ?? false },
   });

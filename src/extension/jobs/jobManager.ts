@@ -6,7 +6,8 @@
  */
 import * as vscode from 'vscode';
 import { join } from 'node:path';
-import { JobQueue, type Job, type JobOutcome, type JobSpec } from './jobQueue.ts';
+// jobQueue (and with it the zod protocol) loads on the first job, keeping activation cheap.
+import type { Job, JobOutcome, JobQueue, JobSpec } from './jobQueue.ts';
 import type { JobKind } from '../../engine/jobs/protocol.ts';
 import * as ui from '../ui.ts';
 
@@ -17,7 +18,10 @@ export interface RunFinalizer {
 
 export class JobManager implements vscode.Disposable {
   readonly output: vscode.LogOutputChannel;
-  private readonly queue: JobQueue;
+  private queue: JobQueue | undefined;
+  private loading: Promise<JobQueue> | undefined;
+  private readonly jobsDir: string;
+  private readonly maxParallel: () => number;
   private readonly status: vscode.StatusBarItem;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeJobs = this.changed.event;
@@ -25,11 +29,22 @@ export class JobManager implements vscode.Disposable {
 
   constructor(extensionPath: string, maxParallel: () => number) {
     this.output = vscode.window.createOutputChannel('Backtest', { log: true });
-    this.queue = new JobQueue({ jobsDir: join(extensionPath, 'dist', 'jobs'), maxParallel });
+    this.jobsDir = join(extensionPath, 'dist', 'jobs');
+    this.maxParallel = maxParallel;
     this.status = vscode.window.createStatusBarItem('btnb.jobs', vscode.StatusBarAlignment.Left, 50);
     this.status.name = 'Backtest jobs';
     this.status.command = 'btnb.openRunsList';
-    this.queue.on('change', () => this.onQueueChange());
+  }
+
+  private getQueue(): Promise<JobQueue> {
+    if (this.queue) return Promise.resolve(this.queue);
+    this.loading ??= import('./jobQueue.ts').then(({ JobQueue }) => {
+      const q = new JobQueue({ jobsDir: this.jobsDir, maxParallel: this.maxParallel });
+      q.on('change', () => this.onQueueChange());
+      this.queue = q;
+      return q;
+    });
+    return this.loading;
   }
 
   setFinalizer(f: RunFinalizer): void {
@@ -37,24 +52,24 @@ export class JobManager implements vscode.Disposable {
   }
 
   get running(): number {
-    return this.queue.running;
+    return this.queue?.running ?? 0;
   }
   get queued(): number {
-    return this.queue.queued;
+    return this.queue?.queued ?? 0;
   }
   jobs(): Job[] {
-    return this.queue.list();
+    return this.queue?.list() ?? [];
   }
   jobForRun(runId: string): Job | undefined {
-    return this.queue.list().find((j) => j.spec.runId === runId);
+    return this.jobs().find((j) => j.spec.runId === runId);
   }
 
   private onQueueChange(): void {
-    const { running, queued } = this.queue;
+    const { running, queued } = this;
     if (running + queued === 0) this.status.hide();
     else {
       this.status.text = `$(sync~spin) Backtest: ${running} running${queued ? `, ${queued} queued` : ''}`;
-      this.status.tooltip = this.queue.list().map((j) => `${j.state === 'running' ? '▶' : '…'} ${j.spec.title}`).join('\n') + '\nClick to open the runs list';
+      this.status.tooltip = this.jobs().map((j) => `${j.state === 'running' ? '▶' : '…'} ${j.spec.title}`).join('\n') + '\nClick to open the runs list';
       this.status.show();
     }
     void vscode.commands.executeCommand('setContext', 'btnb.jobsRunning', running + queued > 0);
@@ -62,8 +77,8 @@ export class JobManager implements vscode.Disposable {
   }
 
   /** Queues a job; resolves with its outcome after the notification closed. Failures are shown to the user. */
-  run<K extends JobKind>(spec: JobSpec<K>, opts: { quiet?: boolean } = {}): { job: Job; outcome: Promise<JobOutcome> } {
-    const job = this.queue.submit(spec);
+  async run<K extends JobKind>(spec: JobSpec<K>, opts: { quiet?: boolean } = {}): Promise<{ job: Job; outcome: Promise<JobOutcome> }> {
+    const job = (await this.getQueue()).submit(spec);
     const tag = `[${spec.kind}#${job.id}]`;
     this.output.info(`${tag} queued: ${spec.title}`);
     job.on('log', (level, text) => {
@@ -110,7 +125,7 @@ export class JobManager implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.queue.dispose();
+    this.queue?.dispose();
     this.status.dispose();
     this.changed.dispose();
     this.output.dispose();
