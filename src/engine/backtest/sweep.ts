@@ -76,6 +76,11 @@ export async function sweepWorkerMain(): Promise<number> {
   const { dataPaths } = await import('../dataDir.ts');
   let base: Omit<BacktestRequest, 'params'> | null = null;
   let close: (() => void) | null = null;
+  // SIGTERM from the parent (sweep canceled): the run in flight ends `canceled`, then we exit.
+  const ac = new AbortController();
+  const onTerm = () => ac.abort();
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onTerm);
   const barsCache = new Map<string, BarSeries>();
   let queue = Promise.resolve();
   return await new Promise<number>((resolveExit) => {
@@ -91,7 +96,7 @@ export async function sweepWorkerMain(): Promise<number> {
         close = () => catalog.close();
         base = {
           dataDir: msg.dataDir, datasetId: msg.datasetId, strategy: msg.strategy, seed: msg.seed, costs: msg.costs as Partial<Costs>,
-          session: msg.session, force: msg.force, sweepId: msg.sweepId, catalog, barsCache,
+          session: msg.session, force: msg.force, sweepId: msg.sweepId, catalog, barsCache, signal: ac.signal,
         };
         return;
       }
@@ -100,10 +105,14 @@ export async function sweepWorkerMain(): Promise<number> {
         return;
       }
       queue = queue.then(async () => {
+        if (ac.signal.aborted) return;
         const r = await runPoint(base!, msg.params);
-        process.send!({ type: 'done', idx: msg.idx, ...r });
+        if (process.connected) process.send!({ type: 'done', idx: msg.idx, ...r });
       });
     });
+    ac.signal.addEventListener('abort', () => {
+      void queue.then(() => { close?.(); if (process.connected) process.disconnect(); resolveExit(1); });
+    }, { once: true });
     process.send!({ type: 'ready' });
   });
 }
@@ -150,9 +159,13 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
       let next = 0;
       let live = 0;
       const children: ChildProcess[] = [];
+      let failure: Error | null = null;
+      // Stop every worker (each marks its run in flight canceled) and settle once all have exited.
       const failAll = (err: Error) => {
-        for (const c of children) c.kill('SIGTERM');
-        rejectAll(err);
+        if (failure) return;
+        failure = err;
+        for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+        if (live === 0) rejectAll(err);
       };
       req.signal?.addEventListener('abort', () => failAll(Object.assign(new Error('sweep canceled'), { name: 'AbortError' })), { once: true });
       const dispatch = (child: ChildProcess) => {
@@ -186,8 +199,11 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
         });
         child.on('exit', (code, sig) => {
           live--;
-          if (code !== 0 && done < total && !req.signal?.aborted) failAll(new Error(`sweep worker ${child.pid} exited (${sig ?? code}) before the sweep finished`));
-          else if (live === 0) resolveAll();
+          if (!failure && code !== 0 && done < total) failAll(new Error(`sweep worker ${child.pid} exited (${sig ?? code}) before the sweep finished`));
+          if (live === 0) {
+            if (failure) rejectAll(failure);
+            else resolveAll();
+          }
         });
       }
     });

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseGrid, gridPoints, metricScore } from '../../../src/engine/backtest/grid.ts';
 import { walkForward, parseWalkForward } from '../../../src/engine/backtest/walkForward.ts';
 import { runBacktest } from '../../../src/engine/backtest/engine.ts';
@@ -77,6 +78,38 @@ describe('sweeps and walk-forward', function () {
       const b = JSON.parse(spawnSync(process.execPath, [MAIN, ...args.map((x) => (x === '2' ? '1' : x))], { encoding: 'utf8' }).stdout);
       assert.ok(b.results.every((r: { created: boolean }) => !r.created), 'every point reused');
       assert.deepEqual(b.results.map((r: { run_id: string }) => r.run_id).sort(), runs.map((r) => r.run_id).sort());
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('SIGTERM to a running 2-worker sweep: workers stop, runs in flight end canceled, none left running', async () => {
+    const { dataDir, datasetId } = await makeDataDir(3000, 6);
+    try {
+      const slow = join(dataDir, 'slow.ts');
+      writeFileSync(slow, `import { defineStrategy, z } from 'backtest-notebook';
+export default defineStrategy({ id: 'slowsweep', params: z.object({ a: z.number() }), onBar() { const t = performance.now(); while (performance.now() - t < 1) {} } });\n`);
+      const child = spawn(process.execPath, [MAIN, 'sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', slow, '--grid', 'a=1:6:1', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const cat = openCatalog(dataPaths(dataDir).catalog);
+      try {
+        let running = 0;
+        for (let k = 0; k < 600 && running < 2; k++) {
+          await new Promise((r) => setTimeout(r, 50));
+          running = cat.countRuns({ status: 'running' });
+        }
+        assert.equal(running, 2, `two runs should be in flight: ${stderr}`);
+        child.kill('SIGTERM');
+        assert.equal(await exited, 1);
+        assert.match(stderr, /sweep canceled/);
+        assert.equal(cat.countRuns({ status: 'running' }), 0);
+        assert.ok(cat.countRuns({ status: 'canceled' }) >= 2);
+        assert.equal(cat.countRuns({ status: 'succeeded' }) + cat.countRuns({ status: 'canceled' }), cat.countRuns({}));
+      } finally {
+        cat.close();
+      }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
