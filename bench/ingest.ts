@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesize, synthFileName } from '../src/engine/ingest/synth.ts';
 
@@ -56,9 +56,11 @@ function worker(mode: string): WorkerOut {
 zstdToNullMs(); // warm the page cache
 const zs: number[] = [];
 const ours: WorkerOut[] = [];
+const decodes: number[] = [];
 for (let i = 0; i < REPS; i++) {
   zs.push(zstdToNullMs());
   ours.push(worker('import+derive'));
+  decodes.push(worker('decode').totalMs);
 }
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const zMs = med(zs);
@@ -76,7 +78,9 @@ process.stdout.write([
   line('import + derive', oMs),
   line('  import (hash+copy+catalog)', iMs),
   line('  derive (decode+merge+bars)', dMs),
-  `ratio import+derive / zstd -d speed: ${(zMs / oMs).toFixed(2)}× (goal ≥ 0.5×); derive alone: ${(zMs / dMs).toFixed(2)}×`,
+  line('  (DBN decoder alone)', med(decodes)),
+  `ratio import+derive / zstd -d speed: ${(zMs / oMs).toFixed(2)}× (goal ≥ 0.5×); derive alone: ${(zMs / dMs).toFixed(2)}×; decoder alone: ${(zMs / med(decodes)).toFixed(2)}×`,
+  `load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (${cpus().length} cores; figures are only comparable within one run)`,
   `bars: ${ours[0]!.derive!.bar_count}; peak RSS of the import+derive process: ${rss.toFixed(0)} MB (goal < 300 MB); sampled peaks: ${ours.map((o) => o.peakSample).join('; ')}`,
   '',
 ].join('\n'));

@@ -12,6 +12,13 @@ const sample = setInterval(() => {
   if (m.rss > peak) { peak = m.rss; peakPhase = `${phase}: heap ${(m.heapUsed / 1e6).toFixed(0)} MB, external ${(m.external / 1e6).toFixed(0)} MB, arrayBuffers ${(m.arrayBuffers / 1e6).toFixed(0)} MB`; }
 }, 100);
 const t0 = performance.now();
+if (mode === 'decode') {
+  // The DBN decoder alone (both files at once, no-op sinks): the floor under derive.
+  const { decodeFile } = await import('../src/engine/dbn/decoder.ts');
+  await Promise.all(files.map((f) => decodeFile(f, { onTrades: () => {}, onMbp1: () => {} })));
+  process.stdout.write(`${JSON.stringify({ totalMs: performance.now() - t0, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+  process.exit(0);
+}
 const imp = await importFiles(files, { dataDir: dataDir! });
 const t1 = performance.now();
 phase = 'derive';
