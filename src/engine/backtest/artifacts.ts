@@ -5,8 +5,9 @@
  * schema never depends on the run.
  */
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { writeParquetTable, type ColumnSpec } from '../parquet/table.ts';
+import { nodeAtomicFs, type AtomicFs } from '../io/atomicWrite.ts';
 import { metricsJson } from './statistics.ts';
 import { DIRECTION_NAMES, ORDER_TYPE_NAMES, SIDE_NAMES, STATUS_NAMES, type BacktestResult } from './types.ts';
 
@@ -95,12 +96,35 @@ export function tradeColumns(r: BacktestResult): ColumnSpec[] {
   ];
 }
 
+/**
+ * The files go into a private temp directory that is published by one rename, so each file
+ * needs no fsync of its own: they are synced together (in parallel — the filesystem batches
+ * them into one journal commit) by `syncFiles` right before the rename.
+ */
+const deferredSync: AtomicFs = { ...nodeAtomicFs, fsync: async () => undefined };
+
 /** Writes the five deterministic artifacts into `dir` (an existing, not-yet-published directory). */
-export async function writeRunArtifacts(dir: string, r: BacktestResult): Promise<void> {
-  const kv = (kind: string) => ({ metadata: { 'btnb.kind': kind } });
-  await writeFile(join(dir, 'metrics.json'), metricsJson(r.metrics));
-  await writeParquetTable(join(dir, 'equity.parquet'), equityColumns(r), kv('btnb.equity'));
-  await writeParquetTable(join(dir, 'orders.parquet'), orderColumns(r), kv('btnb.orders'));
-  await writeParquetTable(join(dir, 'fills.parquet'), fillColumns(r), kv('btnb.fills'));
-  await writeParquetTable(join(dir, 'trades.parquet'), tradeColumns(r), kv('btnb.trades'));
+export async function writeRunArtifacts(dir: string, r: BacktestResult): Promise<string[]> {
+  const opts = (kind: string) => ({ metadata: { 'btnb.kind': kind }, fs: deferredSync });
+  const files = ARTIFACT_FILES.map((f) => join(dir, f));
+  await writeFile(files[0]!, metricsJson(r.metrics));
+  await writeParquetTable(files[1]!, equityColumns(r), opts('btnb.equity'));
+  await writeParquetTable(files[2]!, orderColumns(r), opts('btnb.orders'));
+  await writeParquetTable(files[3]!, fillColumns(r), opts('btnb.fills'));
+  await writeParquetTable(files[4]!, tradeColumns(r), opts('btnb.trades'));
+  return files;
+}
+
+/** fsyncs files (in parallel) and then the directories given. */
+export async function syncFiles(files: readonly string[], dirs: readonly string[] = []): Promise<void> {
+  const sync = async (p: string) => {
+    const fh = await open(p, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  };
+  await Promise.all(files.map(sync));
+  for (const d of dirs) await sync(d);
 }

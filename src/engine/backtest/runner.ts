@@ -25,7 +25,7 @@ import { builtinStrategy } from '../strategies/index.ts';
 import { normalizeCosts, runBacktestAsync, RunCanceledError } from './engine.ts';
 import { parseParams, type StrategyDefinition } from './strategy.ts';
 import { loadStrategyFile } from './userStrategy.ts';
-import { writeRunArtifacts } from './artifacts.ts';
+import { syncFiles, writeRunArtifacts } from './artifacts.ts';
 import type { Costs, Metrics, Session } from './types.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
 
@@ -195,7 +195,7 @@ async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promi
     p.req.onProgress?.('write', 0, 1);
     await rm(tempDir, { recursive: true, force: true });
     await mkdir(tempDir, { recursive: true });
-    await writeRunArtifacts(tempDir, result);
+    const files = await writeRunArtifacts(tempDir, result);
     if (signal?.aborted) throw new RunCanceledError();
     const finishedAt = new Date().toISOString();
     const manifest = {
@@ -204,9 +204,13 @@ async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promi
       env_lock: envLock(), calendar_version: CALENDAR_VERSION, tz: 'UTC', display_tz: 'America/New_York', engine_version: ENGINE_VERSION,
       bar_count: result.bars.length, started_at: startedAt, finished_at: finishedAt,
     };
-    await writeFile(join(tempDir, 'run-manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const manifestPath = join(tempDir, 'run-manifest.json');
+    await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    // Durable before visible: every file and the directory reach the disk, then one rename publishes them.
+    await syncFiles([...files, manifestPath], [tempDir]);
     if (existsSync(finalDir)) throw new Error(`${finalDir} already exists; refusing to overwrite another run's artifacts`);
     await rename(tempDir, finalDir);
+    await syncFiles([], [p.paths.backtestsRoot]);
     const metrics = result.metrics as unknown as Record<string, number | null>;
     const run = catalog.markSucceeded(runId, metrics, finishedAt);
     p.req.onProgress?.('done', 1, 1);
