@@ -124,6 +124,10 @@ export function activate(context: vscode.ExtensionContext): BtnbApi {
     }),
   );
   void import('../notebook/serializer.ts').then((m) => context.subscriptions.push(m.registerSerializer()));
+  // The palette's when-clauses (btnb.hasDatasets / hasRuns) need one catalog read even while the
+  // sidebar is closed: do it after startup settles, off the activation path.
+  const warm = setTimeout(() => void tree.rootNodes().catch(() => undefined), 1500);
+  context.subscriptions.push({ dispose: () => clearTimeout(warm) });
   const activationMs = performance.now() - t0;
   jobs.output.info(`Backtest Notebook ${PRODUCT_VERSION} activated in ${activationMs.toFixed(1)} ms; data dir ${dir}`);
   return { version: PRODUCT_VERSION, activationMs, moduleLoadMs, activateDelayMs, services, ui };

@@ -48,6 +48,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
   groupBy: GroupBy;
   statusFilter: Set<RunStatus>;
   private roots: Node[] | undefined;
+  /** Bumped by refresh(): a build that started before the latest refresh is not cached. */
+  private generation = 0;
   private readonly sub: vscode.Disposable;
   /** Resolves the next time the roots were rebuilt; tests use it to wait for a refresh. */
   private waiters: (() => void)[] = [];
@@ -67,8 +69,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
   }
 
   refresh(): void {
+    this.generation++;
     this.roots = undefined;
     this.changed.fire(undefined);
+    // Rebuild now even if the view is hidden: the palette's when-clauses read hasDatasets/hasRuns.
+    void this.rootNodes().catch(() => undefined);
   }
 
   setGroupBy(g: GroupBy): void {
@@ -87,6 +92,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
   /** Builds (or returns) the root nodes; also sets the hasDatasets/hasRuns context keys. */
   async rootNodes(): Promise<Node[]> {
     if (this.roots) return this.roots;
+    const gen = this.generation;
+    const roots = await this.buildRoots();
+    if (gen === this.generation) {
+      this.roots = roots;
+      for (const w of this.waiters.splice(0)) w();
+    }
+    return roots;
+  }
+
+  private async buildRoots(): Promise<Node[]> {
     const reader = await this.catalog.get();
     let datasets: DatasetView[] = [];
     let runs: RunView[] = [];
@@ -95,8 +110,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
         datasets = reader.listDatasets();
         runs = reader.listRuns();
       } catch (err) {
-        this.roots = [{ kind: 'note', text: `Cannot read the catalog: ${(err as Error).message}` }];
-        return this.roots;
+        return [{ kind: 'note', text: `Cannot read the catalog: ${(err as Error).message}` }];
       }
     }
     void vscode.commands.executeCommand('setContext', 'btnb.hasDatasets', datasets.length > 0);
@@ -104,16 +118,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     const shown = runs.filter((r) => this.statusFilter.has(r.status));
     const tz = this.tz();
     const byDataset = new Map(datasets.map((d) => [d.id, d]));
-    if (this.groupBy === 'dataset') {
-      this.roots = datasets.map((d) => ({ kind: 'dataset', dataset: d, runs: shown.filter((r) => r.datasetId === d.id) }));
-    } else {
-      const ids = [...new Set(shown.map((r) => r.strategyId))].sort();
-      this.roots = ids.map((s) => ({ kind: 'strategy', strategyId: s, runs: shown.filter((r) => r.strategyId === s) }));
-    }
     this.datasetLabels = new Map([...byDataset].map(([id, d]) => [id, datasetLabel(d, tz)]));
-    const ws = this.waiters.splice(0);
-    for (const w of ws) w();
-    return this.roots;
+    if (this.groupBy === 'dataset') {
+      return datasets.map((d) => ({ kind: 'dataset', dataset: d, runs: shown.filter((r) => r.datasetId === d.id) }));
+    }
+    const ids = [...new Set(shown.map((r) => r.strategyId))].sort();
+    return ids.map((s) => ({ kind: 'strategy', strategyId: s, runs: shown.filter((r) => r.strategyId === s) }));
   }
   private datasetLabels = new Map<string, string>();
 

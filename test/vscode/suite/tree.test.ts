@@ -101,9 +101,14 @@ c.markSucceeded(${JSON.stringify(ids.running)}, { total_return: -0.0421, sharpe:
 c.close();`;
     await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
     await waitFor(() => a.services.catalog.refreshes > before, 'a catalog refresh event after the external write');
-    const aapl = (await a.services.tree.getChildren()).find((n) => n.kind === 'dataset' && n.dataset.id === DS_A)!;
-    const first = item((await a.services.tree.getChildren(aapl))[0]!);
-    assert.equal(first.contextValue, 'run.succeeded');
+    // Opening the catalog in the other process may itself be a write (and a refresh): wait for the
+    // refresh that carries the finished run rather than reading right after the first event.
+    const firstRun = async () => {
+      const aapl = (await a.services.tree.getChildren()).find((n) => n.kind === 'dataset' && n.dataset.id === DS_A)!;
+      return item((await a.services.tree.getChildren(aapl))[0]!);
+    };
+    await waitFor(async () => (await firstRun()).contextValue === 'run.succeeded', 'the run shown succeeded', 5000);
+    const first = await firstRun();
     assert.equal(first.description, '-4.21% · Sharpe -0.50');
   });
 
