@@ -140,7 +140,10 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
 
   let symbols: string[];
   if (opts.symbol !== undefined) {
-    const missing = unique.filter((f) => f.symbols.length > 0 && !f.symbols.includes(opts.symbol!));
+    // An instrument id (decimal) names the records no mapping covers (contracts §2); it is
+    // accepted without scanning the file (the dataset may then have no bars).
+    const byId = /^\d+$/.test(opts.symbol);
+    const missing = byId ? [] : unique.filter((f) => f.symbols.length > 0 && !f.symbols.includes(opts.symbol!));
     if (missing.length > 0) {
       throw new Error(missing.map((f) => `${f.path}: symbol '${opts.symbol}' is not in the file (its symbol mappings name: ${f.symbols.join(', ') || 'none'})`).join('; '));
     }
@@ -150,7 +153,11 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
     const anonymous = unique.filter((f) => f.symbols.length === 0);
     if (anonymous.length > 0) throw new Error(`${anonymous[0]!.path}: the metadata maps no symbols; pass --symbol (a symbol or an instrument id)`);
   }
-  const fileGroups = symbols.map((symbol) => ({ symbol, files: unique.filter((f) => f.symbols.length === 0 || f.symbols.includes(symbol)) }));
+  const fileGroups = symbols.map((symbol) => ({
+    symbol,
+    // With --symbol every file passed the check above and is a source.
+    files: opts.symbol !== undefined ? unique : unique.filter((f) => f.symbols.length === 0 || f.symbols.includes(symbol)),
+  }));
   for (const g of fileGroups) await checkOverlaps(g.symbol, g.files);
 
   // Copy into the raw cache, hashing on the way (a no-op for bytes already there).
