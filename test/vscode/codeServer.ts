@@ -121,9 +121,19 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
+  const killAll = () => {
     for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
-  });
+  };
+  process.on('exit', killAll);
+  // Node's default SIGINT/SIGTERM ends the process without 'exit' handlers: kill the groups, and
+  // exit ourselves only when nobody else (e.g. the launcher's graceful cleanup) handles the signal.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSig = () => {
+      killAll();
+      if (process.listenerCount(sig) === 1) process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+    };
+    process.on(sig, onSig);
+  }
 }
 
 export function killGroup(pgid: number, signal: NodeJS.Signals): void {

@@ -81,8 +81,9 @@ export async function main(): Promise<number> {
     say(`vscode: interrupted by ${sig}; stopping code-server and Chromium`);
     void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // `on`, not `once`: codeServer.ts's own last-resort handler exits only when it is alone.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   let code = 1;
   try {
