@@ -20,7 +20,7 @@ import { SCHEMA, schemaName } from '../dbn/enums.ts';
 import type { DbnMetadata } from '../dbn/metadata.ts';
 import { sha256File } from '../io/files.ts';
 import { DERIVE_VERSION } from '../version.ts';
-import { mappedSymbols } from '../bars/instrumentFilter.ts';
+import { mappedSymbols, resolveIntervals } from '../bars/instrumentFilter.ts';
 import { datasetId } from './datasetId.ts';
 import { copyIntoCache } from './rawCache.ts';
 
@@ -97,9 +97,35 @@ async function inspect(path: string, signal?: AbortSignal): Promise<Inspected> {
     throw new Error(`${path}: schema '${name}' (metadata field 'schema' at byte 24) is not supported for derive; supported schemas: ${DERIVE_SCHEMAS.join(', ')}`);
   }
   signal?.throwIfAborted();
+  checkOneInstrumentPerSymbol(path, meta);
   let symbols = mappedSymbols(meta);
   if (symbols.length === 0) symbols = meta.symbols.filter((s) => s !== '' && s !== 'ALL_SYMBOLS');
   return { path, meta, schema: meta.schema === SCHEMA.trades ? 'trades' : 'tbbo', symbols, sha256: '', bytes: st.size };
+}
+
+/**
+ * Bars are per instrument: a symbol that maps to two instrument ids on the same date (parent
+ * symbology such as ES.FUT, or a malformed file) would mix contracts in one bar series.
+ */
+function checkOneInstrumentPerSymbol(path: string, meta: DbnMetadata): void {
+  const bySymbol = new Map<string, { id: number; startDate: number; endDate: number }[]>();
+  for (const iv of resolveIntervals(meta)) {
+    const list = bySymbol.get(iv.symbol) ?? [];
+    list.push(iv);
+    bySymbol.set(iv.symbol, list);
+  }
+  for (const [symbol, list] of bySymbol) {
+    list.sort((a, b) => a.startDate - b.startDate);
+    for (let i = 1; i < list.length; i++) {
+      for (let j = 0; j < i; j++) {
+        const a = list[j]!, b = list[i]!;
+        if (a.id !== b.id && b.startDate < a.endDate && a.startDate < b.endDate) {
+          throw new Error(`${path}: metadata symbol mappings map '${symbol}' to instruments ${a.id} and ${b.id} on ${Math.max(a.startDate, b.startDate)} ` +
+            '(e.g. parent symbology); bars need one instrument per symbol and date: request raw_symbol or continuous symbols');
+        }
+      }
+    }
+  }
 }
 
 async function hashOf(f: Inspected): Promise<string> {

@@ -99,6 +99,17 @@ describe('importFiles (btnb data import)', function () {
     });
   });
 
+  it('refuses a symbol mapped to two instruments on one date (parent symbology would mix contracts)', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'parent.trades.dbn');
+      writeFileSync(file, dbnBytes({ schema: 'trades', mappings: [{ rawSymbol: 'ES.FUT', intervals: [
+        { startDate: 20240304, endDate: 20240306, symbol: '11' }, { startDate: 20240305, endDate: 20240306, symbol: '12' }] }] }, trades(2, T0, 11)));
+      await assert.rejects(importFiles([file], { dataDir: join(dir, 'data') }),
+        (e: Error) => e.message.includes(file) && e.message.includes("'ES.FUT' to instruments 11 and 12 on 20240305"));
+      assert.ok(!existsSync(join(dir, 'data')));
+    });
+  });
+
   it('refuses other schemas with the supported list, and overlapping sources naming both, leaving catalog and cache unchanged', async () => {
     await withTempDir(async (dir) => {
       const dataDir = join(dir, 'data');
