@@ -3,7 +3,7 @@
  *
  * Streams every source through the columnar decoder, merges them by ts_recv (sourceMerge.ts),
  * keeps the dataset's symbol (per-file mappings by UTC date) and aggregates minute by minute.
- * Memory: one batch per source plus the bars (≈ 150 bytes per bar, ~100k bars a year).
+ * Memory: a few batches per source plus the bars (≈ 150 bytes per bar, ~100k bars a year).
  * The Parquet bytes depend only on the inputs; the manifest's created_at is the one
  * wall-clock field and enters no hash. The catalog row is updated in one transaction.
  */
@@ -19,14 +19,13 @@ import { writeBarsParquet } from '../parquet/barsParquet.ts';
 import { DERIVE_VERSION, ENGINE_VERSION } from '../version.ts';
 import type { BarSeries } from './barSeries.ts';
 import { NS_PER_MINUTE } from './barSeries.ts';
-import { computeBars } from './computeBars.ts';
+import { computeBars, type DeriveOptions } from './computeBars.ts';
+
+export type { DeriveOptions } from './computeBars.ts';
 
 /** What identifies the derive code: bump DERIVE_VERSION when output changes (it enters dataset_id). */
 export const DERIVE_CODE_VERSION = `btnb-derive/bars-1m/v${DERIVE_VERSION}/engine-${ENGINE_VERSION}`;
 export const DERIVE_CODE_HASH = createHash('sha256').update(DERIVE_CODE_VERSION).digest('hex');
-
-export type { DeriveOptions } from './computeBars.ts';
-import type { DeriveOptions } from './computeBars.ts';
 
 export interface DeriveResult {
   dataset_id: string;
