@@ -12,8 +12,8 @@ import { FillModel } from './fillModel.ts';
 import { SimulatedExchange } from './simulatedExchange.ts';
 import { StrategyContext } from './context.ts';
 import { parseParams, StrategyError, type FillInfo, type StrategyDefinition } from './strategy.ts';
-import { computeMetrics } from './statistics.ts';
-import { DEFAULT_COSTS, SIDE_BUY, type BacktestResult, type Costs, type Session } from './types.ts';
+import { computeMetrics, drawdownSeries } from './statistics.ts';
+import { DEFAULT_COSTS, SIDE_BUY, type BacktestResult, type Costs, type EquityColumns, type Session } from './types.ts';
 
 export interface BacktestSpec {
   strategy: StrategyDefinition;
@@ -63,7 +63,6 @@ export class BacktestEngine {
   private readonly equity: Float64Array;
   private readonly position: Float64Array;
   private readonly cash: Float64Array;
-  private readonly drawdown: Float64Array;
   private peak: number;
   private maxDrawdown = 0;
   private exposedBars = 0;
@@ -88,7 +87,6 @@ export class BacktestEngine {
     this.equity = new Float64Array(n);
     this.position = new Float64Array(n);
     this.cash = new Float64Array(n);
-    this.drawdown = new Float64Array(n);
     this.peak = this.costs.cash;
   }
 
@@ -128,7 +126,7 @@ export class BacktestEngine {
 
   /** The hot loop over bars [from, to): locals only, no allocation per bar. */
   runBars(from: number, to: number): void {
-    const { ctx, exchange, portfolio, equity, position, cash, drawdown, state, params } = this;
+    const { ctx, exchange, portfolio, equity, position, cash, state, params } = this;
     const close = this.bars.close;
     const indicators = ctx.indicators;
     const nInd = indicators.length;
@@ -153,7 +151,6 @@ export class BacktestEngine {
         if (pos !== 0) exposed++;
         if (e > peak) peak = e;
         const dd = 1 - e / peak;
-        drawdown[i] = dd;
         if (dd > maxDd) maxDd = dd;
       }
     } catch (err) {
@@ -179,14 +176,26 @@ export class BacktestEngine {
     const orders = log.orders();
     const fills = log.fills();
     const trades = log.trades();
-    const metrics = computeMetrics(costs.cash, bars.ts, this.equity, this.position, this.drawdown, trades, fills,
+    const metrics = computeMetrics(costs.cash, bars.ts, this.equity, this.position, null, trades, fills,
       { maxDrawdown: this.maxDrawdown, exposedBars: this.exposedBars });
     return {
       strategyId: def.id, params: this.params as Record<string, unknown>, session: this.session, seed: this.seed, costs, bars,
-      equity: { ts: bars.ts, close: bars.close, position: this.position, cash: this.cash, equity: this.equity, drawdown: this.drawdown },
+      equity: equityColumns(bars, this.position, this.cash, this.equity, costs.cash),
       orders, fills, trades, events: log.events(), metrics,
     };
   }
+}
+
+/** The drawdown series is computed on first access (artifacts need it; sweeps and benchmarks rarely do). */
+function equityColumns(bars: BarSeries, position: Float64Array, cash: Float64Array, equity: Float64Array, initialCash: number): EquityColumns {
+  let dd: Float64Array | null = null;
+  return {
+    ts: bars.ts, close: bars.close, position, cash, equity,
+    get drawdown(): Float64Array {
+      dd ??= drawdownSeries(initialCash, equity);
+      return dd;
+    },
+  };
 }
 
 export function runBacktest(input: BarSeries, spec: BacktestSpec): BacktestResult {

@@ -53,7 +53,7 @@ export interface LoopStats {
 }
 
 export function computeMetrics(
-  initialCash: number, ts: Float64Array, equity: Float64Array, position: Float64Array, drawdown: Float64Array,
+  initialCash: number, ts: Float64Array, equity: Float64Array, position: Float64Array, drawdown: Float64Array | null,
   trades: TradeColumns, fills: FillColumns, loop?: LoopStats,
 ): Metrics {
   const n = equity.length;
@@ -85,7 +85,10 @@ export function computeMetrics(
 
   let maxDd = 0;
   if (loop) maxDd = loop.maxDrawdown;
-  else for (let i = 0; i < n; i++) if (drawdown[i]! > maxDd) maxDd = drawdown[i]!;
+  else {
+    const dd = drawdown ?? drawdownSeries(initialCash, equity);
+    for (let i = 0; i < n; i++) if (dd[i]! > maxDd) maxDd = dd[i]!;
+  }
   const calmar = cagr !== null && maxDd > 0 ? cagr / maxDd : null;
 
   let closed = 0, wins = 0, losses = 0, winSum = 0, lossSum = 0, pnlSum = 0;

@@ -169,6 +169,7 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
       };
       req.signal?.addEventListener('abort', () => failAll(Object.assign(new Error('sweep canceled'), { name: 'AbortError' })), { once: true });
       const dispatch = (child: ChildProcess) => {
+        if (failure || !child.connected) return;
         if (next < valid.length && !req.signal?.aborted) {
           const v = valid[next++]!;
           child.send({ type: 'run', idx: v.idx, params: v.params });
@@ -180,11 +181,14 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
         const child = fork(req.workerEntry!, ['sweep', '--worker'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
         children.push(child);
         live++;
+        // A worker stopping (cancel) may close its channel while a message is in flight.
+        child.on('error', (err) => { if (!failure) failAll(new Error(`sweep worker ${child.pid}: ${err.message}`)); });
         child.on('message', (raw) => {
           const parsed = ToParent.safeParse(raw);
           if (!parsed.success) return failAll(new Error(`sweep worker ${child.pid}: invalid message (${parsed.error.issues[0]?.message})`));
           const m = parsed.data;
           if (m.type === 'ready') {
+            if (failure || !child.connected) return;
             child.send({
               type: 'setup', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
               costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId,
