@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../vscode/codeServer.ts';
+import { REPO_ROOT, sleep } from '../vscode/codeServer.ts';
 import { openWorkbench, packageVsix, waitUntil, type Workbench } from './browser.ts';
 
 const cli = (args: string[]) => execFileSync(process.execPath, [join(REPO_ROOT, 'dist/cli.js'), ...args], { encoding: 'utf8' });
@@ -59,6 +59,45 @@ describe('e2e: Backtest sidebar, run view and the packaged extension (Chromium +
     await waitUntil(async () => (await wb!.webview().locator('#runs').count()) > 0, 30_000, 'the runs list webview');
     assert.ok((await wb.webview().locator('#runs').innerText()).includes(runId));
     await wb.screenshot('e2e-runs-list');
+
+    // Run Backtest… through the real prompts: dataset and strategy quick picks, one input box per
+    // parameter (an invalid value shows the schema's message in the box), costs, seed, session.
+    const page = wb.page;
+    const widget = page.locator('.quick-input-widget');
+    const input = widget.locator('input.input');
+    const answer = async (title: RegExp, text: string) => {
+      await waitUntil(async () => title.test(await widget.innerText().catch(() => '')), 20_000, `prompt ${title}`);
+      await input.fill(text);
+      await sleep(150);
+      await page.keyboard.press('Enter');
+      await sleep(250);
+    };
+    // Not wb.runCommand: it waits for the palette to close, but this command keeps the same quick
+    // input open for its first prompt.
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await input.fill('>Backtest: Run Backtest…');
+    await waitUntil(async () => (await widget.locator('.monaco-list-row[aria-label^="Backtest: Run Backtest…"]').count()) > 0, 20_000, 'the Run Backtest… palette row');
+    await widget.locator('.monaco-list-row[aria-label^="Backtest: Run Backtest…"]').first().click();
+    await answer(/Dataset to backtest/, 'E2E');
+    await answer(/Strategy/, 'sma-cross');
+    await waitUntil(async () => /fast \(integer\)/.test(await widget.innerText().catch(() => '')), 20_000, 'the fast prompt');
+    await input.fill('0');
+    const message = widget.locator('.quick-input-message');
+    await waitUntil(async () => /fast:/.test(await message.innerText().catch(() => '')), 10_000, 'the validation message for fast = 0');
+    assert.match(await message.innerText(), /fast: .*1/);
+    await wb.screenshot('e2e-invalid-parameter');
+    await answer(/fast \(integer\)/, '7');
+    await answer(/slow \(integer\)/, '21');
+    await answer(/size \(number\)/, '100');
+    await answer(/allow_short \(boolean\)/, 'false');
+    await answer(/Costs/, 'fee_per_unit=0.01');
+    await answer(/Seed/, '0');
+    await answer(/Session/, 'rth');
+    const done = await wb.waitForNotification(/Backtest sma-cross .*fast=7.*: done — return [+-]\d+\.\d\d%, Sharpe/, 90_000);
+    assert.ok(done);
+    await waitUntil(async () => (await tree.allInnerTexts()).some((t) => t.includes('fast=7')), 30_000, 'the new run in the tree');
+    await wb.screenshot('e2e-run-backtest-from-palette');
     assert.deepEqual(wb.consoleErrors.filter((e) => /btnb|backtest/i.test(e)), []);
   });
 
