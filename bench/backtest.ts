@@ -149,12 +149,17 @@ if (SWEEP_BARS <= 0) {
     const { dataDir, datasetId } = await makeDataDir(SWEEP_BARS, 3);
     try {
       const t = performance.now();
-      const r = spawnSync(process.execPath, [cli, 'sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', ...grid, '--workers', String(workers), '--json'], { encoding: 'utf8' });
+      // bash's `time` also counts the CPU of the worker processes (waited-for descendants).
+      const cmd = [process.execPath, cli, 'sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', ...grid, '--workers', String(workers), '--json']
+        .map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+      const r = spawnSync('bash', ['-c', `TIMEFORMAT='cpu %U %S'; time ${cmd}`], { encoding: 'utf8' });
       const ms = performance.now() - t;
       if (r.status !== 0) throw new Error(`sweep failed: ${r.stderr}`);
       const out = JSON.parse(r.stdout) as { runs: number; failed: number };
       if (out.failed !== 0) throw new Error(`${out.failed} sweep runs failed`);
-      return { ms, runs: out.runs };
+      const m = /cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
+      const cpuMs = m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN;
+      return { ms, runs: out.runs, cpuMs };
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -166,4 +171,6 @@ if (SWEEP_BARS <= 0) {
   console.log(`    1 worker:  ${(one.ms / 1000).toFixed(2)} s  ${rate(one).toFixed(1)} runs/s  ${((rate(one) * SWEEP_BARS) / 1e6).toFixed(1)} M bars/s`);
   console.log(`    ${nWorkers} workers: ${(many.ms / 1000).toFixed(2)} s  ${rate(many).toFixed(1)} runs/s  ${((rate(many) * SWEEP_BARS) / 1e6).toFixed(1)} M bars/s`);
   console.log(`    speed-up ${nWorkers} vs 1 worker: ${(rate(many) / rate(one)).toFixed(2)}×   [goal ≥ 1.8× with 2 workers]`);
+  console.log(`    CPU (all processes): 1 worker ${(one.cpuMs / one.runs).toFixed(0)} ms/run, ${nWorkers} workers ${(many.cpuMs / many.runs).toFixed(0)} ms/run; `
+    + `machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores (speed-up needs idle cores)`);
 }
