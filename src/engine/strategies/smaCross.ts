@@ -39,6 +39,28 @@ function greater(sumFast: number, slow: number, sumSlow: number, fast: number): 
   return BigInt(sumFast) * BigInt(slow) > BigInt(sumSlow) * BigInt(fast);
 }
 
+/** The BigInt path (kept out of onBar so the hot function stays small enough to inline). */
+function bigStep(s: State, raw: number, outFast: number, outSlow: number, slot: number, fast: number, slow: number): boolean {
+  if (!s.big) {
+    // Switch over: rebuild the window sums exactly from the ring (raw is already stored at slot).
+    s.big = true;
+    s.bigFast = 0n;
+    s.bigSlow = 0n;
+    for (let k = 0; k < slow; k++) {
+      let j = slot - k;
+      if (j < 0) j += slow;
+      const v = BigInt(s.ring[j]!);
+      s.bigSlow += v;
+      if (k < fast) s.bigFast += v;
+    }
+  } else {
+    const r = BigInt(raw);
+    s.bigFast += r - BigInt(outFast);
+    s.bigSlow += r - BigInt(outSlow);
+  }
+  return s.bigFast * BigInt(slow) > s.bigSlow * BigInt(fast);
+}
+
 export const smaCross = defineStrategy({
   id: 'sma-cross',
   description: 'Long (or short) while the fast SMA of closes is above (below) the slow SMA; contracts §3.',
@@ -58,30 +80,19 @@ export const smaCross = defineStrategy({
     const outFast = ring[fastSlot]!;
     ring[slot] = raw;
     s.slot = slot + 1 === slow ? 0 : slot + 1;
-    if (!s.big) {
-      s.sumFast += raw - outFast;
-      s.sumSlow += raw - outSlow;
-      if (raw >= s.rawLimit || raw <= -s.rawLimit) {
-        // Beyond this price the sums could leave the exact range of doubles: continue in BigInt.
-        s.big = true;
-        s.bigFast = 0n;
-        s.bigSlow = 0n;
-        for (let k = 0; k < slow; k++) {
-          let j = slot - k;
-          if (j < 0) j += slow;
-          const v = BigInt(ring[j]!);
-          s.bigSlow += v;
-          if (k < fast) s.bigFast += v;
-        }
-      }
+    let up: boolean;
+    if (!s.big && raw < s.rawLimit && raw > -s.rawLimit) {
+      const sumFast = s.sumFast + raw - outFast;
+      const sumSlow = s.sumSlow + raw - outSlow;
+      s.sumFast = sumFast;
+      s.sumSlow = sumSlow;
+      if (ctx.index < slow - 1 || ctx.isLastBar) return;
+      up = greater(sumFast, slow, sumSlow, fast);
     } else {
-      const r = BigInt(raw);
-      s.bigFast += r - BigInt(outFast);
-      s.bigSlow += r - BigInt(outSlow);
+      // Rare: prices so large that window sums could leave the exact range of doubles.
+      up = bigStep(s, raw, outFast, outSlow, slot, fast, slow);
+      if (ctx.index < slow - 1 || ctx.isLastBar) return;
     }
-    const i = ctx.index;
-    if (i < slow - 1 || ctx.isLastBar) return;
-    const up = s.big ? s.bigFast * BigInt(slow) > s.bigSlow * BigInt(fast) : greater(s.sumFast, slow, s.sumSlow, fast);
     const target = up ? p.size : p.allow_short ? -p.size : 0;
     const pos = ctx.position;
     if (target !== pos) ctx.order(target - pos);
