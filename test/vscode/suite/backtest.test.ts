@@ -131,6 +131,41 @@ describe('backtests from commands', function () {
     assert.ok(!existsSync(dataPaths(dir).runDir(runId)), 'no artifacts under the final name');
   });
 
+  it('btnb.maxParallelJobs = 1 queues the second job (status bar count), cancel of a queued job never forks it', async () => {
+    const a = await api();
+    await vscode.workspace.getConfiguration('btnb').update('maxParallelJobs', 1, vscode.ConfigurationTarget.Workspace);
+    try {
+      const file = writeStrategy('spin2', 'const t = Date.now(); while (Date.now() - t < 50) { /* busy */ }');
+      const start = (seed: number) => vscode.commands.executeCommand<Res>('btnb.runBacktest', { datasetId, strategyPath: file, params: {}, seed, costs: {}, session: 'all', wait: false });
+      const r1 = await start(1);
+      const r2 = await start(2);
+      const j1 = a.services.jobs.jobForRun(r1.runId!)!;
+      const j2 = a.services.jobs.jobForRun(r2.runId!)!;
+      await waitFor(() => runRow(dir, r1.runId!)?.status === 'running', 'the first run running in its child');
+      assert.equal(j1.state, 'running');
+      assert.equal(j2.state, 'queued');
+      assert.equal(j2.pid, undefined);
+      assert.deepEqual([a.services.jobs.running, a.services.jobs.queued], [1, 1]);
+      await vscode.commands.executeCommand('btnb.cancelJob', r2.runId);
+      assert.equal(j2.state, 'canceled');
+      assert.equal(j2.pid, undefined, 'a canceled queued job never forks');
+      await vscode.commands.executeCommand('btnb.cancelJob', r1.runId);
+      await Promise.all([r1.done, r2.done]);
+      assert.deepEqual([a.services.jobs.running, a.services.jobs.queued], [0, 0]);
+      await waitFor(() => runRow(dir, r1.runId!)?.status === 'canceled', 'run 1 canceled');
+      assert.equal(runRow(dir, r2.runId!), null, 'the queued run never reached the catalog');
+    } finally {
+      await vscode.workspace.getConfiguration('btnb').update('maxParallelJobs', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it('Reveal Artifacts points at the run directory', async () => {
+    const r = await vscode.commands.executeCommand<{ ok: boolean; path: string }>('btnb.revealArtifacts', firstRun);
+    assert.equal(r.ok, true);
+    assert.equal(r.path, dataPaths(dir).runDir(firstRun));
+    assert.ok(existsSync(join(r.path, 'equity.parquet')));
+  });
+
   it('a crashing child marks its run failed with the reason and tells the user', async () => {
     const a = await api();
     const file = writeStrategy('crash', 'process.exit(7);');
