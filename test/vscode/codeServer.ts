@@ -109,6 +109,8 @@ export interface CodeServerHandle {
   readonly pid: number;
   /** Last ~200 lines of server output (for error messages). */
   output(): string;
+  /** Resolves if the main code-server process exits (crash, or after stop()). */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** `vscode-remote://127.0.0.1:PORT/abs/path` for payload URLs. */
   remoteUri(absPath: string): string;
   /** Kills the process group (SIGTERM, then SIGKILL after 3 s) and removes the temp root. */
@@ -214,7 +216,9 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.on('exit', (code, signal) => (exited = { code, signal }));
+    const exitedPromise = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+      child.on('exit', (code, signal) => res((exited = { code, signal }))),
+    );
 
     const baseUrl = `http://127.0.0.1:${port}`;
     const handle: CodeServerHandle = {
@@ -226,6 +230,7 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
       tmpRoot,
       pid,
       output: () => lines.join('\n'),
+      exited: exitedPromise,
       remoteUri: (p) => `vscode-remote://127.0.0.1:${port}${resolve(p)}`,
       async stop() {
         killGroup(pid, 'SIGTERM');

@@ -125,14 +125,24 @@ export async function main(): Promise<number> {
 
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
-    const outcome = await Promise.race([exited, timedOut]);
+    // Fail fast instead of waiting for the timeout when the browser or the server dies.
+    const died = new Promise<string>((r) => {
+      page.on('crash', () => r('the Chromium page crashed'));
+      browser!.on('disconnected', () => r('Chromium disconnected'));
+      void server!.exited.then((e) => r(`code-server exited (code ${e.code}, signal ${e.signal})`));
+    });
+    const outcome = await Promise.race([exited, timedOut, died]);
     clearTimeout(timer);
-    if (outcome === 'timeout') {
+    if (typeof outcome === 'string' && outcome !== 'timeout') {
+      say(`vscode: ${outcome} before the suite finished`);
+      say(`last code-server output:\n${server.output().split('\n').filter((l) => !isNoise(l)).slice(-30).join('\n')}`);
+      code = 1;
+    } else if (outcome === 'timeout') {
       say(`vscode: TIMEOUT — the suite did not finish within ${timeoutMs / 1000} s (BTNB_VSCODE_TIMEOUT_MS); killed code-server.`);
       say(`last code-server output:\n${server.output().split('\n').filter((l) => !isNoise(l)).slice(-30).join('\n')}`);
       code = 1;
     } else {
-      code = outcome;
+      code = outcome as number;
     }
   } catch (e) {
     say(`vscode: harness error: ${(e as Error).stack ?? String(e)}`);
