@@ -73,7 +73,8 @@ export async function downloadDatabento(s: Services, args: DownloadArgs = {}): P
     key = await apiKey(s);
     if (!key) return { ok: false, error: 'no API key' };
   }
-  const dataset = args.dataset ?? (await ui.pick(['GLBX.MDP3', 'XNAS.ITCH', 'DBEQ.BASIC', 'XNYS.PILLAR', 'OPRA.PILLAR'].map((label) => ({ label })), { title: 'Databento dataset' }))?.label;
+  let dataset = args.dataset ?? (await ui.pick([...['GLBX.MDP3', 'XNAS.ITCH', 'DBEQ.BASIC', 'XNYS.PILLAR', 'OPRA.PILLAR'].map((label) => ({ label })), { label: 'Other…', description: 'type a dataset code' }], { title: 'Databento dataset' }))?.label;
+  if (dataset === 'Other…') dataset = (await ui.input({ title: 'Databento dataset code', placeHolder: 'e.g. XNAS.ITCH', validateInput: (v) => (/^[A-Z0-9]+\.[A-Z0-9]+$/.test(v.trim()) ? undefined : 'expected a dataset code like GLBX.MDP3') }))?.trim();
   if (!dataset) return { ok: false, error: 'no dataset' };
   const symbolsText = args.symbols?.join(',') ?? (await ui.input({ title: 'Symbols (raw_symbol), comma-separated', placeHolder: 'ESZ4 or AAPL,MSFT', validateInput: (v) => (v.split(',').some((x) => x.trim()) ? undefined : 'at least one symbol') }));
   if (!symbolsText) return { ok: false, error: 'no symbols' };

@@ -150,6 +150,17 @@ export async function runSweep(s: Services, arg?: unknown): Promise<CommandResul
     if (!r.ok) return { ok: false, error: r.error };
     grid = r.grid;
   }
+  let costs = args.costs;
+  let session = args.session;
+  if (!costs) {
+    const text = await ui.input({ title: 'Costs for every run (key=value, blank for defaults)', placeHolder: 'cash=100000 slippage_bps=1 fee_per_unit=0.005', value: '', validateInput: (t) => { const r = parseCosts(t); return r.ok ? undefined : r.error; } });
+    if (text === undefined) return { ok: false, error: 'no costs' };
+    const r = parseCosts(text);
+    if (!r.ok) return { ok: false, error: r.error };
+    costs = r.costs;
+  }
+  session ??= (await ui.pick([{ label: 'all', description: 'every bar' }, { label: 'rth', description: 'regular trading hours (XNYS 09:30–16:00 New York)' }], { title: 'Session' }))?.label as 'all' | 'rth' | undefined;
+  if (!session) return { ok: false, error: 'no session' };
   const fixed = args.fixed ?? {};
   // Check the first combination against the schema so a typo fails here, not N times in the job.
   const first = Object.fromEntries(Object.entries(grid).map(([k, v]) => [k, v[0]]));
@@ -162,7 +173,7 @@ export async function runSweep(s: Services, arg?: unknown): Promise<CommandResul
   const n = gridSize(grid);
   const { outcome } = await s.jobs.run({
     kind: 'sweep', title: `Sweep ${strategy.id}: ${n} runs`,
-    params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), grid, fixed, seed: args.seed ?? 0, costs: args.costs ?? {}, session: args.session ?? 'all', force: args.force ?? false },
+    params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), grid, fixed, seed: args.seed ?? 0, costs, session, force: args.force ?? false },
   });
   const o = await outcome;
   s.catalog.refresh();

@@ -209,7 +209,7 @@ describe('backtests from commands', function () {
   });
 
   it('Run Parameter Sweep runs the grid as one job; every combination lands in the catalog', async () => {
-    const r = await vscode.commands.executeCommand<Res>('btnb.runSweep', { datasetId, strategyId: 'sma-cross', grid: { fast: [3, 5], slow: [20, 40] } });
+    const r = await vscode.commands.executeCommand<Res>('btnb.runSweep', { datasetId, strategyId: 'sma-cross', grid: { fast: [3, 5], slow: [20, 40] }, costs: {}, session: 'all' });
     assert.equal(r.ok, true, r.error);
     const out = r.result as { sweepId: string; total: number; succeeded: number; runs: { runId: string; params: Record<string, number> }[] };
     assert.equal(out.total, 4);
