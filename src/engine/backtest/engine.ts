@@ -56,7 +56,7 @@ export class BacktestEngine {
   private readonly costs: Costs;
   private readonly seed: number;
   private readonly session: Session;
-  private readonly log = new RunLog();
+  private readonly log: RunLog;
   private readonly portfolio: Portfolio;
   private readonly exchange: SimulatedExchange;
   private readonly ctx: StrategyContext;
@@ -81,6 +81,7 @@ export class BacktestEngine {
     if (n === 0) throw new RangeError(`no bars to run on: ${input.symbol} has ${input.length} bars, ${n} after session '${this.session}'`);
     this.bars = bars;
     this.n = n;
+    this.log = new RunLog(bars.ts);
     this.portfolio = new Portfolio(this.costs.cash, this.log);
     this.exchange = new SimulatedExchange(bars, this.log, this.portfolio, new FillModel(this.costs, this.seed), this.costs);
     this.ctx = new StrategyContext(bars, this.portfolio, this.exchange, this.log);

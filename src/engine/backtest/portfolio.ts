@@ -28,13 +28,13 @@ export class Portfolio {
     this.log = log;
   }
 
-  /** Applies a fill of signed quantity q (> 0 buy) at price with fee, at bar / ts. */
-  applyFill(q: number, price: number, fee: number, bar: number, ts: number): void {
+  /** Applies a fill of signed quantity q (> 0 buy) at price with fee, at bar. */
+  applyFill(q: number, price: number, fee: number, bar: number): void {
     this.cash -= q * price + fee;
     const pos = this.position;
     const absQ = q < 0 ? -q : q;
     if (pos === 0) {
-      this.open(q, absQ, price, fee, bar, ts);
+      this.open(q, absQ, price, fee, bar);
     } else if ((q > 0) === (pos > 0)) {
       this.entryQty += absQ;
       this.entryNotional += absQ * price;
@@ -47,19 +47,19 @@ export class Portfolio {
       this.exitNotional += closing * price;
       this.fees += closeFee;
       if (closing === absPos) {
-        this.close(bar, ts);
+        this.close(bar);
         if (absQ > absPos) {
           const rest = absQ - absPos;
-          this.open(q > 0 ? rest : -rest, rest, price, fee - closeFee, bar, ts);
+          this.open(q > 0 ? rest : -rest, rest, price, fee - closeFee, bar);
         }
       }
     }
     this.position = pos + q;
   }
 
-  private open(q: number, absQ: number, price: number, fee: number, bar: number, ts: number): void {
+  private open(q: number, absQ: number, price: number, fee: number, bar: number): void {
     this.dir = q > 0 ? 1 : -1;
-    this.tripId = this.log.addTrade(q > 0 ? 0 : 1, bar, ts);
+    this.tripId = this.log.addTrade(q > 0 ? 0 : 1, bar);
     this.entryQty = absQ;
     this.entryNotional = absQ * price;
     this.exitQty = 0;
@@ -68,13 +68,12 @@ export class Portfolio {
     this.log.event(EV_POSITION_OPENED, bar, this.tripId);
   }
 
-  private close(bar: number, ts: number): void {
+  private close(bar: number): void {
     const k = this.tripId - 1;
     const log = this.log;
     log.tQty.data[k] = this.entryQty;
     log.tEntryPrice.data[k] = this.entryNotional / this.entryQty;
     log.tExitBar.data[k] = bar;
-    log.tExitTs.data[k] = ts;
     log.tExitPrice.data[k] = this.exitNotional / this.exitQty;
     log.tPnl.data[k] = this.dir * (this.exitNotional - this.entryNotional) - this.fees;
     log.tFees.data[k] = this.fees;

@@ -40,7 +40,7 @@ export class SimulatedExchange {
   }
 
   submit(bar: number, side: number, qty: number, type: number, limit: number, stop: number): number {
-    const id = this.log.addOrder(bar, this.bars.ts[bar]!, side, qty, type, limit, stop);
+    const id = this.log.addOrder(bar, side, qty, type, limit, stop);
     if (this.openCount === this.open.length) {
       const next = new Int32Array(this.open.length * 2);
       next.set(this.open);
@@ -102,11 +102,11 @@ export class SimulatedExchange {
       const qty = log.oQty.data[o]!;
       const fee = fillFee(this.costs, qty, price);
       const slip = (price > ref ? price - ref : ref - price) * qty;
-      const fillId = log.addFill(id, i, b.ts[i]!, buy ? 0 : 1, qty, price, fee, slip);
+      const fillId = log.addFill(id, i, buy ? 0 : 1, qty, price, fee, slip);
       log.oStatus.data[o] = STATUS_FILLED;
       log.oFill.data[o] = fillId;
       log.event(EV_ORDER_FILLED, i, id);
-      this.portfolio.applyFill(buy ? qty : -qty, price, fee, i, b.ts[i]!);
+      this.portfolio.applyFill(buy ? qty : -qty, price, fee, i);
       this.removeAt(k);
       if (this.onFilled !== null) {
         this.onFilled(fillId);
