@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { CatalogService } from '../catalog/catalogService.ts';
-import { fmtDate, fmtNum, fmtPct, fmtTime, paramSummary, RUN_STATUSES, type DatasetView, type RunStatus, type RunView } from '../catalog/model.ts';
+import { fmtDate, fmtNum, fmtPct, fmtTime, keyParams, paramSummary, RUN_STATUSES, type DatasetView, type RunStatus, type RunView } from '../catalog/model.ts';
 
 export type GroupBy = 'dataset' | 'strategy';
 
@@ -101,7 +101,21 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     return roots;
   }
 
+  /** Built-in strategies' parameter defaults, so run labels show only what was changed. Loaded once, off the activation path. */
+  private defaults: Promise<Map<string, Record<string, unknown>>> | undefined;
+  private defaultsLoaded = new Map<string, Record<string, unknown>>();
+  private loadDefaults(): Promise<Map<string, Record<string, unknown>>> {
+    this.defaults ??= import('../strategyChoices.ts').then(async ({ builtinChoices, paramFields }) => {
+      for (const c of await builtinChoices()) {
+        this.defaultsLoaded.set(c.id, Object.fromEntries(paramFields(c.schema).filter((f) => f.default !== undefined).map((f) => [f.name, f.default])));
+      }
+      return this.defaultsLoaded;
+    }, () => this.defaultsLoaded);
+    return this.defaults;
+  }
+
   private async buildRoots(): Promise<Node[]> {
+    await this.loadDefaults();
     const reader = await this.catalog.get();
     let datasets: DatasetView[] = [];
     let runs: RunView[] = [];
@@ -168,7 +182,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
       }
       case 'run': {
         const r = node.run;
-        const label = `${r.strategyId}${Object.keys(r.params).length ? ` ${paramSummary(r.params)}` : ''}`;
+        const shown = keyParams(r.params, this.defaultsLoaded.get(r.strategyId));
+        const label = `${r.strategyId} ${Object.keys(shown).length ? paramSummary(shown) : '(defaults)'}`;
         const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
         item.id = `run:${r.id}:${this.groupBy}`;
         item.description = runDescription(r) + (this.groupBy === 'strategy' ? ` · ${node.datasetLabel}` : '');

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { gridSize, jobCostsOf, parseCosts, parseGrid } from '../../../src/extension/commands/parse.ts';
 import { combinations } from '../../../src/engine/jobs/grid.ts';
-import { paramSummary, fmtPct, fmtTime } from '../../../src/extension/catalog/model.ts';
+import { keyParams, paramSummary, fmtPct, fmtTime } from '../../../src/extension/catalog/model.ts';
 
 describe('Run Backtest prompt parsing', () => {
   it('parses costs and names the bad field', () => {
@@ -41,6 +41,9 @@ describe('Run Backtest prompt parsing', () => {
 
   it('formats tree text: sorted params, signed percent, New York time with the zone', () => {
     assert.equal(paramSummary({ slow: 30, fast: 10 }), 'fast=10 slow=30');
+    assert.deepEqual(keyParams({ fast: 5, slow: 20, size: 100, allow_short: false }, { size: 100, allow_short: false }), { fast: 5, slow: 20 });
+    assert.deepEqual(keyParams({ size: 50, allow_short: true }, { size: 100, allow_short: false }), { size: 50, allow_short: true });
+    assert.deepEqual(keyParams({ a: 1 }, undefined), { a: 1 });
     assert.equal(fmtPct(0.123456), '+12.35%');
     assert.equal(fmtPct(-0.0421), '-4.21%');
     assert.equal(fmtPct(0.05, false), '5.00%');

@@ -34,7 +34,7 @@ describe('runs tree', function () {
       const r1 = cat.createRun({ ...base, input_hash: hash('1'), strategy_id: 'sma-cross', params: { fast: 10, slow: 30 } }).run;
       cat.markRunning(r1.run_id);
       cat.markSucceeded(r1.run_id, { total_return: 0.123456, sharpe: 1.2345, max_drawdown: 0.05, num_trades: 7 });
-      const r2 = cat.createRun({ ...base, input_hash: hash('2'), strategy_id: 'bollinger-reversion', params: { window: 20 } }).run;
+      const r2 = cat.createRun({ ...base, input_hash: hash('2'), strategy_id: 'bollinger-reversion', params: { period: 20, k: 2.5 } }).run;
       cat.markRunning(r2.run_id);
       cat.markFailed(r2.run_id, 'strategy threw at bar 7');
       const r3 = cat.createRun({ ...base, input_hash: hash('3'), strategy_id: 'sma-cross', params: { fast: 5, slow: 50 } }).run;
@@ -57,11 +57,12 @@ describe('runs tree', function () {
     assert.equal(item(aapl).contextValue, 'dataset.ready');
   });
 
-  it('lists runs newest first with status icon, key params, return and Sharpe', async () => {
+  it('lists runs newest first with status icon, non-default params, return and Sharpe', async () => {
+    // period=20 is bollinger-reversion's default, so only k=2.5 is in its label.
     const roots = await apiSync!.services.tree.getChildren();
     const aapl = roots.find((n) => n.kind === 'dataset' && n.dataset.id === DS_A)!;
     const runs = (await apiSync!.services.tree.getChildren(aapl)).map(item);
-    assert.deepEqual(runs.map((r) => r.label), ['sma-cross fast=5 slow=50', 'bollinger-reversion window=20', 'sma-cross fast=10 slow=30']);
+    assert.deepEqual(runs.map((r) => r.label), ['sma-cross fast=5 slow=50', 'bollinger-reversion k=2.5', 'sma-cross fast=10 slow=30']);
     assert.deepEqual(runs.map((r) => r.contextValue), ['run.running', 'run.failed', 'run.succeeded']);
     assert.deepEqual(runs.map((r) => (r.iconPath as vscode.ThemeIcon).id), ['loading~spin', 'error', 'pass']);
     // 0.123456 → +12.35 %, Sharpe 1.2345 → 1.23 (two decimals).
