@@ -54,6 +54,15 @@ describe('btnb backtest / runs (CLI)', function () {
     assert.deepEqual(all.map((r: { run_id: string }) => r.run_id), all.map((r: { run_id: string }) => r.run_id).sort().reverse(), 'newest first');
     const byStrategy = JSON.parse((await btnb(['runs', 'list', '--strategy', 'bollinger-reversion', '--json', '--data-dir', dataDir])).stdout);
     assert.equal(byStrategy.length, 1);
+    // metric ranges: exactly the runs whose stored metrics fall inside
+    const trades = all.map((r: { metrics: { num_trades: number } }) => r.metrics.num_trades).sort((a: number, b: number) => a - b);
+    const mid = trades[Math.floor(trades.length / 2)];
+    const ge = JSON.parse((await btnb(['runs', 'list', '--min', `num_trades=${mid}`, '--json', '--data-dir', dataDir])).stdout);
+    assert.equal(ge.length, trades.filter((t: number) => t >= mid).length);
+    assert.ok(ge.every((r: { metrics: { num_trades: number } }) => r.metrics.num_trades >= mid));
+    const lt = JSON.parse((await btnb(['runs', 'list', '--max', `num_trades=${mid - 1}`, '--json', '--data-dir', dataDir])).stdout);
+    assert.equal(lt.length + ge.length, all.length);
+    assert.equal((await btnb(['runs', 'list', '--min', 'sharpe', '--data-dir', dataDir])).status, 2);
     const show = (await btnb(['runs', 'show', run.run_id, '--data-dir', dataDir]));
     assert.match(show.stdout, /strategy {3}bollinger-reversion .*"period":30/);
     const v = (await btnb(['runs', 'verify', run.run_id, '--json', '--data-dir', dataDir]));

@@ -99,4 +99,13 @@ describe('strategy API and engine', () => {
       assert.equal(r.fills.price[k], expected);
     }
   });
+
+  it('bollinger-reversion on a hand-computed series: buy below the lower band, exit at the middle', () => {
+    // i=4: window 10,10,10,7 → mean 9.25, population std √1.6875 ≈ 1.299 → lower ≈ 7.95 > 7 → buy (fills bar 5 @ 8)
+    // i=5: window 10,10,7,8 → middle 8.75 > 8 → hold; i=6: window 10,7,8,11 → middle 9 ≤ 11 → sell (fills bar 7 @ 10)
+    const r = runBacktest(closesToBars([10, 10, 10, 10, 7, 8, 11, 10]), { strategy: BUILTIN_STRATEGIES['bollinger-reversion']!, params: { period: 4, k: 1 } });
+    assert.deepEqual(Array.from(r.fills.bar), [5, 7]);
+    assert.deepEqual(Array.from(r.fills.price), [8, 10]);
+    assert.equal(r.trades.pnl[0], 200);
+  });
 });
