@@ -9,7 +9,7 @@ import type { MetricRange, RunFilter, RunRow, RunStatus } from '../catalog/catal
 const HELP = `Usage: btnb runs list [--status S] [--strategy S] [--dataset ID] [--search TEXT]
                       [--min METRIC=X] [--max METRIC=X] [--sort METRIC] [--limit N] [--json]
        btnb runs show ID [--json]
-       btnb runs delete ID            (the catalog row and its artifacts)
+       btnb runs delete ID [--force]  (the catalog row and its artifacts; --force for a stale queued/running row)
        btnb runs tag ID TAG [--remove]
        btnb runs note ID TEXT
        btnb runs verify ID [--json]   (re-run, compare artifact hashes)
@@ -55,7 +55,7 @@ export const command: CliCommand = {
     const args = parseArgs(argv, {
       'data-dir': { type: 'string' }, status: { type: 'string' }, strategy: { type: 'string' }, dataset: { type: 'string' },
       search: { type: 'string' }, min: { type: 'multi' }, max: { type: 'multi' }, sort: { type: 'string' }, limit: { type: 'string' },
-      json: { type: 'boolean' }, remove: { type: 'boolean' },
+      json: { type: 'boolean' }, remove: { type: 'boolean' }, force: { type: 'boolean' },
     });
     const [sub, id, ...rest] = args.positionals;
     const json = args.flags.has('json');
@@ -113,7 +113,9 @@ export const command: CliCommand = {
         }
         case 'delete': {
           const r = get(needId());
-          if (r.status === 'running' || r.status === 'queued') throw new Error(`run '${r.run_id}' is ${r.status}; cancel it first`);
+          if ((r.status === 'running' || r.status === 'queued') && !args.flags.has('force')) {
+            throw new Error(`run '${r.run_id}' is ${r.status}; cancel it first (or --force if its process is gone)`);
+          }
           await rm(dataPaths(dataDir).runDir(r.run_id), { recursive: true, force: true });
           cat.deleteRun(r.run_id);
           process.stdout.write(json ? `${JSON.stringify({ run_id: r.run_id, deleted: true })}\n` : `deleted run ${r.run_id} and its artifacts\n`);
