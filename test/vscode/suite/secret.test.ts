@@ -88,6 +88,20 @@ describe('Databento API key', function () {
     }
   });
 
+  it('declining the cost confirmation downloads nothing', async () => {
+    const a = await api();
+    const before = fake.requests.filter((q) => q.endpoint === 'timeseries.get_range').length;
+    const asked: string[] = [];
+    const sub = a.ui.onDidShowMessage((m) => asked.push(m.text));
+    a.ui.queueAnswers(false);
+    const r = await vscode.commands.executeCommand<{ ok: boolean; error?: string }>(
+      'btnb.downloadDatabento', { dataset: 'GLBX.MDP3', symbols: ['ESH1'], schemas: ['trades'], start: '2020-12-28', end: '2020-12-29' });
+    sub.dispose();
+    assert.deepEqual(r, { ok: false, error: 'declined' });
+    assert.ok(asked.some((t) => t.includes(`Estimated cost $${fake.costOf('trades').toFixed(2)}`)), JSON.stringify(asked));
+    assert.equal(fake.requests.filter((q) => q.endpoint === 'timeseries.get_range').length, before);
+  });
+
   it('a rejected key reports Databento\'s error without echoing the key', async () => {
     const a = await api();
     await a.services.context.secrets.store(SECRET_KEY, `${key}x`);

@@ -137,6 +137,14 @@ c.close();`;
     assert.equal(aapl.kind === 'dataset' && aapl.runs.length, 2);
   });
 
+  it('Open Run… without an id asks with a searchable quick pick (scripted answer by label)', async () => {
+    const a = apiSync!;
+    a.ui.queueAnswers('sma-cross fast=10 slow=30');
+    const r = await vscode.commands.executeCommand<{ ok: boolean; runId: string }>('btnb.openRun');
+    assert.deepEqual(r, { ok: true, runId: ids.ok });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('Open Run shows a webview with the metrics table; Copy Run ID copies it', async () => {
     const r = await vscode.commands.executeCommand<{ ok: boolean; runId: string }>('btnb.openRun', ids.ok);
     assert.equal(r.ok, true);
