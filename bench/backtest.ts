@@ -10,6 +10,8 @@ import { allocBarSeries, type BarSeries, NS_PER_MINUTE } from '../src/engine/bar
 import { runBacktest } from '../src/engine/backtest/engine.ts';
 import { Sfc32 } from '../src/engine/backtest/prng.ts';
 import { smaCross } from '../src/engine/strategies/smaCross.ts';
+import { defineStrategy } from '../src/engine/backtest/strategy.ts';
+import { z } from 'zod';
 
 const N = Number(process.env.BENCH_BARS ?? 10_000_000);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
@@ -127,6 +129,16 @@ const rate = (ms: number) => N / (ms / 1000);
 console.log(`  engine (runBacktest, incl. logs + metrics): wall ${tEngine.toFixed(0)} ms ${fmt(rate(tEngine))}; CPU ${cEngine.toFixed(0)} ms ${fmt(rate(cEngine))}   [goal ≥ 20 M bars/s]`);
 console.log(`  hand-written loop:                          wall ${tHand.toFixed(0)} ms ${fmt(rate(tHand))}; CPU ${cHand.toFixed(0)} ms ${fmt(rate(cHand))}`);
 console.log(`  ratio engine / hand loop: wall ${(tHand / tEngine).toFixed(2)}×, CPU ${(cHand / cEngine).toFixed(2)}×   [goal ≥ 0.2×]`);
+// The framework floor: the same engine with a strategy that does nothing (clock, logs, equity, metrics).
+const noop = defineStrategy({ id: 'noop', params: z.object({}), onBar() {} });
+let cNoop = Infinity;
+let tNoop = Infinity;
+for (let r = 0; r < REPS; r++) {
+  const x = timed(() => runBacktest(bars, { strategy: noop }));
+  tNoop = Math.min(tNoop, x.wall);
+  cNoop = Math.min(cNoop, x.cpu);
+}
+console.log(`  engine with a no-op strategy (floor):       wall ${tNoop.toFixed(0)} ms ${fmt(rate(tNoop))}; CPU ${cNoop.toFixed(0)} ms ${fmt(rate(cNoop))}`);
 console.log(`  machine load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).availableParallelism()} cores`);
 console.log(`  same final equity: ${engineEquity} (${engineFills} fills) ✓`);
 

@@ -14,8 +14,10 @@ export class GrowableColumn<T extends TypedArray> {
   }
   ensure(length: number): void {
     if (length <= this.data.length) return;
-    let cap = this.data.length * 2;
-    while (cap < length) cap *= 2;
+    // ×4 growth: a quarter of the copying and allocation of doubling, for ≤ 4× slack on logs
+    // that are small next to the per-bar equity columns.
+    let cap = this.data.length * 4;
+    while (cap < length) cap *= 4;
     const next = new this.ctor(cap);
     next.set(this.data as never);
     this.data = next;

@@ -76,6 +76,11 @@ export class BacktestEngine {
     this.costs = normalizeCosts(spec.costs);
     this.seed = spec.seed ?? 0;
     this.session = spec.session ?? 'all';
+    const ts = input.ts;
+    for (let k = 1; k < input.length; k++) {
+      // Every rule here (next bar, daily closes) assumes time order; refuse anything else.
+      if (!(ts[k]! >= ts[k - 1]!)) throw new RangeError(`bars of ${input.symbol} are not sorted by ts: row ${k} (${isoTs(ts[k]!)}) comes after row ${k - 1} (${isoTs(ts[k - 1]!)})`);
+    }
     const bars = applySession(input, this.session);
     const n = bars.length;
     if (n === 0) throw new RangeError(`no bars to run on: ${input.symbol} has ${input.length} bars, ${n} after session '${this.session}'`);

@@ -4,49 +4,79 @@
  * Appends write into growable typed arrays; nothing is allocated per event. Time stamps are
  * not stored: every event keeps its bar index and ts comes from the bars when the columns are built.
  */
-import { f64, i32, u8 } from './columns.ts';
+import { f64, i32, u8, type GrowableColumn } from './columns.ts';
 import type { EventColumns, FillColumns, OrderColumns, TradeColumns } from './types.ts';
 import { EV_ORDER_SUBMITTED, STATUS_OPEN } from './types.ts';
 
 export class RunLog {
   private readonly barTs: Float64Array;
-  constructor(barTs: Float64Array) {
-    this.barTs = barTs;
-  }
+
   // orders (index = order id − 1)
   orderCount = 0;
-  readonly oBar = i32();
-  readonly oSide = u8();
-  readonly oQty = f64();
-  readonly oType = u8();
-  readonly oLimit = f64();
-  readonly oStop = f64();
-  readonly oStatus = u8();
-  readonly oFill = i32();
+  readonly oBar: GrowableColumn<Int32Array>;
+  readonly oSide: GrowableColumn<Uint8Array>;
+  readonly oQty: GrowableColumn<Float64Array>;
+  readonly oType: GrowableColumn<Uint8Array>;
+  readonly oLimit: GrowableColumn<Float64Array>;
+  readonly oStop: GrowableColumn<Float64Array>;
+  readonly oStatus: GrowableColumn<Uint8Array>;
+  readonly oFill: GrowableColumn<Int32Array>;
   // fills (index = fill id − 1)
   fillCount = 0;
-  readonly fOrder = i32();
-  readonly fBar = i32();
-  readonly fSide = u8();
-  readonly fQty = f64();
-  readonly fPrice = f64();
-  readonly fFee = f64();
-  readonly fSlip = f64();
+  readonly fOrder: GrowableColumn<Int32Array>;
+  readonly fBar: GrowableColumn<Int32Array>;
+  readonly fSide: GrowableColumn<Uint8Array>;
+  readonly fQty: GrowableColumn<Float64Array>;
+  readonly fPrice: GrowableColumn<Float64Array>;
+  readonly fFee: GrowableColumn<Float64Array>;
+  readonly fSlip: GrowableColumn<Float64Array>;
   // round trips (index = trade id − 1)
   tradeCount = 0;
-  readonly tDir = u8();
-  readonly tQty = f64();
-  readonly tEntryBar = i32();
-  readonly tEntryPrice = f64();
-  readonly tExitBar = i32();
-  readonly tExitPrice = f64();
-  readonly tPnl = f64();
-  readonly tFees = f64();
+  readonly tDir: GrowableColumn<Uint8Array>;
+  readonly tQty: GrowableColumn<Float64Array>;
+  readonly tEntryBar: GrowableColumn<Int32Array>;
+  readonly tEntryPrice: GrowableColumn<Float64Array>;
+  readonly tExitBar: GrowableColumn<Int32Array>;
+  readonly tExitPrice: GrowableColumn<Float64Array>;
+  readonly tPnl: GrowableColumn<Float64Array>;
+  readonly tFees: GrowableColumn<Float64Array>;
   // events
   eventCount = 0;
-  readonly eKind = u8(256);
-  readonly eBar = i32(256);
-  readonly eRef = i32(256);
+  readonly eKind: GrowableColumn<Uint8Array>;
+  readonly eBar: GrowableColumn<Int32Array>;
+  readonly eRef: GrowableColumn<Int32Array>;
+
+  constructor(barTs: Float64Array) {
+    this.barTs = barTs;
+    // Initial capacity from the bar count (one entry per 256 bars, 256..16384): most runs never grow.
+    const cap = Math.max(256, Math.min(16_384, barTs.length >> 8));
+    this.oBar = i32(cap);
+    this.oSide = u8(cap);
+    this.oQty = f64(cap);
+    this.oType = u8(cap);
+    this.oLimit = f64(cap);
+    this.oStop = f64(cap);
+    this.oStatus = u8(cap);
+    this.oFill = i32(cap);
+    this.fOrder = i32(cap);
+    this.fBar = i32(cap);
+    this.fSide = u8(cap);
+    this.fQty = f64(cap);
+    this.fPrice = f64(cap);
+    this.fFee = f64(cap);
+    this.fSlip = f64(cap);
+    this.tDir = u8(cap);
+    this.tQty = f64(cap);
+    this.tEntryBar = i32(cap);
+    this.tEntryPrice = f64(cap);
+    this.tExitBar = i32(cap);
+    this.tExitPrice = f64(cap);
+    this.tPnl = f64(cap);
+    this.tFees = f64(cap);
+    this.eKind = u8(cap);
+    this.eBar = i32(cap);
+    this.eRef = i32(cap);
+  }
 
   event(kind: number, bar: number, ref: number): void {
     const n = this.eventCount++;

@@ -28,19 +28,34 @@ export function dailyReturns(initialCash: number, ts: Float64Array, equity: Floa
   let prevD = initialCash;
   // Bounds of the current New York date in ns: one calendar computation per date, not per bar.
   let day = days.dayOf(ts[0]!);
-  let start = days.startNs;
-  let end = days.endNs;
-  for (let i = 1; i < n; i++) {
-    const t = ts[i]!;
-    if (t >= start && t < end) continue;
-    const next = days.dayOf(t);
-    start = days.startNs;
-    end = days.endNs;
+  let i = 0;
+  for (;;) {
+    // Bars are sorted: gallop to the first bar at or after the end of the current New York
+    // date (O(log bars-per-day) per date instead of a comparison per bar).
+    const end = days.endNs;
+    let lo = i;
+    let step = 1;
+    let hi = i + 1;
+    while (hi < n && ts[hi]! < end) {
+      lo = hi;
+      step *= 2;
+      hi = lo + step;
+    }
+    if (hi > n) hi = n;
+    while (lo + 1 < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ts[mid]! < end) lo = mid;
+      else hi = mid;
+    }
+    // lo = last bar of this date, hi = first bar after it (or n)
+    if (hi >= n) break;
+    const next = days.dayOf(ts[hi]!);
     if (next !== day) {
-      out[count++] = equity[i - 1]! / prevD - 1;
-      prevD = equity[i - 1]!;
+      out[count++] = equity[lo]! / prevD - 1;
+      prevD = equity[lo]!;
       day = next;
     }
+    i = hi;
   }
   out[count++] = equity[n - 1]! / prevD - 1;
   return out.subarray(0, count);

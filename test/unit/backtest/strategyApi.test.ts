@@ -108,4 +108,10 @@ describe('strategy API and engine', () => {
     assert.deepEqual(Array.from(r.fills.price), [8, 10]);
     assert.equal(r.trades.pnl[0], 200);
   });
+
+  it('refuses bars that are not in time order, naming the row', () => {
+    const b = closesToBars([1, 2, 3]);
+    b.ts[2] = b.ts[0]!;
+    assert.throws(() => runBacktest(b, { strategy: BUILTIN_STRATEGIES['sma-cross']!, params: { fast: 1, slow: 2 } }), /bars of TEST are not sorted by ts: row 2 \(2024-03-04T15:00:00\.000Z\) comes after row 1/);
+  });
 });
