@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { existsSync, mkdirSync, watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import { dataPaths } from '../../engine/dataDir.ts';
 import type { CatalogReader } from './model.ts';
 
@@ -20,7 +21,7 @@ export class CatalogService implements vscode.Disposable {
   private reader: CatalogReader | undefined;
   private opening: Promise<CatalogReader | undefined> | undefined;
   private watcher: FSWatcher | undefined;
-  private appearTimer: NodeJS.Timeout | undefined;
+  private ancestorWatcher: FSWatcher | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private lastCounter = -1;
   private dir: string;
@@ -87,15 +88,21 @@ export class CatalogService implements vscode.Disposable {
   private arm(): void {
     if (this.watcher) return;
     if (!existsSync(this.dir)) {
-      // The data dir appears with the first import; check for it cheaply until then.
-      this.appearTimer ??= setInterval(() => {
-        if (existsSync(this.dir)) {
-          clearInterval(this.appearTimer);
-          this.appearTimer = undefined;
+      // The data dir appears with the first import: watch its nearest existing ancestor (no
+      // polling) and re-arm when anything there changes.
+      if (this.ancestorWatcher) return;
+      let anc = dirname(this.dir);
+      while (!existsSync(anc) && dirname(anc) !== anc) anc = dirname(anc);
+      try {
+        this.ancestorWatcher = watch(anc, { persistent: false }, () => {
+          this.ancestorWatcher?.close();
+          this.ancestorWatcher = undefined;
           this.arm();
-          this.onFsEvent();
-        }
-      }, 1000);
+          if (this.watcher) this.onFsEvent();
+        });
+      } catch (err) {
+        this.log(`catalog: cannot watch ${anc}: ${(err as Error).message}`);
+      }
       return;
     }
     try {
@@ -136,8 +143,8 @@ export class CatalogService implements vscode.Disposable {
   private closeAll(): void {
     this.watcher?.close();
     this.watcher = undefined;
-    if (this.appearTimer) clearInterval(this.appearTimer);
-    this.appearTimer = undefined;
+    this.ancestorWatcher?.close();
+    this.ancestorWatcher = undefined;
     if (this.debounce) clearTimeout(this.debounce);
     try {
       this.reader?.close();

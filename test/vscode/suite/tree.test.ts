@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
-import { api, catalogAt, repoRoot, seedDataset, useDataDir, waitFor } from './ext-helpers.ts';
+import { api, catalogAt, repoRoot, seedDataset, useDataDir, waitFor, workspaceDir } from './ext-helpers.ts';
 import type { Node } from '../../../src/extension/tree/runsTree.ts';
 
 const run = promisify(execFile);
@@ -154,5 +154,15 @@ c.close();`;
     const cmp = await vscode.commands.executeCommand<{ ok: boolean; runIds: string[] }>('btnb.compareRuns', { runIds: [ids.ok, ids.running] });
     assert.deepEqual(cmp.runIds, [ids.ok, ids.running]);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('picks up a data dir that does not exist yet once the CLI creates it (ancestor watch, no polling)', async () => {
+    const a = apiSync!;
+    const late = join(workspaceDir(), 'late', 'nested', 'data');
+    await vscode.workspace.getConfiguration('btnb').update('dataDir', late, vscode.ConfigurationTarget.Workspace);
+    await waitFor(() => a.services.catalog.dataDir === late, 'switched to the missing dir');
+    assert.deepEqual(await a.services.tree.getChildren(), []);
+    await run(process.execPath, [join(repoRoot(), 'dist/cli.js'), 'data', 'synth', '--symbol', 'LATE', '--start', '2024-03-04', '--days', '1', '--seed', '3', '--out', join(workspaceDir(), 'late-synth'), '--import', '--data-dir', late], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    await waitFor(async () => (await a.services.tree.getChildren()).some((n) => n.kind === 'dataset' && n.dataset.symbol === 'LATE'), 'the LATE dataset in the tree');
   });
 });
