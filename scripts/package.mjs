@@ -19,5 +19,5 @@ const run = (cmd, args) => {
 };
 if (!process.argv.includes('--no-build')) run(process.execPath, ['esbuild.mjs', '--production']);
 
-run(join(root, 'node_modules', '.bin', 'vsce'), ['package', '--allow-missing-repository', '--skip-license', '--allow-star-activation', '-o', out]);
+run(join(root, 'node_modules', '.bin', 'vsce'), ['package', '--no-rewrite-relative-links', '--allow-missing-repository', '--skip-license', '--allow-star-activation', '-o', out]);
 console.log(`package: ${out} (${(statSync(out).size / 1e6).toFixed(2)} MB)`);

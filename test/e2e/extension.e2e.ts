@@ -59,6 +59,9 @@ describe('e2e: Backtest sidebar, run view and the packaged extension (Chromium +
     await waitUntil(async () => (await wb!.webview().locator('#runs').count()) > 0, 30_000, 'the runs list webview');
     assert.ok((await wb.webview().locator('#runs').innerText()).includes(runId));
     await wb.screenshot('e2e-runs-list');
+    // A row click goes webview → host (postMessage) → Open Run: the run's tab becomes active.
+    await wb.webview().locator(`tr[data-run="${runId}"]`).click();
+    await waitUntil(async () => /Run sma-cross/.test(await wb!.page.locator('.tab.active').innerText().catch(() => '')), 20_000, 'the run tab active after a row click');
 
     // Run Backtest… through the real prompts: dataset and strategy quick picks, one input box per
     // parameter (an invalid value shows the schema's message in the box), costs, seed, session.
