@@ -53,8 +53,14 @@ export class CatalogService implements vscode.Disposable {
   async get(): Promise<CatalogReader | undefined> {
     if (this.reader) return this.reader;
     if (!existsSync(dataPaths(this.dir).catalog)) return undefined;
-    this.opening ??= this.opener(dataPaths(this.dir).catalog).then(
+    const dir = this.dir;
+    this.opening ??= this.opener(dataPaths(dir).catalog).then(
       (r) => {
+        if (dir !== this.dir) {
+          // The data dir setting changed while this one was opening.
+          r.close();
+          return undefined;
+        }
         this.reader = r;
         return r;
       },
