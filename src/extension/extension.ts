@@ -14,6 +14,7 @@ import { RunsTreeProvider } from './tree/runsTree.ts';
 import { dataDir, displayTimeZone, maxParallelJobs } from './settings.ts';
 import type { Services } from './services.ts';
 import * as ui from './ui.ts';
+import { registerSerializer } from '../notebook/serializer.ts';
 
 export interface BtnbApi {
   version: string;
@@ -123,7 +124,8 @@ export function activate(context: vscode.ExtensionContext): BtnbApi {
       },
     }),
   );
-  void import('../notebook/serializer.ts').then((m) => context.subscriptions.push(m.registerSerializer()));
+  // Synchronously: a .btnb opened at startup must find its serializer once activate() returns.
+  context.subscriptions.push(registerSerializer());
   // The palette's when-clauses (btnb.hasDatasets / hasRuns) need one catalog read even while the
   // sidebar is closed: do it after startup settles, off the activation path.
   const warm = setTimeout(() => void tree.rootNodes().catch(() => undefined), 1500);

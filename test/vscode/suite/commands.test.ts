@@ -1,10 +1,10 @@
 // Every command the manifest contributes is registered by the activated extension, and the
 // extension's own command table matches the manifest exactly (no orphan in either direction).
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { api, repoRoot } from './ext-helpers.ts';
+import { api, repoRoot, workspaceDir } from './ext-helpers.ts';
 import { COMMAND_IDS } from '../../../src/extension/extension.ts';
 
 interface Manifest {
@@ -56,5 +56,25 @@ describe('commands', () => {
     assert.equal(nb.cellCount, 2);
     assert.equal(nb.cellAt(0).kind, vscode.NotebookCellKind.Markup);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('opens a .btnb from disk and saves it in the canonical form (deterministic serializer)', async () => {
+    const src = join(repoRoot(), 'sample-workspace', 'analysis.btnb');
+    const file = join(workspaceDir(), 'copy.btnb');
+    // Start from the same notebook minified: saving must produce the canonical (sample) bytes.
+    writeFileSync(file, JSON.stringify(JSON.parse(readFileSync(src, 'utf8'))));
+    const nb = await vscode.workspace.openNotebookDocument(vscode.Uri.file(file));
+    assert.equal(nb.notebookType, 'btnb-notebook');
+    assert.deepEqual(nb.getCells().map((c) => [c.kind === vscode.NotebookCellKind.Markup ? 'markdown' : 'code', c.document.languageId]), [['markdown', 'markdown'], ['code', 'typescript']]);
+    // A real edit and its undo, so the document is dirty and save() writes.
+    const add = new vscode.WorkspaceEdit();
+    add.set(nb.uri, [vscode.NotebookEdit.insertCells(2, [new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'x', 'typescript')])]);
+    assert.ok(await vscode.workspace.applyEdit(add));
+    const del = new vscode.WorkspaceEdit();
+    del.set(nb.uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(2, 3))]);
+    assert.ok(await vscode.workspace.applyEdit(del));
+    assert.equal(nb.isDirty, true);
+    assert.equal(await nb.save(), true);
+    assert.equal(readFileSync(file, 'utf8'), readFileSync(src, 'utf8'));
   });
 });
