@@ -5,7 +5,7 @@
 // Screenshots go to test-output/. Expected values come from the CLI's own JSON output.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, sleep } from '../vscode/codeServer.ts';
@@ -77,11 +77,15 @@ describe('e2e: Backtest sidebar, run view and the packaged extension (Chromium +
     };
     // Not wb.runCommand: it waits for the palette to close, but this command keeps the same quick
     // input open for its first prompt.
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    await input.fill('>Backtest: Run Backtest…');
-    await waitUntil(async () => (await widget.locator('.monaco-list-row[aria-label^="Backtest: Run Backtest…"]').count()) > 0, 20_000, 'the Run Backtest… palette row');
-    await widget.locator('.monaco-list-row[aria-label^="Backtest: Run Backtest…"]').first().click();
+    const openPaletteCommand = async (label: string) => {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      await input.fill(`>${label}`);
+      const row = widget.locator(`.monaco-list-row[aria-label^="${label}"]`);
+      await waitUntil(async () => (await row.count()) > 0, 20_000, `the ${label} palette row`);
+      await row.first().click();
+    };
+    await openPaletteCommand('Backtest: Run Backtest…');
     await answer(/Dataset to backtest/, 'E2E');
     await answer(/Strategy/, 'sma-cross');
     await waitUntil(async () => /fast \(integer\)/.test(await widget.innerText().catch(() => '')), 20_000, 'the fast prompt');
@@ -101,6 +105,31 @@ describe('e2e: Backtest sidebar, run view and the packaged extension (Chromium +
     assert.ok(done);
     await waitUntil(async () => (await tree.allInnerTexts()).some((t) => t.includes('fast=7')), 30_000, 'the new run in the tree');
     await wb.screenshot('e2e-run-backtest-from-palette');
+
+    // Cancel from the progress notification: a workspace strategy that never yields is killed and
+    // its run ends canceled in the catalog and the tree.
+    mkdirSync(join(ws, 'strategies'), { recursive: true });
+    writeFileSync(join(ws, 'strategies', 'spin.ts'), `import { defineStrategy, z } from 'backtest-notebook';
+export default defineStrategy({ id: 'spin', params: z.strictObject({}), onBar() { const t = Date.now(); while (Date.now() - t < 50) { /* never yields */ } } });
+`);
+    await openPaletteCommand('Backtest: Run Backtest…');
+    await answer(/Dataset to backtest/, 'E2E');
+    await answer(/Strategy/, 'spin');
+    await answer(/spin parameters \(JSON object\)/, '{}');
+    await answer(/Costs/, '');
+    await answer(/Seed/, '0');
+    await answer(/Session/, 'all');
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Backtest spin' });
+    await toast.waitFor({ timeout: 30_000 });
+    await wb.screenshot('e2e-progress-notification');
+    await toast.hover();
+    await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await wb.waitForNotification('Backtest spin: canceled', 30_000);
+    const runs = JSON.parse(cli(['runs', 'list', '--json', '--data-dir', data])) as unknown;
+    const spin = (Array.isArray(runs) ? runs : (runs as { runs: unknown[] }).runs).find((r) => (r as { strategy_id: string }).strategy_id === 'spin') as { status: string } | undefined;
+    assert.equal(spin?.status, 'canceled');
+    await waitUntil(async () => (await tree.allInnerTexts()).some((t) => t.includes('spin') && t.includes('canceled')), 30_000, 'the canceled run in the tree');
+    await wb.screenshot('e2e-canceled-run');
     assert.deepEqual(wb.consoleErrors.filter((e) => /btnb|backtest/i.test(e)), []);
   });
 

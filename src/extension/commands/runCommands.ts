@@ -117,7 +117,8 @@ export async function runBacktest(s: Services, arg?: unknown): Promise<CommandRe
   if (!session) return { ok: false, error: 'no session' };
 
   const runId = ulid();
-  const title = `Backtest ${strategy.id} ${paramSummary(v.value)}`;
+  const summary = paramSummary(v.value);
+  const title = `Backtest ${strategy.id}${summary ? ` ${summary}` : ''}`;
   const { job, outcome } = await s.jobs.run({
     kind: 'backtest', title, runId,
     params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), params: v.value, seed, costs, session, runId, force: args.force ?? false },
