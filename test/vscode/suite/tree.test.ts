@@ -116,7 +116,7 @@ c.close();`;
   it('refreshes after the btnb CLI (dist/cli.js in a child process) imports a dataset', async () => {
     const a = apiSync!;
     const before = a.services.catalog.refreshes;
-    const { stdout } = await run(process.execPath, [join(repoRoot(), 'dist/cli.js'), 'data', 'synth', '--symbol', 'CLI', '--start', '2024-03-04', '--days', '1', '--seed', '2', '--import', '--json', '--data-dir', dir], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    const { stdout } = await run(process.execPath, [join(repoRoot(), 'dist/cli.js'), 'data', 'synth', '--symbol', 'CLI', '--start', '2024-03-04', '--days', '1', '--seed', '2', '--out', join(workspaceDir(), 'cli-synth'), '--import', '--json', '--data-dir', dir], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
     const id = /"dataset_id":\s*"(ds_[0-9a-f]{16})"/.exec(stdout)?.[1];
     assert.ok(id, stdout);
     await waitFor(() => a.services.catalog.refreshes > before, 'a refresh event after the CLI wrote the catalog');
