@@ -5,6 +5,8 @@ import { UsageError } from './args.ts';
 export interface CliCommand {
   summary: string;
   help: string;
+  /** Help for a subcommand (`btnb data fetch --help`); falls back to `help`. */
+  helpFor?(argv: string[]): Promise<string | undefined>;
   run(argv: string[]): Promise<number>;
 }
 
@@ -51,7 +53,8 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   const cmd = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(cmd.help.endsWith('\n') ? cmd.help : `${cmd.help}\n`);
+    const text = (await cmd.helpFor?.(rest)) ?? cmd.help;
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     return 0;
   }
   try {

@@ -196,6 +196,9 @@ async function runShow(argv: string[]): Promise<number> {
 export const command: CliCommand = {
   summary: 'import, synthesize, derive and inspect market data (datasets)',
   help: HELP,
+  async helpFor(argv) {
+    return argv[0] === 'fetch' ? (await import('./dataFetch.ts')).DATA_FETCH_HELP : undefined;
+  },
   async run(argv) {
     const [sub, ...rest] = argv;
     switch (sub) {
