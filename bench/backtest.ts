@@ -8,7 +8,7 @@
  */
 import { allocBarSeries, type BarSeries, NS_PER_MINUTE } from '../src/engine/bars/barSeries.ts';
 import { runBacktest } from '../src/engine/backtest/engine.ts';
-import { Sfc32 } from '../src/engine/backtest/prng.ts';
+import { Sfc32 } from '../src/engine/util/prng.ts';
 import { smaCross } from '../src/engine/strategies/smaCross.ts';
 import { defineStrategy } from '../src/engine/backtest/strategy.ts';
 import { z } from 'zod';

@@ -3,20 +3,11 @@
  * a 0.25 tick, increasing ts_recv, realistic sizes/sides, written with the project's encoder in
  * blocks so memory stays flat. Compresses like real trades (not a run of zeros).
  */
+import { uniformSource } from '../../src/engine/util/prng.ts';
 import { open } from 'node:fs/promises';
 import { encodeMetadata, writeTradeRecord, type TradeRecordInput } from '../../src/engine/dbn/encoder.ts';
 import { SCHEMA, STYPE } from '../../src/engine/dbn/enums.ts';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function writeSyntheticTrades(path: string, count: number, seed = 42): Promise<void> {
   const start = 1704205800000000000n; // 2024-01-02T14:30:00Z
@@ -31,7 +22,7 @@ export async function writeSyntheticTrades(path: string, count: number, seed = 4
     const block = 65536;
     const buf = new Uint8Array(block * 48);
     const view = new DataView(buf.buffer);
-    const rnd = mulberry32(seed);
+    const rnd = uniformSource(seed);
     let priceTicks = 4_800 * 4; // 4800.00 in 0.25 ticks
     let ts = start;
     const r: TradeRecordInput = { publisherId: 1, instrumentId: 5002, tsEvent: 0n, price: 0n, size: 1, action: 84, side: 65, flags: 0, depth: 0, tsRecv: 0n, tsInDelta: 0, sequence: 0 };

@@ -5,7 +5,7 @@
  * draw per slipped fill (so the draws, and the result, depend only on the seed and the fills).
  */
 import type { Costs } from './types.ts';
-import { Sfc32 } from './prng.ts';
+import { Sfc32 } from '../util/prng.ts';
 
 const MODEL_FIXED = 0;
 const MODEL_HALF_SPREAD = 1;

@@ -18,7 +18,7 @@ import { dataPaths } from '../dataDir.ts';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
 import type { CatalogPort, RunRow } from '../catalog/catalogPort.ts';
 import { readBarsParquet } from '../parquet/barsParquet.ts';
-import { canonicalJson } from '../ingest/datasetId.ts';
+import { canonicalJson } from '../util/canonicalJson.ts';
 import { CALENDAR_VERSION } from '../calendar/xnys.ts';
 import { ENGINE_VERSION } from '../version.ts';
 import { builtinStrategy } from '../strategies/index.ts';

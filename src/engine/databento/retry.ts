@@ -1,4 +1,5 @@
 // Retry policy: exponential backoff with "equal jitter" from a seeded PRNG, Retry-After honoured.
+import { uniformSource } from '../util/prng.ts';
 import { DatabentoAbortError, DatabentoApiError, DatabentoRetriesExhaustedError, DatabentoTransportError } from './errors.ts';
 
 export interface RetryOptions {
@@ -9,7 +10,7 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** A Retry-After above this gives up instead of waiting (default 300 000 = 5 min). */
   maxRetryAfterMs?: number;
-  /** Uniform [0,1) source for jitter; default a mulberry32 PRNG seeded with `seed` (default 1). */
+  /** Uniform [0,1) source for jitter; default the project Sfc32 PRNG seeded with `seed` (default 1). */
   random?: () => number;
   seed?: number;
   /** Injectable sleep (tests); must reject with the signal's abort. */
@@ -25,16 +26,6 @@ export interface RetryEvent {
   reason: string;
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -64,7 +55,7 @@ export class RetryPolicy {
     this.baseDelayMs = o.baseDelayMs ?? 500;
     this.maxDelayMs = o.maxDelayMs ?? 30_000;
     this.maxRetryAfterMs = o.maxRetryAfterMs ?? 300_000;
-    this.random = o.random ?? mulberry32(o.seed ?? 1);
+    this.random = o.random ?? uniformSource(o.seed ?? 1);
     this.sleep = o.sleep ?? abortableSleep;
   }
 

@@ -17,7 +17,7 @@ import { SCHEMA } from '../dbn/enums.ts';
 import type { SymbolMapping } from '../dbn/metadata.ts';
 import { createAtomicWriteStream } from '../io/atomicWrite.ts';
 import { dayToYmd } from '../bars/instrumentFilter.ts';
-import { Sfc32 } from './prng.ts';
+import { Sfc32 } from '../util/prng.ts';
 import { initialState, simulateDay, TICK_RAW } from './synthSession.ts';
 
 export const SYNTH_DATASET = 'SYNTH';

@@ -15,7 +15,7 @@
  *   then on the side that exists.
  */
 import { localToUtcNs } from '../calendar/newYork.ts';
-import type { Sfc32 } from './prng.ts';
+import type { Sfc32 } from '../util/prng.ts';
 
 export const TICK_RAW = 10_000_000; // 0.01 in 1e-9 units
 const NS_MIN = 60_000_000_000;

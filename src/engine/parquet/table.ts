@@ -7,6 +7,7 @@
  * Output is deterministic: the only metadata are the Arrow schema, our fixed `created_by`
  * and caller key/values — no timestamps, no random ids (a test writes twice and compares).
  */
+import { canonicalJson } from '../util/canonicalJson.ts';
 import * as arrow from 'apache-arrow';
 import { openAsBlob } from 'node:fs';
 import type { Writable } from 'node:stream';
@@ -56,10 +57,9 @@ function drained(w: Writable): Promise<void> {
   });
 }
 
-function canonicalJson(m: Record<string, string>): string {
-  const keys = Object.keys(m).sort();
-  for (const k of keys) if (typeof m[k] !== 'string') throw new Error(`parquet metadata '${k}' must be a string`);
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(m[k])}`).join(',')}}`;
+function metadataJson(m: Record<string, string>): string {
+  for (const k of Object.keys(m)) if (typeof m[k] !== 'string') throw new Error(`parquet metadata '${k}' must be a string`);
+  return canonicalJson(m);
 }
 
 function checkColumns(path: string, columns: readonly ColumnSpec[]): number {
@@ -86,7 +86,7 @@ function writerProperties(columns: readonly ColumnSpec[], opts: WriteTableOption
     .setCreatedBy(CREATED_BY);
   // Timestamps are unique per row: a dictionary attempt there is wasted work.
   for (const c of columns) if (c.type === 'timestamp_ns_utc' || c.dictionary === false) b = b.setColumnDictionaryEnabled(c.name, false);
-  if (opts.metadata) b = b.setKeyValueMetadata(new Map([[METADATA_KEY, canonicalJson(opts.metadata)]]));
+  if (opts.metadata) b = b.setKeyValueMetadata(new Map([[METADATA_KEY, metadataJson(opts.metadata)]]));
   return b.build();
 }
 

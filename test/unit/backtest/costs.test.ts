@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { runBacktest } from '../../../src/engine/backtest/engine.ts';
-import { Sfc32 } from '../../../src/engine/backtest/prng.ts';
+import { Sfc32 } from '../../../src/engine/util/prng.ts';
 import { mkBars, scripted } from './helpers.ts';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps * Math.max(1, Math.abs(b)), `${a} ≉ ${b}`);

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strict as assert } from 'node:assert';
 import { importFiles } from '../../../src/engine/ingest/importFiles.ts';
-import { Sfc32 } from '../../../src/engine/ingest/prng.ts';
+import { Sfc32 } from '../../../src/engine/util/prng.ts';
 import { withTempDir } from '../../../src/engine/io/files.ts';
 import { readBarsParquet } from '../../../src/engine/parquet/barsParquet.ts';
 import { assertBars, dbnBytes, type FileSpec, type QuoteSpec, S } from './dbnBuild.ts';

@@ -1,3 +1,4 @@
+import { uniformSource } from '../../../src/engine/util/prng.ts';
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,17 +18,6 @@ export function fixtureBytes(name: string): Uint8Array {
   return new Uint8Array(zstdDecompressSync(raw));
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 import { decodeFile, decodeStream, type DecodeSummary, type StreamOptions } from '../../../src/engine/dbn/decoder.ts';
 import type { DbnRecord } from '../../../src/engine/dbn/records.ts';
@@ -99,3 +89,6 @@ export async function* chunked(bytes: Uint8Array, sizes: number[], misalign = 0)
     i += n;
   }
 }
+
+/** Deterministic uniform [0, 1) source (the project's Sfc32). */
+export const prng = uniformSource;

@@ -5,7 +5,7 @@ import { decodeFile, readMetadata } from '../../../src/engine/dbn/decoder.ts';
 import type { Mbp1Columns, TradeColumns } from '../../../src/engine/dbn/columns.ts';
 import { synthesize } from '../../../src/engine/ingest/synth.ts';
 import { withTempDir } from '../../../src/engine/io/files.ts';
-import { Sfc32 } from '../../../src/engine/ingest/prng.ts';
+import { Sfc32 } from '../../../src/engine/util/prng.ts';
 
 /** Copies the columns we check out of the reused decoder batches. */
 async function readAll(path: string) {

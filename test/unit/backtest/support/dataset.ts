@@ -6,7 +6,7 @@ import { allocBarSeries, type BarSeries, NS_PER_MINUTE } from '../../../../src/e
 import { openCatalog } from '../../../../src/engine/catalog/sqliteCatalog.ts';
 import { dataPaths } from '../../../../src/engine/dataDir.ts';
 import { writeBarsParquet } from '../../../../src/engine/parquet/barsParquet.ts';
-import { Sfc32 } from '../../../../src/engine/backtest/prng.ts';
+import { Sfc32 } from '../../../../src/engine/util/prng.ts';
 
 export const DATASET_ID = 'ds_00000000000000b7';
 
