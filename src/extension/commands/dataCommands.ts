@@ -90,18 +90,18 @@ export async function downloadDatabento(s: Services, args: DownloadArgs = {}): P
   if (Date.parse(end) <= Date.parse(start)) return fail(`Download: end ${end} must be after start ${start}`);
   const baseUrl = databentoBaseUrl();
 
-  // The cost query is one small HTTP call; the download itself runs in a job.
+  // The quote is a few small HTTP calls; the download itself runs in a job.
   let costText = 'unknown';
+  let recordsText = '';
   try {
-    const { HistoricalClient } = await import('../../engine/databento/historicalClient.ts');
-    const client = new HistoricalClient({ key, baseUrl });
-    let total = 0;
-    for (const schema of schemas) total += await client.getCost({ dataset, symbols, schema, start, end, stypeIn: 'raw_symbol' });
-    costText = `$${total.toFixed(2)}`;
+    const [{ HistoricalClient }, { quoteFetch }] = await Promise.all([import('../../engine/databento/historicalClient.ts'), import('../../engine/databento/fetchFlow.ts')]);
+    const quote = await quoteFetch(new HistoricalClient({ key, baseUrl }), { dataset, symbols, schemas, start, end });
+    costText = `$${quote.totalUsd.toFixed(2)}`;
+    recordsText = ` (${quote.totalRecords.toLocaleString('en-US')} records, ${(quote.totalBillableBytes / 1e6).toFixed(1)} MB billable)`;
   } catch (err) {
     return fail(`Download: cost query to ${baseUrl} failed: ${(err as Error).message}`);
   }
-  const question = `Download ${schemas.join(' + ')} for ${symbols.join(', ')} from ${dataset}, ${start} → ${end}? Estimated cost ${costText}.`;
+  const question = `Download ${schemas.join(' + ')} for ${symbols.join(', ')} from ${dataset}, ${start} → ${end}? Estimated cost ${costText}${recordsText}.`;
   if (!args.confirm && !(await ui.confirm(question, 'Download'))) return { ok: false, error: 'declined' };
   const dir = dataDir();
   mkdirSync(dir, { recursive: true });
