@@ -20,6 +20,12 @@ export interface ColumnSpec {
   constant?: string;
   /** Dictionary encoding (default true; timestamps never). Off for high-cardinality doubles saves encode time. */
   dictionary?: boolean;
+  /**
+   * int32/int64/timestamp only: 'delta' = DELTA_BINARY_PACKED, for sorted or slowly changing
+   * integers (time stamps, ids): a minute-bar ts column shrinks ~30× and encodes faster than
+   * PLAIN + zstd. Readable by DuckDB, pyarrow, polars. Default: PLAIN (or dictionary).
+   */
+  encoding?: 'delta';
   /** Declared nullability (default: true when `nulls` or `nanIsNull` is given or a utf8 value is null). */
   nullable?: boolean;
 }

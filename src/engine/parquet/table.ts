@@ -13,7 +13,7 @@ import { openAsBlob } from 'node:fs';
 import type { Writable } from 'node:stream';
 import * as pq from 'parquet-wasm';
 import { PRODUCT_VERSION } from '../version.ts';
-import { createAtomicWriteStream, type AtomicFs } from '../io/atomicWrite.ts';
+import { createAtomicWriteStream, writeFileAtomic, type AtomicFs } from '../io/atomicWrite.ts';
 import { arrowType, chunkData, ColumnError, isNullable, type ColumnSpec, type ColumnType } from './arrowChunks.ts';
 
 export type { ColumnSpec, ColumnType } from './arrowChunks.ts';
@@ -22,6 +22,13 @@ export type { ColumnSpec, ColumnType } from './arrowChunks.ts';
 export const DEFAULT_ROW_GROUP_SIZE = 65_536;
 export const METADATA_KEY = 'btnb.metadata';
 export const CREATED_BY = `btnb ${PRODUCT_VERSION} (parquet-wasm 0.8.0)`;
+/**
+ * Tables up to this many cells (rows × columns, ~8 bytes each) are encoded in one synchronous
+ * `writeParquet` call: parquet-wasm's stream path costs ~6 ms of fixed overhead per file, which
+ * dominated small artifacts (fills, trades). Bigger tables stream one row group at a time so
+ * memory stays bounded. Both paths give byte-identical files (a test compares them).
+ */
+export const ONE_SHOT_MAX_CELLS = 4 << 20;
 
 export interface WriteTableOptions {
   rowGroupSize?: number;
@@ -33,6 +40,8 @@ export interface WriteTableOptions {
   metadata?: Record<string, string>;
   /** Injected file system for the atomic write (tests). */
   fs?: AtomicFs;
+  /** Force the streaming encoder (tests; default: only above ONE_SHOT_MAX_CELLS). */
+  stream?: boolean;
 }
 
 export class ParquetFileError extends Error {
@@ -86,6 +95,11 @@ function writerProperties(columns: readonly ColumnSpec[], opts: WriteTableOption
     .setCreatedBy(CREATED_BY);
   // Timestamps are unique per row: a dictionary attempt there is wasted work.
   for (const c of columns) if (c.type === 'timestamp_ns_utc' || c.dictionary === false) b = b.setColumnDictionaryEnabled(c.name, false);
+  for (const c of columns) {
+    if (c.encoding !== 'delta') continue;
+    if (c.type !== 'int32' && c.type !== 'int64' && c.type !== 'timestamp_ns_utc') throw new ColumnError(c.name, 0, `delta encoding needs an integer or timestamp column, got ${c.type}`);
+    b = b.setColumnDictionaryEnabled(c.name, false).setColumnEncoding(c.name, pq.Encoding.DELTA_BINARY_PACKED);
+  }
   if (opts.metadata) b = b.setKeyValueMetadata(new Map([[METADATA_KEY, metadataJson(opts.metadata)]]));
   return b.build();
 }
@@ -102,6 +116,36 @@ export async function writeParquetTable(path: string, columns: readonly ColumnSp
   const types = columns.map((c) => arrowType(c.type));
   const schema = new arrow.Schema(columns.map((c, i) => new arrow.Field(c.name, types[i]!, isNullable(c))));
   const structType = new arrow.Struct(schema.fields);
+  const arrowBatchAt = (off: number, len: number): arrow.RecordBatch => {
+    const children = columns.map((c, i) => chunkData(c, types[i]!, off, len));
+    return new arrow.RecordBatch(schema, arrow.makeData({ type: structType, length: len, children }));
+  };
+  const batchAt = (off: number, len: number): pq.RecordBatch => {
+    const wasm = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table([arrowBatchAt(off, len)]), 'stream'));
+    const batch = wasm.recordBatch(0);
+    wasm.free();
+    if (batch === undefined) throw new Error('parquet-wasm returned no record batch');
+    return batch;
+  };
+  if (opts.stream !== true && rows * columns.length <= ONE_SHOT_MAX_CELLS) {
+    let bytes: Uint8Array;
+    try {
+      // Row groups as in the stream path: one record batch per row group (an empty table: one empty batch).
+      const parts: arrow.RecordBatch[] = [];
+      let off = 0;
+      do {
+        const len = Math.min(rowGroup, rows - off);
+        parts.push(arrowBatchAt(off, len));
+        off += len;
+      } while (off < rows);
+      const table = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(parts), 'stream'));
+      bytes = pq.writeParquet(table, writerProperties(columns, opts));
+    } catch (err) {
+      throw wrapWriteError(path, err);
+    }
+    await writeFileAtomic(path, bytes, opts.fs ? { fs: opts.fs } : {});
+    return;
+  }
   let off = 0;
   let emitted = false;
   // parquet-wasm turns a JS error from the source into an opaque "Dyn casting error": keep ours.
@@ -110,26 +154,17 @@ export async function writeParquetTable(path: string, columns: readonly ColumnSp
   const batches = new ReadableStream<pq.RecordBatch>({
     pull(ctl) {
       try {
-        buildBatch(ctl);
+        if (off >= rows && emitted) { ctl.close(); return; }
+        const len = Math.min(rowGroup, rows - off);
+        ctl.enqueue(batchAt(off, len));
+        off += len;
+        emitted = true; // an empty table still sends one (empty) batch so the schema is written
       } catch (err) {
         buildError = err;
         ctl.error(err);
       }
     },
   });
-  function buildBatch(ctl: ReadableStreamDefaultController<pq.RecordBatch>): void {
-    if (off >= rows && emitted) { ctl.close(); return; }
-    const len = Math.min(rowGroup, rows - off);
-    const children = columns.map((c, i) => chunkData(c, types[i]!, off, len));
-    const rb = new arrow.RecordBatch(schema, arrow.makeData({ type: structType, length: len, children }));
-    const wasm = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table([rb]), 'stream'));
-    const batch = wasm.recordBatch(0);
-    if (batch === undefined) throw new Error('parquet-wasm returned no record batch');
-    wasm.free();
-    ctl.enqueue(batch);
-    off += len;
-    emitted = true; // an empty table still sends one (empty) batch so the schema is written
-  }
   const out = createAtomicWriteStream(path, { fs: opts.fs });
   try {
     const encoded = await pq.transformParquetStream(batches, writerProperties(columns, opts));
@@ -139,13 +174,16 @@ export async function writeParquetTable(path: string, columns: readonly ColumnSp
     await out.commit();
   } catch (caught) {
     await out.abort();
-    const err = buildError ?? caught;
-    if (err instanceof ParquetFileError) throw err;
-    if (err instanceof ColumnError) throw new ParquetFileError(path, err.message, err);
-    const e = err as NodeJS.ErrnoException;
-    if (e?.code && e.message?.startsWith(path)) throw err; // already names the file (I/O errors)
-    throw new ParquetFileError(path, `writing Parquet failed: ${e instanceof Error ? e.message : String(e)}`, err);
+    throw wrapWriteError(path, buildError ?? caught);
   }
+}
+
+function wrapWriteError(path: string, err: unknown): Error {
+  if (err instanceof ParquetFileError) return err;
+  if (err instanceof ColumnError) return new ParquetFileError(path, err.message, err);
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code && e.message?.startsWith(path)) return e; // already names the file (I/O errors)
+  return new ParquetFileError(path, `writing Parquet failed: ${e instanceof Error ? e.message : String(e)}`, err);
 }
 
 export interface ReadOptions {
