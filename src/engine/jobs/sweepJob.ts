@@ -1,9 +1,10 @@
 /**
  * Child process: a parameter sweep — the cartesian product of the grid (keys sorted, values in
  * the given order, so the run order is deterministic), one catalog run per combination sharing
- * a sweep_id, all in this one process with one open catalog. Cancel stops between bars of the
- * current run (it ends canceled) and skips the rest; identical combinations reuse their runs.
+ * a sweep_id, all in this one process with one open catalog and the bars read once. Cancel
+ * stops between bars of the current run (it ends canceled) and skips the rest; identical combinations reuse their runs.
  */
+import type { BarSeries } from '../bars/barSeries.ts';
 import { runJobChild } from './childRuntime.ts';
 import { combinations } from './grid.ts';
 
@@ -14,6 +15,8 @@ runJobChild('sweep', async (p, ctx) => {
   const total = Object.values(p.grid).reduce((n, v) => n * v.length, 1);
   const sweepId = newUlid();
   const catalog = openCatalog(dataPaths(p.dataDir).catalog);
+  // The bars are read once for the whole sweep, not once per combination.
+  const barsCache = new Map<string, BarSeries>();
   const runs: { runId: string; params: Record<string, unknown>; status: string; created: boolean; metrics: unknown; error?: string }[] = [];
   try {
     let done = 0;
@@ -24,7 +27,7 @@ runJobChild('sweep', async (p, ctx) => {
       try {
         const out = await runBacktestToCatalog({
           dataDir: p.dataDir, datasetId: p.datasetId, strategy: p.strategyPath ?? p.strategyId, params, seed: p.seed,
-          costs: costsFromJob(p.costs), session: p.session, force: p.force, sweepId, tags: [`sweep:${sweepId}`], signal: ctx.signal, catalog,
+          costs: costsFromJob(p.costs), session: p.session, force: p.force, sweepId, tags: [`sweep:${sweepId}`], signal: ctx.signal, catalog, barsCache,
         });
         runs.push({ runId: out.run.run_id, params, status: out.run.status, created: out.created, metrics: out.metrics });
       } catch (err) {
