@@ -13,7 +13,7 @@ import { SimulatedExchange } from './simulatedExchange.ts';
 import { StrategyContext } from './context.ts';
 import { parseParams, StrategyError, type FillInfo, type StrategyDefinition } from './strategy.ts';
 import { computeMetrics, drawdownSeries } from './statistics.ts';
-import { DEFAULT_COSTS, SIDE_BUY, type BacktestResult, type Costs, type EquityColumns, type Session } from './types.ts';
+import { DEFAULT_COSTS, SIDE_BUY, type BacktestResult, type Costs, type EquityColumns, type FillColumns, type Session } from './types.ts';
 
 export interface BacktestSpec {
   strategy: StrategyDefinition;
@@ -61,8 +61,6 @@ export class BacktestEngine {
   private readonly exchange: SimulatedExchange;
   private readonly ctx: StrategyContext;
   private readonly equity: Float64Array;
-  private readonly position: Float64Array;
-  private readonly cash: Float64Array;
   private peak: number;
   private maxDrawdown = 0;
   private exposedBars = 0;
@@ -91,8 +89,6 @@ export class BacktestEngine {
     this.exchange = new SimulatedExchange(bars, this.log, this.portfolio, new FillModel(this.costs, this.seed), this.costs);
     this.ctx = new StrategyContext(bars, this.portfolio, this.exchange, this.log);
     this.equity = new Float64Array(n);
-    this.position = new Float64Array(n);
-    this.cash = new Float64Array(n);
     this.peak = this.costs.cash;
   }
 
@@ -132,7 +128,7 @@ export class BacktestEngine {
 
   /** The hot loop over bars [from, to): locals only, no allocation per bar. */
   runBars(from: number, to: number): void {
-    const { ctx, exchange, portfolio, equity, position, cash, state, params } = this;
+    const { ctx, exchange, portfolio, equity, state, params } = this;
     const close = this.bars.close;
     const indicators = ctx.indicators;
     const nInd = indicators.length;
@@ -148,11 +144,10 @@ export class BacktestEngine {
         for (let k = 0; k < nInd; k++) indicators[k]!.update(i);
         ctx.index = i;
         onBar(ctx, state, params);
+        // Position and cash change only at fills: their per-bar series are rebuilt from the fill
+        // log on demand (equityColumns), so the loop stores one number per bar, not three.
         const pos = portfolio.position;
-        const c = portfolio.cash;
-        const e = c + pos * close[i]!;
-        position[i] = pos;
-        cash[i] = c;
+        const e = portfolio.cash + pos * close[i]!;
         equity[i] = e;
         if (pos !== 0) exposed++;
         if (e > peak) peak = e;
@@ -182,21 +177,55 @@ export class BacktestEngine {
     const orders = log.orders();
     const fills = log.fills();
     const trades = log.trades();
-    const metrics = computeMetrics(costs.cash, bars.ts, this.equity, this.position, null, trades, fills,
+    const metrics = computeMetrics(costs.cash, bars.ts, this.equity, null, null, trades, fills,
       { maxDrawdown: this.maxDrawdown, exposedBars: this.exposedBars });
     return {
       strategyId: def.id, params: this.params as Record<string, unknown>, session: this.session, seed: this.seed, costs, bars,
-      equity: equityColumns(bars, this.position, this.cash, this.equity, costs.cash),
+      equity: equityColumns(bars, fills, this.equity, costs.cash),
       orders, fills, trades, events: log.events(), metrics,
     };
   }
 }
 
-/** The drawdown series is computed on first access (artifacts need it; sweeps and benchmarks rarely do). */
-function equityColumns(bars: BarSeries, position: Float64Array, cash: Float64Array, equity: Float64Array, initialCash: number): EquityColumns {
+/**
+ * Position and cash per bar, replayed from the fills in order with the portfolio's own
+ * arithmetic (cash −= q·price + fee; position += q), so every value is bit-identical to what
+ * the portfolio held at that bar's close. A fill at bar i happened at its open: included at i.
+ */
+export function positionCashSeries(n: number, initialCash: number, fills: FillColumns): { position: Float64Array; cash: Float64Array } {
+  const position = new Float64Array(n);
+  const cash = new Float64Array(n);
+  let pos = 0;
+  let c = initialCash;
+  let i = 0;
+  for (let k = 0; k < fills.length; k++) {
+    const bar = fills.bar[k]!;
+    for (; i < bar; i++) { position[i] = pos; cash[i] = c; }
+    const q = fills.side[k] === SIDE_BUY ? fills.qty[k]! : -fills.qty[k]!;
+    c -= q * fills.price[k]! + fills.fee[k]!;
+    pos += q;
+  }
+  for (; i < n; i++) { position[i] = pos; cash[i] = c; }
+  return { position, cash };
+}
+
+/**
+ * Position, cash and drawdown series are built on first access: artifacts need them; metrics,
+ * sweeps and benchmarks do not.
+ */
+function equityColumns(bars: BarSeries, fills: FillColumns, equity: Float64Array, initialCash: number): EquityColumns {
   let dd: Float64Array | null = null;
+  let pc: { position: Float64Array; cash: Float64Array } | null = null;
   return {
-    ts: bars.ts, close: bars.close, position, cash, equity,
+    ts: bars.ts, close: bars.close, equity,
+    get position(): Float64Array {
+      pc ??= positionCashSeries(bars.length, initialCash, fills);
+      return pc.position;
+    },
+    get cash(): Float64Array {
+      pc ??= positionCashSeries(bars.length, initialCash, fills);
+      return pc.cash;
+    },
     get drawdown(): Float64Array {
       dd ??= drawdownSeries(initialCash, equity);
       return dd;

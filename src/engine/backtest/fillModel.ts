@@ -12,12 +12,15 @@ const MODEL_HALF_SPREAD = 1;
 const MODEL_RANDOM = 2;
 
 export class FillModel {
+  /** Whether `slip` reads the bar's spread (half-spread model); otherwise callers may pass NaN. */
+  readonly usesSpread: boolean;
   private readonly model: number;
   private readonly bps: number;
   private readonly rng: Sfc32;
 
   constructor(costs: Costs, seed: number) {
     this.model = costs.slippage_model === 'fixed' ? MODEL_FIXED : costs.slippage_model === 'half-spread' ? MODEL_HALF_SPREAD : MODEL_RANDOM;
+    this.usesSpread = this.model === MODEL_HALF_SPREAD;
     this.bps = costs.slippage_bps;
     this.rng = new Sfc32(seed);
   }

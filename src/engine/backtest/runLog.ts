@@ -2,11 +2,23 @@
  * Columnar event logs of one run: orders, fills, round trips and the event stream
  * (OrderSubmitted, OrderFilled, OrderCanceled, PositionOpened, PositionClosed).
  * Appends write into growable typed arrays; nothing is allocated per event. Time stamps are
- * not stored: every event keeps its bar index and ts comes from the bars when the columns are built.
+ * not stored: every event keeps its bar index and the ts columns are built from the bars on
+ * first access (artifacts need them; metrics, sweeps and benchmarks do not).
  */
 import { f64, i32, u8, type GrowableColumn } from './columns.ts';
 import type { EventColumns, FillColumns, OrderColumns, TradeColumns } from './types.ts';
 import { EV_ORDER_SUBMITTED, STATUS_OPEN } from './types.ts';
+
+/** ts of each event's bar; NaN where the bar is −1 (an open trip's exit). */
+function tsOf(barTs: Float64Array, bars: Int32Array): Float64Array {
+  const n = bars.length;
+  const out = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const b = bars[k]!;
+    out[k] = b < 0 ? NaN : barTs[b]!;
+  }
+  return out;
+}
 
 export class RunLog {
   private readonly barTs: Float64Array;
@@ -48,8 +60,9 @@ export class RunLog {
 
   constructor(barTs: Float64Array) {
     this.barTs = barTs;
-    // Initial capacity from the bar count (one entry per 256 bars, 256..16384): most runs never grow.
-    const cap = Math.max(256, Math.min(16_384, barTs.length >> 8));
+    // Initial capacity from the bar count (one entry per 64 bars, 256..262144): most runs never
+    // grow, and an active strategy on 10 M bars grows once instead of three times.
+    const cap = Math.max(256, Math.min(1 << 18, barTs.length >> 6));
     this.oBar = i32(cap);
     this.oSide = u8(cap);
     this.oQty = f64(cap);
@@ -137,19 +150,15 @@ export class RunLog {
     return n + 1;
   }
 
-  /** ts of each event's bar; NaN where the bar is −1 (an open trip's exit). */
-  private tsOf(bars: Int32Array, n: number): Float64Array {
-    const out = new Float64Array(n);
-    for (let k = 0; k < n; k++) out[k] = bars[k]! < 0 ? NaN : this.barTs[bars[k]!]!;
-    return out;
-  }
-
   orders(): OrderColumns {
     const n = this.orderCount;
+    const barTs = this.barTs;
     const orderId = new Int32Array(n);
     for (let k = 0; k < n; k++) orderId[k] = k + 1;
+    const bar = this.oBar.trim(n);
+    let ts: Float64Array | null = null;
     return {
-      length: n, orderId, bar: this.oBar.trim(n), ts: this.tsOf(this.oBar.data, n), side: this.oSide.trim(n), qty: this.oQty.trim(n),
+      length: n, orderId, bar, get ts() { return ts ??= tsOf(barTs, bar); }, side: this.oSide.trim(n), qty: this.oQty.trim(n),
       type: this.oType.trim(n), limitPrice: this.oLimit.trim(n), stopPrice: this.oStop.trim(n), status: this.oStatus.trim(n),
       fillId: this.oFill.trim(n),
     };
@@ -157,27 +166,35 @@ export class RunLog {
 
   fills(): FillColumns {
     const n = this.fillCount;
+    const barTs = this.barTs;
     const fillId = new Int32Array(n);
     for (let k = 0; k < n; k++) fillId[k] = k + 1;
+    const bar = this.fBar.trim(n);
+    let ts: Float64Array | null = null;
     return {
-      length: n, fillId, orderId: this.fOrder.trim(n), bar: this.fBar.trim(n), ts: this.tsOf(this.fBar.data, n), side: this.fSide.trim(n),
+      length: n, fillId, orderId: this.fOrder.trim(n), bar, get ts() { return ts ??= tsOf(barTs, bar); }, side: this.fSide.trim(n),
       qty: this.fQty.trim(n), price: this.fPrice.trim(n), fee: this.fFee.trim(n), slippage: this.fSlip.trim(n),
     };
   }
 
   trades(): TradeColumns {
     const n = this.tradeCount;
+    const barTs = this.barTs;
     const tradeId = new Int32Array(n);
     const ret = new Float64Array(n);
     const barsHeld = new Int32Array(n);
+    const entryBar = this.tEntryBar.trim(n);
+    const exitBar = this.tExitBar.trim(n);
+    let entryTs: Float64Array | null = null;
+    let exitTs: Float64Array | null = null;
     for (let k = 0; k < n; k++) {
       tradeId[k] = k + 1;
       ret[k] = this.tPnl.data[k]! / (this.tEntryPrice.data[k]! * this.tQty.data[k]!);
       barsHeld[k] = this.tExitBar.data[k]! < 0 ? -1 : this.tExitBar.data[k]! - this.tEntryBar.data[k]!;
     }
     return {
-      length: n, tradeId, direction: this.tDir.trim(n), qty: this.tQty.trim(n), entryTs: this.tsOf(this.tEntryBar.data, n),
-      entryPrice: this.tEntryPrice.trim(n), exitTs: this.tsOf(this.tExitBar.data, n), exitPrice: this.tExitPrice.trim(n),
+      length: n, tradeId, direction: this.tDir.trim(n), qty: this.tQty.trim(n), get entryTs() { return entryTs ??= tsOf(barTs, entryBar); },
+      entryPrice: this.tEntryPrice.trim(n), get exitTs() { return exitTs ??= tsOf(barTs, exitBar); }, exitPrice: this.tExitPrice.trim(n),
       pnl: this.tPnl.trim(n), ret, fees: this.tFees.trim(n), barsHeld,
     };
   }

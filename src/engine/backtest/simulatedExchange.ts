@@ -72,9 +72,9 @@ export class SimulatedExchange {
   process(i: number): void {
     const log = this.log;
     const b = this.bars;
+    // high/low/spread are loaded only when an order needs them: on a long series each is a
+    // cache miss (the bar loop itself streams only the closes).
     const open = b.open[i]!;
-    const high = b.high[i]!;
-    const low = b.low[i]!;
     let k = 0;
     while (k < this.openCount) {
       const id = this.open[k]!;
@@ -89,16 +89,16 @@ export class SimulatedExchange {
         slipped = true;
       } else if (type === ORDER_LIMIT) {
         const l = log.oLimit.data[o]!;
-        if (buy ? low > l : high < l) { k++; continue; }
+        if (buy ? b.low[i]! > l : b.high[i]! < l) { k++; continue; }
         ref = buy ? (open < l ? open : l) : open > l ? open : l;
         slipped = false;
       } else {
         const s = log.oStop.data[o]!;
-        if (buy ? high < s : low > s) { k++; continue; }
+        if (buy ? b.high[i]! < s : b.low[i]! > s) { k++; continue; }
         ref = buy ? (open > s ? open : s) : open < s ? open : s;
         slipped = true;
       }
-      const price = slipped ? this.fillModel.slip(ref, buy ? 1 : -1, b.spreadMean[i]!) : ref;
+      const price = slipped ? this.fillModel.slip(ref, buy ? 1 : -1, this.fillModel.usesSpread ? b.spreadMean[i]! : NaN) : ref;
       const qty = log.oQty.data[o]!;
       const fee = fillFee(this.costs, qty, price);
       const slip = (price > ref ? price - ref : ref - price) * qty;

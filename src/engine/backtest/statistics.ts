@@ -68,7 +68,7 @@ export interface LoopStats {
 }
 
 export function computeMetrics(
-  initialCash: number, ts: Float64Array, equity: Float64Array, position: Float64Array, drawdown: Float64Array | null,
+  initialCash: number, ts: Float64Array, equity: Float64Array, position: Float64Array | null, drawdown: Float64Array | null,
   trades: TradeColumns, fills: FillColumns, loop?: LoopStats,
 ): Metrics {
   const n = equity.length;
@@ -116,7 +116,11 @@ export function computeMetrics(
   }
   let exposed = 0;
   if (loop) exposed = loop.exposedBars;
-  else for (let i = 0; i < n; i++) if (position[i] !== 0) exposed++;
+  else if (position) {
+    for (let i = 0; i < n; i++) if (position[i] !== 0) exposed++;
+  } else {
+    throw new Error('computeMetrics: give the position series or the loop statistics');
+  }
   let fees = 0, turnover = 0;
   for (let k = 0; k < fills.length; k++) {
     fees += fills.fee[k]!;

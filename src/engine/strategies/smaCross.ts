@@ -2,8 +2,8 @@
  * `sma-cross` exactly per contracts §3: at bar i ≥ slow − 1 the target is +size when
  * SMA_fast(i) > SMA_slow(i), else −size with allow_short, else 0; one market order for
  * target − position, never at the last bar. The comparison is exact: Σfast·slow > Σslow·fast
- * on raw fixed-point closes (raw = round(close·1e9)), in doubles while every product stays
- * below 2^53 (checked per bar), otherwise with BigInt.
+ * on raw fixed-point closes (raw = round(close·1e9)): window sums in doubles while they stay
+ * below 2^53 (checked per bar), the comparison in doubles unless it is a near-tie (then BigInt).
  */
 import { z } from 'zod';
 import { defineStrategy } from '../backtest/strategy.ts';
@@ -29,13 +29,34 @@ interface State {
   big: boolean;
   bigFast: bigint;
   bigSlow: bigint;
+  // params and bar bounds copied in once: one monomorphic object on the hot path
+  fast: number;
+  slow: number;
+  /** first bar with a full slow window (slow − 1) and the last bar (no order there). */
+  first: number;
+  last: number;
+  long: number;
+  flat: number;
 }
 
-/** Exact sign of a·b − c·d for integers a, c (|a|, |c| < 2^53) and small positive b, d. */
+/** Relative bound on the rounding of two products and their difference (a few ulps, generous). */
+const TIE_EPS = 2 ** -50;
+
+/**
+ * Exact `a·b > c·d` for integers a, c (|a|, |c| < 2^53) and positive integers b, d. Each
+ * double product is within 2^-53 (relative) of the exact one, so when they differ by more
+ * than TIE_EPS of their size the double comparison is already exact; only near-ties (equal
+ * SMAs, e.g. flat prices) take the exact BigInt path. On a 0.01 price grid two different
+ * products differ by ≥ 1e7 in 1e18, far outside the tie band.
+ */
 function greater(sumFast: number, slow: number, sumSlow: number, fast: number): boolean {
   const l = sumFast * slow;
   const r = sumSlow * fast;
-  if (l < MAX_EXACT && l > -MAX_EXACT && r < MAX_EXACT && r > -MAX_EXACT) return l > r;
+  const d = l - r;
+  const m = (l < 0 ? -l : l) + (r < 0 ? -r : r);
+  if (d > m * TIE_EPS) return true;
+  if (d < -m * TIE_EPS) return false;
+  if (m < 2 ** 53) return l > r; // both products exact
   return BigInt(sumFast) * BigInt(slow) > BigInt(sumSlow) * BigInt(fast);
 }
 
@@ -65,12 +86,15 @@ export const smaCross = defineStrategy({
   id: 'sma-cross',
   description: 'Long (or short) while the fast SMA of closes is above (below) the slow SMA; contracts §3.',
   params: smaCrossParams,
-  onStart(_ctx, p): State {
-    return { ring: new Float64Array(p.slow), slot: 0, rawLimit: MAX_EXACT / p.slow, sumFast: 0, sumSlow: 0, big: false, bigFast: 0n, bigSlow: 0n };
+  onStart(ctx, p): State {
+    return {
+      ring: new Float64Array(p.slow), slot: 0, rawLimit: MAX_EXACT / p.slow, sumFast: 0, sumSlow: 0, big: false, bigFast: 0n, bigSlow: 0n,
+      fast: p.fast, slow: p.slow, first: p.slow - 1, last: ctx.length - 1, long: p.size, flat: p.allow_short ? -p.size : 0,
+    };
   },
-  onBar(ctx, s, p) {
-    const slow = p.slow;
-    const fast = p.fast;
+  onBar(ctx, s) {
+    const slow = s.slow;
+    const fast = s.fast;
     const raw = Math.round(ctx.close() * 1e9);
     const ring = s.ring;
     const slot = s.slot;
@@ -86,14 +110,16 @@ export const smaCross = defineStrategy({
       const sumSlow = s.sumSlow + raw - outSlow;
       s.sumFast = sumFast;
       s.sumSlow = sumSlow;
-      if (ctx.index < slow - 1 || ctx.isLastBar) return;
+      const i = ctx.index;
+      if (i < s.first || i === s.last) return;
       up = greater(sumFast, slow, sumSlow, fast);
     } else {
       // Rare: prices so large that window sums could leave the exact range of doubles.
       up = bigStep(s, raw, outFast, outSlow, slot, fast, slow);
-      if (ctx.index < slow - 1 || ctx.isLastBar) return;
+      const i = ctx.index;
+      if (i < s.first || i === s.last) return;
     }
-    const target = up ? p.size : p.allow_short ? -p.size : 0;
+    const target = up ? s.long : s.flat;
     const pos = ctx.position;
     if (target !== pos) ctx.order(target - pos);
   },
