@@ -71,6 +71,27 @@ describe('sma-cross (contracts §3)', () => {
     }
   });
 
+  it('matches the BigInt reference where products pass 2^53 but sums do not, including exact ties on flat stretches', () => {
+    // price 100 with slow 400: Σslow·fast ≈ 4e13·150 > 2^53, so every comparison is outside the
+    // exact-product range; flat stretches longer than slow make the SMAs exactly equal (ties → not above).
+    let s = 777;
+    const rnd = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648; };
+    const cs: number[] = [];
+    let p = 100;
+    for (let i = 0; i < 6000; i++) {
+      if (i % 1500 < 600) { cs.push(p); continue; } // flat: ties for ~200 bars each time
+      p = Math.round((p + (rnd() - 0.5) * 0.2) * 100) / 100;
+      cs.push(p);
+    }
+    for (const allowShort of [false, true]) {
+      const r = runBacktest(closesToBars(cs), { strategy: smaCross, params: { fast: 150, slow: 400, allow_short: allowShort } });
+      const ref = referenceFills(cs, 150, 400, 100, allowShort);
+      assert.ok(ref.length > 10, `only ${ref.length} reference fills`);
+      assert.deepEqual(col(r.fills.bar), ref.map((x) => x.bar));
+      assert.deepEqual(col(r.fills.qty), ref.map((x) => Math.abs(x.qty)));
+    }
+  });
+
   it('bad params: one error listing every issue', () => {
     try {
       runBacktest(closesToBars(closes), { strategy: smaCross, params: { fast: 0, slow: 'x', size: -1, colour: 1 } });
