@@ -44,6 +44,13 @@ export interface SweepResult {
   skipped: { params: Record<string, unknown>; error: string }[];
 }
 
+/**
+ * Runs each worker (and the in-process path) keeps in flight: a run's compute and Parquet
+ * encode are synchronous, so with two the next run computes while the previous one waits for
+ * its artifacts' fsync and rename. More would only add memory.
+ */
+const RUNS_IN_FLIGHT = 2;
+
 const Job = z.object({ type: z.literal('run'), idx: z.number().int(), params: z.record(z.string(), z.unknown()) });
 const Setup = z.object({
   type: z.literal('setup'), dataDir: z.string(), datasetId: z.string(), strategy: z.string(), seed: z.number().int(),
@@ -82,8 +89,19 @@ export async function sweepWorkerMain(): Promise<number> {
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
   const barsCache = new Map<string, BarSeries>();
-  let queue = Promise.resolve();
+  // Runs are not chained: the parent keeps up to RUNS_IN_FLIGHT per worker, so one run's
+  // artifact fsyncs overlap the next run's compute.
+  const inFlight = new Set<Promise<void>>();
+  const settled = () => Promise.all([...inFlight]).then(() => undefined);
+  let exiting = false;
+  const exit = (code: number) => {
+    if (exiting) return;
+    exiting = true;
+    void settled().then(() => { close?.(); if (process.connected) process.disconnect(); resolveExitRef(code); });
+  };
+  let resolveExitRef: (code: number) => void = () => {};
   return await new Promise<number>((resolveExit) => {
+    resolveExitRef = resolveExit;
     process.on('message', (raw) => {
       const parsed = ToWorker.safeParse(raw);
       if (!parsed.success) {
@@ -101,18 +119,18 @@ export async function sweepWorkerMain(): Promise<number> {
         return;
       }
       if (msg.type === 'stop') {
-        void queue.then(() => { close?.(); process.disconnect(); resolveExit(0); });
+        exit(0);
         return;
       }
-      queue = queue.then(async () => {
-        if (ac.signal.aborted) return;
+      if (ac.signal.aborted || exiting) return;
+      const job = (async () => {
         const r = await runPoint(base!, msg.params);
         if (process.connected) process.send!({ type: 'done', idx: msg.idx, ...r });
-      });
+      })();
+      inFlight.add(job);
+      void job.finally(() => inFlight.delete(job));
     });
-    ac.signal.addEventListener('abort', () => {
-      void queue.then(() => { close?.(); if (process.connected) process.disconnect(); resolveExit(1); });
-    }, { once: true });
+    ac.signal.addEventListener('abort', () => exit(1), { once: true });
     process.send!({ type: 'ready' });
   });
 }
@@ -141,16 +159,22 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
     const { dataPaths } = await import('../dataDir.ts');
     const catalog = openCatalog(dataPaths(req.dataDir).catalog);
     const barsCache = new Map<string, BarSeries>();
+    const base = {
+      dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed, costs: req.costs, session: req.session,
+      force: req.force, sweepId, catalog, barsCache, ...(req.signal ? { signal: req.signal } : {}),
+    };
     try {
-      for (const v of valid) {
-        if (req.signal?.aborted) break;
-        const r = await runPoint({
-          dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed, costs: req.costs, session: req.session,
-          force: req.force, sweepId, catalog, barsCache, ...(req.signal ? { signal: req.signal } : {}),
-        }, v.params);
-        results[v.idx] = { params: v.params, ...r };
-        req.onProgress?.(++done, total);
-      }
+      // RUNS_IN_FLIGHT lanes over the points in order, as in each worker process.
+      let next = 0;
+      const lane = async () => {
+        while (next < valid.length && !req.signal?.aborted) {
+          const v = valid[next++]!;
+          const r = await runPoint(base, v.params);
+          results[v.idx] = { params: v.params, ...r };
+          req.onProgress?.(++done, total);
+        }
+      };
+      await Promise.all(Array.from({ length: RUNS_IN_FLIGHT }, lane));
     } finally {
       catalog.close();
     }
@@ -168,12 +192,14 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
         if (live === 0) rejectAll(err);
       };
       req.signal?.addEventListener('abort', () => failAll(Object.assign(new Error('sweep canceled'), { name: 'AbortError' })), { once: true });
+      const stopped = new Set<ChildProcess>();
       const dispatch = (child: ChildProcess) => {
-        if (failure || !child.connected) return;
+        if (failure || !child.connected || stopped.has(child)) return;
         if (next < valid.length && !req.signal?.aborted) {
           const v = valid[next++]!;
           child.send({ type: 'run', idx: v.idx, params: v.params });
         } else {
+          stopped.add(child); // the worker finishes its runs in flight, then exits
           child.send({ type: 'stop' });
         }
       };
@@ -193,7 +219,7 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
               type: 'setup', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
               costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId,
             });
-            dispatch(child);
+            for (let k = 0; k < RUNS_IN_FLIGHT; k++) dispatch(child);
             return;
           }
           const v = valid[m.idx]!;
