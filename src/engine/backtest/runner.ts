@@ -171,6 +171,24 @@ interface Prepared {
   symbol: string;
 }
 
+/** Reads in progress per cache, so concurrent runs of one sweep worker read a dataset once. */
+const pendingReads = new WeakMap<Map<string, BarSeries>, Map<string, Promise<BarSeries>>>();
+
+async function cachedBars(cache: Map<string, BarSeries> | undefined, path: string, datasetId: string): Promise<BarSeries> {
+  if (!cache) return readBarsParquet(path);
+  const hit = cache.get(datasetId);
+  if (hit) return hit;
+  let pending = pendingReads.get(cache);
+  if (!pending) pendingReads.set(cache, pending = new Map());
+  let read = pending.get(datasetId);
+  if (!read) {
+    const reads = pending;
+    read = readBarsParquet(path).then((b) => { cache.set(datasetId, b); return b; }).finally(() => reads.delete(datasetId));
+    pending.set(datasetId, read);
+  }
+  return read;
+}
+
 async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promise<BacktestOutcome> {
   const runId = queued.run_id;
   const finalDir = p.paths.runDir(runId);
@@ -182,11 +200,7 @@ async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promi
   try {
     if (signal?.aborted) throw new RunCanceledError();
     p.req.onProgress?.('read', 0, 1);
-    let bars = p.req.barsCache?.get(p.req.datasetId);
-    if (!bars) {
-      bars = await readBarsParquet(p.paths.barsParquet(p.req.datasetId));
-      p.req.barsCache?.set(p.req.datasetId, bars);
-    }
+    const bars = await cachedBars(p.req.barsCache, p.paths.barsParquet(p.req.datasetId), p.req.datasetId);
     if (signal?.aborted) throw new RunCanceledError();
     const result = await runBacktestAsync(bars, { strategy: p.strategy.def, params: p.params, seed: p.seed, costs: p.costs, session: p.session }, {
       ...(signal ? { signal } : {}),
