@@ -45,8 +45,12 @@ export interface Workbench {
   readonly consoleErrors: string[];
   /** Waits for the workbench and (optionally) an activity-bar item whose label matches. */
   waitForActivityBar(label?: string | RegExp, timeoutMs?: number): Promise<void>;
-  /** F1, type the command's palette label (`Category: Title`), pick the exact row, Enter. */
-  runCommand(label: string, opts?: { attempts?: number }): Promise<void>;
+  /**
+   * F1, type the command's palette label (`Category: Title`), select the exact row, Enter; retries
+   * (Escape + F1) while the palette is not ready. `keepOpen: true` for commands whose first prompt
+   * reuses the same quick input (then it returns once the palette row was accepted).
+   */
+  runCommand(label: string, opts?: { attempts?: number; keepOpen?: boolean }): Promise<void>;
   /** Resolves with the notification toast text matching `text`. */
   waitForNotification(text: string | RegExp, timeoutMs?: number): Promise<string>;
   /** The content frame of the visible webview (two nested iframes). */
@@ -117,31 +121,41 @@ function makeWorkbench(server: CodeServerHandle, browser: Browser, page: Page, c
       }, timeoutMs, `activity-bar item ${String(label)}`);
     },
 
-    async runCommand(label, { attempts = 5 } = {}) {
+    async runCommand(label, { attempts = 5, keepOpen = false } = {}) {
       const widget = page.locator('.quick-input-widget');
       const input = widget.locator('input.input');
       const rows = widget.locator('.monaco-list-row');
       let last = '';
       for (let i = 0; i < attempts; i++) {
-        // Escape closes a palette or menu left open; F1 works from editors, trees and webviews alike.
+        // Escape closes a palette or menu left open; blurring the active element takes the keyboard
+        // back from a webview iframe, so F1 reaches the workbench's keybindings.
         await page.keyboard.press('Escape');
+        await page.evaluate('document.activeElement && document.activeElement.blur && document.activeElement.blur()');
         await page.keyboard.press('F1');
-        await widget.waitFor({ state: 'visible', timeout: 10_000 });
-        await input.fill(`>${label}`);
-        // The palette filters asynchronously; an early palette (before extensions registered their
-        // contributions) says "No matching commands": close it and retry.
+        let idx = -1;
         try {
-          await waitUntil(async () => (await exactRowIndex(rows, label)) >= 0, 4000, `palette row "${label}"`);
-          // Move the selection onto the exact row (the first row may be a recently-used one), then Enter.
-          const idx = await exactRowIndex(rows, label);
-          for (let k = 0; k < 50 && !(await rows.nth(idx).evaluate((e) => e.classList.contains('focused'))); k++) await page.keyboard.press('ArrowDown');
-          await page.keyboard.press('Enter');
-          await widget.waitFor({ state: 'hidden', timeout: 10_000 });
-          return;
+          await widget.waitFor({ state: 'visible', timeout: 5000 });
+          await input.fill(`>${label}`, { timeout: 5000 });
+          // The palette filters asynchronously; an early palette (before extensions registered their
+          // contributions) says "No matching commands": close it and retry.
+          await waitUntil(async () => (idx = await exactRowIndex(rows, label)) >= 0, 4000, `palette row "${label}"`);
         } catch (e) {
           last = `${(e as Error).message}; palette shows: ${(await rows.allInnerTexts().catch(() => [])).slice(0, 5).join(' | ') || '(no rows)'}`;
           await sleep(500 * (i + 1));
+          continue;
         }
+        // Move the selection onto the exact row (the first row may be a recently-used one), then
+        // Enter. From here on no retry: the command has been started.
+        for (let k = 0; k < 50 && !(await rows.nth(idx).evaluate((e) => e.classList.contains('focused'))); k++) await page.keyboard.press('ArrowDown');
+        await page.keyboard.press('Enter');
+        if (keepOpen) {
+          // The command's own prompt replaces the palette in the same widget: wait until the input
+          // no longer holds the palette query.
+          await waitUntil(async () => !(await input.inputValue().catch(() => '>')).startsWith('>'), 10_000, `"${label}" to take over the quick input`);
+        } else {
+          await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+        }
+        return;
       }
       await page.keyboard.press('Escape');
       throw new Error(`command palette: could not run "${label}" after ${attempts} attempts (${last})`);
