@@ -29,9 +29,8 @@ export interface MergeSource {
 }
 
 /**
- * Receives runs [from, to) of one source's batch, in merge order. The batch is a copy holding
- * ts_recv, instrument_id, price, size, side (and for tbbo the level-0 bid/ask price and size);
- * the other columns are not filled.
+ * Receives runs [from, to) of one source's batch, in merge order. The batch holds every decoded
+ * column (swapped out of the decoder's batch, no copy); it is recycled after the run is consumed.
  */
 export type RunSink = (source: number, batch: TradeColumns | Mbp1Columns, from: number, to: number) => void;
 
@@ -39,26 +38,23 @@ export class OutOfOrderError extends Error {
   override name = 'OutOfOrderError';
 }
 
-/** Batches a source may decode ahead of the merge (copied out of the decoder's reused batch). */
+/** Batches a source may decode ahead of the merge (their columns swapped out of the decoder's batch). */
 const READ_AHEAD = 3;
 
-/** Copies the fields bars need (ts_recv, instrument id, trade and level-0 fields) of [0, length). */
-function copyBatch(from: TradeColumns, to: TradeColumns): void {
-  const n = from.length;
-  to.length = n;
-  to.tsRecvU32.set(from.tsRecvU32.subarray(0, 2 * n));
-  to.instrumentId.set(from.instrumentId.subarray(0, n));
-  to.price.set(from.price.subarray(0, n));
-  to.size.set(from.size.subarray(0, n));
-  to.side.set(from.side.subarray(0, n));
-  if ('bidPx' in from) {
-    const f = from as Mbp1Columns;
-    const t = to as Mbp1Columns;
-    t.bidPx.set(f.bidPx.subarray(0, n));
-    t.askPx.set(f.askPx.subarray(0, n));
-    t.bidSz.set(f.bidSz.subarray(0, n));
-    t.askSz.set(f.askSz.subarray(0, n));
-  }
+const TRADE_FIELDS = ['publisherId', 'instrumentId', 'tsEvent', 'tsEventU32', 'tsRecv', 'tsRecvU32', 'price', 'size', 'action', 'side', 'flags', 'depth', 'tsInDelta', 'sequence'] as const;
+const MBP1_FIELDS = ['bidPx', 'askPx', 'bidSz', 'askSz', 'bidCt', 'askCt'] as const;
+
+/**
+ * Moves the decoder's filled columns into `to` and gives the decoder `to`'s free columns in
+ * exchange (same capacity): no copy. Safe because the decoder re-reads its batch's column
+ * fields at every fill and only clears `length` after the sink returns.
+ */
+function swapBatch(from: TradeColumns, to: TradeColumns): void {
+  const f = from as unknown as Record<string, unknown>;
+  const t = to as unknown as Record<string, unknown>;
+  for (const k of TRADE_FIELDS) { const x = f[k]; f[k] = t[k]; t[k] = x; }
+  if ('bidPx' in from) for (const k of MBP1_FIELDS) { const x = f[k]; f[k] = t[k]; t[k] = x; }
+  to.length = from.length;
 }
 
 class SourceStream {
@@ -98,7 +94,7 @@ class SourceStream {
   }
 
   /**
-   * Takes a decoded batch: order check, copy into a pooled buffer (the decoder reuses its batch),
+   * Takes a decoded batch: order check, swap its columns with a pooled batch's (the decoder reuses its batch object),
    * queue it. The decoder runs on (its zstd work overlapping the merge) until READ_AHEAD batches
    * wait; then it waits for the merge to free one. Memory stays READ_AHEAD batches per source.
    */
@@ -112,8 +108,8 @@ class SourceStream {
       this.firstLo = b.tsRecvU32[0]!;
     }
     let copy = this.#pool.pop();
-    if (!copy || copy.capacity < b.length) copy = this.src.schema === 'trades' ? allocTradeColumns(b.capacity) : allocMbp1Columns(b.capacity);
-    copyBatch(b, copy);
+    if (!copy || copy.capacity !== b.capacity) copy = this.src.schema === 'trades' ? allocTradeColumns(b.capacity) : allocMbp1Columns(b.capacity);
+    swapBatch(b, copy);
     this.#queue.push(copy);
     if (this.batch === null) {
       this.batch = copy;
