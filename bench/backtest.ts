@@ -102,7 +102,7 @@ console.log(`  synth: ${(performance.now() - tGen).toFixed(0)} ms`);
 
 let engineEquity = NaN;
 let engineFills = 0;
-let hand = { finalEquity: NaN, fills: 0, equity: new Float64Array(0) };
+let hand: ReturnType<typeof handLoop> = { finalEquity: NaN, fills: 0, equity: new Float64Array(0) };
 // Interleaved repetitions: on a shared machine both sides see the same load; best of each.
 let tEngine = Infinity;
 let tHand = Infinity;
