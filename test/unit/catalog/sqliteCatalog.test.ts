@@ -324,15 +324,26 @@ describe('catalog/sqliteCatalog', () => {
       this.timeout(60_000);
       const fresh = join(dir, 'shared', 'catalog.sqlite');
       const script = new URL('./support/concurrentWriter.ts', import.meta.url).pathname;
-      const startAt = Date.now() + 600; // both children start writing at the same moment
-      const child = (tag: string) => new Promise<void>((resolve, reject) => {
-        const p = spawn(process.execPath, [script, fresh, tag, String(startAt), '200'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      // Barrier: both children load, report ready, and only then are told to go together.
+      const child = (tag: string) => {
+        const p = spawn(process.execPath, [script, fresh, tag, '200'], { stdio: ['pipe', 'pipe', 'pipe'] });
         let err = '';
-        p.stderr.on('data', (d) => { err += d; });
-        p.on('error', reject);
-        p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer ${tag} exited ${code}: ${err}`))));
-      });
-      await Promise.all([child('A'), child('B')]);
+        p.stderr!.on('data', (d) => { err += d; });
+        const ready = new Promise<void>((resolve, reject) => {
+          p.stdout!.once('data', () => resolve());
+          p.on('error', reject);
+          p.on('exit', (code) => reject(new Error(`writer ${tag} exited ${code} before ready: ${err}`)));
+        });
+        const done = new Promise<void>((resolve, reject) => {
+          p.on('error', reject);
+          p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer ${tag} exited ${code}: ${err}`))));
+        });
+        return { p, ready, done };
+      };
+      const writers = [child('A'), child('B')];
+      await Promise.all(writers.map((w) => w.ready));
+      for (const w of writers) w.p.stdin!.end('go\n');
+      await Promise.all(writers.map((w) => w.done));
       const c = openCatalog(fresh);
       try {
         assert.equal(c.db.pragma('integrity_check', { simple: true }), 'ok');

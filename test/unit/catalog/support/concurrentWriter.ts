@@ -1,13 +1,16 @@
 // Child process for the concurrent-writers test: opens (creating/migrating if needed) the
-// catalog given in argv, waits for a common start time, then writes `count` runs one
-// transaction each, moving every other one through running → succeeded.
+// catalog given in argv, says "ready" and waits for the parent's "go" (a barrier: both
+// children are loaded before either writes, however slow the machine), then writes `count`
+// runs one transaction each, moving every other one through running → succeeded.
 import { createHash } from 'node:crypto';
 import { openCatalog } from '../../../../src/engine/catalog/sqliteCatalog.ts';
 
-const [file, tag, startAtText, countText] = process.argv.slice(2);
-const startAt = Number(startAtText);
+const [file, tag, countText] = process.argv.slice(2);
 const count = Number(countText);
-while (Date.now() < startAt) await new Promise((r) => setTimeout(r, 1));
+const pause = new Int32Array(new SharedArrayBuffer(4));
+process.stdout.write('ready\n');
+await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+process.stdin.pause();
 const cat = openCatalog(file!);
 cat.upsertDataset({ dataset_id: 'ds_00000000000000aa', symbol: 'DEMO', schemas: ['trades'], derive_version: 1 });
 for (let i = 0; i < count; i++) {
@@ -20,5 +23,8 @@ for (let i = 0; i < count; i++) {
     cat.markRunning(run.run_id);
     cat.markSucceeded(run.run_id, { total_return: i / 1000, num_trades: i });
   }
+  // Yield the write lock for a moment, as a real writer doing other work would; without it one
+  // process can finish all its writes inside a single time slice and nothing interleaves.
+  Atomics.wait(pause, 0, 0, 1);
 }
 cat.close();
