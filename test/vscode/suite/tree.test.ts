@@ -108,7 +108,7 @@ c.close();`;
       const aapl = (await a.services.tree.getChildren()).find((n) => n.kind === 'dataset' && n.dataset.id === DS_A)!;
       return item((await a.services.tree.getChildren(aapl))[0]!);
     };
-    await waitFor(async () => (await firstRun()).contextValue === 'run.succeeded', 'the run shown succeeded', 5000);
+    await waitFor(async () => (await firstRun()).contextValue === 'run.succeeded', 'the run shown succeeded');
     const first = await firstRun();
     assert.equal(first.description, '-4.21% · Sharpe -0.50');
   });
