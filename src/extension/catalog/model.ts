@@ -1,6 +1,7 @@
 /** What the views need from the catalog, independent of its row shapes (mapped in catalogAdapter.ts). */
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
-export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'canceled'];
+// One definition of the run lifecycle: the catalog port's (contracts §5).
+export { RUN_STATUSES, type RunStatus } from '../../engine/catalog/catalogPort.ts';
+import type { RunStatus } from '../../engine/catalog/catalogPort.ts';
 
 export interface DatasetView {
   id: string;
