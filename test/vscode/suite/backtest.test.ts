@@ -5,20 +5,11 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { api, catalogAt, repoRoot, useDataDir, waitFor, workspaceDir } from './ext-helpers.ts';
+import { alive, api, catalogAt, repoRoot, useDataDir, waitFor, workspaceDir } from './ext-helpers.ts';
 import { dataPaths } from '../../../src/engine/dataDir.ts';
 import { fmtNum, fmtPct } from '../../../src/extension/catalog/model.ts';
 
 type Res = { ok: boolean; error?: string; runId?: string; created?: boolean; metrics?: Record<string, number | null>; done?: Promise<Res>; result?: any };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function runRow(dir: string, id: string) {
   const cat = catalogAt(dir);

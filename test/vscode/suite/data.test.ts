@@ -4,19 +4,10 @@ import * as assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { api, catalogAt, repoRoot, useDataDir, waitFor } from './ext-helpers.ts';
+import { alive, api, catalogAt, repoRoot, useDataDir, waitFor } from './ext-helpers.ts';
 import { dataPaths } from '../../../src/engine/dataDir.ts';
 
 type Result = { ok: boolean; error?: string; result?: { datasets: { dataset_id: string; symbol: string; bar_count?: number }[] } };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('data jobs', function () {
   this.timeout(120_000);
