@@ -77,6 +77,22 @@ async function promptParams(choice: StrategyChoice): Promise<Record<string, unkn
   return out;
 }
 
+/** The costs input box: parsed with the same parser that validates as the user types. */
+async function promptCosts(title: string, placeHolder: string): Promise<{ ok: true; costs: JobCosts } | { ok: false; error: string }> {
+  const text = await ui.input({ title, placeHolder, value: '', validateInput: (t) => { const r = parseCosts(t); return r.ok ? undefined : r.error; } });
+  if (text === undefined) return { ok: false, error: 'no costs' };
+  return parseCosts(text);
+}
+
+async function pickSession(): Promise<'all' | 'rth' | undefined> {
+  return (await ui.pick([{ label: 'all', description: 'every bar' }, { label: 'rth', description: 'regular trading hours (XNYS 09:30–16:00 New York)' }], { title: 'Session' }))?.label as 'all' | 'rth' | undefined;
+}
+
+/** A run id from a command argument: the id itself, a tree run node, or `{ runId }`. */
+function runIdOf(arg: unknown): string | undefined {
+  return typeof arg === 'string' ? arg : (arg as Node | undefined)?.kind === 'run' ? (arg as Extract<Node, { kind: 'run' }>).run.id : (arg as { runId?: string } | undefined)?.runId;
+}
+
 export async function runBacktest(s: Services, arg?: unknown): Promise<CommandResult> {
   if (!vscode.workspace.isTrusted) return { ok: false, error: ui.restricted('Running a backtest') };
   const args: BacktestArgs = isPlainArgs(arg) ? arg : {};
@@ -95,10 +111,8 @@ export async function runBacktest(s: Services, arg?: unknown): Promise<CommandRe
   }
   let costs = args.costs;
   if (!costs) {
-    const text = await ui.input({ title: 'Costs (key=value, blank for defaults)', placeHolder: 'cash=100000 slippage_bps=1 fee_per_unit=0.005 fee_min=1   or   slippage=half-spread', value: '', validateInput: (t) => { const r = parseCosts(t); return r.ok ? undefined : r.error; } });
-    if (text === undefined) return { ok: false, error: 'no costs' };
-    const r = parseCosts(text);
-    if (!r.ok) return { ok: false, error: r.error };
+    const r = await promptCosts('Costs (key=value, blank for defaults)', 'cash=100000 slippage_bps=1 fee_per_unit=0.005 fee_min=1   or   slippage=half-spread');
+    if (!r.ok) return r;
     costs = r.costs;
   } else {
     const check = parseCosts(Object.entries(costs).map(([k, x]) => `${k}=${x}`).join(' '));
@@ -113,7 +127,7 @@ export async function runBacktest(s: Services, arg?: unknown): Promise<CommandRe
     if (t === undefined) return { ok: false, error: 'no seed' };
     seed = Number(t);
   }
-  const session = args.session ?? ((await ui.pick([{ label: 'all', description: 'every bar' }, { label: 'rth', description: 'regular trading hours (XNYS 09:30–16:00 New York)' }], { title: 'Session' }))?.label as 'all' | 'rth' | undefined);
+  const session = args.session ?? (await pickSession());
   if (!session) return { ok: false, error: 'no session' };
 
   const runId = ulid();
@@ -154,13 +168,11 @@ export async function runSweep(s: Services, arg?: unknown): Promise<CommandResul
   let costs = args.costs;
   let session = args.session;
   if (!costs) {
-    const text = await ui.input({ title: 'Costs for every run (key=value, blank for defaults)', placeHolder: 'cash=100000 slippage_bps=1 fee_per_unit=0.005', value: '', validateInput: (t) => { const r = parseCosts(t); return r.ok ? undefined : r.error; } });
-    if (text === undefined) return { ok: false, error: 'no costs' };
-    const r = parseCosts(text);
-    if (!r.ok) return { ok: false, error: r.error };
+    const r = await promptCosts('Costs for every run (key=value, blank for defaults)', 'cash=100000 slippage_bps=1 fee_per_unit=0.005');
+    if (!r.ok) return r;
     costs = r.costs;
   }
-  session ??= (await ui.pick([{ label: 'all', description: 'every bar' }, { label: 'rth', description: 'regular trading hours (XNYS 09:30–16:00 New York)' }], { title: 'Session' }))?.label as 'all' | 'rth' | undefined;
+  session ??= await pickSession();
   if (!session) return { ok: false, error: 'no session' };
   const fixed = args.fixed ?? {};
   // Check the first combination against the schema so a typo fails here, not N times in the job.
@@ -189,7 +201,7 @@ async function runArg(s: Services, arg: unknown, title: string, filter: (r: RunV
     void ui.warn('No catalog yet in this data directory.');
     return undefined;
   }
-  const id = typeof arg === 'string' ? arg : (arg as Node | undefined)?.kind === 'run' ? (arg as Extract<Node, { kind: 'run' }>).run.id : (arg as { runId?: string } | undefined)?.runId;
+  const id = runIdOf(arg);
   if (id) {
     const r = reader.getRun(id);
     if (!r) void ui.error(`No run ${id} in ${dataPaths(s.catalog.dataDir).catalog}`);
@@ -280,7 +292,7 @@ export async function copyRunId(s: Services, arg?: unknown): Promise<CommandResu
 }
 
 export async function cancelJob(s: Services, arg?: unknown): Promise<CommandResult> {
-  const runId = typeof arg === 'string' ? arg : (arg as Node | undefined)?.kind === 'run' ? (arg as Extract<Node, { kind: 'run' }>).run.id : (arg as { runId?: string } | undefined)?.runId;
+  const runId = runIdOf(arg);
   let job = runId ? s.jobs.jobForRun(runId) : undefined;
   if (!job && !runId) {
     const jobs = s.jobs.jobs();
