@@ -29,35 +29,40 @@ export interface BtnbApi {
 }
 
 type Handler = (s: Services, ...args: unknown[]) => unknown;
+type Commands<M> = { [K in keyof M]: M[K] extends (s: Services, ...args: never[]) => unknown ? K : never }[keyof M];
+/** The named export of a command module, loaded on first use. */
+function lazy<M>(load: () => Promise<M>, name: Commands<M>): () => Promise<Handler> {
+  return async () => (await load())[name] as Handler;
+}
 const data = () => import('./commands/dataCommands.ts');
 const runs = () => import('./commands/runCommands.ts');
 
 /** command id → lazily loaded implementation. Every command of package.json is here (a test checks). */
 const COMMANDS: Record<string, () => Promise<Handler>> = {
-  'btnb.importDbnFiles': async () => (await data()).importDbnFiles as Handler,
-  'btnb.downloadDatabento': async () => (await data()).downloadDatabento as Handler,
-  'btnb.setDatabentoApiKey': async () => (await data()).setDatabentoApiKey as Handler,
-  'btnb.generateSampleDataset': async () => (await data()).generateSampleDataset as Handler,
-  'btnb.deriveBars': async () => (await data()).deriveBars as Handler,
-  'btnb.runBacktest': async () => (await runs()).runBacktest as Handler,
+  'btnb.importDbnFiles': lazy(data, 'importDbnFiles'),
+  'btnb.downloadDatabento': lazy(data, 'downloadDatabento'),
+  'btnb.setDatabentoApiKey': lazy(data, 'setDatabentoApiKey'),
+  'btnb.generateSampleDataset': lazy(data, 'generateSampleDataset'),
+  'btnb.deriveBars': lazy(data, 'deriveBars'),
+  'btnb.runBacktest': lazy(runs, 'runBacktest'),
   'btnb.runBacktestForFile': async () => (s, uri) => runs().then((m) => m.runBacktest(s, uri ?? vscode.window.activeTextEditor?.document.uri)),
-  'btnb.runSweep': async () => (await runs()).runSweep as Handler,
-  'btnb.openRunsList': async () => (await runs()).openRunsList as Handler,
-  'btnb.openRun': async () => (await runs()).openRun as Handler,
-  'btnb.compareRuns': async () => (await runs()).compareRuns as Handler,
-  'btnb.rerun': async () => (await runs()).rerun as Handler,
-  'btnb.deleteRun': async () => (await runs()).deleteRun as Handler,
-  'btnb.revealArtifacts': async () => (await runs()).revealArtifacts as Handler,
-  'btnb.copyRunId': async () => (await runs()).copyRunId as Handler,
-  'btnb.cancelJob': async () => (await runs()).cancelJob as Handler,
-  'btnb.newNotebook': async () => (await import('./commands/notebookCommands.ts')).newNotebook as Handler,
+  'btnb.runSweep': lazy(runs, 'runSweep'),
+  'btnb.openRunsList': lazy(runs, 'openRunsList'),
+  'btnb.openRun': lazy(runs, 'openRun'),
+  'btnb.compareRuns': lazy(runs, 'compareRuns'),
+  'btnb.rerun': lazy(runs, 'rerun'),
+  'btnb.deleteRun': lazy(runs, 'deleteRun'),
+  'btnb.revealArtifacts': lazy(runs, 'revealArtifacts'),
+  'btnb.copyRunId': lazy(runs, 'copyRunId'),
+  'btnb.cancelJob': lazy(runs, 'cancelJob'),
+  'btnb.newNotebook': lazy(() => import('./commands/notebookCommands.ts'), 'newNotebook'),
   'btnb.refresh': async () => (s) => {
     s.catalog.refresh();
     return { ok: true };
   },
   'btnb.groupByStrategy': async () => (s) => s.tree.setGroupBy('strategy'),
   'btnb.groupByDataset': async () => (s) => s.tree.setGroupBy('dataset'),
-  'btnb.filterByStatus': async () => (await import('./commands/viewCommands.ts')).filterByStatus as Handler,
+  'btnb.filterByStatus': lazy(() => import('./commands/viewCommands.ts'), 'filterByStatus'),
   'btnb.showVersion': async () => () => {
     void vscode.window.showInformationMessage(`Backtest Notebook ${PRODUCT_VERSION}`);
     return PRODUCT_VERSION;
