@@ -112,9 +112,10 @@ export class BacktestEngine {
       this.exchange.onFilled = (fillId: number) => {
         const k = fillId - 1;
         fill.fillId = fillId;
-        fill.orderId = log.fOrder.data[k]!;
-        fill.side = log.fSide.data[k] === SIDE_BUY ? 'buy' : 'sell';
-        fill.qty = log.fQty.data[k]!;
+        const o = log.fOrder.data[k]! - 1;
+        fill.orderId = o + 1;
+        fill.side = log.oSide.data[o] === SIDE_BUY ? 'buy' : 'sell';
+        fill.qty = log.oQty.data[o]!;
         fill.price = log.fPrice.data[k]!;
         fill.fee = log.fFee.data[k]!;
         fill.bar = log.fBar.data[k]!;

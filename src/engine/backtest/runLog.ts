@@ -37,8 +37,7 @@ export class RunLog {
   fillCount = 0;
   readonly fOrder: GrowableColumn<Int32Array>;
   readonly fBar: GrowableColumn<Int32Array>;
-  readonly fSide: GrowableColumn<Uint8Array>;
-  readonly fQty: GrowableColumn<Float64Array>;
+  // side and qty are the order's (fills are whole): read through fOrder, not stored twice
   readonly fPrice: GrowableColumn<Float64Array>;
   readonly fFee: GrowableColumn<Float64Array>;
   readonly fSlip: GrowableColumn<Float64Array>;
@@ -73,8 +72,6 @@ export class RunLog {
     this.oFill = i32(cap);
     this.fOrder = i32(cap);
     this.fBar = i32(cap);
-    this.fSide = u8(cap);
-    this.fQty = f64(cap);
     this.fPrice = f64(cap);
     this.fFee = f64(cap);
     this.fSlip = f64(cap);
@@ -117,16 +114,14 @@ export class RunLog {
     return n + 1;
   }
 
-  /** Appends a fill; returns its 1-based id. */
-  addFill(orderId: number, bar: number, side: number, qty: number, price: number, fee: number, slippage: number): number {
+  /** Appends a fill of the whole order `orderId` (its side and qty); returns its 1-based id. */
+  addFill(orderId: number, bar: number, price: number, fee: number, slippage: number): number {
     const n = this.fillCount++;
     if (n >= this.fOrder.data.length) {
-      for (const c of [this.fOrder, this.fBar, this.fSide, this.fQty, this.fPrice, this.fFee, this.fSlip]) c.ensure(n + 1);
+      for (const c of [this.fOrder, this.fBar, this.fPrice, this.fFee, this.fSlip]) c.ensure(n + 1);
     }
     this.fOrder.data[n] = orderId;
     this.fBar.data[n] = bar;
-    this.fSide.data[n] = side;
-    this.fQty.data[n] = qty;
     this.fPrice.data[n] = price;
     this.fFee.data[n] = fee;
     this.fSlip.data[n] = slippage;
@@ -168,12 +163,22 @@ export class RunLog {
     const n = this.fillCount;
     const barTs = this.barTs;
     const fillId = new Int32Array(n);
-    for (let k = 0; k < n; k++) fillId[k] = k + 1;
+    const side = new Uint8Array(n);
+    const qty = new Float64Array(n);
+    const orderId = this.fOrder.trim(n);
+    const oSide = this.oSide.data;
+    const oQty = this.oQty.data;
+    for (let k = 0; k < n; k++) {
+      fillId[k] = k + 1;
+      const o = orderId[k]! - 1;
+      side[k] = oSide[o]!;
+      qty[k] = oQty[o]!;
+    }
     const bar = this.fBar.trim(n);
     let ts: Float64Array | null = null;
     return {
-      length: n, fillId, orderId: this.fOrder.trim(n), bar, get ts() { return ts ??= tsOf(barTs, bar); }, side: this.fSide.trim(n),
-      qty: this.fQty.trim(n), price: this.fPrice.trim(n), fee: this.fFee.trim(n), slippage: this.fSlip.trim(n),
+      length: n, fillId, orderId, bar, get ts() { return ts ??= tsOf(barTs, bar); }, side,
+      qty, price: this.fPrice.trim(n), fee: this.fFee.trim(n), slippage: this.fSlip.trim(n),
     };
   }
 

@@ -102,7 +102,7 @@ export class SimulatedExchange {
       const qty = log.oQty.data[o]!;
       const fee = fillFee(this.costs, qty, price);
       const slip = (price > ref ? price - ref : ref - price) * qty;
-      const fillId = log.addFill(id, i, buy ? 0 : 1, qty, price, fee, slip);
+      const fillId = log.addFill(id, i, price, fee, slip);
       log.oStatus.data[o] = STATUS_FILLED;
       log.oFill.data[o] = fillId;
       log.event(EV_ORDER_FILLED, i, id);

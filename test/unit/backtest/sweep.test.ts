@@ -100,7 +100,8 @@ export default defineStrategy({ id: 'slowsweep', params: z.object({ a: z.number(
           await new Promise((r) => setTimeout(r, 50));
           running = cat.countRuns({ status: 'running' });
         }
-        assert.equal(running, 2, `two runs should be in flight: ${stderr}`);
+        // each worker keeps up to two runs in flight, so 2..4 may be running when we look
+        assert.ok(running >= 2, `at least two runs should be in flight, saw ${running}: ${stderr}`);
         child.kill('SIGTERM');
         assert.equal(await exited, 1);
         assert.match(stderr, /sweep canceled/);
