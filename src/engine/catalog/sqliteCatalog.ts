@@ -71,6 +71,22 @@ function toRun(r: Raw): RunRow {
   };
 }
 
+function toSource(r: Raw): DatasetSourceRow {
+  return {
+    sha256: r.sha256 as string,
+    path: r.path as string,
+    original_name: (r.original_name as string | null) ?? null,
+    schema: r.schema as string,
+    dbn_version: Number(r.dbn_version),
+    bytes: Number(r.bytes),
+    records: Number(r.records),
+    first_ts_recv: nullableBig(r.first_ts_recv),
+    last_ts_recv: nullableBig(r.last_ts_recv),
+    meta_start: nullableBig(r.meta_start),
+    meta_end: nullableBig(r.meta_end),
+  };
+}
+
 function checkIso(field: string, v: string | null | undefined): void {
   if (v !== null && v !== undefined && !ISO_RE.test(v)) throw new Error(`catalog: ${field} '${v}' is not a UTC ISO-8601 timestamp (YYYY-MM-DDTHH:MM:SS[.fff]Z)`);
 }
@@ -171,22 +187,10 @@ export class SqliteCatalog implements CatalogPort {
   #sources(id: string): DatasetSourceRow[] {
     const rows = this.#stmt('SELECT * FROM dataset_sources WHERE dataset_id = ? ORDER BY first_ts_recv, sha256')
       .safeIntegers(true).all(id) as Raw[];
-    return rows.map((r) => ({
-      sha256: r.sha256 as string,
-      path: r.path as string,
-      original_name: (r.original_name as string | null) ?? null,
-      schema: r.schema as string,
-      dbn_version: Number(r.dbn_version),
-      bytes: Number(r.bytes),
-      records: Number(r.records),
-      first_ts_recv: nullableBig(r.first_ts_recv),
-      last_ts_recv: nullableBig(r.last_ts_recv),
-      meta_start: nullableBig(r.meta_start),
-      meta_end: nullableBig(r.meta_end),
-    }));
+    return rows.map(toSource);
   }
 
-  #toDataset(r: Raw): DatasetRow {
+  #toDataset(r: Raw, sources = this.#sources(r.dataset_id as string)): DatasetRow {
     return {
       dataset_id: r.dataset_id as string,
       symbol: r.symbol as string,
@@ -202,7 +206,7 @@ export class SqliteCatalog implements CatalogPort {
       error: (r.error as string | null) ?? null,
       created_at: r.created_at as string,
       updated_at: r.updated_at as string,
-      sources: this.#sources(r.dataset_id as string),
+      sources,
     };
   }
 
@@ -268,7 +272,17 @@ export class SqliteCatalog implements CatalogPort {
   }
 
   listDatasets(): DatasetRow[] {
-    return (this.#stmt('SELECT * FROM datasets ORDER BY symbol, range_start, dataset_id').all() as Raw[]).map((r) => this.#toDataset(r));
+    // Two queries for the whole list (not one sources query per dataset): the Runs tree lists
+    // datasets on every catalog change.
+    const bySet = new Map<string, DatasetSourceRow[]>();
+    for (const r of this.#stmt('SELECT * FROM dataset_sources ORDER BY dataset_id, first_ts_recv, sha256').safeIntegers(true).all() as Raw[]) {
+      const id = r.dataset_id as string;
+      let list = bySet.get(id);
+      if (!list) bySet.set(id, (list = []));
+      list.push(toSource(r));
+    }
+    return (this.#stmt('SELECT * FROM datasets ORDER BY symbol, range_start, dataset_id').all() as Raw[])
+      .map((r) => this.#toDataset(r, bySet.get(r.dataset_id as string) ?? []));
   }
 
   findDatasetsBySource(sha256: string): DatasetRow[] {

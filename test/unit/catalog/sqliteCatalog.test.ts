@@ -125,6 +125,20 @@ describe('catalog/sqliteCatalog', () => {
       assert.deepEqual(c.sources, []);
     });
 
+    it('lists every dataset with its own sources, ordered by first_ts_recv then sha256, as getDataset does', () => {
+      const other = 'ds_fedcba9876543210';
+      const late = { ...source, sha256: sha('f2'), path: 'p-late', first_ts_recv: 1704229200000000000n };
+      const early = { ...source, sha256: sha('f3'), path: 'p-early', first_ts_recv: 1704200000000000000n };
+      cat.upsertDataset(dataset({ sources: [late, source, early] }));
+      cat.upsertDataset(dataset({ dataset_id: other, symbol: 'AAPL', sources: [{ ...source, path: 'p2' }] }));
+      cat.upsertDataset(dataset({ dataset_id: 'ds_1111111111111111', symbol: 'NQH4' }));
+      const listed = cat.listDatasets();
+      assert.deepEqual(listed.map((d) => [d.symbol, d.sources.map((x) => x.path)]), [
+        ['AAPL', ['p2']], ['ESH4', ['p-early', source.path, 'p-late']], ['NQH4', []],
+      ]);
+      for (const d of listed) assert.deepEqual(d, cat.getDataset(d.dataset_id));
+    });
+
     it('lists, finds by source, deletes (cascading sources), refuses bad ids and deletes used by runs', () => {
       const other = 'ds_fedcba9876543210';
       cat.upsertDataset(dataset({ sources: [source] }));
