@@ -42,11 +42,16 @@ async function dataDirOf(args: ParsedArgs): Promise<string> {
   return resolveDataDir(args.values.get('data-dir'));
 }
 
-function jsonOut(v: unknown): void {
-  process.stdout.write(`${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`);
+/** Pretty JSON with bigint nanoseconds as decimal strings (the `--json` documents of `btnb data`). */
+export function jsonText(v: unknown): string {
+  return `${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`;
 }
 
-interface DatasetLike {
+function jsonOut(v: unknown): void {
+  process.stdout.write(jsonText(v));
+}
+
+export interface DatasetLike {
   dataset_id: string;
   symbol: string;
   schemas: string[];
@@ -58,12 +63,15 @@ interface DatasetLike {
   bar_count?: number;
 }
 
-function printDatasets(list: DatasetLike[], dataDir: string): void {
+/** Imported datasets as `btnb data import|synth|fetch` list them: one line each, plus the bars file once derived. */
+export function formatDatasets(list: DatasetLike[], dataDir: string): string {
+  let out = '';
   for (const d of list) {
     const tag = d.created === false ? ' (already imported)' : '';
-    process.stdout.write(`${d.dataset_id}  ${d.symbol}  ${d.schemas.join('+')}  ${d.start ?? '?'} → ${d.end ?? '?'}  ${d.sources.length} source${d.sources.length === 1 ? '' : 's'}${tag}\n`);
-    if (d.bars_path) process.stdout.write(`  bars: ${resolve(dataDir, d.bars_path)} (${d.bar_count} rows)\n`);
+    out += `${d.dataset_id}  ${d.symbol}  ${d.schemas.join('+')}  ${d.start ?? '?'} → ${d.end ?? '?'}  ${d.sources.length} source${d.sources.length === 1 ? '' : 's'}${tag}\n`;
+    if (d.bars_path) out += `  bars: ${resolve(dataDir, d.bars_path)} (${d.bar_count} rows)\n`;
   }
+  return out;
 }
 
 async function runImport(argv: string[]): Promise<number> {
@@ -76,7 +84,7 @@ async function runImport(argv: string[]): Promise<number> {
   });
   endProgress();
   if (args.flags.has('json')) jsonOut(res);
-  else printDatasets(res.datasets, dataDir);
+  else process.stdout.write(formatDatasets(res.datasets, dataDir));
   return 0;
 }
 
@@ -107,7 +115,7 @@ async function runSynth(argv: string[]): Promise<number> {
   } else {
     for (const f of res.files) process.stdout.write(`${f}\n`);
     process.stdout.write(`${res.trades} trades over ${res.tradingDays.length} trading days (${res.tradingDays[0]} … ${res.tradingDays[res.tradingDays.length - 1]})\n`);
-    if (datasets) printDatasets(datasets, dataDir);
+    if (datasets) process.stdout.write(formatDatasets(datasets, dataDir));
   }
   return 0;
 }

@@ -15,8 +15,8 @@ import {
   type FetchRequest,
 } from '../databento/fetchFlow.ts';
 import { formatBytes, formatCount, formatUsd, ProgressRenderer } from '../databento/progress.ts';
-import type { DatasetInfo } from '../ingest/importFiles.ts';
 import { parseArgs, UsageError } from './args.ts';
+import { formatDatasets, jsonText } from './data.ts';
 
 export const DATA_FETCH_HELP = `Usage: btnb data fetch --dataset GLBX.MDP3 --symbols ESH4[,..] --schema trades[,tbbo]
                        --start 2024-01-02 --end 2024-01-05 [--stype-in raw_symbol]
@@ -166,17 +166,6 @@ export function quoteTable(quote: FetchQuote): string {
   ].join('\n');
 }
 
-/** Formats imported datasets exactly as `btnb data import` lists them (src/engine/cli/data.ts). */
-export function formatDatasets(datasets: DatasetInfo[], dataDir: string): string {
-  let out = '';
-  for (const d of datasets) {
-    const tag = d.created === false ? ' (already imported)' : '';
-    out += `${d.dataset_id}  ${d.symbol}  ${d.schemas.join('+')}  ${d.start ?? '?'} → ${d.end ?? '?'}  ${d.sources.length} source${d.sources.length === 1 ? '' : 's'}${tag}\n`;
-    if (d.bars_path) out += `  bars: ${resolve(dataDir, d.bars_path)} (${d.bar_count} rows)\n`;
-  }
-  return out;
-}
-
 export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = {}): Promise<number> {
   const io: DataFetchIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, ...ioIn };
   const err = (s: string): void => void io.stderr.write(`btnb data fetch: ${s}\n`);
@@ -287,7 +276,7 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
       throw e;
     });
     if (tty && lastPhase) io.stderr.write('\r\x1b[K');
-    if (args.json) io.stdout.write(`${JSON.stringify(fetchResultJson(quote, outcome), (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`);
+    if (args.json) io.stdout.write(jsonText(fetchResultJson(quote, outcome)));
     else io.stdout.write(formatDatasets(outcome.datasets, dataDir));
     return 0;
   } catch (e) {
