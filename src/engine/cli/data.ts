@@ -23,18 +23,23 @@ Every subcommand takes --data-dir DIR (default: env BTNB_DATA_DIR, else ./data).
 
 type Progress = { phase: string; done: number; total: number };
 
-function progressPrinter(enabled: boolean): ((p: Progress) => void) | undefined {
-  if (!enabled || !process.stderr.isTTY) return undefined;
+/**
+ * Import/derive progress as one self-overwriting `phase done/total` line on a terminal; off the
+ * terminal there is no callback at all (the work skips reporting). end() clears the line.
+ */
+export function phaseLine(out: { write(s: string): unknown; isTTY?: boolean } = process.stderr): { onProgress: ((p: Progress) => void) | undefined; end(): void } {
+  if (!out.isTTY) return { onProgress: undefined, end() {} };
   let last = '';
-  return (p) => {
-    const line = `${p.phase} ${p.done}/${p.total}`;
-    if (line !== last) process.stderr.write(`\r${line}\x1b[K`);
-    last = line;
+  return {
+    onProgress(p) {
+      const line = `${p.phase} ${p.done}/${p.total}`;
+      if (line !== last) out.write(`\r${line}\x1b[K`);
+      last = line;
+    },
+    end() {
+      if (last) out.write('\r\x1b[K');
+    },
   };
-}
-
-function endProgress(): void {
-  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
 }
 
 async function dataDirOf(args: ParsedArgs): Promise<string> {
@@ -79,10 +84,11 @@ async function runImport(argv: string[]): Promise<number> {
   if (args.positionals.length === 0) throw new UsageError('import: give at least one FILE');
   const dataDir = await dataDirOf(args);
   const { importFiles } = await import('../ingest/importFiles.ts');
+  const progress = phaseLine();
   const res = await importFiles(args.positionals.map((p) => resolve(p)), {
-    dataDir, symbol: args.values.get('symbol'), derive: args.flags.has('derive'), onProgress: progressPrinter(true),
+    dataDir, symbol: args.values.get('symbol'), derive: args.flags.has('derive'), onProgress: progress.onProgress,
   });
-  endProgress();
+  progress.end();
   if (args.flags.has('json')) jsonOut(res);
   else process.stdout.write(formatDatasets(res.datasets, dataDir));
   return 0;
@@ -107,8 +113,9 @@ async function runSynth(argv: string[]): Promise<number> {
   if (args.flags.has('import') || args.flags.has('derive')) {
     dataDir = await dataDirOf(args);
     const { importFiles } = await import('../ingest/importFiles.ts');
-    datasets = (await importFiles(res.files, { dataDir, derive: args.flags.has('derive'), onProgress: progressPrinter(true) })).datasets;
-    endProgress();
+    const progress = phaseLine();
+    datasets = (await importFiles(res.files, { dataDir, derive: args.flags.has('derive'), onProgress: progress.onProgress })).datasets;
+    progress.end();
   }
   if (args.flags.has('json')) {
     jsonOut({ files: res.files, trades: res.trades, trading_days: res.tradingDays, ...(datasets ? { datasets } : {}) });
@@ -127,8 +134,9 @@ async function runDerive(argv: string[]): Promise<number> {
   const dataDir = await dataDirOf(args);
   const { deriveDataset } = await import('../bars/deriveDataset.ts');
   const t0 = performance.now();
-  const r = await deriveDataset(dataDir, id, { onProgress: progressPrinter(true) });
-  endProgress();
+  const progress = phaseLine();
+  const r = await deriveDataset(dataDir, id, { onProgress: progress.onProgress });
+  progress.end();
   const seconds = (performance.now() - t0) / 1000;
   if (args.flags.has('json')) jsonOut({ ...r, seconds });
   else {

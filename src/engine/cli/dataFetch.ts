@@ -16,7 +16,7 @@ import {
 } from '../databento/fetchFlow.ts';
 import { formatBytes, formatCount, formatUsd, ProgressRenderer } from '../databento/progress.ts';
 import { parseArgs, UsageError } from './args.ts';
-import { formatDatasets, jsonText } from './data.ts';
+import { formatDatasets, jsonText, phaseLine } from './data.ts';
 
 export const DATA_FETCH_HELP = `Usage: btnb data fetch --dataset GLBX.MDP3 --symbols ESH4[,..] --schema trades[,tbbo]
                        --start 2024-01-02 --end 2024-01-05 [--stype-in raw_symbol]
@@ -251,7 +251,7 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
     const dataDir = resolveDataDir(args.dataDirFlag, io.env as NodeJS.ProcessEnv);
     const tty = io.stderr.isTTY === true;
     let bar: ProgressRenderer | null = null;
-    let lastPhase = '';
+    const importLine = phaseLine(io.stderr);
     const outcome = await downloadAndImport(client, quote, {
       dataDir,
       derive: args.derive,
@@ -266,16 +266,12 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
         if (f.partialSymbols.length) io.stderr.write(`${f.schema}: symbols resolved on only some days: ${f.partialSymbols.join(', ')}\n`);
         if (f.notFoundSymbols.length) io.stderr.write(`${f.schema}: symbols not found: ${f.notFoundSymbols.join(', ')}\n`);
       },
-      onImportProgress: (pr) => {
-        const line = `${pr.phase} ${pr.done}/${pr.total}`;
-        if (tty && line !== lastPhase) io.stderr.write(`\r${line}\x1b[K`);
-        lastPhase = line;
-      },
+      ...(importLine.onProgress ? { onImportProgress: importLine.onProgress } : {}),
     }).catch((e: unknown) => {
       (bar as ProgressRenderer | null)?.interrupt();
       throw e;
     });
-    if (tty && lastPhase) io.stderr.write('\r\x1b[K');
+    importLine.end();
     if (args.json) io.stdout.write(jsonText(fetchResultJson(quote, outcome)));
     else io.stdout.write(formatDatasets(outcome.datasets, dataDir));
     return 0;
