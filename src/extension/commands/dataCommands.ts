@@ -14,7 +14,8 @@ function fail(error: string, show = true): CommandResult {
   return { ok: false, error };
 }
 
-async function finished(s: Services, o: JobOutcome): Promise<CommandResult> {
+/** A job's outcome as a command result, after refreshing the views (the job wrote the catalog). */
+export async function finished(s: Services, o: JobOutcome): Promise<CommandResult> {
   s.catalog.refresh();
   if (o.status === 'succeeded') return { ok: true, result: o.payload };
   return { ok: false, error: o.status === 'canceled' ? 'canceled' : o.message };

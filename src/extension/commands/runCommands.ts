@@ -9,7 +9,7 @@ import { ulid } from '../ids.ts';
 import { dataPaths } from '../../engine/dataDir.ts';
 import type { JobCosts } from '../../engine/jobs/protocol.ts';
 import { allChoices, paramFields, parseField, validateParams, workspaceChoices, type StrategyChoice } from '../strategyChoices.ts';
-import { pickDatasetId, type CommandResult } from './dataCommands.ts';
+import { finished, pickDatasetId, type CommandResult } from './dataCommands.ts';
 import { gridSize, jobCostsOf, parseCosts, parseGrid } from './parse.ts';
 import { fmtNum, fmtPct, paramSummary, type RunView } from '../catalog/model.ts';
 import type { Node } from '../tree/runsTree.ts';
@@ -188,11 +188,9 @@ export async function runSweep(s: Services, arg?: unknown): Promise<CommandResul
     kind: 'sweep', title: `Sweep ${strategy.id}: ${n} runs`,
     params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), grid, fixed, seed: args.seed ?? 0, costs, session, force: args.force ?? false },
   });
-  const o = await outcome;
-  s.catalog.refresh();
-  if (o.status !== 'succeeded') return { ok: false, error: o.status === 'canceled' ? 'canceled' : o.message };
-  void ui.info(`Sweep ${strategy.id}: ${n} runs finished`);
-  return { ok: true, result: o.payload };
+  const r = await finished(s, await outcome);
+  if (r.ok) void ui.info(`Sweep ${strategy.id}: ${n} runs finished`);
+  return r;
 }
 
 async function runArg(s: Services, arg: unknown, title: string, filter: (r: RunView) => boolean = () => true): Promise<RunView | undefined> {
