@@ -129,15 +129,21 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     }
     void vscode.commands.executeCommand('setContext', 'btnb.hasDatasets', datasets.length > 0);
     void vscode.commands.executeCommand('setContext', 'btnb.hasRuns', runs.length > 0);
-    const shown = runs.filter((r) => this.statusFilter.has(r.status));
     const tz = this.tz();
-    const byDataset = new Map(datasets.map((d) => [d.id, d]));
-    this.datasetLabels = new Map([...byDataset].map(([id, d]) => [id, datasetLabel(d, tz)]));
-    if (this.groupBy === 'dataset') {
-      return datasets.map((d) => ({ kind: 'dataset', dataset: d, runs: shown.filter((r) => r.datasetId === d.id) }));
+    this.datasetLabels = new Map(datasets.map((d) => [d.id, datasetLabel(d, tz)]));
+    // One pass over the (up to 5000) runs, not one filter per dataset or strategy.
+    const byKey = new Map<string, RunView[]>();
+    for (const r of runs) {
+      if (!this.statusFilter.has(r.status)) continue;
+      const key = this.groupBy === 'dataset' ? r.datasetId : r.strategyId;
+      let list = byKey.get(key);
+      if (!list) byKey.set(key, (list = []));
+      list.push(r);
     }
-    const ids = [...new Set(shown.map((r) => r.strategyId))].sort();
-    return ids.map((s) => ({ kind: 'strategy', strategyId: s, runs: shown.filter((r) => r.strategyId === s) }));
+    if (this.groupBy === 'dataset') {
+      return datasets.map((d) => ({ kind: 'dataset', dataset: d, runs: byKey.get(d.id) ?? [] }));
+    }
+    return [...byKey.keys()].sort().map((s) => ({ kind: 'strategy', strategyId: s, runs: byKey.get(s)! }));
   }
   private datasetLabels = new Map<string, string>();
 
