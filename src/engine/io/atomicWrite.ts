@@ -51,8 +51,8 @@ export function tempPathFor(finalPath: string): string {
   return join(dirname(finalPath), `.${basename(finalPath)}.${process.pid}.${tempCounter}.tmp`);
 }
 
-/** Matches temp names made by `tempPathFor` (any pid). */
-export const TEMP_NAME_RE = /^\..+\.\d+\.\d+\.tmp$/;
+/** Matches temp names made by `tempPathFor` (any pid); group 1 is the writer's pid. */
+export const TEMP_NAME_RE = /^\..+\.(\d+)\.\d+\.tmp$/;
 
 async function openTemp(finalPath: string, afs: AtomicFs, mode: number): Promise<{ fd: number; temp: string }> {
   // 'wx' = O_CREAT|O_EXCL: a leftover temp of a dead process with a recycled pid is never reused.
@@ -251,7 +251,7 @@ export async function removeStaleTemps(dir: string): Promise<string[]> {
     throw err;
   }
   for (const name of names.sort()) {
-    const m = /^\..+\.(\d+)\.\d+\.tmp$/.exec(name);
+    const m = TEMP_NAME_RE.exec(name);
     if (!m) continue;
     const pid = Number(m[1]);
     if (pid === process.pid || pidAlive(pid)) continue;
