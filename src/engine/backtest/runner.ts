@@ -28,6 +28,9 @@ import { loadStrategyFile } from './userStrategy.ts';
 import { syncFiles, writeRunArtifacts } from './artifacts.ts';
 import type { Costs, Metrics, Session } from './types.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
+import { dayNumber, nyDayOfUtcNs } from '../calendar/newYork.ts';
+import { sliceBars } from './sliceBars.ts';
+import type { BacktestResult } from './types.ts';
 
 export interface BacktestRunnerPort {
   run(datasetId: string, strategyId: string, params: Record<string, unknown>, seed: number, costs: Partial<Costs>, runId?: string): Promise<BacktestOutcome>;
@@ -46,6 +49,13 @@ export interface BacktestRequest {
   force?: boolean;
   sweepId?: string;
   tags?: string[];
+  /**
+   * Only the bars whose New York trading date is in [from, to] (YYYY-MM-DD, inclusive): a
+   * walk-forward fold. Part of input_hash and the manifest (`date_range`) when present.
+   */
+  dateRange?: DateRange;
+  /** Receives the in-memory result of a run this call computed (not of a reused one). */
+  onResult?: (result: BacktestResult) => void;
   signal?: AbortSignal;
   /** Called once the run row exists (queued) and again when it is running. */
   onStatus?: (run: RunRow) => void;
@@ -54,6 +64,30 @@ export interface BacktestRequest {
   catalog?: CatalogPort;
   /** Bars already read, by dataset id (sweeps read each dataset once per process). */
   barsCache?: Map<string, BarSeries>;
+}
+
+export interface DateRange {
+  from: string;
+  to: string;
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+function dayOfIso(s: string, field: string): number {
+  const m = ISO_DATE.exec(s);
+  if (!m) throw new RangeError(`dateRange.${field}: expected YYYY-MM-DD, got ${JSON.stringify(s)}`);
+  return dayNumber(Number(m[1]), Number(m[2]), Number(m[3]));
+}
+
+/** Zero-copy view of the bars whose New York date is in the range (bars are ts-sorted). */
+export function barsInDateRange(bars: BarSeries, range: DateRange): BarSeries {
+  const from = dayOfIso(range.from, 'from');
+  const to = dayOfIso(range.to, 'to');
+  if (to < from) throw new RangeError(`dateRange: to ${range.to} is before from ${range.from}`);
+  let i = 0;
+  while (i < bars.length && nyDayOfUtcNs(bars.ts[i]!) < from) i++;
+  let j = i;
+  while (j < bars.length && nyDayOfUtcNs(bars.ts[j]!) <= to) j++;
+  return sliceBars(bars, i, j);
 }
 
 export interface BacktestOutcome {
@@ -90,7 +124,7 @@ export async function resolveStrategy(strategy: string): Promise<ResolvedStrateg
   return { def: loaded.def, strategyId: loaded.def.id, codeHash: sha256(`source:${loaded.sourceHash}\nengine:${ENGINE_VERSION}`), path: loaded.path };
 }
 
-export function inputHash(fields: { dataset_id: string; strategy_id: string; code_hash: string; params: unknown; seed: number; costs: Costs; session: Session }): string {
+export function inputHash(fields: { dataset_id: string; strategy_id: string; code_hash: string; params: unknown; seed: number; costs: Costs; session: Session; date_range?: DateRange }): string {
   return sha256(canonicalJson({ ...fields, engine_version: ENGINE_VERSION }));
 }
 
@@ -137,7 +171,12 @@ export async function runBacktestToCatalog(req: BacktestRequest): Promise<Backte
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed: expected a non-negative integer, got ${seed}`);
   const session = req.session ?? 'all';
   if (session !== 'all' && session !== 'rth') throw new RangeError(`session: expected 'all' or 'rth', got '${session}'`);
-  const hash = inputHash({ dataset_id: req.datasetId, strategy_id: strategy.strategyId, code_hash: strategy.codeHash, params, seed, costs, session });
+  if (req.dateRange) { dayOfIso(req.dateRange.from, 'from'); dayOfIso(req.dateRange.to, 'to'); }
+  const dateRange = req.dateRange ? { from: req.dateRange.from, to: req.dateRange.to } : undefined;
+  const hash = inputHash({
+    dataset_id: req.datasetId, strategy_id: strategy.strategyId, code_hash: strategy.codeHash, params, seed, costs, session,
+    ...(dateRange ? { date_range: dateRange } : {}),
+  });
 
   const catalog = req.catalog ?? openCatalog(paths.catalog);
   try {
@@ -174,7 +213,7 @@ interface Prepared {
 /** Reads in progress per cache, so concurrent runs of one sweep worker read a dataset once. */
 const pendingReads = new WeakMap<Map<string, BarSeries>, Map<string, Promise<BarSeries>>>();
 
-async function cachedBars(cache: Map<string, BarSeries> | undefined, path: string, datasetId: string): Promise<BarSeries> {
+export async function cachedBars(cache: Map<string, BarSeries> | undefined, path: string, datasetId: string): Promise<BarSeries> {
   if (!cache) return readBarsParquet(path);
   const hit = cache.get(datasetId);
   if (hit) return hit;
@@ -200,12 +239,14 @@ async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promi
   try {
     if (signal?.aborted) throw new RunCanceledError();
     p.req.onProgress?.('read', 0, 1);
-    const bars = await cachedBars(p.req.barsCache, p.paths.barsParquet(p.req.datasetId), p.req.datasetId);
+    const all = await cachedBars(p.req.barsCache, p.paths.barsParquet(p.req.datasetId), p.req.datasetId);
+    const bars = p.req.dateRange ? barsInDateRange(all, p.req.dateRange) : all;
     if (signal?.aborted) throw new RunCanceledError();
     const result = await runBacktestAsync(bars, { strategy: p.strategy.def, params: p.params, seed: p.seed, costs: p.costs, session: p.session }, {
       ...(signal ? { signal } : {}),
       onProgress: (done, total) => p.req.onProgress?.('run', done, total),
     });
+    p.req.onResult?.(result);
     p.req.onProgress?.('write', 0, 1);
     await rm(tempDir, { recursive: true, force: true });
     await mkdir(tempDir, { recursive: true });
@@ -214,7 +255,8 @@ async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promi
     const finishedAt = new Date().toISOString();
     const manifest = {
       run_id: runId, input_hash: p.hash, dataset_ids: [p.req.datasetId], symbol: p.symbol, strategy_id: p.strategy.strategyId,
-      strategy_path: p.strategy.path, params: p.params, seed: p.seed, costs: p.costs, session: p.session, code_hash: p.strategy.codeHash,
+      strategy_path: p.strategy.path, params: p.params, seed: p.seed, costs: p.costs, session: p.session,
+      ...(p.req.dateRange ? { date_range: { from: p.req.dateRange.from, to: p.req.dateRange.to } } : {}), code_hash: p.strategy.codeHash,
       env_lock: envLock(), calendar_version: CALENDAR_VERSION, tz: 'UTC', display_tz: 'America/New_York', engine_version: ENGINE_VERSION,
       bar_count: result.bars.length, started_at: startedAt, finished_at: finishedAt,
     };

@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { z } from 'zod';
 import { newUlid } from '../catalog/ulid.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
-import { resolveStrategy, runBacktestToCatalog, type BacktestRequest } from './runner.ts';
+import { cachedBars, resolveStrategy, runBacktestToCatalog, type BacktestRequest } from './runner.ts';
 import { parseParams as validateParams, StrategyParamsError } from './strategy.ts';
 import type { Costs, Session } from './types.ts';
 
@@ -56,12 +56,44 @@ const Setup = z.object({
   type: z.literal('setup'), dataDir: z.string(), datasetId: z.string(), strategy: z.string(), seed: z.number().int(),
   costs: z.record(z.string(), z.unknown()), session: z.enum(['all', 'rth']), force: z.boolean(), sweepId: z.string(),
 });
-const ToWorker = z.discriminatedUnion('type', [Setup, Job, z.object({ type: z.literal('stop') })]);
+/** Walk-forward in-sample evaluation: score of `params` on session-filtered bars [from, to). */
+const Score = z.object({ type: z.literal('score'), idx: z.number().int(), params: z.record(z.string(), z.unknown()), from: z.number().int().nonnegative(), to: z.number().int().nonnegative(), sortKey: z.string() });
+const ToWorker = z.discriminatedUnion('type', [Setup, Job, Score, z.object({ type: z.literal('stop') })]);
 const Done = z.object({
   type: z.literal('done'), idx: z.number().int(), run_id: z.string().nullable(), status: z.string(), created: z.boolean(),
   metrics: z.record(z.string(), z.number().nullable()).nullable(), error: z.string().nullable(),
 });
-const ToParent = z.discriminatedUnion('type', [z.object({ type: z.literal('ready') }), Done]);
+/** score null = −Infinity (JSON has no infinities); error set when the run threw. */
+const Scored = z.object({ type: z.literal('scored'), idx: z.number().int(), score: z.number().nullable(), error: z.string().nullable() });
+const ToParent = z.discriminatedUnion('type', [z.object({ type: z.literal('ready') }), Done, Scored]);
+type WorkerJob = z.infer<typeof Job> | z.infer<typeof Score>;
+type WorkerReply = z.infer<typeof Done> | z.infer<typeof Scored>;
+
+/** Session-filtered bars of a dataset, once per worker (walk-forward scoring slices them). */
+async function sessionBarsOf(base: Omit<BacktestRequest, 'params'>, cache: Map<string, BarSeries>): Promise<BarSeries> {
+  const key = `${base.datasetId}\u0000${base.session ?? 'all'}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const { dataPaths } = await import('../dataDir.ts');
+  const { applySession } = await import('./session.ts');
+  const bars = applySession(await cachedBars(base.barsCache, dataPaths(base.dataDir).barsParquet(base.datasetId), base.datasetId), base.session ?? 'all');
+  cache.set(key, bars);
+  return bars;
+}
+
+async function scoreJob(base: Omit<BacktestRequest, 'params'>, cache: Map<string, BarSeries>, m: z.infer<typeof Score>): Promise<WorkerReply> {
+  try {
+    const { scorePoint } = await import('./walkForward.ts');
+    const { normalizeCosts } = await import('./engine.ts');
+    const bars = await sessionBarsOf(base, cache);
+    if (m.to > bars.length || m.from >= m.to) throw new RangeError(`score job ${m.idx}: bars [${m.from}, ${m.to}) outside the ${bars.length} session bars`);
+    const strategy = await resolveStrategy(base.strategy);
+    const sc = scorePoint(bars, m.from, m.to, strategy.def, validateParams(strategy.def, m.params) as Record<string, unknown>, base.seed ?? 0, normalizeCosts(base.costs), m.sortKey);
+    return { type: 'scored', idx: m.idx, score: Number.isFinite(sc) ? sc : null, error: null };
+  } catch (e) {
+    return { type: 'scored', idx: m.idx, score: null, error: e instanceof Error ? e.message : String(e) };
+  }
+}
 
 async function runPoint(base: Omit<BacktestRequest, 'params'>, params: Record<string, unknown>): Promise<Omit<SweepPointResult, 'params'>> {
   try {
@@ -89,6 +121,7 @@ export async function sweepWorkerMain(): Promise<number> {
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
   const barsCache = new Map<string, BarSeries>();
+  const sessionCache = new Map<string, BarSeries>();
   // Runs are not chained: the parent keeps up to RUNS_IN_FLIGHT per worker, so one run's
   // artifact fsyncs overlap the next run's compute.
   const inFlight = new Set<Promise<void>>();
@@ -124,6 +157,11 @@ export async function sweepWorkerMain(): Promise<number> {
       }
       if (ac.signal.aborted || exiting) return;
       const job = (async () => {
+        if (msg.type === 'score') {
+          const r = await scoreJob(base!, sessionCache, msg);
+          if (process.connected) process.send!(r);
+          return;
+        }
         const r = await runPoint(base!, msg.params);
         if (process.connected) process.send!({ type: 'done', idx: msg.idx, ...r });
       })();
@@ -179,64 +217,89 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
       catalog.close();
     }
   } else {
-    await new Promise<void>((resolveAll, rejectAll) => {
-      let next = 0;
-      let live = 0;
-      const children: ChildProcess[] = [];
-      let failure: Error | null = null;
-      // Stop every worker (each marks its run in flight canceled) and settle once all have exited.
-      const failAll = (err: Error) => {
-        if (failure) return;
-        failure = err;
-        for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-        if (live === 0) rejectAll(err);
-      };
-      req.signal?.addEventListener('abort', () => failAll(Object.assign(new Error('sweep canceled'), { name: 'AbortError' })), { once: true });
-      const stopped = new Set<ChildProcess>();
-      const dispatch = (child: ChildProcess) => {
-        if (failure || !child.connected || stopped.has(child)) return;
-        if (next < valid.length && !req.signal?.aborted) {
-          const v = valid[next++]!;
-          child.send({ type: 'run', idx: v.idx, params: v.params });
-        } else {
-          stopped.add(child); // the worker finishes its runs in flight, then exits
-          child.send({ type: 'stop' });
-        }
-      };
-      for (let w = 0; w < workers; w++) {
-        const child = fork(req.workerEntry!, ['sweep', '--worker'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-        children.push(child);
-        live++;
-        // A worker stopping (cancel) may close its channel while a message is in flight.
-        child.on('error', (err) => { if (!failure) failAll(new Error(`sweep worker ${child.pid}: ${err.message}`)); });
-        child.on('message', (raw) => {
-          const parsed = ToParent.safeParse(raw);
-          if (!parsed.success) return failAll(new Error(`sweep worker ${child.pid}: invalid message (${parsed.error.issues[0]?.message})`));
-          const m = parsed.data;
-          if (m.type === 'ready') {
-            if (failure || !child.connected) return;
-            child.send({
-              type: 'setup', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
-              costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId,
-            });
-            for (let k = 0; k < RUNS_IN_FLIGHT; k++) dispatch(child);
-            return;
-          }
-          const v = valid[m.idx]!;
-          results[m.idx] = { params: v.params, run_id: m.run_id, status: m.status, created: m.created, metrics: m.metrics, error: m.error };
-          req.onProgress?.(++done, total);
-          dispatch(child);
-        });
-        child.on('exit', (code, sig) => {
-          live--;
-          if (!failure && code !== 0 && done < total) failAll(new Error(`sweep worker ${child.pid} exited (${sig ?? code}) before the sweep finished`));
-          if (live === 0) {
-            if (failure) rejectAll(failure);
-            else resolveAll();
-          }
-        });
-      }
+    await runOnWorkers({
+      workerEntry: req.workerEntry, workers, signal: req.signal,
+      setup: {
+        type: 'setup', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
+        costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId,
+      },
+      jobs: valid.map((v) => ({ type: 'run' as const, idx: v.idx, params: v.params })),
+      onReply: (m) => {
+        if (m.type !== 'done') return;
+        const v = valid[m.idx]!;
+        results[m.idx] = { params: v.params, run_id: m.run_id, status: m.status, created: m.created, metrics: m.metrics, error: m.error };
+        req.onProgress?.(++done, total);
+      },
     });
   }
   return { sweep_id: sweepId, results: results.filter(Boolean), skipped };
+}
+
+/**
+ * The worker pool: forks `workers` `btnb sweep --worker` processes, sends each the setup, keeps
+ * RUNS_IN_FLIGHT jobs per worker and hands out the next job on each reply. Settles once every
+ * worker has exited; cancel (signal) or a worker failure stops them all (each marks its run in
+ * flight canceled).
+ */
+export function runOnWorkers(opts: {
+  workerEntry: string; workers: number; setup: z.infer<typeof Setup>; jobs: WorkerJob[]; onReply: (m: WorkerReply) => void; signal?: AbortSignal | undefined;
+}): Promise<void> {
+  const { jobs, signal } = opts;
+  const total = jobs.length;
+  let done = 0;
+  return new Promise<void>((resolveAll, rejectAll) => {
+    let next = 0;
+    let live = 0;
+    const children: ChildProcess[] = [];
+    let failure: Error | null = null;
+    // Stop every worker (each marks its run in flight canceled) and settle once all have exited.
+    const failAll = (err: Error) => {
+      if (failure) return;
+      failure = err;
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      if (live === 0) rejectAll(err);
+    };
+    signal?.addEventListener('abort', () => failAll(Object.assign(new Error('sweep canceled'), { name: 'AbortError' })), { once: true });
+    const stopped = new Set<ChildProcess>();
+    const dispatch = (child: ChildProcess) => {
+      if (failure || !child.connected || stopped.has(child)) return;
+      if (next < jobs.length && !signal?.aborted) {
+        child.send(jobs[next++]!);
+      } else {
+        stopped.add(child); // the worker finishes its jobs in flight, then exits
+        child.send({ type: 'stop' });
+      }
+    };
+    const n = Math.max(1, Math.min(opts.workers, jobs.length));
+    for (let w = 0; w < n; w++) {
+      const child = fork(opts.workerEntry, ['sweep', '--worker'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      children.push(child);
+      live++;
+      // A worker stopping (cancel) may close its channel while a message is in flight.
+      child.on('error', (err) => { if (!failure) failAll(new Error(`sweep worker ${child.pid}: ${err.message}`)); });
+      child.on('message', (raw) => {
+        const parsed = ToParent.safeParse(raw);
+        if (!parsed.success) return failAll(new Error(`sweep worker ${child.pid}: invalid message (${parsed.error.issues[0]?.message})`));
+        const m = parsed.data;
+        if (m.type === 'ready') {
+          if (failure || !child.connected) return;
+          child.send(opts.setup);
+          for (let k = 0; k < RUNS_IN_FLIGHT; k++) dispatch(child);
+          return;
+        }
+        done++;
+        opts.onReply(m);
+        dispatch(child);
+      });
+      child.on('exit', (code, sig) => {
+        live--;
+        if (!failure && code !== 0 && done < total) failAll(new Error(`sweep worker ${child.pid} exited (${sig ?? code}) before the sweep finished`));
+        if (live === 0) {
+          if (failure) rejectAll(failure);
+          else if (done < total) rejectAll(new Error(`sweep workers exited after ${done} of ${total} jobs`));
+          else resolveAll();
+        }
+      });
+    }
+  });
 }

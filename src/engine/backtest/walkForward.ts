@@ -9,11 +9,12 @@
 import type { BarSeries } from '../bars/barSeries.ts';
 import { NyDayCursor, isoDate } from '../calendar/newYork.ts';
 import { runBacktest, normalizeCosts } from './engine.ts';
+import { sliceBars } from './sliceBars.ts';
 import { applySession } from './session.ts';
 import { computeMetrics } from './statistics.ts';
 import { metricScore } from './grid.ts';
 import { parseParams, StrategyParamsError, type StrategyDefinition } from './strategy.ts';
-import type { Costs, FillColumns, Metrics, Session, TradeColumns } from './types.ts';
+import type { BacktestResult, Costs, FillColumns, Metrics, Session, TradeColumns } from './types.ts';
 
 export interface WalkForwardRequest {
   bars: BarSeries;
@@ -37,6 +38,8 @@ export interface WalkForwardFold {
   train_score: number | null;
   test_return: number;
   test_bars: number;
+  /** The fold's out-of-sample catalog run (cataloged walk-forward only). */
+  run_id?: string;
 }
 
 export interface WalkForwardResult {
@@ -53,16 +56,7 @@ export function parseWalkForward(spec: string): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
-/** Zero-copy view of bars [from, to). */
-export function sliceBars(b: BarSeries, from: number, to: number): BarSeries {
-  const s = <T extends Float64Array | Int32Array>(a: T) => a.subarray(from, to) as T;
-  return {
-    symbol: b.symbol, length: to - from, ts: s(b.ts), open: s(b.open), high: s(b.high), low: s(b.low), close: s(b.close), volume: s(b.volume),
-    tradeCount: s(b.tradeCount), vwap: s(b.vwap), buyVolume: s(b.buyVolume), sellVolume: s(b.sellVolume), quoteCount: s(b.quoteCount),
-    bidClose: s(b.bidClose), askClose: s(b.askClose), spreadMean: s(b.spreadMean), spreadMax: s(b.spreadMax), bidSizeMean: s(b.bidSizeMean),
-    askSizeMean: s(b.askSizeMean), imbalanceMean: s(b.imbalanceMean),
-  };
-}
+export { sliceBars } from './sliceBars.ts';
 
 /** Start index of each New York date, plus the end sentinel. */
 function dayStarts(ts: Float64Array): { starts: number[]; days: number[] } {
@@ -82,72 +76,128 @@ function dayStarts(ts: Float64Array): { starts: number[]; days: number[] } {
   return { starts, days };
 }
 
-export function walkForward(req: WalkForwardRequest): WalkForwardResult {
-  const bars = applySession(req.bars, req.session);
-  const { starts, days } = dayStarts(bars.ts);
+/** One fold: in-sample bars [trainFrom, trainTo), out-of-sample [trainTo, testTo) of the session-filtered series. */
+export interface FoldPlan {
+  trainFrom: number;
+  trainTo: number;
+  testTo: number;
+  trainStart: string;
+  trainEnd: string;
+  testStart: string;
+  testEnd: string;
+}
+
+/** Folds by New York trading days of the session-filtered bars: train days, then the next test days, rolled by test days. */
+export function planFolds(sessionBars: BarSeries, trainDays: number, testDays: number): FoldPlan[] {
+  const { starts, days } = dayStarts(sessionBars.ts);
   const nDays = days.length;
-  if (nDays < req.trainDays + 1) throw new RangeError(`walk-forward ${req.trainDays}d:${req.testDays}d needs more than ${req.trainDays} trading days; the dataset has ${nDays}`);
-  const valid = req.points.filter((p) => {
-    try { parseParams(req.strategy, p); return true; } catch (e) { if (e instanceof StrategyParamsError) return false; throw e; }
+  if (nDays < trainDays + 1) throw new RangeError(`walk-forward ${trainDays}d:${testDays}d needs more than ${trainDays} trading days; the dataset has ${nDays}`);
+  const folds: FoldPlan[] = [];
+  for (let d0 = 0; d0 + trainDays < nDays; d0 += testDays) {
+    const testEndDay = Math.min(nDays, d0 + trainDays + testDays);
+    folds.push({
+      trainFrom: starts[d0]!, trainTo: starts[d0 + trainDays]!, testTo: starts[testEndDay]!,
+      trainStart: isoDate(days[d0]!), trainEnd: isoDate(days[d0 + trainDays - 1]!), testStart: isoDate(days[d0 + trainDays]!), testEnd: isoDate(days[testEndDay - 1]!),
+    });
+  }
+  return folds;
+}
+
+/** Points the strategy's schema accepts, in grid order. */
+export function validPoints(strategy: StrategyDefinition, points: Record<string, unknown>[]): Record<string, unknown>[] {
+  const valid = points.filter((p) => {
+    try { parseParams(strategy, p); return true; } catch (e) { if (e instanceof StrategyParamsError) return false; throw e; }
   });
   if (valid.length === 0) throw new RangeError('walk-forward: no valid grid point for this strategy');
-  const costs = normalizeCosts(req.costs);
-  const folds: WalkForwardFold[] = [];
-  const eqParts: Float64Array[] = [];
-  const posParts: Float64Array[] = [];
-  const tsParts: Float64Array[] = [];
-  const pnls: number[] = [];
-  const fillFee: number[] = [];
-  const fillQty: number[] = [];
-  const fillPrice: number[] = [];
-  let cash = costs.cash;
-  const foldCount = Math.ceil((nDays - req.trainDays) / req.testDays);
-  const total = foldCount * (valid.length + 1);
-  let done = 0;
-  for (let d0 = 0; d0 + req.trainDays < nDays; d0 += req.testDays) {
-    const trainFrom = starts[d0]!;
-    const trainTo = starts[d0 + req.trainDays]!;
-    const testEndDay = Math.min(nDays, d0 + req.trainDays + req.testDays);
-    const testTo = starts[testEndDay]!;
-    const train = sliceBars(bars, trainFrom, trainTo);
-    let best = valid[0]!;
-    let bestScore = -Infinity;
-    for (const p of valid) {
-      const r = runBacktest(train, { strategy: req.strategy, params: p, seed: req.seed, costs, session: 'all' });
-      const score = metricScore(r.metrics as unknown as Record<string, number | null>, req.sortKey);
-      if (score > bestScore) { bestScore = score; best = p; }
-      req.onProgress?.(++done, total);
-    }
-    const test = sliceBars(bars, trainTo, testTo);
-    const r = runBacktest(test, { strategy: req.strategy, params: best, seed: req.seed, costs: { ...costs, cash }, session: 'all' });
-    req.onProgress?.(++done, total);
-    eqParts.push(r.equity.equity);
-    posParts.push(r.equity.position);
-    tsParts.push(r.equity.ts);
-    for (let k = 0; k < r.trades.length; k++) pnls.push(r.trades.pnl[k]!);
-    for (let k = 0; k < r.fills.length; k++) { fillFee.push(r.fills.fee[k]!); fillQty.push(r.fills.qty[k]!); fillPrice.push(r.fills.price[k]!); }
-    const last = r.metrics.final_equity;
-    folds.push({
-      train_start: isoDate(days[d0]!), train_end: isoDate(days[d0 + req.trainDays - 1]!), test_start: isoDate(days[d0 + req.trainDays]!),
-      test_end: isoDate(days[testEndDay - 1]!), best_params: r.params, train_score: Number.isFinite(bestScore) ? (req.sortKey === 'max_drawdown' ? -bestScore : bestScore) : null,
-      test_return: last / cash - 1, test_bars: test.length,
-    });
-    cash = last;
+  return valid;
+}
+
+/** In-sample score of one point on bars [from, to) (−Infinity when the metric is null). */
+export function scorePoint(sessionBars: BarSeries, from: number, to: number, strategy: StrategyDefinition, params: Record<string, unknown>, seed: number, costs: Costs, sortKey: string): number {
+  const r = runBacktest(sliceBars(sessionBars, from, to), { strategy, params, seed, costs, session: 'all' });
+  return metricScore(r.metrics as unknown as Record<string, number | null>, sortKey);
+}
+
+/** Index of the best score; ties go to the earliest point (grid order). */
+export function argBest(scores: ArrayLike<number>): number {
+  let best = 0;
+  for (let k = 1; k < scores.length; k++) if (scores[k]! > scores[best]!) best = k;
+  return best;
+}
+
+/** Accumulates the out-of-sample runs in fold order into the stitched equity and §4 metrics. */
+export class OosStitcher {
+  readonly folds: WalkForwardFold[] = [];
+  private readonly eqParts: Float64Array[] = [];
+  private readonly posParts: Float64Array[] = [];
+  private readonly tsParts: Float64Array[] = [];
+  private readonly pnls: number[] = [];
+  private readonly fillFee: number[] = [];
+  private readonly fillQty: number[] = [];
+  private readonly fillPrice: number[] = [];
+  private readonly initialCash: number;
+  /** Cash the next fold starts with (the previous fold's final equity). */
+  cash: number;
+  constructor(initialCash: number) {
+    this.initialCash = initialCash;
+    this.cash = initialCash;
   }
-  const concat = (parts: Float64Array[]) => {
-    const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) { out.set(p, o); o += p.length; }
-    return out;
-  };
-  const equity = concat(eqParts);
-  const ts = concat(tsParts);
-  const position = concat(posParts);
-  const drawdown = new Float64Array(equity.length);
-  let peak = costs.cash;
-  for (let i = 0; i < equity.length; i++) { if (equity[i]! > peak) peak = equity[i]!; drawdown[i] = 1 - equity[i]! / peak; }
-  const trades = { length: pnls.length, pnl: Float64Array.from(pnls) } as unknown as TradeColumns;
-  const fills = { length: fillFee.length, fee: Float64Array.from(fillFee), qty: Float64Array.from(fillQty), price: Float64Array.from(fillPrice) } as unknown as FillColumns;
-  const metrics = computeMetrics(costs.cash, ts, equity, position, drawdown, trades, fills);
-  return { folds, metrics, equity: { ts, equity } };
+
+  add(plan: FoldPlan, bestScore: number, sortKey: string, r: BacktestResult, extra: Partial<WalkForwardFold> = {}): void {
+    this.eqParts.push(r.equity.equity);
+    this.posParts.push(r.equity.position);
+    this.tsParts.push(r.equity.ts);
+    for (let k = 0; k < r.trades.length; k++) this.pnls.push(r.trades.pnl[k]!);
+    for (let k = 0; k < r.fills.length; k++) { this.fillFee.push(r.fills.fee[k]!); this.fillQty.push(r.fills.qty[k]!); this.fillPrice.push(r.fills.price[k]!); }
+    const last = r.metrics.final_equity;
+    this.folds.push({
+      train_start: plan.trainStart, train_end: plan.trainEnd, test_start: plan.testStart, test_end: plan.testEnd, best_params: r.params,
+      train_score: Number.isFinite(bestScore) ? (sortKey === 'max_drawdown' ? -bestScore : bestScore) : null,
+      test_return: last / this.cash - 1, test_bars: r.equity.equity.length, ...extra,
+    });
+    this.cash = last;
+  }
+
+  finish(): WalkForwardResult {
+    const concat = (parts: Float64Array[]) => {
+      const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+      let o = 0;
+      for (const p of parts) { out.set(p, o); o += p.length; }
+      return out;
+    };
+    const equity = concat(this.eqParts);
+    const ts = concat(this.tsParts);
+    const position = concat(this.posParts);
+    const drawdown = new Float64Array(equity.length);
+    let peak = this.initialCash;
+    for (let i = 0; i < equity.length; i++) { if (equity[i]! > peak) peak = equity[i]!; drawdown[i] = 1 - equity[i]! / peak; }
+    const trades = { length: this.pnls.length, pnl: Float64Array.from(this.pnls) } as unknown as TradeColumns;
+    const fills = { length: this.fillFee.length, fee: Float64Array.from(this.fillFee), qty: Float64Array.from(this.fillQty), price: Float64Array.from(this.fillPrice) } as unknown as FillColumns;
+    const metrics = computeMetrics(this.initialCash, ts, equity, position, drawdown, trades, fills);
+    return { folds: this.folds, metrics, equity: { ts, equity } };
+  }
+}
+
+/** In-memory walk-forward in this thread (no catalog): the reference the pooled, cataloged path must match. */
+export function walkForward(req: WalkForwardRequest): WalkForwardResult {
+  const bars = applySession(req.bars, req.session);
+  const plans = planFolds(bars, req.trainDays, req.testDays);
+  const valid = validPoints(req.strategy, req.points);
+  const costs = normalizeCosts(req.costs);
+  const stitch = new OosStitcher(costs.cash);
+  const total = plans.length * (valid.length + 1);
+  let done = 0;
+  for (const plan of plans) {
+    const scores = valid.map((p) => {
+      const sc = scorePoint(bars, plan.trainFrom, plan.trainTo, req.strategy, p, req.seed, costs, req.sortKey);
+      req.onProgress?.(++done, total);
+      return sc;
+    });
+    const b = argBest(scores);
+    const test = sliceBars(bars, plan.trainTo, plan.testTo);
+    const r = runBacktest(test, { strategy: req.strategy, params: valid[b]!, seed: req.seed, costs: { ...costs, cash: stitch.cash }, session: 'all' });
+    req.onProgress?.(++done, total);
+    stitch.add(plan, scores[b]!, req.sortKey, r);
+  }
+  return stitch.finish();
 }

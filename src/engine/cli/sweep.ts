@@ -85,29 +85,39 @@ export const command: CliCommand = {
 
     const wf = args.values.get('walk-forward');
     if (wf !== undefined) {
-      const { parseWalkForward, walkForward } = await import('../backtest/walkForward.ts');
+      const { parseWalkForward } = await import('../backtest/walkForward.ts');
       let trainTest: [number, number];
       try {
         trainTest = parseWalkForward(wf);
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
-      const { resolveStrategy } = await import('../backtest/runner.ts');
-      const { readBarsParquet } = await import('../parquet/barsParquet.ts');
-      const resolved = await resolveStrategy(strategy);
-      const bars = await readBarsParquet(dataPaths(dataDir).barsParquet(datasetId));
-      const r = walkForward({
-        bars, strategy: resolved.def, points, trainDays: trainTest[0], testDays: trainTest[1], sortKey: sort, seed, costs, session,
-        ...(progressBar('walk-forward') ? { onProgress: progressBar('walk-forward')! } : {}),
-      });
+      const { runWalkForward } = await import('../backtest/walkForwardRun.ts');
+      const entry = process.argv[1];
+      const ac = new AbortController();
+      const onSignal = () => ac.abort();
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      let r;
+      try {
+        r = await runWalkForward({
+          dataDir, datasetId, strategy, points, trainDays: trainTest[0], testDays: trainTest[1], sortKey: sort, seed, costs, session,
+          force: args.flags.has('force'), workers, signal: ac.signal, ...(entry ? { workerEntry: entry } : {}),
+          ...(progressBar('walk-forward') ? { onProgress: progressBar('walk-forward')! } : {}),
+        });
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+      const resolved = { strategyId: r.strategy_id };
       if (json) {
         const ts = Array.from(r.equity.ts, (t) => new Date(t / 1e6).toISOString());
-        process.stdout.write(`${JSON.stringify({ dataset_id: datasetId, strategy_id: resolved.strategyId, train_days: trainTest[0], test_days: trainTest[1], sort, folds: r.folds, metrics: r.metrics, equity: { ts, equity: Array.from(r.equity.equity) } })}\n`);
+        process.stdout.write(`${JSON.stringify({ walk_forward_id: r.walk_forward_id, dataset_id: datasetId, strategy_id: resolved.strategyId, train_days: trainTest[0], test_days: trainTest[1], sort, folds: r.folds, metrics: r.metrics, equity: { ts, equity: Array.from(r.equity.equity) } })}\n`);
       } else {
-        const rows = r.folds.map((f) => [`${f.train_start}..${f.train_end}`, `${f.test_start}..${f.test_end}`, gridKeys.map((k) => `${k}=${String(f.best_params[k])}`).join(' '), num(f.train_score), pct(f.test_return)]);
-        process.stdout.write(render(rows, ['train (NY dates)', 'test', 'best params', `train ${sort}`, 'test return']));
+        const rows = r.folds.map((f) => [`${f.train_start}..${f.train_end}`, `${f.test_start}..${f.test_end}`, gridKeys.map((k) => `${k}=${String(f.best_params[k])}`).join(' '), num(f.train_score), pct(f.test_return), f.run_id ?? '—']);
+        process.stdout.write(render(rows, ['train (NY dates)', 'test', 'best params', `train ${sort}`, 'test return', 'out-of-sample run']));
         const { metricsTable } = await import('../backtest/format.ts');
-        process.stdout.write(`\nstitched out-of-sample (${r.equity.equity.length} bars, ${r.folds.length} folds):\n${metricsTable(r.metrics as unknown as Record<string, number | null>)}`);
+        process.stdout.write(`\nstitched out-of-sample (${r.equity.equity.length} bars, ${r.folds.length} folds; walk-forward ${r.walk_forward_id}, its runs tagged walk-forward:${r.walk_forward_id}):\n${metricsTable(r.metrics as unknown as Record<string, number | null>)}`);
       }
       return 0;
     }

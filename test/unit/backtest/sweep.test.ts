@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseGrid, gridPoints, metricScore } from '../../../src/engine/backtest/grid.ts';
 import { walkForward, parseWalkForward } from '../../../src/engine/backtest/walkForward.ts';
@@ -51,6 +51,71 @@ describe('sweeps and walk-forward', function () {
     const chained = r.folds.reduce((e, f) => e * (1 + f.test_return), 100000);
     assert.ok(Math.abs(chained - r.metrics.final_equity) < 1e-6);
     assert.equal(r.metrics.final_equity, r.equity.equity[r.equity.equity.length - 1]);
+  });
+
+  it('btnb sweep --walk-forward on 2 workers: folds by NY trading day, in-sample argmax per fold, each fold a tagged catalog run, stitched = in-memory', async () => {
+    const { dataDir, datasetId, bars } = await makeDataDir(4000, 9); // 11 NY days of 390/… bars
+    try {
+      const args = ['sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--grid', 'fast=3,5,8', '--grid', 'slow=10,20',
+        '--walk-forward', '3d:2d', '--sort', 'total_return', '--json'];
+      const a = spawnSync(process.execPath, [MAIN, ...args, '--workers', '2'], { encoding: 'utf8' });
+      assert.equal(a.status, 0, a.stderr);
+      const out = JSON.parse(a.stdout);
+      const wfId: string = out.walk_forward_id;
+      assert.match(wfId, /^[0-9A-Z]{26}$/);
+      // independent fold boundaries: distinct NY dates of the bars, train 3 days, test the next 2, step 2
+      const dayOfBar = Array.from(bars.ts, (t) => isoDate(nyDayOfUtcNs(t)));
+      const days = [...new Set(dayOfBar)];
+      assert.equal(days.length, 11);
+      const first = (day: string) => dayOfBar.indexOf(day);
+      const end = (d: number) => (d >= days.length ? bars.length : first(days[d]!));
+      assert.deepEqual(out.folds.map((f: { train_start: string; train_end: string; test_start: string; test_end: string }) => [f.train_start, f.train_end, f.test_start, f.test_end]),
+        [0, 2, 4, 6].map((d) => [days[d], days[d + 2], days[d + 3], days[Math.min(d + 4, 10)]]));
+      const cut = (from: number, to: number) => ({ ...Object.fromEntries(Object.entries(bars).map(([k, v]) => [k, ArrayBuffer.isView(v) ? (v as Float64Array).slice(from, to) : v])), length: to - from }) as typeof bars;
+      const points = gridPoints([['fast', [3, 5, 8]], ['slow', [10, 20]]]);
+      const cat = openCatalog(dataPaths(dataDir).catalog);
+      try {
+        let cash = 100000;
+        for (let f = 0; f < 4; f++) {
+          const d = 2 * f;
+          const train = cut(end(d), end(d + 3));
+          const scores = points.map((p) => runBacktest(train, { strategy: smaCross, params: p }).metrics.total_return);
+          const best = points[scores.indexOf(Math.max(...scores))]!; // ties → first in grid order
+          const fold = out.folds[f];
+          assert.deepEqual(fold.best_params, { ...best, size: 100, allow_short: false }, `fold ${f + 1}`);
+          assert.equal(fold.train_score, Math.max(...scores));
+          // the out-of-sample run: a catalog run over the test dates, tagged, cash chained
+          const run = cat.getRun(fold.run_id)!;
+          assert.equal(run.status, 'succeeded');
+          assert.equal(run.sweep_id, wfId);
+          assert.ok(run.tags.includes(`walk-forward:${wfId}`) && run.tags.includes(`fold:${f + 1}`), JSON.stringify(run.tags));
+          const manifest = JSON.parse(readFileSync(join(dataPaths(dataDir).runDir(fold.run_id), 'run-manifest.json'), 'utf8'));
+          assert.deepEqual(manifest.date_range, { from: fold.test_start, to: fold.test_end });
+          assert.equal(manifest.costs.cash, cash);
+          assert.equal(manifest.bar_count, end(Math.min(d + 5, 11)) - end(d + 3));
+          const oos = runBacktest(cut(end(d + 3), end(Math.min(d + 5, 11))), { strategy: smaCross, params: best, costs: { cash } });
+          assert.equal(run.metrics!.final_equity, oos.metrics.final_equity);
+          cash = oos.metrics.final_equity;
+        }
+        assert.equal(out.metrics.final_equity, cash);
+        const mem = walkForward({ bars, strategy: smaCross, points, trainDays: 3, testDays: 2, sortKey: 'total_return', seed: 0, costs: {}, session: 'all' });
+        assert.deepEqual(out.metrics, JSON.parse(JSON.stringify(mem.metrics)));
+        assert.deepEqual(out.equity.equity, Array.from(mem.equity.equity));
+        // again in one process: the same out-of-sample runs are reused and tagged for the new walk-forward too
+        const b = spawnSync(process.execPath, [MAIN, ...args, '--workers', '1'], { encoding: 'utf8' });
+        assert.equal(b.status, 0, b.stderr);
+        const again = JSON.parse(b.stdout);
+        assert.notEqual(again.walk_forward_id, wfId);
+        assert.deepEqual(again.folds.map((f: { run_id: string }) => f.run_id), out.folds.map((f: { run_id: string }) => f.run_id));
+        assert.deepEqual(again.metrics, out.metrics);
+        assert.ok(cat.getRun(out.folds[0].run_id)!.tags.includes(`walk-forward:${again.walk_forward_id}`));
+        assert.equal(cat.countRuns({}), 4);
+      } finally {
+        cat.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('btnb sweep with 2 workers: one catalog run per valid point, skipped invalid points, idempotent re-run', async () => {

@@ -1,0 +1,127 @@
+/**
+ * Walk-forward over a cataloged dataset: every fold × grid point is scored in sample on the
+ * sweep worker pool (`--workers`; in this process when 1), the best point per fold (ties →
+ * earliest in grid order) is run out of sample as a catalog run over the fold's New York
+ * test dates (`dateRange`, part of input_hash), tagged `walk-forward:<id>` and `fold:<k>` with
+ * sweep_id = the walk-forward id. Folds run in order: each starts with the previous fold's
+ * final equity as cash. The stitched equity and metrics equal the in-memory `walkForward`.
+ */
+import type { BarSeries } from '../bars/barSeries.ts';
+import { newUlid } from '../catalog/ulid.ts';
+import { openCatalog } from '../catalog/sqliteCatalog.ts';
+import { dataPaths } from '../dataDir.ts';
+import { readBarsParquet } from '../parquet/barsParquet.ts';
+import { normalizeCosts, runBacktest } from './engine.ts';
+import { resolveStrategy, runBacktestToCatalog } from './runner.ts';
+import { applySession } from './session.ts';
+import { sliceBars } from './sliceBars.ts';
+import { runOnWorkers } from './sweep.ts';
+import type { BacktestResult, Costs, Session } from './types.ts';
+import { argBest, OosStitcher, planFolds, scorePoint, validPoints, type WalkForwardResult } from './walkForward.ts';
+
+export interface WalkForwardRunRequest {
+  dataDir: string;
+  datasetId: string;
+  strategy: string;
+  points: Record<string, unknown>[];
+  trainDays: number;
+  testDays: number;
+  sortKey: string;
+  seed: number;
+  costs: Partial<Costs>;
+  session: Session;
+  force: boolean;
+  workers: number;
+  /** Entry script to fork for workers (as for sweeps); without it scoring runs in this process. */
+  workerEntry?: string;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface WalkForwardRunResult extends WalkForwardResult {
+  walk_forward_id: string;
+  strategy_id: string;
+}
+
+export async function runWalkForward(req: WalkForwardRunRequest): Promise<WalkForwardRunResult> {
+  const paths = dataPaths(req.dataDir);
+  const strategy = await resolveStrategy(req.strategy);
+  const costs = normalizeCosts(req.costs);
+  const catalog = openCatalog(paths.catalog);
+  try {
+    const dataset = catalog.getDataset(req.datasetId);
+    if (!dataset || dataset.status !== 'ready') throw new Error(`dataset '${req.datasetId}' is not in the catalog ${paths.catalog} with bars (status ${dataset?.status ?? 'missing'})`);
+    const raw = await readBarsParquet(paths.barsParquet(req.datasetId));
+    const bars = applySession(raw, req.session);
+    const plans = planFolds(bars, req.trainDays, req.testDays);
+    const valid = validPoints(strategy.def, req.points);
+    const wfId = newUlid();
+    const P = valid.length;
+    const total = plans.length * (P + 1);
+    let done = 0;
+    req.onProgress?.(0, total);
+
+    // In sample: fold-major score matrix.
+    const scores = new Float64Array(plans.length * P);
+    const workers = Math.max(1, Math.min(req.workers, scores.length));
+    if (workers > 1 && req.workerEntry) {
+      const errors: string[] = [];
+      await runOnWorkers({
+        workerEntry: req.workerEntry, workers, signal: req.signal,
+        setup: {
+          type: 'setup', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
+          costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId: wfId,
+        },
+        jobs: plans.flatMap((plan, f) => valid.map((params, p) => ({ type: 'score' as const, idx: f * P + p, params, from: plan.trainFrom, to: plan.trainTo, sortKey: req.sortKey }))),
+        onReply: (m) => {
+          if (m.type !== 'scored') return;
+          if (m.error !== null) errors.push(`fold ${Math.floor(m.idx / P) + 1} ${JSON.stringify(valid[m.idx % P])}: ${m.error}`);
+          scores[m.idx] = m.score ?? -Infinity;
+          req.onProgress?.(++done, total);
+        },
+      });
+      if (errors.length > 0) throw new Error(`walk-forward in-sample runs failed (${errors.length}): ${errors.slice(0, 3).join('; ')}`);
+    } else {
+      for (let f = 0; f < plans.length; f++) {
+        for (let p = 0; p < P; p++) {
+          if (req.signal?.aborted) throw Object.assign(new Error('walk-forward canceled'), { name: 'AbortError' });
+          scores[f * P + p] = scorePoint(bars, plans[f]!.trainFrom, plans[f]!.trainTo, strategy.def, valid[p]!, req.seed, costs, req.sortKey);
+          req.onProgress?.(++done, total);
+        }
+      }
+    }
+
+    // Out of sample, in fold order (cash chains): one catalog run per fold.
+    const barsCache = new Map<string, BarSeries>([[req.datasetId, raw]]);
+    const stitch = new OosStitcher(costs.cash);
+    for (let f = 0; f < plans.length; f++) {
+      const plan = plans[f]!;
+      const foldScores = scores.subarray(f * P, (f + 1) * P);
+      const b = argBest(foldScores);
+      const tags = [`walk-forward:${wfId}`, `fold:${f + 1}`];
+      let result: BacktestResult | null = null;
+      const out = await runBacktestToCatalog({
+        dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, params: valid[b]!, seed: req.seed,
+        costs: { ...costs, cash: stitch.cash }, session: req.session, force: req.force, sweepId: wfId, tags,
+        dateRange: { from: plan.testStart, to: plan.testEnd }, catalog, barsCache, onResult: (r) => { result = r; },
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+      if (!out.created) {
+        // An identical run exists (same input_hash): tag it for this walk-forward too, and
+        // recompute its in-memory result (deterministic) for the stitch.
+        for (const t of tags) catalog.addTag(out.run.run_id, t);
+        result = runBacktest(sliceBars(bars, plan.trainTo, plan.testTo), { strategy: strategy.def, params: valid[b]!, seed: req.seed, costs: { ...costs, cash: stitch.cash }, session: 'all' });
+      }
+      const r = result as BacktestResult | null;
+      if (r === null) throw new Error(`walk-forward fold ${f + 1}: run ${out.run.run_id} returned no result`);
+      if (r.equity.equity.length !== plan.testTo - plan.trainTo) {
+        throw new Error(`walk-forward fold ${f + 1}: run ${out.run.run_id} has ${r.equity.equity.length} bars for ${plan.testStart}..${plan.testEnd}, expected ${plan.testTo - plan.trainTo}`);
+      }
+      stitch.add(plan, foldScores[b]!, req.sortKey, r, { run_id: out.run.run_id });
+      req.onProgress?.(++done, total);
+    }
+    return { ...stitch.finish(), walk_forward_id: wfId, strategy_id: strategy.strategyId };
+  } finally {
+    catalog.close();
+  }
+}
