@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fsyncDir } from '../io/atomicWrite.ts';
 import { DatabentoAbortError, DatabentoTransportError, makeRedactor, parseWarnings } from './errors.ts';
 import { metadataForm, rangeForm, type RangeParams } from './params.ts';
 import { RetryPolicy, type RetryEvent, type RetryOptions } from './retry.ts';
@@ -218,7 +219,7 @@ export class HistoricalClient {
         throw new DownloadWriteError(part, err as Error);
       }
       committed = true;
-      await syncDir(dirname(destPath));
+      await fsyncDir(dirname(destPath));
       onProgress?.({ bytes, totalBytes, attempt, elapsedMs: performance.now() - t0, done: true });
       return {
         path: destPath,
@@ -336,19 +337,5 @@ class BatchedWriter {
     } catch (err) {
       throw new DownloadWriteError(this.path, err as Error);
     }
-  }
-}
-
-/** fsync a directory so a rename survives a crash (best effort: not every platform allows it). */
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // e.g. Windows: directories cannot be opened for sync
   }
 }

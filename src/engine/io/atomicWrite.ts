@@ -83,7 +83,8 @@ async function writeAll(afs: AtomicFs, fd: number, buf: Uint8Array): Promise<voi
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** fsync a directory so a rename in it survives a crash (best effort: not every platform allows it). */
+export async function fsyncDir(dir: string): Promise<void> {
   // Makes the rename itself durable. Not every platform allows opening a directory; best effort.
   try {
     const fd = await cb<number>((d) => fs.open(dir, 'r', d));
