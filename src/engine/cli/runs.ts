@@ -4,7 +4,7 @@
 import { rm } from 'node:fs/promises';
 import { parseArgs, UsageError, intOption } from './args.ts';
 import type { CliCommand } from './commands.ts';
-import type { MetricRange, RunFilter, RunRow, RunStatus } from '../catalog/catalogPort.ts';
+import { RUN_STATUSES, type MetricRange, type RunFilter, type RunRow, type RunStatus } from '../catalog/catalogPort.ts';
 
 const HELP = `Usage: btnb runs list [--status S] [--strategy S] [--dataset ID] [--search TEXT]
                       [--min METRIC=X] [--max METRIC=X] [--sort METRIC] [--limit N] [--json]
@@ -17,8 +17,6 @@ const HELP = `Usage: btnb runs list [--status S] [--strategy S] [--dataset ID] [
 Common: --data-dir D (default: $BTNB_DATA_DIR or ./data)
 list: newest first; --search is full-text over strategy, symbol, tags and notes;
       --min/--max filter on a metrics.json key (e.g. --min sharpe=1 --max max_drawdown=0.2).`;
-
-const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'];
 
 function metricRanges(mins: string[] = [], maxs: string[] = []): MetricRange[] {
   const ranges = new Map<string, MetricRange>();
@@ -77,7 +75,7 @@ export const command: CliCommand = {
         case 'list': {
           if (id !== undefined) throw new UsageError(`unexpected argument '${id}'`);
           const status = args.values.get('status');
-          if (status !== undefined && !STATUSES.includes(status)) throw new UsageError(`--status expects one of ${STATUSES.join(', ')}, got '${status}'`);
+          if (status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status expects one of ${RUN_STATUSES.join(', ')}, got '${status}'`);
           const filter: RunFilter = { limit: intOption(args, 'limit', 1000)! };
           if (status) filter.status = status as RunStatus;
           const strategy = args.values.get('strategy');
