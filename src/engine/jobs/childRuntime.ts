@@ -14,6 +14,8 @@ import type { PARAMS_BY_KIND } from './protocol.ts';
 export interface JobContext {
   signal: AbortSignal;
   progress(phase: string, done: number, total: number, message?: string): void;
+  /** `progress` taking the `{ phase, done, total }` objects that import and derive report. */
+  phaseProgress(p: { phase: string; done: number; total: number }): void;
   log(level: LogLevel, text: string): void;
 }
 
@@ -56,9 +58,11 @@ export function runJobChild<K extends JobKind>(kind: K, handler: JobHandler<K>):
     // Native handles (sqlite, wasm) must not keep a finished job alive.
     setTimeout(() => process.exit(code), 200).unref();
   };
+  const progress = progressSender();
   const ctx: JobContext = {
     signal: abort.signal,
-    progress: progressSender(),
+    progress,
+    phaseProgress: (p) => progress(p.phase, p.done, p.total),
     log: (level, text) => void send({ type: 'log', level, text }),
   };
   process.on('message', (raw: unknown) => {

@@ -3,5 +3,5 @@ import { runJobChild } from './childRuntime.ts';
 
 runJobChild('derive', async (p, ctx) => {
   const { deriveDataset } = await import('../bars/deriveDataset.ts');
-  return deriveDataset(p.dataDir, p.datasetId, { onProgress: (x: { phase: string; done: number; total: number }) => ctx.progress(x.phase, x.done, x.total), signal: ctx.signal });
+  return deriveDataset(p.dataDir, p.datasetId, { onProgress: ctx.phaseProgress, signal: ctx.signal });
 });

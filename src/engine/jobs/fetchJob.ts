@@ -24,7 +24,7 @@ runJobChild('fetch', async (p, ctx) => {
       signal: ctx.signal,
       onDownloadProgress: (schema, pr) => ctx.progress(`download ${schema}`, pr.bytes, pr.totalBytes ?? 0, `${schema}: ${(pr.bytes / 1e6).toFixed(1)} MB`),
       onDownloaded: (f) => ctx.log('info', `${f.schema}: ${f.bytes} bytes, sha256 ${f.sha256}${f.partial ? ' (HTTP 206: some symbols only partly resolved)' : ''}`),
-      onImportProgress: (x) => ctx.progress(x.phase, x.done, x.total),
+      onImportProgress: ctx.phaseProgress,
     });
     return flow.fetchResultJson(quote, outcome);
   } catch (err) {

@@ -8,7 +8,7 @@ runJobChild('ingest', async (p, ctx) => {
     dataDir: p.dataDir,
     ...(p.symbol ? { symbol: p.symbol } : {}),
     derive: p.derive,
-    onProgress: (x) => ctx.progress(x.phase, x.done, x.total),
+    onProgress: ctx.phaseProgress,
     signal: ctx.signal,
   });
 });

@@ -13,7 +13,7 @@ runJobChild('synth', async (p, ctx) => {
     const synth = await synthesize({ symbol: p.symbol, start: p.start, days: p.days, seed: p.seed, outDir, ...(p.tradesPerDay ? { tradesPerDay: p.tradesPerDay } : {}) });
     ctx.log('info', `synthesized ${synth.trades} trades over ${synth.tradingDays.length} days: ${synth.files.map((f) => f.slice(outDir.length + 1)).join(', ')}`);
     if (ctx.signal.aborted) throw Object.assign(new Error('canceled'), { name: 'AbortError' });
-    const result = await importFiles(synth.files, { dataDir: p.dataDir, symbol: p.symbol, derive: true, onProgress: (x) => ctx.progress(x.phase, x.done, x.total), signal: ctx.signal });
+    const result = await importFiles(synth.files, { dataDir: p.dataDir, symbol: p.symbol, derive: true, onProgress: ctx.phaseProgress, signal: ctx.signal });
     return { ...result, trades: synth.trades, tradingDays: synth.tradingDays };
   }, { prefix: 'btnb-synth-' });
 });
