@@ -22,6 +22,10 @@ export interface SweepRequest {
   session: Session;
   force: boolean;
   workers: number;
+  /** The sweep's id (sweep_id of every run); a new ULID when absent. */
+  sweepId?: string;
+  /** Tags every run of the sweep gets. */
+  tags?: string[];
   /** Entry script to fork for workers (the CLI: dist/cli.js or src/engine/cli/main.ts). */
   workerEntry?: string;
   onProgress?: (done: number, total: number) => void;
@@ -54,7 +58,7 @@ const RUNS_IN_FLIGHT = 2;
 const Job = z.object({ type: z.literal('run'), idx: z.number().int(), params: z.record(z.string(), z.unknown()) });
 const Setup = z.object({
   type: z.literal('setup'), dataDir: z.string(), datasetId: z.string(), strategy: z.string(), seed: z.number().int(),
-  costs: z.record(z.string(), z.unknown()), session: z.enum(['all', 'rth']), force: z.boolean(), sweepId: z.string(),
+  costs: z.record(z.string(), z.unknown()), session: z.enum(['all', 'rth']), force: z.boolean(), sweepId: z.string(), tags: z.array(z.string()).optional(),
 });
 /** Walk-forward in-sample evaluation: score of `params` on session-filtered bars [from, to). */
 const Score = z.object({ type: z.literal('score'), idx: z.number().int(), params: z.record(z.string(), z.unknown()), from: z.number().int().nonnegative(), to: z.number().int().nonnegative(), sortKey: z.string() });
@@ -120,6 +124,8 @@ export async function sweepWorkerMain(): Promise<number> {
   const onTerm = () => ac.abort();
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
+  // The parent went away (killed): stop like a cancel rather than linger.
+  process.on('disconnect', onTerm);
   const barsCache = new Map<string, BarSeries>();
   const sessionCache = new Map<string, BarSeries>();
   // Runs are not chained: the parent keeps up to RUNS_IN_FLIGHT per worker, so one run's
@@ -147,7 +153,7 @@ export async function sweepWorkerMain(): Promise<number> {
         close = () => catalog.close();
         base = {
           dataDir: msg.dataDir, datasetId: msg.datasetId, strategy: msg.strategy, seed: msg.seed, costs: msg.costs as Partial<Costs>,
-          session: msg.session, force: msg.force, sweepId: msg.sweepId, catalog, barsCache, signal: ac.signal,
+          session: msg.session, force: msg.force, sweepId: msg.sweepId, catalog, barsCache, signal: ac.signal, ...(msg.tags ? { tags: msg.tags } : {}),
         };
         return;
       }
@@ -175,7 +181,7 @@ export async function sweepWorkerMain(): Promise<number> {
 
 export async function runSweep(req: SweepRequest): Promise<SweepResult> {
   const strategy = await resolveStrategy(req.strategy);
-  const sweepId = newUlid();
+  const sweepId = req.sweepId ?? newUlid();
   const valid: { idx: number; params: Record<string, unknown> }[] = [];
   const skipped: SweepResult['skipped'] = [];
   for (const p of req.points) {
@@ -199,7 +205,7 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
     const barsCache = new Map<string, BarSeries>();
     const base = {
       dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed, costs: req.costs, session: req.session,
-      force: req.force, sweepId, catalog, barsCache, ...(req.signal ? { signal: req.signal } : {}),
+      force: req.force, sweepId, catalog, barsCache, ...(req.signal ? { signal: req.signal } : {}), ...(req.tags ? { tags: req.tags } : {}),
     };
     try {
       // RUNS_IN_FLIGHT lanes over the points in order, as in each worker process.
@@ -221,7 +227,7 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
       workerEntry: req.workerEntry, workers, signal: req.signal,
       setup: {
         type: 'setup', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
-        costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId,
+        costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId, ...(req.tags ? { tags: req.tags } : {}),
       },
       jobs: valid.map((v) => ({ type: 'run' as const, idx: v.idx, params: v.params })),
       onReply: (m) => {

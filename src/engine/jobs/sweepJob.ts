@@ -1,48 +1,73 @@
 /**
  * Child process: a parameter sweep — the cartesian product of the grid (keys sorted, values in
- * the given order, so the run order is deterministic), one catalog run per combination sharing
- * a sweep_id, all in this one process with one open catalog and the bars read once. Cancel
- * stops between bars of the current run (it ends canceled) and skips the rest; identical combinations reuse their runs.
+ * the given order, so the result order is deterministic), one catalog run per combination
+ * sharing a sweep_id, on a small pool of the CLI's sweep workers (`btnb sweep --worker`, the
+ * same machinery as `btnb sweep`; in this process when the CLI bundle is not beside us).
+ * Cancel SIGTERMs the workers: runs in flight end canceled, the rest are not started.
+ * Combinations the strategy's schema refuses (e.g. slow ≤ fast) are reported as failed
+ * entries without a run; identical combinations reuse their runs.
  */
-import type { BarSeries } from '../bars/barSeries.ts';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runJobChild } from './childRuntime.ts';
 import { combinations } from './grid.ts';
 
-runJobChild('sweep', async (p, ctx) => {
-  const [{ runBacktestToCatalog, costsFromJob }, { openCatalog }, { newUlid }, { dataPaths }] = await Promise.all([
-    import('../backtest/runner.ts'), import('../catalog/sqliteCatalog.ts'), import('../catalog/ulid.ts'), import('../dataDir.ts'),
-  ]);
-  const total = Object.values(p.grid).reduce((n, v) => n * v.length, 1);
-  const sweepId = newUlid();
-  const catalog = openCatalog(dataPaths(p.dataDir).catalog);
-  // The bars are read once for the whole sweep, not once per combination.
-  const barsCache = new Map<string, BarSeries>();
-  const runs: { runId: string; params: Record<string, unknown>; status: string; created: boolean; metrics: unknown; error?: string }[] = [];
+/** At most this many worker processes: the host and other jobs share the machine. */
+const MAX_WORKERS = 2;
+
+declare const __filename: string | undefined;
+
+/** dist/jobs/sweepJob.js → dist/cli.js; src/engine/jobs/sweepJob.ts → src/engine/cli/main.ts. */
+function workerEntry(): string | null {
+  let here: string;
   try {
-    let done = 0;
-    for (const combo of combinations(p.grid)) {
-      if (ctx.signal.aborted) break;
-      const params = { ...p.fixed, ...combo };
-      ctx.progress('sweep', done, total, `run ${done + 1}/${total}: ${Object.entries(combo).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
-      try {
-        const out = await runBacktestToCatalog({
-          dataDir: p.dataDir, datasetId: p.datasetId, strategy: p.strategyPath ?? p.strategyId, params, seed: p.seed,
-          costs: costsFromJob(p.costs), session: p.session, force: p.force, sweepId, tags: [`sweep:${sweepId}`], signal: ctx.signal, catalog, barsCache,
-        });
-        runs.push({ runId: out.run.run_id, params, status: out.run.status, created: out.created, metrics: out.metrics });
-      } catch (err) {
-        if (ctx.signal.aborted) break;
-        // One bad combination (e.g. slow ≤ fast) fails that run, not the sweep.
-        const message = (err as Error).message;
-        ctx.log('warn', `${JSON.stringify(params)}: ${message.split('\n')[0]}`);
-        runs.push({ runId: '', params, status: 'failed', created: false, metrics: null, error: message });
-      }
-      done++;
-    }
-    ctx.progress('sweep', done, total);
-  } finally {
-    catalog.close();
+    here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+  } catch {
+    return null;
+  }
+  const dir = dirname(here);
+  for (const candidate of [join(dir, '..', 'cli.js'), join(dir, '..', 'cli', 'main.ts')]) if (existsSync(candidate)) return candidate;
+  return null;
+}
+
+runJobChild('sweep', async (p, ctx) => {
+  const [{ costsFromJob }, { runSweep }, { newUlid }] = await Promise.all([
+    import('../backtest/runner.ts'), import('../backtest/sweep.ts'), import('../catalog/ulid.ts'),
+  ]);
+  const points = [...combinations(p.grid)].map((combo) => ({ ...p.fixed, ...combo }));
+  const total = points.length;
+  const sweepId = newUlid();
+  const entry = workerEntry();
+  const workers = entry ? Math.max(1, Math.min(MAX_WORKERS, availableParallelism(), total)) : 1;
+  ctx.log('info', `sweep ${sweepId}: ${total} combinations on ${workers} worker process${workers === 1 ? '' : 'es'}`);
+  ctx.progress('sweep', 0, total);
+  let res;
+  try {
+    res = await runSweep({
+      dataDir: p.dataDir, datasetId: p.datasetId, strategy: p.strategyPath ?? p.strategyId, points, seed: p.seed,
+      costs: costsFromJob(p.costs), session: p.session, force: p.force, workers, sweepId, tags: [`sweep:${sweepId}`], signal: ctx.signal,
+      ...(entry ? { workerEntry: entry } : {}),
+      onProgress: (done) => ctx.progress('sweep', done, total, `${done}/${total} runs`),
+    });
+  } catch (err) {
+    if (ctx.signal.aborted) throw Object.assign(new Error('canceled'), { name: 'AbortError' });
+    throw err;
   }
   if (ctx.signal.aborted) throw Object.assign(new Error('canceled'), { name: 'AbortError' });
+  // Back in combination order: run results and schema refusals keep their relative order.
+  const skipped = new Map(res.skipped.map((s) => [s.params, s.error]));
+  const done = res.results[Symbol.iterator]();
+  const runs = points.map((params) => {
+    const refused = skipped.get(params);
+    if (refused !== undefined) {
+      ctx.log('warn', `${JSON.stringify(params)}: ${refused}`);
+      return { runId: '', params, status: 'failed', created: false, metrics: null, error: refused };
+    }
+    const r = done.next().value!;
+    return { runId: r.run_id ?? '', params, status: r.status, created: r.created, metrics: r.metrics, ...(r.error ? { error: r.error } : {}) };
+  });
+  ctx.progress('sweep', total, total);
   return { sweepId, total, succeeded: runs.filter((r) => r.status === 'succeeded').length, runs };
 });
