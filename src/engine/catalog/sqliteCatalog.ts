@@ -37,6 +37,12 @@ const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 type Raw = Record<string, unknown>;
 
+/**
+ * A refusal decided inside a write transaction (unknown id, transition not allowed, dataset in
+ * use): #write reports it as "<file>: <operation>: <reason>", not as "<operation> failed".
+ */
+class CatalogRefusal extends Error {}
+
 function json<T>(text: unknown, fallback: T): T {
   return typeof text === 'string' ? (JSON.parse(text) as T) : fallback;
 }
@@ -173,9 +179,7 @@ export class SqliteCatalog implements CatalogPort {
       return this.db.transaction(fn).immediate();
     } catch (err) {
       const e = err as Error & { code?: string };
-      if (e.message.startsWith('catalog:') || e.message.startsWith('run ') || e.message.startsWith('dataset ')) {
-        throw new Error(`${this.path}: ${what}: ${e.message.replace(/^catalog: /, '')}`, { cause: err });
-      }
+      if (e instanceof CatalogRefusal) throw new Error(`${this.path}: ${what}: ${e.message}`, { cause: err });
       const wrapped = new Error(`${this.path}: ${what} failed: ${e.message}`, { cause: err }) as Error & { code?: string };
       if (e.code) wrapped.code = e.code;
       throw wrapped;
@@ -249,7 +253,7 @@ export class SqliteCatalog implements CatalogPort {
   setDatasetStatus(id: string, status: DatasetStatus, error: string | null = null): void {
     this.#write(`set status of dataset ${id}`, () => {
       const r = this.#stmt('UPDATE datasets SET status = ?, error = ?, updated_at = ? WHERE dataset_id = ?').run(status, error, this.#now(), id);
-      if (r.changes === 0) throw new Error(`dataset ${id} not found`);
+      if (r.changes === 0) throw new CatalogRefusal(`dataset ${id} not found`);
     });
   }
 
@@ -261,7 +265,7 @@ export class SqliteCatalog implements CatalogPort {
       const r = this.#stmt(`UPDATE datasets SET bar_count = ?, range_start = ?, range_end = ?, bars_path = ?, manifest = ?,
         status = 'ready', error = NULL, updated_at = ? WHERE dataset_id = ?`)
         .run(d.bar_count, d.start, d.end, d.bars_path, JSON.stringify(d.manifest), this.#now(), id);
-      if (r.changes === 0) throw new Error(`dataset ${id} not found`);
+      if (r.changes === 0) throw new CatalogRefusal(`dataset ${id} not found`);
       return this.getDataset(id)!;
     });
   }
@@ -294,7 +298,7 @@ export class SqliteCatalog implements CatalogPort {
   deleteDataset(id: string): boolean {
     return this.#write(`delete dataset ${id}`, () => {
       const { n } = this.#stmt('SELECT count(*) AS n FROM runs WHERE dataset_id = ?').get(id) as { n: number };
-      if (n > 0) throw new Error(`dataset ${id} is used by ${n} run(s); delete those runs first`);
+      if (n > 0) throw new CatalogRefusal(`dataset ${id} is used by ${n} run(s); delete those runs first`);
       return this.#stmt('DELETE FROM datasets WHERE dataset_id = ?').run(id).changes > 0;
     });
   }
@@ -312,7 +316,7 @@ export class SqliteCatalog implements CatalogPort {
         if (existing) return { run: toRun(existing), created: false };
       }
       const ds = this.#stmt('SELECT symbol FROM datasets WHERE dataset_id = ?').get(input.dataset_id) as { symbol: string } | undefined;
-      if (!ds) throw new Error(`dataset ${input.dataset_id} is not in the catalog`);
+      if (!ds) throw new CatalogRefusal(`dataset ${input.dataset_id} is not in the catalog`);
       const runId = input.run_id ?? this.#newRunId();
       this.#stmt(`INSERT INTO runs (run_id, input_hash, status, dataset_id, symbol, strategy_id, params, seed, costs, session,
         code_hash, engine_version, artifacts_dir, tags, notes, created_at, sweep_id)
@@ -328,10 +332,10 @@ export class SqliteCatalog implements CatalogPort {
   #transition(id: string, to: RunStatus, sets: string, params: unknown[]): RunRow {
     return this.#write(`mark run ${id} ${to}`, () => {
       const cur = this.#stmt('SELECT status FROM runs WHERE run_id = ?').get(id) as { status: RunStatus } | undefined;
-      if (!cur) throw new Error(`run ${id} not found`);
+      if (!cur) throw new CatalogRefusal(`run ${id} not found`);
       const allowed = ALLOWED_FROM[to];
       if (!allowed.includes(cur.status)) {
-        throw new Error(`run ${id} is ${cur.status}; it can become ${to} only from ${allowed.join(' or ')}`);
+        throw new CatalogRefusal(`run ${id} is ${cur.status}; it can become ${to} only from ${allowed.join(' or ')}`);
       }
       this.#stmt(`UPDATE runs SET status = ?, ${sets} WHERE run_id = ?`).run(to, ...params, id);
       return this.getRun(id)!;
@@ -386,7 +390,7 @@ export class SqliteCatalog implements CatalogPort {
 
   #updateRun(id: string, what: string, sql: string, ...params: unknown[]): RunRow {
     return this.#write(what, () => {
-      if (this.#stmt(`UPDATE runs SET ${sql} WHERE run_id = ?`).run(...params, id).changes === 0) throw new Error(`run ${id} not found`);
+      if (this.#stmt(`UPDATE runs SET ${sql} WHERE run_id = ?`).run(...params, id).changes === 0) throw new CatalogRefusal(`run ${id} not found`);
       return this.getRun(id)!;
     });
   }
@@ -399,7 +403,7 @@ export class SqliteCatalog implements CatalogPort {
     const [t] = normalizeTags([tag]);
     return this.#write(`tag run ${id}`, () => {
       const run = this.getRun(id);
-      if (!run) throw new Error(`run ${id} not found`);
+      if (!run) throw new CatalogRefusal(`run ${id} not found`);
       return run.tags.includes(t!) ? run : this.setTags(id, [...run.tags, t!]);
     });
   }
@@ -407,7 +411,7 @@ export class SqliteCatalog implements CatalogPort {
   removeTag(id: string, tag: string): RunRow {
     return this.#write(`untag run ${id}`, () => {
       const run = this.getRun(id);
-      if (!run) throw new Error(`run ${id} not found`);
+      if (!run) throw new CatalogRefusal(`run ${id} not found`);
       return this.setTags(id, run.tags.filter((t) => t !== tag.trim()));
     });
   }
