@@ -68,18 +68,34 @@ export function fmtNum(x: number | null | undefined, digits = 2): string {
   return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
 }
 
-/** A UTC timestamp rendered in the display zone, naming the zone. */
-export function fmtTime(iso: string | null | undefined, tz: string): string {
+// Intl.DateTimeFormat construction costs far more than format(): one formatter per zone and
+// style, reused for every row of the runs list and every tree item.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(tz: string, withTime: boolean): Intl.DateTimeFormat {
+  const key = `${withTime ? 't' : 'd'}${tz}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', withTime
+      ? { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }
+      : { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+function fmtIn(iso: string | null | undefined, tz: string, withTime: boolean): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const s = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).format(d);
-  return s.replace(',', '');
+  const s = formatter(tz, withTime).format(d);
+  return withTime ? s.replace(',', '') : s;
+}
+
+/** A UTC timestamp rendered in the display zone, naming the zone. */
+export function fmtTime(iso: string | null | undefined, tz: string): string {
+  return fmtIn(iso, tz, true);
 }
 
 export function fmtDate(iso: string | null | undefined, tz: string): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  return fmtIn(iso, tz, false);
 }
