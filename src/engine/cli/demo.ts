@@ -4,9 +4,9 @@
  * fast=10 slow=30 → metrics table and artifact paths. Re-running reuses what exists (the
  * dataset id and the run's input_hash are content-derived).
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { withTempDir } from '../io/files.ts';
 import { parseArgs, UsageError } from './args.ts';
 import type { CliCommand } from './commands.ts';
 
@@ -31,14 +31,12 @@ export const command: CliCommand = {
     const t = () => performance.now();
 
     say(`Backtest Notebook demo — data dir ${dataDir}\n`);
-    const { synthesize } = await import('../ingest/synth.ts');
-    const { importFiles } = await import('../ingest/importFiles.ts');
-    const { deriveDataset } = await import('../bars/deriveDataset.ts');
-    const { runBacktestToCatalog } = await import('../backtest/runner.ts');
-    const { metricsTable } = await import('../backtest/format.ts');
+    const [{ synthesize }, { importFiles }, { deriveDataset }, { runBacktestToCatalog }, { metricsTable }] = await Promise.all([
+      import('../ingest/synth.ts'), import('../ingest/importFiles.ts'), import('../bars/deriveDataset.ts'),
+      import('../backtest/runner.ts'), import('../backtest/format.ts'),
+    ]);
 
-    const scratch = await mkdtemp(join(tmpdir(), 'btnb-demo-'));
-    try {
+    return withTempDir(async (scratch) => {
       let t0 = t();
       const synth = await synthesize({ symbol: DEMO.symbol, start: DEMO.start, days: DEMO.days, seed: DEMO.seed, outDir: scratch });
       say(`1. synth    ${synth.trades.toLocaleString('en-US')} trades over ${synth.tradingDays.join(', ')} → ${synth.files.length} DBN files (${(t() - t0).toFixed(0)} ms)\n`);
@@ -62,8 +60,6 @@ export const command: CliCommand = {
         say(`\nnext: btnb runs show ${out.run.run_id} --data-dir ${dataDir}\n`);
       }
       return out.run.status === 'succeeded' ? 0 : 1;
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
+    }, { prefix: 'btnb-demo-' });
   },
 };
