@@ -27,17 +27,23 @@ function openRunMessage(m: unknown): void {
   }
 }
 
+/** The zone the list renders in: the latest caller's (a re-opened list re-renders in it). */
+let listTz = 'UTC';
+
 export async function showRunsList(catalog: CatalogService, tz: string): Promise<vscode.WebviewPanel> {
-  const reader = await catalog.get();
-  const runs = reader ? reader.listRuns() : [];
+  listTz = tz;
+  const fresh = !panels.has('list');
   const p = panel('list', 'Backtest Runs', openRunMessage);
   const render = async () => {
     const r = await catalog.get();
-    p.webview.html = runsListHtml(r ? r.listRuns() : runs, tz, p.webview.cspSource);
+    p.webview.html = runsListHtml(r ? r.listRuns() : [], listTz, p.webview.cspSource);
   };
-  p.webview.html = runsListHtml(runs, tz, p.webview.cspSource);
-  const sub = catalog.onDidChange(() => void render());
-  p.onDidDispose(() => sub.dispose());
+  await render();
+  // One catalog subscription per panel: re-opening the list must not add another re-render.
+  if (fresh) {
+    const sub = catalog.onDidChange(() => void render());
+    p.onDidDispose(() => sub.dispose());
+  }
   return p;
 }
 
