@@ -46,7 +46,13 @@ export function minuteIso(tsNs: number): string {
   return new Date(tsNs / 1e6).toISOString().replace('.000Z', 'Z');
 }
 
-export async function deriveDataset(dataDir: string, datasetId: string, opts: DeriveOptions = {}): Promise<DeriveResult> {
+export type ComputedBars = Awaited<ReturnType<typeof computeBars>>;
+
+/**
+ * `compute` replaces the decode (import --derive decodes the original files while they are
+ * copied and hashed, before the dataset id exists); its arrays follow `row.sources`' order.
+ */
+export async function deriveDataset(dataDir: string, datasetId: string, opts: DeriveOptions = {}, compute?: (row: DatasetRow) => Promise<ComputedBars>): Promise<DeriveResult> {
   const paths = dataPaths(dataDir);
   const catalog = openCatalog(paths.catalog);
   try {
@@ -54,7 +60,7 @@ export async function deriveDataset(dataDir: string, datasetId: string, opts: De
     if (!row) throw new Error(`dataset ${datasetId} is not in the catalog ${paths.catalog} (see \`btnb data list\`)`);
     catalog.setDatasetStatus(datasetId, 'deriving');
     try {
-      const { bars, metas, stats, matched, instrumentIds } = await computeBars(dataDir, row, opts);
+      const { bars, metas, stats, matched, instrumentIds } = await (compute ? compute(row) : computeBars(dataDir, row, opts));
       const dir = paths.barsDir(datasetId);
       await mkdir(dir, { recursive: true });
       const parquetPath = paths.barsParquet(datasetId);

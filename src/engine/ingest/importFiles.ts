@@ -11,9 +11,10 @@
  * several datasets; derive filters records to the dataset's symbol.
  */
 import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
-import type { DatasetSourceRow } from '../catalog/catalogPort.ts';
+import type { DatasetRow, DatasetSourceRow } from '../catalog/catalogPort.ts';
+import type { ComputedBars, DeriveResult } from '../bars/deriveDataset.ts';
 import { dataPaths } from '../dataDir.ts';
 import { readMetadata } from '../dbn/decoder.ts';
 import { SCHEMA, schemaName } from '../dbn/enums.ts';
@@ -38,6 +39,8 @@ export interface ImportOptions {
   derive?: boolean;
   onProgress?: (p: ImportProgress) => void;
   signal?: AbortSignal;
+  /** With `derive`: called once per dataset when its bars are written. */
+  onDerived?: (info: DatasetInfo, result: DeriveResult) => void;
 }
 
 export interface SourceInfo {
@@ -186,14 +189,23 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
   }));
   for (const g of fileGroups) await checkOverlaps(g.symbol, g.files);
 
+  // With --derive the original files are decoded while they are copied and hashed (the
+  // dataset id, hence where the bars go, is known only after hashing); the catalog still sees
+  // the import registered first, then the derive, exactly as in the sequential order.
+  const early = opts.derive ? startEarlyDerive(fileGroups, opts) : null;
   // Copy into the raw cache, hashing on the way (a no-op for bytes already there).
   const cached = new Map<string, { relPath: string }>();
-  for (const [i, f] of unique.entries()) {
-    progress({ phase: 'copy', done: i, total: unique.length });
-    const c = await copyIntoCache(f.path, opts.dataDir, f.meta.dataset, f.schema, opts.signal);
-    if (f.sha256 !== '' && c.sha256 !== f.sha256) throw new Error(`${f.path}: the file changed while importing (SHA-256 ${f.sha256} then ${c.sha256})`);
-    f.sha256 = c.sha256;
-    cached.set(c.sha256, c);
+  try {
+    for (const [i, f] of unique.entries()) {
+      progress({ phase: 'copy', done: i, total: unique.length });
+      const c = await copyIntoCache(f.path, opts.dataDir, f.meta.dataset, f.schema, opts.signal);
+      if (f.sha256 !== '' && c.sha256 !== f.sha256) throw new Error(`${f.path}: the file changed while importing (SHA-256 ${f.sha256} then ${c.sha256})`);
+      f.sha256 = c.sha256;
+      cached.set(c.sha256, c);
+    }
+  } catch (err) {
+    if (early) await early.cancel();
+    throw err;
   }
   progress({ phase: 'copy', done: unique.length, total: unique.length });
   // Byte-identical files (different paths) are one source.
@@ -220,7 +232,41 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
     };
   });
 
-  const catalog = openCatalog(dataPaths(opts.dataDir).catalog);
+  try {
+    registerDatasets(opts.dataDir, infos, groups, cached);
+  } catch (err) {
+    if (early) await early.cancel();
+    throw err;
+  }
+
+  if (opts.derive) {
+    const { deriveDataset } = await import('../bars/deriveDataset.ts');
+    try {
+      for (const [i, info] of infos.entries()) {
+        const compute = early?.results[i] ? (row: DatasetRow) => inRowOrder(early.results[i]!, fileGroups[i]!.files, row) : undefined;
+        const r = await deriveDataset(opts.dataDir, info.dataset_id, { onProgress: opts.onProgress, signal: opts.signal }, compute);
+        opts.onDerived?.(info, r);
+        info.bars_path = r.bars_path;
+        info.bar_count = r.bar_count;
+        info.start = r.start;
+        info.end = r.end;
+      }
+    } catch (err) {
+      if (early) await early.cancel();
+      throw err;
+    }
+  }
+  return { datasets: infos };
+}
+
+function commonDataset(files: Inspected[]): string | null {
+  const set = new Set(files.map((f) => f.meta.dataset));
+  return set.size === 1 ? [...set][0]! : null;
+}
+
+/** Registers every new dataset with its sources in ONE catalog transaction. */
+function registerDatasets(dataDir: string, infos: DatasetInfo[], groups: { symbol: string; files: Inspected[]; id: string }[], cached: Map<string, { relPath: string }>): void {
+  const catalog = openCatalog(dataPaths(dataDir).catalog);
   try {
     catalog.db.transaction(() => {
       for (const [i, info] of infos.entries()) {
@@ -244,21 +290,60 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
   } finally {
     catalog.close();
   }
-
-  if (opts.derive) {
-    const { deriveDataset } = await import('../bars/deriveDataset.ts');
-    for (const info of infos) {
-      const r = await deriveDataset(opts.dataDir, info.dataset_id, { onProgress: opts.onProgress, signal: opts.signal });
-      info.bars_path = r.bars_path;
-      info.bar_count = r.bar_count;
-      info.start = r.start;
-      info.end = r.end;
-    }
-  }
-  return { datasets: infos };
 }
 
-function commonDataset(files: Inspected[]): string | null {
-  const set = new Set(files.map((f) => f.meta.dataset));
-  return set.size === 1 ? [...set][0]! : null;
+interface EarlyDerive {
+  /** Per file group: its bars decoded from the original files, or null (decoded after the copy). */
+  results: (Promise<ComputedBars> | null)[];
+  /** Stops the decodes still running and waits for them (a failed import leaves nothing running). */
+  cancel(): Promise<void>;
+}
+
+/**
+ * Starts decoding each group's original files (one group after the other: one decode per core
+ * is what the machine has). Only groups with at most one file per schema: the merge breaks
+ * equal-ts_recv ties within a schema by SHA-256, unknown before the copy, and byte-identical
+ * files under two paths (one source once hashed) would be counted twice; other groups decode
+ * from the cache after the copy, as before.
+ */
+function startEarlyDerive(fileGroups: { symbol: string; files: Inspected[] }[], opts: ImportOptions): EarlyDerive {
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let chain: Promise<unknown> = import('../bars/computeBars.ts');
+  const results = fileGroups.map((g) => {
+    if (DERIVE_SCHEMAS.some((s) => g.files.filter((f) => f.schema === s).length > 1)) return null;
+    const row = {
+      dataset_id: `(being imported: ${g.symbol})`, symbol: g.symbol,
+      sources: g.files.map((f) => ({ path: resolve(f.path), schema: f.schema, sha256: '' })) as DatasetSourceRow[],
+    };
+    const p = chain.then(async () => {
+      const { computeBars } = await import('../bars/computeBars.ts');
+      return computeBars('/', row, { onProgress: opts.onProgress, signal: ac.signal });
+    });
+    chain = p.catch(() => {});
+    p.catch(() => {}); // awaited later (or cancelled); never an unhandled rejection
+    return p;
+  });
+  const done = chain.finally(() => opts.signal?.removeEventListener('abort', onAbort));
+  return {
+    results,
+    async cancel() {
+      ac.abort(new DOMException('import failed', 'AbortError'));
+      await done;
+    },
+  };
+}
+
+/** Reorders an early decode's per-source arrays (file-group order) into the catalog row's source order. */
+async function inRowOrder(pending: Promise<ComputedBars>, files: Inspected[], row: DatasetRow): Promise<ComputedBars> {
+  const c = await pending;
+  const at = row.sources.map((s) => {
+    const i = files.findIndex((f) => f.sha256 === s.sha256);
+    if (i < 0) throw new Error(`dataset ${row.dataset_id}: source ${s.sha256} was not decoded by this import`);
+    return i;
+  });
+  const matched = new Float64Array(at.length);
+  at.forEach((j, k) => { matched[k] = c.matched[j]!; });
+  return { ...c, metas: at.map((j) => c.metas[j]!), stats: { ...c.stats, sources: at.map((j) => c.stats.sources[j]!) }, matched };
 }

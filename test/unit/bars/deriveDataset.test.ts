@@ -111,6 +111,55 @@ describe('deriveDataset (btnb data derive)', function () {
     });
   });
 
+  it('import --derive (decodes the original files while copying them) gives the Parquet bytes, manifest and catalog row of import then derive', async () => {
+    await withTempDir(async (dataDir) => {
+      const seqDir = join(dataDir, 'seq'), ovDir = join(dataDir, 'overlapped');
+      const id = (await importFiles(synth, { dataDir: seqDir })).datasets[0]!.dataset_id;
+      const a = await deriveDataset(seqDir, id);
+      // Reversed file order: the early decode's per-source arrays must be put in the catalog's order.
+      const seen: string[] = [];
+      const b = (await importFiles([...synth].reverse(), { dataDir: ovDir, derive: true, onDerived: (info, r) => seen.push(`${info.dataset_id} ${r.bar_count}`) })).datasets[0]!;
+      assert.equal(b.dataset_id, id);
+      assert.deepEqual(seen, [`${id} ${a.bar_count}`]);
+      assert.ok(readFileSync(join(ovDir, b.bars_path!)).equals(readFileSync(join(seqDir, a.bars_path))), 'byte-identical bars-1m.parquet');
+      const man = (dir: string) => { const m = JSON.parse(readFileSync(join(dir, a.manifest_path), 'utf8')); delete m.created_at; return m; };
+      assert.deepEqual(man(ovDir), man(seqDir));
+      assert.equal(man(ovDir).sources[0].records, synthTrades);
+      const strip = (r: ReturnType<typeof catalogRow>) => ({ ...r, created_at: null, updated_at: null, manifest: null });
+      assert.deepEqual(strip(catalogRow(ovDir, id)), strip(catalogRow(seqDir, id)));
+    });
+  });
+
+  it('import --derive: a file that fails to decode is still imported, and its dataset is marked failed naming the original file', async () => {
+    await withTempDir(async (dataDir) => {
+      const f = join(dataDir, 'ooo.trades.dbn');
+      writeFileSync(f, dbnBytes({ schema: 'trades' }, [{ ts: T0 + 5n * S, px: 1, sz: 1, side: 'B' }, { ts: T0 + 4n * S, px: 1, sz: 1, side: 'B' }]));
+      await assert.rejects(importFiles([f], { dataDir: join(dataDir, 'd'), derive: true }), (e: Error) => e.message.includes(f) && /earlier than the previous record/.test(e.message));
+      const c = openCatalog(join(dataDir, 'd', 'catalog.sqlite'));
+      try {
+        const rows = c.listDatasets();
+        assert.equal(rows.length, 1);
+        assert.equal(rows[0]!.status, 'failed');
+        assert.equal(rows[0]!.bar_count, null);
+        assert.ok(!existsSync(join(dataDir, 'd', 'derived/bars', rows[0]!.dataset_id, 'bars-1m.parquet')));
+      } finally { c.close(); }
+    });
+  });
+
+  it('import --derive: a copy that fails (unwritable data dir) registers nothing and leaves no decode running', async () => {
+    await withTempDir(async (dir) => {
+      const blocker = join(dir, 'file');
+      writeFileSync(blocker, 'not a directory');
+      const seen: string[] = [];
+      await assert.rejects(importFiles(synth, { dataDir: join(blocker, 'data'), derive: true, onProgress: (p) => seen.push(p.phase) }),
+        (e: Error) => e.message.includes(join(blocker, 'data')) && /ENOTDIR/.test(e.message));
+      const after = seen.length;
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(seen.length, after, 'no progress after the rejection: the early decode was stopped before it returned');
+      assert.ok(!existsSync(join(blocker, 'data')));
+    });
+  });
+
   it('tbbo without trades: OHLCV from the tbbo trade fields equals the bars from trades + tbbo', async () => {
     await withTempDir(async (dataDir) => {
       const both = await importFiles(synth, { dataDir, derive: true });
