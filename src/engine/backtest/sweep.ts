@@ -60,15 +60,22 @@ const Setup = z.object({
   type: z.literal('setup'), dataDir: z.string(), datasetId: z.string(), strategy: z.string(), seed: z.number().int(),
   costs: z.record(z.string(), z.unknown()), session: z.enum(['all', 'rth']), force: z.boolean(), sweepId: z.string(), tags: z.array(z.string()).optional(),
 });
-/** Walk-forward in-sample evaluation: score of `params` on session-filtered bars [from, to). */
-const Score = z.object({ type: z.literal('score'), idx: z.number().int(), params: z.record(z.string(), z.unknown()), from: z.number().int().nonnegative(), to: z.number().int().nonnegative(), sortKey: z.string() });
+/**
+ * Walk-forward in-sample evaluation: scores of several points on session-filtered bars
+ * [from, to). Batched: one IPC round trip per batch, not per point (under load a round trip
+ * can cost more than a small in-sample run).
+ */
+const Score = z.object({
+  type: z.literal('score'), idx: z.number().int(), points: z.array(z.record(z.string(), z.unknown())).min(1),
+  from: z.number().int().nonnegative(), to: z.number().int().nonnegative(), sortKey: z.string(),
+});
 const ToWorker = z.discriminatedUnion('type', [Setup, Job, Score, z.object({ type: z.literal('stop') })]);
 const Done = z.object({
   type: z.literal('done'), idx: z.number().int(), run_id: z.string().nullable(), status: z.string(), created: z.boolean(),
   metrics: z.record(z.string(), z.number().nullable()).nullable(), error: z.string().nullable(),
 });
 /** score null = −Infinity (JSON has no infinities); error set when the run threw. */
-const Scored = z.object({ type: z.literal('scored'), idx: z.number().int(), score: z.number().nullable(), error: z.string().nullable() });
+const Scored = z.object({ type: z.literal('scored'), idx: z.number().int(), scores: z.array(z.number().nullable()), error: z.string().nullable() });
 const ToParent = z.discriminatedUnion('type', [z.object({ type: z.literal('ready') }), Done, Scored]);
 type WorkerJob = z.infer<typeof Job> | z.infer<typeof Score>;
 type WorkerReply = z.infer<typeof Done> | z.infer<typeof Scored>;
@@ -85,17 +92,26 @@ async function sessionBarsOf(base: Omit<BacktestRequest, 'params'>, cache: Map<s
   return bars;
 }
 
+const strategies = new Map<string, Promise<Awaited<ReturnType<typeof resolveStrategy>>>>();
+
 async function scoreJob(base: Omit<BacktestRequest, 'params'>, cache: Map<string, BarSeries>, m: z.infer<typeof Score>): Promise<WorkerReply> {
   try {
     const { scorePoint } = await import('./walkForward.ts');
     const { normalizeCosts } = await import('./engine.ts');
     const bars = await sessionBarsOf(base, cache);
     if (m.to > bars.length || m.from >= m.to) throw new RangeError(`score job ${m.idx}: bars [${m.from}, ${m.to}) outside the ${bars.length} session bars`);
-    const strategy = await resolveStrategy(base.strategy);
-    const sc = scorePoint(bars, m.from, m.to, strategy.def, validateParams(strategy.def, m.params) as Record<string, unknown>, base.seed ?? 0, normalizeCosts(base.costs), m.sortKey);
-    return { type: 'scored', idx: m.idx, score: Number.isFinite(sc) ? sc : null, error: null };
+    // A user strategy file is bundled once per worker, not once per batch.
+    let strategy = strategies.get(base.strategy);
+    if (!strategy) strategies.set(base.strategy, strategy = resolveStrategy(base.strategy));
+    const def = (await strategy).def;
+    const costs = normalizeCosts(base.costs);
+    const scores = m.points.map((params) => {
+      const sc = scorePoint(bars, m.from, m.to, def, validateParams(def, params) as Record<string, unknown>, base.seed ?? 0, costs, m.sortKey);
+      return Number.isFinite(sc) ? sc : null;
+    });
+    return { type: 'scored', idx: m.idx, scores, error: null };
   } catch (e) {
-    return { type: 'scored', idx: m.idx, score: null, error: e instanceof Error ? e.message : String(e) };
+    return { type: 'scored', idx: m.idx, scores: [], error: e instanceof Error ? e.message : String(e) };
   }
 }
 

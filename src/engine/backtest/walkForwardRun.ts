@@ -66,18 +66,28 @@ export async function runWalkForward(req: WalkForwardRunRequest): Promise<WalkFo
     const workers = Math.max(1, Math.min(req.workers, scores.length));
     if (workers > 1 && req.workerEntry) {
       const errors: string[] = [];
+      // Batches of points per fold: about 8 batches per worker in all, so the pool stays
+      // balanced while IPC round trips stay few (one per batch).
+      const perFold = Math.max(1, Math.min(P, Math.ceil((workers * 8) / plans.length)));
+      const size = Math.ceil(P / perFold);
+      const jobs = plans.flatMap((plan, f) => {
+        const out = [];
+        for (let p0 = 0; p0 < P; p0 += size) out.push({ type: 'score' as const, idx: f * P + p0, points: valid.slice(p0, p0 + size), from: plan.trainFrom, to: plan.trainTo, sortKey: req.sortKey });
+        return out;
+      });
       await runOnWorkers({
         workerEntry: req.workerEntry, workers, signal: req.signal,
         setup: {
           type: 'setup', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
           costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId: wfId,
         },
-        jobs: plans.flatMap((plan, f) => valid.map((params, p) => ({ type: 'score' as const, idx: f * P + p, params, from: plan.trainFrom, to: plan.trainTo, sortKey: req.sortKey }))),
+        jobs,
         onReply: (m) => {
           if (m.type !== 'scored') return;
-          if (m.error !== null) errors.push(`fold ${Math.floor(m.idx / P) + 1} ${JSON.stringify(valid[m.idx % P])}: ${m.error}`);
-          scores[m.idx] = m.score ?? -Infinity;
-          req.onProgress?.(++done, total);
+          if (m.error !== null) errors.push(`fold ${Math.floor(m.idx / P) + 1}: ${m.error}`);
+          for (let k = 0; k < m.scores.length; k++) scores[m.idx + k] = m.scores[k] ?? -Infinity;
+          done += m.error !== null ? 0 : m.scores.length;
+          req.onProgress?.(done, total);
         },
       });
       if (errors.length > 0) throw new Error(`walk-forward in-sample runs failed (${errors.length}): ${errors.slice(0, 3).join('; ')}`);
