@@ -24,6 +24,7 @@ let derive = null;
 let t1 = t0;
 if (mode === 'import+derive') {
   // The `--derive` path: decoding overlaps the copy + hash (one timing for both).
+  phase = 'import --derive';
   await importFiles(files, { dataDir: dataDir!, derive: true, onDerived: (_info, r) => { derive = r; } });
   t1 = NaN;
 } else {
