@@ -16,9 +16,8 @@ import { metricScore } from './grid.ts';
 import { parseParams, StrategyParamsError, type StrategyDefinition } from './strategy.ts';
 import type { BacktestResult, Costs, FillColumns, Metrics, Session, TradeColumns } from './types.ts';
 
-export interface WalkForwardRequest {
-  bars: BarSeries;
-  strategy: StrategyDefinition;
+/** What a walk-forward optimises and how (shared by the in-memory and the catalog/worker paths). */
+export interface WalkForwardPlan {
   points: Record<string, unknown>[];
   trainDays: number;
   testDays: number;
@@ -27,6 +26,11 @@ export interface WalkForwardRequest {
   costs: Partial<Costs>;
   session: Session;
   onProgress?: (done: number, total: number) => void;
+}
+
+export interface WalkForwardRequest extends WalkForwardPlan {
+  bars: BarSeries;
+  strategy: StrategyDefinition;
 }
 
 export interface WalkForwardFold {

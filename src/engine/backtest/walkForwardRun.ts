@@ -16,25 +16,17 @@ import { resolveStrategy, runBacktestToCatalog } from './runner.ts';
 import { applySession } from './session.ts';
 import { sliceBars } from './sliceBars.ts';
 import { runOnWorkers } from './sweep.ts';
-import type { BacktestResult, Costs, Session } from './types.ts';
-import { argBest, OosStitcher, planFolds, scorePoint, validPoints, type WalkForwardResult } from './walkForward.ts';
+import type { BacktestResult } from './types.ts';
+import { argBest, OosStitcher, planFolds, scorePoint, validPoints, type WalkForwardPlan, type WalkForwardResult } from './walkForward.ts';
 
-export interface WalkForwardRunRequest {
+export interface WalkForwardRunRequest extends WalkForwardPlan {
   dataDir: string;
   datasetId: string;
   strategy: string;
-  points: Record<string, unknown>[];
-  trainDays: number;
-  testDays: number;
-  sortKey: string;
-  seed: number;
-  costs: Partial<Costs>;
-  session: Session;
   force: boolean;
   workers: number;
   /** Entry script to fork for workers (as for sweeps); without it scoring runs in this process. */
   workerEntry?: string;
-  onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
 
