@@ -100,15 +100,14 @@ export class CatalogService implements vscode.Disposable {
       let anc = dirname(this.dir);
       while (!existsSync(anc) && dirname(anc) !== anc) anc = dirname(anc);
       try {
-        this.ancestorWatcher = watch(anc, { persistent: false }, () => {
-          this.ancestorWatcher?.close();
-          this.ancestorWatcher = undefined;
-          this.arm();
-          if (this.watcher) this.onFsEvent();
-        });
+        this.ancestorWatcher = watch(anc, { persistent: false }, () => this.rearmFromAncestor());
       } catch (err) {
         this.log(`catalog: cannot watch ${anc}: ${(err as Error).message}`);
+        return;
       }
+      // `mkdir -p` may have created the next level between the existence check and the watch
+      // (its event then never reaches this watcher): look once more now the watch is live.
+      if (existsSync(this.dir) || existsSync(childToward(anc, this.dir))) this.rearmFromAncestor();
       return;
     }
     try {
@@ -123,6 +122,14 @@ export class CatalogService implements vscode.Disposable {
     } catch (err) {
       this.log(`catalog: cannot watch ${this.dir}: ${(err as Error).message}`);
     }
+  }
+
+  private rearmFromAncestor(): void {
+    this.ancestorWatcher?.close();
+    this.ancestorWatcher = undefined;
+    this.arm();
+    // The catalog may have been written before the data dir's own watcher was live.
+    if (this.watcher) this.onFsEvent();
   }
 
   private onFsEvent(): void {
@@ -165,4 +172,11 @@ export class CatalogService implements vscode.Disposable {
     this.closeAll();
     this.emitter.dispose();
   }
+}
+
+/** The path one level below `ancestor` on the way to `target`. */
+function childToward(ancestor: string, target: string): string {
+  let p = target;
+  while (dirname(p) !== ancestor && dirname(p) !== p) p = dirname(p);
+  return p;
 }
