@@ -70,7 +70,7 @@ export async function decodeFile(path: string, sink: DecodeSink, opts: StreamOpt
     // Native zstd has consumed a chunk (its write callback ran) before the next one is asked
     // for, so read buffers can alternate there too: ~1/3 less ArrayBuffer churn (fewer
     // external-memory mark-compacts). fzstd may keep a slice of its input: fresh buffers.
-    reuse = !zstd || (opts.zstd ?? defaultZstdImpl()) === 'native';
+    reuse = !zstd || (opts.zstd ?? defaultZstdImpl()) !== 'fzstd';
   });
 }
 

@@ -7,8 +7,11 @@ import * as zlib from 'node:zlib';
 import { Decompress as FzstdDecompress } from 'fzstd';
 import { DbnError } from './errors.ts';
 import { ZstdFrameSplitter, type FrameSegment } from './zstdFrames.ts';
+import { zstdBinding, ZstdRing } from './zstdRing.ts';
 
-export type ZstdImpl = 'native' | 'fzstd';
+/** 'native' = built-in zstd into owned buffers (zstdRing.ts), or through its public stream
+ *  ('native-stream', also the fallback when the binding is not reachable); 'fzstd' = JS. */
+export type ZstdImpl = 'native' | 'native-stream' | 'fzstd';
 
 export function nativeZstdAvailable(): boolean {
   return typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
@@ -17,7 +20,7 @@ export function nativeZstdAvailable(): boolean {
 /** The implementation used by default: native when present (measured faster: bench/decode.ts). */
 export function defaultZstdImpl(): ZstdImpl {
   const forced = process.env.BTNB_ZSTD;
-  if (forced === 'fzstd' || forced === 'native') return forced === 'native' && !nativeZstdAvailable() ? 'fzstd' : forced;
+  if (forced === 'fzstd' || forced === 'native' || forced === 'native-stream') return forced !== 'fzstd' && !nativeZstdAvailable() ? 'fzstd' : forced;
   return nativeZstdAvailable() ? 'native' : 'fzstd';
 }
 
@@ -26,6 +29,9 @@ const FZSTD_SLICE = 16 * 1024;
 /** Native output chunk size, and the decompressed bytes allowed to wait for the decoder. */
 const NATIVE_CHUNK = Number(process.env.BTNB_ZSTD_CHUNK) || 256 * 1024;
 const QUEUE_HIGH = 4 * NATIVE_CHUNK;
+/** Owned output ring (native): slot size and count. The pool thread can run RING_SLOTS - 1 slots ahead. */
+const RING_SLOT = Number(process.env.BTNB_ZSTD_SLOT) || 1024 * 1024;
+const RING_SLOTS = 4;
 
 /** Decompresses a zstd byte stream; `compressedBytes`/`decompressedBytes` are kept current. */
 export class ZstdStream {
@@ -35,9 +41,13 @@ export class ZstdStream {
   private readonly name: string;
   private readonly splitter: ZstdFrameSplitter;
 
-  constructor(name: string, impl: ZstdImpl = defaultZstdImpl()) {
+  private readonly ringSlot: number;
+
+  /** `ringSlot`: output buffer size of the native ring (tests use small ones to cross slot boundaries). */
+  constructor(name: string, impl: ZstdImpl = defaultZstdImpl(), ringSlot = RING_SLOT) {
     this.name = name;
     this.impl = impl;
+    this.ringSlot = ringSlot;
     this.splitter = new ZstdFrameSplitter(name);
   }
 
@@ -52,7 +62,9 @@ export class ZstdStream {
   }
 
   async *decompress(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    if (this.impl === 'native') yield* this.native(source);
+    const b = this.impl === 'native' ? zstdBinding() : null;
+    if (b !== null) yield* this.ring(source, b);
+    else if (this.impl !== 'fzstd') yield* this.native(source);
     else yield* this.fzstd(source);
   }
 
@@ -100,6 +112,80 @@ export class ZstdStream {
     }
     if (parts.length > 0) yield take(false);
     if (failure) throw new DbnError(this.name, this.decompressedBytes, failure.expected, failure.found);
+  }
+
+  /**
+   * Built-in zstd into a ring of owned buffers: each yielded buffer is reused once the consumer
+   * asks for the next one. Input is fed before filled output is handed on, so the pool thread
+   * keeps decompressing while the consumer works; the first output goes out as soon as the
+   * first (small) read is decompressed, so readMetadata stops early. A framing error is raised
+   * after all output before it was handed on: its offset is the exact decompressed position.
+   */
+  private async *ring(source: AsyncIterable<Uint8Array>, b: NonNullable<ReturnType<typeof zstdBinding>>): AsyncGenerator<Uint8Array> {
+    let wake: (() => void) | null = null;
+    const ring = new ZstdRing(b, this.ringSlot, RING_SLOTS, () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    });
+    const it = source[Symbol.asyncIterator]();
+    let segs: Iterator<FrameSegment> | null = null;
+    let frameEnd = false;
+    let inputDone = false;
+    let yielded = false;
+    let failure: DbnError | null = null;
+    try {
+      for (;;) {
+        if (ring.error) throw this.corrupt(ring.error);
+        if (ring.ready.length > 0 && (!yielded || !ring.needsInput || inputDone)) {
+          const out = ring.ready.shift()!;
+          this.decompressedBytes += out.length;
+          yielded = true;
+          yield out;
+          ring.release(out);
+          continue;
+        }
+        if (ring.needsInput && !inputDone) {
+          if (frameEnd) {
+            ring.endFrame();
+            frameEnd = false;
+          }
+          let seg: IteratorResult<FrameSegment> | null = null;
+          try {
+            seg = segs?.next() ?? null;
+          } catch (e) {
+            if (!(e instanceof DbnError)) throw e;
+            failure = e;
+            inputDone = true;
+            continue;
+          }
+          if (seg !== null && !seg.done) {
+            frameEnd = seg.value.frameEnd;
+            ring.feed(seg.value.bytes);
+            continue;
+          }
+          if (!yielded) {
+            ring.flush();
+            if (ring.ready.length > 0) continue;
+          }
+          const next = await it.next();
+          if (next.done) inputDone = true;
+          else segs = this.joined(next.value);
+          continue;
+        }
+        if (inputDone && ring.needsInput) {
+          ring.flush();
+          if (ring.ready.length > 0) continue;
+          if (failure) throw new DbnError(this.name, this.decompressedBytes, failure.expected, failure.found);
+          if (!this.splitter.atFrameBoundary) throw this.truncated();
+          return;
+        }
+        await new Promise<void>((r) => (wake = r));
+      }
+    } finally {
+      ring.close();
+      await it.return?.();
+    }
   }
 
   /**

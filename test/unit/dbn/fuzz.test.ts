@@ -66,7 +66,7 @@ describe('dbn fuzz', function () {
           onRecord: (r) => { records++; JSON.stringify(r); },
           onTrades: (b) => { assert.ok(b.length <= b.capacity); },
           onMbp1: (b) => { assert.ok(b.length <= b.capacity); },
-        }, { batchSize: 16, zstd: i % 2 ? 'native' : 'fzstd', fragmentVersion: rnd() < 0.1 ? 2 : undefined });
+        }, { batchSize: 16, zstd: (['native', 'native-stream', 'fzstd'] as const)[i % 3], fragmentVersion: rnd() < 0.1 ? 2 : undefined });
         ok++;
       } catch (e) {
         if (!(e instanceof DbnError)) {

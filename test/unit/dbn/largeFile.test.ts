@@ -52,7 +52,7 @@ describe('dbn decodeFile: files spanning many read chunks', function () {
   before(() => { dir = mkdtempSync(join(tmpdir(), 'btnb-dbn-large-')); });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const kind of ['raw', 'zstd native', 'zstd fzstd'] as const) {
+  for (const kind of ['raw', 'zstd native', 'zstd native-stream', 'zstd fzstd'] as const) {
     it(`${kind}: every record's size, sequence and prices equal what was written`, async () => {
       const path = join(dir, kind === 'raw' ? 'big.dbn' : `big-${kind.split(' ')[1]}.dbn.zst`);
       const bytes = kind === 'raw' ? data.bytes : new Uint8Array(zstdCompressSync(data.bytes));
@@ -66,7 +66,7 @@ describe('dbn decodeFile: files spanning many read chunks', function () {
             if (bad < 0 && (b.size[i] !== data.size[n] || b.sequence[i] !== data.seq[n] || b.askPx[i] !== data.ask[n] || b.bidPx[i] !== data.ask[n]! - 250 || b.price[i] !== data.ask[n]! - 1000)) bad = n;
           }
         },
-      }, { zstd: kind === 'zstd fzstd' ? 'fzstd' : 'native' });
+      }, { zstd: kind === 'raw' ? undefined : (kind.split(' ')[1] as 'native' | 'native-stream' | 'fzstd') });
       assert.equal(bad, -1, `first wrong record: ${bad}`);
       assert.equal(n, N);
       assert.equal(s.records, N);

@@ -1,0 +1,140 @@
+// The owned-buffer native zstd path (zstdRing.ts) against zstd's own one-shot decompression and
+// the public-stream path: slot boundaries, frame boundaries, input chunking, a slow consumer
+// holding each chunk while the pool runs ahead, framing errors and early abandonment.
+import { strict as assert } from 'node:assert';
+import { setImmediate as tick } from 'node:timers/promises';
+import { constants as zlib, zstdCompressSync } from 'node:zlib';
+import { DbnError } from '../../../src/engine/dbn/errors.ts';
+import { ZstdStream, type ZstdImpl } from '../../../src/engine/dbn/zstd.ts';
+import { zstdBinding } from '../../../src/engine/dbn/zstdRing.ts';
+
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+/** Compressible but not trivial bytes (a random walk), so frames have many blocks. */
+function plainBytes(n: number, seed: number): Uint8Array {
+  const rnd = prng(seed);
+  const b = new Uint8Array(n);
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    v = (v + (rnd() < 0.2 ? Math.floor(rnd() * 7) - 3 : 0)) & 0xff;
+    b[i] = v ^ (i & 3);
+  }
+  return b;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/** Frames of the plain bytes cut at `cuts`, with a skippable frame between some of them. */
+function framed(plain: Uint8Array, cuts: number[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let from = 0;
+  for (const [k, to] of [...cuts, plain.length].entries()) {
+    parts.push(new Uint8Array(zstdCompressSync(plain.subarray(from, to))));
+    if (k % 2 === 0) parts.push(Uint8Array.from([0x50, 0x2a, 0x4d, 0x18, 2, 0, 0, 0, 7, 7]));
+    from = to;
+  }
+  return concat(parts);
+}
+
+async function* chunks(b: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < b.length; i += size) yield b.slice(i, i + size);
+}
+
+/**
+ * Decompresses through ZstdStream; a slow consumer re-checks each chunk after yielding to the
+ * event loop (so the pool fills the other slots meanwhile): a slot reused too early shows.
+ */
+async function run(z: Uint8Array, impl: ZstdImpl, inSize: number, slot: number): Promise<{ out: Uint8Array; offsets: number[]; stream: ZstdStream }> {
+  const stream = new ZstdStream('t.zst', impl, slot);
+  const parts: Uint8Array[] = [];
+  const offsets: number[] = [];
+  for await (const c of stream.decompress(chunks(z, inSize))) {
+    const copy = c.slice();
+    offsets.push(c.byteOffset);
+    await tick();
+    assert.deepEqual(c, copy, 'a chunk changed while the consumer held it');
+    parts.push(copy);
+  }
+  return { out: concat(parts), offsets, stream };
+}
+
+describe('native zstd into owned buffers (zstdRing)', () => {
+  before(function () {
+    if (zstdBinding() === null) this.skip();
+  });
+  const plain = plainBytes(600_000, 3);
+  const z = framed(plain, [1, 100_000, 100_003, 350_000]);
+
+  it('decompresses multi-frame input with skippable frames like zstd, at any slot and input size', async () => {
+    for (const [inSize, slot] of [[z.length, 1 << 20], [4096, 65536], [1000, 4096], [37, 4099], [65536, 61]] as const) {
+      const r = await run(z, 'native', inSize, slot);
+      assert.deepEqual(r.out, plain, `input ${inSize}, slot ${slot}`);
+      assert.equal(r.stream.decompressedBytes, plain.length);
+      assert.equal(r.stream.compressedBytes, z.length);
+      // Every chunk starts at the start of its slot: 4-aligned for the decoder's word path.
+      assert.ok(r.offsets.every((o) => o === 0), `input ${inSize}, slot ${slot}`);
+      if (slot >= 4096) assert.ok(r.offsets.length <= Math.ceil(plain.length / slot) + Math.ceil(z.length / inSize) + 1);
+    }
+  });
+
+  it('gives the same bytes as the public stream path', async () => {
+    const a = await run(z, 'native', 8192, 10_000);
+    const b = await run(z, 'native-stream', 8192, 10_000);
+    assert.deepEqual(a.out, b.out);
+  });
+
+  it('the first output is handed on before more input is read (readMetadata stops early)', async () => {
+    const stream = new ZstdStream('t.zst', 'native', 1 << 20);
+    let pulled = 0;
+    async function* src(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < z.length; i += 1024) { pulled++; yield z.slice(i, i + 1024); }
+    }
+    for await (const c of stream.decompress(src())) {
+      assert.ok(c.length > 0 && c.length < plain.length);
+      break;
+    }
+    assert.ok(pulled <= 2, `pulled ${pulled} input chunks before the first output`);
+  });
+
+  it('a framing error after valid frames is raised at the exact decompressed offset, after that output', async () => {
+    const bad = concat([z, Uint8Array.from([1, 2, 3, 4, 5])]);
+    for (const slot of [61, 4096, 1 << 20]) {
+      const stream = new ZstdStream('g.zst', 'native', slot);
+      let seen = 0;
+      await assert.rejects(async () => { for await (const c of stream.decompress(chunks(bad, 5000))) seen += c.length; }, (e: unknown) => {
+        assert.ok(e instanceof DbnError);
+        assert.equal(e.offset, plain.length);
+        assert.match(e.message, /zstd frame magic \(28 b5 2f fd\)/);
+        return true;
+      });
+      assert.equal(seen, plain.length);
+    }
+  });
+
+  it('corrupt block contents and a truncated frame are DbnErrors', async () => {
+    const one = new Uint8Array(zstdCompressSync(plain, { params: { [zlib.ZSTD_c_checksumFlag]: 1 } }));
+    const damaged = one.slice();
+    for (let i = 200; i < 260; i++) damaged[i] = damaged[i]! ^ 0x5a;
+    for (const [b, re] of [[damaged, /valid zstd stream|zstd block/], [one.subarray(0, one.length - 9), /the rest of the zstd frame/]] as const) {
+      await assert.rejects(async () => { for await (const _ of new ZstdStream('c.zst', 'native', 4096).decompress(chunks(b, 3000))) { /* drain */ } },
+        (e: unknown) => e instanceof DbnError && re.test(e.message));
+    }
+  });
+
+  it('abandoning the stream mid-way (a write in flight) closes cleanly', async () => {
+    for (let k = 0; k < 20; k++) {
+      const stream = new ZstdStream('a.zst', 'native', 4096);
+      let n = 0;
+      for await (const _ of stream.decompress(chunks(z, 50_000))) if (++n > k) break;
+    }
+    await tick();
+  });
+});
