@@ -9,7 +9,7 @@
 //   await wb.screenshot('show-version');
 //   await wb.close();
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, FrameLocator, Locator, Page } from 'playwright-core';
@@ -222,10 +222,9 @@ export function packageVsix(): string {
   if (!pkg.scripts?.package) throw new Error('package.json has no "package" script (npm run package → .vsix)');
   const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`npm run package failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
-  const vsix = readdirSync(REPO_ROOT)
-    .filter((f) => f.endsWith('.vsix'))
-    .map((f) => ({ f, t: statSync(join(REPO_ROOT, f)).mtimeMs }))
-    .sort((a, b) => b.t - a.t)[0];
-  if (!vsix) throw new Error(`npm run package succeeded but no .vsix in ${REPO_ROOT}`);
-  return join(REPO_ROOT, vsix.f);
+  // The universal package by its exact name (platform-specific ones are <name>-<version>@<target>.vsix).
+  const { name, version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  const vsix = join(REPO_ROOT, `${name}-${version}.vsix`);
+  if (!existsSync(vsix)) throw new Error(`npm run package succeeded but ${vsix} is missing`);
+  return vsix;
 }
