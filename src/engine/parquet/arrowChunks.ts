@@ -1,7 +1,7 @@
 /**
- * Column specs → Arrow JS Data, one row-group-sized chunk at a time (zero-copy `subarray`
- * where the input is already the Arrow layout), and Arrow Data → typed arrays on the way back.
- * int64/timestamp conversion from doubles splits into two 32-bit halves: no BigInt per value.
+ * Column specs (what writers hand to table.ts; ipcStream.ts encodes them) and Arrow Data →
+ * typed arrays on the way back. int64/timestamp conversion to doubles joins two 32-bit
+ * halves: no BigInt per value.
  */
 import * as arrow from 'apache-arrow';
 
@@ -58,136 +58,6 @@ export function isNullable(c: ColumnSpec): boolean {
   if (c.nulls !== undefined || c.nanIsNull === true) return true;
   if (c.type === 'utf8' && c.constant === undefined) return (c.values as readonly (string | null)[]).some((v) => v === null);
   return false;
-}
-
-/** Validity bitmap (LSB first, 1 = valid) for rows [off, off+len), or null when none is null. */
-function validity(c: ColumnSpec, off: number, len: number): { bitmap: Uint8Array; nullCount: number } | null {
-  let bitmap: Uint8Array | null = null;
-  let nullCount = 0;
-  const mark = (i: number) => {
-    if (bitmap === null) bitmap = new Uint8Array((len + 7) >> 3).fill(0xff);
-    if ((bitmap[i >> 3]! >> (i & 7)) & 1) { bitmap[i >> 3]! &= ~(1 << (i & 7)); nullCount++; }
-  };
-  // One tight loop per source of nulls; mark() runs only for null rows.
-  const nulls = c.nulls;
-  if (nulls !== undefined) for (let i = 0; i < len; i++) if (nulls[off + i] === 1) mark(i);
-  if (c.nanIsNull === true && c.type === 'float64') {
-    const v = c.values as ArrayLike<number>;
-    for (let i = 0; i < len; i++) { const x = v[off + i]!; if (x !== x) mark(i); }
-  }
-  if (c.type === 'utf8' && c.constant === undefined) {
-    const v = c.values as readonly (string | null)[];
-    for (let i = 0; i < len; i++) if (v[off + i] === null) mark(i);
-  }
-  return bitmap === null ? null : { bitmap, nullCount };
-}
-
-function int64Chunk(c: ColumnSpec, off: number, len: number, nulls: Uint8Array | undefined): BigInt64Array {
-  if (c.values instanceof BigInt64Array) return c.values.subarray(off, off + len);
-  const src = c.values as ArrayLike<number>;
-  const out = new BigInt64Array(len);
-  const w = new Int32Array(out.buffer);
-  for (let i = 0; i < len; i++) {
-    const v = src[off + i]!;
-    if (!Number.isInteger(v) || v >= 9223372036854775808 || v < -9223372036854775808) {
-      if (nulls !== undefined && nulls[off + i] === 1) continue;
-      throw new ColumnError(c.name, off + i, `${v} is not an integer in the int64 range`);
-    }
-    const hi = Math.floor(v / TWO32);
-    w[2 * i] = (v - hi * TWO32) | 0;
-    w[2 * i + 1] = hi | 0;
-  }
-  return out;
-}
-
-function int32Chunk(c: ColumnSpec, off: number, len: number): Int32Array {
-  if (c.values instanceof Int32Array) return c.values.subarray(off, off + len);
-  const src = c.values as ArrayLike<number>;
-  const out = new Int32Array(len);
-  for (let i = 0; i < len; i++) {
-    const v = src[off + i]!;
-    if ((v | 0) !== v) {
-      if (c.nulls?.[off + i] === 1) continue;
-      throw new ColumnError(c.name, off + i, `${v} is not an int32`);
-    }
-    out[i] = v;
-  }
-  return out;
-}
-
-function float64Chunk(c: ColumnSpec, off: number, len: number): Float64Array {
-  if (c.values instanceof Float64Array) return c.values.subarray(off, off + len);
-  const src = c.values as ArrayLike<number>;
-  const out = new Float64Array(len);
-  for (let i = 0; i < len; i++) out[i] = src[off + i]!;
-  return out;
-}
-
-const encoder = new TextEncoder();
-
-function constantUtf8Chunk(value: string, len: number): { offsets: Int32Array; data: Uint8Array } {
-  const one = encoder.encode(value);
-  const offsets = new Int32Array(len + 1);
-  for (let i = 1; i <= len; i++) offsets[i] = i * one.length;
-  const data = new Uint8Array(one.length * len);
-  if (data.length > 0) {
-    data.set(one, 0);
-    for (let filled = one.length; filled < data.length; filled *= 2) data.copyWithin(filled, 0, Math.min(filled, data.length - filled));
-  }
-  return { offsets, data };
-}
-
-function utf8Chunk(c: ColumnSpec, off: number, len: number): { offsets: Int32Array; data: Uint8Array } {
-  if (c.constant !== undefined) return constantUtf8Chunk(c.constant, len);
-  const src = c.values as readonly (string | null)[];
-  const offsets = new Int32Array(len + 1);
-  // Columns like symbol/side repeat a few values: encode each distinct string once per chunk.
-  const cache = new Map<string, Uint8Array>();
-  const parts: Uint8Array[] = new Array(len);
-  let total = 0;
-  for (let i = 0; i < len; i++) {
-    const s = src[off + i];
-    if (s === null || s === undefined) { parts[i] = new Uint8Array(0); offsets[i + 1] = total; continue; }
-    if (typeof s !== 'string') throw new ColumnError(c.name, off + i, `${String(s)} is not a string`);
-    let b = cache.get(s);
-    if (b === undefined) { b = encoder.encode(s); if (cache.size < 4096) cache.set(s, b); }
-    parts[i] = b;
-    total += b.length;
-    if (total > 0x7fffffff) throw new ColumnError(c.name, off + i, 'more than 2 GiB of string data in one row group');
-    offsets[i + 1] = total;
-  }
-  const data = new Uint8Array(total);
-  for (let i = 0; i < len; i++) data.set(parts[i]!, offsets[i]!);
-  return { offsets, data };
-}
-
-function boolChunk(c: ColumnSpec, off: number, len: number): Uint8Array {
-  const src = c.values as ArrayLike<number | boolean>;
-  const out = new Uint8Array((len + 7) >> 3);
-  for (let i = 0; i < len; i++) if (src[off + i]) out[i >> 3]! |= 1 << (i & 7);
-  return out;
-}
-
-/** Arrow Data for rows [off, off+len) of one column. */
-export function chunkData(c: ColumnSpec, type: arrow.DataType, off: number, len: number): arrow.Data {
-  const v = validity(c, off, len);
-  const nullBitmap = v?.bitmap;
-  const nullCount = v?.nullCount ?? 0;
-  switch (c.type) {
-    case 'timestamp_ns_utc':
-    case 'int64':
-      return arrow.makeData({ type: type as arrow.Int64, length: len, data: int64Chunk(c, off, len, c.nulls) as never, nullBitmap, nullCount });
-    case 'int32':
-      return arrow.makeData({ type: type as arrow.Int32, length: len, data: int32Chunk(c, off, len), nullBitmap, nullCount });
-    case 'float64':
-      return arrow.makeData({ type: type as arrow.Float64, length: len, data: float64Chunk(c, off, len), nullBitmap, nullCount });
-    case 'utf8': {
-      const { offsets, data } = utf8Chunk(c, off, len);
-      return arrow.makeData({ type: type as arrow.Utf8, length: len, valueOffsets: offsets, data, nullBitmap, nullCount });
-    }
-    case 'bool':
-      return arrow.makeData({ type: type as arrow.Bool, length: len, data: boolChunk(c, off, len), nullBitmap, nullCount });
-  }
 }
 
 // ---- reading --------------------------------------------------------------------------------

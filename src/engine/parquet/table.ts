@@ -1,6 +1,6 @@
 /**
- * Generic columnar Parquet I/O for artifacts and bars: apache-arrow builds each row group,
- * parquet-wasm (arrow-rs) encodes it. Writing streams one row group at a time through
+ * Generic columnar Parquet I/O for artifacts and bars: the columns go to parquet-wasm (arrow-rs)
+ * as an Arrow IPC stream built in a reused buffer (ipcStream.ts), which encodes them. Writing streams one row group at a time through
  * `transformParquetStream` into an atomic temp file, so memory stays ~1× the input columns
  * plus one row group; reading streams record batches from a Blob over the file.
  *
@@ -14,7 +14,8 @@ import type { Writable } from 'node:stream';
 import * as pq from 'parquet-wasm';
 import { PRODUCT_VERSION } from '../version.ts';
 import { createAtomicWriteStream, writeFileAtomic, type AtomicFs } from '../io/atomicWrite.ts';
-import { arrowType, chunkData, ColumnError, isNullable, type ColumnSpec, type ColumnType } from './arrowChunks.ts';
+import { ColumnError, type ColumnSpec } from './arrowChunks.ts';
+import { encodeIpcStream } from './ipcStream.ts';
 
 export type { ColumnSpec, ColumnType } from './arrowChunks.ts';
 
@@ -113,15 +114,9 @@ export async function writeParquetTable(path: string, columns: readonly ColumnSp
   const rows = checkColumns(path, columns);
   const rowGroup = opts.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
   if (!Number.isInteger(rowGroup) || rowGroup < 1) throw new ParquetFileError(path, `rowGroupSize ${rowGroup} is not a positive integer`);
-  const types = columns.map((c) => arrowType(c.type));
-  const schema = new arrow.Schema(columns.map((c, i) => new arrow.Field(c.name, types[i]!, isNullable(c))));
-  const structType = new arrow.Struct(schema.fields);
-  const arrowBatchAt = (off: number, len: number): arrow.RecordBatch => {
-    const children = columns.map((c, i) => chunkData(c, types[i]!, off, len));
-    return new arrow.RecordBatch(schema, arrow.makeData({ type: structType, length: len, children }));
-  };
+  // Row groups as record batches of the IPC stream (an empty table: one empty batch).
   const batchAt = (off: number, len: number): pq.RecordBatch => {
-    const wasm = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table([arrowBatchAt(off, len)]), 'stream'));
+    const wasm = pq.Table.fromIPCStream(encodeIpcStream(columns, rows, rowGroup, off, len));
     const batch = wasm.recordBatch(0);
     wasm.free();
     if (batch === undefined) throw new Error('parquet-wasm returned no record batch');
@@ -130,16 +125,8 @@ export async function writeParquetTable(path: string, columns: readonly ColumnSp
   if (opts.stream !== true && rows * columns.length <= ONE_SHOT_MAX_CELLS) {
     let bytes: Uint8Array;
     try {
-      // Row groups as in the stream path: one record batch per row group (an empty table: one empty batch).
-      const parts: arrow.RecordBatch[] = [];
-      let off = 0;
-      do {
-        const len = Math.min(rowGroup, rows - off);
-        parts.push(arrowBatchAt(off, len));
-        off += len;
-      } while (off < rows);
-      const table = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(parts), 'stream'));
-      bytes = pq.writeParquet(table, writerProperties(columns, opts));
+      // writeParquet takes ownership of the wasm table (frees it).
+      bytes = pq.writeParquet(pq.Table.fromIPCStream(encodeIpcStream(columns, rows, rowGroup)), writerProperties(columns, opts));
     } catch (err) {
       throw wrapWriteError(path, err);
     }
