@@ -1,32 +1,30 @@
 /**
- * Growable typed-array columns for the engine's event logs (orders, fills, trades, events):
- * one push per event, no per-event objects; `trim()` hands out exact-length views at the end.
+ * Capacity planning for the engine's append-only event logs (orders, fills, trades, events):
+ * plain typed arrays held directly by the log (no wrapper object between the hot path and the
+ * data), grown all at once per table by `grow()` to a capacity extrapolated from the rate seen
+ * so far, so a run usually grows a table at most once and never by more than it needs.
  */
-type TypedArray = Float64Array | Int32Array | Uint8Array;
-type Ctor<T extends TypedArray> = { new (n: number): T };
+export type TypedArray = Float64Array | Int32Array | Uint8Array;
 
-export class GrowableColumn<T extends TypedArray> {
-  data: T;
-  private readonly ctor: Ctor<T>;
-  constructor(ctor: Ctor<T>, capacity = 64) {
-    this.ctor = ctor;
-    this.data = new ctor(capacity);
-  }
-  ensure(length: number): void {
-    if (length <= this.data.length) return;
-    // ×4 growth: a quarter of the copying and allocation of doubling, for ≤ 4× slack on logs
-    // that are small next to the per-bar equity columns.
-    let cap = this.data.length * 4;
-    while (cap < length) cap *= 4;
-    const next = new this.ctor(cap);
-    next.set(this.data as never);
-    this.data = next;
-  }
-  trim(length: number): T {
-    return this.data.subarray(0, length) as T;
-  }
+/** Initial capacity from the bar count: one entry per 64 bars, 256..262144. */
+export function initialCapacity(nBars: number): number {
+  return Math.max(256, Math.min(1 << 18, nBars >> 6));
 }
 
-export const f64 = (cap?: number) => new GrowableColumn(Float64Array, cap);
-export const i32 = (cap?: number) => new GrowableColumn(Int32Array, cap);
-export const u8 = (cap?: number) => new GrowableColumn(Uint8Array, cap);
+/**
+ * Next capacity of a full table of `count` entries whose newest entry belongs to bar `bar`
+ * of `nBars`: the count extrapolated to the last bar plus 1/8 (the rate may rise), within
+ * 1.5×..4× (geometric growth keeps appends amortised O(1) when the extrapolation falls short;
+ * the cap bounds the slack after an early burst, as plain ×4 growth would).
+ */
+export function nextCapacity(count: number, bar: number, nBars: number): number {
+  const atEnd = Math.ceil(((count * nBars) / (bar + 1)) * 1.125);
+  return Math.max(count + (count >> 1) + 16, Math.min(atEnd, count * 4));
+}
+
+/** A copy of `a` with room for `cap` entries (the tail zero-filled). */
+export function grow<T extends TypedArray>(a: T, cap: number): T {
+  const next = new (a.constructor as { new (n: number): T })(cap);
+  next.set(a as never);
+  return next;
+}

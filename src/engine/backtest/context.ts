@@ -93,7 +93,7 @@ export class StrategyContext {
     const log = this.log;
     for (let k = 0; k < this.exchange.openCount; k++) {
       const o = this.exchange.open[k]! - 1;
-      if (log.oType.data[o] === ORDER_MARKET) pending += log.oSide.data[o] === SIDE_BUY ? log.oQty.data[o]! : -log.oQty.data[o]!;
+      if (log.oType[o] === ORDER_MARKET) pending += log.oSide[o] === SIDE_BUY ? log.oQty[o]! : -log.oQty[o]!;
     }
     const delta = target - this.portfolio.position - pending;
     return delta === 0 ? 0 : this.order(delta);

@@ -112,13 +112,13 @@ export class BacktestEngine {
       this.exchange.onFilled = (fillId: number) => {
         const k = fillId - 1;
         fill.fillId = fillId;
-        const o = log.fOrder.data[k]! - 1;
+        const o = log.fOrder[k]! - 1;
         fill.orderId = o + 1;
-        fill.side = log.oSide.data[o] === SIDE_BUY ? 'buy' : 'sell';
-        fill.qty = log.oQty.data[o]!;
-        fill.price = log.fPrice.data[k]!;
-        fill.fee = log.fFee.data[k]!;
-        fill.bar = log.fBar.data[k]!;
+        fill.side = log.oSide[o] === SIDE_BUY ? 'buy' : 'sell';
+        fill.qty = log.oQty[o]!;
+        fill.price = log.fPrice[k]!;
+        fill.fee = log.fFee[k]!;
+        fill.bar = log.fBar[k]!;
         this.phase = 'onFill';
         onFill(ctx, fill, this.state, params);
         this.phase = 'onBar';

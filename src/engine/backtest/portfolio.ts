@@ -8,7 +8,7 @@
  * pnl = dir · (exit notional − entry notional) − fees, which equals the trip's cash flow.
  */
 import type { RunLog } from './runLog.ts';
-import { EV_POSITION_CLOSED, EV_POSITION_OPENED } from './types.ts';
+import { EV_POSITION_CLOSED, EV_POSITION_OPENED, SIDE_BUY } from './types.ts';
 
 export class Portfolio {
   cash: number;
@@ -28,8 +28,19 @@ export class Portfolio {
     this.log = log;
   }
 
-  /** Applies a fill of signed quantity q (> 0 buy) at price with fee, at bar. */
-  applyFill(q: number, price: number, fee: number, bar: number): void {
+  /**
+   * Applies fill `fillId` (already in the log) to cash, position and the open trip. It takes
+   * the id, not the numbers: a call that is not inlined passes a small integer, where three
+   * doubles would each be boxed (one heap allocation per argument per fill).
+   */
+  applyFill(fillId: number): void {
+    const log = this.log;
+    const f = fillId - 1;
+    const o = log.fOrder[f]! - 1;
+    const q = log.oSide[o] === SIDE_BUY ? log.oQty[o]! : -log.oQty[o]!;
+    const price = log.fPrice[f]!;
+    const fee = log.fFee[f]!;
+    const bar = log.fBar[f]!;
     this.cash -= q * price + fee;
     const pos = this.position;
     const absQ = q < 0 ? -q : q;
@@ -71,12 +82,12 @@ export class Portfolio {
   private close(bar: number): void {
     const k = this.tripId - 1;
     const log = this.log;
-    log.tQty.data[k] = this.entryQty;
-    log.tEntryPrice.data[k] = this.entryNotional / this.entryQty;
-    log.tExitBar.data[k] = bar;
-    log.tExitPrice.data[k] = this.exitNotional / this.exitQty;
-    log.tPnl.data[k] = this.dir * (this.exitNotional - this.entryNotional) - this.fees;
-    log.tFees.data[k] = this.fees;
+    log.tQty[k] = this.entryQty;
+    log.tEntryPrice[k] = this.entryNotional / this.entryQty;
+    log.tExitBar[k] = bar;
+    log.tExitPrice[k] = this.exitNotional / this.exitQty;
+    log.tPnl[k] = this.dir * (this.exitNotional - this.entryNotional) - this.fees;
+    log.tFees[k] = this.fees;
     log.event(EV_POSITION_CLOSED, bar, this.tripId);
     this.tripId = 0;
   }
@@ -85,8 +96,8 @@ export class Portfolio {
   finish(): void {
     if (this.tripId === 0) return;
     const k = this.tripId - 1;
-    this.log.tQty.data[k] = this.entryQty;
-    this.log.tEntryPrice.data[k] = this.entryNotional / this.entryQty;
-    this.log.tFees.data[k] = this.fees;
+    this.log.tQty[k] = this.entryQty;
+    this.log.tEntryPrice[k] = this.entryNotional / this.entryQty;
+    this.log.tFees[k] = this.fees;
   }
 }

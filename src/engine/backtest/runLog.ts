@@ -5,7 +5,7 @@
  * not stored: every event keeps its bar index and the ts columns are built from the bars on
  * first access (artifacts need them; metrics, sweeps and benchmarks do not).
  */
-import { f64, i32, u8, type GrowableColumn } from './columns.ts';
+import { grow, initialCapacity, nextCapacity } from './columns.ts';
 import type { EventColumns, FillColumns, OrderColumns, TradeColumns } from './types.ts';
 import { EV_ORDER_SUBMITTED, STATUS_OPEN } from './types.ts';
 
@@ -22,94 +22,95 @@ function tsOf(barTs: Float64Array, bars: Int32Array): Float64Array {
 
 export class RunLog {
   private readonly barTs: Float64Array;
+  private readonly nBars: number;
 
+  // Columns are plain typed-array fields, replaced (never resized in place) when a table grows:
+  // hot code loads them from here after anything that may have appended.
   // orders (index = order id − 1)
   orderCount = 0;
-  readonly oBar: GrowableColumn<Int32Array>;
-  readonly oSide: GrowableColumn<Uint8Array>;
-  readonly oQty: GrowableColumn<Float64Array>;
-  readonly oType: GrowableColumn<Uint8Array>;
-  readonly oLimit: GrowableColumn<Float64Array>;
-  readonly oStop: GrowableColumn<Float64Array>;
-  readonly oStatus: GrowableColumn<Uint8Array>;
-  readonly oFill: GrowableColumn<Int32Array>;
+  oBar: Int32Array;
+  oSide: Uint8Array;
+  oQty: Float64Array;
+  oType: Uint8Array;
+  oLimit: Float64Array;
+  oStop: Float64Array;
+  oStatus: Uint8Array;
+  oFill: Int32Array;
   // fills (index = fill id − 1)
   fillCount = 0;
-  readonly fOrder: GrowableColumn<Int32Array>;
-  readonly fBar: GrowableColumn<Int32Array>;
+  fOrder: Int32Array;
+  fBar: Int32Array;
   // side and qty are the order's (fills are whole): read through fOrder, not stored twice
-  readonly fPrice: GrowableColumn<Float64Array>;
-  readonly fFee: GrowableColumn<Float64Array>;
-  readonly fSlip: GrowableColumn<Float64Array>;
+  fPrice: Float64Array;
+  fFee: Float64Array;
+  fSlip: Float64Array;
   // round trips (index = trade id − 1)
   tradeCount = 0;
-  readonly tDir: GrowableColumn<Uint8Array>;
-  readonly tQty: GrowableColumn<Float64Array>;
-  readonly tEntryBar: GrowableColumn<Int32Array>;
-  readonly tEntryPrice: GrowableColumn<Float64Array>;
-  readonly tExitBar: GrowableColumn<Int32Array>;
-  readonly tExitPrice: GrowableColumn<Float64Array>;
-  readonly tPnl: GrowableColumn<Float64Array>;
-  readonly tFees: GrowableColumn<Float64Array>;
+  tDir: Uint8Array;
+  tQty: Float64Array;
+  tEntryBar: Int32Array;
+  tEntryPrice: Float64Array;
+  tExitBar: Int32Array;
+  tExitPrice: Float64Array;
+  tPnl: Float64Array;
+  tFees: Float64Array;
   // events
   eventCount = 0;
-  readonly eKind: GrowableColumn<Uint8Array>;
-  readonly eBar: GrowableColumn<Int32Array>;
-  readonly eRef: GrowableColumn<Int32Array>;
+  eKind: Uint8Array;
+  eBar: Int32Array;
+  eRef: Int32Array;
 
   constructor(barTs: Float64Array) {
     this.barTs = barTs;
-    // Initial capacity from the bar count (one entry per 64 bars, 256..262144): most runs never
-    // grow, and an active strategy on 10 M bars grows once instead of three times.
-    const cap = Math.max(256, Math.min(1 << 18, barTs.length >> 6));
-    this.oBar = i32(cap);
-    this.oSide = u8(cap);
-    this.oQty = f64(cap);
-    this.oType = u8(cap);
-    this.oLimit = f64(cap);
-    this.oStop = f64(cap);
-    this.oStatus = u8(cap);
-    this.oFill = i32(cap);
-    this.fOrder = i32(cap);
-    this.fBar = i32(cap);
-    this.fPrice = f64(cap);
-    this.fFee = f64(cap);
-    this.fSlip = f64(cap);
-    this.tDir = u8(cap);
-    this.tQty = f64(cap);
-    this.tEntryBar = i32(cap);
-    this.tEntryPrice = f64(cap);
-    this.tExitBar = i32(cap);
-    this.tExitPrice = f64(cap);
-    this.tPnl = f64(cap);
-    this.tFees = f64(cap);
-    this.eKind = u8(cap);
-    this.eBar = i32(cap);
-    this.eRef = i32(cap);
+    this.nBars = barTs.length;
+    const cap = initialCapacity(barTs.length);
+    this.oBar = new Int32Array(cap);
+    this.oSide = new Uint8Array(cap);
+    this.oQty = new Float64Array(cap);
+    this.oType = new Uint8Array(cap);
+    this.oLimit = new Float64Array(cap);
+    this.oStop = new Float64Array(cap);
+    this.oStatus = new Uint8Array(cap);
+    this.oFill = new Int32Array(cap);
+    this.fOrder = new Int32Array(cap);
+    this.fBar = new Int32Array(cap);
+    this.fPrice = new Float64Array(cap);
+    this.fFee = new Float64Array(cap);
+    this.fSlip = new Float64Array(cap);
+    this.tDir = new Uint8Array(cap);
+    this.tQty = new Float64Array(cap);
+    this.tEntryBar = new Int32Array(cap);
+    this.tEntryPrice = new Float64Array(cap);
+    this.tExitBar = new Int32Array(cap);
+    this.tExitPrice = new Float64Array(cap);
+    this.tPnl = new Float64Array(cap);
+    this.tFees = new Float64Array(cap);
+    // a fill is about three events (submitted, filled, position opened/closed)
+    this.eKind = new Uint8Array(cap * 3);
+    this.eBar = new Int32Array(cap * 3);
+    this.eRef = new Int32Array(cap * 3);
   }
 
   event(kind: number, bar: number, ref: number): void {
     const n = this.eventCount++;
-    if (n >= this.eKind.data.length) { this.eKind.ensure(n + 1); this.eBar.ensure(n + 1); this.eRef.ensure(n + 1); }
-    this.eKind.data[n] = kind;
-    this.eBar.data[n] = bar;
-    this.eRef.data[n] = ref;
+    if (n === this.eKind.length) this.growEvents(bar);
+    this.eKind[n] = kind;
+    this.eBar[n] = bar;
+    this.eRef[n] = ref;
   }
 
   /** Appends an open order; returns its 1-based id. */
   addOrder(bar: number, side: number, qty: number, type: number, limit: number, stop: number): number {
     const n = this.orderCount++;
-    if (n >= this.oBar.data.length) {
-      for (const c of [this.oBar, this.oSide, this.oQty, this.oType, this.oLimit, this.oStop, this.oStatus, this.oFill]) c.ensure(n + 1);
-    }
-    this.oBar.data[n] = bar;
-    this.oSide.data[n] = side;
-    this.oQty.data[n] = qty;
-    this.oType.data[n] = type;
-    this.oLimit.data[n] = limit;
-    this.oStop.data[n] = stop;
-    this.oStatus.data[n] = STATUS_OPEN;
-    this.oFill.data[n] = 0;
+    if (n === this.oBar.length) this.growOrders(bar);
+    this.oBar[n] = bar;
+    this.oSide[n] = side;
+    this.oQty[n] = qty;
+    this.oType[n] = type;
+    this.oLimit[n] = limit;
+    this.oStop[n] = stop;
+    this.oStatus[n] = STATUS_OPEN;
+    this.oFill[n] = 0;
     this.event(EV_ORDER_SUBMITTED, bar, n + 1);
     return n + 1;
   }
@@ -117,32 +118,69 @@ export class RunLog {
   /** Appends a fill of the whole order `orderId` (its side and qty); returns its 1-based id. */
   addFill(orderId: number, bar: number, price: number, fee: number, slippage: number): number {
     const n = this.fillCount++;
-    if (n >= this.fOrder.data.length) {
-      for (const c of [this.fOrder, this.fBar, this.fPrice, this.fFee, this.fSlip]) c.ensure(n + 1);
-    }
-    this.fOrder.data[n] = orderId;
-    this.fBar.data[n] = bar;
-    this.fPrice.data[n] = price;
-    this.fFee.data[n] = fee;
-    this.fSlip.data[n] = slippage;
+    if (n === this.fOrder.length) this.growFills(bar);
+    this.fOrder[n] = orderId;
+    this.fBar[n] = bar;
+    this.fPrice[n] = price;
+    this.fFee[n] = fee;
+    this.fSlip[n] = slippage;
     return n + 1;
   }
 
   /** Appends an open round trip; returns its 1-based id. */
   addTrade(dir: number, bar: number): number {
     const n = this.tradeCount++;
-    if (n >= this.tDir.data.length) {
-      for (const c of [this.tDir, this.tQty, this.tEntryBar, this.tEntryPrice, this.tExitBar, this.tExitPrice, this.tPnl, this.tFees]) c.ensure(n + 1);
-    }
-    this.tDir.data[n] = dir;
-    this.tEntryBar.data[n] = bar;
-    this.tQty.data[n] = 0;
-    this.tEntryPrice.data[n] = NaN;
-    this.tExitBar.data[n] = -1;
-    this.tExitPrice.data[n] = NaN;
-    this.tPnl.data[n] = NaN;
-    this.tFees.data[n] = 0;
+    if (n === this.tDir.length) this.growTrades(bar);
+    this.tDir[n] = dir;
+    this.tEntryBar[n] = bar;
+    this.tQty[n] = 0;
+    this.tEntryPrice[n] = NaN;
+    this.tExitBar[n] = -1;
+    this.tExitPrice[n] = NaN;
+    this.tPnl[n] = NaN;
+    this.tFees[n] = 0;
     return n + 1;
+  }
+
+  // Growth is out of line: the append methods stay small enough to be inlined into the exchange.
+  private growEvents(bar: number): void {
+    const cap = nextCapacity(this.eKind.length, bar, this.nBars);
+    this.eKind = grow(this.eKind, cap);
+    this.eBar = grow(this.eBar, cap);
+    this.eRef = grow(this.eRef, cap);
+  }
+
+  private growOrders(bar: number): void {
+    const cap = nextCapacity(this.oBar.length, bar, this.nBars);
+    this.oBar = grow(this.oBar, cap);
+    this.oSide = grow(this.oSide, cap);
+    this.oQty = grow(this.oQty, cap);
+    this.oType = grow(this.oType, cap);
+    this.oLimit = grow(this.oLimit, cap);
+    this.oStop = grow(this.oStop, cap);
+    this.oStatus = grow(this.oStatus, cap);
+    this.oFill = grow(this.oFill, cap);
+  }
+
+  private growFills(bar: number): void {
+    const cap = nextCapacity(this.fOrder.length, bar, this.nBars);
+    this.fOrder = grow(this.fOrder, cap);
+    this.fBar = grow(this.fBar, cap);
+    this.fPrice = grow(this.fPrice, cap);
+    this.fFee = grow(this.fFee, cap);
+    this.fSlip = grow(this.fSlip, cap);
+  }
+
+  private growTrades(bar: number): void {
+    const cap = nextCapacity(this.tDir.length, bar, this.nBars);
+    this.tDir = grow(this.tDir, cap);
+    this.tQty = grow(this.tQty, cap);
+    this.tEntryBar = grow(this.tEntryBar, cap);
+    this.tEntryPrice = grow(this.tEntryPrice, cap);
+    this.tExitBar = grow(this.tExitBar, cap);
+    this.tExitPrice = grow(this.tExitPrice, cap);
+    this.tPnl = grow(this.tPnl, cap);
+    this.tFees = grow(this.tFees, cap);
   }
 
   orders(): OrderColumns {
@@ -150,12 +188,12 @@ export class RunLog {
     const barTs = this.barTs;
     const orderId = new Int32Array(n);
     for (let k = 0; k < n; k++) orderId[k] = k + 1;
-    const bar = this.oBar.trim(n);
+    const bar = this.oBar.subarray(0, n);
     let ts: Float64Array | null = null;
     return {
-      length: n, orderId, bar, get ts() { return ts ??= tsOf(barTs, bar); }, side: this.oSide.trim(n), qty: this.oQty.trim(n),
-      type: this.oType.trim(n), limitPrice: this.oLimit.trim(n), stopPrice: this.oStop.trim(n), status: this.oStatus.trim(n),
-      fillId: this.oFill.trim(n),
+      length: n, orderId, bar, get ts() { return ts ??= tsOf(barTs, bar); }, side: this.oSide.subarray(0, n), qty: this.oQty.subarray(0, n),
+      type: this.oType.subarray(0, n), limitPrice: this.oLimit.subarray(0, n), stopPrice: this.oStop.subarray(0, n), status: this.oStatus.subarray(0, n),
+      fillId: this.oFill.subarray(0, n),
     };
   }
 
@@ -165,20 +203,20 @@ export class RunLog {
     const fillId = new Int32Array(n);
     const side = new Uint8Array(n);
     const qty = new Float64Array(n);
-    const orderId = this.fOrder.trim(n);
-    const oSide = this.oSide.data;
-    const oQty = this.oQty.data;
+    const orderId = this.fOrder.subarray(0, n);
+    const oSide = this.oSide;
+    const oQty = this.oQty;
     for (let k = 0; k < n; k++) {
       fillId[k] = k + 1;
       const o = orderId[k]! - 1;
       side[k] = oSide[o]!;
       qty[k] = oQty[o]!;
     }
-    const bar = this.fBar.trim(n);
+    const bar = this.fBar.subarray(0, n);
     let ts: Float64Array | null = null;
     return {
       length: n, fillId, orderId, bar, get ts() { return ts ??= tsOf(barTs, bar); }, side,
-      qty, price: this.fPrice.trim(n), fee: this.fFee.trim(n), slippage: this.fSlip.trim(n),
+      qty, price: this.fPrice.subarray(0, n), fee: this.fFee.subarray(0, n), slippage: this.fSlip.subarray(0, n),
     };
   }
 
@@ -188,24 +226,25 @@ export class RunLog {
     const tradeId = new Int32Array(n);
     const ret = new Float64Array(n);
     const barsHeld = new Int32Array(n);
-    const entryBar = this.tEntryBar.trim(n);
-    const exitBar = this.tExitBar.trim(n);
+    const entryBar = this.tEntryBar.subarray(0, n);
+    const exitBar = this.tExitBar.subarray(0, n);
     let entryTs: Float64Array | null = null;
     let exitTs: Float64Array | null = null;
+    const { tPnl, tEntryPrice, tQty } = this;
     for (let k = 0; k < n; k++) {
       tradeId[k] = k + 1;
-      ret[k] = this.tPnl.data[k]! / (this.tEntryPrice.data[k]! * this.tQty.data[k]!);
-      barsHeld[k] = this.tExitBar.data[k]! < 0 ? -1 : this.tExitBar.data[k]! - this.tEntryBar.data[k]!;
+      ret[k] = tPnl[k]! / (tEntryPrice[k]! * tQty[k]!);
+      barsHeld[k] = exitBar[k]! < 0 ? -1 : exitBar[k]! - entryBar[k]!;
     }
     return {
-      length: n, tradeId, direction: this.tDir.trim(n), qty: this.tQty.trim(n), get entryTs() { return entryTs ??= tsOf(barTs, entryBar); },
-      entryPrice: this.tEntryPrice.trim(n), get exitTs() { return exitTs ??= tsOf(barTs, exitBar); }, exitPrice: this.tExitPrice.trim(n),
-      pnl: this.tPnl.trim(n), ret, fees: this.tFees.trim(n), barsHeld,
+      length: n, tradeId, direction: this.tDir.subarray(0, n), qty: this.tQty.subarray(0, n), get entryTs() { return entryTs ??= tsOf(barTs, entryBar); },
+      entryPrice: this.tEntryPrice.subarray(0, n), get exitTs() { return exitTs ??= tsOf(barTs, exitBar); }, exitPrice: this.tExitPrice.subarray(0, n),
+      pnl: this.tPnl.subarray(0, n), ret, fees: this.tFees.subarray(0, n), barsHeld,
     };
   }
 
   events(): EventColumns {
     const n = this.eventCount;
-    return { length: n, kind: this.eKind.trim(n), bar: this.eBar.trim(n), ref: this.eRef.trim(n) };
+    return { length: n, kind: this.eKind.subarray(0, n), bar: this.eBar.subarray(0, n), ref: this.eRef.subarray(0, n) };
   }
 }

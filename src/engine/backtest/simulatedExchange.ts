@@ -55,7 +55,7 @@ export class SimulatedExchange {
     for (let k = 0; k < this.openCount; k++) {
       if (this.open[k] !== orderId) continue;
       this.removeAt(k);
-      this.log.oStatus.data[orderId - 1] = STATUS_CANCELED;
+      this.log.oStatus[orderId - 1] = STATUS_CANCELED;
       this.log.event(EV_ORDER_CANCELED, bar, orderId);
       return true;
     }
@@ -79,34 +79,34 @@ export class SimulatedExchange {
     while (k < this.openCount) {
       const id = this.open[k]!;
       const o = id - 1;
-      if (log.oBar.data[o]! >= i || log.oStatus.data[o] !== STATUS_OPEN) { k++; continue; }
-      const buy = log.oSide.data[o] === SIDE_BUY;
-      const type = log.oType.data[o]!;
+      if (log.oBar[o]! >= i || log.oStatus[o] !== STATUS_OPEN) { k++; continue; }
+      const buy = log.oSide[o] === SIDE_BUY;
+      const type = log.oType[o]!;
       let ref: number;
       let slipped: boolean;
       if (type === ORDER_MARKET) {
         ref = open;
         slipped = true;
       } else if (type === ORDER_LIMIT) {
-        const l = log.oLimit.data[o]!;
+        const l = log.oLimit[o]!;
         if (buy ? b.low[i]! > l : b.high[i]! < l) { k++; continue; }
         ref = buy ? (open < l ? open : l) : open > l ? open : l;
         slipped = false;
       } else {
-        const s = log.oStop.data[o]!;
+        const s = log.oStop[o]!;
         if (buy ? b.high[i]! < s : b.low[i]! > s) { k++; continue; }
         ref = buy ? (open > s ? open : s) : open < s ? open : s;
         slipped = true;
       }
       const price = slipped ? this.fillModel.slip(ref, buy ? 1 : -1, this.fillModel.usesSpread ? b.spreadMean[i]! : NaN) : ref;
-      const qty = log.oQty.data[o]!;
+      const qty = log.oQty[o]!;
       const fee = fillFee(this.costs, qty, price);
       const slip = (price > ref ? price - ref : ref - price) * qty;
       const fillId = log.addFill(id, i, price, fee, slip);
-      log.oStatus.data[o] = STATUS_FILLED;
-      log.oFill.data[o] = fillId;
+      log.oStatus[o] = STATUS_FILLED;
+      log.oFill[o] = fillId;
       log.event(EV_ORDER_FILLED, i, id);
-      this.portfolio.applyFill(buy ? qty : -qty, price, fee, i);
+      this.portfolio.applyFill(fillId);
       this.removeAt(k);
       if (this.onFilled !== null) {
         this.onFilled(fillId);
