@@ -170,7 +170,7 @@ export class ZstdStream {
           }
           const next = await it.next();
           if (next.done) inputDone = true;
-          else segs = this.joined(next.value);
+          else segs = this.split(next.value); // views of the chunk: no joining needed, the ring writes each
           continue;
         }
         if (inputDone && ring.needsInput) {

@@ -36,6 +36,17 @@ export function isSkippableMagic(b: Uint8Array): boolean {
   return b.length >= 4 && (b[0]! & 0xf0) === 0x50 && b[1] === 0x2a && b[2] === 0x4d && b[3] === 0x18;
 }
 
+/** Appends a slice, merged into the previous one when it continues it in the same buffer. */
+function emit(out: FrameSegment[], bytes: Uint8Array, frameEnd: boolean): void {
+  const last = out.length > 0 ? out[out.length - 1]! : null;
+  if (last !== null && !last.frameEnd && last.bytes.buffer === bytes.buffer && last.bytes.byteOffset + last.bytes.length === bytes.byteOffset) {
+    last.bytes = new Uint8Array(bytes.buffer, last.bytes.byteOffset, last.bytes.length + bytes.length);
+    last.frameEnd = frameEnd;
+    return;
+  }
+  out.push({ bytes, frameEnd });
+}
+
 export class ZstdFrameSplitter {
   /** Compressed bytes consumed so far. */
   pos = 0;
@@ -50,6 +61,11 @@ export class ZstdFrameSplitter {
   /** Frame header bytes (magic, descriptor, rest): handed on only once validated. */
   private readonly frameHeader = new Uint8Array(4 + 1 + 1 + 4 + 8);
   private frameHeaderLen = 0;
+  /** Stream positions where the current frame and the current header began, and where the chunk being split began. */
+  private frameStartPos = 0;
+  private hdrStartPos = 0;
+  private chunkStartPos = 0;
+  private chunk: Uint8Array = new Uint8Array(0);
   private readonly name: string;
   /** Decompressed offset, for error messages; the caller keeps it current. */
   decompressedOffset = 0;
@@ -62,10 +78,16 @@ export class ZstdFrameSplitter {
     throw new DbnError(this.name, this.decompressedOffset, `${expected} (zstd, compressed byte ${this.pos})`, found);
   }
 
-  /** Splits `chunk`, appending decompressor slices to `out`. */
+  /**
+   * Splits `chunk`, appending decompressor slices to `out`. Slices are views of `chunk` where
+   * possible (a header cut by a chunk boundary is a copy), and adjacent views are merged: a
+   * chunk inside one frame comes out as one slice, with no copy.
+   */
   push(chunk: Uint8Array, out: FrameSegment[]): void {
     let i = 0;
     const n = chunk.length;
+    this.chunk = chunk;
+    this.chunkStartPos = this.pos;
     while (i < n) {
       const st = this.state;
       if (st === S_SKIP_DATA || st === S_BLOCK_DATA || st === S_CHECKSUM) {
@@ -73,7 +95,7 @@ export class ZstdFrameSplitter {
         const endOfState = take === this.need;
         if (st !== S_SKIP_DATA) {
           const frameEnd = endOfState && (st === S_CHECKSUM || (st === S_BLOCK_DATA && this.lastBlock && !this.checksum));
-          out.push({ bytes: chunk.subarray(i, i + take), frameEnd });
+          emit(out, chunk.subarray(i, i + take), frameEnd);
         }
         i += take;
         this.pos += take;
@@ -83,6 +105,10 @@ export class ZstdFrameSplitter {
       }
       // header states: collect `need` bytes into hdr
       const take = Math.min(this.need, n - i);
+      if (this.hdrLen === 0) {
+        this.hdrStartPos = this.pos;
+        if (st === S_MAGIC) this.frameStartPos = this.pos;
+      }
       this.hdr.set(chunk.subarray(i, i + take), this.hdrLen);
       this.hdrLen += take;
       this.need -= take;
@@ -90,6 +116,13 @@ export class ZstdFrameSplitter {
       this.pos += take;
       if (this.need === 0) this.afterHeader(out);
     }
+  }
+
+  /** The input bytes from stream position `from` to the current position: a view of the chunk when they all lie in it, else `copy`. */
+  private bytesSince(from: number, copy: () => Uint8Array): Uint8Array {
+    if (from < this.chunkStartPos) return copy();
+    const end = this.pos - this.chunkStartPos;
+    return this.chunk.subarray(end - (this.pos - from), end);
   }
 
   private afterData(st: number): void {
@@ -139,7 +172,7 @@ export class ZstdFrameSplitter {
         const rest = (single ? 0 : 1) + [0, 1, 2, 4][did]! + (fcsFlag === 0 ? single : [0, 2, 4, 8][fcsFlag]!);
         this.frameHeader[this.frameHeaderLen++] = fhd;
         if (rest === 0) {
-          out.push({ bytes: this.frameHeader.slice(0, this.frameHeaderLen), frameEnd: false });
+          emit(out, this.bytesSince(this.frameStartPos, () => this.frameHeader.slice(0, this.frameHeaderLen)), false);
           return this.expect(S_BLOCK_HDR, 3);
         }
         return this.expect(S_FH_REST, rest);
@@ -163,7 +196,7 @@ export class ZstdFrameSplitter {
         if (window > MAX_WINDOW) this.fail(`a zstd window of at most ${MAX_WINDOW} bytes`, `${window}`);
         this.frameHeader.set(h.subarray(0, this.hdrLen), this.frameHeaderLen);
         this.frameHeaderLen += this.hdrLen;
-        out.push({ bytes: this.frameHeader.slice(0, this.frameHeaderLen), frameEnd: false });
+        emit(out, this.bytesSince(this.frameStartPos, () => this.frameHeader.slice(0, this.frameHeaderLen)), false);
         return this.expect(S_BLOCK_HDR, 3);
       }
       case S_BLOCK_HDR: {
@@ -175,7 +208,7 @@ export class ZstdFrameSplitter {
         if (size > MAX_BLOCK) this.fail(`a zstd block size <= ${MAX_BLOCK}`, String(size));
         const data = type === 1 ? 1 : size;
         const ends = data === 0 && this.lastBlock && !this.checksum; // an empty last block ends the frame
-        out.push({ bytes: h.slice(0, 3), frameEnd: ends });
+        emit(out, this.bytesSince(this.hdrStartPos, () => h.slice(0, 3)), ends);
         if (data === 0) {
           if (!this.lastBlock) return this.expect(S_BLOCK_HDR, 3);
           if (this.checksum) return this.expect(S_CHECKSUM, 4);

@@ -6,6 +6,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { constants as zlib, zstdCompressSync } from 'node:zlib';
 import { DbnError } from '../../../src/engine/dbn/errors.ts';
 import { ZstdStream, type ZstdImpl } from '../../../src/engine/dbn/zstd.ts';
+import { ZstdFrameSplitter, type FrameSegment } from '../../../src/engine/dbn/zstdFrames.ts';
 import { zstdBinding } from '../../../src/engine/dbn/zstdRing.ts';
 
 function prng(seed: number): () => number {
@@ -136,5 +137,42 @@ describe('native zstd into owned buffers (zstdRing)', () => {
       for await (const _ of stream.decompress(chunks(z, 50_000))) if (++n > k) break;
     }
     await tick();
+  });
+});
+
+describe('ZstdFrameSplitter slices', () => {
+  const plain = plainBytes(300_000, 5);
+  const f1 = new Uint8Array(zstdCompressSync(plain.subarray(0, 200_000)));
+  const f2 = new Uint8Array(zstdCompressSync(plain.subarray(200_000)));
+  const skip = Uint8Array.from([0x5a, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3]);
+  const z = concat([f1, skip, f2]);
+  const frameBytes = concat([f1, f2]);
+
+  it('a chunk inside one frame is one view of the chunk (no copy); every cut gives the frame bytes back, frame ends marked', () => {
+    const whole = new ZstdFrameSplitter('s');
+    const segs: FrameSegment[] = [];
+    whole.push(z, segs);
+    // One slice per frame, each a view of the input.
+    assert.deepEqual(segs.map((s) => [s.bytes.byteOffset, s.bytes.length, s.frameEnd]), [[0, f1.length, true], [f1.length + skip.length, f2.length, true]]);
+    assert.ok(segs.every((s) => s.bytes.buffer === z.buffer));
+    for (let cut = 1; cut < z.length; cut += cut < 64 || z.length - cut < 64 ? 1 : 97) {
+      const sp = new ZstdFrameSplitter('s');
+      const out: Uint8Array[] = [];
+      const ends: number[] = [];
+      let len = 0;
+      for (const part of [z.slice(0, cut), z.slice(cut)]) {
+        const s: FrameSegment[] = [];
+        sp.push(part, s);
+        assert.ok(s.length <= 4, `cut ${cut}: ${s.length} slices`);
+        for (const x of s) {
+          out.push(x.bytes);
+          len += x.bytes.length;
+          if (x.frameEnd) ends.push(len);
+        }
+      }
+      assert.deepEqual(concat(out), frameBytes, `cut ${cut}`);
+      assert.deepEqual(ends, [f1.length, frameBytes.length], `cut ${cut}`);
+      assert.ok(sp.atFrameBoundary);
+    }
   });
 });
