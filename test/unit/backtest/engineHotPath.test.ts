@@ -1,0 +1,114 @@
+import { strict as assert } from 'node:assert';
+import { z } from 'zod';
+import { firstUnsorted, runBacktest } from '../../../src/engine/backtest/engine.ts';
+import { grow, initialCapacity, nextCapacity } from '../../../src/engine/backtest/columns.ts';
+import { defineStrategy } from '../../../src/engine/backtest/strategy.ts';
+import { EV_ORDER_CANCELED, EV_ORDER_FILLED, EV_ORDER_SUBMITTED, EV_POSITION_CLOSED, EV_POSITION_OPENED, STATUS_CANCELED, STATUS_FILLED } from '../../../src/engine/backtest/types.ts';
+import { Sfc32 } from '../../../src/engine/util/prng.ts';
+import { synthBars } from './support/dataset.ts';
+
+/** The engine's shortcuts (blocked sort check, division-free drawdown, log growth) against plain definitions. */
+describe('engine hot path', () => {
+  it('firstUnsorted finds the first out-of-order or NaN row like a row-by-row scan', () => {
+    const naive = (ts: Float64Array) => {
+      for (let k = 1; k < ts.length; k++) if (!(ts[k]! >= ts[k - 1]!)) return k;
+      return -1;
+    };
+    for (let n = 0; n <= 19; n++) {
+      const sorted = Float64Array.from({ length: n }, (_, i) => 1000 + 10 * i);
+      assert.equal(firstUnsorted(sorted, n), -1, `sorted n=${n}`);
+      for (let at = 0; at < n; at++) {
+        for (const v of [NaN, 0, 1000 + 10 * at - 11, 1000 + 10 * at + 10]) {
+          const ts = sorted.slice();
+          ts[at] = v;
+          assert.equal(firstUnsorted(ts, n), naive(ts), `n=${n} row ${at} = ${v}`);
+        }
+      }
+    }
+    const eq = new Float64Array(9).fill(5); // equal time stamps are in order
+    assert.equal(firstUnsorted(eq, 9), -1);
+  });
+
+  it('max_drawdown is bit-identical to the maximum of the drawdown series (random trading, equity through zero)', () => {
+    const bars = synthBars(4000, 3);
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const strat = defineStrategy({
+        id: 'random-trader', params: z.object({}),
+        onStart: () => ({ rng: new Sfc32(seed) }),
+        onBar(ctx, s: { rng: Sfc32 }) {
+          if (ctx.isLastBar) return;
+          const u = s.rng.next();
+          // large sizes on a small account: equity swings far below zero and back
+          if (u < 0.05) ctx.order((u < 0.025 ? 1 : -1) * (1 + Math.floor(s.rng.next() * 4000)));
+          else if (u < 0.06) ctx.targetPosition(0);
+        },
+      });
+      const r = runBacktest(bars, { strategy: strat, costs: { cash: seed * 3000, slippage_model: 'random', slippage_bps: 3, fee_min: 1 }, seed });
+      let max = 0;
+      for (const d of r.equity.drawdown) if (d > max) max = d;
+      assert.ok(Object.is(r.metrics.max_drawdown, max), `seed ${seed}: ${r.metrics.max_drawdown} vs ${max}`);
+      if (seed === 1) assert.ok(max > 1, `equity should go below zero in this run (max drawdown ${max})`);
+    }
+    // no drawdown at all: exactly 0
+    const flat = runBacktest(synthBars(50, 1), { strategy: defineStrategy({ id: 'idle', params: z.object({}), onBar() {} }) });
+    assert.ok(Object.is(flat.metrics.max_drawdown, 0));
+  });
+
+  it('log capacity: extrapolated from the rate, 1.5×..4× per step; grow keeps the data', () => {
+    assert.equal(initialCapacity(1000), 256);
+    assert.equal(initialCapacity(10_000_000), 156_250);
+    assert.equal(initialCapacity(1e9), 1 << 18);
+    assert.equal(nextCapacity(1000, 499, 1000), 2250); // 2000 expected by the end, + 1/8
+    assert.equal(nextCapacity(1000, 999, 1000), 1516); // at the end: 1.5× + 16
+    assert.equal(nextCapacity(1000, 0, 1_000_000), 4000); // early burst: capped at 4×
+    const a = grow(Float64Array.from([1, 2, 3]), 5);
+    assert.deepEqual([...a], [1, 2, 3, 0, 0]);
+    assert.ok(grow(new Int32Array(2), 4) instanceof Int32Array);
+  });
+
+  it('logs that grow many times keep every order, fill, trade and event (checked against the strategy’s own count)', () => {
+    const bars = synthBars(3000, 9); // initial capacity 256: orders, fills, trades and events all grow repeatedly
+    const seen = { submitted: 0, canceled: 0, filled: 0 };
+    const strat = defineStrategy({
+      id: 'busy', params: z.object({}),
+      onBar(ctx) {
+        if (ctx.isLastBar) return;
+        for (let k = 0; k < 3; k++) { ctx.buy(1 + k, { limit: ctx.close() - 0.01 * k }); seen.submitted++; }
+        if (ctx.index % 3 === 0) {
+          seen.canceled += ctx.openOrderCount;
+          ctx.cancelAll();
+          if (ctx.targetPosition(ctx.index % 2 === 0 ? 7 : -7) !== 0) seen.submitted++; // reversals close trips
+        } else {
+          ctx.order(ctx.index % 2 === 0 ? 5 : -5);
+          seen.submitted++;
+        }
+      },
+      onFill() { seen.filled++; },
+    });
+    const r = runBacktest(bars, { strategy: strat });
+    assert.equal(r.orders.length, seen.submitted);
+    assert.ok(r.orders.length > 4 * 256 && r.fills.length > 4 * 256, `${r.orders.length} orders, ${r.fills.length} fills`);
+    assert.equal(r.fills.length, seen.filled);
+    assert.deepEqual([...r.orders.orderId], Array.from({ length: seen.submitted }, (_, k) => k + 1));
+    let canceled = 0;
+    for (let o = 0; o < r.orders.length; o++) {
+      if (r.orders.status[o] === STATUS_CANCELED) canceled++;
+      if (r.orders.status[o] === STATUS_FILLED) {
+        const f = r.orders.fillId[o]! - 1;
+        assert.equal(r.fills.orderId[f], o + 1);
+        assert.ok(r.fills.bar[f]! > r.orders.bar[o]!);
+      }
+    }
+    assert.equal(canceled, seen.canceled);
+    const kinds = new Map<number, number>();
+    for (const k of r.events.kind) kinds.set(k, (kinds.get(k) ?? 0) + 1);
+    assert.equal(kinds.get(EV_ORDER_SUBMITTED), seen.submitted);
+    assert.equal(kinds.get(EV_ORDER_FILLED), seen.filled);
+    assert.equal(kinds.get(EV_ORDER_CANCELED), seen.canceled);
+    assert.equal(kinds.get(EV_POSITION_OPENED), r.trades.length);
+    let closed = 0;
+    for (const p of r.trades.pnl) if (p === p) closed++;
+    assert.equal(kinds.get(EV_POSITION_CLOSED), closed);
+    assert.ok(r.trades.length > 256 && closed > 256, `${r.trades.length} trades, ${closed} closed`);
+  });
+});
