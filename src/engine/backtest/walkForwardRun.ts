@@ -15,7 +15,7 @@ import { normalizeCosts, runBacktest } from './engine.ts';
 import { resolveStrategy, runBacktestToCatalog } from './runner.ts';
 import { applySession } from './session.ts';
 import { sliceBars } from './sliceBars.ts';
-import { runOnWorkers } from './sweep.ts';
+import { runOnWorkers } from './workerPool.ts';
 import type { BacktestResult } from './types.ts';
 import { argBest, OosStitcher, planFolds, scorePoint, validPoints, type WalkForwardPlan, type WalkForwardResult } from './walkForward.ts';
 
@@ -68,7 +68,7 @@ export async function runWalkForward(req: WalkForwardRunRequest): Promise<WalkFo
         return out;
       });
       await runOnWorkers({
-        workerEntry: req.workerEntry, workers, signal: req.signal,
+        workerEntry: req.workerEntry, workers, signal: req.signal, bars: raw,
         setup: {
           type: 'setup', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
           costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId: wfId,

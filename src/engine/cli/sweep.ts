@@ -49,7 +49,7 @@ export const command: CliCommand = {
       'walk-forward': { type: 'string' }, worker: { type: 'boolean' },
     });
     if (args.flags.has('worker')) {
-      const { sweepWorkerMain } = await import('../backtest/sweep.ts');
+      const { sweepWorkerMain } = await import('../backtest/sweepWorker.ts');
       return sweepWorkerMain();
     }
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);

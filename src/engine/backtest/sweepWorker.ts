@@ -1,0 +1,144 @@
+/**
+ * What a sweep worker does with a job — a catalog run per grid point, or a batch of
+ * walk-forward in-sample scores — shared by the pool's own process and its forked workers
+ * (`btnb sweep --worker`, the CLI entry forked by workerPool.ts).
+ */
+import type { BarSeries } from '../bars/barSeries.ts';
+import { cachedBars, resolveStrategy, runBacktestToCatalog, type BacktestRequest } from './runner.ts';
+import { parseParams as validateParams } from './strategy.ts';
+import { ToWorker, type SetupMsg, type WorkerJob, type WorkerReply } from './sweepProtocol.ts';
+import type { Costs } from './types.ts';
+
+/** One executor's state: the run request minus params, and its session-filtered bars. */
+export interface WorkerContext {
+  base: Omit<BacktestRequest, 'params'>;
+  sessionCache: Map<string, BarSeries>;
+}
+
+export interface PointOutcome {
+  run_id: string | null;
+  status: string;
+  created: boolean;
+  metrics: Record<string, number | null> | null;
+  error: string | null;
+}
+
+/** A context for `setup` with an open catalog and bars cache (seeded with the setup's bars). */
+export function workerContext(msg: SetupMsg, catalog: NonNullable<BacktestRequest['catalog']>, signal: AbortSignal): WorkerContext {
+  const barsCache = new Map<string, BarSeries>(msg.bars ? [[msg.datasetId, msg.bars]] : []);
+  return {
+    base: {
+      dataDir: msg.dataDir, datasetId: msg.datasetId, strategy: msg.strategy, seed: msg.seed, costs: msg.costs as Partial<Costs>,
+      session: msg.session, force: msg.force, sweepId: msg.sweepId, catalog, barsCache, signal, ...(msg.tags ? { tags: msg.tags } : {}),
+    },
+    sessionCache: new Map(),
+  };
+}
+
+/** Session-filtered bars of a dataset, once per executor (walk-forward scoring slices them). */
+async function sessionBarsOf(ctx: WorkerContext): Promise<BarSeries> {
+  const { base, sessionCache: cache } = ctx;
+  const key = `${base.datasetId}\u0000${base.session ?? 'all'}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const { dataPaths } = await import('../dataDir.ts');
+  const { applySession } = await import('./session.ts');
+  const bars = applySession(await cachedBars(base.barsCache, dataPaths(base.dataDir).barsParquet(base.datasetId), base.datasetId), base.session ?? 'all');
+  cache.set(key, bars);
+  return bars;
+}
+
+const strategies = new Map<string, Promise<Awaited<ReturnType<typeof resolveStrategy>>>>();
+
+async function scoreJob(ctx: WorkerContext, m: Extract<WorkerJob, { type: 'score' }>): Promise<WorkerReply> {
+  const base = ctx.base;
+  try {
+    const { scorePoint } = await import('./walkForward.ts');
+    const { normalizeCosts } = await import('./engine.ts');
+    const bars = await sessionBarsOf(ctx);
+    if (m.to > bars.length || m.from >= m.to) throw new RangeError(`score job ${m.idx}: bars [${m.from}, ${m.to}) outside the ${bars.length} session bars`);
+    // A user strategy file is bundled once per executor, not once per batch.
+    let strategy = strategies.get(base.strategy);
+    if (!strategy) strategies.set(base.strategy, strategy = resolveStrategy(base.strategy));
+    const def = (await strategy).def;
+    const costs = normalizeCosts(base.costs);
+    const scores = m.points.map((params) => {
+      const sc = scorePoint(bars, m.from, m.to, def, validateParams(def, params) as Record<string, unknown>, base.seed ?? 0, costs, m.sortKey);
+      return Number.isFinite(sc) ? sc : null;
+    });
+    return { type: 'scored', idx: m.idx, scores, error: null };
+  } catch (e) {
+    return { type: 'scored', idx: m.idx, scores: [], error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** One grid point as a catalog run; a failure or cancel is an outcome, not a throw. */
+export async function runPoint(base: Omit<BacktestRequest, 'params'>, params: Record<string, unknown>): Promise<PointOutcome> {
+  try {
+    const out = await runBacktestToCatalog({ ...base, params });
+    return { run_id: out.run.run_id, status: out.run.status, created: out.created, metrics: out.metrics as Record<string, number | null> | null, error: null };
+  } catch (e) {
+    const run = (e as { run?: { run_id: string; status: string } }).run;
+    return { run_id: run?.run_id ?? null, status: run?.status ?? 'failed', created: true, metrics: null, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+export async function handleJob(ctx: WorkerContext, job: WorkerJob): Promise<WorkerReply> {
+  if (job.type === 'score') return scoreJob(ctx, job);
+  return { type: 'done', idx: job.idx, ...(await runPoint(ctx.base, job.params)) };
+}
+
+/** The worker side: `btnb sweep --worker` (stdin/stdout untouched; IPC only). */
+export async function sweepWorkerMain(): Promise<number> {
+  if (!process.send) {
+    process.stderr.write('btnb sweep --worker: must be forked by `btnb sweep` (IPC channel missing)\n');
+    return 2;
+  }
+  const { openCatalog } = await import('../catalog/sqliteCatalog.ts');
+  const { dataPaths } = await import('../dataDir.ts');
+  let ctx: WorkerContext | null = null;
+  let close: (() => void) | null = null;
+  // SIGTERM from the parent (sweep canceled): the runs in flight end `canceled`, then we exit.
+  const ac = new AbortController();
+  const onTerm = () => ac.abort();
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onTerm);
+  // The parent went away (killed): stop like a cancel rather than linger.
+  process.on('disconnect', onTerm);
+  // Jobs are not chained: the pool keeps several in flight, so one run's artifact fsyncs
+  // overlap the next run's compute.
+  const inFlight = new Set<Promise<void>>();
+  return await new Promise<number>((resolveExit) => {
+    let exiting = false;
+    const exit = (code: number) => {
+      if (exiting) return;
+      exiting = true;
+      void Promise.all([...inFlight]).then(() => { close?.(); if (process.connected) process.disconnect(); resolveExit(code); });
+    };
+    process.on('message', (raw) => {
+      const parsed = ToWorker.safeParse(raw);
+      if (!parsed.success) {
+        process.stderr.write(`btnb sweep --worker: invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}\n`);
+        return;
+      }
+      const msg = parsed.data;
+      if (msg.type === 'setup') {
+        const catalog = openCatalog(dataPaths(msg.dataDir).catalog);
+        close = () => catalog.close();
+        ctx = workerContext(msg, catalog, ac.signal);
+        return;
+      }
+      if (msg.type === 'stop') return exit(0);
+      if (ac.signal.aborted || exiting) return;
+      if (ctx === null) {
+        process.stderr.write(`btnb sweep --worker: a ${msg.type} job arrived before setup\n`);
+        return exit(1);
+      }
+      const job = handleJob(ctx, msg).then((r) => { if (process.connected) process.send!(r); });
+      inFlight.add(job);
+      void job.finally(() => inFlight.delete(job));
+    });
+    ac.signal.addEventListener('abort', () => exit(1), { once: true });
+    process.send!({ type: 'ready' });
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * The sweep worker pool: `workers` executors — this process plus workers − 1 forked child
+ * processes (`btnb sweep --worker` from the CLI entry) — each keeping RUNS_IN_FLIGHT jobs and
+ * handed the next job as each reply arrives.
+ *
+ * Why this process runs jobs too, and why the bars travel over IPC: each forked worker pays
+ * its own start-up, module load, JIT warm-up and TurboFan tier-up of parquet-wasm's 4.9 MB
+ * module, and decoding the bars file costs it more again; this process has all of that done
+ * already, so with 2 workers on 2 cores an idle parent plus two children spent the spare
+ * core's time on start-up. The bars are read once here and cloned to the children with the
+ * setup (a memcpy, 'advanced' serialization) instead of being decoded again by each.
+ *
+ * Settles once this process's jobs are done and every child has exited; cancel (signal) or a
+ * worker failure stops all (each run in flight ends `canceled`) and rejects.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import type { BarSeries } from '../bars/barSeries.ts';
+import { cachedBars } from './runner.ts';
+import { ToParent, type SetupMsg, type WorkerJob, type WorkerReply } from './sweepProtocol.ts';
+import { handleJob, workerContext } from './sweepWorker.ts';
+
+/**
+ * Jobs each executor keeps in flight: a run's compute and Parquet encode are synchronous, so
+ * with two the next run computes while the previous one waits for its artifacts' fsync and
+ * rename. More would only add memory.
+ */
+export const RUNS_IN_FLIGHT = 2;
+
+export interface PoolOptions {
+  /** Entry script forked with `sweep --worker` for each worker (dist/cli.js or src/engine/cli/main.ts). */
+  workerEntry: string;
+  /** Executors in all, this process included. */
+  workers: number;
+  setup: Omit<SetupMsg, 'bars'>;
+  /** The dataset's bars when the caller has read them already; otherwise they are read here, once. */
+  bars?: BarSeries;
+  jobs: WorkerJob[];
+  onReply: (m: WorkerReply) => void;
+  signal?: AbortSignal | undefined;
+}
+
+export async function runOnWorkers(opts: PoolOptions): Promise<void> {
+  const { openCatalog } = await import('../catalog/sqliteCatalog.ts');
+  const { dataPaths } = await import('../dataDir.ts');
+  const { jobs, signal, setup } = opts;
+  const total = jobs.length;
+  // This process's runs: canceled with the workers' on cancel or failure.
+  const localAbort = new AbortController();
+  const catalog = openCatalog(dataPaths(setup.dataDir).catalog);
+  const local = workerContext(setup, catalog, localAbort.signal);
+  const barsCache = local.base.barsCache!;
+  if (opts.bars) barsCache.set(setup.datasetId, opts.bars);
+  // Read once for everyone. A dataset without bars fails each run with the runner's own error.
+  const barsReady = cachedBars(barsCache, dataPaths(setup.dataDir).barsParquet(setup.datasetId), setup.datasetId).catch(() => undefined);
+
+  return new Promise<void>((resolveAll, rejectAll) => {
+    let next = 0;
+    let done = 0;
+    let failure: Error | null = null;
+    let settled = false;
+    let liveChildren = 0;
+    let localBusy = 0;
+    let localStopped = false;
+    const children: ChildProcess[] = [];
+    const stopped = new Set<ChildProcess>();
+
+    const settle = () => {
+      if (settled || liveChildren > 0 || localBusy > 0 || !(localStopped || failure)) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      catalog.close();
+      if (failure) rejectAll(failure);
+      else if (done < total) rejectAll(new Error(`sweep workers exited after ${done} of ${total} jobs`));
+      else resolveAll();
+    };
+    // Stop everyone (each marks its run in flight canceled) and settle once all have stopped.
+    const failAll = (err: Error) => {
+      if (failure) return;
+      failure = err;
+      localAbort.abort();
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      settle();
+    };
+    const onAbort = () => failAll(Object.assign(new Error('sweep canceled'), { name: 'AbortError' }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const take = (): WorkerJob | null => (failure || signal?.aborted || next >= jobs.length ? null : jobs[next++]!);
+    const reply = (m: WorkerReply) => {
+      done++;
+      opts.onReply(m);
+    };
+
+    const runLocal = () => {
+      const job = take();
+      if (job === null) {
+        localStopped = true;
+        settle();
+        return;
+      }
+      localBusy++;
+      void handleJob(local, job).then((r) => {
+        localBusy--;
+        reply(r);
+        runLocal();
+      });
+    };
+
+    const dispatch = (child: ChildProcess) => {
+      if (failure || !child.connected || stopped.has(child)) return;
+      const job = take();
+      if (job !== null) {
+        child.send(job);
+      } else {
+        stopped.add(child); // the worker finishes its jobs in flight, then exits
+        child.send({ type: 'stop' });
+      }
+    };
+
+    const childCount = Math.max(0, Math.min(opts.workers, total) - 1);
+    for (let w = 0; w < childCount; w++) {
+      const child = fork(opts.workerEntry, ['sweep', '--worker'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+      children.push(child);
+      liveChildren++;
+      // A worker stopping (cancel) may close its channel while a message is in flight.
+      child.on('error', (err) => failAll(new Error(`sweep worker ${child.pid}: ${err.message}`)));
+      child.on('message', (raw) => {
+        const parsed = ToParent.safeParse(raw);
+        if (!parsed.success) return failAll(new Error(`sweep worker ${child.pid}: invalid message (${parsed.error.issues[0]?.message})`));
+        const m = parsed.data;
+        if (m.type === 'ready') {
+          void barsReady.then((bars) => {
+            if (failure || !child.connected) return;
+            child.send({ ...setup, ...(bars ? { bars } : {}) });
+            for (let k = 0; k < RUNS_IN_FLIGHT; k++) dispatch(child);
+          });
+          return;
+        }
+        reply(m);
+        dispatch(child);
+      });
+      child.on('exit', (code, sig) => {
+        liveChildren--;
+        if (!failure && code !== 0 && done < total) failAll(new Error(`sweep worker ${child.pid} exited (${sig ?? code}) before the sweep finished`));
+        settle();
+      });
+    }
+    for (let k = 0; k < RUNS_IN_FLIGHT; k++) runLocal();
+    if (signal?.aborted) onAbort();
+  });
+}

@@ -1,0 +1,95 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openCatalog } from '../../../src/engine/catalog/sqliteCatalog.ts';
+import { dataPaths } from '../../../src/engine/dataDir.ts';
+import { readBarsParquet } from '../../../src/engine/parquet/barsParquet.ts';
+import { runOnWorkers } from '../../../src/engine/backtest/workerPool.ts';
+import type { WorkerReply } from '../../../src/engine/backtest/sweepProtocol.ts';
+import { makeDataDir } from './support/dataset.ts';
+
+const MAIN = new URL('../../../src/engine/cli/main.ts', import.meta.url).pathname;
+
+/** A strategy that takes ~0.1 ms per bar and logs the pid of every process that runs it. */
+function pidLogStrategy(dir: string): { file: string; log: string } {
+  const file = join(dir, 'pidlog.ts');
+  const log = join(dir, 'pids.log');
+  writeFileSync(file, `import { appendFileSync } from 'node:fs';
+import { defineStrategy, z } from 'backtest-notebook';
+let logged = false;
+export default defineStrategy({ id: 'pidlog', params: z.object({ a: z.number() }), onBar() {
+  if (!logged) { logged = true; appendFileSync(${JSON.stringify(log)}, process.pid + '\\n'); }
+  const t = performance.now(); while (performance.now() - t < 0.1) {}
+} });\n`);
+  return { file, log };
+}
+
+describe('sweep worker pool', function () {
+  this.timeout(60_000);
+
+  it('runs jobs in this process and in a forked worker, which gets the bars with its setup (the bars file is gone)', async () => {
+    const { dataDir, datasetId } = await makeDataDir(3000, 7);
+    try {
+      const { file, log } = pidLogStrategy(dataDir);
+      const barsPath = dataPaths(dataDir).barsParquet(datasetId);
+      const bars = await readBarsParquet(barsPath);
+      rmSync(barsPath); // a worker that read the file itself would fail every run
+      const replies: WorkerReply[] = [];
+      await runOnWorkers({
+        workerEntry: MAIN, workers: 2, bars,
+        setup: { type: 'setup', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: false, sweepId: 'sw_pool' },
+        jobs: Array.from({ length: 12 }, (_, k) => ({ type: 'run' as const, idx: k, params: { a: k } })),
+        onReply: (m) => replies.push(m),
+      });
+      assert.deepEqual(replies.map((r) => r.idx).sort((x, y) => x - y), Array.from({ length: 12 }, (_, k) => k));
+      for (const r of replies) assert.ok(r.type === 'done' && r.status === 'succeeded' && r.error === null, JSON.stringify(r));
+      const pids = new Set(readFileSync(log, 'utf8').trim().split('\n').map(Number));
+      assert.ok(pids.has(process.pid), 'this process ran jobs');
+      assert.equal(pids.size, 2, `one forked worker ran jobs too: ${[...pids].join(', ')}`);
+      const cat = openCatalog(dataPaths(dataDir).catalog);
+      try {
+        assert.equal(cat.countRuns({ status: 'succeeded' }), 12);
+      } finally {
+        cat.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('cancel: runs in flight here and in the worker end canceled, the rest never start, the pool rejects', async () => {
+    const { dataDir, datasetId } = await makeDataDir(3000, 8);
+    try {
+      const { file, log } = pidLogStrategy(dataDir);
+      const ac = new AbortController();
+      const replies: WorkerReply[] = [];
+      const cat = openCatalog(dataPaths(dataDir).catalog);
+      try {
+        const pool = runOnWorkers({
+          workerEntry: MAIN, workers: 2, signal: ac.signal,
+          setup: { type: 'setup', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: false, sweepId: 'sw_cancel' },
+          jobs: Array.from({ length: 40 }, (_, k) => ({ type: 'run' as const, idx: k, params: { a: k } })),
+          onReply: (m) => replies.push(m),
+        });
+        // Wait until both processes have started runs.
+        for (let k = 0; k < 600; k++) {
+          await new Promise((r) => setTimeout(r, 50));
+          let pids = 0;
+          try { pids = new Set(readFileSync(log, 'utf8').trim().split('\n')).size; } catch { /* not yet */ }
+          if (pids === 2 && cat.countRuns({ status: 'running' }) >= 2) break;
+        }
+        ac.abort();
+        await assert.rejects(pool, /sweep canceled/);
+        assert.equal(cat.countRuns({ status: 'running' }), 0);
+        assert.ok(cat.countRuns({ status: 'canceled' }) >= 2);
+        assert.ok(cat.countRuns({}) < 40, 'the remaining points never started');
+        assert.equal(cat.countRuns({ status: 'succeeded' }) + cat.countRuns({ status: 'canceled' }), cat.countRuns({}));
+        assert.equal(replies.length, cat.countRuns({}), 'every started run was reported');
+      } finally {
+        cat.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
