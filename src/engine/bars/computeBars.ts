@@ -48,7 +48,7 @@ export async function computeBars(dataDir: string, row: Pick<DatasetRow, 'datase
       const done = Number((batch.tsRecv[from]! - spanStart) / 60_000_000_000n);
       opts.onProgress({ phase: 'derive', done: Math.min(Math.max(done, 0), totalMinutes), total: totalMinutes });
     }
-  }, { signal: opts.signal, batchSize: opts.batchSize });
+  }, { signal: opts.signal, batchSize: opts.batchSize, barFieldsOnly: true });
   const bars = agg.finish();
   const instrumentIds = [...new Set(filters.flatMap((f) => [...f.seenIds]))].sort((a, b) => a - b);
   return { bars, metas, stats, matched, instrumentIds };

@@ -29,8 +29,9 @@ export interface MergeSource {
 }
 
 /**
- * Receives runs [from, to) of one source's batch, in merge order. The batch holds every decoded
- * column (swapped out of the decoder's batch, no copy); it is recycled after the run is consumed.
+ * Receives runs [from, to) of one source's batch, in merge order. The batch holds the decoded
+ * columns (all, or only the bar fields with `barFieldsOnly`; swapped out of the decoder's batch,
+ * no copy); it is recycled after the run is consumed.
  */
 export type RunSink = (source: number, batch: TradeColumns | Mbp1Columns, from: number, to: number) => void;
 
@@ -79,12 +80,12 @@ class SourceStream {
   #waiter: (() => void) | null = null;
   #closed: unknown = null;
 
-  constructor(index: number, src: MergeSource, signal: AbortSignal, batchSize: number | undefined) {
+  constructor(index: number, src: MergeSource, signal: AbortSignal, batchSize: number | undefined, barFieldsOnly: boolean) {
     this.index = index;
     this.src = src;
     const onBatch = (b: TradeColumns) => this.#onBatch(b);
     const sink = src.schema === 'trades' ? { onTrades: onBatch } : { onMbp1: onBatch };
-    this.done = decodeFile(src.path, sink, { signal, batchSize }).then(
+    this.done = decodeFile(src.path, sink, { signal, batchSize, barFieldsOnly }).then(
       (s) => { this.summary = s; },
       (err: unknown) => { this.error ??= err; },
     ).finally(() => {
@@ -190,11 +191,12 @@ export interface MergeStats {
 }
 
 /** Streams every source once, calling `sink` with runs in merge order. */
-export async function mergeSources(sources: MergeSource[], sink: RunSink, opts: { signal?: AbortSignal; batchSize?: number } = {}): Promise<MergeStats> {
+/** `barFieldsOnly`: the batches hold only the columns bars use (DecodeOptions.barFieldsOnly). */
+export async function mergeSources(sources: MergeSource[], sink: RunSink, opts: { signal?: AbortSignal; batchSize?: number; barFieldsOnly?: boolean } = {}): Promise<MergeStats> {
   const ac = new AbortController();
   const onAbort = () => ac.abort(opts.signal?.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const streams = sources.map((s, i) => new SourceStream(i, s, ac.signal, opts.batchSize));
+  const streams = sources.map((s, i) => new SourceStream(i, s, ac.signal, opts.batchSize, opts.barFieldsOnly ?? false));
   try {
     await Promise.all(streams.map((s) => s.ready()));
     // Tie order: (first ts_recv, sha256). Sources without records never take part.

@@ -197,3 +197,55 @@ export function fillMbp1RunAligned(w: Uint32Array, k: number, kEnd: number, b: M
   }
   return stop;
 }
+
+/**
+ * fillTradeRunAligned for bars (DecodeOptions.barFieldsOnly): only instrumentId, tsRecv, price,
+ * size and side — what derive reads. Half the stores of the full fill, about half its time; the
+ * other columns keep whatever they held.
+ */
+export function fillTradeBarFieldsAligned(w: Uint32Array, k: number, kEnd: number, b: TradeColumns, lenWord: number, rtype: number): number {
+  const head = lenWord | (rtype << 8);
+  let n = b.length;
+  const cap = b.capacity;
+  const instrumentId = b.instrumentId;
+  const tsRecv = b.tsRecvU32;
+  const price = b.price;
+  const size = b.size;
+  const side = b.side;
+  while (n < cap && k + lenWord <= kEnd) {
+    if ((w[k]! & 0xffff) !== head) break;
+    instrumentId[n] = w[k + 1]!;
+    const lo = w[k + 4]!;
+    const hi = w[k + 5]! | 0;
+    price[n] = hi === 0x7fffffff && lo === 0xffffffff ? NaN : hi * TWO32 + lo;
+    size[n] = w[k + 6]!;
+    side[n] = w[k + 7]! >>> 8;
+    tsRecv[2 * n] = w[k + 8]!;
+    tsRecv[2 * n + 1] = w[k + 9]!;
+    n++;
+    k += lenWord;
+  }
+  b.length = n;
+  return k;
+}
+
+/** fillTradeBarFieldsAligned for Mbp1Msg: plus level 0 bid/ask price and size (not the counts). */
+export function fillMbp1BarFieldsAligned(w: Uint32Array, k: number, kEnd: number, b: Mbp1Columns, lenWord: number): number {
+  const start = b.length;
+  const stop = fillTradeBarFieldsAligned(w, k, kEnd, b, lenWord, 1);
+  const bidPx = b.bidPx;
+  const askPx = b.askPx;
+  const bidSz = b.bidSz;
+  const askSz = b.askSz;
+  for (let n = start, j = k; j < stop; n++, j += lenWord) {
+    let lo = w[j + 12]!;
+    let hi = w[j + 13]! | 0;
+    bidPx[n] = hi === 0x7fffffff && lo === 0xffffffff ? NaN : hi * TWO32 + lo;
+    lo = w[j + 14]!;
+    hi = w[j + 15]! | 0;
+    askPx[n] = hi === 0x7fffffff && lo === 0xffffffff ? NaN : hi * TWO32 + lo;
+    bidSz[n] = w[j + 16]!;
+    askSz[n] = w[j + 17]!;
+  }
+  return stop;
+}

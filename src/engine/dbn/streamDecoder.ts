@@ -5,7 +5,10 @@
  * the batch size, the carry buffer and the metadata cap.
  */
 import type { Mbp1Columns, TradeColumns } from './columns.ts';
-import { allocMbp1Columns, allocTradeColumns, DEFAULT_BATCH_SIZE, fillMbp1Run, fillMbp1RunAligned, fillTradeRun, fillTradeRunAligned, LITTLE_ENDIAN } from './columnar.ts';
+import {
+  allocMbp1Columns, allocTradeColumns, DEFAULT_BATCH_SIZE, fillMbp1BarFieldsAligned, fillMbp1Run, fillMbp1RunAligned, fillTradeBarFieldsAligned, fillTradeRun,
+  fillTradeRunAligned, LITTLE_ENDIAN,
+} from './columnar.ts';
 import { rtypeName } from './enums.ts';
 import { DbnError, hexBytes } from './errors.ts';
 import { dbzError, looksLikeDbz, parseMetadata, parsePrelude, PRELUDE_LENGTH, type DbnMetadata } from './metadata.ts';
@@ -25,6 +28,11 @@ export interface DecodeOptions {
   signal?: AbortSignal;
   /** Decode input without metadata (a fragment) as this DBN version. Inferred when absent. */
   fragmentVersion?: 1 | 2 | 3;
+  /**
+   * Fill only the columns bars are built from (instrumentId, tsRecv, price, size, side; TBBO
+   * also bidPx, askPx, bidSz, askSz); the others hold unspecified values. Derive's fill cost halves.
+   */
+  barFieldsOnly?: boolean;
 }
 
 export interface DecodeSummary {
@@ -88,6 +96,8 @@ export class DbnStreamDecoder {
   private trades: TradeColumns | null = null;
   private mbp1: Mbp1Columns | null = null;
   private pendingFlush = FLUSH_NONE;
+  private readonly fillTradeAligned: typeof fillTradeRunAligned;
+  private readonly fillMbp1Aligned: typeof fillMbp1RunAligned;
 
   constructor(name: string, sink: DecodeSink, opts: DecodeOptions = {}) {
     this.name = name;
@@ -97,6 +107,9 @@ export class DbnStreamDecoder {
     if (!Number.isInteger(batch) || batch < 1 || batch > 1 << 24) throw new RangeError(`batchSize must be an integer in [1, 2^24], got ${batch}`);
     if (sink.onTrades) this.trades = allocTradeColumns(batch);
     if (sink.onMbp1) this.mbp1 = allocMbp1Columns(batch);
+    // Misaligned records (rare) take the DataView path, which fills every column either way.
+    this.fillTradeAligned = opts.barFieldsOnly ? fillTradeBarFieldsAligned : fillTradeRunAligned;
+    this.fillMbp1Aligned = opts.barFieldsOnly ? fillMbp1BarFieldsAligned : fillMbp1RunAligned;
   }
 
   private err(offset: number, expected: string, found?: string): DbnError {
@@ -274,7 +287,7 @@ export class DbnStreamDecoder {
         }
         if (onRecord) onRecord(decodeRecord(v, u8, off, len, this.tsOut));
         const stop = w !== null && (off & 3) === 0
-          ? fillTradeRunAligned(w, off >>> 2, runEnd >>> 2, trades, lenWord, 0) * 4
+          ? this.fillTradeAligned(w, off >>> 2, runEnd >>> 2, trades, lenWord, 0) * 4
           : fillTradeRun(v, u8, off, runEnd, trades, lenWord, 0);
         counts[0] += (stop - off) / len;
         off = stop;
@@ -291,7 +304,7 @@ export class DbnStreamDecoder {
         }
         if (onRecord) onRecord(decodeRecord(v, u8, off, len, this.tsOut));
         const stop = w !== null && (off & 3) === 0
-          ? fillMbp1RunAligned(w, off >>> 2, runEnd >>> 2, mbp1, lenWord) * 4
+          ? this.fillMbp1Aligned(w, off >>> 2, runEnd >>> 2, mbp1, lenWord) * 4
           : fillMbp1Run(v, u8, off, runEnd, mbp1, lenWord);
         counts[1] += (stop - off) / len;
         off = stop;
