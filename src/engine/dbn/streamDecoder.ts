@@ -23,7 +23,7 @@ export interface DecodeSink {
 }
 
 export interface DecodeOptions {
-  /** Rows per columnar batch (default 65536). */
+  /** Rows per columnar batch (default DEFAULT_BATCH_SIZE, 16384). */
   batchSize?: number;
   signal?: AbortSignal;
   /** Decode input without metadata (a fragment) as this DBN version. Inferred when absent. */
