@@ -24,15 +24,21 @@ interface ZlibBinding {
 
 let binding: ZlibBinding | null | undefined;
 
+/** process.binding() warns (DEP0111) only under --pending-deprecation; then the public stream is used instead. */
+function pendingDeprecation(): boolean {
+  return process.execArgv.includes('--pending-deprecation') || (process.env.NODE_OPTIONS ?? '').includes('--pending-deprecation') ||
+    process.env.NODE_PENDING_DEPRECATION === '1';
+}
+
 /** The zlib binding when it exposes zstd (Node 22.15+/24), else null (then the public stream is used). */
 export function zstdBinding(): ZlibBinding | null {
   if (binding === undefined) {
     binding = null;
     try {
-      const b = (process as { binding?: (name: string) => unknown }).binding?.('zlib') as Partial<ZlibBinding> | undefined;
+      const b = pendingDeprecation() ? undefined : (process as { binding?: (name: string) => unknown }).binding?.('zlib') as Partial<ZlibBinding> | undefined;
       if (typeof b?.ZstdDecompress === 'function' && typeof zlib.constants.ZSTD_d_windowLogMax === 'number') binding = b as ZlibBinding;
     } catch {
-      // e.g. --throw-deprecation with --pending-deprecation: the stream fallback
+      // not exposed by this runtime: the stream fallback
     }
   }
   return binding;

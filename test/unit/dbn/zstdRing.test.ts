@@ -2,6 +2,10 @@
 // the public-stream path: slot boundaries, frame boundaries, input chunking, a slow consumer
 // holding each chunk while the pool runs ahead, framing errors and early abandonment.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { constants as zlib, zstdCompressSync } from 'node:zlib';
 import { DbnError } from '../../../src/engine/dbn/errors.ts';
@@ -173,6 +177,28 @@ describe('ZstdFrameSplitter slices', () => {
       assert.deepEqual(concat(out), frameBytes, `cut ${cut}`);
       assert.deepEqual(ends, [f1.length, frameBytes.length], `cut ${cut}`);
       assert.ok(sp.atFrameBoundary);
+    }
+  });
+});
+
+describe('native zstd binding under --pending-deprecation', () => {
+  it('falls back to the public stream: no DEP0111 warning, and --throw-deprecation does not kill the process', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'btnb-zstd-dep-'));
+    try {
+      const p = join(dir, 'f.zst');
+      writeFileSync(p, zstdCompressSync(plainBytes(100_000, 9)));
+      const code = `import('${join(import.meta.dirname, '../../../src/engine/dbn/zstd.ts')}').then(async (m) => {
+        const { createReadStream } = await import('node:fs');
+        let n = 0;
+        for await (const c of new m.ZstdStream('f.zst').decompress(createReadStream(${JSON.stringify(p)}))) n += c.length;
+        console.log(n);
+      });`;
+      const r = spawnSync(process.execPath, ['--pending-deprecation', '--throw-deprecation', '-e', code], { encoding: 'utf8' });
+      assert.equal(r.stderr, '');
+      assert.equal(r.status, 0);
+      assert.equal(r.stdout.trim(), '100000');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
