@@ -77,8 +77,13 @@ export class ZstdRing {
   private drain = false;
   private readonly onChange: () => void;
 
+  /** Slots are allocated on first need: readMetadata and small files use one. */
+  private readonly slotBytes: number;
+  private unallocated: number;
+
   constructor(b: ZlibBinding, slotBytes: number, slots: number, onChange: () => void) {
-    for (let i = 0; i < slots; i++) this.free.push(new Uint8Array(slotBytes));
+    this.slotBytes = slotBytes;
+    this.unallocated = slots;
     this.onChange = onChange;
     const h = new b.ZstdDecompress();
     h.onerror = (message) => {
@@ -131,7 +136,11 @@ export class ZstdRing {
   private pump(): void {
     if (this.busy || this.closed || this.error !== null || (this.inLen === 0 && !this.drain)) return;
     if (this.out === null) {
-      const slot = this.free.pop();
+      let slot = this.free.pop();
+      if (slot === undefined && this.unallocated > 0) {
+        this.unallocated--;
+        slot = new Uint8Array(this.slotBytes);
+      }
       if (slot === undefined) return;
       this.out = slot;
       this.outOff = 0;

@@ -57,18 +57,20 @@ async function* chunks(b: Uint8Array, size: number): AsyncGenerator<Uint8Array> 
  * Decompresses through ZstdStream; a slow consumer re-checks each chunk after yielding to the
  * event loop (so the pool fills the other slots meanwhile): a slot reused too early shows.
  */
-async function run(z: Uint8Array, impl: ZstdImpl, inSize: number, slot: number): Promise<{ out: Uint8Array; offsets: number[]; stream: ZstdStream }> {
+async function run(z: Uint8Array, impl: ZstdImpl, inSize: number, slot: number): Promise<{ out: Uint8Array; offsets: number[]; buffers: number; stream: ZstdStream }> {
   const stream = new ZstdStream('t.zst', impl, slot);
   const parts: Uint8Array[] = [];
   const offsets: number[] = [];
+  const buffers = new Set<ArrayBufferLike>();
   for await (const c of stream.decompress(chunks(z, inSize))) {
     const copy = c.slice();
     offsets.push(c.byteOffset);
+    buffers.add(c.buffer);
     await tick();
     assert.deepEqual(c, copy, 'a chunk changed while the consumer held it');
     parts.push(copy);
   }
-  return { out: concat(parts), offsets, stream };
+  return { out: concat(parts), offsets, buffers: buffers.size, stream };
 }
 
 describe('native zstd into owned buffers (zstdRing)', () => {
@@ -86,6 +88,8 @@ describe('native zstd into owned buffers (zstdRing)', () => {
       assert.equal(r.stream.compressedBytes, z.length);
       // Every chunk starts at the start of its slot: 4-aligned for the decoder's word path.
       assert.ok(r.offsets.every((o) => o === 0), `input ${inSize}, slot ${slot}`);
+      // Bounded memory: the output always comes from the same few slots (4), allocated on need.
+      assert.ok(r.buffers <= 4, `${r.buffers} output buffers`);
       if (slot >= 4096) assert.ok(r.offsets.length <= Math.ceil(plain.length / slot) + Math.ceil(z.length / inSize) + 1);
     }
   });
