@@ -211,7 +211,7 @@ export class BacktestEngine {
     const fills = log.fills();
     const trades = log.trades();
     const metrics = computeMetrics(costs.cash, bars.ts, this.equity, null, null, trades, fills,
-      { maxDrawdown: 1 - this.minRatio, exposedBars: this.exposedBars });
+      { maxDrawdown: 1 - this.minRatio, exposedBars: this.exposedBars, feesTotal: this.exchange.feesTotal, turnover: this.exchange.turnover });
     return {
       strategyId: def.id, params: this.params as Record<string, unknown>, session: this.session, seed: this.seed, costs, bars,
       equity: equityColumns(bars, fills, this.equity, costs.cash),

@@ -20,6 +20,13 @@ function tsOf(barTs: Float64Array, bars: Int32Array): Float64Array {
   return out;
 }
 
+/** 1, 2, …, n (1-based ids). */
+function serial(n: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let k = 0; k < n; k++) out[k] = k + 1;
+  return out;
+}
+
 export class RunLog {
   private readonly barTs: Float64Array;
   private readonly nBars: number;
@@ -183,16 +190,18 @@ export class RunLog {
     this.tFees = grow(this.tFees, cap);
   }
 
+  // Id, gathered and derived columns are built on first access, like the ts columns: artifacts
+  // need them; metrics (computed from the engine's loop statistics), sweeps and benchmarks do not.
   orders(): OrderColumns {
     const n = this.orderCount;
     const barTs = this.barTs;
-    const orderId = new Int32Array(n);
-    for (let k = 0; k < n; k++) orderId[k] = k + 1;
     const bar = this.oBar.subarray(0, n);
     let ts: Float64Array | null = null;
+    let orderId: Int32Array | null = null;
     return {
-      length: n, orderId, bar, get ts() { return ts ??= tsOf(barTs, bar); }, side: this.oSide.subarray(0, n), qty: this.oQty.subarray(0, n),
-      type: this.oType.subarray(0, n), limitPrice: this.oLimit.subarray(0, n), stopPrice: this.oStop.subarray(0, n), status: this.oStatus.subarray(0, n),
+      length: n, get orderId() { return orderId ??= serial(n); }, bar, get ts() { return ts ??= tsOf(barTs, bar); },
+      side: this.oSide.subarray(0, n), qty: this.oQty.subarray(0, n), type: this.oType.subarray(0, n),
+      limitPrice: this.oLimit.subarray(0, n), stopPrice: this.oStop.subarray(0, n), status: this.oStatus.subarray(0, n),
       fillId: this.oFill.subarray(0, n),
     };
   }
@@ -200,46 +209,64 @@ export class RunLog {
   fills(): FillColumns {
     const n = this.fillCount;
     const barTs = this.barTs;
-    const fillId = new Int32Array(n);
-    const side = new Uint8Array(n);
-    const qty = new Float64Array(n);
     const orderId = this.fOrder.subarray(0, n);
     const oSide = this.oSide;
     const oQty = this.oQty;
-    for (let k = 0; k < n; k++) {
-      fillId[k] = k + 1;
-      const o = orderId[k]! - 1;
-      side[k] = oSide[o]!;
-      qty[k] = oQty[o]!;
-    }
     const bar = this.fBar.subarray(0, n);
     let ts: Float64Array | null = null;
+    let fillId: Int32Array | null = null;
+    let side: Uint8Array | null = null;
+    let qty: Float64Array | null = null;
+    // side and qty are the order's: gathered through orderId
+    const gather = () => {
+      side = new Uint8Array(n);
+      qty = new Float64Array(n);
+      for (let k = 0; k < n; k++) {
+        const o = orderId[k]! - 1;
+        side[k] = oSide[o]!;
+        qty[k] = oQty[o]!;
+      }
+    };
     return {
-      length: n, fillId, orderId, bar, get ts() { return ts ??= tsOf(barTs, bar); }, side,
-      qty, price: this.fPrice.subarray(0, n), fee: this.fFee.subarray(0, n), slippage: this.fSlip.subarray(0, n),
+      length: n, get fillId() { return fillId ??= serial(n); }, orderId, bar, get ts() { return ts ??= tsOf(barTs, bar); },
+      get side(): Uint8Array { if (side === null) gather(); return side!; },
+      get qty(): Float64Array { if (qty === null) gather(); return qty!; },
+      price: this.fPrice.subarray(0, n), fee: this.fFee.subarray(0, n), slippage: this.fSlip.subarray(0, n),
     };
   }
 
   trades(): TradeColumns {
     const n = this.tradeCount;
     const barTs = this.barTs;
-    const tradeId = new Int32Array(n);
-    const ret = new Float64Array(n);
-    const barsHeld = new Int32Array(n);
     const entryBar = this.tEntryBar.subarray(0, n);
     const exitBar = this.tExitBar.subarray(0, n);
+    const pnl = this.tPnl.subarray(0, n);
+    const entryPrice = this.tEntryPrice.subarray(0, n);
+    const qty = this.tQty.subarray(0, n);
     let entryTs: Float64Array | null = null;
     let exitTs: Float64Array | null = null;
-    const { tPnl, tEntryPrice, tQty } = this;
-    for (let k = 0; k < n; k++) {
-      tradeId[k] = k + 1;
-      ret[k] = tPnl[k]! / (tEntryPrice[k]! * tQty[k]!);
-      barsHeld[k] = exitBar[k]! < 0 ? -1 : exitBar[k]! - entryBar[k]!;
-    }
+    let tradeId: Int32Array | null = null;
+    let ret: Float64Array | null = null;
+    let barsHeld: Int32Array | null = null;
     return {
-      length: n, tradeId, direction: this.tDir.subarray(0, n), qty: this.tQty.subarray(0, n), get entryTs() { return entryTs ??= tsOf(barTs, entryBar); },
-      entryPrice: this.tEntryPrice.subarray(0, n), get exitTs() { return exitTs ??= tsOf(barTs, exitBar); }, exitPrice: this.tExitPrice.subarray(0, n),
-      pnl: this.tPnl.subarray(0, n), ret, fees: this.tFees.subarray(0, n), barsHeld,
+      length: n, get tradeId() { return tradeId ??= serial(n); }, direction: this.tDir.subarray(0, n), qty,
+      get entryTs() { return entryTs ??= tsOf(barTs, entryBar); }, entryPrice,
+      get exitTs() { return exitTs ??= tsOf(barTs, exitBar); }, exitPrice: this.tExitPrice.subarray(0, n), pnl,
+      get ret() {
+        if (ret === null) {
+          ret = new Float64Array(n);
+          for (let k = 0; k < n; k++) ret[k] = pnl[k]! / (entryPrice[k]! * qty[k]!);
+        }
+        return ret;
+      },
+      fees: this.tFees.subarray(0, n),
+      get barsHeld() {
+        if (barsHeld === null) {
+          barsHeld = new Int32Array(n);
+          for (let k = 0; k < n; k++) barsHeld[k] = exitBar[k]! < 0 ? -1 : exitBar[k]! - entryBar[k]!;
+        }
+        return barsHeld;
+      },
     };
   }
 

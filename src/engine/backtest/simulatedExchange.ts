@@ -23,6 +23,9 @@ export class SimulatedExchange {
   /** Ids of open orders in submission order. */
   open = new Int32Array(16);
   openCount = 0;
+  /** Σ fee and Σ |qty·price| of the fills so far, in fill order (metrics fees_total, turnover). */
+  feesTotal = 0;
+  turnover = 0;
   /** Called after each fill is booked (the strategy's onFill). */
   onFilled: ((fillId: number) => void) | null = null;
   private readonly bars: BarSeries;
@@ -103,6 +106,8 @@ export class SimulatedExchange {
       const fee = fillFee(this.costs, qty, price);
       const slip = (price > ref ? price - ref : ref - price) * qty;
       const fillId = log.addFill(id, i, price, fee, slip);
+      this.feesTotal += fee;
+      this.turnover += Math.abs(qty * price);
       log.oStatus[o] = STATUS_FILLED;
       log.oFill[o] = fillId;
       log.event(EV_ORDER_FILLED, i, id);

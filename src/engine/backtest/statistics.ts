@@ -65,6 +65,9 @@ export function dailyReturns(initialCash: number, ts: Float64Array, equity: Floa
 export interface LoopStats {
   maxDrawdown: number;
   exposedBars: number;
+  /** Σ fee and Σ |qty·price| over the fills, summed in fill order as they were booked. */
+  feesTotal: number;
+  turnover: number;
 }
 
 export function computeMetrics(
@@ -107,8 +110,11 @@ export function computeMetrics(
   const calmar = cagr !== null && maxDd > 0 ? cagr / maxDd : null;
 
   let closed = 0, wins = 0, losses = 0, winSum = 0, lossSum = 0, pnlSum = 0;
-  for (let k = 0; k < trades.length; k++) {
-    const p = trades.pnl[k]!;
+  // columns in locals: a property load per row through the result object costs more than the row
+  const pnl = trades.pnl;
+  const nTrades = trades.length;
+  for (let k = 0; k < nTrades; k++) {
+    const p = pnl[k]!;
     if (p !== p) continue; // open trip
     closed++;
     pnlSum += p;
@@ -122,9 +128,16 @@ export function computeMetrics(
     throw new Error('computeMetrics: give the position series or the loop statistics');
   }
   let fees = 0, turnover = 0;
-  for (let k = 0; k < fills.length; k++) {
-    fees += fills.fee[k]!;
-    turnover += Math.abs(fills.qty[k]! * fills.price[k]!);
+  if (loop) {
+    fees = loop.feesTotal;
+    turnover = loop.turnover;
+  } else {
+    const { fee, qty, price } = fills;
+    const nFills = fills.length;
+    for (let k = 0; k < nFills; k++) {
+      fees += fee[k]!;
+      turnover += Math.abs(qty[k]! * price[k]!);
+    }
   }
   return {
     final_equity: finalEquity,

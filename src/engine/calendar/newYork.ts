@@ -27,6 +27,21 @@ export function isoDate(dayNum: number): string {
   return new Date(dayNum * MS_PER_DAY).toISOString().slice(0, 10);
 }
 
+/**
+ * Gregorian year of a day number, in integer arithmetic (H. Hinnant's civil_from_days): the
+ * offset lookups run once per New York date over millions of bars, and a Date per call was
+ * most of their cost.
+ */
+export function yearOfDay(dayNum: number): number {
+  const z = dayNum + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097; // [0, 146096]
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365); // [0, 399]
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100)); // [0, 365], from March 1
+  const mp = Math.floor((5 * doy + 2) / 153); // [0, 11], March = 0
+  return yoe + era * 400 + (mp >= 10 ? 1 : 0);
+}
+
 export function civil(dayNum: number): { year: number; month: number; day: number } {
   const d = new Date(dayNum * MS_PER_DAY);
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
@@ -42,16 +57,10 @@ export function nthWeekday(year: number, month1: number, wd: number, n: number):
   return last - ((weekday(last) - wd + 7) % 7);
 }
 
-const dstCache = new Map<number, [number, number]>();
-/** [DST start day, DST end day] (local day numbers of the transition Sundays), 2007+ rules. */
-function dstDays(year: number): [number, number] {
-  let v = dstCache.get(year);
-  if (!v) {
-    v = [nthWeekday(year, 3, 0, 2), nthWeekday(year, 11, 0, 1)];
-    dstCache.set(year, v);
-  }
-  return v;
-}
+// DST transition days of the last year asked for (2007+ rules): lookups come in date order.
+let dstYear = NaN;
+let dstStart = 0;
+let dstEnd = 0;
 
 const intlCache = new Map<number, number>();
 let intlFmt: Intl.DateTimeFormat | undefined;
@@ -73,7 +82,7 @@ function intlOffsetMinutes(utcMs: number): number {
  * 01:00–03:00 transition window in practice (midnight and 09:30–16:00).
  */
 export function offsetAtLocal(dayNum: number, localMinute: number): number {
-  const { year } = civil(dayNum);
+  const year = yearOfDay(dayNum);
   if (year < 2007) {
     const key = dayNum * 1440 + localMinute;
     let v = intlCache.get(key);
@@ -86,9 +95,13 @@ export function offsetAtLocal(dayNum: number, localMinute: number): number {
     }
     return v;
   }
-  const [start, end] = dstDays(year);
-  const afterStart = dayNum > start || (dayNum === start && localMinute >= 120);
-  const beforeEnd = dayNum < end || (dayNum === end && localMinute < 120);
+  if (year !== dstYear) {
+    dstStart = nthWeekday(year, 3, 0, 2);
+    dstEnd = nthWeekday(year, 11, 0, 1);
+    dstYear = year;
+  }
+  const afterStart = dayNum > dstStart || (dayNum === dstStart && localMinute >= 120);
+  const beforeEnd = dayNum < dstEnd || (dayNum === dstEnd && localMinute < 120);
   return afterStart && beforeEnd ? -240 : -300;
 }
 
@@ -118,8 +131,9 @@ export class NyDayCursor {
   dayOf(tsNs: number): number {
     if (tsNs >= this.startNs && tsNs < this.endNs) return this.day;
     const day = nyDayOfUtcNs(tsNs);
+    // the next date starts where this one ended: one boundary computation per date in order
+    this.startNs = day === this.day + 1 ? this.endNs : localToUtcNs(day, 0);
     this.day = day;
-    this.startNs = localToUtcNs(day, 0);
     this.endNs = localToUtcNs(day + 1, 0);
     return day;
   }

@@ -111,4 +111,33 @@ describe('engine hot path', () => {
     assert.equal(kinds.get(EV_POSITION_CLOSED), closed);
     assert.ok(r.trades.length > 256 && closed > 256, `${r.trades.length} trades, ${closed} closed`);
   });
+
+  it('fees_total and turnover summed at booking equal the sums over the fill columns; lazily built columns equal their definitions', () => {
+    const bars = synthBars(6000, 4);
+    const strat = defineStrategy({
+      id: 'alternating', params: z.object({}),
+      onBar(ctx) { if (!ctx.isLastBar && ctx.index % 7 === 0) ctx.targetPosition(ctx.index % 14 === 0 ? 30 : -20); },
+    });
+    const r = runBacktest(bars, { strategy: strat, costs: { slippage_model: 'random', slippage_bps: 7, fee_per_unit: 0.013, fee_bps: 1.1, fee_min: 0.7 }, seed: 9 });
+    let fees = 0, turnover = 0;
+    for (let k = 0; k < r.fills.length; k++) {
+      fees += r.fills.fee[k]!;
+      turnover += Math.abs(r.fills.qty[k]! * r.fills.price[k]!);
+      const o = r.fills.orderId[k]! - 1;
+      assert.equal(r.fills.fillId[k], k + 1);
+      assert.equal(r.fills.side[k], r.orders.side[o]);
+      assert.equal(r.fills.qty[k], r.orders.qty[o]);
+    }
+    assert.ok(r.fills.length > 100 && fees > 0);
+    assert.ok(Object.is(r.metrics.fees_total, fees) && Object.is(r.metrics.turnover, turnover));
+    const barOf = new Map<number, number>();
+    bars.ts.forEach((t, i) => barOf.set(t, i));
+    for (let k = 0; k < r.trades.length; k++) {
+      assert.equal(r.trades.tradeId[k], k + 1);
+      assert.ok(Object.is(r.trades.ret[k], r.trades.pnl[k]! / (r.trades.entryPrice[k]! * r.trades.qty[k]!)));
+      const exit = r.trades.exitTs[k]!;
+      assert.equal(r.trades.barsHeld[k], exit === exit ? barOf.get(exit)! - barOf.get(r.trades.entryTs[k]!)! : -1);
+    }
+    assert.deepEqual([...r.orders.orderId], Array.from({ length: r.orders.length }, (_, k) => k + 1));
+  });
 });
