@@ -73,6 +73,11 @@ class SourceStream {
   lastHi = -1;
   lastLo = 0;
   priority = 0;
+  /** The minute [start, end) holding this source's head, as u32 halves: recomputed (BigInt) only when the head leaves it. */
+  minStartHi = 1;
+  minStartLo = 0;
+  minEndHi = 0;
+  minEndLo = 0;
   done: Promise<void>;
   readonly #queue: (TradeColumns | Mbp1Columns)[] = [];
   readonly #pool: (TradeColumns | Mbp1Columns)[] = [];
@@ -178,11 +183,32 @@ class SourceStream {
 }
 
 const NS_MINUTE = 60_000_000_000n;
-/** Start of the minute after the one holding ts (hi, lo), as u32 halves. Once per run. */
-function minuteEnd(hi: number, lo: number): { hi: number; lo: number } {
+/** Sets `s.minStart*`/`s.minEnd*` to the minute holding ts (hi, lo). */
+function enterMinute(s: SourceStream, hi: number, lo: number): void {
   const ts = u64FromHalves(hi, lo);
-  const end = ts - (ts % NS_MINUTE) + NS_MINUTE;
-  return { hi: Number(end >> 32n), lo: Number(end & 0xffffffffn) };
+  const start = ts - (ts % NS_MINUTE);
+  const end = start + NS_MINUTE;
+  s.minStartHi = Number(start >> 32n);
+  s.minStartLo = Number(start & 0xffffffffn);
+  s.minEndHi = Number(end >> 32n);
+  s.minEndLo = Number(end & 0xffffffffn);
+}
+
+/**
+ * First index in [from, b.length) whose ts_recv is not before (hi, lo) — or, with `orEqual`,
+ * not at or before it; b.length if none. Binary search: a queued batch is sorted (#checkOrder).
+ */
+function firstNotBefore(ts: Uint32Array, from: number, to: number, hi: number, lo: number, orEqual: boolean): number {
+  let a = from;
+  let z = to;
+  while (a < z) {
+    const mid = (a + z) >>> 1;
+    const h = ts[2 * mid + 1]!;
+    const l = ts[2 * mid]!;
+    if (h < hi || (h === hi && (l < lo || (orEqual && l === lo)))) a = mid + 1;
+    else z = mid;
+  }
+  return a;
 }
 
 export interface MergeStats {
@@ -230,23 +256,18 @@ export async function mergeSources(sources: MergeSource[], sink: RunSink, opts: 
         if (s.src.schema === best.src.schema) {
           if (nHi < 0 || hi < nHi || (hi === nHi && (lo < nLo || (lo === nLo && s.priority < nPri)))) { nHi = hi; nLo = lo; nPri = s.priority; }
         } else {
-          const end = minuteEnd(hi, lo);
-          if (mHi < 0 || end.hi < mHi || (end.hi === mHi && end.lo < mLo)) { mHi = end.hi; mLo = end.lo; }
+          if (hi < s.minStartHi || (hi === s.minStartHi && lo < s.minStartLo) || hi > s.minEndHi || (hi === s.minEndHi && lo >= s.minEndLo)) enterMinute(s, hi, lo);
+          if (mHi < 0 || s.minEndHi < mHi || (s.minEndHi === mHi && s.minEndLo < mLo)) { mHi = s.minEndHi; mLo = s.minEndLo; }
         }
       }
       const b = best.batch!;
       let end = b.length;
       if (nHi >= 0 || mHi >= 0) {
+        // The run ends at the first record at/after the same-lane bound (ties: by priority) or
+        // at/after the other lane's minute end, whichever comes first.
         const ts = b.tsRecvU32;
-        const tieOk = best.priority < nPri;
-        end = best.pos + 1;
-        while (end < b.length) {
-          const hi = ts[2 * end + 1]!;
-          const lo = ts[2 * end]!;
-          if (nHi >= 0 && !(hi < nHi || (hi === nHi && (lo < nLo || (lo === nLo && tieOk))))) break;
-          if (mHi >= 0 && !(hi < mHi || (hi === mHi && lo < mLo))) break;
-          end++;
-        }
+        end = nHi >= 0 ? firstNotBefore(ts, best.pos + 1, b.length, nHi, nLo, best.priority < nPri) : b.length;
+        if (mHi >= 0) end = firstNotBefore(ts, best.pos + 1, end, mHi, mLo, false);
       }
       sink(best.index, b, best.pos, end);
       best.pos = end;
