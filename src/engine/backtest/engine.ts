@@ -12,8 +12,8 @@ import { FillModel } from './fillModel.ts';
 import { SimulatedExchange } from './simulatedExchange.ts';
 import { StrategyContext } from './context.ts';
 import { parseParams, StrategyError, type FillInfo, type StrategyDefinition } from './strategy.ts';
-import { computeMetrics, drawdownSeries } from './statistics.ts';
-import { DEFAULT_COSTS, SIDE_BUY, type BacktestResult, type Costs, type EquityColumns, type FillColumns, type Session } from './types.ts';
+import { computeMetrics, dayEndBars, drawdownSeries } from './statistics.ts';
+import { DEFAULT_COSTS, SIDE_BUY, type BacktestResult, type Costs, type EquityColumns, type Session } from './types.ts';
 
 export interface BacktestSpec {
   strategy: StrategyDefinition;
@@ -82,8 +82,9 @@ export class BacktestEngine {
   private readonly portfolio: Portfolio;
   private readonly exchange: SimulatedExchange;
   private readonly ctx: StrategyContext;
-  private readonly equity: Float64Array;
   private peak: number;
+  /** Equity at the close of the last bar run. */
+  private lastEquity: number;
   /** Lowest equity / running peak so far (1 = no drawdown yet); max drawdown = 1 − minRatio. */
   private minRatio = 1;
   private exposedBars = 0;
@@ -110,8 +111,8 @@ export class BacktestEngine {
     this.portfolio = new Portfolio(this.costs.cash, this.log);
     this.exchange = new SimulatedExchange(bars, this.log, this.portfolio, new FillModel(this.costs, this.seed), this.costs);
     this.ctx = new StrategyContext(bars, this.portfolio, this.exchange, this.log);
-    this.equity = new Float64Array(n);
     this.peak = this.costs.cash;
+    this.lastEquity = this.costs.cash;
   }
 
   private fail(err: unknown): never {
@@ -151,7 +152,7 @@ export class BacktestEngine {
 
   /** The hot loop over bars [from, to): locals only, no allocation per bar. */
   runBars(from: number, to: number): void {
-    const { ctx, exchange, portfolio, equity, state, params } = this;
+    const { ctx, exchange, portfolio, state, params } = this;
     const close = this.bars.close;
     const indicators = ctx.indicators;
     const nInd = indicators.length;
@@ -160,6 +161,7 @@ export class BacktestEngine {
     let minRatio = this.minRatio;
     let lim = ratioLimit(peak, minRatio);
     let exposed = this.exposedBars;
+    let e = this.lastEquity;
     let i = from;
     try {
       for (; i < to; i++) {
@@ -168,11 +170,12 @@ export class BacktestEngine {
         for (let k = 0; k < nInd; k++) indicators[k]!.update(i);
         ctx.index = i;
         onBar(ctx, state, params);
-        // Position and cash change only at fills: their per-bar series are rebuilt from the fill
-        // log on demand (equityColumns), so the loop stores one number per bar, not three.
+        // Position and cash change only at fills: the per-bar position, cash and equity series
+        // are replayed from the fill log on demand (equityColumns) and metrics need only the
+        // day-end equities, so the loop stores nothing per bar (writing a fresh 8·n-byte column
+        // cost more in page faults than the rest of the loop).
         const pos = portfolio.position;
-        const e = portfolio.cash + pos * close[i]!;
-        equity[i] = e;
+        e = portfolio.cash + pos * close[i]!;
         if (pos !== 0) exposed++;
         // max(1 − e/peak) is 1 − min(e/peak) (x ↦ 1 − x rounds monotonically), and e ≥ lim
         // guarantees e/peak ≥ minRatio: the division runs only at a new low of e/peak.
@@ -192,6 +195,7 @@ export class BacktestEngine {
       this.fail(err);
     }
     this.peak = peak;
+    this.lastEquity = e;
     this.minRatio = minRatio;
     this.exposedBars = exposed;
     this.i = to - 1;
@@ -210,57 +214,86 @@ export class BacktestEngine {
     const orders = log.orders();
     const fills = log.fills();
     const trades = log.trades();
-    const metrics = computeMetrics(costs.cash, bars.ts, this.equity, null, null, trades, fills,
-      { maxDrawdown: 1 - this.minRatio, exposedBars: this.exposedBars, feesTotal: this.exchange.feesTotal, turnover: this.exchange.turnover });
+    const dayEndEquity = equityAtBars(log, costs.cash, bars.close, dayEndBars(bars.ts, this.n));
+    const metrics = computeMetrics(costs.cash, bars.ts, null, null, null, trades, fills, {
+      maxDrawdown: 1 - this.minRatio, exposedBars: this.exposedBars, feesTotal: this.exchange.feesTotal, turnover: this.exchange.turnover,
+      finalEquity: this.lastEquity, dayEndEquity,
+    });
     return {
       strategyId: def.id, params: this.params as Record<string, unknown>, session: this.session, seed: this.seed, costs, bars,
-      equity: equityColumns(bars, fills, this.equity, costs.cash),
+      equity: equityColumns(bars, log, costs.cash),
       orders, fills, trades, events: log.events(), metrics,
     };
   }
 }
 
 /**
- * Position and cash per bar, replayed from the fills in order with the portfolio's own
- * arithmetic (cash −= q·price + fee; position += q), so every value is bit-identical to what
- * the portfolio held at that bar's close. A fill at bar i happened at its open: included at i.
+ * Position, cash and equity per bar, replayed from the fill log in order with the portfolio's
+ * own arithmetic (cash −= q·price + fee; position += q; equity = cash + position·close), so
+ * every value is bit-identical to what the portfolio held, and the loop computed, at that
+ * bar's close. A fill at bar i happened at its open: included at i.
  */
-export function positionCashSeries(n: number, initialCash: number, fills: FillColumns): { position: Float64Array; cash: Float64Array } {
+export function replaySeries(log: RunLog, initialCash: number, close: Float64Array, n: number): { position: Float64Array; cash: Float64Array; equity: Float64Array } {
   const position = new Float64Array(n);
   const cash = new Float64Array(n);
+  const equity = new Float64Array(n);
+  const { fBar, fOrder, fPrice, fFee, oSide, oQty } = log;
+  const nFills = log.fillCount;
   let pos = 0;
   let c = initialCash;
-  let i = 0;
-  for (let k = 0; k < fills.length; k++) {
-    const bar = fills.bar[k]!;
-    for (; i < bar; i++) { position[i] = pos; cash[i] = c; }
-    const q = fills.side[k] === SIDE_BUY ? fills.qty[k]! : -fills.qty[k]!;
-    c -= q * fills.price[k]! + fills.fee[k]!;
-    pos += q;
+  let k = 0;
+  let next = nFills > 0 ? fBar[0]! : n;
+  for (let i = 0; i < n; i++) {
+    while (next === i) {
+      const o = fOrder[k]! - 1;
+      const q = oSide[o] === SIDE_BUY ? oQty[o]! : -oQty[o]!;
+      c -= q * fPrice[k]! + fFee[k]!;
+      pos += q;
+      next = ++k < nFills ? fBar[k]! : n;
+    }
+    position[i] = pos;
+    cash[i] = c;
+    equity[i] = c + pos * close[i]!;
   }
-  for (; i < n; i++) { position[i] = pos; cash[i] = c; }
-  return { position, cash };
+  return { position, cash, equity };
+}
+
+/** Equity at the close of each of `at` (ascending bars), replayed from the fills as in replaySeries. */
+export function equityAtBars(log: RunLog, initialCash: number, close: Float64Array, at: Int32Array): Float64Array {
+  const out = new Float64Array(at.length);
+  const { fBar, fOrder, fPrice, fFee, oSide, oQty } = log;
+  const nFills = log.fillCount;
+  let pos = 0;
+  let c = initialCash;
+  let k = 0;
+  for (let j = 0; j < at.length; j++) {
+    const bar = at[j]!;
+    for (; k < nFills && fBar[k]! <= bar; k++) {
+      const o = fOrder[k]! - 1;
+      const q = oSide[o] === SIDE_BUY ? oQty[o]! : -oQty[o]!;
+      c -= q * fPrice[k]! + fFee[k]!;
+      pos += q;
+    }
+    out[j] = c + pos * close[bar]!;
+  }
+  return out;
 }
 
 /**
- * Position, cash and drawdown series are built on first access: artifacts need them; metrics,
- * sweeps and benchmarks do not.
+ * Position, cash, equity and drawdown series are built on first access: artifacts need them;
+ * metrics, sweeps and benchmarks do not.
  */
-function equityColumns(bars: BarSeries, fills: FillColumns, equity: Float64Array, initialCash: number): EquityColumns {
+function equityColumns(bars: BarSeries, log: RunLog, initialCash: number): EquityColumns {
   let dd: Float64Array | null = null;
-  let pc: { position: Float64Array; cash: Float64Array } | null = null;
+  let series: { position: Float64Array; cash: Float64Array; equity: Float64Array } | null = null;
+  const replay = () => (series ??= replaySeries(log, initialCash, bars.close, bars.length));
   return {
-    ts: bars.ts, close: bars.close, equity,
-    get position(): Float64Array {
-      pc ??= positionCashSeries(bars.length, initialCash, fills);
-      return pc.position;
-    },
-    get cash(): Float64Array {
-      pc ??= positionCashSeries(bars.length, initialCash, fills);
-      return pc.cash;
-    },
+    ts: bars.ts, close: bars.close,
+    get equity(): Float64Array { return replay().equity; },
+    get position(): Float64Array { return replay().position; },
+    get cash(): Float64Array { return replay().cash; },
     get drawdown(): Float64Array {
-      dd ??= drawdownSeries(initialCash, equity);
+      dd ??= drawdownSeries(initialCash, replay().equity);
       return dd;
     },
   };

@@ -17,48 +17,96 @@ export function drawdownSeries(initialCash: number, equity: Float64Array): Float
   return dd;
 }
 
-/** Daily returns r_k = D_k / D_{k−1} − 1 over America/New_York dates, D_0 = E₀. */
-export function dailyReturns(initialCash: number, ts: Float64Array, equity: Float64Array): Float64Array {
-  const n = equity.length;
-  if (n === 0) return new Float64Array(0);
-  // At most one return per calendar date spanned (+2 for the DST-shifted edges).
-  const out = new Float64Array(Math.min(n, Math.floor((ts[n - 1]! - ts[0]!) / 86_400e9) + 3));
+const NS_PER_MINUTE = 60e9;
+
+/**
+ * The bars whose equity closes each America/New_York date: the last bar of every date, the
+ * run's last bar closing the last one (D_1 … D_m of the daily returns).
+ */
+export function dayEndBars(ts: Float64Array, n: number = ts.length): Int32Array {
+  if (n === 0) return new Int32Array(0);
+  // At most one per calendar date spanned (+2 for the DST-shifted edges).
+  const out = new Int32Array(Math.min(n, Math.floor((ts[n - 1]! - ts[0]!) / 86_400e9) + 3));
   let count = 0;
   const days = new NyDayCursor();
-  let prevD = initialCash;
   // Bounds of the current New York date in ns: one calendar computation per date, not per bar.
   let day = days.dayOf(ts[0]!);
   let i = 0;
   for (;;) {
-    // Bars are sorted: gallop to the first bar at or after the end of the current New York
-    // date (O(log bars-per-day) per date instead of a comparison per bar).
-    const end = days.endNs;
-    let lo = i;
+    const hi = firstAtOrAfter(ts, n, i, days.endNs); // first bar after this date (or n)
+    if (hi >= n) break;
+    const next = days.dayOf(ts[hi]!);
+    if (next !== day) {
+      out[count++] = hi - 1;
+      day = next;
+    }
+    i = hi;
+  }
+  out[count++] = n - 1;
+  return out.subarray(0, count);
+}
+
+/**
+ * First index j in (i, n] with ts[j] ≥ end (n when none), given ts[i] < end and ts sorted.
+ * The first probe is where the date would end with one bar per minute (exact on gap-free
+ * minute bars: one cache line per date instead of a search over a column that is not in
+ * cache); from there a galloping search either way, then bisection.
+ */
+function firstAtOrAfter(ts: Float64Array, n: number, i: number, end: number): number {
+  let p = i + Math.ceil((end - ts[i]!) / NS_PER_MINUTE);
+  if (!(p > i)) p = i + 1;
+  if (p > n) p = n;
+  let lo: number; // ts[lo] < end
+  let hi: number; // ts[hi] ≥ end, or hi = n
+  if (p < n && ts[p]! < end) {
+    lo = p;
     let step = 1;
-    let hi = i + 1;
+    hi = p + 1;
     while (hi < n && ts[hi]! < end) {
       lo = hi;
       step *= 2;
       hi = lo + step;
     }
     if (hi > n) hi = n;
-    while (lo + 1 < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ts[mid]! < end) lo = mid;
-      else hi = mid;
+  } else {
+    hi = p;
+    if (ts[p - 1]! < end || p - 1 === i) return p;
+    hi = p - 1;
+    let step = 1;
+    lo = hi - 1;
+    while (lo > i && ts[lo]! >= end) {
+      hi = lo;
+      step *= 2;
+      lo = hi - step;
     }
-    // lo = last bar of this date, hi = first bar after it (or n)
-    if (hi >= n) break;
-    const next = days.dayOf(ts[hi]!);
-    if (next !== day) {
-      out[count++] = equity[lo]! / prevD - 1;
-      prevD = equity[lo]!;
-      day = next;
-    }
-    i = hi;
+    if (lo < i) lo = i;
   }
-  out[count++] = equity[n - 1]! / prevD - 1;
-  return out.subarray(0, count);
+  while (lo + 1 < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < end) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** r_k = D_k / D_{k−1} − 1 from the day-end equities D_1 … D_m, D_0 = E₀. */
+export function returnsOfDayEnds(initialCash: number, dayEndEquity: Float64Array): Float64Array {
+  const out = new Float64Array(dayEndEquity.length);
+  let prevD = initialCash;
+  for (let k = 0; k < out.length; k++) {
+    const d = dayEndEquity[k]!;
+    out[k] = d / prevD - 1;
+    prevD = d;
+  }
+  return out;
+}
+
+/** Daily returns r_k = D_k / D_{k−1} − 1 over America/New_York dates, D_0 = E₀. */
+export function dailyReturns(initialCash: number, ts: Float64Array, equity: Float64Array): Float64Array {
+  const ends = dayEndBars(ts, equity.length);
+  const d = new Float64Array(ends.length);
+  for (let k = 0; k < ends.length; k++) d[k] = equity[ends[k]!]!;
+  return returnsOfDayEnds(initialCash, d);
 }
 
 /** Per-bar aggregates the engine computes in its main loop (so metrics need no extra pass). */
@@ -68,19 +116,23 @@ export interface LoopStats {
   /** Σ fee and Σ |qty·price| over the fills, summed in fill order as they were booked. */
   feesTotal: number;
   turnover: number;
+  /** Equity at the last bar, and at dayEndBars(ts): what metrics need of the per-bar equity. */
+  finalEquity: number;
+  dayEndEquity: Float64Array;
 }
 
 export function computeMetrics(
-  initialCash: number, ts: Float64Array, equity: Float64Array, position: Float64Array | null, drawdown: Float64Array | null,
+  initialCash: number, ts: Float64Array, equity: Float64Array | null, position: Float64Array | null, drawdown: Float64Array | null,
   trades: TradeColumns, fills: FillColumns, loop?: LoopStats,
 ): Metrics {
-  const n = equity.length;
-  const finalEquity = equity[n - 1]!;
+  if (!equity && !loop) throw new Error('computeMetrics: give the equity series or the loop statistics');
+  const n = equity ? equity.length : ts.length;
+  const finalEquity = loop ? loop.finalEquity : equity![n - 1]!;
   const ratio = finalEquity / initialCash;
   const years = (ts[n - 1]! - ts[0]!) / NS_PER_YEAR;
   const cagr = years > 0 && ratio > 0 ? Math.pow(ratio, 1 / years) - 1 : null;
 
-  const r = dailyReturns(initialCash, ts, equity);
+  const r = loop ? returnsOfDayEnds(initialCash, loop.dayEndEquity) : dailyReturns(initialCash, ts, equity!);
   let volatility: number | null = null;
   let sharpe: number | null = null;
   let sortino: number | null = null;
@@ -104,7 +156,7 @@ export function computeMetrics(
   let maxDd = 0;
   if (loop) maxDd = loop.maxDrawdown;
   else {
-    const dd = drawdown ?? drawdownSeries(initialCash, equity);
+    const dd = drawdown ?? drawdownSeries(initialCash, equity!);
     for (let i = 0; i < n; i++) if (dd[i]! > maxDd) maxDd = dd[i]!;
   }
   const calmar = cagr !== null && maxDd > 0 ? cagr / maxDd : null;

@@ -2,6 +2,9 @@ import { strict as assert } from 'node:assert';
 import { z } from 'zod';
 import { firstUnsorted, runBacktest } from '../../../src/engine/backtest/engine.ts';
 import { grow, initialCapacity, nextCapacity } from '../../../src/engine/backtest/columns.ts';
+import { computeMetrics, dayEndBars } from '../../../src/engine/backtest/statistics.ts';
+import { nyDayOfUtcNs } from '../../../src/engine/calendar/newYork.ts';
+import { BUILTIN_STRATEGIES } from '../../../src/engine/strategies/index.ts';
 import { defineStrategy } from '../../../src/engine/backtest/strategy.ts';
 import { EV_ORDER_CANCELED, EV_ORDER_FILLED, EV_ORDER_SUBMITTED, EV_POSITION_CLOSED, EV_POSITION_OPENED, STATUS_CANCELED, STATUS_FILLED } from '../../../src/engine/backtest/types.ts';
 import { Sfc32 } from '../../../src/engine/util/prng.ts';
@@ -139,5 +142,41 @@ describe('engine hot path', () => {
       assert.equal(r.trades.barsHeld[k], exit === exit ? barOf.get(exit)! - barOf.get(r.trades.entryTs[k]!)! : -1);
     }
     assert.deepEqual([...r.orders.orderId], Array.from({ length: r.orders.length }, (_, k) => k + 1));
+  });
+
+  it('dayEndBars: the last bar of each New York date, by a per-bar definition (gap-free minutes, sessions with gaps, equal ts, DST)', () => {
+    const naive = (ts: Float64Array) => {
+      const out: number[] = [];
+      for (let i = 0; i + 1 < ts.length; i++) if (nyDayOfUtcNs(ts[i + 1]!) !== nyDayOfUtcNs(ts[i]!)) out.push(i);
+      if (ts.length > 0) out.push(ts.length - 1);
+      return out;
+    };
+    const MIN = 60e9;
+    const t0 = Date.parse('2024-03-08T00:00:00Z') * 1e6; // across the March DST change
+    const rng = new Sfc32(12);
+    const cases: Float64Array[] = [
+      Float64Array.from({ length: 6000 }, (_, i) => t0 + i * MIN),
+      synthBars(5000, 2).ts,
+      Float64Array.from({ length: 3000 }, (_, i) => t0 + Math.floor(i / 3) * MIN), // three bars per minute
+      new Float64Array(0),
+      Float64Array.of(t0),
+    ];
+    let t = t0;
+    cases.push(Float64Array.from({ length: 5000 }, () => (t += (rng.next() < 0.01 ? 1 + Math.floor(rng.next() * 3000) : 1) * MIN)));
+    for (const [k, ts] of cases.entries()) assert.deepEqual([...dayEndBars(ts)], naive(ts), `case ${k}`);
+  });
+
+  it('metrics from the loop statistics equal metrics from the full equity and position series', () => {
+    const bars = synthBars(20_000, 5);
+    for (const [id, params, costs] of [
+      ['sma-cross', { fast: 5, slow: 20, allow_short: true }, { slippage_bps: 2, fee_min: 1 }],
+      ['bollinger-reversion', {}, { slippage_model: 'half-spread', fee_bps: 1 }],
+      ['donchian-breakout', { allow_short: true }, { slippage_model: 'random', slippage_bps: 4 }],
+    ] as const) {
+      const r = runBacktest(bars, { strategy: BUILTIN_STRATEGIES[id]!, params, costs, seed: 2 });
+      const full = computeMetrics(r.costs.cash, r.bars.ts, r.equity.equity, r.equity.position, r.equity.drawdown, r.trades, r.fills);
+      assert.deepEqual(r.metrics, full, id);
+      assert.ok(r.metrics.num_fills > 10, id);
+    }
   });
 });
