@@ -113,7 +113,14 @@ export async function sweepWorkerMain(): Promise<number> {
     const exit = (code: number) => {
       if (exiting) return;
       exiting = true;
-      void Promise.all([...inFlight]).then(() => { close?.(); if (process.connected) process.disconnect(); resolveExit(code); });
+      void Promise.all([...inFlight]).then(() => {
+        close?.();
+        if (process.connected) process.disconnect();
+        resolveExit(code);
+        // A cancel can land while the setup (with the bars, MBs) is still arriving: the half-read
+        // message keeps the channel's pipe open after disconnect. Nothing is left to flush here.
+        setTimeout(() => process.exit(code), 200).unref();
+      });
     };
     process.on('message', (raw) => {
       const parsed = ToWorker.safeParse(raw);
