@@ -57,13 +57,14 @@ describe('engine hot path', () => {
     assert.ok(Object.is(flat.metrics.max_drawdown, 0));
   });
 
-  it('log capacity: extrapolated from the rate, 1.5×..4× per step; grow keeps the data', () => {
+  it('log capacity: extrapolated from the rate, 1.5×..16× per step; grow keeps the data', () => {
     assert.equal(initialCapacity(1000), 256);
-    assert.equal(initialCapacity(10_000_000), 156_250);
-    assert.equal(initialCapacity(1e9), 1 << 18);
+    assert.equal(initialCapacity(100_000), 1562);
+    assert.equal(initialCapacity(10_000_000), 4096);
     assert.equal(nextCapacity(1000, 499, 1000), 2250); // 2000 expected by the end, + 1/8
     assert.equal(nextCapacity(1000, 999, 1000), 1516); // at the end: 1.5× + 16
-    assert.equal(nextCapacity(1000, 0, 1_000_000), 4000); // early burst: capped at 4×
+    assert.equal(nextCapacity(4096, 99_999, 10_000_000), 65_536); // 460 800 expected: capped at 16×
+    assert.equal(nextCapacity(65_536, 1_499_999, 10_000_000), 491_520); // 436 907 expected, + 1/8
     const a = grow(Float64Array.from([1, 2, 3]), 5);
     assert.deepEqual([...a], [1, 2, 3, 0, 0]);
     assert.ok(grow(new Int32Array(2), 4) instanceof Int32Array);
