@@ -92,4 +92,33 @@ describe('sweep worker pool', function () {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('cancel while the worker is still starting or receiving its setup: the pool still settles', async () => {
+    const { dataDir, datasetId } = await makeDataDir(3000, 9);
+    try {
+      const { file } = pidLogStrategy(dataDir);
+      const cat = openCatalog(dataPaths(dataDir).catalog);
+      try {
+        for (const wait of [0, 1, 2]) {
+          const ac = new AbortController();
+          const pool = runOnWorkers({
+            workerEntry: MAIN, workers: 2, signal: ac.signal,
+            setup: { type: 'setup', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: true, sweepId: `sw_early${wait}` },
+            jobs: Array.from({ length: 8 }, (_, k) => ({ type: 'run' as const, idx: k, params: { a: k } })),
+            onReply: () => {},
+          });
+          // This process's first runs start at once; the worker needs far longer to boot.
+          for (let k = 0; k < 200 && cat.countRuns({ status: 'running' }) === 0; k++) await new Promise((r) => setTimeout(r, 10));
+          await new Promise((r) => setTimeout(r, wait * 150));
+          ac.abort();
+          await assert.rejects(pool, /sweep canceled/);
+          assert.equal(cat.countRuns({ status: 'running' }), 0);
+        }
+      } finally {
+        cat.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
