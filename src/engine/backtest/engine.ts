@@ -154,6 +154,7 @@ export class BacktestEngine {
   runBars(from: number, to: number): void {
     const { ctx, exchange, portfolio, state, params } = this;
     const close = this.bars.close;
+    const open = this.bars.open;
     const indicators = ctx.indicators;
     const nInd = indicators.length;
     const onBar = this.def.onBar;
@@ -166,6 +167,7 @@ export class BacktestEngine {
     try {
       for (; i < to; i++) {
         ctx.orderBar = i;
+        exchange.barOpen = open[i]!;
         if (exchange.openCount > 0) exchange.process(i);
         for (let k = 0; k < nInd; k++) indicators[k]!.update(i);
         ctx.index = i;

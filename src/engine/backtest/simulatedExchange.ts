@@ -26,6 +26,12 @@ export class SimulatedExchange {
   /** Σ fee and Σ |qty·price| of the fills so far, in fill order (metrics fees_total, turnover). */
   feesTotal = 0;
   turnover = 0;
+  /**
+   * Open of the bar being run, set by the engine for every bar: streaming the open column with
+   * the closes keeps it in cache, where reading open[i] only at fills (one bar in ~25 for a
+   * busy strategy) missed the cache every time, and the whole fill waited on that price.
+   */
+  barOpen = NaN;
   /** Called after each fill is booked (the strategy's onFill). */
   onFilled: ((fillId: number) => void) | null = null;
   private readonly bars: BarSeries;
@@ -76,8 +82,8 @@ export class SimulatedExchange {
     const log = this.log;
     const b = this.bars;
     // high/low/spread are loaded only when an order needs them: on a long series each is a
-    // cache miss (the bar loop itself streams only the closes).
-    const open = b.open[i]!;
+    // cache miss (the bar loop streams only the opens and closes).
+    const open = this.barOpen;
     let k = 0;
     while (k < this.openCount) {
       const id = this.open[k]!;
