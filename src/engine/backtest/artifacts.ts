@@ -123,7 +123,7 @@ export async function writeRunArtifacts(dir: string, r: BacktestResult): Promise
   return files;
 }
 
-/** fsyncs files (in parallel) and then the directories given. */
+/** fsyncs files (in parallel; a directory may be among them) and then the directories given, in order. */
 export async function syncFiles(files: readonly string[], dirs: readonly string[] = []): Promise<void> {
   const sync = async (p: string) => {
     const fh = await open(p, 'r');

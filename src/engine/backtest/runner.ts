@@ -262,8 +262,10 @@ async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promi
     };
     const manifestPath = join(tempDir, 'run-manifest.json');
     await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-    // Durable before visible: every file and the directory reach the disk, then one rename publishes them.
-    await syncFiles([...files, manifestPath], [tempDir]);
+    // Durable before visible: every file and the directory reach the disk, then one rename
+    // publishes them. The directory's entries need not reach the disk after its files' data,
+    // only before the rename, so all are synced at once (one journal commit, not two).
+    await syncFiles([...files, manifestPath, tempDir]);
     if (existsSync(finalDir)) throw new Error(`${finalDir} already exists; refusing to overwrite another run's artifacts`);
     await rename(tempDir, finalDir);
     await syncFiles([], [p.paths.backtestsRoot]);
