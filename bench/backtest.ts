@@ -196,24 +196,27 @@ if (SWEEP_BARS <= 0) {
   // On the disk (every artifact fsynced before its run is published) and, when there is one, on
   // tmpfs (/dev/shm: fsync is free), which separates CPU scaling from a shared disk's fsync queue.
   const bases = [tmpdir(), ...(existsSync('/dev/shm') ? ['/dev/shm'] : [])];
-  // Interleaved repetitions, best of each (as for the engine above): on a machine shared with
-  // other jobs a single pair of timings swings by 2× either way.
+  // Interleaved repetitions (as for the engine above): on a machine shared with other jobs a
+  // single pair of timings swings by 2× either way, so best and median of each are printed.
   const SWEEP_REPS = Math.max(1, Number(process.env.BENCH_SWEEP_REPS ?? 2));
-  const best = (a: { ms: number; runs: number; cpuMs: number } | null, b: { ms: number; runs: number; cpuMs: number }) =>
-    (a === null || b.ms < a.ms ? { ...b, cpuMs: Math.min(b.cpuMs, a?.cpuMs ?? Infinity) } : { ...a, cpuMs: Math.min(a.cpuMs, b.cpuMs) });
+  type Timing = { ms: number; runs: number; cpuMs: number };
+  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
+  const summary = (ts: Timing[]) => ({ runs: ts[0]!.runs, ms: Math.min(...ts.map((t) => t.ms)), msMedian: median(ts.map((t) => t.ms)), cpuMs: Math.min(...ts.map((t) => t.cpuMs)), cpuMedian: median(ts.map((t) => t.cpuMs)) });
   for (const base of bases) {
-    let one: { ms: number; runs: number; cpuMs: number } | null = null;
-    let many: { ms: number; runs: number; cpuMs: number } | null = null;
+    const ones: Timing[] = [];
+    const manys: Timing[] = [];
     for (let r = 0; r < SWEEP_REPS; r++) {
-      one = best(one, await timeSweep(1, base));
-      many = best(many, await timeSweep(nWorkers, base));
+      ones.push(await timeSweep(1, base));
+      manys.push(await timeSweep(nWorkers, base));
     }
-    if (!one || !many) throw new Error('no sweep timings');
+    const one = summary(ones);
+    const many = summary(manys);
+    const line = (x: ReturnType<typeof summary>) => `${(x.ms / 1000).toFixed(2)} s  ${rate(x).toFixed(1)} runs/s  ${((rate(x) * SWEEP_BARS) / 1e6).toFixed(1)} M bars/s  (median ${(x.msMedian / 1000).toFixed(2)} s)`;
     console.log(`  sweep sma-cross in ${base}: ${one.runs} runs × ${SWEEP_BARS.toLocaleString('en-US')} bars (each a catalog run + 4 Parquet artifacts), wall time incl. process start, best of ${SWEEP_REPS}:`);
-    console.log(`    1 worker:  ${(one.ms / 1000).toFixed(2)} s  ${rate(one).toFixed(1)} runs/s  ${((rate(one) * SWEEP_BARS) / 1e6).toFixed(1)} M bars/s`);
-    console.log(`    ${nWorkers} workers: ${(many.ms / 1000).toFixed(2)} s  ${rate(many).toFixed(1)} runs/s  ${((rate(many) * SWEEP_BARS) / 1e6).toFixed(1)} M bars/s`);
-    console.log(`    speed-up ${nWorkers} vs 1 worker: ${(rate(many) / rate(one)).toFixed(2)}×   [goal ≥ 1.8× with 2 workers]`);
-    console.log(`    CPU (all processes): 1 worker ${(one.cpuMs / one.runs).toFixed(0)} ms/run, ${nWorkers} workers ${(many.cpuMs / many.runs).toFixed(0)} ms/run; `
+    console.log(`    1 worker:  ${line(one)}`);
+    console.log(`    ${nWorkers} workers: ${line(many)}`);
+    console.log(`    speed-up ${nWorkers} vs 1 worker: ${(rate(many) / rate(one)).toFixed(2)}× best, ${(one.msMedian / many.msMedian).toFixed(2)}× median   [goal ≥ 1.8× with 2 workers]`);
+    console.log(`    CPU (all processes): 1 worker ${(one.cpuMs / one.runs).toFixed(0)} ms/run (median ${(one.cpuMedian / one.runs).toFixed(0)}), ${nWorkers} workers ${(many.cpuMs / many.runs).toFixed(0)} ms/run (median ${(many.cpuMedian / many.runs).toFixed(0)}); `
       + `machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores (speed-up needs idle cores)`);
   }
 }
