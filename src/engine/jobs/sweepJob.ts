@@ -1,9 +1,9 @@
 /**
  * Child process: a parameter sweep — the cartesian product of the grid (keys sorted, values in
  * the given order, so the result order is deterministic), one catalog run per combination
- * sharing a sweep_id, on a small pool of the CLI's sweep workers (`btnb sweep --worker`, the
- * same machinery as `btnb sweep`; in this process when the CLI bundle is not beside us).
- * Cancel SIGTERMs the workers: runs in flight end canceled, the rest are not started.
+ * sharing a sweep_id, on the sweep pool of `btnb sweep`: this process runs points too, next
+ * to forked CLI sweep workers (`btnb sweep --worker`; none when the CLI bundle is not beside
+ * us). Cancel stops them all: runs in flight end canceled, the rest are not started.
  * Combinations the strategy's schema refuses (e.g. slow ≤ fast) are reported as failed
  * entries without a run; identical combinations reuse their runs.
  */
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { runJobChild } from './childRuntime.ts';
 import { combinations } from './grid.ts';
 
-/** At most this many worker processes: the host and other jobs share the machine. */
+/** At most this many worker processes (this one included): the host and other jobs share the machine. */
 const MAX_WORKERS = 2;
 
 declare const __filename: string | undefined;
