@@ -6,7 +6,7 @@ import { computeMetrics, dayEndBars } from '../../../src/engine/backtest/statist
 import { nyDayOfUtcNs } from '../../../src/engine/calendar/newYork.ts';
 import { BUILTIN_STRATEGIES } from '../../../src/engine/strategies/index.ts';
 import { defineStrategy } from '../../../src/engine/backtest/strategy.ts';
-import { EV_ORDER_CANCELED, EV_ORDER_FILLED, EV_ORDER_SUBMITTED, EV_POSITION_CLOSED, EV_POSITION_OPENED, STATUS_CANCELED, STATUS_FILLED } from '../../../src/engine/backtest/types.ts';
+import { ORDER_LIMIT, ORDER_MARKET, ORDER_STOP, SIDE_BUY, EV_ORDER_CANCELED, EV_ORDER_FILLED, EV_ORDER_SUBMITTED, EV_POSITION_CLOSED, EV_POSITION_OPENED, STATUS_CANCELED, STATUS_FILLED } from '../../../src/engine/backtest/types.ts';
 import { Sfc32 } from '../../../src/engine/util/prng.ts';
 import { synthBars } from './support/dataset.ts';
 
@@ -179,5 +179,47 @@ describe('engine hot path', () => {
       assert.deepEqual(r.metrics, full, id);
       assert.ok(r.metrics.num_fills > 10, id);
     }
+  });
+
+  it('derived order and fill columns (limit/stop prices, fill ids, slippage) equal their definitions for every order type', () => {
+    const bars = synthBars(8000, 21);
+    const strat = defineStrategy({
+      id: 'all-types', params: z.object({}),
+      onStart: () => ({ rng: new Sfc32(4) }),
+      onBar(ctx, s: { rng: Sfc32 }) {
+        if (ctx.isLastBar) return;
+        const u = s.rng.next();
+        const q = 1 + Math.floor(s.rng.next() * 20);
+        const side = s.rng.next() < 0.5 ? 1 : -1;
+        const px = ctx.close() + (s.rng.next() - 0.5) * 0.06;
+        if (u < 0.04) ctx.order(side * q);
+        else if (u < 0.08) ctx.order(side * q, { limit: px });
+        else if (u < 0.12) ctx.order(side * q, { stop: px });
+        else if (u < 0.13) ctx.cancelAll();
+      },
+    });
+    const r = runBacktest(bars, { strategy: strat, costs: { slippage_model: 'random', slippage_bps: 6, fee_bps: 0.3 }, seed: 8 });
+    const { orders: o, fills: f } = r;
+    const kinds = new Set<number>();
+    for (let k = 0; k < o.length; k++) {
+      assert.equal(Number.isNaN(o.limitPrice[k]!), o.type[k] !== ORDER_LIMIT);
+      assert.equal(Number.isNaN(o.stopPrice[k]!), o.type[k] !== ORDER_STOP);
+    }
+    for (let k = 0; k < f.length; k++) {
+      const ord = f.orderId[k]! - 1;
+      assert.equal(o.fillId[ord], k + 1);
+      const open = bars.open[f.bar[k]!]!;
+      const buy = f.side[k] === SIDE_BUY;
+      const t = o.type[ord]!;
+      kinds.add(t);
+      const lvl = t === ORDER_LIMIT ? o.limitPrice[ord]! : o.stopPrice[ord]!;
+      const ref = t === ORDER_MARKET ? open : t === ORDER_LIMIT ? (buy ? Math.min(open, lvl) : Math.max(open, lvl)) : buy ? Math.max(open, lvl) : Math.min(open, lvl);
+      assert.ok(Object.is(f.slippage[k], Math.abs(f.price[k]! - ref) * f.qty[k]!), `fill ${k + 1}`);
+      if (t === ORDER_LIMIT) assert.equal(f.slippage[k], 0);
+    }
+    assert.equal(kinds.size, 3);
+    let unfilled = 0;
+    for (let k = 0; k < o.length; k++) if (o.fillId[k] === 0) unfilled++;
+    assert.equal(unfilled, o.length - f.length);
   });
 });
