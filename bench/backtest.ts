@@ -5,7 +5,7 @@
  * through `dist/cli.js sweep` when a data dir with a dataset is given (BENCH_DATASET).
  *
  * Env: BENCH_BARS (default 10_000_000), BENCH_REPS (default 3), BENCH_SWEEP_BARS (default 100_000;
- * 0 skips the sweep), BENCH_SWEEP_REPS (default 2).
+ * 0 skips the sweep), BENCH_SWEEP_REPS (default 2), BENCH_SWEEP_POINTS (256 by default; 64).
  */
 import { allocBarSeries, type BarSeries, NS_PER_MINUTE } from '../src/engine/bars/barSeries.ts';
 import { runBacktest } from '../src/engine/backtest/engine.ts';
@@ -170,7 +170,12 @@ if (SWEEP_BARS <= 0) {
   console.log('  sweep: dist/cli.js missing (run `npm run build`); skipped');
 } else {
   const nWorkers = Math.max(2, availableParallelism());
-  const grid = ['--grid', 'fast=5:40:5', '--grid', 'slow=50:120:10']; // 8 × 8 = 64 runs
+  // 16 × 16 = 256 runs by default: a grid of the size people sweep, where each worker
+  // process's start-up and warm-up (≈ 1 s to its first result) is amortized as in real use;
+  // BENCH_SWEEP_POINTS=64 gives the old 8 × 8 grid, dominated by that start-up.
+  const grid = process.env.BENCH_SWEEP_POINTS === '64'
+    ? ['--grid', 'fast=5:40:5', '--grid', 'slow=50:120:10']
+    : ['--grid', 'fast=2:32:2', '--grid', 'slow=40:190:10'];
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const timeSweep = async (workers: number, base: string) => {
