@@ -30,12 +30,26 @@ function pendingDeprecation(): boolean {
     process.env.NODE_PENDING_DEPRECATION === '1';
 }
 
-/** The zlib binding when it exposes zstd (Node 22.15+/24), else null (then the public stream is used). */
+/**
+ * Node majors whose internal zstd handle (init/write signatures) this module was written and
+ * tested against. The binding is not a public API: under any other runtime (e.g. the Node
+ * inside VS Code's Electron) a different signature could abort the process natively, so there
+ * the public stream is used — slower, never wrong. BTNB_ZSTD_RING=1 forces the ring (tests).
+ */
+export const RING_NODE_MAJORS: readonly number[] = [24];
+
+export function ringSupported(version = process.versions.node, env = process.env): boolean {
+  if (env.BTNB_ZSTD_RING === '1') return true;
+  if (env.BTNB_ZSTD_RING === '0') return false;
+  return RING_NODE_MAJORS.includes(Number(version.split('.')[0]));
+}
+
+/** The zlib binding when this runtime is one the ring supports and it exposes zstd, else null (then the public stream is used). */
 export function zstdBinding(): ZlibBinding | null {
   if (binding === undefined) {
     binding = null;
     try {
-      const b = pendingDeprecation() ? undefined : (process as { binding?: (name: string) => unknown }).binding?.('zlib') as Partial<ZlibBinding> | undefined;
+      const b = pendingDeprecation() || !ringSupported() ? undefined : (process as { binding?: (name: string) => unknown }).binding?.('zlib') as Partial<ZlibBinding> | undefined;
       if (typeof b?.ZstdDecompress === 'function' && typeof zlib.constants.ZSTD_d_windowLogMax === 'number') binding = b as ZlibBinding;
     } catch {
       // not exposed by this runtime: the stream fallback

@@ -3,6 +3,7 @@
 // holding each chunk while the pool runs ahead, framing errors and early abandonment.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { constants as zlib, zstdCompressSync } from 'node:zlib';
 import { DbnError } from '../../../src/engine/dbn/errors.ts';
 import { ZstdStream, type ZstdImpl } from '../../../src/engine/dbn/zstd.ts';
 import { ZstdFrameSplitter, type FrameSegment } from '../../../src/engine/dbn/zstdFrames.ts';
-import { zstdBinding } from '../../../src/engine/dbn/zstdRing.ts';
+import { ringSupported, zstdBinding } from '../../../src/engine/dbn/zstdRing.ts';
 
 function prng(seed: number): () => number {
   let s = seed >>> 0;
@@ -201,6 +202,38 @@ describe('native zstd binding under --pending-deprecation', () => {
       assert.equal(r.stderr, '');
       assert.equal(r.status, 0);
       assert.equal(r.stdout.trim(), '100000');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('native zstd ring: runtime guard', () => {
+  it('drives the internal binding only on the Node majors it was tested against (else the public stream), unless forced', () => {
+    assert.equal(ringSupported('24.21.0', {}), true);
+    assert.equal(ringSupported('22.20.0', {}), false, "e.g. the Node inside VS Code's Electron");
+    assert.equal(ringSupported('26.0.0', {}), false);
+    assert.equal(ringSupported('22.20.0', { BTNB_ZSTD_RING: '1' }), true);
+    assert.equal(ringSupported('24.21.0', { BTNB_ZSTD_RING: '0' }), false);
+  });
+
+  it('a runtime without the ring still decodes through the public stream (same bytes)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'btnb-zstd-guard-'));
+    try {
+      const p = join(dir, 'f.zst');
+      const plain = plainBytes(300_000, 5);
+      writeFileSync(p, zstdCompressSync(plain));
+      const code = `import('${join(import.meta.dirname, '../../../src/engine/dbn/zstd.ts')}').then(async (m) => {
+        const { zstdBinding } = await import('${join(import.meta.dirname, '../../../src/engine/dbn/zstdRing.ts')}');
+        const { createReadStream } = await import('node:fs');
+        const { createHash } = await import('node:crypto');
+        const h = createHash('sha256');
+        for await (const c of new m.ZstdStream('f.zst').decompress(createReadStream(${JSON.stringify(p)}))) h.update(c);
+        console.log(zstdBinding() === null, h.digest('hex'));
+      });`;
+      const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', env: { ...process.env, BTNB_ZSTD_RING: '0' } });
+      assert.equal(r.stderr, '');
+      assert.equal(r.stdout.trim(), `true ${createHash('sha256').update(plain).digest('hex')}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
