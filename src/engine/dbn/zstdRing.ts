@@ -36,7 +36,7 @@ function pendingDeprecation(): boolean {
  * inside VS Code's Electron) a different signature could abort the process natively, so there
  * the public stream is used — slower, never wrong. BTNB_ZSTD_RING=1 forces the ring (tests).
  */
-export const RING_NODE_MAJORS: readonly number[] = [24];
+const RING_NODE_MAJORS: readonly number[] = [24];
 
 export function ringSupported(version = process.versions.node, env = process.env): boolean {
   if (env.BTNB_ZSTD_RING === '1') return true;
