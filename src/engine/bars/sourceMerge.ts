@@ -12,7 +12,6 @@
  * memory): the error names the file, the record's byte offset and both timestamps.
  */
 import type { Mbp1Columns, TradeColumns } from '../dbn/columns.ts';
-import { allocMbp1Columns, allocTradeColumns } from '../dbn/columnar.ts';
 import { decodeFile, type DecodeSummary } from '../dbn/decoder.ts';
 import { MBP1_RECORD_SIZE, TRADE_RECORD_SIZE } from '../dbn/encoder.ts';
 import { u64FromHalves } from './instrumentFilter.ts';
@@ -30,8 +29,8 @@ export interface MergeSource {
 
 /**
  * Receives runs [from, to) of one source's batch, in merge order. The batch holds the decoded
- * columns (all, or only the bar fields with `barFieldsOnly`; swapped out of the decoder's batch,
- * no copy); it is recycled after the run is consumed.
+ * columns (all, or only the bar fields with `barFieldsOnly`): one of the decoder's own batches,
+ * no copy, which the decoder refills once the merge has released it.
  */
 export type RunSink = (source: number, batch: TradeColumns | Mbp1Columns, from: number, to: number) => void;
 
@@ -39,24 +38,12 @@ export class OutOfOrderError extends Error {
   override name = 'OutOfOrderError';
 }
 
-/** Batches a source may decode ahead of the merge (their columns swapped out of the decoder's batch). */
+/**
+ * Batches a source may decode ahead of the merge. The decoder rotates READ_AHEAD + 1 batches
+ * (DecodeOptions.batchRing): the merge holds up to READ_AHEAD while the decoder fills the next.
+ */
 const READ_AHEAD = 3;
 
-const TRADE_FIELDS = ['publisherId', 'instrumentId', 'tsEvent', 'tsEventU32', 'tsRecv', 'tsRecvU32', 'price', 'size', 'action', 'side', 'flags', 'depth', 'tsInDelta', 'sequence'] as const;
-const MBP1_FIELDS = ['bidPx', 'askPx', 'bidSz', 'askSz', 'bidCt', 'askCt'] as const;
-
-/**
- * Moves the decoder's filled columns into `to` and gives the decoder `to`'s free columns in
- * exchange (same capacity): no copy. Safe because the decoder re-reads its batch's column
- * fields at every fill and only clears `length` after the sink returns.
- */
-function swapBatch(from: TradeColumns, to: TradeColumns): void {
-  const f = from as unknown as Record<string, unknown>;
-  const t = to as unknown as Record<string, unknown>;
-  for (const k of TRADE_FIELDS) { const x = f[k]; f[k] = t[k]; t[k] = x; }
-  if ('bidPx' in from) for (const k of MBP1_FIELDS) { const x = f[k]; f[k] = t[k]; t[k] = x; }
-  to.length = from.length;
-}
 
 class SourceStream {
   readonly index: number;
@@ -80,7 +67,6 @@ class SourceStream {
   minEndLo = 0;
   done: Promise<void>;
   readonly #queue: (TradeColumns | Mbp1Columns)[] = [];
-  readonly #pool: (TradeColumns | Mbp1Columns)[] = [];
   #release: (() => void) | null = null;
   #waiter: (() => void) | null = null;
   #closed: unknown = null;
@@ -90,7 +76,7 @@ class SourceStream {
     this.src = src;
     const onBatch = (b: TradeColumns) => this.#onBatch(b);
     const sink = src.schema === 'trades' ? { onTrades: onBatch } : { onMbp1: onBatch };
-    this.done = decodeFile(src.path, sink, { signal, batchSize, barFieldsOnly }).then(
+    this.done = decodeFile(src.path, sink, { signal, batchSize, barFieldsOnly, batchRing: READ_AHEAD + 1 }).then(
       (s) => { this.summary = s; },
       (err: unknown) => { this.error ??= err; },
     ).finally(() => {
@@ -100,9 +86,10 @@ class SourceStream {
   }
 
   /**
-   * Takes a decoded batch: order check, swap its columns with a pooled batch's (the decoder reuses its batch object),
-   * queue it. The decoder runs on (its zstd work overlapping the merge) until READ_AHEAD batches
-   * wait; then it waits for the merge to free one. Memory stays READ_AHEAD batches per source.
+   * Takes a decoded batch: order check, queue it (the decoder does not write it again until the
+   * merge has released it: its ring has one batch more than the queue holds). The decoder runs
+   * on (its zstd work overlapping the merge) until READ_AHEAD batches wait; then it waits for
+   * the merge to free one. Memory stays READ_AHEAD + 1 batches per source.
    */
   #onBatch(b: TradeColumns): Promise<void> | void {
     // After a failure the merge no longer reads: stop the decoder at its next batch.
@@ -113,12 +100,9 @@ class SourceStream {
       this.firstHi = b.tsRecvU32[1]!;
       this.firstLo = b.tsRecvU32[0]!;
     }
-    let copy = this.#pool.pop();
-    if (!copy || copy.capacity !== b.capacity) copy = this.src.schema === 'trades' ? allocTradeColumns(b.capacity) : allocMbp1Columns(b.capacity);
-    swapBatch(b, copy);
-    this.#queue.push(copy);
+    this.#queue.push(b);
     if (this.batch === null) {
-      this.batch = copy;
+      this.batch = b;
       this.pos = 0;
     }
     this.#wake();
@@ -160,10 +144,9 @@ class SourceStream {
     if (this.error) throw this.error;
   }
 
-  /** The merge is done with the head batch: recycle it, move to the next, let the decoder on. */
+  /** The merge is done with the head batch: hand it back to the decoder, move to the next. */
   release(): void {
-    const head = this.#queue.shift();
-    if (head) this.#pool.push(head);
+    this.#queue.shift();
     this.batch = this.#queue[0] ?? null;
     this.pos = 0;
     const r = this.#release;

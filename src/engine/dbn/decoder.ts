@@ -5,7 +5,7 @@
 import { open } from 'node:fs/promises';
 import { DbnError } from './errors.ts';
 import { looksLikeDbz, dbzError, type DbnMetadata } from './metadata.ts';
-import { DbnStreamDecoder, type DecodeOptions, type DecodeSink, type DecodeSummary } from './streamDecoder.ts';
+import { DbnStreamDecoder, INPUT_SLOT_BYTES, type DecodeOptions, type DecodeSink, type DecodeSummary } from './streamDecoder.ts';
 import { isSkippableMagic, isZstdMagic } from './zstdFrames.ts';
 import { defaultZstdImpl, ZstdStream, type ZstdImpl } from './zstd.ts';
 
@@ -22,29 +22,30 @@ export interface StreamOptions extends DecodeOptions {
   metadataOnly?: boolean;
 }
 
-/** Raw reads use one reusable buffer: the decoder copies everything it keeps. */
-const RAW_READ = 4 * 1024 * 1024;
+/** Raw reads: the size of the decoder's input slots, so raw DBN is read straight into kernel memory. */
+const RAW_READ = INPUT_SLOT_BYTES;
 
 /**
  * Reads the file in chunks, keeping one read in flight while the consumer works on the previous
- * chunk (reads run on the libuv pool, so I/O overlaps decoding). While `reuse()` says so, two
- * buffers alternate: safe because the raw decoder copies what it keeps, and native zstd has
- * finished with a chunk, before asking for the next one (fzstd input gets fresh buffers).
+ * chunk (reads run on the libuv pool, so I/O overlaps decoding). Once `slots()` gives two
+ * buffers, reads alternate between them: safe because the raw decoder is done with a chunk,
+ * and native zstd has consumed it, before asking for the next one (fzstd input gets fresh
+ * buffers). For raw DBN the slots are the decoder's own (in its kernel memory): no copy.
  * The first read is small so a wrong magic fails fast. Closes the file when done or abandoned.
  */
-async function* readChunks(path: string, size: number, reuse: () => boolean): AsyncGenerator<Uint8Array> {
+async function* readChunks(path: string, size: number, slots: () => Uint8Array[] | null): AsyncGenerator<Uint8Array> {
   const fh = await open(path, 'r');
   let next: Promise<{ bytesRead: number; buffer: Uint8Array }> | null = null;
   try {
     // Sequential reads from the current position (position null): works for pipes (/dev/stdin).
     const first = await fh.read(new Uint8Array(64 * 1024), 0, 64 * 1024, null);
     if (first.bytesRead === 0) return;
-    let pair: Uint8Array[] | null = null;
     let turn = 0;
     const readNext = () => {
-      if (!reuse()) return fh.read(new Uint8Array(size), 0, size, null);
-      pair ??= [new Uint8Array(size), new Uint8Array(size)];
-      return fh.read(pair[turn++ & 1]!, 0, size, null);
+      const pair = slots();
+      if (pair === null) return fh.read(new Uint8Array(size), 0, size, null);
+      const buf = pair[turn++ & 1]!;
+      return fh.read(buf, 0, Math.min(size, buf.length), null);
     };
     next = readNext();
     yield first.buffer.subarray(0, first.bytesRead);
@@ -65,12 +66,13 @@ async function* readChunks(path: string, size: number, reuse: () => boolean): As
 export async function decodeFile(path: string, sink: DecodeSink, opts: StreamOptions = {}): Promise<DecodeSummary> {
   // One pass over the file (works for pipes such as /dev/stdin too); buffers are reused once the
   // input is known to be raw DBN or native-zstd input.
-  let reuse = false;
-  return decodeSource(readChunks(path, RAW_READ, () => reuse), path, sink, opts, (zstd) => {
+  let slots: Uint8Array[] | null = null;
+  return decodeSource(readChunks(path, RAW_READ, () => slots), path, sink, opts, (zstd, decoder) => {
     // Native zstd has consumed a chunk (its write callback ran) before the next one is asked
     // for, so read buffers can alternate there too: ~1/3 less ArrayBuffer churn (fewer
     // external-memory mark-compacts). fzstd may keep a slice of its input: fresh buffers.
-    reuse = !zstd || (opts.zstd ?? defaultZstdImpl()) !== 'fzstd';
+    if (!zstd) slots = decoder.inputSlots() ?? [new Uint8Array(RAW_READ), new Uint8Array(RAW_READ)];
+    else if ((opts.zstd ?? defaultZstdImpl()) !== 'fzstd') slots = [new Uint8Array(RAW_READ), new Uint8Array(RAW_READ)];
   });
 }
 
@@ -84,7 +86,7 @@ async function decodeSource(
   name: string,
   sink: DecodeSink,
   opts: StreamOptions,
-  onFormat: ((zstd: boolean) => void) | null,
+  onFormat: ((zstd: boolean, decoder: DbnStreamDecoder) => void) | null,
 ): Promise<DecodeSummary> {
   const it = source[Symbol.asyncIterator]();
   // Peek at least 12 bytes (zstd magic, DBZ header) before choosing the path.
@@ -125,12 +127,12 @@ async function decodeDetected(
   name: string,
   sink: DecodeSink,
   opts: StreamOptions,
-  onFormat: ((zstd: boolean) => void) | null,
+  onFormat: ((zstd: boolean, decoder: DbnStreamDecoder) => void) | null,
 ): Promise<DecodeSummary> {
   const decoder = new DbnStreamDecoder(name, sink, opts);
   if (looksLikeDbz(head)) throw dbzError(name);
   const zstd = isZstdMagic(head) || isSkippableMagic(head);
-  onFormat?.(zstd);
+  onFormat?.(zstd, decoder);
   let input: AsyncIterable<Uint8Array> = rest;
   let z: ZstdStream | null = null;
   if (zstd) {

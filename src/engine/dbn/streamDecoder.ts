@@ -11,6 +11,7 @@ import {
 } from './columnar.ts';
 import { rtypeName } from './enums.ts';
 import { DbnError, hexBytes } from './errors.ts';
+import { defaultKernel, FillKernel, STAGE_BYTES } from './fillKernel.ts';
 import { dbzError, looksLikeDbz, parseMetadata, parsePrelude, PRELUDE_LENGTH, type DbnMetadata } from './metadata.ts';
 import { decodeRecord, type DbnRecord } from './records.ts';
 
@@ -33,7 +34,20 @@ export interface DecodeOptions {
    * also bidPx, askPx, bidSz, askSz); the others hold unspecified values. Derive's fill cost halves.
    */
   barFieldsOnly?: boolean;
+  /**
+   * Batches in rotation (default 1): a batch handed to the sink is not written again until
+   * `batchRing - 1` further batches of its type have been handed over, so a consumer may keep
+   * that many without copying. Its column arrays must not be replaced.
+   */
+  batchRing?: number;
+  /** Fill kernel: 'wasm' (fillKernel.ts, the default where WebAssembly runs) or the JS loops. */
+  kernel?: 'wasm' | 'js';
 }
+
+/** Raw file reads and zstd output slots the decoder offers (inputSlots): bytes per slot. */
+export const INPUT_SLOT_BYTES = 4 * 1024 * 1024;
+/** Two for raw reads (one read in flight while one is decoded) plus four for the zstd ring. */
+const INPUT_SLOTS = 2;
 
 export interface DecodeSummary {
   metadata: DbnMetadata | null;
@@ -87,14 +101,23 @@ export class DbnStreamDecoder {
   private phase = PH_START;
   private head = new Uint8Array(1024);
   private headLen = 0;
-  private readonly carry = new Uint8Array(MAX_RECORD);
-  private readonly carryView = new DataView(this.carry.buffer);
-  private readonly carryWords = LITTLE_ENDIAN ? new Uint32Array(this.carry.buffer) : null;
+  /** The wasm kernel, or null for the JS loops. */
+  private readonly k: FillKernel | null = null;
+  /** A record cut by a chunk boundary is completed at carry[carryAt..] (in kernel memory with the kernel). */
+  private readonly carry: Uint8Array;
+  private readonly carryView: DataView;
+  private readonly carryWords: Uint32Array | null;
+  private readonly carryAt: number;
   private carryLen = 0;
   private readonly minLen = new Int32Array(256);
   private tsOut = false;
   private trades: TradeColumns | null = null;
   private mbp1: Mbp1Columns | null = null;
+  private readonly tradeRing: TradeColumns[] = [];
+  private readonly mbp1Ring: Mbp1Columns[] = [];
+  private tradeTurn = 0;
+  private mbp1Turn = 0;
+  private readonly full: boolean;
   private pendingFlush = FLUSH_NONE;
   private readonly fillTradeAligned: typeof fillTradeRunAligned;
   private readonly fillMbp1Aligned: typeof fillMbp1RunAligned;
@@ -105,8 +128,34 @@ export class DbnStreamDecoder {
     this.opts = opts;
     const batch = opts.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(batch) || batch < 1 || batch > 1 << 24) throw new RangeError(`batchSize must be an integer in [1, 2^24], got ${batch}`);
-    if (sink.onTrades) this.trades = allocTradeColumns(batch);
-    if (sink.onMbp1) this.mbp1 = allocMbp1Columns(batch);
+    const ring = opts.batchRing ?? 1;
+    if (!Number.isInteger(ring) || ring < 1 || ring > 16) throw new RangeError(`batchRing must be an integer in [1, 16], got ${ring}`);
+    this.full = !opts.barFieldsOnly;
+    if ((opts.kernel ?? defaultKernel()) === 'wasm') {
+      try {
+        this.k = new FillKernel({ capacity: batch, tradeSets: sink.onTrades ? ring : 0, mbp1Sets: sink.onMbp1 ? ring : 0, inputSlots: INPUT_SLOTS, inputSlotBytes: INPUT_SLOT_BYTES });
+      } catch (e) {
+        // Only layouts beyond wasm32's 4 GiB (huge batch sizes) fall back; an explicit request fails.
+        if (opts.kernel === 'wasm' || !(e instanceof RangeError)) throw e;
+      }
+    }
+    if (this.k !== null) {
+      this.tradeRing.push(...this.k.tradeSets);
+      this.mbp1Ring.push(...this.k.mbp1Sets);
+      this.carry = this.k.u8;
+      this.carryView = this.k.view;
+      this.carryWords = null;
+      this.carryAt = this.k.carryAt;
+    } else {
+      for (let i = 0; sink.onTrades && i < ring; i++) this.tradeRing.push(allocTradeColumns(batch));
+      for (let i = 0; sink.onMbp1 && i < ring; i++) this.mbp1Ring.push(allocMbp1Columns(batch));
+      this.carry = new Uint8Array(MAX_RECORD);
+      this.carryView = new DataView(this.carry.buffer);
+      this.carryWords = LITTLE_ENDIAN ? new Uint32Array(this.carry.buffer) : null;
+      this.carryAt = 0;
+    }
+    this.trades = this.tradeRing[0] ?? null;
+    this.mbp1 = this.mbp1Ring[0] ?? null;
     // Misaligned records (rare) take the DataView path, which fills every column either way.
     this.fillTradeAligned = opts.barFieldsOnly ? fillTradeBarFieldsAligned : fillTradeRunAligned;
     this.fillMbp1Aligned = opts.barFieldsOnly ? fillMbp1BarFieldsAligned : fillMbp1RunAligned;
@@ -114,6 +163,20 @@ export class DbnStreamDecoder {
 
   private err(offset: number, expected: string, found?: string): DbnError {
     return new DbnError(this.name, offset, expected, found);
+  }
+
+  /** The fill kernel in use: 'wasm' or 'js'. */
+  get kernel(): 'wasm' | 'js' {
+    return this.k !== null ? 'wasm' : 'js';
+  }
+
+  /**
+   * Buffers inside the kernel's memory for the byte source to fill (file reads, zstd output):
+   * chunks pushed from them are decoded in place, others are copied in first. Null with the JS
+   * kernel. A slot's bytes must stay unchanged until the push of that chunk has resolved.
+   */
+  inputSlots(): Uint8Array[] | null {
+    return this.k !== null ? this.k.inputSlots : null;
   }
 
   /** Feeds the next chunk of decompressed DBN bytes. The chunk may be reused after this resolves. */
@@ -125,29 +188,46 @@ export class DbnStreamDecoder {
       c = this.pushHead(chunk);
       if (c === null || c.length === 0) return;
     }
-    const base = this.pos - c.length; // stream offset of c[0]
-    let off = 0;
+    const start = this.pos - c.length; // stream offset of c[0]
+    const k = this.k;
+    if (k === null) return this.records(new DataView(c.buffer, c.byteOffset, c.byteLength), c, 0, c.length, start);
+    if (c.buffer === k.memory.buffer) return this.records(k.view, k.u8, c.byteOffset, c.byteOffset + c.length, start);
+    // Foreign bytes: decode them from the staging area, an L2-sized piece at a time.
+    for (let i = 0; i < c.length; i += STAGE_BYTES) {
+      const piece = c.subarray(i, i + STAGE_BYTES);
+      k.u8.set(piece, k.stageAt);
+      await this.records(k.view, k.u8, k.stageAt, k.stageAt + piece.length, start + i);
+    }
+  }
+
+  /**
+   * Decodes the records in u8[from, end) (stream offset `start` at `from`): first completes a
+   * record carried over from the previous chunk, then keeps the cut record at the end.
+   */
+  private async records(v: DataView, u8: Uint8Array, from: number, end: number, start: number): Promise<void> {
+    const base = start - from; // stream offset = base + address
+    let off = from;
     if (this.carryLen > 0) {
-      const recLen = this.carry[0]! * 4;
-      const take = Math.min(recLen - this.carryLen, c.length);
-      this.carry.set(c.subarray(0, take), this.carryLen);
+      const at = this.carryAt;
+      const recLen = this.carry[at]! * 4;
+      const take = Math.min(recLen - this.carryLen, end - from);
+      this.carry.set(u8.subarray(from, from + take), at + this.carryLen);
       this.carryLen += take;
-      off = take;
+      off += take;
       if (this.carryLen < recLen) return;
-      const recStart = base - (this.carryLen - take);
-      await this.run(this.carryView, this.carry, this.carryWords, 0, recLen, recStart);
+      const recStart = start - (this.carryLen - take);
+      await this.run(this.carryView, this.carry, this.carryWords, at, at + recLen, recStart - at);
       this.carryLen = 0;
     }
-    const view = new DataView(c.buffer, c.byteOffset, c.byteLength);
-    // Word view for 4-aligned records (the common case: v3 pads metadata to 8, and chunks from
-    // files and zlib start aligned). Misaligned records use the DataView path.
-    const words = LITTLE_ENDIAN && (c.byteOffset & 3) === 0 ? new Uint32Array(c.buffer, c.byteOffset, c.length >>> 2) : null;
-    off = await this.run(view, c, words, off, c.length, base);
-    const rest = c.length - off;
+    // Word view for 4-aligned records with the JS kernel (the common case: v3 pads metadata to 8,
+    // and chunks from files and zlib start aligned). Misaligned records use the DataView path.
+    const words = this.k === null && LITTLE_ENDIAN && (u8.byteOffset & 3) === 0 ? new Uint32Array(u8.buffer, u8.byteOffset, u8.length >>> 2) : null;
+    off = await this.run(v, u8, words, off, end, base);
+    const rest = end - off;
     if (rest > 0) {
-      const lenWord = c[off]!;
+      const lenWord = u8[off]!;
       if (lenWord < 4) throw this.err(base + off, 'a record length of at least 16 bytes (length byte >= 4)', `length byte ${lenWord}`);
-      this.carry.set(c.subarray(off), 0);
+      this.carry.set(u8.subarray(off, end), this.carryAt);
       this.carryLen = rest;
     }
   }
@@ -242,12 +322,16 @@ export class DbnStreamDecoder {
     }
   }
 
+  /** Hands the trades batch to the sink, then moves on to the next batch of the ring. */
   private async flushTrades(): Promise<void> {
     const b = this.trades!;
     if (b.length === 0) return;
     const r = this.sink.onTrades!(b);
     if (r) await r;
-    b.length = 0;
+    const ring = this.tradeRing;
+    const next = ring.length === 1 ? b : ring[this.tradeTurn = (this.tradeTurn + 1) % ring.length]!;
+    next.length = 0;
+    this.trades = next;
   }
 
   private async flushMbp1(): Promise<void> {
@@ -255,7 +339,10 @@ export class DbnStreamDecoder {
     if (b.length === 0) return;
     const r = this.sink.onMbp1!(b);
     if (r) await r;
-    b.length = 0;
+    const ring = this.mbp1Ring;
+    const next = ring.length === 1 ? b : ring[this.mbp1Turn = (this.mbp1Turn + 1) % ring.length]!;
+    next.length = 0;
+    this.mbp1 = next;
   }
 
   /** Decodes complete records in [off, end); stops early when a batch must be flushed. */
@@ -264,6 +351,7 @@ export class DbnStreamDecoder {
     const minLen = this.minLen;
     const trades = this.trades;
     const mbp1 = this.mbp1;
+    const k = this.k;
     const onRecord = this.sink.onRecord;
     while (off < end) {
       const lenWord = u8[off]!;
@@ -286,8 +374,8 @@ export class DbnStreamDecoder {
           return off;
         }
         if (onRecord) onRecord(decodeRecord(v, u8, off, len, this.tsOut));
-        const stop = w !== null && (off & 3) === 0
-          ? this.fillTradeAligned(w, off >>> 2, runEnd >>> 2, trades, lenWord, 0) * 4
+        const stop = k !== null ? k.fillTrades(trades, off, runEnd, lenWord, 0, this.full)
+          : w !== null && (off & 3) === 0 ? this.fillTradeAligned(w, off >>> 2, runEnd >>> 2, trades, lenWord, 0) * 4
           : fillTradeRun(v, u8, off, runEnd, trades, lenWord, 0);
         counts[0] += (stop - off) / len;
         off = stop;
@@ -303,8 +391,8 @@ export class DbnStreamDecoder {
           return off;
         }
         if (onRecord) onRecord(decodeRecord(v, u8, off, len, this.tsOut));
-        const stop = w !== null && (off & 3) === 0
-          ? this.fillMbp1Aligned(w, off >>> 2, runEnd >>> 2, mbp1, lenWord) * 4
+        const stop = k !== null ? k.fillMbp1(mbp1, off, runEnd, lenWord, this.full)
+          : w !== null && (off & 3) === 0 ? this.fillMbp1Aligned(w, off >>> 2, runEnd >>> 2, mbp1, lenWord) * 4
           : fillMbp1Run(v, u8, off, runEnd, mbp1, lenWord);
         counts[1] += (stop - off) / len;
         off = stop;
@@ -336,8 +424,8 @@ export class DbnStreamDecoder {
       throw this.err(this.headLen, `metadata of ${length} bytes (ending at byte ${PRELUDE_LENGTH + length})`, `end of input after ${this.headLen} bytes`);
     }
     if (this.carryLen > 0) {
-      const lenWord = this.carry[0]!;
-      throw this.err(this.pos - this.carryLen, `${lenWord * 4} bytes for a ${rtypeName(this.carryLen > 1 ? this.carry[1]! : -1)} record (length byte ${lenWord})`, `${this.carryLen} bytes before the end of input (truncated)`);
+      const lenWord = this.carry[this.carryAt]!;
+      throw this.err(this.pos - this.carryLen, `${lenWord * 4} bytes for a ${rtypeName(this.carryLen > 1 ? this.carry[this.carryAt + 1]! : -1)} record (length byte ${lenWord})`, `${this.carryLen} bytes before the end of input (truncated)`);
     }
     if (this.trades) await this.flushTrades();
     if (this.mbp1) await this.flushMbp1();
