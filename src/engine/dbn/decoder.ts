@@ -5,7 +5,7 @@
 import { open } from 'node:fs/promises';
 import { DbnError } from './errors.ts';
 import { looksLikeDbz, dbzError, type DbnMetadata } from './metadata.ts';
-import { DbnStreamDecoder, INPUT_SLOT_BYTES, type DecodeOptions, type DecodeSink, type DecodeSummary } from './streamDecoder.ts';
+import { DbnStreamDecoder, type DecodeOptions, type DecodeSink, type DecodeSummary } from './streamDecoder.ts';
 import { isSkippableMagic, isZstdMagic } from './zstdFrames.ts';
 import { defaultZstdImpl, ZstdStream, type ZstdImpl } from './zstd.ts';
 
@@ -22,8 +22,8 @@ export interface StreamOptions extends DecodeOptions {
   metadataOnly?: boolean;
 }
 
-/** Raw reads: the size of the decoder's input slots, so raw DBN is read straight into kernel memory. */
-const RAW_READ = INPUT_SLOT_BYTES;
+/** Raw reads: two of these alternate in the decoder's input region, so raw DBN is read straight into kernel memory. */
+const RAW_READ = 4 * 1024 * 1024;
 
 /**
  * Reads the file in chunks, keeping one read in flight while the consumer works on the previous
@@ -71,7 +71,7 @@ export async function decodeFile(path: string, sink: DecodeSink, opts: StreamOpt
     // Native zstd has consumed a chunk (its write callback ran) before the next one is asked
     // for, so read buffers can alternate there too: ~1/3 less ArrayBuffer churn (fewer
     // external-memory mark-compacts). fzstd may keep a slice of its input: fresh buffers.
-    if (!zstd) slots = decoder.inputSlots() ?? [new Uint8Array(RAW_READ), new Uint8Array(RAW_READ)];
+    if (!zstd) slots = decoder.inputSlots(2, RAW_READ) ?? [new Uint8Array(RAW_READ), new Uint8Array(RAW_READ)];
     else if ((opts.zstd ?? defaultZstdImpl()) !== 'fzstd') slots = [new Uint8Array(RAW_READ), new Uint8Array(RAW_READ)];
   });
 }
@@ -136,7 +136,7 @@ async function decodeDetected(
   let input: AsyncIterable<Uint8Array> = rest;
   let z: ZstdStream | null = null;
   if (zstd) {
-    z = new ZstdStream(name, opts.zstd);
+    z = new ZstdStream(name, opts.zstd, undefined, (count, bytes) => decoder.inputSlots(count, bytes));
     input = z.decompress(rest);
   }
   let inputBytes = 0;

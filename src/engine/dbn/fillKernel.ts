@@ -22,9 +22,8 @@ export interface KernelLayout {
   capacity: number;
   tradeSets: number;
   mbp1Sets: number;
-  /** Input slots: raw file reads and zstd output land here (no copy). */
-  inputSlots: number;
-  inputSlotBytes: number;
+  /** Input region: raw file reads and zstd output land here (no copy), cut into slots on request. */
+  inputBytes: number;
 }
 
 const PAGE = 65536;
@@ -79,7 +78,8 @@ export class FillKernel {
   readonly view: DataView;
   readonly carryAt = CARRY_AT;
   readonly stageAt = STAGE_AT;
-  readonly inputSlots: Uint8Array[] = [];
+  private readonly inputAt: number;
+  private readonly inputBytes: number;
   readonly tradeSets: TradeColumns[] = [];
   readonly mbp1Sets: Mbp1Columns[] = [];
   private readonly exports: FillExports;
@@ -93,8 +93,9 @@ export class FillKernel {
     const { capacity: cap, tradeSets, mbp1Sets } = layout;
     if (tradeSets + mbp1Sets > MAX_SETS) throw new RangeError(`at most ${MAX_SETS} column sets, got ${tradeSets + mbp1Sets}`);
     let at = align(STAGE_AT + STAGE_BYTES, 64);
-    const slotsAt = at;
-    at += layout.inputSlots * align(layout.inputSlotBytes, 64);
+    this.inputAt = at;
+    this.inputBytes = layout.inputBytes;
+    at = align(at + layout.inputBytes, 64);
     const setsAt = at;
     const tradeBytes = align(cap * TRADE_ROW_BYTES, 64);
     const mbp1Bytes = align(cap * MBP1_ROW_BYTES, 64);
@@ -106,11 +107,17 @@ export class FillKernel {
     const buf = this.memory.buffer;
     this.u8 = new Uint8Array(buf);
     this.view = new DataView(buf);
-    for (let i = 0; i < layout.inputSlots; i++) this.inputSlots.push(new Uint8Array(buf, slotsAt + i * align(layout.inputSlotBytes, 64), layout.inputSlotBytes));
     at = setsAt;
     let d = 0;
     for (let i = 0; i < tradeSets; i++, at += tradeBytes) this.tradeSets.push(this.layOut(at, cap, false, (d++) * DESC_BYTES));
     for (let i = 0; i < mbp1Sets; i++, at += mbp1Bytes) this.mbp1Sets.push(this.layOut(at, cap, true, (d++) * DESC_BYTES) as Mbp1Columns);
+  }
+
+  /** `count` slots of `bytes` each in the input region (each call hands out the same region), or null if it is too small. */
+  inputSlots(count: number, bytes: number): Uint8Array[] | null {
+    const stride = align(bytes, 64);
+    if (count * stride > this.inputBytes) return null;
+    return Array.from({ length: count }, (_, i) => new Uint8Array(this.memory.buffer, this.inputAt + i * stride, bytes));
   }
 
   /** Column views for one set at `at`: 8-byte columns first, so every view is aligned. */

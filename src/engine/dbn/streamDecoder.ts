@@ -44,10 +44,11 @@ export interface DecodeOptions {
   kernel?: 'wasm' | 'js';
 }
 
-/** Raw file reads and zstd output slots the decoder offers (inputSlots): bytes per slot. */
-export const INPUT_SLOT_BYTES = 4 * 1024 * 1024;
-/** Two for raw reads (one read in flight while one is decoded) plus four for the zstd ring. */
-const INPUT_SLOTS = 2;
+/**
+ * The decoder's input region (in kernel memory), cut into slots by its source: two raw reads
+ * of 4 MiB (one in flight while the other is decoded), or the zstd ring's 4 x 1 MiB.
+ */
+const INPUT_BYTES = 8 * 1024 * 1024;
 
 export interface DecodeSummary {
   metadata: DbnMetadata | null;
@@ -133,7 +134,7 @@ export class DbnStreamDecoder {
     this.full = !opts.barFieldsOnly;
     if ((opts.kernel ?? defaultKernel()) === 'wasm') {
       try {
-        this.k = new FillKernel({ capacity: batch, tradeSets: sink.onTrades ? ring : 0, mbp1Sets: sink.onMbp1 ? ring : 0, inputSlots: INPUT_SLOTS, inputSlotBytes: INPUT_SLOT_BYTES });
+        this.k = new FillKernel({ capacity: batch, tradeSets: sink.onTrades ? ring : 0, mbp1Sets: sink.onMbp1 ? ring : 0, inputBytes: INPUT_BYTES });
       } catch (e) {
         // Only layouts beyond wasm32's 4 GiB (huge batch sizes) fall back; an explicit request fails.
         if (opts.kernel === 'wasm' || !(e instanceof RangeError)) throw e;
@@ -171,12 +172,14 @@ export class DbnStreamDecoder {
   }
 
   /**
-   * Buffers inside the kernel's memory for the byte source to fill (file reads, zstd output):
-   * chunks pushed from them are decoded in place, others are copied in first. Null with the JS
-   * kernel. A slot's bytes must stay unchanged until the push of that chunk has resolved.
+   * `count` buffers of `bytes` inside the kernel's memory for the byte source to fill (file
+   * reads, zstd output): chunks pushed from them are decoded in place, others are copied in
+   * first. Null with the JS kernel or if they do not fit (8 MiB in all). One source per
+   * decoder: every call hands out the same region. A slot's bytes must stay unchanged until
+   * the push of that chunk has resolved.
    */
-  inputSlots(): Uint8Array[] | null {
-    return this.k !== null ? this.k.inputSlots : null;
+  inputSlots(count: number, bytes: number): Uint8Array[] | null {
+    return this.k !== null ? this.k.inputSlots(count, bytes) : null;
   }
 
   /** Feeds the next chunk of decompressed DBN bytes. The chunk may be reused after this resolves. */

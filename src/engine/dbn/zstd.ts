@@ -33,6 +33,9 @@ const QUEUE_HIGH = 4 * NATIVE_CHUNK;
 const RING_SLOT = Number(process.env.BTNB_ZSTD_SLOT) || 1024 * 1024;
 const RING_SLOTS = 4;
 
+/** `count` buffers of `bytes` each for the ring's output, or null to let the ring allocate. */
+export type OutputSlots = (count: number, bytes: number) => Uint8Array[] | null;
+
 /** Decompresses a zstd byte stream; `compressedBytes`/`decompressedBytes` are kept current. */
 export class ZstdStream {
   compressedBytes = 0;
@@ -42,12 +45,18 @@ export class ZstdStream {
   private readonly splitter: ZstdFrameSplitter;
 
   private readonly ringSlot: number;
+  private readonly outputSlots: OutputSlots | null;
 
-  /** `ringSlot`: output buffer size of the native ring (tests use small ones to cross slot boundaries). */
-  constructor(name: string, impl: ZstdImpl = defaultZstdImpl(), ringSlot = RING_SLOT) {
+  /**
+   * `ringSlot`: output buffer size of the native ring (tests use small ones to cross slot
+   * boundaries). `outputSlots`: where the ring may write instead of buffers of its own (the
+   * decoder's kernel memory, so decompressed bytes are decoded where they land).
+   */
+  constructor(name: string, impl: ZstdImpl = defaultZstdImpl(), ringSlot = RING_SLOT, outputSlots: OutputSlots | null = null) {
     this.name = name;
     this.impl = impl;
     this.ringSlot = ringSlot;
+    this.outputSlots = outputSlots;
     this.splitter = new ZstdFrameSplitter(name);
   }
 
@@ -127,7 +136,7 @@ export class ZstdStream {
       const w = wake;
       wake = null;
       w?.();
-    });
+    }, this.outputSlots?.(RING_SLOTS, this.ringSlot) ?? null);
     const it = source[Symbol.asyncIterator]();
     let segs: Iterator<FrameSegment> | null = null;
     let frameEnd = false;

@@ -91,13 +91,20 @@ export class ZstdRing {
   private drain = false;
   private readonly onChange: () => void;
 
-  /** Slots are allocated on first need: readMetadata and small files use one. */
+  /** Slots are allocated on first need (readMetadata and small files use one), unless given. */
   private readonly slotBytes: number;
   private unallocated: number;
+  /** Every slot handed out so far, to map a released view back to its slot. */
+  private readonly slots: Uint8Array[] = [];
 
-  constructor(b: ZlibBinding, slotBytes: number, slots: number, onChange: () => void) {
+  /** `given`: the consumer's own output buffers (e.g. in the decoder's kernel memory), used instead of allocating. */
+  constructor(b: ZlibBinding, slotBytes: number, slots: number, onChange: () => void, given: Uint8Array[] | null = null) {
     this.slotBytes = slotBytes;
-    this.unallocated = slots;
+    this.unallocated = given ? 0 : slots;
+    if (given) {
+      this.free.push(...given.slice().reverse());
+      this.slots.push(...given);
+    }
     this.onChange = onChange;
     const h = new b.ZstdDecompress();
     h.onerror = (message) => {
@@ -136,7 +143,9 @@ export class ZstdRing {
 
   /** The consumer is done with a buffer from `ready`: its slot is free again. */
   release(buf: Uint8Array): void {
-    this.free.push(new Uint8Array(buf.buffer, 0, buf.buffer.byteLength));
+    const slot = this.slots.find((s) => s.buffer === buf.buffer && buf.byteOffset >= s.byteOffset && buf.byteOffset < s.byteOffset + s.length);
+    if (slot === undefined) throw new Error('internal: released a buffer that is not a ring slot');
+    this.free.push(slot);
     this.pump();
   }
 
@@ -154,6 +163,7 @@ export class ZstdRing {
       if (slot === undefined && this.unallocated > 0) {
         this.unallocated--;
         slot = new Uint8Array(this.slotBytes);
+        this.slots.push(slot);
       }
       if (slot === undefined) return;
       this.out = slot;

@@ -169,7 +169,7 @@ describe('WebAssembly fill kernel', () => {
 
   it('refuses a layout beyond wasm32 memory (the decoder then uses the JS loops), and an explicit wasm request fails', () => {
     // Checked before any memory is reserved; the decoder's fallback catches this RangeError.
-    assert.throws(() => new FillKernel({ capacity: 2 ** 24, tradeSets: 4, mbp1Sets: 4, inputSlots: 2, inputSlotBytes: 1 << 22 }), (e: unknown) => e instanceof RangeError && /exceeds 4 GiB/.test(e.message));
+    assert.throws(() => new FillKernel({ capacity: 2 ** 24, tradeSets: 4, mbp1Sets: 4, inputBytes: 1 << 23 }), (e: unknown) => e instanceof RangeError && /exceeds 4 GiB/.test(e.message));
     assert.throws(() => new DbnStreamDecoder('x', { onTrades() {}, onMbp1() {} }, { batchSize: 2 ** 24, batchRing: 16, kernel: 'wasm' }), /exceeds 4 GiB/);
   });
 

@@ -101,6 +101,23 @@ describe('native zstd into owned buffers (zstdRing)', () => {
     assert.deepEqual(a.out, b.out);
   });
 
+  it('writes into slots the consumer gives (the decoder\'s kernel memory) and hands out views of them, same bytes', async () => {
+    const host = new Uint8Array(4 * 8192 + 64);
+    let asked: number[] = [];
+    const stream = new ZstdStream('t.zst', 'native', 8192, (count, bytes) => {
+      asked = [count, bytes];
+      return Array.from({ length: count }, (_, i) => host.subarray(16 + i * 8192, 16 + (i + 1) * 8192));
+    });
+    const parts: Uint8Array[] = [];
+    for await (const c of stream.decompress(chunks(z, 10_000))) {
+      assert.equal(c.buffer, host.buffer, 'output lands in the given slots');
+      assert.ok(c.byteOffset >= 16 && c.byteOffset + c.length <= 16 + 4 * 8192);
+      parts.push(c.slice());
+    }
+    assert.deepEqual(asked, [4, 8192]);
+    assert.deepEqual(concat(parts), plain);
+  });
+
   it('the first output is handed on before more input is read (readMetadata stops early)', async () => {
     const stream = new ZstdStream('t.zst', 'native', 1 << 20);
     let pulled = 0;
