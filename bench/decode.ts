@@ -3,7 +3,8 @@
  *
  * Generates synthetic trades files (5 M and 10 M records; raw and zstd; cached in bench/out/),
  * then, each measurement in a fresh child process so peak RSS belongs to that run alone:
- *  - records/s decoding the raw file into columnar batches (best of 3),
+ *  - records/s decoding the raw file into columnar batches (best of 5) with the WebAssembly
+ *    fill kernel (the default), and with the JS loops as the baseline, and their ratio,
  *  - MB/s (decompressed) decoding the zstd file with Node's built-in zstd and with fzstd,
  *  - MB/s of `zstd -d -c FILE > /dev/null` on the same file, and the ratio,
  *  - peak RSS (process.resourceUsage().maxRSS) per run: it must not grow with file size.
@@ -36,7 +37,7 @@ async function worker(mode: string, file: string): Promise<void> {
         // Touch the columns like a consumer would (and keep the work from being optimised away).
         sum += b.length + b.size[0]! + b.price[b.length - 1]!;
       },
-    }, { zstd: mode === 'fzstd' ? 'fzstd' : 'native' });
+    }, { zstd: mode === 'fzstd' ? 'fzstd' : 'native', kernel: mode === 'raw-js' ? 'js' : 'wasm' });
     seconds.push((performance.now() - t0) / 1000);
     const c = process.cpuUsage(c0);
     cpuSeconds.push((c.user + c.system) / 1e6);
@@ -92,17 +93,20 @@ async function main(): Promise<void> {
   for (const n of [5_000_000, 10_000_000]) {
     const { raw, zst } = await ensureFiles(n);
     const r = runWorker('raw', raw);
+    const rjs = runWorker('raw-js', raw);
     const nat = runWorker('native', zst);
     const fz = runWorker('fzstd', zst);
     const cli = zstdCli(zst);
     const mb = nat.bytes / 1e6;
     const recPerSec = r.records / Math.min(...r.seconds);
+    const jsRecPerSec = rjs.records / Math.min(...rjs.seconds);
     const natMBs = mb / Math.min(...nat.seconds);
     const fzMBs = mb / Math.min(...fz.seconds);
     const cliMBs = mb / cli;
-    if (r.checksum !== nat.checksum || r.checksum !== fz.checksum || r.records !== n) throw new Error('decoders disagree');
+    if (r.checksum !== rjs.checksum || r.checksum !== nat.checksum || r.checksum !== fz.checksum || r.records !== n) throw new Error('decoders disagree');
     console.log(`\n${n / 1e6} M trades: raw ${f(r.bytes / 2 ** 20, 0)} MiB, zstd -3 ${f(nat.compressedBytes / 2 ** 20, 0)} MiB (ratio ${f(r.bytes / nat.compressedBytes, 2)})`);
-    console.log(`  raw -> columnar batches : ${f(recPerSec / 1e6)} M records/s (${f(r.bytes / 1e6 / Math.min(...r.seconds), 0)} MB/s)   [wall ${r.seconds.map((s) => f(s, 3)).join(', ')} s; per CPU-second ${f(r.records / Math.min(...r.cpuSeconds) / 1e6)} M/s]   peak RSS ${f(r.maxRssMiB, 0)} MiB`);
+    console.log(`  raw -> columnar (wasm)  : ${f(recPerSec / 1e6)} M records/s (${f(r.bytes / 1e6 / Math.min(...r.seconds), 0)} MB/s)   [wall ${r.seconds.map((s) => f(s, 3)).join(', ')} s; per CPU-second ${f(r.records / Math.min(...r.cpuSeconds) / 1e6)} M/s]   peak RSS ${f(r.maxRssMiB, 0)} MiB`);
+    console.log(`  raw, JS fill loops      : ${f(jsRecPerSec / 1e6)} M records/s   [wall ${rjs.seconds.map((s) => f(s, 3)).join(', ')} s; per CPU-second ${f(rjs.records / Math.min(...rjs.cpuSeconds) / 1e6)} M/s]   wasm kernel / JS loops: ${f(recPerSec / jsRecPerSec, 2)}x`);
     console.log(`  zstd, Node built-in     : ${f(natMBs, 0)} MB/s decompressed (${f(nat.records / Math.min(...nat.seconds) / 1e6)} M records/s)   [wall ${nat.seconds.map((s) => f(s, 3)).join(', ')} s; CPU (all threads) best ${f(Math.min(...nat.cpuSeconds), 3)} s]   peak RSS ${f(nat.maxRssMiB, 0)} MiB`);
     console.log(`  zstd, fzstd (JS)        : ${f(fzMBs, 0)} MB/s decompressed (${f(fz.records / Math.min(...fz.seconds) / 1e6)} M records/s)   peak RSS ${f(fz.maxRssMiB, 0)} MiB`);
     console.log(`  zstd -d -c > /dev/null  : ${f(cliMBs, 0)} MB/s`);
