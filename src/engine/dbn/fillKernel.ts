@@ -31,9 +31,10 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 const DESC_BYTES = 18 * 4;
 const MAX_SETS = 48;
-const CARRY_AT = MAX_SETS * DESC_BYTES; // 3456
+/** A record is at most 255 words (1020 bytes). */
+const CARRY_AT = MAX_SETS * DESC_BYTES;
 const CARRY_BYTES = 1024;
-const STAGE_AT = 4096;
+const STAGE_AT = Math.ceil((CARRY_AT + CARRY_BYTES) / 4096) * 4096;
 /** Foreign bytes are copied in L2-sized pieces and decoded from there. */
 export const STAGE_BYTES = 256 * 1024;
 
@@ -76,8 +77,11 @@ export class FillKernel {
   readonly memory: WasmMemory;
   readonly u8: Uint8Array;
   readonly view: DataView;
+  /** The carry record's bytes: [carryAt, carryAt + carryBytes), clear of the descriptors and the staging area. */
   readonly carryAt = CARRY_AT;
+  readonly carryBytes = CARRY_BYTES;
   readonly stageAt = STAGE_AT;
+  readonly stageBytes = STAGE_BYTES;
   private readonly inputAt: number;
   private readonly inputBytes: number;
   readonly tradeSets: TradeColumns[] = [];

@@ -132,7 +132,8 @@ export class DbnStreamDecoder {
     const ring = opts.batchRing ?? 1;
     if (!Number.isInteger(ring) || ring < 1 || ring > 16) throw new RangeError(`batchRing must be an integer in [1, 16], got ${ring}`);
     this.full = !opts.barFieldsOnly;
-    if ((opts.kernel ?? defaultKernel()) === 'wasm') {
+    // Without a columnar sink (metadata reads, --json objects) nothing is filled: no kernel memory.
+    if ((sink.onTrades || sink.onMbp1) && (opts.kernel ?? defaultKernel()) === 'wasm') {
       try {
         this.k = new FillKernel({ capacity: batch, tradeSets: sink.onTrades ? ring : 0, mbp1Sets: sink.onMbp1 ? ring : 0, inputBytes: INPUT_BYTES });
       } catch (e) {

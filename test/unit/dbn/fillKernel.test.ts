@@ -167,6 +167,29 @@ describe('WebAssembly fill kernel', () => {
     }
   });
 
+  it('lays out descriptors, the carry record, staging, input slots and columns without overlap', () => {
+    const k = new FillKernel({ capacity: 1000, tradeSets: 2, mbp1Sets: 3, inputBytes: 1 << 20 });
+    const regions: [string, number, number][] = [
+      ['carry', k.carryAt, k.carryAt + k.carryBytes],
+      ['stage', k.stageAt, k.stageAt + k.stageBytes],
+      ...k.inputSlots(4, 1 << 18)!.map((s, i) => [`slot ${i}`, s.byteOffset, s.byteOffset + s.length] as [string, number, number]),
+    ];
+    assert.ok(k.carryBytes >= 1020, 'the longest record fits the carry');
+    assert.equal(k.inputSlots(5, 1 << 18), null, 'slots beyond the input region are refused');
+    for (const [i, set] of [...k.tradeSets, ...k.mbp1Sets].entries()) {
+      for (const [name, col] of Object.entries(set)) {
+        if (!ArrayBuffer.isView(col) || name.endsWith('U32')) continue;
+        assert.equal(col.buffer, k.memory.buffer);
+        assert.equal(col.byteOffset % (col as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT, 0, `${name} aligned`);
+        regions.push([`set ${i} ${name}`, col.byteOffset, col.byteOffset + col.byteLength]);
+      }
+    }
+    regions.sort((a, b) => a[1] - b[1]);
+    assert.ok(regions[0]![1] >= 18 * 4 * 5, 'descriptors come first');
+    for (let i = 1; i < regions.length; i++) assert.ok(regions[i]![1] >= regions[i - 1]![2], `${regions[i - 1]![0]} overlaps ${regions[i]![0]}`);
+    assert.ok(regions.at(-1)![2] <= k.memory.buffer.byteLength);
+  });
+
   it('refuses a layout beyond wasm32 memory (the decoder then uses the JS loops), and an explicit wasm request fails', () => {
     // Checked before any memory is reserved; the decoder's fallback catches this RangeError.
     assert.throws(() => new FillKernel({ capacity: 2 ** 24, tradeSets: 4, mbp1Sets: 4, inputBytes: 1 << 23 }), (e: unknown) => e instanceof RangeError && /exceeds 4 GiB/.test(e.message));
