@@ -125,6 +125,34 @@ describe('WebAssembly fill kernel', () => {
     assert.ok(px.some(Number.isNaN) && px.some((p) => Math.abs(p) > 2 ** 53) && px.some((p) => p < 0));
   });
 
+  it('mutated inputs (500 seeded cases): the same columns or the same error as the JS kernel', async function () {
+    this.timeout(60_000);
+    const r = prng(77);
+    const sources = [fixtureBytes('test_data.trades.dbn'), fixtureBytes('test_data.tbbo.v3.dbn.zst'), fixtureBytes('test_data.mbp-1.v2.dbn.zst'), randomRecords(400, 5)];
+    const outcome = async (input: Uint8Array, sizes: number[], kernel: 'js' | 'wasm') => {
+      try {
+        return JSON.stringify(await decodeColumns(chunked(input, sizes, 1), { kernel, batchSize: 9 }));
+      } catch (e) {
+        return `error: ${(e as Error).message}`;
+      }
+    };
+    let errors = 0;
+    for (let i = 0; i < 500; i++) {
+      const b = sources[i % sources.length]!.slice();
+      for (let k = 0; k < 1 + Math.floor(r() * 4); k++) {
+        const at = Math.floor(r() * b.length);
+        // Length bytes, rtypes and plain bytes: runs broken, records cut or skipped.
+        b[at] = r() < 0.5 ? [0, 1, 4, 12, 20, 255][Math.floor(r() * 6)]! : Math.floor(r() * 256);
+      }
+      const input = r() < 0.3 ? b.subarray(0, Math.floor(r() * b.length)) : b;
+      const sizes = [1 + Math.floor(r() * 300), 1 + Math.floor(r() * 5000)];
+      const js = await outcome(input, sizes, 'js');
+      assert.equal(await outcome(input, sizes, 'wasm'), js, `case ${i}`);
+      if (js.startsWith('error')) errors++;
+    }
+    assert.ok(errors > 50 && errors < 450, `both outcomes exercised (${errors} errors)`);
+  });
+
   it('decodes a file straight from its read slots across 4 MiB reads, like the JS kernel', async function () {
     this.timeout(60_000);
     const dir = mkdtempSync(join(tmpdir(), 'btnb-kernel-'));
