@@ -44,7 +44,6 @@ export class OutOfOrderError extends Error {
  */
 const READ_AHEAD = 3;
 
-
 class SourceStream {
   readonly index: number;
   readonly src: MergeSource;

@@ -10,7 +10,9 @@
  *   (|raw| < 2^53 holds for every real price); UNDEF_PRICE (i64::MAX) is stored as NaN.
  * - Chars (side, action) are ASCII codes in Uint8Array.
  * - A batch's arrays have `capacity` slots; only [0, length) are valid. The decoder reuses a
- *   batch after the consumer returns, so consumers copy what they keep.
+ *   batch after the consumer returns (with DecodeOptions.batchRing = N, after N - 1 further
+ *   batches), so consumers copy what they keep longer. With the wasm kernel the arrays are views
+ *   into the decoder's memory: never replace them.
  */
 export interface TradeColumns {
   /** rtype 0 (TradeMsg) or 1 (Mbp1Msg: the trade fields of an mbp-1 / tbbo record). */
