@@ -6,7 +6,7 @@
  */
 import type { Mbp1Columns, TradeColumns } from './columns.ts';
 import {
-  allocMbp1Columns, allocTradeColumns, DEFAULT_BATCH_SIZE, fillMbp1BarFieldsAligned, fillMbp1Run, fillMbp1RunAligned, fillTradeBarFieldsAligned, fillTradeRun,
+  allocMbp1Columns, allocTradeColumns, DEFAULT_BATCH_SIZE, fillMbp1Run, fillMbp1RunAligned, fillTradeRun,
   fillTradeRunAligned, LITTLE_ENDIAN,
 } from './columnar.ts';
 import { rtypeName } from './enums.ts';
@@ -31,7 +31,8 @@ export interface DecodeOptions {
   fragmentVersion?: 1 | 2 | 3;
   /**
    * Fill only the columns bars are built from (instrumentId, tsRecv, price, size, side; TBBO
-   * also bidPx, askPx, bidSz, askSz); the others hold unspecified values. Derive's fill cost halves.
+   * also bidPx, askPx, bidSz, askSz); the others hold unspecified values. The wasm kernel then
+   * does about half the stores; the JS fallback fills every column either way.
    */
   barFieldsOnly?: boolean;
   /**
@@ -120,8 +121,6 @@ export class DbnStreamDecoder {
   private mbp1Turn = 0;
   private readonly full: boolean;
   private pendingFlush = FLUSH_NONE;
-  private readonly fillTradeAligned: typeof fillTradeRunAligned;
-  private readonly fillMbp1Aligned: typeof fillMbp1RunAligned;
 
   constructor(name: string, sink: DecodeSink, opts: DecodeOptions = {}) {
     this.name = name;
@@ -158,9 +157,6 @@ export class DbnStreamDecoder {
     }
     this.trades = this.tradeRing[0] ?? null;
     this.mbp1 = this.mbp1Ring[0] ?? null;
-    // Misaligned records (rare) take the DataView path, which fills every column either way.
-    this.fillTradeAligned = opts.barFieldsOnly ? fillTradeBarFieldsAligned : fillTradeRunAligned;
-    this.fillMbp1Aligned = opts.barFieldsOnly ? fillMbp1BarFieldsAligned : fillMbp1RunAligned;
   }
 
   private err(offset: number, expected: string, found?: string): DbnError {
@@ -379,7 +375,7 @@ export class DbnStreamDecoder {
         }
         if (onRecord) onRecord(decodeRecord(v, u8, off, len, this.tsOut));
         const stop = k !== null ? k.fillTrades(trades, off, runEnd, lenWord, 0, this.full)
-          : w !== null && (off & 3) === 0 ? this.fillTradeAligned(w, off >>> 2, runEnd >>> 2, trades, lenWord, 0) * 4
+          : w !== null && (off & 3) === 0 ? fillTradeRunAligned(w, off >>> 2, runEnd >>> 2, trades, lenWord, 0) * 4
           : fillTradeRun(v, u8, off, runEnd, trades, lenWord, 0);
         counts[0] += (stop - off) / len;
         off = stop;
@@ -396,7 +392,7 @@ export class DbnStreamDecoder {
         }
         if (onRecord) onRecord(decodeRecord(v, u8, off, len, this.tsOut));
         const stop = k !== null ? k.fillMbp1(mbp1, off, runEnd, lenWord, this.full)
-          : w !== null && (off & 3) === 0 ? this.fillMbp1Aligned(w, off >>> 2, runEnd >>> 2, mbp1, lenWord) * 4
+          : w !== null && (off & 3) === 0 ? fillMbp1RunAligned(w, off >>> 2, runEnd >>> 2, mbp1, lenWord) * 4
           : fillMbp1Run(v, u8, off, runEnd, mbp1, lenWord);
         counts[1] += (stop - off) / len;
         off = stop;

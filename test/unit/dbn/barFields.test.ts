@@ -1,7 +1,7 @@
-// DecodeOptions.barFieldsOnly fills only the columns bars use, through its own aligned fill
-// loops: those columns must equal a full decode's, record for record, at any batch size and
-// chunking (runs cut by batch and chunk boundaries), for trades and TBBO, and with records at
-// unaligned offsets (the DataView path).
+// DecodeOptions.barFieldsOnly fills only the columns bars use, through the wasm kernel's
+// bar-field loops: those columns must equal a full decode's, record for record, at any batch
+// size and chunking (runs cut by batch and chunk boundaries), for trades and TBBO, and with
+// records at unaligned offsets.
 import { strict as assert } from 'node:assert';
 import type { Mbp1Columns, TradeColumns } from '../../../src/engine/dbn/columns.ts';
 import { decodeStream, type DecodeOptions } from '../../../src/engine/dbn/decoder.ts';
