@@ -13,7 +13,7 @@ import { open, writeFile } from 'node:fs/promises';
 import { writeParquetTable, type ColumnSpec } from '../parquet/table.ts';
 import { nodeAtomicFs, type AtomicFs } from '../io/atomicWrite.ts';
 import { metricsJson } from './statistics.ts';
-import { DIRECTION_NAMES, ORDER_TYPE_NAMES, SIDE_NAMES, STATUS_NAMES, type BacktestResult } from './types.ts';
+import { DIRECTION_NAMES, EV_ORDER_CANCELED, ORDER_TYPE_NAMES, SIDE_NAMES, STATUS_NAMES, type BacktestResult } from './types.ts';
 
 export const ARTIFACT_FILES = ['metrics.json', 'equity.parquet', 'orders.parquet', 'fills.parquet', 'trades.parquet'] as const;
 
@@ -47,8 +47,28 @@ export function equityColumns(r: BacktestResult): ColumnSpec[] {
   ];
 }
 
+/**
+ * When each canceled order was canceled (ns UTC, from the OrderCanceled events), 0 under the
+ * null mask for the others: a replay needs it to know how long a limit/stop order rested.
+ */
+function canceledTs(r: BacktestResult): { values: Float64Array; nulls: Uint8Array } {
+  const n = r.orders.length;
+  const values = new Float64Array(n);
+  const nulls = new Uint8Array(n).fill(1);
+  const ev = r.events;
+  const ts = r.bars.ts;
+  for (let k = 0; k < ev.length; k++) {
+    if (ev.kind[k] !== EV_ORDER_CANCELED) continue;
+    const o = ev.ref[k]! - 1;
+    values[o] = ts[ev.bar[k]!]!;
+    nulls[o] = 0;
+  }
+  return { values, nulls };
+}
+
 export function orderColumns(r: BacktestResult): ColumnSpec[] {
   const o = r.orders;
+  const canceled = canceledTs(r);
   return [
     { name: 'order_id', type: 'int32', values: o.orderId, encoding: 'delta', dictionary: false, nullable: false },
     { name: 'ts', type: 'timestamp_ns_utc', values: o.ts, encoding: 'delta', nullable: false },
@@ -59,6 +79,7 @@ export function orderColumns(r: BacktestResult): ColumnSpec[] {
     { name: 'stop_price', type: 'float64', values: o.stopPrice, nanIsNull: true, dictionary: false, nullable: true },
     { name: 'status', type: 'utf8', values: names(o.status, STATUS_NAMES), nullable: false },
     { name: 'fill_id', type: 'int32', values: o.fillId, encoding: 'delta', nulls: zeroIsNull(o.fillId), dictionary: false, nullable: true },
+    { name: 'canceled_ts', type: 'timestamp_ns_utc', values: canceled.values, nulls: canceled.nulls, encoding: 'delta', nullable: true },
   ];
 }
 
