@@ -17,3 +17,4 @@ registerLazy('backtest', async () => (await import('./backtest.ts')).command);
 registerLazy('runs', async () => (await import('./runs.ts')).command);
 registerLazy('sweep', async () => (await import('./sweep.ts')).command);
 registerLazy('demo', async () => (await import('./demo.ts')).command);
+registerLazy('replay', async () => (await import('./replay.ts')).command);

@@ -91,6 +91,7 @@ export class ReplayStream {
   #hbTimer: unknown = null;
   #closed = false;
   #playOnStart: boolean;
+  #settledWaiters: (() => void)[] = [];
 
   constructor(series: RunSeries, send: (m: ServerMsg) => void, opts: ReplayOptions) {
     this.series = series;
@@ -149,6 +150,12 @@ export class ReplayStream {
     }
   }
 
+  /** Resolves once no frame is waiting for its turn (commands already sent have been answered). */
+  settled(): Promise<void> {
+    if (this.#flushTimer === null || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#settledWaiters.push(resolve));
+  }
+
   /** Ends the stream (`end` with reason stopped unless it already ended) and clears every timer. */
   close(): void {
     if (this.#closed) return;
@@ -166,6 +173,7 @@ export class ReplayStream {
   #stopTimers(): void {
     for (const t of [this.#flushTimer, this.#tickTimer, this.#hbTimer]) if (t !== null) this.#clock.clearTimeout(t);
     this.#flushTimer = this.#tickTimer = this.#hbTimer = null;
+    for (const w of this.#settledWaiters.splice(0)) w();
   }
 
   #emit(m: ServerMsg): void {
@@ -296,6 +304,7 @@ export class ReplayStream {
     this.#flushTimer = this.#clock.setTimeout(() => {
       this.#flushTimer = null;
       this.#flush();
+      if (this.#flushTimer === null) for (const w of this.#settledWaiters.splice(0)) w();
     }, wait);
   }
 
