@@ -139,8 +139,12 @@ export interface RunFilter {
   /** Full-text over strategy, symbol, tags and notes; every word must match (prefixes match). */
   search?: string;
   metrics?: MetricRange[];
-  /** Default newest first (run_id DESC); or a metric key, descending unless `order: 'asc'`. */
-  sortBy?: 'run_id' | string;
+  /**
+   * Default newest first (run_id DESC). Or a column — 'created' (= run_id), 'strategy',
+   * 'symbol', 'status', 'params' (their JSON text), 'duration' (finished − started) — or a
+   * metrics.json key; descending unless `order: 'asc'`, nulls last either way.
+   */
+  sortBy?: 'run_id' | 'created' | 'strategy' | 'symbol' | 'status' | 'params' | 'duration' | string;
   order?: 'asc' | 'desc';
   limit?: number;
   offset?: number;
@@ -168,6 +172,8 @@ export interface CatalogPort {
   listRuns(filter?: RunFilter): RunRow[];
   countRuns(filter?: RunFilter): number;
   searchRuns(text: string, limit?: number): RunRow[];
+  /** Distinct strategy ids of all runs (sorted) and the number of runs. */
+  runFacets(): { strategies: string[]; total: number };
   setTags(id: string, tags: string[]): RunRow;
   addTag(id: string, tag: string): RunRow;
   removeTag(id: string, tag: string): RunRow;

@@ -19,6 +19,15 @@ function metricExpr(key: string): string {
   return (EXTRACTED_METRICS as readonly string[]).includes(key) ? `r.${key}` : `json_extract(r.metrics, '$.${key}')`;
 }
 
+/** Sort keys that are run columns rather than metrics.json keys (RunFilter.sortBy). */
+const COLUMN_SORTS: Record<string, string> = {
+  strategy: 'r.strategy_id',
+  symbol: 'r.symbol',
+  status: 'r.status',
+  params: 'r.params',
+  duration: '(julianday(r.finished_at) - julianday(r.started_at))',
+};
+
 function finite(name: string, v: number | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`runs filter: ${name} must be a number, got ${String(v)}`);
@@ -73,9 +82,9 @@ export function buildRunQuery(f: RunFilter = {}): BuiltQuery {
   }
   const dir = f.order === 'asc' ? 'ASC' : 'DESC';
   let orderBy: string;
-  if (f.sortBy === undefined || f.sortBy === 'run_id') orderBy = `r.run_id ${dir}`;
+  if (f.sortBy === undefined || f.sortBy === 'run_id' || f.sortBy === 'created') orderBy = `r.run_id ${dir}`;
   else {
-    const expr = metricExpr(f.sortBy);
+    const expr = COLUMN_SORTS[f.sortBy] ?? metricExpr(f.sortBy);
     orderBy = `${expr} IS NULL, ${expr} ${dir}, r.run_id DESC`; // nulls last either way
   }
   return {

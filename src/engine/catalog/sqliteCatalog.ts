@@ -384,6 +384,12 @@ export class SqliteCatalog implements CatalogPort {
     return (this.#stmt(`SELECT count(*) AS n FROM runs r ${q.where}`).get(...q.params) as { n: number }).n;
   }
 
+  runFacets(): { strategies: string[]; total: number } {
+    const strategies = (this.#stmt('SELECT DISTINCT strategy_id FROM runs ORDER BY strategy_id').all() as { strategy_id: string }[]).map((r) => r.strategy_id);
+    const { n } = this.#stmt('SELECT count(*) AS n FROM runs').get() as { n: number };
+    return { strategies, total: n };
+  }
+
   searchRuns(text: string, limit?: number): RunRow[] {
     return this.listRuns({ search: text, limit });
   }
