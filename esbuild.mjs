@@ -1,7 +1,7 @@
 // Builds every target. Node targets are CJS bundles; native/wasm packages stay external
 // (they load their own binaries relative to their package folder).
 import * as esbuild from 'esbuild';
-import { mkdirSync, chmodSync, readdirSync, existsSync } from 'node:fs';
+import { mkdirSync, chmodSync, readdirSync, existsSync, rmSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -61,10 +61,49 @@ if (existsSync('test/vscode/suite/index.ts')) {
   });
 }
 
+// Webviews (src/webview): browser ES modules, code-split so Plotly (a partial bundle of the
+// traces the views use, see src/webview/lib/plotly.ts) loads only in views that chart. Plotly's
+// sources need: GLSL shaders as text, its regl fork, and no Node built-ins (typedarray-pool
+// only touches Buffer for an API we never call; the map CSS belongs to traces we leave out).
+const emptyModule = 'src/webview/lib/empty.cjs';
+/** zod re-exports all its locales from one index; the views need English only. */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${'node_modules'}/zod/`) ? { path: new URL('src/webview/lib/zodLocales.js', import.meta.url).pathname } : undefined);
+  },
+};
+targets.push({
+  ...common,
+  entryPoints: { main: 'src/webview/main.tsx' },
+  outdir: 'dist/webview',
+  platform: 'browser',
+  format: 'esm',
+  splitting: true,
+  target: ['chrome120'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  loader: { '.glsl': 'text' },
+  define: { global: 'window', 'define.amd': 'false', 'process.env.NODE_DEBUG': 'false' },
+  alias: { regl: '@plotly/regl', buffer: `./${emptyModule}`, stream: `./${emptyModule}`, 'maplibre-gl/dist/maplibre-gl.css': `./${emptyModule}` },
+  chunkNames: 'chunk-[name]-[hash]',
+  metafile: true,
+  plugins: [zodEnglishOnly],
+  // Always minified: the webview parses this on every open (first paint), debug or not.
+  minify: true,
+});
+
 mkdirSync('dist', { recursive: true });
+// Chunk names carry content hashes: drop the previous build's so stale chunks never ship.
+if (!watch) rmSync('dist/webview', { recursive: true, force: true });
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();
 } else {
-  await Promise.all(targets.map((t) => esbuild.build(t)));
+  const results = await Promise.all(targets.map((t) => esbuild.build(t)));
+  // What each webview chunk weighs (Plotly stays out of the entry and of the host bundle).
+  if (process.argv.includes('--sizes')) {
+    for (const r of results) for (const [f, o] of Object.entries(r.metafile?.outputs ?? {})) if (f.endsWith('.js')) console.log(`${(o.bytes / 1024).toFixed(0).padStart(6)} KiB  ${f}`);
+  }
   chmodSync('dist/cli.js', 0o755);
 }

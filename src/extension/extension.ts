@@ -15,6 +15,8 @@ import { dataDir, displayTimeZone, maxParallelJobs } from './settings.ts';
 import type { Services } from './services.ts';
 import * as ui from './ui.ts';
 import { registerSerializer } from '../notebook/serializer.ts';
+import { registerViewSerializers } from './webview/viewSerializers.ts';
+import type { RunViews } from './webview/runViews.ts';
 
 export interface BtnbApi {
   version: string;
@@ -50,6 +52,7 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   'btnb.openRunsList': lazy(runs, 'openRunsList'),
   'btnb.openRun': lazy(runs, 'openRun'),
   'btnb.compareRuns': lazy(runs, 'compareRuns'),
+  'btnb.openSweep': lazy(runs, 'openSweep'),
   'btnb.rerun': lazy(runs, 'rerun'),
   'btnb.deleteRun': lazy(runs, 'deleteRun'),
   'btnb.revealArtifacts': lazy(runs, 'revealArtifacts'),
@@ -86,7 +89,15 @@ export function activate(context: vscode.ExtensionContext): BtnbApi {
   }
   const catalog = new CatalogService(dir, (p) => import('./catalog/catalogAdapter.ts').then((m) => m.openCatalogReader(p)), (s) => jobs.output.warn(s));
   const tree = new RunsTreeProvider(catalog, displayTimeZone, context.workspaceState);
-  const services: Services = { context, catalog, jobs, tree };
+  let views: Promise<RunViews> | undefined;
+  const services: Services = {
+    context, catalog, jobs, tree,
+    views: () => (views ??= import('./webview/runViews.ts').then((m) => {
+      const v = new m.RunViews(services);
+      context.subscriptions.push(v);
+      return v;
+    })),
+  };
   jobs.setFinalizer({
     async settleRun(runId, outcome) {
       const reader = await catalog.require();
@@ -129,8 +140,9 @@ export function activate(context: vscode.ExtensionContext): BtnbApi {
       },
     }),
   );
-  // Synchronously: a .btnb opened at startup must find its serializer once activate() returns.
-  context.subscriptions.push(registerSerializer());
+  // Synchronously: a .btnb opened at startup must find its serializer once activate() returns,
+  // and run view panels left open must find theirs.
+  context.subscriptions.push(registerSerializer(), ...registerViewSerializers(services.views));
   // The palette's when-clauses (btnb.hasDatasets / hasRuns) need one catalog read even while the
   // sidebar is closed: do it after startup settles, off the activation path.
   const warm = setTimeout(() => void tree.rootNodes().catch(() => undefined), 1500);

@@ -3,12 +3,15 @@ import type * as vscode from 'vscode';
 import type { CatalogService } from './catalog/catalogService.ts';
 import type { JobManager } from './jobs/jobManager.ts';
 import type { RunsTreeProvider } from './tree/runsTree.ts';
+import type { RunViews } from './webview/runViews.ts';
 
 export interface Services {
   context: vscode.ExtensionContext;
   catalog: CatalogService;
   jobs: JobManager;
   tree: RunsTreeProvider;
+  /** The run views (webview panels), created on first use. */
+  views(): Promise<RunViews>;
 }
 
 export const SECRET_KEY = 'btnb.databento.apiKey';

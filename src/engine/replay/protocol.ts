@@ -40,6 +40,8 @@ export const CtrlCommand = z.discriminatedUnion('cmd', [
   z.strictObject({ type: z.literal('ctrl'), cmd: z.literal('prev-fill') }),
 ]);
 export type CtrlCommand = z.infer<typeof CtrlCommand>;
+/** A command without its `type` (what a view's buttons produce). */
+export type CtrlBody = CtrlCommand extends infer C ? (C extends unknown ? Omit<C, 'type'> : never) : never;
 
 // ---- host → view -----------------------------------------------------------------------
 

@@ -19,7 +19,9 @@ export interface RunViewsHooks {
 export interface RunViewsBinding {
   /** Open replay sessions of this view. */
   readonly replays: number;
-  /** Closes this view's replays (the view is gone). */
+  /** Closes this view's replays (its page was replaced or hidden); requests are still served. */
+  closeReplays(): void;
+  /** Closes the replays and refuses new ones (the view is gone). */
   dispose(): void;
 }
 
@@ -77,10 +79,13 @@ export function bindRunViews(ipc: IpcEndpoint, backend: RunViewsBackend, streame
     get replays() {
       return sessions.size;
     },
-    dispose() {
-      disposed = true;
+    closeReplays() {
       for (const s of sessions.values()) s.close();
       sessions.clear();
+    },
+    dispose() {
+      disposed = true;
+      this.closeReplays();
     },
   };
 }

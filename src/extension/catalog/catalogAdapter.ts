@@ -10,7 +10,7 @@ export function toRunView(r: RunRow): RunView {
   return {
     id: r.run_id, datasetId: r.dataset_id, symbol: r.symbol, strategyId: r.strategy_id, params: r.params, seed: r.seed,
     session: r.session, costs: r.costs, status: r.status, inputHash: r.input_hash, createdAt: r.created_at,
-    startedAt: r.started_at, finishedAt: r.finished_at, error: r.error, metrics: r.metrics, tags: r.tags,
+    startedAt: r.started_at, finishedAt: r.finished_at, error: r.error, metrics: r.metrics, tags: r.tags, sweepId: r.sweep_id,
   };
 }
 
@@ -20,6 +20,7 @@ export function readerFor(cat: CatalogPort): CatalogReader {
     if (run && (run.status === 'queued' || run.status === 'running')) f();
   };
   return {
+    port: cat,
     changeCounter: () => cat.changeCounter(),
     listDatasets: () => cat.listDatasets().map(toDatasetView),
     listRuns: () => cat.listRuns({ limit: 5000 }).map(toRunView),

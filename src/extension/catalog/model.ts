@@ -1,7 +1,7 @@
 /** What the views need from the catalog, independent of its row shapes (mapped in catalogAdapter.ts). */
 // One definition of the run lifecycle: the catalog port's (contracts §5).
 export { RUN_STATUSES, type RunStatus } from '../../engine/catalog/catalogPort.ts';
-import type { RunStatus } from '../../engine/catalog/catalogPort.ts';
+import type { CatalogPort, RunStatus } from '../../engine/catalog/catalogPort.ts';
 
 export interface DatasetView {
   id: string;
@@ -31,9 +31,12 @@ export interface RunView {
   error: string | null;
   metrics: Record<string, number | null> | null;
   tags: string[];
+  sweepId: string | null;
 }
 
 export interface CatalogReader {
+  /** The engine's catalog port behind this reader (the run views query it directly). */
+  readonly port: CatalogPort;
   changeCounter(): number;
   listDatasets(): DatasetView[];
   listRuns(): RunView[];

@@ -189,8 +189,9 @@ export async function runSweep(s: Services, arg?: unknown): Promise<CommandResul
     params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), grid, fixed, seed: args.seed ?? 0, costs, session, force: args.force ?? false },
   });
   const r = await finished(s, await outcome);
-  if (r.ok) void ui.info(`Sweep ${strategy.id}: ${n} runs finished`);
-  return r;
+  const sweepId = (r.ok ? (r.result as { sweepId?: string } | undefined)?.sweepId : undefined) ?? undefined;
+  if (r.ok) void ui.info(`Sweep ${strategy.id}: ${n} runs finished`, 'Open Results').then((a) => a && sweepId && vscode.commands.executeCommand('btnb.openSweep', { sweepId }));
+  return r.ok && sweepId ? { ...r, sweepId } : r;
 }
 
 async function runArg(s: Services, arg: unknown, title: string, filter: (r: RunView) => boolean = () => true): Promise<RunView | undefined> {
@@ -217,14 +218,12 @@ function runItem(r: RunView): vscode.QuickPickItem & { id: string } {
 export async function openRun(s: Services, arg?: unknown): Promise<CommandResult> {
   const run = await runArg(s, arg, 'Open run (type to search strategy, symbol, params, id)');
   if (!run) return { ok: false, error: 'no run' };
-  const { showRun } = await import('../webview/runPanels.ts');
-  await showRun(s.catalog, run, displayTimeZone());
+  (await s.views()).open({ view: 'run', runId: run.id });
   return { ok: true, runId: run.id };
 }
 
 export async function openRunsList(s: Services): Promise<CommandResult> {
-  const { showRunsList } = await import('../webview/runPanels.ts');
-  await showRunsList(s.catalog, displayTimeZone());
+  (await s.views()).open({ view: 'runs' });
   return { ok: true };
 }
 
@@ -235,14 +234,45 @@ export async function compareRuns(s: Services, arg?: unknown, selected?: unknown
   if (!ids && Array.isArray(selected) && selected.length > 1) ids = (selected as Node[]).filter((n) => n.kind === 'run').map((n) => (n as Extract<Node, { kind: 'run' }>).run.id);
   if (!ids) {
     const done = reader.listRuns().filter((r) => r.status === 'succeeded');
-    const picked = await ui.pick(done.map((r) => ({ ...runItem(r), picked: (arg as Node | undefined)?.kind === 'run' && (arg as Extract<Node, { kind: 'run' }>).run.id === r.id })), { title: 'Runs to compare (2 or more)', canPickMany: true, matchOnDescription: true, matchOnDetail: true });
+    const picked = await ui.pick(done.map((r) => ({ ...runItem(r), picked: (arg as Node | undefined)?.kind === 'run' && (arg as Extract<Node, { kind: 'run' }>).run.id === r.id })), { title: 'Runs to compare (2 to 8)', canPickMany: true, matchOnDescription: true, matchOnDetail: true });
     ids = picked?.map((p) => p.id);
   }
   if (!ids || ids.length < 2) return { ok: false, error: 'pick at least two runs' };
+  if (ids.length > 8) {
+    void ui.warn(`Compare shows up to 8 runs; ${ids.length} were selected.`);
+    return { ok: false, error: 'at most 8 runs' };
+  }
   const runs = ids.map((id) => reader.getRun(id)).filter((r): r is RunView => r !== undefined);
-  const { showCompare } = await import('../webview/runPanels.ts');
-  showCompare(runs);
+  if (runs.length < 2) return { ok: false, error: 'fewer than two of those runs are in the catalog' };
+  (await s.views()).open({ view: 'compare', runIds: runs.map((r) => r.id) });
   return { ok: true, runIds: runs.map((r) => r.id) };
+}
+
+/** The sweep (or walk-forward) results view: by sweep id, by one of its runs, or picked from the catalog's sweeps. */
+export async function openSweep(s: Services, arg?: unknown): Promise<CommandResult> {
+  const reader = await s.catalog.get();
+  if (!reader) return { ok: false, error: 'no catalog' };
+  let sweepId = (arg as { sweepId?: string } | undefined)?.sweepId ?? (typeof arg === 'string' && !/^[0-9A-Z]{26}$/.test(arg) ? arg : undefined);
+  const runId = sweepId ? undefined : runIdOf(arg);
+  if (runId) sweepId = reader.port.getRun(runId)?.sweep_id ?? undefined;
+  if (!sweepId) {
+    const seen = new Map<string, { label: string; n: number; created: string }>();
+    for (const r of reader.port.listRuns({ limit: 20_000 })) {
+      if (!r.sweep_id) continue;
+      const e = seen.get(r.sweep_id);
+      if (e) e.n++;
+      else seen.set(r.sweep_id, { label: `${r.strategy_id} on ${r.symbol ?? r.dataset_id}`, n: 1, created: r.created_at });
+    }
+    if (seen.size === 0) {
+      void ui.info('No sweeps in the catalog yet: run one with Backtest: Run Parameter Sweep…');
+      return { ok: false, error: 'no sweeps' };
+    }
+    const picked = await ui.pick([...seen].map(([id, e]) => ({ label: e.label, description: `${e.n} runs`, detail: `${id} · ${e.created}`, id })), { title: 'Open sweep results' });
+    sweepId = picked?.id;
+  }
+  if (!sweepId) return { ok: false, error: runId ? `run ${runId} is not part of a sweep` : 'no sweep' };
+  (await s.views()).open({ view: 'sweep', sweepId });
+  return { ok: true, sweepId };
 }
 
 export async function rerun(s: Services, arg?: unknown): Promise<CommandResult> {

@@ -25,6 +25,9 @@ export class JobManager implements vscode.Disposable {
   private readonly status: vscode.StatusBarItem;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeJobs = this.changed.event;
+  private readonly progressed = new vscode.EventEmitter<{ runId: string; phase: string; done: number; total: number }>();
+  /** Progress of jobs that belong to a run (the run views show it on the run's row). */
+  readonly onDidProgressRun = this.progressed.event;
   private finalizer: RunFinalizer | undefined;
 
   constructor(extensionPath: string, maxParallel: () => number) {
@@ -96,6 +99,7 @@ export class JobManager implements vscode.Disposable {
         token.onCancellationRequested(() => job.cancel());
         let lastPct = 0;
         job.on('progress', (p) => {
+          if (spec.runId) this.progressed.fire({ runId: spec.runId, phase: p.phase, done: p.done, total: p.total });
           const pct = p.total > 0 ? Math.min(100, (100 * p.done) / p.total) : 0;
           progress.report({ message: p.message ?? `${p.phase} ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}`, increment: Math.max(0, pct - lastPct) });
           lastPct = Math.max(lastPct, pct);
@@ -128,6 +132,7 @@ export class JobManager implements vscode.Disposable {
     this.queue?.dispose();
     this.status.dispose();
     this.changed.dispose();
+    this.progressed.dispose();
     this.output.dispose();
   }
 }

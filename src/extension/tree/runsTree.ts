@@ -195,7 +195,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
         item.description = runDescription(r) + (this.groupBy === 'strategy' ? ` · ${node.datasetLabel}` : '');
         const [icon, color] = STATUS_ICON[r.status];
         item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-        item.contextValue = `run.${r.status}`;
+        item.contextValue = `run.${r.status}${r.sweepId ? '.sweep' : ''}`;
         item.tooltip = runTooltip(r, node.datasetLabel, tz);
         if (r.status === 'succeeded') item.command = { command: 'btnb.openRun', title: 'Open Run', arguments: [r.id] };
         return item;

@@ -1,0 +1,83 @@
+/**
+ * One webview's end of the views' IPC: messages from the webview are checked on arrival (the
+ * IpcEndpoint), messages to it wait until it said `ready` (a webview that is still loading — or
+ * reloading after being hidden — would drop them). Every envelope is kept in a short trace the
+ * integration tests read.
+ */
+import type * as vscode from 'vscode';
+import { IpcEndpoint, type Envelope } from '../../engine/views/ipc.ts';
+import { Notifications, type ViewArgs } from '../../engine/views/protocol.ts';
+
+const TRACE = 400;
+
+export interface TraceEntry {
+  dir: 'in' | 'out';
+  kind: Envelope['kind'];
+  method?: string;
+  id?: number;
+  ok?: boolean;
+  /** Params or result, for the few messages tests look into (kept small: frames are cut). */
+  body?: unknown;
+}
+
+function summarize(dir: 'in' | 'out', m: Envelope): TraceEntry {
+  const e: TraceEntry = { dir, kind: m.kind };
+  if (m.kind === 'notify' || m.kind === 'request') {
+    e.method = m.method;
+    if ('id' in m) e.id = m.id;
+    const text = JSON.stringify(m.params);
+    e.body = text.length < 4000 ? m.params : { truncated: text.length };
+  } else {
+    e.id = m.id;
+    e.ok = m.ok;
+    const text = JSON.stringify(m.ok ? m.result : m.error);
+    e.body = text.length < 4000 ? (m.ok ? m.result : m.error) : { truncated: text.length };
+  }
+  return e;
+}
+
+export class ViewConnection {
+  readonly ipc: IpcEndpoint;
+  readonly trace: TraceEntry[] = [];
+  ready = false;
+  readyArgs: ViewArgs | null = null;
+  #queue: Envelope[] = [];
+  #webview: vscode.Webview;
+  #subs: vscode.Disposable[] = [];
+  #onReady: (args: ViewArgs) => void;
+
+  constructor(webview: vscode.Webview, log: (s: string) => void, onReady: (args: ViewArgs) => void) {
+    this.#webview = webview;
+    this.#onReady = onReady;
+    this.ipc = new IpcEndpoint({
+      post: (m) => {
+        if (this.ready) void this.#webview.postMessage(m);
+        else this.#queue.push(m);
+      },
+      onFault: (s) => log(`run view: ${s}`),
+      trace: (dir, m) => {
+        this.trace.push(summarize(dir, m));
+        if (this.trace.length > TRACE) this.trace.splice(0, this.trace.length - TRACE);
+      },
+    });
+    this.ipc.onNotification(Notifications.ready, (p) => {
+      this.ready = true;
+      this.readyArgs = p.args;
+      for (const m of this.#queue.splice(0)) void this.#webview.postMessage(m);
+      this.#onReady(p.args);
+    });
+    this.#subs.push(webview.onDidReceiveMessage((m) => this.ipc.receive(m)));
+  }
+
+  /** The page was replaced (reloaded): hold messages again until it is ready. */
+  reset(): void {
+    this.ready = false;
+    this.#queue = [];
+  }
+
+  dispose(): void {
+    this.ipc.close();
+    for (const s of this.#subs) s.dispose();
+    this.#subs = [];
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The page of a run view: the webview bundle (dist/webview) as an ES module under a strict CSP
+ * — scripts and styles only from the bundle folder or with this page's nonce, no inline
+ * handlers, no eval, no remote content. Plotly's style rules go into a <style> element created
+ * here with the nonce (Plotly reuses an element with its id instead of adding an unsigned one).
+ */
+import { randomBytes } from 'node:crypto';
+import type { ViewArgs } from '../../engine/views/protocol.ts';
+
+export function nonce(): string {
+  return randomBytes(18).toString('base64');
+}
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export interface ViewPage {
+  /** webview.cspSource */
+  cspSource: string;
+  /** URIs (as strings) of dist/webview/main.js and main.css for this webview. */
+  script: string;
+  style: string;
+  args: ViewArgs;
+  displayTz: string;
+  title: string;
+}
+
+export function csp(cspSource: string, n: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${n}' ${cspSource}`,
+    `style-src ${cspSource} 'nonce-${n}'`,
+    // Plotly's heatmap draws through a canvas into an <image> with a data: URL
+    `img-src ${cspSource} data:`,
+    `font-src ${cspSource}`,
+  ].join('; ');
+}
+
+export function viewHtml(p: ViewPage): string {
+  const n = nonce();
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${esc(csp(p.cspSource, n))}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(p.title)}</title>
+<link rel="stylesheet" href="${esc(p.style)}">
+<style id="plotly.js-style-global" nonce="${n}"></style>
+</head>
+<body>
+<div id="root" data-args="${esc(JSON.stringify(p.args))}" data-tz="${esc(p.displayTz)}"></div>
+<script type="module" nonce="${n}" src="${esc(p.script)}"></script>
+</body>
+</html>`;
+}
