@@ -3,6 +3,7 @@
  * panel included), mounts its container with the host client, then says `ready` — the host holds
  * its messages for this view until then.
  */
+import './lib/zodConfig.ts';
 import { render } from 'preact';
 import { Notifications, ViewArgs } from '../engine/views/protocol.ts';
 import { HostContext } from './containers/hooks.ts';

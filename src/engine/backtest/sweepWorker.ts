@@ -76,6 +76,9 @@ async function scoreJob(ctx: WorkerContext, m: Extract<WorkerJob, { type: 'score
 export async function runPoint(base: Omit<BacktestRequest, 'params'>, params: Record<string, unknown>): Promise<PointOutcome> {
   try {
     const out = await runBacktestToCatalog({ ...base, params });
+    // An identical run from before (same input_hash) is this sweep's point too: tag it so the
+    // sweep's results (heatmap, best runs) find it, as walk-forward does for reused folds.
+    if (!out.created && base.sweepId && base.catalog) base.catalog.addTag(out.run.run_id, `sweep:${base.sweepId}`);
     return { run_id: out.run.run_id, status: out.run.status, created: out.created, metrics: out.metrics as Record<string, number | null> | null, error: null };
   } catch (e) {
     const run = (e as { run?: { run_id: string; status: string } }).run;

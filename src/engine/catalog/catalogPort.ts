@@ -135,6 +135,7 @@ export interface RunFilter {
   status?: RunStatus | RunStatus[];
   strategy?: string;
   datasetId?: string;
+  /** Runs of a sweep or walk-forward: its own (sweep_id) and the earlier identical runs it reused (tagged `sweep:<id>`). */
   sweepId?: string;
   /** Full-text over strategy, symbol, tags and notes; every word must match (prefixes match). */
   search?: string;

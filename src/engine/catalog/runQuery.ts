@@ -63,7 +63,11 @@ export function buildRunQuery(f: RunFilter = {}): BuiltQuery {
   }
   if (f.strategy !== undefined) { conds.push('r.strategy_id = ?'); params.push(f.strategy); }
   if (f.datasetId !== undefined) { conds.push('r.dataset_id = ?'); params.push(f.datasetId); }
-  if (f.sweepId !== undefined) { conds.push('r.sweep_id = ?'); params.push(f.sweepId); }
+  if (f.sweepId !== undefined) {
+    // a run made by the sweep, or an identical earlier run the sweep reused (tagged sweep:<id> / walk-forward:<id>)
+    conds.push("(r.sweep_id = ? OR EXISTS (SELECT 1 FROM json_each(r.tags) WHERE json_each.value IN ('sweep:' || ?, 'walk-forward:' || ?)))");
+    params.push(f.sweepId, f.sweepId, f.sweepId);
+  }
   if (f.search !== undefined) {
     const q = ftsQuery(f.search);
     if (q !== null) {

@@ -98,6 +98,9 @@ export function RunChart(p: RunChartProps) {
     const f = model.fills;
     const f0 = lowerBound(f.bar, lo);
     const f1 = lowerBound(f.bar, hi + 1);
+    // markers shrink as they crowd: legible alone, a texture of thousands
+    const visibleFills = f1 - f0;
+    const markerSize = visibleFills < 150 ? 11 : visibleFills < 600 ? 8 : visibleFills < 3000 ? 6 : 4;
     for (const side of ['buy', 'sell'] as const) {
       const fx: number[] = [];
       const fy: number[] = [];
@@ -112,7 +115,7 @@ export function RunChart(p: RunChartProps) {
       data.push({
         type: fx.length > GL_MARKERS ? 'scattergl' : 'scatter', mode: 'markers', name: side === 'buy' ? 'Buy fills' : 'Sell fills', x: fx, y: fy, text: ft, hoverinfo: 'text',
         xaxis: 'x', yaxis: axisOf.price, showlegend: false,
-        marker: { symbol: side === 'buy' ? 'triangle-up' : 'triangle-down', size: 10, color, line: { color: theme.background, width: 1 } },
+        marker: { symbol: side === 'buy' ? 'triangle-up' : 'triangle-down', size: markerSize, color, line: { color: theme.background, width: markerSize > 6 ? 1 : 0 } },
       });
     }
     if (p.showOrders) {

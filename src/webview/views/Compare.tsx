@@ -38,9 +38,13 @@ function CompareChart(p: { data: CompareData; tz: string; theme: Theme }) {
     });
     const layout = {
       xaxis: { type: 'date', anchor: 'y2', gridcolor: theme.grid, tickfont: { size: 10, color: theme.muted }, title: { text: `Time (${tz})`, font: { size: 10, color: theme.muted } } },
-      yaxis: { domain: [0.34, 1], side: 'right', gridcolor: theme.grid, tickfont: { size: 10, color: theme.muted }, title: { text: 'Equity / equity at common start', font: { size: 10, color: theme.muted } } },
-      yaxis2: { domain: [0, 0.28], side: 'right', gridcolor: theme.grid, tickformat: '.1%', tickfont: { size: 10, color: theme.muted }, title: { text: 'Drawdown', font: { size: 10, color: theme.muted } } },
-      legend: { orientation: 'h', y: 1.08, font: { size: 11, color: theme.foreground } },
+      yaxis: { domain: [0.34, 1], side: 'right', gridcolor: theme.grid, tickformat: '.4f', tickfont: { size: 10, color: theme.muted }, automargin: true },
+      yaxis2: { domain: [0, 0.28], side: 'right', gridcolor: theme.grid, tickformat: '.2%', tickfont: { size: 10, color: theme.muted }, automargin: true, nticks: 4 },
+      annotations: [
+        { text: 'Equity ÷ equity at the common start', xref: 'paper', yref: 'paper', x: 0, y: 1, xanchor: 'left', yanchor: 'top', showarrow: false, font: { size: 11, color: theme.muted } },
+        { text: 'Drawdown', xref: 'paper', yref: 'paper', x: 0, y: 0.28, xanchor: 'left', yanchor: 'top', showarrow: false, font: { size: 11, color: theme.muted } },
+      ],
+      legend: { orientation: 'h', y: 1.1, font: { size: 11, color: theme.foreground } },
       margin: { l: 8, r: 8, t: 30, b: 40 }, hovermode: 'x', paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
       font: { family: theme.font, size: 11, color: theme.foreground },
       hoverlabel: { bgcolor: theme.background, bordercolor: theme.border, font: { color: theme.foreground } },

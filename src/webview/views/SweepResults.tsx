@@ -59,13 +59,14 @@ function Heatmap(p: { data: SweepData; controls: SweepControls; theme: Theme; on
     const annotations = grid.best ? [{ x: grid.best.x, y: grid.best.y, text: '★ best', showarrow: false, yshift: 14, font: { size: 10, color: theme.foreground } }] : [];
     return {
       data: [{
-        type: 'heatmap', z, text, texttemplate: '%{text}', textfont: { size: 10 }, customdata: custom, hovertext: hover, hoverinfo: 'text',
-        x: grid.xs.map((_, k) => k), y: grid.ys.map((_, k) => k), colorscale: scale, showscale: true, xgap: 1, ygap: 1,
-        colorbar: { title: { text: def.label, side: 'right' }, tickfont: { color: theme.muted, size: 10 }, outlinewidth: 0, thickness: 12 },
+        type: 'heatmap', z, text, texttemplate: '%{text}', customdata: custom, hovertext: hover, hoverinfo: 'text',
+        // no colour bar: every cell prints its value, and Plotly's colour bar sets style attributes our CSP refuses
+        x: grid.xs.map((_, k) => k), y: grid.ys.map((_, k) => k), colorscale: scale, showscale: false, xgap: 1, ygap: 1,
+        textfont: { size: 10, color: theme.foreground },
       }],
       layout: {
-        xaxis: { tickvals: grid.xs.map((_, k) => k), ticktext: grid.xs.map(show), title: { text: xKey }, tickfont: { color: theme.muted }, fixedrange: true },
-        yaxis: { tickvals: grid.ys.map((_, k) => k), ticktext: yKey ? grid.ys.map(show) : [''], title: { text: yKey ?? '' }, tickfont: { color: theme.muted }, fixedrange: true },
+        xaxis: { tickvals: grid.xs.map((_, k) => k), ticktext: grid.xs.map(show), title: { text: xKey }, tickfont: { color: theme.muted }, fixedrange: true, showgrid: false, zeroline: false },
+        yaxis: { tickvals: grid.ys.map((_, k) => k), ticktext: yKey ? grid.ys.map(show) : [''], title: { text: yKey ?? '' }, tickfont: { color: theme.muted }, fixedrange: true, showgrid: false, zeroline: false },
         shapes, annotations, margin: { l: 60, r: 20, t: 20, b: 50 }, paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
         font: { family: theme.font, size: 11, color: theme.foreground },
         hoverlabel: { bgcolor: theme.background, bordercolor: theme.border, font: { color: theme.foreground } },
@@ -109,6 +110,8 @@ export function SweepResultsView(p: SweepResultsViewProps) {
   const sign = def.best === 'min' ? -1 : 1;
   const ranked = d.runs.filter((r) => typeof r.metrics?.[def.key] === 'number').sort((a, b) => sign * (b.metrics![def.key]! - a.metrics![def.key]!));
   const done = d.runs.filter((r) => r.status === 'succeeded').length;
+  // the chosen metric first, then the usual suspects
+  const shown = [def, ...['total_return', 'sharpe', 'max_drawdown', 'num_trades'].filter((k) => k !== def.key).map((k) => metricDef(k)!)];
   const wf = d.walk_forward;
   return (
     <main class="sweep" aria-label="Sweep results">
@@ -144,16 +147,16 @@ export function SweepResultsView(p: SweepResultsViewProps) {
             </select></label>
           </div>
           <div class="chart-box heat-box"><Heatmap data={d} controls={c} theme={p.theme} onOpen={p.onOpen} /></div>
+          <p class="muted small">{def.label}: greener is better{def.best === 'min' ? ' (lower)' : ''}, redder is worse; the framed cell is the best. Click a cell to open its run{c.agg === 'best' ? '' : ' (the best run among those the cell aggregates)'}.</p>
         </section>
       ) : null}
       <h2>Best runs by {def.label}</h2>
       <table class="grid-table" id="sweep-best">
-        <thead><tr><th scope="col">#</th><th scope="col">Params</th><th scope="col" class="num">{def.label}</th><th scope="col" class="num">Return</th><th scope="col" class="num">Sharpe</th><th scope="col" class="num">Max DD</th><th scope="col" class="num">Trades</th></tr></thead>
+        <thead><tr><th scope="col">#</th><th scope="col">Params</th>{shown.map((m) => <th scope="col" class="num" key={m.key}>{m.label}</th>)}</tr></thead>
         <tbody>{ranked.slice(0, 20).map((r, k) => (
           <tr key={r.run_id} class="clickable" tabIndex={0} onClick={() => p.onOpen(r.run_id)} onKeyDown={(e) => { if (e.key === 'Enter') p.onOpen(r.run_id); }}>
             <td>{k + 1}</td><td>{fmtParams(Object.fromEntries(keys.map((key) => [key, r.params[key]])), 8)}</td>
-            <td class="num">{fmtMetric(r.metrics![def.key], def.format)}</td><td class="num">{fmtPct(r.metrics!.total_return, true)}</td>
-            <td class="num">{fmtMetric(r.metrics!.sharpe, 'ratio')}</td><td class="num">{fmtPct(r.metrics!.max_drawdown)}</td><td class="num">{fmtMetric(r.metrics!.num_trades, 'int')}</td>
+            {shown.map((m) => <td class="num" key={m.key}>{fmtMetric(r.metrics![m.key], m.format)}</td>)}
           </tr>
         ))}</tbody>
       </table>
