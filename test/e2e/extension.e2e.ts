@@ -50,17 +50,18 @@ describe('e2e: Backtest sidebar, run view and the packaged extension (Chromium +
 
     await runRow.click();
     const view = wb.webview();
-    await view.locator('#metrics').waitFor({ timeout: 30_000 });
-    assert.equal((await view.locator('[data-metric="total_return"]').innerText()).trim(), pct(metrics.total_return));
+    await view.locator('.metric-cards').waitFor({ timeout: 30_000 });
+    assert.equal((await view.locator('[data-metric-value="total_return"]').innerText()).trim(), pct(metrics.total_return));
+    await view.getByRole('tab', { name: 'Manifest' }).click();
     assert.ok((await view.locator('#manifest').innerText()).includes(runId));
     await wb.screenshot('e2e-run-view');
 
     await wb.runCommand('Backtest: Open Runs List');
-    await waitUntil(async () => (await wb!.webview().locator('#runs').count()) > 0, 30_000, 'the runs list webview');
-    assert.ok((await wb.webview().locator('#runs').innerText()).includes(runId));
+    const row = () => wb!.webview().locator(`.vrow[data-vscode-context*="${runId}"]`);
+    await waitUntil(async () => (await row().count()) > 0, 30_000, 'the run in the runs list webview');
     await wb.screenshot('e2e-runs-list');
     // A row click goes webview → host (postMessage) → Open Run: the run's tab becomes active.
-    await wb.webview().locator(`tr[data-run="${runId}"]`).click();
+    await row().click();
     await waitUntil(async () => /Run sma-cross/.test(await wb!.page.locator('.tab.active').innerText().catch(() => '')), 20_000, 'the run tab active after a row click');
 
     // Run Backtest… through the real prompts: dataset and strategy quick picks, one input box per

@@ -20,18 +20,26 @@ export interface TraceEntry {
   body?: unknown;
 }
 
+/** Bodies up to this size are kept whole; replay messages keep only their type and cursor. */
+const BODY_LIMIT = 256 * 1024;
+
 function summarize(dir: 'in' | 'out', m: Envelope): TraceEntry {
   const e: TraceEntry = { dir, kind: m.kind };
+  const keep = (v: unknown) => {
+    const text = JSON.stringify(v) ?? '';
+    return text.length <= BODY_LIMIT ? v : { truncated: text.length };
+  };
   if (m.kind === 'notify' || m.kind === 'request') {
     e.method = m.method;
     if ('id' in m) e.id = m.id;
-    const text = JSON.stringify(m.params);
-    e.body = text.length < 4000 ? m.params : { truncated: text.length };
+    if (m.method === 'replay/msg') {
+      const msg = (m.params as { msg?: { type?: string; cursor?: number; seq?: number } }).msg;
+      e.body = { type: msg?.type, cursor: msg?.cursor, seq: msg?.seq };
+    } else e.body = keep(m.params);
   } else {
     e.id = m.id;
     e.ok = m.ok;
-    const text = JSON.stringify(m.ok ? m.result : m.error);
-    e.body = text.length < 4000 ? (m.ok ? m.result : m.error) : { truncated: text.length };
+    e.body = keep(m.ok ? m.result : m.error);
   }
   return e;
 }

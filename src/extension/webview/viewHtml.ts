@@ -11,7 +11,8 @@ export function nonce(): string {
   return randomBytes(18).toString('base64');
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** For text and double-quoted attributes (a CSP keeps its single quotes readable). */
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export interface ViewPage {
   /** webview.cspSource */

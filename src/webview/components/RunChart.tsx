@@ -80,7 +80,7 @@ export function RunChart(p: RunChartProps) {
       layoutAxes[name] = {
         domain: [Math.max(0, top - h), top], side: 'right', fixedrange: true, gridcolor: theme.grid, zeroline: false,
         tickfont: { size: 10, color: theme.muted }, automargin: true,
-        ...(q.key === 'drawdown' ? { tickformat: '.1%', rangemode: 'tozero' } : {}),
+        ...(q.key === 'drawdown' ? { tickformat: '.2%', rangemode: 'tozero', nticks: 3 } : {}),
         ...(q.key === 'volume' ? { rangemode: 'tozero', nticks: 3 } : {}),
         ...(q.key === 'spread' ? { nticks: 3 } : {}),
       };
