@@ -1,7 +1,7 @@
 // Builds every target. Node targets are CJS bundles; native/wasm packages stay external
 // (they load their own binaries relative to their package folder).
 import * as esbuild from 'esbuild';
-import { mkdirSync, chmodSync, readdirSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, chmodSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -94,6 +94,33 @@ targets.push({
   minify: true,
 });
 
+/**
+ * dist/webview/manifest.json: which chunks a view page should preload (<link rel=modulepreload>)
+ * so the browser fetches and compiles them while main.js starts — all views need main's static
+ * imports, charting views also Plotly's core chunk and its imports.
+ */
+function writeWebviewManifest(meta) {
+  const outputs = meta.outputs;
+  const name = (f) => f.replace(/^dist\/webview\//, '');
+  const closure = (start) => {
+    const seen = new Set();
+    const visit = (f) => {
+      for (const i of outputs[f]?.imports ?? []) if (i.kind === 'import-statement' && !seen.has(i.path)) { seen.add(i.path); visit(i.path); }
+    };
+    visit(start);
+    return [...seen];
+  };
+  const main = Object.keys(outputs).find((f) => outputs[f].entryPoint === 'src/webview/main.tsx');
+  const plotly = Object.keys(outputs).find((f) => /chunk-plotly-[^/]*\.js$/.test(f));
+  const manifest = {
+    main: name(main),
+    css: name(outputs[main].cssBundle),
+    preload: closure(main).map(name),
+    charts: plotly ? [plotly, ...closure(plotly)].map(name).filter((f) => !closure(main).map(name).includes(f)) : [],
+  };
+  writeFileSync('dist/webview/manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
 mkdirSync('dist', { recursive: true });
 // Chunk names carry content hashes: drop the previous build's so stale chunks never ship.
 if (!watch) rmSync('dist/webview', { recursive: true, force: true });
@@ -101,6 +128,7 @@ if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();
 } else {
   const results = await Promise.all(targets.map((t) => esbuild.build(t)));
+  writeWebviewManifest(results[targets.findIndex((t) => t.outdir === 'dist/webview')].metafile);
   // What each webview chunk weighs (Plotly stays out of the entry and of the host bundle).
   if (process.argv.includes('--sizes')) {
     for (const r of results) for (const [f, o] of Object.entries(r.metafile?.outputs ?? {})) if (f.endsWith('.js')) console.log(`${(o.bytes / 1024).toFixed(0).padStart(6)} KiB  ${f}`);

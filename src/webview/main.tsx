@@ -12,14 +12,19 @@ import { RunsListContainer } from './containers/RunsListContainer.tsx';
 import { CompareContainer } from './containers/CompareContainer.tsx';
 import { SweepContainer } from './containers/SweepContainer.tsx';
 import { postMessageClient } from './services/hostClient.ts';
+import { loadPlotly } from './components/PlotlyChart.tsx';
+import { mark } from './lib/perf.ts';
 import './styles.css';
 
 // A strict CSP is the contract: any violation is a bug worth seeing (tests watch the console).
 document.addEventListener('securitypolicyviolation', (e) => console.error(`btnb view: CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
 
+mark('main');
 const root = document.getElementById('root')!;
 const args = ViewArgs.parse(JSON.parse(root.dataset.args ?? '{"view":"runs"}'));
 const tz = root.dataset.tz ?? 'America/New_York';
+// Views that chart fetch Plotly (the big chunk) while they ask for their data, not after.
+if (args.view !== 'runs') void loadPlotly();
 const host = postMessageClient((fault) => console.warn(`btnb view: ${fault}`));
 host.setState({ ...(host.getState<Record<string, unknown>>() ?? {}), args });
 

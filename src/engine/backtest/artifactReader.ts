@@ -24,13 +24,48 @@ export interface ReadTable {
   missing: string[];
 }
 
-function copyEnum(path: string, name: string, d: arrow.Data, values: readonly string[], out: Uint8Array, at: number, vector: arrow.Vector): void {
-  // Dictionary-encoded or plain utf8: decode through the vector (a handful of distinct strings).
+const utf8 = new TextDecoder();
+
+/**
+ * Low-cardinality strings → codes without a string per row: a dictionary column maps its few
+ * dictionary entries once and then copies indices; a plain utf8 column compares bytes.
+ */
+function copyEnum(path: string, name: string, d: arrow.Data, values: readonly string[], out: Uint8Array, at: number): void {
+  const expected = `expected one of ${values.join('/')}`;
+  const nullRow = () => {
+    for (let i = 0; i < d.length; i++) if (!validAt(d, i)) return i;
+    return -1;
+  };
+  if (d.nullCount > 0) throw new ParquetFileError(path, `row ${at + nullRow()}: column '${name}' is null, ${expected}`);
+  const dict = d.dictionary?.data[0];
+  const strings = dict ?? d;
+  const offs = strings.valueOffsets as Int32Array;
+  const bytes = strings.values as Uint8Array;
+  const decode = (k: number) => utf8.decode(bytes.subarray(offs[strings.offset + k]!, offs[strings.offset + k + 1]!));
+  if (dict) {
+    const map = new Int16Array(dict.length);
+    for (let k = 0; k < dict.length; k++) map[k] = values.indexOf(decode(k));
+    const idx = d.values as Int32Array | Uint32Array | Int16Array | Int8Array;
+    for (let i = 0; i < d.length; i++) {
+      const code = map[idx[d.offset + i]!]!;
+      if (code < 0) throw new ParquetFileError(path, `row ${at + i}: column '${name}' is '${decode(idx[d.offset + i]!)}', ${expected}`);
+      out[at + i] = code;
+    }
+    return;
+  }
+  const enc = values.map((v) => new TextEncoder().encode(v));
   for (let i = 0; i < d.length; i++) {
-    if (!validAt(d, i)) throw new ParquetFileError(path, `row ${at + i}: column '${name}' is null, expected one of ${values.join('/')}`);
-    const s = vector.get(i) as string;
-    const code = values.indexOf(s);
-    if (code < 0) throw new ParquetFileError(path, `row ${at + i}: column '${name}' is '${s}', expected one of ${values.join('/')}`);
+    const a = offs[d.offset + i]!;
+    const len = offs[d.offset + i + 1]! - a;
+    let code = -1;
+    for (let c = 0; c < enc.length && code < 0; c++) {
+      const e = enc[c]!;
+      if (e.length !== len) continue;
+      let k = 0;
+      while (k < len && bytes[a + k] === e[k]) k++;
+      if (k === len) code = c;
+    }
+    if (code < 0) throw new ParquetFileError(path, `row ${at + i}: column '${name}' is '${decode(i)}', ${expected}`);
     out[at + i] = code;
   }
 }
@@ -55,15 +90,14 @@ export async function readArtifactColumns(path: string, required: Record<string,
   for await (const b of readParquetBatches(path, { columns: Object.keys(wanted) })) {
     if (at + b.numRows > rows) throw new ParquetFileError(path, `more rows than the footer's ${rows}`);
     for (const [c, k] of Object.entries(wanted)) {
-      const vec = b.getChild(c)!;
-      const d = vec.data[0]!;
+      const d = b.getChild(c)!.data[0]!;
       if (k.kind === 'f64') copyFloat64(d, columns[c] as Float64Array, at);
       else if (k.kind === 'i32') copyInt32(d, columns[c] as Int32Array, at, k.nullInt);
-      else if (k.kind === 'enum') copyEnum(path, c, d, k.values, columns[c] as Uint8Array, at, vec);
+      else if (k.kind === 'enum') copyEnum(path, c, d, k.values, columns[c] as Uint8Array, at);
       else {
         const out = columns[c] as Float64Array;
         copyInt64AsDouble(d, out, at);
-        for (let i = 0; i < d.length; i++) if (!validAt(d, i)) out[at + i] = Number.NaN;
+        if (d.nullCount > 0) for (let i = 0; i < d.length; i++) if (!validAt(d, i)) out[at + i] = Number.NaN;
       }
     }
     at += b.numRows;

@@ -25,7 +25,7 @@ const COLUMN_SORTS: Record<string, string> = {
   symbol: 'r.symbol',
   status: 'r.status',
   params: 'r.params',
-  duration: '(julianday(r.finished_at) - julianday(r.started_at))',
+  duration: 'r.duration_ms',
 };
 
 function finite(name: string, v: number | undefined): number | undefined {
@@ -89,7 +89,9 @@ export function buildRunQuery(f: RunFilter = {}): BuiltQuery {
   if (f.sortBy === undefined || f.sortBy === 'run_id' || f.sortBy === 'created') orderBy = `r.run_id ${dir}`;
   else {
     const expr = COLUMN_SORTS[f.sortBy] ?? metricExpr(f.sortBy);
-    orderBy = `${expr} IS NULL, ${expr} ${dir}, r.run_id DESC`; // nulls last either way
+    // Nulls last either way. Descending, SQLite already puts them last, and the plain form lets
+    // an (expr, run_id) index answer by a backward scan; ascending needs the explicit null key.
+    orderBy = dir === 'DESC' ? `${expr} DESC, r.run_id DESC` : `${expr} IS NULL, ${expr} ASC, r.run_id DESC`;
   }
   return {
     where: conds.length > 0 ? `WHERE ${conds.join(' AND ')}` : '',

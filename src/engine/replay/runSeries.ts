@@ -173,6 +173,29 @@ function positions(f: { length: number; side: Uint8Array; qty: Float64Array; pri
   return { pos, avg };
 }
 
+/**
+ * Position and cash after each bar's fills, replayed from the fills with the portfolio's own
+ * arithmetic (cash −= signed qty × price + fee, in fill order): equal to equity.parquet's columns.
+ */
+function accountColumns(n: number, initialCash: number, f: { length: number; bar: Int32Array; side: Uint8Array; qty: Float64Array; price: Float64Array; fee: Float64Array }): { position: Float64Array; cash: Float64Array } {
+  const position = new Float64Array(n);
+  const cash = new Float64Array(n);
+  let p = 0;
+  let c = initialCash;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    while (k < f.length && f.bar[k] === i) {
+      const q = f.side[k] === 0 ? f.qty[k]! : -f.qty[k]!;
+      c -= q * f.price[k]! + f.fee[k]!;
+      p += q;
+      k++;
+    }
+    position[i] = p;
+    cash[i] = c;
+  }
+  return { position, cash };
+}
+
 async function readJson(path: string): Promise<Record<string, unknown> | null> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
@@ -189,6 +212,12 @@ async function datasetBars(path: string, tsMs: Float64Array): Promise<Record<'op
   }, { spread_mean: { kind: 'f64' } });
   const c = t.columns as Record<string, Float64Array>;
   const n = tsMs.length;
+  // the common case: the run saw every bar of the dataset (session all, no date range)
+  if (t.rows === n && n > 0 && c.ts![0] === tsMs[0]! * NS_PER_MS && c.ts![n - 1] === tsMs[n - 1]! * NS_PER_MS) {
+    let same = true;
+    for (let i = 0; i < n && same; i++) same = c.ts![i] === tsMs[i]! * NS_PER_MS;
+    if (same) return { open: c.open!, high: c.high!, low: c.low!, close: c.close!, volume: c.volume!, spread: c.spread_mean ?? new Float64Array(n).fill(NaN) };
+  }
   const out = { open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n), spread: new Float64Array(n).fill(NaN) };
   // Merge join: both sorted by ts; the run's bars are a subset of the dataset's.
   let j = 0;
@@ -215,14 +244,18 @@ export async function loadRunSeries(dataDir: string, catalog: CatalogPort, runId
   const dir = paths.runDir(runId);
   if (!existsSync(paths.runEquity(runId))) throw new RunDataError('not_found', `run ${runId}: no artifacts in ${dir} (deleted, or another data directory)`);
   const manifest = await readJson(paths.runManifest(runId));
-  const eq = await readArtifactColumns(paths.runEquity(runId), {
-    ts: { kind: 'i64' }, close: { kind: 'f64' }, position: { kind: 'f64' }, cash: { kind: 'f64' }, equity: { kind: 'f64' }, drawdown: { kind: 'f64' },
-  });
+  // position and cash change only at fills: they are rebuilt from fills.parquet below rather
+  // than read (a third of equity.parquet's bytes on a long run); the close comes with the bars
+  const eq = await readArtifactColumns(paths.runEquity(runId), { ts: { kind: 'i64' }, equity: { kind: 'f64' }, drawdown: { kind: 'f64' } });
   const e = eq.columns as Record<string, Float64Array>;
   const tsMs = toMs(e.ts!);
   const n = eq.rows;
   const ds = await datasetBars(paths.barsParquet(run.dataset_id), tsMs);
-  const bars = ds ?? { open: e.close!, high: e.close!, low: e.close!, close: e.close!, volume: new Float64Array(n), spread: new Float64Array(n).fill(NaN) };
+  let bars = ds;
+  if (!bars) {
+    const close = (await readArtifactColumns(paths.runEquity(runId), { close: { kind: 'f64' } })).columns.close as Float64Array;
+    bars = { open: close, high: close, low: close, close, volume: new Float64Array(n), spread: new Float64Array(n).fill(NaN) };
+  }
   let hasQuotes = false;
   for (let i = 0; i < n && !hasQuotes; i++) hasQuotes = bars.spread[i] === bars.spread[i];
 
@@ -282,10 +315,11 @@ export async function loadRunSeries(dataDir: string, catalog: CatalogPort, runId
 
   const costs = (manifest?.costs ?? run.costs) as { cash?: unknown };
   const initialCash = typeof costs.cash === 'number' ? costs.cash : 100_000;
+  const { position, cash } = accountColumns(n, initialCash, fills);
   return {
     run, manifest, symbol: run.symbol ?? String(manifest?.symbol ?? ''), length: n, tsMs,
     open: bars.open, high: bars.high, low: bars.low, close: bars.close, volume: bars.volume, spread: bars.spread, hasQuotes,
     barsSource: ds ? 'dataset' : 'equity',
-    equity: e.equity!, drawdown: e.drawdown!, position: e.position!, cash: e.cash!, initialCash, fills, orders, trades, cancelTimesKnown,
+    equity: e.equity!, drawdown: e.drawdown!, position, cash, initialCash, fills, orders, trades, cancelTimesKnown,
   };
 }

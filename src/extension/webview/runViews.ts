@@ -17,7 +17,7 @@ import { displayTimeZone } from '../settings.ts';
 import * as ui from '../ui.ts';
 import { ViewConnection, type TraceEntry } from './viewConnection.ts';
 import { VIEW_TYPES } from './viewSerializers.ts';
-import { viewHtml } from './viewHtml.ts';
+import { readWebviewManifest, viewHtml } from './viewHtml.ts';
 
 
 export interface OpenView {
@@ -105,6 +105,8 @@ export class RunViews implements vscode.Disposable {
 
   #attach(panel: vscode.WebviewPanel, args: ViewArgs): OpenView {
     const key = viewKey(args);
+    // start reading the run's artifacts now: the webview loads its bundle meanwhile
+    if (args.view === 'run') void this.backend.series(args.runId).catch(() => undefined);
     panel.iconPath = vscode.Uri.file(join(this.#s.context.extensionPath, 'media', 'backtest.svg'));
     const log = (t: string) => this.#s.jobs.output.warn(t);
     let binding: RunViewsBinding;
@@ -130,9 +132,11 @@ export class RunViews implements vscode.Disposable {
     });
     if (args.view === 'run' || args.view === 'sweep') void this.#nameAfterRun(panel, args);
     const wv = panel.webview;
+    const m = readWebviewManifest(this.#root.fsPath);
+    const uri = (f: string) => wv.asWebviewUri(vscode.Uri.joinPath(this.#root, f)).toString();
     wv.html = viewHtml({
-      cspSource: wv.cspSource, script: wv.asWebviewUri(vscode.Uri.joinPath(this.#root, 'main.js')).toString(),
-      style: wv.asWebviewUri(vscode.Uri.joinPath(this.#root, 'main.css')).toString(), args, displayTz: displayTimeZone(), title: title(args),
+      cspSource: wv.cspSource, script: uri(m.main), style: uri(m.css), preload: [...m.preload, ...(args.view === 'runs' ? [] : m.charts)].map(uri),
+      args, displayTz: displayTimeZone(), title: title(args),
     });
     return view;
   }

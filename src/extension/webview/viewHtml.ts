@@ -5,7 +5,32 @@
  * here with the nonce (Plotly reuses an element with its id instead of adding an unsigned one).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ViewArgs } from '../../engine/views/protocol.ts';
+
+/** dist/webview/manifest.json (esbuild.mjs): the entry, its CSS and the chunks to preload. */
+export interface WebviewManifest {
+  main: string;
+  css: string;
+  preload: string[];
+  /** Plotly's chunks: preloaded by views that chart. */
+  charts: string[];
+}
+
+const manifests = new Map<string, WebviewManifest>();
+export function readWebviewManifest(dir: string): WebviewManifest {
+  let m = manifests.get(dir);
+  if (!m) {
+    try {
+      m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as WebviewManifest;
+    } catch {
+      m = { main: 'main.js', css: 'main.css', preload: [], charts: [] }; // an older build: no preloads
+    }
+    manifests.set(dir, m);
+  }
+  return m;
+}
 
 export function nonce(): string {
   return randomBytes(18).toString('base64');
@@ -20,6 +45,8 @@ export interface ViewPage {
   /** URIs (as strings) of dist/webview/main.js and main.css for this webview. */
   script: string;
   style: string;
+  /** Module URIs to fetch and compile while main.js starts (modulepreload). */
+  preload: string[];
   args: ViewArgs;
   displayTz: string;
   title: string;
@@ -46,6 +73,7 @@ export function viewHtml(p: ViewPage): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(p.title)}</title>
 <link rel="stylesheet" href="${esc(p.style)}">
+${p.preload.map((u) => `<link rel="modulepreload" href="${esc(u)}">`).join('\n')}
 <style id="plotly.js-style-global" nonce="${n}"></style>
 </head>
 <body>

@@ -4,13 +4,24 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PlotlyApi } from '../lib/plotly.ts';
+import { mark } from '../lib/perf.ts';
 
 let plotly: Promise<PlotlyApi> | null = null;
+let plotlyGl: Promise<PlotlyApi> | null = null;
 /** The Plotly chunk, loaded once. */
 export function loadPlotly(): Promise<PlotlyApi> {
-  plotly ??= import('../lib/plotly.ts').then((m) => m.default);
+  plotly ??= import('../lib/plotly.ts').then((m) => {
+    mark('plotly-loaded');
+    return m.default;
+  });
   return plotly;
 }
+/** Plotly with its WebGL scatter registered (a second chunk, on first need). */
+function loadPlotlyGl(): Promise<PlotlyApi> {
+  plotlyGl ??= loadPlotly().then(() => import('../lib/plotlyGl.ts')).then((m) => m.default);
+  return plotlyGl;
+}
+const needsGl = (data: unknown[]) => data.some((t) => (t as { type?: string }).type === 'scattergl');
 
 export interface PlotClick {
   curveNumber: number;
@@ -60,7 +71,8 @@ export function PlotlyChart(props: PlotlyChartProps) {
   useEffect(() => {
     if (!ready) return;
     const el = ref.current!;
-    void loadPlotly().then(async (P) => {
+    void (needsGl(props.data) ? loadPlotlyGl() : loadPlotly()).then(async (P) => {
+      mark('plot-start');
       await P.react(el, props.data, props.layout, { displaylogo: false, responsive: false, scrollZoom: true, modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d', 'toImage'] });
       if (!el.removeAllListeners) return;
       el.removeAllListeners('plotly_relayout');

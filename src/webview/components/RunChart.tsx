@@ -4,12 +4,13 @@
  * (the bar index, so nights and weekends leave no gaps), so zooming one panel zooms all. Tick
  * labels and hovers show times in the display zone, named on the axis.
  */
-import { useMemo } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { lowerBound, type ChartModel } from '../lib/chartModel.ts';
 import { fmtNum, fmtPrice, fmtQty } from '../lib/format.ts';
 import { fmtDateTime, indexTicks } from '../lib/time.ts';
 import { withAlpha, type Theme } from '../lib/theme.ts';
 import { PlotlyChart } from './PlotlyChart.tsx';
+import { markFirstChart } from '../lib/perf.ts';
 
 export interface RunChartProps {
   model: ChartModel;
@@ -28,8 +29,11 @@ export interface RunChartProps {
   onDrawn?(): void;
 }
 
-/** More markers than this draw with WebGL (scattergl). */
-const GL_MARKERS = 1500;
+/**
+ * More markers than this draw with WebGL (scattergl): below it SVG is faster to set up (GL
+ * context creation costs ~300 ms without a GPU), above it SVG's one element per marker loses.
+ */
+const GL_MARKERS = 5000;
 const LEVEL_STYLE = [
   { name: 'Buy limit', up: true, dash: 'dot' },
   { name: 'Sell limit', up: false, dash: 'dot' },
@@ -43,8 +47,13 @@ interface Panel {
   weight: number;
 }
 
+/** Above this many fills in view, the first draw leaves them out and they follow a frame later. */
+const PROGRESSIVE_FILLS = 2000;
+
 export function RunChart(p: RunChartProps) {
   const { model, range, theme, tz } = p;
+  // progressive first paint: candles and equity first, a big fill layer right after
+  const [painted, setPainted] = useState(false);
   const figure = useMemo(() => {
     const [a, b] = range;
     const lo = Math.floor(a) - 1;
@@ -100,8 +109,13 @@ export function RunChart(p: RunChartProps) {
     const f1 = lowerBound(f.bar, hi + 1);
     // markers shrink as they crowd: legible alone, a texture of thousands
     const visibleFills = f1 - f0;
+    const deferFills = !painted && visibleFills > PROGRESSIVE_FILLS;
     const markerSize = visibleFills < 150 ? 11 : visibleFills < 600 ? 8 : visibleFills < 3000 ? 6 : 4;
     for (const side of ['buy', 'sell'] as const) {
+      if (deferFills) {
+        data.push({ type: 'scatter', mode: 'markers', x: [], y: [], xaxis: 'x', yaxis: axisOf.price, showlegend: false, hoverinfo: 'skip' });
+        continue;
+      }
       const fx: number[] = [];
       const fy: number[] = [];
       const ft: string[] = [];
@@ -167,7 +181,14 @@ export function RunChart(p: RunChartProps) {
       uirevision: 'run-chart',
     };
     return { data, layout };
-  }, [model, p.revision, range[0], range[1], theme, tz, p.showVolume, p.showSpread, p.showOrders, p.hasQuotes]);
+  }, [model, p.revision, range[0], range[1], theme, tz, p.showVolume, p.showSpread, p.showOrders, p.hasQuotes, painted]);
 
-  return <PlotlyChart class="run-chart" data={figure.data} layout={figure.layout} label={`Price with fills, equity and drawdown, ${Math.round(range[1] - range[0])} bars visible`} onXRange={p.onRange} onDrawn={p.onDrawn} />;
+  const drawn = () => {
+    if (model.candles.i.length > 0) {
+      markFirstChart();
+      if (!painted) requestAnimationFrame(() => setPainted(true));
+    }
+    p.onDrawn?.();
+  };
+  return <PlotlyChart class="run-chart" data={figure.data} layout={figure.layout} label={`Price with fills, equity and drawdown, ${Math.round(range[1] - range[0])} bars visible`} onXRange={p.onRange} onDrawn={drawn} />;
 }

@@ -5,7 +5,8 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Speed } from '../../engine/replay/protocol.ts';
-import { Notifications, Requests, type RunDetail, type TableName } from '../../engine/views/protocol.ts';
+import { Notifications, Requests, type RunDetail, type SeriesWindow, type TableName } from '../../engine/views/protocol.ts';
+import { mark } from '../lib/perf.ts';
 import { emptyModel, modelFromWindow, type ChartModel } from '../lib/chartModel.ts';
 import { fmtDateTime } from '../lib/time.ts';
 import { RunDetailView, type DetailTab } from '../views/RunDetail.tsx';
@@ -24,6 +25,7 @@ interface Saved {
   sorts: Partial<Record<TableName, { column: string; dir: 'asc' | 'desc' }>>;
 }
 
+const PX_PER_CANDLE = 3;
 /** Bars visible while a replay follows its cursor (until the user zooms). */
 const FOLLOW_WIDTH = 150;
 
@@ -42,7 +44,8 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
   const [highlight, setHighlight] = useState<{ table: TableName; row: number } | null>(null);
   const chartBox = useRef<HTMLDivElement>(null);
   const width = useWidth(chartBox, 1000);
-  const points = Math.max(200, Math.min(4000, Math.round(width)));
+  // a candle needs ~3 px to read as one (TradingView's tightest spacing): more buckets only cost drawing time
+  const points = Math.max(100, Math.min(2000, Math.round(width / PX_PER_CANDLE)));
   const n = detail?.series?.bar_count ?? 0;
   const fullRange: [number, number] = [-0.5, Math.max(0.5, n - 0.5)];
   const [followWidth, setFollowWidth] = useState(FOLLOW_WIDTH);
@@ -59,10 +62,22 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
   });
   const replaying = replay.state !== 'idle' && replay.model !== null;
 
-  // the run itself; again when the catalog changes while it is not finished
-  const load = () => host.request(Requests.runGet, { runId: props.runId }).then((d) => { setDetail(d); setError(null); }, (e: Error) => setError(e.message));
+  // The first window (the whole run at about the page's width) is asked for together with the
+  // run: the two answers share one read of the artifacts and the chart needs no second trip.
+  const prefetch = useRef<{ points: number; window: Promise<SeriesWindow | null> } | null>(null);
+  if (prefetch.current === null) {
+    const pts = Math.max(100, Math.min(2000, Math.round((window.innerWidth - 260) / PX_PER_CANDLE)));
+    prefetch.current = { points: pts, window: host.request(Requests.runSeries, { runId: props.runId, from: 0, to: 2 ** 31 - 1, points: pts }).catch(() => null) };
+  }
+  // the run itself (asked for during the first render, not after it); again when the catalog
+  // changes while the run is not finished
+  const load = () => {
+    mark('run-get-sent');
+    return host.request(Requests.runGet, { runId: props.runId }).then((d) => { mark('run-get'); setDetail(d); setError(null); }, (e: Error) => setError(e.message));
+  };
+  const first = useRef<Promise<void> | null>(null);
+  first.current ??= load();
   useEffect(() => {
-    void load();
     return host.on(Notifications.catalogChanged, () => {
       setDetail((d) => {
         if (!d || d.run.status === 'queued' || d.run.status === 'running') void load();
@@ -93,6 +108,14 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
   }, 80);
   useEffect(() => {
     if (!detail?.series || replaying) return;
+    const pre = prefetch.current;
+    // the prefetched full-range window serves while the view shows the whole run at about that width
+    if (pre && saved.range === null && Math.abs(pre.points - points) < pre.points * 0.25) {
+      void pre.window.then((w) => {
+        if (w) { mark('first-window'); setWin(modelFromWindow(w)); setWinKey((k) => k + 1); } else fetchWindow(range[0], range[1], points);
+      });
+      return;
+    }
     fetchWindow(range[0], range[1], points);
   }, [detail?.series?.bar_count, range[0], range[1], points, replaying]);
 

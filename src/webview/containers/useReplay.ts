@@ -8,6 +8,7 @@ import type { AccountState, CtrlBody, MetaMsg, ServerMsg, Speed } from '../../en
 import { Notifications, Requests } from '../../engine/views/protocol.ts';
 import { ReplayModel, type ChartModel } from '../lib/chartModel.ts';
 import type { HostClient } from '../services/hostClient.ts';
+import { perf } from '../lib/perf.ts';
 
 export type ReplayUiState = 'idle' | 'opening' | 'playing' | 'paused' | 'ended';
 
@@ -70,14 +71,27 @@ export function useReplay(host: HostClient, runId: string, initialSpeed: Speed, 
     const i = info.current;
     switch (msg.type) {
       case 'meta': i.meta = msg; break;
-      case 'frame':
+      case 'frame': {
+        const t0 = performance.now();
         model.current.apply(msg);
+        const dt = performance.now() - t0;
+        const r = perf.replay;
+        if (!msg.reset) {
+          if (r.firstFrameMs === null && r.playAtMs !== null) r.firstFrameMs = t0;
+          r.frames++;
+          for (const n of msg.bars.n) r.bars += n;
+          r.fills += msg.fills.fill_id.length;
+          r.orderEvents += msg.orders.order_id.length;
+        } else r.fills = msg.fills.fill_id.length; // a reset re-bases what the view holds
+        r.applyMs += dt;
+        if (dt > r.maxApplyMs) r.maxApplyMs = dt;
         i.cursor = msg.cursor;
         i.account = msg.account;
         i.frames++;
         i.fills += msg.fills.fill_id.length;
         schedule();
         break;
+      }
       case 'ctrl':
         i.cursor = msg.cursor;
         setState(msg.state);
@@ -85,7 +99,10 @@ export function useReplay(host: HostClient, runId: string, initialSpeed: Speed, 
         schedule();
         break;
       case 'end':
-        if (msg.reason === 'complete') setState('ended');
+        if (msg.reason === 'complete') {
+          perf.replay.endedMs = performance.now();
+          setState('ended');
+        }
         break;
       case 'err':
         setError(`${msg.code}: ${msg.message}`);
@@ -96,6 +113,7 @@ export function useReplay(host: HostClient, runId: string, initialSpeed: Speed, 
 
   const send = (cmd: CtrlBody) => {
     if (!session.current) return;
+    if (cmd.cmd === 'play' && perf.replay.playAtMs === null) perf.replay.playAtMs = performance.now();
     setError(null);
     host.notify(Notifications.replayCtrl, { sessionId: session.current, msg: { type: 'ctrl', ...cmd } });
   };
@@ -111,6 +129,7 @@ export function useReplay(host: HostClient, runId: string, initialSpeed: Speed, 
     info.current = { cursor: from, account: null, meta: null, frames: 0, fills: 0 };
     setState('opening');
     setError(null);
+    if (play && perf.replay.playAtMs === null) perf.replay.playAtMs = performance.now();
     host.request(Requests.replayOpen, { sessionId: id, runId, speed, from, historyPoints }).then(() => {
       if (session.current !== id) return;
       if (play) send({ cmd: 'play' });

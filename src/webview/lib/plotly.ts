@@ -1,15 +1,13 @@
 /**
- * Plotly as a partial bundle: only the traces the views draw (candlestick, scatter, scattergl,
- * bar, heatmap), loaded by dynamic import so views without charts never load it. scattergl is
- * Plotly's "strict" variant (precompiled regl shaders): no eval, so the webview CSP needs no
- * 'unsafe-eval'. Its styles go into a <style> element the page created with the CSP nonce.
+ * Plotly as a partial bundle: only the traces the views draw (candlestick, scatter, bar, heatmap
+ * here; scattergl in plotlyGl.ts, loaded only for charts with very many markers), by dynamic
+ * import so views without charts never load it. Its styles go into a <style> element the page
+ * created with the CSP nonce.
  */
 import Plotly from 'plotly.js/lib/core';
 import candlestick from 'plotly.js/lib/candlestick';
 import bar from 'plotly.js/lib/bar';
 import heatmap from 'plotly.js/lib/heatmap';
-// @ts-expect-error the strict scattergl variant has no type declarations
-import scattergl from 'plotly.js/src/traces/scattergl/strict';
 
 export interface PlotlyApi {
   react(el: HTMLElement, data: unknown[], layout: unknown, config?: unknown): Promise<unknown>;
@@ -18,6 +16,6 @@ export interface PlotlyApi {
   Plots: { resize(el: HTMLElement): Promise<unknown> };
 }
 
-(Plotly as unknown as { register(m: unknown[]): void }).register([candlestick, bar, heatmap, scattergl]);
+(Plotly as unknown as { register(m: unknown[]): void }).register([candlestick, bar, heatmap]);
 
 export default Plotly as unknown as PlotlyApi;

@@ -33,8 +33,8 @@ function CompareChart(p: { data: CompareData; tz: string; theme: Theme }) {
       const label = data.runs[k]!.label;
       const x = c.ts_ms.map((t) => wallClockMs(t, tz));
       const text = c.ts_ms.map((t) => fmtDateTime(t, tz));
-      traces.push({ type: 'scattergl', mode: 'lines', name: label, x, y: c.norm, text, hovertemplate: '%{text}<br>%{y:.4f}<extra>%{fullData.name}</extra>', line: { color, width: 1.6 }, xaxis: 'x', yaxis: 'y' });
-      traces.push({ type: 'scattergl', mode: 'lines', name: label, x, y: c.drawdown.map((v) => -v), text, hovertemplate: '%{text}<br>%{y:.2%}<extra>%{fullData.name}</extra>', line: { color, width: 1 }, xaxis: 'x', yaxis: 'y2', showlegend: false });
+      traces.push({ type: 'scatter', mode: 'lines', name: label, x, y: c.norm, text, hovertemplate: '%{text}<br>%{y:.4f}<extra>%{fullData.name}</extra>', line: { color, width: 1.6 }, xaxis: 'x', yaxis: 'y' });
+      traces.push({ type: 'scatter', mode: 'lines', name: label, x, y: c.drawdown.map((v) => -v), text, hovertemplate: '%{text}<br>%{y:.2%}<extra>%{fullData.name}</extra>', line: { color, width: 1 }, xaxis: 'x', yaxis: 'y2', showlegend: false });
     });
     const layout = {
       xaxis: { type: 'date', anchor: 'y2', gridcolor: theme.grid, tickfont: { size: 10, color: theme.muted }, title: { text: `Time (${tz})`, font: { size: 10, color: theme.muted } } },

@@ -86,7 +86,7 @@ function WalkForwardChart(p: { wf: NonNullable<SweepData['walk_forward']>; tz: s
     const shapes = wf.folds.map((f) => ({ type: 'line', xref: 'x', yref: 'paper', x0: wallClockMs(f.start_ms, tz), x1: wallClockMs(f.start_ms, tz), y0: 0, y1: 1, line: { color: theme.muted, width: 1, dash: 'dot' } }));
     const annotations = wf.folds.map((f) => ({ x: wallClockMs(f.start_ms, tz), y: 1, yref: 'paper', text: `F${f.fold}`, showarrow: false, xanchor: 'left', yanchor: 'top', font: { size: 10, color: theme.muted } }));
     return {
-      data: [{ type: 'scattergl', mode: 'lines', x, y: wf.equity.equity, text: wf.equity.ts_ms.map((t) => fmtDateTime(t, tz)), hovertemplate: '%{text}<br>%{y:,.2f}<extra>out of sample</extra>', line: { color: theme.equity, width: 1.6 } }],
+      data: [{ type: 'scatter', mode: 'lines', x, y: wf.equity.equity, text: wf.equity.ts_ms.map((t) => fmtDateTime(t, tz)), hovertemplate: '%{text}<br>%{y:,.2f}<extra>out of sample</extra>', line: { color: theme.equity, width: 1.6 } }],
       layout: {
         xaxis: { type: 'date', gridcolor: theme.grid, tickfont: { size: 10, color: theme.muted }, title: { text: `Time (${tz})`, font: { size: 10, color: theme.muted } } },
         yaxis: { side: 'right', gridcolor: theme.grid, tickfont: { size: 10, color: theme.muted }, title: { text: 'Stitched out-of-sample equity', font: { size: 10, color: theme.muted } } },

@@ -48,7 +48,7 @@ describe('catalog/sqliteCatalog', () => {
   describe('migrations', () => {
     it('creates the schema in an empty file: WAL, foreign keys, user_version, every table', () => {
       assert.equal(cat.schemaVersion, CATALOG_SCHEMA_VERSION);
-      assert.equal(cat.db.pragma('user_version', { simple: true }), 1);
+      assert.equal(cat.db.pragma('user_version', { simple: true }), CATALOG_SCHEMA_VERSION);
       assert.equal(cat.db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(cat.db.pragma('foreign_keys', { simple: true }), 1);
       assert.equal(cat.db.pragma('busy_timeout', { simple: true }), 5000);
@@ -62,14 +62,14 @@ describe('catalog/sqliteCatalog', () => {
       const before = cat.changeCounter();
       cat.close();
       cat = openCatalog(file, opts());
-      assert.equal(cat.db.pragma('user_version', { simple: true }), 1);
+      assert.equal(cat.db.pragma('user_version', { simple: true }), CATALOG_SCHEMA_VERSION);
       assert.equal(cat.changeCounter(), before);
       assert.equal(cat.listDatasets().length, 1);
       cat.db.pragma('user_version = 99');
       cat.close();
-      assert.throws(() => openCatalog(file), (e: Error) => e.message.includes(file) && /schema version 99 is newer .* \(1\)/.test(e.message));
+      assert.throws(() => openCatalog(file), (e: Error) => e.message.includes(file) && /schema version 99 is newer .* \(2\)/.test(e.message));
       const raw = new Database(file);
-      raw.pragma('user_version = 1');
+      raw.pragma(`user_version = ${CATALOG_SCHEMA_VERSION}`);
       raw.close();
       cat = openCatalog(file, opts());
     });
@@ -377,10 +377,48 @@ describe('catalog/sqliteCatalog', () => {
         // 1 dataset insert + 1 upsert-update, plus per run: insert, running, succeeded (every other)
         assert.equal(c.changeCounter(), 2 + 400 + 200 * 2);
         assert.equal(c.listDatasets().length, 1);
-        assert.equal(c.db.pragma('user_version', { simple: true }), 1);
+        assert.equal(c.db.pragma('user_version', { simple: true }), CATALOG_SCHEMA_VERSION);
       } finally {
         c.close();
       }
     });
+  });
+});
+
+describe('catalog migration 2: run view indices', () => {
+  it('a version-1 catalog with runs migrates: duration_ms from the run times, metric and duration sorts served by indices', async () => {
+    const { MIGRATIONS } = await import('../../../src/engine/catalog/migrations.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'btnb-mig2-'));
+    const file = join(dir, 'catalog.sqlite');
+    try {
+      const raw = new Database(file);
+      raw.pragma('journal_mode = WAL');
+      raw.exec('BEGIN');
+      MIGRATIONS[0]!.up(raw);
+      raw.pragma('user_version = 1');
+      raw.exec('COMMIT');
+      raw.prepare("INSERT INTO datasets (dataset_id, symbol, derive_version, created_at, updated_at) VALUES ('ds_0000000000000001', 'X', 1, 't', 't')").run();
+      raw.prepare(`INSERT INTO runs (run_id, input_hash, status, dataset_id, strategy_id, params, seed, costs, session, code_hash, engine_version, created_at, started_at, finished_at, sharpe)
+        VALUES ('01AAAAAAAAAAAAAAAAAAAAAAAA', ?, 'succeeded', 'ds_0000000000000001', 's', '{}', 0, '{}', 'all', 'c', '1', 't', '2024-03-04T14:30:00.000Z', '2024-03-04T14:30:01.250Z', 1.5)`).run('a'.repeat(64));
+      raw.close();
+      const cat = openCatalog(file);
+      try {
+        assert.equal(cat.schemaVersion, 2);
+        assert.equal((cat.db.prepare('SELECT duration_ms FROM runs').get() as { duration_ms: number }).duration_ms, 1250);
+        const plan = (sql: string) => (cat.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
+        const { buildRunQuery } = await import('../../../src/engine/catalog/runQuery.ts');
+        for (const [key, index] of [['sharpe', 'runs_by_sharpe'], ['duration', 'runs_by_duration'], ['total_return', 'runs_by_total_return']] as const) {
+          const q = buildRunQuery({ sortBy: key, limit: 100 });
+          const p = plan(`SELECT r.* FROM runs r ${q.where} ORDER BY ${q.orderBy} LIMIT 100`);
+          assert.match(p, new RegExp(index), `${key}: ${p}`);
+          assert.doesNotMatch(p, /TEMP B-TREE/, `${key} needs no sort: ${p}`);
+        }
+        assert.deepEqual(cat.listRuns({ sortBy: 'duration' }).map((r) => r.run_id), ['01AAAAAAAAAAAAAAAAAAAAAAAA']);
+      } finally {
+        cat.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

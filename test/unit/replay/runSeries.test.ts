@@ -108,3 +108,22 @@ describe('replay: a run\'s series from its artifacts', function () {
     }
   });
 });
+
+describe('replay: position and cash rebuilt from fills', () => {
+  it('equal equity.parquet\'s position and cash columns bit for bit (fees, slippage, shorts)', async () => {
+    const { dataDir, datasetId } = await makeDataDir(5000, 9);
+    try {
+      const out = await runBacktestToCatalog({ dataDir, datasetId, strategy: 'sma-cross', params: { fast: 3, slow: 12, allow_short: true }, costs: { slippage_model: 'random', slippage_bps: 3, fee_per_unit: 0.013, fee_bps: 0.7, fee_min: 0.5 }, seed: 4 });
+      const cat = openCatalog(dataPaths(dataDir).catalog);
+      const s = await loadRunSeries(dataDir, cat, out.run.run_id);
+      cat.close();
+      const eq = await readArtifactColumns(dataPaths(dataDir).runEquity(out.run.run_id), { position: { kind: 'f64' }, cash: { kind: 'f64' }, close: { kind: 'f64' } });
+      assert.ok(s.fills.length > 100);
+      assert.deepEqual(Array.from(s.position), Array.from(eq.columns.position as Float64Array));
+      assert.deepEqual(Array.from(s.cash), Array.from(eq.columns.cash as Float64Array));
+      assert.deepEqual(Array.from(s.close), Array.from(eq.columns.close as Float64Array));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
