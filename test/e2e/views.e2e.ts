@@ -114,14 +114,14 @@ describe('e2e: run views, replay, compare and sweep heatmap (Chromium + code-ser
     await waitUntil(async () => /^Run sma-cross/.test(await page.locator('.tab.active').innerText().catch(() => '')), 30_000, 'the clicked cell\'s run opens');
 
     // --- Light theme: every chart re-themes without reopening ----------------------------------------
-    const darkAxis = await wb.webview().locator('.run-chart .xtitle, .run-chart .g-xtitle text').first().getAttribute('style').catch(() => '');
+    const darkAxis = await wb.webview().locator('.run-chart .xtick text').first().getAttribute('style').catch(() => '');
     await wb.runCommand('Preferences: Color Theme', { keepOpen: true });
     await page.locator('.quick-input-widget input.input').fill('Light Modern');
     await sleep(600);
     await page.keyboard.press('Enter');
     await waitUntil(async () => (await wb!.webview().locator('body.vscode-light').count()) > 0, 30_000, 'the light theme in the webview');
     await sleep(800);
-    const lightAxis = await wb.webview().locator('.run-chart .xtitle, .run-chart .g-xtitle text').first().getAttribute('style').catch(() => '');
+    const lightAxis = await wb.webview().locator('.run-chart .xtick text').first().getAttribute('style').catch(() => '');
     assert.notEqual(lightAxis, darkAxis, 'the chart re-themed');
     await wb.screenshot('views-run-light');
     for (const [label, name] of [['Sweep', 'views-sweep-light'], ['Compare', 'views-compare-light'], ['Backtest Runs', 'views-runs-list-light']] as const) {

@@ -24,6 +24,9 @@ import {
 } from './protocol.ts';
 import { barAtOrAfter, type RunSeries } from './runSeries.ts';
 
+/** Bars before the cursor that a reset frame sends one per bucket. */
+export const FINE_TAIL = 600;
+
 export interface ReplayOptions {
   clock: Clock;
   /** Bars per second or 'max' (default 60). */
@@ -352,9 +355,15 @@ export class ReplayStream {
 
   #resetFrame(c: number): FrameMsg {
     const s = this.series;
-    const size = bucketSize(0, c + 1, this.#historyPoints);
-    const bars = this.#bars(0, c + 1, size, true);
-    const idx = size === 1 ? Array.from({ length: c + 1 }, (_, k) => k) : m4Indices([s.equity, s.drawdown], 0, c + 1, size);
+    // the recent past bar by bar (what a replay chart shows around its cursor), older history
+    // merged to the view's width
+    const fineFrom = Math.max(0, c + 1 - FINE_TAIL);
+    const size = bucketSize(0, Math.max(1, fineFrom), this.#historyPoints);
+    const bars = this.#bars(0, fineFrom, size, true);
+    const fine = this.#bars(fineFrom, c + 1, 1, false);
+    for (const k of Object.keys(bars) as (keyof FrameBars)[]) (bars[k] as number[]).push(...(fine[k] as number[]));
+    const idx = fineFrom > 0 ? m4Indices([s.equity, s.drawdown], 0, fineFrom, size) : [];
+    for (let k = fineFrom; k <= c; k++) idx.push(k);
     this.#cursor = c;
     return {
       type: 'frame', seq: this.#seq++, cursor: c, reset: true, bars, equity: this.#equity(idx),

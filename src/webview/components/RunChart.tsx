@@ -164,6 +164,9 @@ export function RunChart(p: RunChartProps) {
       showlegend: false, fill: 'tozeroy', fillcolor: withAlpha(theme.drawdown, 0.25), line: { color: theme.drawdown, width: 1 },
     });
     const ticks = indexTicks(c.i, c.ts, a, b, tz, 8);
+    // the zone as an annotation, not an axis title: Plotly places a title from the tick labels'
+    // boxes and computes y = -Infinity when a window has no tick yet
+    annotations.push({ text: `Time (${tz})`, xref: 'paper', yref: 'paper', x: 1, y: 0, xanchor: 'right', yanchor: 'top', yshift: -20, showarrow: false, font: { size: 10, color: theme.muted } });
     const shapes = model.cursor === null ? [] : [{ type: 'line', xref: 'x', yref: 'paper', x0: model.cursor, x1: model.cursor, y0: 0, y1: 1, line: { color: theme.accent, width: 1, dash: 'dot' } }];
     const layout = {
       ...layoutAxes,
@@ -171,7 +174,6 @@ export function RunChart(p: RunChartProps) {
         range: [a, b], tickvals: ticks.vals, ticktext: ticks.text, anchor: bottomAxis, gridcolor: theme.grid, zeroline: false,
         showspikes: true, spikemode: 'across', spikesnap: 'cursor', spikethickness: 1, spikecolor: theme.muted, spikedash: 'dot',
         rangeslider: { visible: false }, tickfont: { size: 10, color: theme.muted },
-        title: { text: `Time (${tz})`, font: { size: 10, color: theme.muted }, standoff: 4 },
       },
       annotations, shapes,
       margin: { l: 8, r: 8, t: 6, b: 36 }, showlegend: false, dragmode: 'zoom', hovermode: 'x', hoverdistance: 20,

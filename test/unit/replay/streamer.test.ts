@@ -297,3 +297,23 @@ describe('replay streamer', () => {
     }
   });
 });
+
+describe('replay streamer: reset history', () => {
+  it('a reset frame tiles [0, cursor]: the last FINE_TAIL bars one per bucket, older ones merged to the view width', async () => {
+    const { FINE_TAIL } = await import('../../../src/engine/replay/streamer.ts');
+    const s = randomSeries(77, 20_000, 0.05);
+    const r = open(s, { historyPoints: 200 });
+    r.clock.advance(100);
+    r.ctrl({ cmd: 'seek', value: 15_000 });
+    const f = r.frames().at(-1)!;
+    assert.equal(f.reset, true);
+    let at = 0;
+    for (let k = 0; k < f.bars.i.length; k++) { assert.equal(f.bars.i[k], at); at += f.bars.n[k]!; }
+    assert.equal(at, 15_001);
+    const fine = f.bars.n.filter((n) => n === 1).length;
+    assert.ok(fine >= FINE_TAIL, `${fine} single-bar buckets`);
+    assert.ok(f.bars.i.length <= 200 + FINE_TAIL + 1, `${f.bars.i.length} buckets`);
+    checkBuckets(s, f);
+    assert.deepEqual(f.equity.i.slice(-FINE_TAIL), Array.from({ length: FINE_TAIL }, (_, k) => 15_001 - FINE_TAIL + k));
+  });
+});
