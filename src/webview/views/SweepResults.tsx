@@ -89,8 +89,8 @@ function WalkForwardChart(p: { wf: NonNullable<SweepData['walk_forward']>; tz: s
       data: [{ type: 'scatter', mode: 'lines', x, y: wf.equity.equity, text: wf.equity.ts_ms.map((t) => fmtDateTime(t, tz)), hovertemplate: '%{text}<br>%{y:,.2f}<extra>out of sample</extra>', line: { color: theme.equity, width: 1.6 } }],
       layout: {
         xaxis: { type: 'date', gridcolor: theme.grid, tickfont: { size: 10, color: theme.muted }, title: { text: `Time (${tz})`, font: { size: 10, color: theme.muted } } },
-        yaxis: { side: 'right', gridcolor: theme.grid, tickfont: { size: 10, color: theme.muted }, title: { text: 'Stitched out-of-sample equity', font: { size: 10, color: theme.muted } } },
-        shapes, annotations, margin: { l: 8, r: 8, t: 10, b: 40 }, paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)', showlegend: false,
+        yaxis: { side: 'right', gridcolor: theme.grid, tickformat: ',.0f', tickfont: { size: 10, color: theme.muted }, automargin: true },
+        shapes, annotations: [...annotations, { text: 'Stitched out-of-sample equity', xref: 'paper', yref: 'paper', x: 0.5, y: 1.06, showarrow: false, font: { size: 11, color: theme.muted } }], margin: { l: 8, r: 8, t: 26, b: 40 }, paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)', showlegend: false,
         font: { family: theme.font, size: 11, color: theme.foreground }, hovermode: 'x',
       },
     };
@@ -113,6 +113,9 @@ export function SweepResultsView(p: SweepResultsViewProps) {
   // the chosen metric first, then the usual suspects
   const shown = [def, ...['total_return', 'sharpe', 'max_drawdown', 'num_trades'].filter((k) => k !== def.key).map((k) => metricDef(k)!)];
   const wf = d.walk_forward;
+  // a fold's chosen params: those that differ between folds (all when they agree)
+  const varying = wf ? Object.keys(wf.folds[0]?.params ?? {}).filter((k) => wf.folds.some((f) => JSON.stringify(f.params[k]) !== JSON.stringify(wf.folds[0]!.params[k]))) : [];
+  const foldParams = (prm: Record<string, unknown>) => (varying.length ? Object.fromEntries(varying.map((k) => [k, prm[k]])) : prm);
   return (
     <main class="sweep" aria-label="Sweep results">
       <h1>{d.kind === 'walk-forward' ? 'Walk-forward' : 'Sweep'} <span class="muted">{d.strategy_id} · {d.symbol ?? d.dataset_id}</span></h1>
@@ -123,8 +126,8 @@ export function SweepResultsView(p: SweepResultsViewProps) {
           <table class="grid-table" id="wf-folds">
             <thead><tr><th scope="col">Fold</th><th scope="col">Out of sample ({p.tz})</th><th scope="col">Chosen params</th><th scope="col" class="num">Return</th></tr></thead>
             <tbody>{wf.folds.map((f) => (
-              <tr key={f.run_id} class="clickable" onClick={() => p.onOpen(f.run_id)}>
-                <td>{f.fold}</td><td>{fmtDate(f.start_ms, p.tz)} – {fmtDate(f.end_ms, p.tz)}</td><td>{fmtParams(f.params)}</td><td class="num">{fmtPct(f.total_return, true)}</td>
+              <tr key={f.run_id} class="clickable" tabIndex={0} onClick={() => p.onOpen(f.run_id)} onKeyDown={(e) => { if (e.key === 'Enter') p.onOpen(f.run_id); }}>
+                <td>{f.fold}</td><td>{fmtDate(f.start_ms, p.tz)} – {fmtDate(f.end_ms, p.tz)}</td><td>{fmtParams(foldParams(f.params))}</td><td class="num">{fmtPct(f.total_return, true)}</td>
               </tr>
             ))}</tbody>
           </table>
