@@ -3,7 +3,9 @@
  * session, seed — every error a UsageError naming the flag and what was expected.
  */
 import { UsageError, type OptionSpec, type ParsedArgs } from '../cli/args.ts';
-import type { Costs, Session } from './types.ts';
+import { CostsError, costsFromFlags, type CostsInput } from './costs.ts';
+import { ParamTextError, parseParamList } from './paramText.ts';
+import type { Session } from './types.ts';
 
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
   'data-dir': { type: 'string' },
@@ -37,63 +39,23 @@ export const RUN_OPTIONS_HELP = `  --dataset ID            dataset to run on (se
   --data-dir D            data directory (default: $BTNB_DATA_DIR or ./data)
   --json                  JSON on stdout`;
 
-/** `k=v` → [k, typed v]: integers/decimals → number, true/false → boolean, otherwise the text. */
-export function parseParamValue(text: string): unknown {
-  if (/^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text)) return Number(text);
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  return text;
-}
-
 export function parseParams(list: readonly string[] | undefined, flag = 'param'): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const item of list ?? []) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--${flag} expects k=v, got '${item}'`);
-    const k = item.slice(0, eq);
-    if (Object.hasOwn(out, k)) throw new UsageError(`--${flag} ${k} given twice`);
-    out[k] = parseParamValue(item.slice(eq + 1));
+  try {
+    return parseParamList(list, `--${flag}`);
+  } catch (err) {
+    if (err instanceof ParamTextError) throw new UsageError(err.message);
+    throw err;
   }
-  return out;
 }
 
-function num(args: ParsedArgs, name: string): number | undefined {
-  const raw = args.values.get(name);
-  if (raw === undefined) return undefined;
-  const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`--${name} expects a finite number ≥ 0, got '${raw}'`);
-  return v;
-}
-
-export function parseCosts(args: ParsedArgs): Partial<Costs> {
-  const costs: Partial<Costs> = {};
-  const cash = num(args, 'cash');
-  if (cash !== undefined) {
-    if (cash <= 0) throw new UsageError(`--cash expects a number > 0, got '${args.values.get('cash')}'`);
-    costs.cash = cash;
+/** The cost flags, through the one costs grammar (costs.ts); refusals are usage errors naming the flag. */
+export function parseCosts(args: ParsedArgs): CostsInput {
+  try {
+    return costsFromFlags(args.values);
+  } catch (err) {
+    if (err instanceof CostsError) throw new UsageError(err.message);
+    throw err;
   }
-  const bps = num(args, 'slippage-bps');
-  const model = args.values.get('slippage');
-  if (bps !== undefined && model !== undefined) throw new UsageError('--slippage-bps and --slippage are exclusive (give one)');
-  if (bps !== undefined) {
-    costs.slippage_model = 'fixed';
-    costs.slippage_bps = bps;
-  }
-  if (model !== undefined) {
-    const m = /^random:(\d+(?:\.\d+)?)$/.exec(model);
-    if (model === 'half-spread') costs.slippage_model = 'half-spread';
-    else if (m) {
-      costs.slippage_model = 'random';
-      costs.slippage_bps = Number(m[1]);
-    } else throw new UsageError(`--slippage expects half-spread or random:MAXBPS, got '${model}'`);
-  }
-  const per = num(args, 'fee-per-unit');
-  if (per !== undefined) costs.fee_per_unit = per;
-  const fbps = num(args, 'fee-bps');
-  if (fbps !== undefined) costs.fee_bps = fbps;
-  const fmin = num(args, 'fee-min');
-  if (fmin !== undefined) costs.fee_min = fmin;
-  return costs;
 }
 
 export function parseSeed(args: ParsedArgs): number {

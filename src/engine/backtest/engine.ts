@@ -13,30 +13,16 @@ import { SimulatedExchange } from './simulatedExchange.ts';
 import { StrategyContext } from './context.ts';
 import { parseParams, StrategyError, type FillInfo, type StrategyDefinition } from './strategy.ts';
 import { computeMetrics, dayEndBars, drawdownSeries } from './statistics.ts';
-import { DEFAULT_COSTS, SIDE_BUY, type BacktestResult, type Costs, type EquityColumns, type Session } from './types.ts';
+import { SIDE_BUY, type BacktestResult, type Costs, type EquityColumns, type Session } from './types.ts';
+import { toCosts, type CostsInput } from './costs.ts';
 
 export interface BacktestSpec {
   strategy: StrategyDefinition;
   params?: unknown;
   seed?: number;
-  costs?: Partial<Costs>;
+  /** Any form costs.ts accepts (a partial input, or a run's stored Costs). */
+  costs?: CostsInput | Costs;
   session?: Session;
-}
-
-/** Fills in defaults and checks every cost field; errors name the field and what was expected. */
-export function normalizeCosts(costs: Partial<Costs> | undefined): Costs {
-  const c: Costs = { ...DEFAULT_COSTS, ...(costs ?? {}) };
-  for (const k of ['cash', 'slippage_bps', 'fee_per_unit', 'fee_bps', 'fee_min'] as const) {
-    if (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || c[k] < 0) throw new RangeError(`costs.${k}: expected a finite number ≥ 0, got ${String(c[k])}`);
-  }
-  if (!(c.cash > 0)) throw new RangeError(`costs.cash: expected a number > 0, got ${c.cash}`);
-  if (!['fixed', 'half-spread', 'random'].includes(c.slippage_model)) {
-    throw new RangeError(`costs.slippage_model: expected 'fixed', 'half-spread' or 'random', got ${JSON.stringify(c.slippage_model)}`);
-  }
-  if (c.slippage_model === 'half-spread' && c.slippage_bps !== 0) {
-    throw new RangeError('costs: slippage_bps and half-spread slippage are exclusive (give one)');
-  }
-  return { cash: c.cash, slippage_model: c.slippage_model, slippage_bps: c.slippage_bps, fee_per_unit: c.fee_per_unit, fee_bps: c.fee_bps, fee_min: c.fee_min };
 }
 
 /** First row k ≥ 1 with !(ts[k] ≥ ts[k − 1]) (out of order or NaN), or −1 when sorted. */
@@ -95,7 +81,7 @@ export class BacktestEngine {
   constructor(input: BarSeries, spec: BacktestSpec) {
     this.def = spec.strategy;
     this.params = parseParams(this.def, spec.params);
-    this.costs = normalizeCosts(spec.costs);
+    this.costs = toCosts(spec.costs);
     this.seed = spec.seed ?? 0;
     this.session = spec.session ?? 'all';
     const ts = input.ts;

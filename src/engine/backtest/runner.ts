@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dataPaths } from '../dataDir.ts';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
@@ -22,7 +22,8 @@ import { canonicalJson } from '../util/canonicalJson.ts';
 import { CALENDAR_VERSION } from '../calendar/xnys.ts';
 import { ENGINE_VERSION } from '../version.ts';
 import { builtinStrategy } from '../strategies/index.ts';
-import { normalizeCosts, runBacktestAsync, RunCanceledError } from './engine.ts';
+import { runBacktestAsync, RunCanceledError } from './engine.ts';
+import { toCosts, type CostsInput } from './costs.ts';
 import { parseParams, type StrategyDefinition } from './strategy.ts';
 import { loadStrategyFile } from './userStrategy.ts';
 import { syncFiles, writeRunArtifacts } from './artifacts.ts';
@@ -43,7 +44,8 @@ export interface BacktestRequest {
   strategy: string;
   params?: Record<string, unknown>;
   seed?: number;
-  costs?: Partial<Costs>;
+  /** Any form costs.ts accepts. */
+  costs?: CostsInput | Costs;
   session?: Session;
   runId?: string;
   force?: boolean;
@@ -166,7 +168,7 @@ export async function runBacktestToCatalog(req: BacktestRequest): Promise<Backte
   const paths = dataPaths(resolve(req.dataDir));
   const strategy = await resolveStrategy(req.strategy);
   const params = parseParams(strategy.def, req.params ?? {}) as Record<string, unknown>;
-  const costs = normalizeCosts(req.costs);
+  const costs = toCosts(req.costs);
   const seed = req.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed: expected a non-negative integer, got ${seed}`);
   const session = req.session ?? 'all';
@@ -295,21 +297,4 @@ export class LocalBacktestRunner implements BacktestRunnerPort {
   run(datasetId: string, strategyId: string, params: Record<string, unknown>, seed: number, costs: Partial<Costs>, runId?: string): Promise<BacktestOutcome> {
     return runBacktestToCatalog({ dataDir: this.dataDir, datasetId, strategy: strategyId, params, seed, costs, ...(runId ? { runId } : {}) });
   }
-}
-
-/** Path of a run's artifacts relative to the data dir (as the catalog stores it). */
-export function relativeRunDir(dataDir: string, runId: string): string {
-  return relative(resolve(dataDir), dataPaths(resolve(dataDir)).runDir(runId));
-}
-
-/** The job protocol's costs (`slippage: 'half-spread'`) → engine Costs fields. */
-export function costsFromJob(c: { cash?: number; slippage_bps?: number; slippage?: 'half-spread'; fee_per_unit?: number; fee_bps?: number; fee_min?: number }): Partial<Costs> {
-  const out: Partial<Costs> = {};
-  if (c.cash !== undefined) out.cash = c.cash;
-  if (c.slippage === 'half-spread') out.slippage_model = 'half-spread';
-  if (c.slippage_bps !== undefined) out.slippage_bps = c.slippage_bps;
-  if (c.fee_per_unit !== undefined) out.fee_per_unit = c.fee_per_unit;
-  if (c.fee_bps !== undefined) out.fee_bps = c.fee_bps;
-  if (c.fee_min !== undefined) out.fee_min = c.fee_min;
-  return out;
 }

@@ -10,6 +10,7 @@ import { parseParams as validateParams, StrategyParamsError } from './strategy.t
 import { runPoint } from './sweepWorker.ts';
 import { runOnWorkers, RUNS_IN_FLIGHT } from './workerPool.ts';
 import type { Costs, Session } from './types.ts';
+import type { CostsInput } from './costs.ts';
 
 export interface SweepRequest {
   dataDir: string;
@@ -17,7 +18,7 @@ export interface SweepRequest {
   strategy: string;
   points: Record<string, unknown>[];
   seed: number;
-  costs: Partial<Costs>;
+  costs: CostsInput | Costs;
   session: Session;
   force: boolean;
   workers: number;

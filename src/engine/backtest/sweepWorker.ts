@@ -7,7 +7,7 @@ import type { BarSeries } from '../bars/barSeries.ts';
 import { cachedBars, resolveStrategy, runBacktestToCatalog, type BacktestRequest } from './runner.ts';
 import { parseParams as validateParams } from './strategy.ts';
 import { ToWorker, type SetupMsg, type WorkerJob, type WorkerReply } from './sweepProtocol.ts';
-import type { Costs } from './types.ts';
+import type { CostsInput } from './costs.ts';
 
 /** One executor's state: the run request minus params, and its session-filtered bars. */
 export interface WorkerContext {
@@ -28,7 +28,7 @@ export function workerContext(msg: SetupMsg, catalog: NonNullable<BacktestReques
   const barsCache = new Map<string, BarSeries>(msg.bars ? [[msg.datasetId, msg.bars]] : []);
   return {
     base: {
-      dataDir: msg.dataDir, datasetId: msg.datasetId, strategy: msg.strategy, seed: msg.seed, costs: msg.costs as Partial<Costs>,
+      dataDir: msg.dataDir, datasetId: msg.datasetId, strategy: msg.strategy, seed: msg.seed, costs: msg.costs as CostsInput,
       session: msg.session, force: msg.force, sweepId: msg.sweepId, catalog, barsCache, signal, ...(msg.tags ? { tags: msg.tags } : {}),
     },
     sessionCache: new Map(),
@@ -54,14 +54,14 @@ async function scoreJob(ctx: WorkerContext, m: Extract<WorkerJob, { type: 'score
   const base = ctx.base;
   try {
     const { scorePoint } = await import('./walkForward.ts');
-    const { normalizeCosts } = await import('./engine.ts');
+    const { toCosts } = await import('./costs.ts');
     const bars = await sessionBarsOf(ctx);
     if (m.to > bars.length || m.from >= m.to) throw new RangeError(`score job ${m.idx}: bars [${m.from}, ${m.to}) outside the ${bars.length} session bars`);
     // A user strategy file is bundled once per executor, not once per batch.
     let strategy = strategies.get(base.strategy);
     if (!strategy) strategies.set(base.strategy, strategy = resolveStrategy(base.strategy));
     const def = (await strategy).def;
-    const costs = normalizeCosts(base.costs);
+    const costs = toCosts(base.costs);
     const scores = m.points.map((params) => {
       const sc = scorePoint(bars, m.from, m.to, def, validateParams(def, params) as Record<string, unknown>, base.seed ?? 0, costs, m.sortKey);
       return Number.isFinite(sc) ? sc : null;

@@ -8,7 +8,8 @@
  */
 import type { BarSeries } from '../bars/barSeries.ts';
 import { NyDayCursor, isoDate } from '../calendar/newYork.ts';
-import { runBacktest, normalizeCosts } from './engine.ts';
+import { runBacktest } from './engine.ts';
+import { toCosts, type CostsInput } from './costs.ts';
 import { sliceBars } from './sliceBars.ts';
 import { applySession } from './session.ts';
 import { computeMetrics } from './statistics.ts';
@@ -23,7 +24,7 @@ export interface WalkForwardPlan {
   testDays: number;
   sortKey: string;
   seed: number;
-  costs: Partial<Costs>;
+  costs: CostsInput | Costs;
   session: Session;
   onProgress?: (done: number, total: number) => void;
 }
@@ -187,7 +188,7 @@ export function walkForward(req: WalkForwardRequest): WalkForwardResult {
   const bars = applySession(req.bars, req.session);
   const plans = planFolds(bars, req.trainDays, req.testDays);
   const valid = validPoints(req.strategy, req.points);
-  const costs = normalizeCosts(req.costs);
+  const costs = toCosts(req.costs);
   const stitch = new OosStitcher(costs.cash);
   const total = plans.length * (valid.length + 1);
   let done = 0;

@@ -11,7 +11,8 @@ import { newUlid } from '../catalog/ulid.ts';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
 import { dataPaths } from '../dataDir.ts';
 import { readBarsParquet } from '../parquet/barsParquet.ts';
-import { normalizeCosts, runBacktest } from './engine.ts';
+import { runBacktest } from './engine.ts';
+import { toCosts } from './costs.ts';
 import { resolveStrategy, runBacktestToCatalog } from './runner.ts';
 import { applySession } from './session.ts';
 import { sliceBars } from './sliceBars.ts';
@@ -38,7 +39,7 @@ export interface WalkForwardRunResult extends WalkForwardResult {
 export async function runWalkForward(req: WalkForwardRunRequest): Promise<WalkForwardRunResult> {
   const paths = dataPaths(req.dataDir);
   const strategy = await resolveStrategy(req.strategy);
-  const costs = normalizeCosts(req.costs);
+  const costs = toCosts(req.costs);
   const catalog = openCatalog(paths.catalog);
   try {
     const dataset = catalog.getDataset(req.datasetId);

@@ -6,14 +6,14 @@
 import { runJobChild } from './childRuntime.ts';
 
 runJobChild('backtest', async (p, ctx) => {
-  const { runBacktestToCatalog, costsFromJob } = await import('../backtest/runner.ts');
+  const { runBacktestToCatalog } = await import('../backtest/runner.ts');
   const out = await runBacktestToCatalog({
     dataDir: p.dataDir,
     datasetId: p.datasetId,
     strategy: p.strategyPath ?? p.strategyId,
     params: p.params,
     seed: p.seed,
-    costs: costsFromJob(p.costs),
+    costs: p.costs,
     session: p.session,
     ...(p.runId ? { runId: p.runId } : {}),
     force: p.force,

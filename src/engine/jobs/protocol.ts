@@ -9,6 +9,8 @@
  * with a half-understood payload. Types are inferred from the schemas.
  */
 import { z } from 'zod';
+import { CostsInput, toCosts, type CostsError } from '../backtest/costs.ts';
+import { gridFromRecord } from '../backtest/grid.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -47,17 +49,21 @@ export const ToChildMsg = z.discriminatedUnion('type', [StartMsg, CancelMsg]);
 export type ToChildMsg = z.infer<typeof ToChildMsg>;
 
 // ── job parameters (checked by the child against the kind it implements) ─────────────────────
-const Costs = z.object({
-  cash: z.number().positive().optional(),
-  slippage_bps: z.number().nonnegative().optional(),
-  slippage: z.literal('half-spread').optional(),
-  fee_per_unit: z.number().nonnegative().optional(),
-  fee_bps: z.number().nonnegative().optional(),
-  fee_min: z.number().nonnegative().optional(),
-}).refine((c) => !(c.slippage !== undefined && c.slippage_bps !== undefined), {
-  message: 'slippage_bps and slippage: half-spread are exclusive',
+/** Costs and grids travel in the one form their modules define (backtest/costs.ts, grid.ts), checked there too. */
+const Costs = CostsInput.superRefine((c, ctx) => {
+  try {
+    toCosts(c);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: [(err as CostsError).field ?? 'costs'], message: (err as Error).message });
+  }
 });
-export type JobCosts = z.infer<typeof Costs>;
+const GridRecord = z.record(z.string(), z.union([z.array(z.union([z.number(), z.string(), z.boolean()])).min(1), z.string()])).superRefine((g, ctx) => {
+  try {
+    gridFromRecord(g);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
 export const Session = z.enum(['all', 'rth']);
 
 export const IngestParams = z.object({
@@ -102,8 +108,8 @@ export const BacktestParams = z.object({
   force: z.boolean().default(false),
 });
 export const SweepParams = BacktestParams.omit({ params: true, runId: true }).extend({
-  /** Each key maps to the values to try; the sweep is their cartesian product. */
-  grid: z.record(z.string(), z.array(z.unknown()).min(1)),
+  /** Each key maps to the values to try (or 'a:b:step'); the sweep is their cartesian product. */
+  grid: GridRecord,
   fixed: z.record(z.string(), z.unknown()).default({}),
 });
 export const PARAMS_BY_KIND = {

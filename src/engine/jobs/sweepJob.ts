@@ -1,6 +1,6 @@
 /**
- * Child process: a parameter sweep — the cartesian product of the grid (keys sorted, values in
- * the given order, so the result order is deterministic), one catalog run per combination
+ * Child process: a parameter sweep — the grid's points (backtest/grid.ts: the one grammar and
+ * order), one catalog run per combination
  * sharing a sweep_id, on the sweep pool of `btnb sweep`: this process runs points too, next
  * to forked CLI sweep workers (`btnb sweep --worker`; none when the CLI bundle is not beside
  * us). Cancel stops them all: runs in flight end canceled, the rest are not started.
@@ -12,7 +12,6 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runJobChild } from './childRuntime.ts';
-import { combinations } from './grid.ts';
 
 /** At most this many worker processes (this one included): the host and other jobs share the machine. */
 const MAX_WORKERS = 2;
@@ -33,10 +32,10 @@ function workerEntry(): string | null {
 }
 
 runJobChild('sweep', async (p, ctx) => {
-  const [{ costsFromJob }, { runSweep }, { newUlid }] = await Promise.all([
-    import('../backtest/runner.ts'), import('../backtest/sweep.ts'), import('../catalog/ulid.ts'),
+  const [{ gridFromRecord, gridPoints }, { runSweep }, { newUlid }] = await Promise.all([
+    import('../backtest/grid.ts'), import('../backtest/sweep.ts'), import('../catalog/ulid.ts'),
   ]);
-  const points = [...combinations(p.grid)].map((combo) => ({ ...p.fixed, ...combo }));
+  const points = gridPoints(gridFromRecord(p.grid), p.fixed);
   const total = points.length;
   const sweepId = newUlid();
   const entry = workerEntry();
@@ -47,7 +46,7 @@ runJobChild('sweep', async (p, ctx) => {
   try {
     res = await runSweep({
       dataDir: p.dataDir, datasetId: p.datasetId, strategy: p.strategyPath ?? p.strategyId, points, seed: p.seed,
-      costs: costsFromJob(p.costs), session: p.session, force: p.force, workers, sweepId, tags: [`sweep:${sweepId}`], signal: ctx.signal,
+      costs: p.costs, session: p.session, force: p.force, workers, sweepId, tags: [`sweep:${sweepId}`], signal: ctx.signal,
       ...(entry ? { workerEntry: entry } : {}),
       onProgress: (done) => ctx.progress('sweep', done, total, `${done}/${total} runs`),
     });

@@ -7,10 +7,10 @@ import { dataDir, displayTimeZone, workspaceRoot } from '../settings.ts';
 import type { Services } from '../services.ts';
 import { ulid } from '../ids.ts';
 import { dataPaths } from '../../engine/dataDir.ts';
-import type { JobCosts } from '../../engine/jobs/protocol.ts';
+import { CostsError, parseCostsText, toCosts, type CostsInput } from '../../engine/backtest/costs.ts';
+import { GridError, gridFromRecord, gridSize, gridToRecord, parseGridText, type Grid } from '../../engine/backtest/grid.ts';
 import { allChoices, paramFields, parseField, validateParams, workspaceChoices, type StrategyChoice } from '../strategyChoices.ts';
 import { finished, pickDatasetId, type CommandResult } from './dataCommands.ts';
-import { gridSize, jobCostsOf, parseCosts, parseGrid } from './parse.ts';
 import { fmtNum, fmtPct, paramSummary, type RunView } from '../catalog/model.ts';
 import type { Node } from '../tree/runsTree.ts';
 
@@ -20,7 +20,7 @@ export interface BacktestArgs {
   strategyPath?: string;
   params?: Record<string, unknown>;
   seed?: number;
-  costs?: JobCosts;
+  costs?: CostsInput;
   session?: 'all' | 'rth';
   force?: boolean;
   /** false: return as soon as the job is queued (tests cancel it). */
@@ -77,11 +77,31 @@ async function promptParams(choice: StrategyChoice): Promise<Record<string, unkn
   return out;
 }
 
+/** The one costs grammar (engine/backtest/costs.ts), as an {ok} result for prompts and arguments. */
+function costsOf(parse: () => CostsInput): { ok: true; costs: CostsInput } | { ok: false; error: string } {
+  try {
+    return { ok: true, costs: parse() };
+  } catch (err) {
+    if (err instanceof CostsError) return { ok: false, error: err.message };
+    throw err;
+  }
+}
+
 /** The costs input box: parsed with the same parser that validates as the user types. */
-async function promptCosts(title: string, placeHolder: string): Promise<{ ok: true; costs: JobCosts } | { ok: false; error: string }> {
-  const text = await ui.input({ title, placeHolder, value: '', validateInput: (t) => { const r = parseCosts(t); return r.ok ? undefined : r.error; } });
+async function promptCosts(title: string, placeHolder: string): Promise<{ ok: true; costs: CostsInput } | { ok: false; error: string }> {
+  const text = await ui.input({ title, placeHolder, value: '', validateInput: (t) => { const r = costsOf(() => parseCostsText(t)); return r.ok ? undefined : r.error; } });
   if (text === undefined) return { ok: false, error: 'no costs' };
-  return parseCosts(text);
+  return costsOf(() => parseCostsText(text));
+}
+
+/** The one grid grammar (engine/backtest/grid.ts), as an {ok} result. */
+function gridOf(parse: () => Grid): { ok: true; grid: Grid } | { ok: false; error: string } {
+  try {
+    return { ok: true, grid: parse() };
+  } catch (err) {
+    if (err instanceof GridError) return { ok: false, error: err.message };
+    throw err;
+  }
 }
 
 async function pickSession(): Promise<'all' | 'rth' | undefined> {
@@ -115,7 +135,7 @@ export async function runBacktest(s: Services, arg?: unknown): Promise<CommandRe
     if (!r.ok) return r;
     costs = r.costs;
   } else {
-    const check = parseCosts(Object.entries(costs).map(([k, x]) => `${k}=${x}`).join(' '));
+    const check = costsOf(() => (toCosts(costs), costs!));
     if (!check.ok) {
       void ui.error(`Invalid costs: ${check.error}`);
       return { ok: false, error: check.error };
@@ -152,17 +172,24 @@ export async function runBacktest(s: Services, arg?: unknown): Promise<CommandRe
 
 export async function runSweep(s: Services, arg?: unknown): Promise<CommandResult> {
   if (!vscode.workspace.isTrusted) return { ok: false, error: ui.restricted('Running a sweep') };
-  const args = (isPlainArgs(arg) ? arg : {}) as BacktestArgs & { grid?: Record<string, unknown[]>; fixed?: Record<string, unknown> };
+  const args = (isPlainArgs(arg) ? arg : {}) as BacktestArgs & { grid?: Record<string, unknown>; fixed?: Record<string, unknown> };
   const datasetId = args.datasetId ?? (await pickDatasetId(s, arg, 'Dataset to sweep'));
   if (!datasetId) return { ok: false, error: 'no dataset' };
   const strategy = await chooseStrategy(args);
   if (!strategy) return { ok: false, error: 'no strategy' };
-  let grid = args.grid;
-  if (!grid) {
-    const text = await ui.input({ title: `${strategy.id} sweep grid`, placeHolder: 'fast=5,10,20 slow=30:120:30', validateInput: (t) => { const r = parseGrid(t); return r.ok ? (gridSize(r.grid) > 5000 ? `${gridSize(r.grid)} combinations: at most 5000` : undefined) : r.error; } });
+  let grid: Grid;
+  if (args.grid) {
+    const r = gridOf(() => gridFromRecord(args.grid!));
+    if (!r.ok) {
+      void ui.error(`Invalid sweep grid: ${r.error}`);
+      return r;
+    }
+    grid = r.grid;
+  } else {
+    const text = await ui.input({ title: `${strategy.id} sweep grid`, placeHolder: 'fast=5,10,20 slow=30:120:30', validateInput: (t) => { const r = gridOf(() => parseGridText(t)); return r.ok ? undefined : r.error; } });
     if (!text) return { ok: false, error: 'no grid' };
-    const r = parseGrid(text);
-    if (!r.ok) return { ok: false, error: r.error };
+    const r = gridOf(() => parseGridText(text));
+    if (!r.ok) return r;
     grid = r.grid;
   }
   let costs = args.costs;
@@ -176,7 +203,7 @@ export async function runSweep(s: Services, arg?: unknown): Promise<CommandResul
   if (!session) return { ok: false, error: 'no session' };
   const fixed = args.fixed ?? {};
   // Check the first combination against the schema so a typo fails here, not N times in the job.
-  const first = Object.fromEntries(Object.entries(grid).map(([k, v]) => [k, v[0]]));
+  const first = Object.fromEntries(grid.map(([k, v]) => [k, v[0]]));
   const v = validateParams(strategy, { ...fixed, ...first });
   if (!v.ok && v.issues.some((i) => /Unrecognized key|expected/.test(i))) {
     const error = `Invalid sweep parameters for ${strategy.id}: ${v.issues.join('; ')}`;
@@ -186,7 +213,7 @@ export async function runSweep(s: Services, arg?: unknown): Promise<CommandResul
   const n = gridSize(grid);
   const { outcome } = await s.jobs.run({
     kind: 'sweep', title: `Sweep ${strategy.id}: ${n} runs`,
-    params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), grid, fixed, seed: args.seed ?? 0, costs, session, force: args.force ?? false },
+    params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), grid: gridToRecord(grid), fixed, seed: args.seed ?? 0, costs, session, force: args.force ?? false },
   });
   const r = await finished(s, await outcome);
   const sweepId = (r.ok ? (r.result as { sweepId?: string } | undefined)?.sweepId : undefined) ?? undefined;
@@ -279,12 +306,8 @@ export async function rerun(s: Services, arg?: unknown): Promise<CommandResult> 
   const run = await runArg(s, arg, 'Rerun which run?', (r) => r.status !== 'running' && r.status !== 'queued');
   if (!run) return { ok: false, error: 'no run' };
   const file = workspaceChoices(workspaceRoot()).find((c) => c.id === run.strategyId);
-  const costs = jobCostsOf(run.costs);
-  if (!costs.ok) {
-    void ui.error(`Rerun ${run.id}: ${costs.error}`);
-    return { ok: false, error: costs.error };
-  }
-  return runBacktest(s, { datasetId: run.datasetId, strategyId: run.strategyId, ...(file?.path ? { strategyPath: file.path } : {}), params: run.params, seed: run.seed, costs: costs.costs, session: run.session as 'all' | 'rth', force: true, ...(isPlainArgs(arg) && (arg as BacktestArgs).wait === false ? { wait: false } : {}) });
+  // a run's stored costs are valid costs input as they are (engine/backtest/costs.ts)
+  return runBacktest(s, { datasetId: run.datasetId, strategyId: run.strategyId, ...(file?.path ? { strategyPath: file.path } : {}), params: run.params, seed: run.seed, costs: run.costs as CostsInput, session: run.session as 'all' | 'rth', force: true, ...(isPlainArgs(arg) && (arg as BacktestArgs).wait === false ? { wait: false } : {}) });
 }
 
 export async function deleteRun(s: Services, arg?: unknown): Promise<CommandResult> {

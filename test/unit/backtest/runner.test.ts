@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBacktestToCatalog, inputHash, envLock } from '../../../src/engine/backtest/runner.ts';
-import { runBacktest, normalizeCosts } from '../../../src/engine/backtest/engine.ts';
+import { runBacktest } from '../../../src/engine/backtest/engine.ts';
+import { toCosts } from '../../../src/engine/backtest/costs.ts';
 import { metricsJson } from '../../../src/engine/backtest/statistics.ts';
 import { smaCross } from '../../../src/engine/strategies/smaCross.ts';
 import { openCatalog } from '../../../src/engine/catalog/sqliteCatalog.ts';
@@ -55,7 +56,7 @@ describe('backtest runner: catalog runs and artifacts', function () {
     const { createHash } = await import('node:crypto');
     const canon = `{"code_hash":"${m.code_hash}","costs":{"cash":100000,"fee_bps":0,"fee_min":1,"fee_per_unit":0.005,"slippage_bps":1,"slippage_model":"fixed"},"dataset_id":"${datasetId}","engine_version":"${ENGINE_VERSION}","params":{"allow_short":false,"fast":5,"size":100,"slow":20},"seed":0,"session":"all","strategy_id":"sma-cross"}`;
     assert.equal(out.input_hash, createHash('sha256').update(canon).digest('hex'));
-    assert.equal(out.input_hash, inputHash({ dataset_id: datasetId, strategy_id: 'sma-cross', code_hash: m.code_hash, params: m.params, seed: 0, costs: normalizeCosts(costs), session: 'all' }));
+    assert.equal(out.input_hash, inputHash({ dataset_id: datasetId, strategy_id: 'sma-cross', code_hash: m.code_hash, params: m.params, seed: 0, costs: toCosts(costs), session: 'all' }));
     assert.equal(out.run.input_hash, out.input_hash);
   });
 

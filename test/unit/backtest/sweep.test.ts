@@ -22,7 +22,7 @@ describe('sweeps and walk-forward', function () {
     const pts = gridPoints([['a', [1, 2]], ['b', [true, false]]], { size: 7 });
     assert.deepEqual(pts, [{ size: 7, a: 1, b: true }, { size: 7, a: 1, b: false }, { size: 7, a: 2, b: true }, { size: 7, a: 2, b: false }]);
     assert.throws(() => parseGrid(['fast=5:1:1']), /end 1 is below start 5/);
-    assert.throws(() => parseGrid(['fast']), /expects name=a:b:step/);
+    assert.throws(() => parseGrid(['fast']), /expected name=a:b:step/);
     assert.throws(() => parseGrid(['a=1,2', 'a=3']), /given twice/);
     assert.equal(metricScore({ sharpe: null }, 'sharpe'), -Infinity);
     assert.ok(metricScore({ max_drawdown: 0.1 }, 'max_drawdown') > metricScore({ max_drawdown: 0.2 }, 'max_drawdown'));
