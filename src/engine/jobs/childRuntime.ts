@@ -9,7 +9,7 @@ import {
   type JobKind, type LogLevel, type ToHostMsg,
 } from './protocol.ts';
 import type { z } from 'zod';
-import type { PARAMS_BY_KIND } from './protocol.ts';
+import type { PARAMS_BY_KIND, RESULT_BY_KIND } from './protocol.ts';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -19,7 +19,8 @@ export interface JobContext {
   log(level: LogLevel, text: string): void;
 }
 
-export type JobHandler<K extends JobKind> = (params: z.output<(typeof PARAMS_BY_KIND)[K]>, ctx: JobContext) => Promise<unknown>;
+/** A job: its kind's params in, its kind's result out (both schemas in protocol.ts). */
+export type JobHandler<K extends JobKind> = (params: z.output<(typeof PARAMS_BY_KIND)[K]>, ctx: JobContext) => Promise<z.input<(typeof RESULT_BY_KIND)[K]>>;
 
 function send(msg: ToHostMsg): Promise<void> {
   return new Promise((resolve) => {

@@ -128,6 +128,45 @@ export type BacktestParams = z.input<typeof BacktestParams>;
 export type SweepParams = z.input<typeof SweepParams>;
 export type JobParams = { [K in JobKind]: z.input<(typeof PARAMS_BY_KIND)[K]> };
 
+// ── job results (checked by the host against the kind it started, as params are by the child) ──
+// Objects keep the fields the host reads (z.object drops the rest on arrival); the CLI's --json
+// output, not this protocol, is the place for everything a job knows.
+const metricsRecord = z.record(z.string(), z.number().nullable());
+const DatasetInfo = z.object({
+  dataset_id: z.string(),
+  symbol: z.string(),
+  schemas: z.array(z.string()),
+  start: z.string().nullable(),
+  end: z.string().nullable(),
+  sources: z.array(z.object({ sha256: z.string() })),
+  created: z.boolean().optional(),
+  bars_path: z.string().optional(),
+  bar_count: z.number().int().optional(),
+});
+export const ImportResult = z.strictObject({ datasets: z.array(DatasetInfo) });
+export const SynthResult = ImportResult.extend({ trades: z.number().int(), tradingDays: z.array(z.string()) });
+export const DeriveResult = z.object({ dataset_id: z.string(), symbol: z.string(), bar_count: z.number().int(), start: z.string().nullable(), end: z.string().nullable(), bars_path: z.string() });
+export const FetchResult = z.object({ datasets: z.array(DatasetInfo), cost: z.object({ usd: z.number(), records: z.number() }), downloads: z.array(z.object({ schema: z.string(), bytes: z.number() })) });
+export const BacktestResult = z.strictObject({
+  runId: z.string(), created: z.boolean(), status: z.string(), inputHash: z.string(), artifactsDir: z.string(), metrics: metricsRecord.nullable(),
+});
+export const SweepResult = z.strictObject({
+  sweepId: z.string(),
+  total: z.number().int(),
+  succeeded: z.number().int(),
+  runs: z.array(z.strictObject({ runId: z.string(), params: z.record(z.string(), z.unknown()), status: z.string(), created: z.boolean(), metrics: metricsRecord.nullable(), error: z.string().optional() })),
+});
+/** Each kind's result next to its params (as rust-analyzer pairs a request's params and result). */
+export const RESULT_BY_KIND = {
+  ingest: ImportResult,
+  synth: SynthResult,
+  derive: DeriveResult,
+  fetch: FetchResult,
+  backtest: BacktestResult,
+  sweep: SweepResult,
+} as const;
+export type JobResults = { [K in JobKind]: z.output<(typeof RESULT_BY_KIND)[K]> };
+
 /** A message that failed validation: says which direction, which message type and what was wrong. */
 export class ProtocolError extends Error {
   readonly direction: 'to-host' | 'to-child';
@@ -156,6 +195,13 @@ export function parseToChild(raw: unknown): ToChildMsg {
   const r = ToChildMsg.safeParse(raw);
   if (!r.success) throw new ProtocolError('to-child', `invalid message (${typeOf(raw)}): ${describeIssues(r.error)}`);
   return r.data;
+}
+
+/** Validates a result for the kind the host started (an invalid one is a protocol error, not data). */
+export function parseJobResult<K extends JobKind>(kind: K, raw: unknown): JobResults[K] {
+  const r = RESULT_BY_KIND[kind].safeParse(raw);
+  if (!r.success) throw new ProtocolError('to-host', `invalid ${kind} result: ${describeIssues(r.error)}`);
+  return r.data as JobResults[K];
 }
 
 /** Validates a start message's params for the kind the child implements. */

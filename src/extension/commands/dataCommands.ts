@@ -5,6 +5,7 @@ import * as ui from '../ui.ts';
 import { dataDir, databentoBaseUrl } from '../settings.ts';
 import { SECRET_KEY, type Services } from '../services.ts';
 import type { JobOutcome } from '../jobs/jobQueue.ts';
+import type { JobKind, JobResults } from '../../engine/jobs/protocol.ts';
 import type { Node } from '../tree/runsTree.ts';
 
 export type CommandResult = { ok: true; [k: string]: unknown } | { ok: false; error: string };
@@ -14,10 +15,10 @@ function fail(error: string, show = true): CommandResult {
   return { ok: false, error };
 }
 
-/** A job's outcome as a command result, after refreshing the views (the job wrote the catalog). */
-export async function finished(s: Services, o: JobOutcome): Promise<CommandResult> {
+/** A job's outcome as a command result (its kind's typed result), after refreshing the views (the job wrote the catalog). */
+export async function finished<K extends JobKind>(s: Services, o: JobOutcome<K>): Promise<{ ok: true; result: JobResults[K] } | { ok: false; error: string }> {
   s.catalog.refresh();
-  if (o.status === 'succeeded') return { ok: true, result: o.payload };
+  if (o.status === 'succeeded') return { ok: true, result: o.result };
   return { ok: false, error: o.status === 'canceled' ? 'canceled' : o.message };
 }
 
@@ -36,8 +37,8 @@ export async function importDbnFiles(s: Services, args?: { paths?: string[]; sym
   return r;
 }
 
-function summarizeImport(result: unknown): string {
-  const ds = (result as { datasets?: { symbol: string; dataset_id: string; bar_count?: number }[] })?.datasets ?? [];
+function summarizeImport(result: JobResults['ingest']): string {
+  const ds = result.datasets;
   return ds.length ? `Imported ${ds.map((d) => `${d.symbol} (${d.dataset_id}${d.bar_count !== undefined ? `, ${d.bar_count} bars` : ''})`).join(', ')}` : 'Import finished';
 }
 

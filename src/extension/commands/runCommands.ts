@@ -160,11 +160,11 @@ export async function runBacktest(s: Services, arg?: unknown): Promise<CommandRe
   const done = outcome.then(async (o) => {
     s.catalog.refresh();
     if (o.status !== 'succeeded') return { ok: false as const, error: o.status === 'canceled' ? 'canceled' : o.message, runId };
-    const p = (o.payload ?? {}) as { runId?: string; created?: boolean; metrics?: Record<string, number | null> };
-    const id = p.runId ?? runId;
+    const p = o.result;
+    const id = p.runId;
     const m = p.metrics ?? {};
     void ui.info(`${title}: ${p.created === false ? 'identical run already in the catalog' : 'done'} — return ${fmtPct(m.total_return)}, Sharpe ${fmtNum(m.sharpe)}`, 'Open Run').then((a) => a && vscode.commands.executeCommand('btnb.openRun', id));
-    return { ok: true as const, runId: id, created: p.created ?? true, metrics: m };
+    return { ok: true as const, runId: id, created: p.created, metrics: m };
   });
   if (args.wait === false) return { ok: true, runId, jobId: job.id, pid: job.pid ?? null, done };
   return done;
@@ -216,7 +216,7 @@ export async function runSweep(s: Services, arg?: unknown): Promise<CommandResul
     params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), grid: gridToRecord(grid), fixed, seed: args.seed ?? 0, costs, session, force: args.force ?? false },
   });
   const r = await finished(s, await outcome);
-  const sweepId = (r.ok ? (r.result as { sweepId?: string } | undefined)?.sweepId : undefined) ?? undefined;
+  const sweepId = r.ok ? r.result.sweepId : undefined;
   if (r.ok) void ui.info(`Sweep ${strategy.id}: ${n} runs finished`, 'Open Results').then((a) => a && sweepId && vscode.commands.executeCommand('btnb.openSweep', { sweepId }));
   return r.ok && sweepId ? { ...r, sweepId } : r;
 }

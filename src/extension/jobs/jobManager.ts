@@ -80,7 +80,7 @@ export class JobManager implements vscode.Disposable {
   }
 
   /** Queues a job; resolves with its outcome after the notification closed. Failures are shown to the user. */
-  async run<K extends JobKind>(spec: JobSpec<K>, opts: { quiet?: boolean } = {}): Promise<{ job: Job; outcome: Promise<JobOutcome> }> {
+  async run<K extends JobKind>(spec: JobSpec<K>, opts: { quiet?: boolean } = {}): Promise<{ job: Job<K>; outcome: Promise<JobOutcome<K>> }> {
     const job = (await this.getQueue()).submit(spec);
     const tag = `[${spec.kind}#${job.id}]`;
     this.output.info(`${tag} queued: ${spec.title}`);
@@ -114,7 +114,7 @@ export class JobManager implements vscode.Disposable {
     return { job, outcome: Promise.resolve(outcome) };
   }
 
-  private async afterJob(job: Job, o: JobOutcome, quiet: boolean): Promise<void> {
+  private async afterJob<K extends JobKind>(job: Job<K>, o: JobOutcome<K>, quiet: boolean): Promise<void> {
     const runId = job.spec.runId;
     if (o.status === 'failed') {
       this.output.error(`[${job.spec.kind}#${job.id}] failed: ${o.message}${o.stack ? `\n${o.stack}` : ''}`);

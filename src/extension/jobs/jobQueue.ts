@@ -7,11 +7,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { parseToHost, type JobKind, type JobParams, type LogLevel, type ProgressMsg, type ToChildMsg } from '../../engine/jobs/protocol.ts';
+import { parseJobResult, parseToHost, type JobKind, type JobParams, type JobResults, type LogLevel, type ProgressMsg, type ToChildMsg } from '../../engine/jobs/protocol.ts';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
-export type JobOutcome =
-  | { status: 'succeeded'; payload: unknown }
+/** A job's end; a success carries its kind's result, validated on arrival (jobs/protocol.ts RESULT_BY_KIND). */
+export type JobOutcome<K extends JobKind = JobKind> =
+  | { status: 'succeeded'; result: JobResults[K] }
   | { status: 'failed'; message: string; stack?: string; crashed: boolean }
   | { status: 'canceled' };
 
@@ -36,25 +37,25 @@ export interface JobQueueOptions {
 
 const STDERR_TAIL = 4096;
 
-export class Job extends EventEmitter<{
+export class Job<K extends JobKind = JobKind> extends EventEmitter<{
   state: [JobState];
   progress: [ProgressMsg];
   log: [LogLevel, string];
 }> {
   readonly id: number;
-  readonly spec: JobSpec;
+  readonly spec: JobSpec<K>;
   state: JobState = 'queued';
   pid: number | undefined;
   lastProgress: ProgressMsg | undefined;
-  readonly outcome: Promise<JobOutcome>;
-  private settle!: (o: JobOutcome) => void;
+  readonly outcome: Promise<JobOutcome<K>>;
+  private settle!: (o: JobOutcome<K>) => void;
   child: ChildProcess | undefined;
   private stderrTail = '';
   private cancelRequested = false;
   private killTimer: NodeJS.Timeout | undefined;
   private readonly queue: JobQueue;
 
-  constructor(id: number, spec: JobSpec, queue: JobQueue) {
+  constructor(id: number, spec: JobSpec<K>, queue: JobQueue) {
     super();
     this.id = id;
     this.spec = spec;
@@ -123,9 +124,18 @@ export class Job extends EventEmitter<{
         case 'log':
           this.emit('log', msg.level, msg.text);
           break;
-        case 'result':
-          this.finish({ status: 'succeeded', payload: msg.payload });
+        case 'result': {
+          let result: JobResults[K];
+          try {
+            result = parseJobResult(this.spec.kind, msg.payload);
+          } catch (err) {
+            this.emit('log', 'error', (err as Error).message);
+            this.finish({ status: 'failed', message: (err as Error).message, crashed: false });
+            break;
+          }
+          this.finish({ status: 'succeeded', result });
           break;
+        }
         case 'error':
           if (msg.code === 'canceled' || this.cancelRequested) this.finish({ status: 'canceled' });
           else this.finish({ status: 'failed', message: msg.message, ...(msg.stack ? { stack: msg.stack } : {}), crashed: false });
@@ -146,17 +156,25 @@ export class Job extends EventEmitter<{
   }
 
   /** First outcome wins; a later exit or message changes nothing. */
-  private finish(o: JobOutcome): void {
+  private finish(o: JobOutcome<K>): void {
     if (this.state !== 'queued' && this.state !== 'running') return;
     this.setState(o.status);
     this.settle(o);
-    this.queue.onJobFinished(this);
+    this.queue.onJobFinished(anyJob(this));
   }
 
   private setState(s: JobState): void {
     this.state = s;
     this.emit('state', s);
   }
+}
+
+/**
+ * A job of some kind, as the queue keeps it. The one widening in the job code: a Job<K> settles
+ * only JobOutcome<K> (its parameter makes Job invariant in K), and the queue never settles jobs.
+ */
+function anyJob<K extends JobKind>(job: Job<K>): Job {
+  return job as unknown as Job;
 }
 
 export class JobQueue extends EventEmitter<{ change: []; job: [Job] }> {
@@ -172,10 +190,10 @@ export class JobQueue extends EventEmitter<{ change: []; job: [Job] }> {
     this.cancelGraceMs = opts.cancelGraceMs ?? 750;
   }
 
-  submit<K extends JobKind>(spec: JobSpec<K>): Job {
-    const job = new Job(this.nextId++, spec, this);
-    this.pending.push(job);
-    this.emit('job', job);
+  submit<K extends JobKind>(spec: JobSpec<K>): Job<K> {
+    const job = new Job<K>(this.nextId++, spec, this);
+    this.pending.push(anyJob(job));
+    this.emit('job', anyJob(job));
     this.pump();
     this.emit('change');
     return job;

@@ -61,10 +61,17 @@ describe('JobQueue with real child processes', function () {
     job.on('progress', (p) => progress.push(p.done));
     job.on('log', (_l, t) => logs.push(t));
     const out = await job.outcome;
-    assert.deepEqual(out, { status: 'succeeded', payload: { runId: 'run-ok', echo: { mode: 'ok', fast: 3 } } });
+    assert.deepEqual(out, { status: 'succeeded', result: { runId: 'run-ok', created: true, status: 'succeeded', inputHash: 'h', artifactsDir: 'fast=3', metrics: { fast: 3 } } });
     assert.equal(progress.at(-1), 3, 'the final progress message is never throttled away');
     assert.ok(logs.includes('running sma-cross'));
     assert.equal(job.state, 'succeeded');
+  });
+
+  it('refuses a result that breaks its kind\'s result schema: failed, naming the field', async () => {
+    queue = new JobQueue({ jobsDir: dir, maxParallel: () => 1 });
+    const out = await queue.submit(spec('bad-result')).outcome;
+    assert.ok(out.status === 'failed' && !out.crashed, JSON.stringify(out));
+    assert.match((out as { message: string }).message, /invalid backtest result: runId: .*string/);
   });
 
   it('reports a thrown error as failed with the message, not a crash', async () => {
