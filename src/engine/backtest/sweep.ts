@@ -95,12 +95,12 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
     await runOnWorkers({
       workerEntry: req.workerEntry, workers, signal: req.signal,
       setup: {
-        type: 'setup', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
+        type: 'start', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
         costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId, ...(req.tags ? { tags: req.tags } : {}),
       },
       jobs: valid.map((v) => ({ type: 'run' as const, idx: v.idx, params: v.params })),
       onReply: (m) => {
-        if (m.type !== 'done') return;
+        if (m.job !== 'run') return;
         const v = valid[m.idx]!;
         results[m.idx] = { params: v.params, run_id: m.run_id, status: m.status, created: m.created, metrics: m.metrics, error: m.error };
         req.onProgress?.(++done, total);

@@ -1,9 +1,10 @@
 /**
  * Messages between a sweep's pool (workerPool.ts) and its forked workers (sweepWorker.ts),
  * over the IPC channel with 'advanced' serialization (typed arrays travel as such), checked
- * with zod on arrival on both sides. Cancel is SIGTERM, not a message.
+ * with zod on arrival on both sides.
  */
 import { z } from 'zod';
+import { ProtocolError, describeIssues } from '../jobs/protocol.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
 
 const F64 = ['ts', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'buyVolume', 'sellVolume', 'bidClose', 'askClose', 'spreadMean', 'spreadMax', 'bidSizeMean', 'askSizeMean', 'imbalanceMean'] as const;
@@ -18,32 +19,53 @@ function isBarSeries(v: unknown): v is BarSeries {
   return F64.every((k) => long(b[k], Float64Array)) && long(b.tradeCount, Int32Array) && long(b.quoteCount, Int32Array);
 }
 
-export const Job = z.object({ type: z.literal('run'), idx: z.number().int(), params: z.record(z.string(), z.unknown()) });
-export const Setup = z.object({
-  type: z.literal('setup'), dataDir: z.string(), datasetId: z.string(), strategy: z.string(), seed: z.number().int(),
+/**
+ * The same envelope, names and error type as the job protocol (jobs/protocol.ts): the worker
+ * says `ready`, gets `start` (the sweep's settings and bars), then work items (`run`: a grid
+ * point as a catalog run; `score`: a batch of walk-forward in-sample scores), answers each with
+ * a `result`, and reports a fatal problem as `error`. `stop` lets it finish what it has and
+ * exit; `cancel` ends its runs in flight as canceled (SIGTERM only when it does not answer).
+ */
+export const StartMsg = z.object({
+  type: z.literal('start'), dataDir: z.string(), datasetId: z.string(), strategy: z.string(), seed: z.number().int(),
   costs: z.record(z.string(), z.unknown()), session: z.enum(['all', 'rth']), force: z.boolean(), sweepId: z.string(), tags: z.array(z.string()).optional(),
   /** The dataset's bars, read once by the pool (each worker would otherwise read and decode the file again). */
   bars: z.custom<BarSeries>(isBarSeries, 'expected a BarSeries').optional(),
 });
+export const RunMsg = z.object({ type: z.literal('run'), idx: z.number().int(), params: z.record(z.string(), z.unknown()) });
 /**
  * Walk-forward in-sample evaluation: scores of several points on session-filtered bars
  * [from, to). Batched: one IPC round trip per batch, not per point (under load a round trip
  * can cost more than a small in-sample run).
  */
-export const Score = z.object({
+export const ScoreMsg = z.object({
   type: z.literal('score'), idx: z.number().int(), points: z.array(z.record(z.string(), z.unknown())).min(1),
   from: z.number().int().nonnegative(), to: z.number().int().nonnegative(), sortKey: z.string(),
 });
-/** stop: finish the jobs in flight, then exit. */
-export const ToWorker = z.discriminatedUnion('type', [Setup, Job, Score, z.object({ type: z.literal('stop') })]);
-export const Done = z.object({
-  type: z.literal('done'), idx: z.number().int(), run_id: z.string().nullable(), status: z.string(), created: z.boolean(),
+export const ToWorker = z.discriminatedUnion('type', [StartMsg, RunMsg, ScoreMsg, z.object({ type: z.literal('stop') }), z.object({ type: z.literal('cancel') })]);
+export type ToWorker = z.infer<typeof ToWorker>;
+
+export const RunResult = z.object({
+  type: z.literal('result'), job: z.literal('run'), idx: z.number().int(), run_id: z.string().nullable(), status: z.string(), created: z.boolean(),
   metrics: z.record(z.string(), z.number().nullable()).nullable(), error: z.string().nullable(),
 });
-/** score null = −Infinity (JSON has no infinities); error set when the run threw. */
-export const Scored = z.object({ type: z.literal('scored'), idx: z.number().int(), scores: z.array(z.number().nullable()), error: z.string().nullable() });
-export const ToParent = z.discriminatedUnion('type', [z.object({ type: z.literal('ready') }), Done, Scored]);
+/** score null = −Infinity (JSON has no infinities); error set when the batch threw. */
+export const ScoreResult = z.object({ type: z.literal('result'), job: z.literal('score'), idx: z.number().int(), scores: z.array(z.number().nullable()), error: z.string().nullable() });
+export const ToParent = z.union([z.object({ type: z.literal('ready'), pid: z.number().int() }), RunResult, ScoreResult, z.object({ type: z.literal('error'), message: z.string() })]);
+export type ToParent = z.infer<typeof ToParent>;
 
-export type SetupMsg = z.infer<typeof Setup>;
-export type WorkerJob = z.infer<typeof Job> | z.infer<typeof Score>;
-export type WorkerReply = z.infer<typeof Done> | z.infer<typeof Scored>;
+export type SetupMsg = z.infer<typeof StartMsg>;
+export type WorkerJob = z.infer<typeof RunMsg> | z.infer<typeof ScoreMsg>;
+export type WorkerReply = z.infer<typeof RunResult> | z.infer<typeof ScoreResult>;
+
+export function parseToWorker(raw: unknown): ToWorker {
+  const r = ToWorker.safeParse(raw);
+  if (!r.success) throw new ProtocolError('to-child', `sweep worker: invalid message: ${describeIssues(r.error)}`);
+  return r.data;
+}
+
+export function parseToParent(raw: unknown): ToParent {
+  const r = ToParent.safeParse(raw);
+  if (!r.success) throw new ProtocolError('to-host', `sweep worker: invalid message: ${describeIssues(r.error)}`);
+  return r.data;
+}

@@ -6,7 +6,8 @@
 import type { BarSeries } from '../bars/barSeries.ts';
 import { cachedBars, resolveStrategy, runBacktestToCatalog, type BacktestRequest } from './runner.ts';
 import { parseParams as validateParams } from './strategy.ts';
-import { ToWorker, type SetupMsg, type WorkerJob, type WorkerReply } from './sweepProtocol.ts';
+import { parseToWorker, type SetupMsg, type ToParent, type WorkerJob, type WorkerReply } from './sweepProtocol.ts';
+import { ProtocolError } from '../jobs/protocol.ts';
 import type { CostsInput } from './costs.ts';
 
 /** One executor's state: the run request minus params, and its session-filtered bars. */
@@ -66,9 +67,9 @@ async function scoreJob(ctx: WorkerContext, m: Extract<WorkerJob, { type: 'score
       const sc = scorePoint(bars, m.from, m.to, def, validateParams(def, params) as Record<string, unknown>, base.seed ?? 0, costs, m.sortKey);
       return Number.isFinite(sc) ? sc : null;
     });
-    return { type: 'scored', idx: m.idx, scores, error: null };
+    return { type: 'result', job: 'score', idx: m.idx, scores, error: null };
   } catch (e) {
-    return { type: 'scored', idx: m.idx, scores: [], error: e instanceof Error ? e.message : String(e) };
+    return { type: 'result', job: 'score', idx: m.idx, scores: [], error: e instanceof Error ? e.message : String(e) };
   }
 }
 
@@ -88,7 +89,7 @@ export async function runPoint(base: Omit<BacktestRequest, 'params'>, params: Re
 
 export async function handleJob(ctx: WorkerContext, job: WorkerJob): Promise<WorkerReply> {
   if (job.type === 'score') return scoreJob(ctx, job);
-  return { type: 'done', idx: job.idx, ...(await runPoint(ctx.base, job.params)) };
+  return { type: 'result', job: 'run', idx: job.idx, ...(await runPoint(ctx.base, job.params)) };
 }
 
 /** The worker side: `btnb sweep --worker` (stdin/stdout untouched; IPC only). */
@@ -101,8 +102,10 @@ export async function sweepWorkerMain(): Promise<number> {
   const { dataPaths } = await import('../dataDir.ts');
   let ctx: WorkerContext | null = null;
   let close: (() => void) | null = null;
-  // SIGTERM from the parent (sweep canceled): the runs in flight end `canceled`, then we exit.
+  // `cancel` from the parent (SIGTERM if we do not answer it): the runs in flight end
+  // `canceled`, then we exit.
   const ac = new AbortController();
+  const send = (m: ToParent) => { if (process.connected) process.send!(m); };
   const onTerm = () => ac.abort();
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
@@ -126,13 +129,16 @@ export async function sweepWorkerMain(): Promise<number> {
       });
     };
     process.on('message', (raw) => {
-      const parsed = ToWorker.safeParse(raw);
-      if (!parsed.success) {
-        process.stderr.write(`btnb sweep --worker: invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}\n`);
-        return;
+      let msg;
+      try {
+        msg = parseToWorker(raw);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        send({ type: 'error', message: err.message });
+        return exit(2);
       }
-      const msg = parsed.data;
-      if (msg.type === 'setup') {
+      if (msg.type === 'cancel') return ac.abort();
+      if (msg.type === 'start') {
         const catalog = openCatalog(dataPaths(msg.dataDir).catalog);
         close = () => catalog.close();
         ctx = workerContext(msg, catalog, ac.signal);
@@ -141,14 +147,14 @@ export async function sweepWorkerMain(): Promise<number> {
       if (msg.type === 'stop') return exit(0);
       if (ac.signal.aborted || exiting) return;
       if (ctx === null) {
-        process.stderr.write(`btnb sweep --worker: a ${msg.type} job arrived before setup\n`);
-        return exit(1);
+        send({ type: 'error', message: `sweep worker: a ${msg.type} message arrived before start` });
+        return exit(2);
       }
-      const job = handleJob(ctx, msg).then((r) => { if (process.connected) process.send!(r); });
+      const job = handleJob(ctx, msg).then(send);
       inFlight.add(job);
       void job.finally(() => inFlight.delete(job));
     });
     ac.signal.addEventListener('abort', () => exit(1), { once: true });
-    process.send!({ type: 'ready' });
+    send({ type: 'ready', pid: process.pid });
   });
 }

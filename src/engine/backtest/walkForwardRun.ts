@@ -71,12 +71,12 @@ export async function runWalkForward(req: WalkForwardRunRequest): Promise<WalkFo
       await runOnWorkers({
         workerEntry: req.workerEntry, workers, signal: req.signal, bars: raw,
         setup: {
-          type: 'setup', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
+          type: 'start', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
           costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId: wfId,
         },
         jobs,
         onReply: (m) => {
-          if (m.type !== 'scored') return;
+          if (m.job !== 'score') return;
           if (m.error !== null) errors.push(`fold ${Math.floor(m.idx / P) + 1}: ${m.error}`);
           for (let k = 0; k < m.scores.length; k++) scores[m.idx + k] = m.scores[k] ?? -Infinity;
           done += m.error !== null ? 0 : m.scores.length;

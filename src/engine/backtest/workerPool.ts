@@ -11,12 +11,13 @@
  * setup (a memcpy, 'advanced' serialization) instead of being decoded again by each.
  *
  * Settles once this process's jobs are done and every child has exited; cancel (signal) or a
- * worker failure stops all (each run in flight ends `canceled`) and rejects.
+ * worker failure stops all (each run in flight ends `canceled`) and rejects. Workers are told
+ * to `cancel` by message; one that has not exited after CANCEL_GRACE_MS gets SIGTERM.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { BarSeries } from '../bars/barSeries.ts';
 import { cachedBars } from './runner.ts';
-import { ToParent, type SetupMsg, type WorkerJob, type WorkerReply } from './sweepProtocol.ts';
+import { parseToParent, type SetupMsg, type ToWorker, type WorkerJob, type WorkerReply } from './sweepProtocol.ts';
 import { handleJob, workerContext } from './sweepWorker.ts';
 
 /**
@@ -25,6 +26,9 @@ import { handleJob, workerContext } from './sweepWorker.ts';
  * rename. More would only add memory.
  */
 export const RUNS_IN_FLIGHT = 2;
+
+/** Time a worker has to answer `cancel` before SIGTERM (the job protocol's grace, too). */
+export const CANCEL_GRACE_MS = 750;
 
 /**
  * Workers run with V8's GC on their main thread: the pool already keeps every core busy, so
@@ -85,7 +89,14 @@ export async function runOnWorkers(opts: PoolOptions): Promise<void> {
       if (failure) return;
       failure = err;
       localAbort.abort();
-      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      for (const c of children) {
+        if (c.exitCode !== null || c.signalCode !== null) continue;
+        if (c.connected) c.send({ type: 'cancel' } satisfies ToWorker, (e) => { if (e) c.kill('SIGTERM'); });
+        else c.kill('SIGTERM');
+        const t = setTimeout(() => { if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM'); }, CANCEL_GRACE_MS);
+        t.unref();
+        c.once('exit', () => clearTimeout(t));
+      }
       settle();
     };
     const onAbort = () => failAll(Object.assign(new Error('sweep canceled'), { name: 'AbortError' }));
@@ -115,10 +126,10 @@ export async function runOnWorkers(opts: PoolOptions): Promise<void> {
       if (failure || !child.connected || stopped.has(child)) return;
       const job = take();
       if (job !== null) {
-        child.send(job);
+        child.send(job satisfies ToWorker);
       } else {
         stopped.add(child); // the worker finishes its jobs in flight, then exits
-        child.send({ type: 'stop' });
+        child.send({ type: 'stop' } satisfies ToWorker);
       }
     };
 
@@ -130,13 +141,17 @@ export async function runOnWorkers(opts: PoolOptions): Promise<void> {
       // A worker stopping (cancel) may close its channel while a message is in flight.
       child.on('error', (err) => failAll(new Error(`sweep worker ${child.pid}: ${err.message}`)));
       child.on('message', (raw) => {
-        const parsed = ToParent.safeParse(raw);
-        if (!parsed.success) return failAll(new Error(`sweep worker ${child.pid}: invalid message (${parsed.error.issues[0]?.message})`));
-        const m = parsed.data;
+        let m;
+        try {
+          m = parseToParent(raw);
+        } catch (err) {
+          return failAll(new Error(`sweep worker ${child.pid}: ${(err as Error).message}`));
+        }
+        if (m.type === 'error') return failAll(new Error(`sweep worker ${child.pid}: ${m.message}`));
         if (m.type === 'ready') {
           void barsReady.then((bars) => {
             if (failure || !child.connected) return;
-            child.send({ ...setup, ...(bars ? { bars } : {}) });
+            child.send({ ...setup, ...(bars ? { bars } : {}) } satisfies ToWorker);
             for (let k = 0; k < RUNS_IN_FLIGHT; k++) dispatch(child);
           });
           return;

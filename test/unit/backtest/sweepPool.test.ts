@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { openCatalog } from '../../../src/engine/catalog/sqliteCatalog.ts';
 import { dataPaths } from '../../../src/engine/dataDir.ts';
@@ -37,12 +38,12 @@ describe('sweep worker pool', function () {
       const replies: WorkerReply[] = [];
       await runOnWorkers({
         workerEntry: MAIN, workers: 2, bars,
-        setup: { type: 'setup', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: false, sweepId: 'sw_pool' },
+        setup: { type: 'start', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: false, sweepId: 'sw_pool' },
         jobs: Array.from({ length: 12 }, (_, k) => ({ type: 'run' as const, idx: k, params: { a: k } })),
         onReply: (m) => replies.push(m),
       });
       assert.deepEqual(replies.map((r) => r.idx).sort((x, y) => x - y), Array.from({ length: 12 }, (_, k) => k));
-      for (const r of replies) assert.ok(r.type === 'done' && r.status === 'succeeded' && r.error === null, JSON.stringify(r));
+      for (const r of replies) assert.ok(r.job === 'run' && r.status === 'succeeded' && r.error === null, JSON.stringify(r));
       const pids = new Set(readFileSync(log, 'utf8').trim().split('\n').map(Number));
       assert.ok(pids.has(process.pid), 'this process ran jobs');
       assert.equal(pids.size, 2, `one forked worker ran jobs too: ${[...pids].join(', ')}`);
@@ -67,7 +68,7 @@ describe('sweep worker pool', function () {
       try {
         const pool = runOnWorkers({
           workerEntry: MAIN, workers: 2, signal: ac.signal,
-          setup: { type: 'setup', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: false, sweepId: 'sw_cancel' },
+          setup: { type: 'start', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: false, sweepId: 'sw_cancel' },
           jobs: Array.from({ length: 40 }, (_, k) => ({ type: 'run' as const, idx: k, params: { a: k } })),
           onReply: (m) => replies.push(m),
         });
@@ -103,7 +104,7 @@ describe('sweep worker pool', function () {
           const ac = new AbortController();
           const pool = runOnWorkers({
             workerEntry: MAIN, workers: 2, signal: ac.signal,
-            setup: { type: 'setup', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: true, sweepId: `sw_early${wait}` },
+            setup: { type: 'start', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: true, sweepId: `sw_early${wait}` },
             jobs: Array.from({ length: 8 }, (_, k) => ({ type: 'run' as const, idx: k, params: { a: k } })),
             onReply: () => {},
           });
@@ -114,6 +115,43 @@ describe('sweep worker pool', function () {
           await assert.rejects(pool, /sweep canceled/);
           assert.equal(cat.countRuns({ status: 'running' }), 0);
         }
+      } finally {
+        cat.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a worker stops on a cancel message (no signal needed): its run ends canceled, it exits on its own; garbage gets an error reply', async () => {
+    const { dataDir, datasetId } = await makeDataDir(3000, 10);
+    try {
+      const { file } = pidLogStrategy(dataDir);
+      const cat = openCatalog(dataPaths(dataDir).catalog);
+      try {
+        const child = fork(MAIN, ['sweep', '--worker'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+        const msgs: { type: string; message?: string }[] = [];
+        child.on('message', (m) => msgs.push(m as { type: string }));
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+        for (let k = 0; k < 400 && !msgs.some((m) => m.type === 'ready'); k++) await new Promise((r) => setTimeout(r, 10));
+        child.send({ type: 'start', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: true, sweepId: 'sw_msg' });
+        child.send({ type: 'run', idx: 0, params: { a: 1 } });
+        for (let k = 0; k < 600 && cat.countRuns({ status: 'running' }) === 0; k++) await new Promise((r) => setTimeout(r, 10));
+        child.send({ type: 'cancel' });
+        const { code, signal } = await exited;
+        assert.equal(signal, null, 'exited on its own, not killed');
+        assert.equal(code, 1);
+        assert.equal(cat.countRuns({ status: 'canceled' }), 1);
+        assert.equal(cat.countRuns({ status: 'running' }), 0);
+        // a malformed message: an error reply naming the field, then exit 2
+        const bad = fork(MAIN, ['sweep', '--worker'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+        const badMsgs: { type: string; message?: string }[] = [];
+        bad.on('message', (m) => badMsgs.push(m as { type: string }));
+        const badExit = new Promise<number | null>((r) => bad.on('exit', (c) => r(c)));
+        for (let k = 0; k < 400 && !badMsgs.some((m) => m.type === 'ready'); k++) await new Promise((r) => setTimeout(r, 10));
+        bad.send({ type: 'run', idx: 'x' });
+        assert.equal(await badExit, 2);
+        assert.match(badMsgs.find((m) => m.type === 'error')?.message ?? '', /sweep worker: invalid message: .*idx/);
       } finally {
         cat.close();
       }
