@@ -1,8 +1,10 @@
 /**
- * Walks zstd frame boundaries in a compressed byte stream without decompressing, so each frame
- * can be fed to a fresh decompressor (Node's streaming zstd stops after the first frame) and
- * skippable frames are dropped. Follows RFC 8878: frame header, 3-byte block headers, optional
- * 4-byte checksum. Garbage (bad magic, reserved block type, oversized block) fails here early.
+ * The one zstd frame walker (RFC 8878: frame header, 3-byte block headers, optional 4-byte
+ * checksum, skippable frames), without decompressing. Two thin callers: the DBN decoder splits a
+ * compressed stream into per-frame slices for a fresh decompressor each (Node's streaming zstd
+ * stops after the first frame; skippable frames are dropped), and the Databento download
+ * (databento/zstdFrames.ts) proves a body ends exactly on a frame boundary. Garbage (bad magic,
+ * reserved block type, oversized block or window) fails here early, through the caller's error.
  */
 import { DbnError, hexBytes } from './errors.ts';
 
@@ -47,10 +49,16 @@ function emit(out: FrameSegment[], bytes: Uint8Array, frameEnd: boolean): void {
   out.push({ bytes, frameEnd });
 }
 
+/** Builds the caller's error for a structural problem at compressed byte `pos`. */
+export type ZstdErrorFactory = (pos: number, expected: string, found: string) => Error;
+
 export class ZstdFrameSplitter {
   /** Compressed bytes consumed so far. */
   pos = 0;
+  /** Complete frames seen (skippable frames excluded). */
   frames = 0;
+  /** Sum of the frames' declared content sizes; null once a frame did not declare one. */
+  contentSize: bigint | null = 0n;
   private state = S_MAGIC;
   private need = 4;
   private readonly hdr = new Uint8Array(16);
@@ -67,15 +75,42 @@ export class ZstdFrameSplitter {
   private chunkStartPos = 0;
   private chunk: Uint8Array = new Uint8Array(0);
   private readonly name: string;
+  private readonly error: ZstdErrorFactory | null;
   /** Decompressed offset, for error messages; the caller keeps it current. */
   decompressedOffset = 0;
 
-  constructor(name: string) {
+  /** `name` labels errors; without `error` they are DbnErrors at the decompressed offset. */
+  constructor(name: string, error?: ZstdErrorFactory) {
     this.name = name;
+    this.error = error ?? null;
   }
 
-  private fail(expected: string, found: string): never {
-    throw new DbnError(this.name, this.decompressedOffset, `${expected} (zstd, compressed byte ${this.pos})`, found);
+  private fail(expected: string, found: string, at = this.pos): never {
+    if (this.error) throw this.error(at, expected, found);
+    throw new DbnError(this.name, this.decompressedOffset, `${expected} (zstd, compressed byte ${at})`, found);
+  }
+
+  /** True when everything fed so far forms whole frames (and at least one). */
+  get complete(): boolean {
+    return this.atFrameBoundary && this.frames > 0;
+  }
+
+  /** Fails unless the input ended on a frame boundary, saying what was cut. */
+  finish(): void {
+    if (this.complete) return;
+    const what = this.frames === 0 && this.pos === 0 ? 'a zstd frame' : `more of zstd frame ${this.frames + 1} (${this.describeState()})`;
+    this.fail(what, 'end of stream');
+  }
+
+  private describeState(): string {
+    switch (this.state) {
+      case S_MAGIC: return 'frame magic';
+      case S_FHD:
+      case S_FH_REST: return 'frame header';
+      case S_BLOCK_HDR: return 'block header';
+      case S_SKIP_SIZE: return 'skippable frame size';
+      default: return `${this.need} more bytes of block data or checksum`;
+    }
   }
 
   /**
@@ -83,7 +118,7 @@ export class ZstdFrameSplitter {
    * possible (a header cut by a chunk boundary is a copy), and adjacent views are merged: a
    * chunk inside one frame comes out as one slice, with no copy.
    */
-  push(chunk: Uint8Array, out: FrameSegment[]): void {
+  push(chunk: Uint8Array, out: FrameSegment[] | null = null): void {
     let i = 0;
     const n = chunk.length;
     this.chunk = chunk;
@@ -93,7 +128,7 @@ export class ZstdFrameSplitter {
       if (st === S_SKIP_DATA || st === S_BLOCK_DATA || st === S_CHECKSUM) {
         const take = Math.min(this.need, n - i);
         const endOfState = take === this.need;
-        if (st !== S_SKIP_DATA) {
+        if (st !== S_SKIP_DATA && out !== null) {
           const frameEnd = endOfState && (st === S_CHECKSUM || (st === S_BLOCK_DATA && this.lastBlock && !this.checksum));
           emit(out, chunk.subarray(i, i + take), frameEnd);
         }
@@ -126,7 +161,8 @@ export class ZstdFrameSplitter {
   }
 
   private afterData(st: number): void {
-    if (st === S_SKIP_DATA || st === S_CHECKSUM) return this.nextFrame();
+    if (st === S_SKIP_DATA) return this.expect(S_MAGIC, 4); // a skippable frame is not counted
+    if (st === S_CHECKSUM) return this.nextFrame();
     if (!this.lastBlock) return this.expect(S_BLOCK_HDR, 3);
     if (this.checksum) return this.expect(S_CHECKSUM, 4);
     this.nextFrame();
@@ -143,7 +179,7 @@ export class ZstdFrameSplitter {
     this.hdrLen = 0;
   }
 
-  private afterHeader(out: FrameSegment[]): void {
+  private afterHeader(out: FrameSegment[] | null): void {
     const h = this.hdr;
     switch (this.state) {
       case S_MAGIC: {
@@ -153,12 +189,11 @@ export class ZstdFrameSplitter {
           return this.expect(S_FHD, 1);
         }
         if (isSkippableMagic(h)) return this.expect(S_SKIP_SIZE, 4);
-        this.pos -= 4;
-        return this.fail('a zstd frame magic (28 b5 2f fd)', hexBytes(h, 0, 4));
+        return this.fail('a zstd frame magic (28 b5 2f fd)', hexBytes(h, 0, 4), this.pos - 4);
       }
       case S_SKIP_SIZE: {
         const size = (h[0]! | (h[1]! << 8) | (h[2]! << 16) | (h[3]! << 24)) >>> 0;
-        if (size === 0) return this.nextFrame();
+        if (size === 0) return this.expect(S_MAGIC, 4);
         return this.expect(S_SKIP_DATA, size);
       }
       case S_FHD: {
@@ -172,7 +207,7 @@ export class ZstdFrameSplitter {
         const rest = (single ? 0 : 1) + [0, 1, 2, 4][did]! + (fcsFlag === 0 ? single : [0, 2, 4, 8][fcsFlag]!);
         this.frameHeader[this.frameHeaderLen++] = fhd;
         if (rest === 0) {
-          emit(out, this.bytesSince(this.frameStartPos, () => this.frameHeader.slice(0, this.frameHeaderLen)), false);
+          if (out !== null) emit(out, this.bytesSince(this.frameStartPos, () => this.frameHeader.slice(0, this.frameHeaderLen)), false);
           return this.expect(S_BLOCK_HDR, 3);
         }
         return this.expect(S_FH_REST, rest);
@@ -194,9 +229,10 @@ export class ZstdFrameSplitter {
             : (h[at]! | (h[at + 1]! << 8) | (h[at + 2]! << 16)) + h[at + 3]! * 2 ** 24 + (h[at + 4]! + h[at + 5]! * 256 + h[at + 6]! * 65536 + h[at + 7]! * 2 ** 24) * 2 ** 32;
         }
         if (window > MAX_WINDOW) this.fail(`a zstd window of at most ${MAX_WINDOW} bytes`, `${window}`);
+        this.addContentSize(h, this.hdrLen);
         this.frameHeader.set(h.subarray(0, this.hdrLen), this.frameHeaderLen);
         this.frameHeaderLen += this.hdrLen;
-        emit(out, this.bytesSince(this.frameStartPos, () => this.frameHeader.slice(0, this.frameHeaderLen)), false);
+        if (out !== null) emit(out, this.bytesSince(this.frameStartPos, () => this.frameHeader.slice(0, this.frameHeaderLen)), false);
         return this.expect(S_BLOCK_HDR, 3);
       }
       case S_BLOCK_HDR: {
@@ -208,7 +244,7 @@ export class ZstdFrameSplitter {
         if (size > MAX_BLOCK) this.fail(`a zstd block size <= ${MAX_BLOCK}`, String(size));
         const data = type === 1 ? 1 : size;
         const ends = data === 0 && this.lastBlock && !this.checksum; // an empty last block ends the frame
-        emit(out, this.bytesSince(this.hdrStartPos, () => h.slice(0, 3)), ends);
+        if (out !== null) emit(out, this.bytesSince(this.hdrStartPos, () => h.slice(0, 3)), ends);
         if (data === 0) {
           if (!this.lastBlock) return this.expect(S_BLOCK_HDR, 3);
           if (this.checksum) return this.expect(S_CHECKSUM, 4);
@@ -217,6 +253,21 @@ export class ZstdFrameSplitter {
         return this.expect(S_BLOCK_DATA, data);
       }
     }
+  }
+
+  /** Adds the frame content size the header declares (its last field), or makes the sum unknown. */
+  private addContentSize(h: Uint8Array, len: number): void {
+    const flag = this.fhd >>> 6;
+    const fcs = flag === 0 ? (this.fhd & 0x20 ? 1 : 0) : flag === 1 ? 2 : flag === 2 ? 4 : 8;
+    if (fcs === 0) {
+      this.contentSize = null;
+      return;
+    }
+    if (this.contentSize === null) return;
+    let v = 0n;
+    for (let k = fcs - 1; k >= 0; k--) v = (v << 8n) | BigInt(h[len - fcs + k]!);
+    if (fcs === 2) v += 256n;
+    this.contentSize += v;
   }
 
   /** True when the input ended cleanly between frames. */

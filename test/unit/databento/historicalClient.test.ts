@@ -253,7 +253,7 @@ describe('databento HistoricalClient (against the fake server)', function () {
       assert.ok(e instanceof DatabentoTransportError && e.kind === 'corrupt', String(e));
       assert.equal(
         e.message,
-        'Databento timeseries.get_range: response body (HTTP 200, application/json) is not a zstd DBN stream: zstd stream: at byte 0 expected zstd frame magic 28 B5 2F FD, got 7B 22 64 65; body starts: {"detail":"maintenance window"}',
+        'Databento timeseries.get_range: response body (HTTP 200, application/json) is not a zstd DBN stream: zstd stream: at byte 0 expected a zstd frame magic (28 b5 2f fd), got 7b 22 64 65; body starts: {"detail":"maintenance window"}',
       );
       return true;
     });
