@@ -16,61 +16,32 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dataPaths } from '../dataDir.ts';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
-import type { CatalogPort, RunRow } from '../catalog/catalogPort.ts';
+import type { CatalogPort, RunRow } from '../ports/catalog.ts';
 import { readBarsParquet } from '../parquet/barsParquet.ts';
 import { canonicalJson } from '../util/canonicalJson.ts';
 import { CALENDAR_VERSION } from '../calendar/xnys.ts';
 import { ENGINE_VERSION } from '../version.ts';
 import { builtinStrategy } from '../strategies/index.ts';
 import { runBacktestAsync, RunCanceledError } from './engine.ts';
-import { toCosts, type CostsInput } from './costs.ts';
+import { toCosts } from './costs.ts';
 import { parseParams, type StrategyDefinition } from './strategy.ts';
 import { loadStrategyFile } from './userStrategy.ts';
 import { syncFiles, writeRunArtifacts } from './artifacts.ts';
-import type { Costs, Metrics, Session } from './types.ts';
+import type { Costs, Session } from './types.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
 import { dayNumber, nyDayOfUtcNs } from '../calendar/newYork.ts';
 import { sliceBars } from './sliceBars.ts';
-import type { BacktestResult } from './types.ts';
+import type { BacktestOutcome, BacktestRunnerPort, BacktestRunRequest, DateRange } from '../ports/backtestRunner.ts';
 
-export interface BacktestRunnerPort {
-  run(datasetId: string, strategyId: string, params: Record<string, unknown>, seed: number, costs: Partial<Costs>, runId?: string): Promise<BacktestOutcome>;
-}
+export type { BacktestOutcome, DateRange } from '../ports/backtestRunner.ts';
 
-export interface BacktestRequest {
+/** What the adapter needs beyond the port's request. */
+export interface BacktestRequest extends BacktestRunRequest {
   dataDir: string;
-  datasetId: string;
-  /** A built-in id (`sma-cross`, …) or a path to a .ts/.js strategy file. */
-  strategy: string;
-  params?: Record<string, unknown>;
-  seed?: number;
-  /** Any form costs.ts accepts. */
-  costs?: CostsInput | Costs;
-  session?: Session;
-  runId?: string;
-  force?: boolean;
-  sweepId?: string;
-  tags?: string[];
-  /**
-   * Only the bars whose New York trading date is in [from, to] (YYYY-MM-DD, inclusive): a
-   * walk-forward fold. Part of input_hash and the manifest (`date_range`) when present.
-   */
-  dateRange?: DateRange;
-  /** Receives the in-memory result of a run this call computed (not of a reused one). */
-  onResult?: (result: BacktestResult) => void;
-  signal?: AbortSignal;
-  /** Called once the run row exists (queued) and again when it is running. */
-  onStatus?: (run: RunRow) => void;
-  onProgress?: (phase: string, done: number, total: number) => void;
   /** An open catalog to reuse (sweeps); otherwise one is opened and closed. */
   catalog?: CatalogPort;
   /** Bars already read, by dataset id (sweeps read each dataset once per process). */
   barsCache?: Map<string, BarSeries>;
-}
-
-export interface DateRange {
-  from: string;
-  to: string;
 }
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -90,15 +61,6 @@ export function barsInDateRange(bars: BarSeries, range: DateRange): BarSeries {
   let j = i;
   while (j < bars.length && nyDayOfUtcNs(bars.ts[j]!) <= to) j++;
   return sliceBars(bars, i, j);
-}
-
-export interface BacktestOutcome {
-  run: RunRow;
-  /** false when an identical run (same input_hash) was returned instead. */
-  created: boolean;
-  input_hash: string;
-  artifacts_dir: string;
-  metrics: Metrics | Record<string, number | null> | null;
 }
 
 export interface ResolvedStrategy {
@@ -192,7 +154,13 @@ export async function runBacktestToCatalog(req: BacktestRequest): Promise<Backte
       force: req.force ?? false, sweep_id: req.sweepId ?? null, tags: req.tags ?? [],
     });
     const artifactsDir = paths.runDir(run.run_id);
-    if (!created) return { run, created, input_hash: hash, artifacts_dir: artifactsDir, metrics: run.metrics };
+    if (!created) {
+      // The identical earlier run is this request's run too: it gains the request's tags and
+      // sweep tag, so a sweep's or walk-forward's results find the points they reused.
+      let reused = run;
+      for (const tag of [...(req.tags ?? []), ...(req.sweepId ? [`sweep:${req.sweepId}`] : [])]) reused = catalog.addTag(reused.run_id, tag);
+      return { run: reused, created, input_hash: hash, artifacts_dir: artifactsDir, metrics: reused.metrics };
+    }
     req.onStatus?.(run);
     return await execute(catalog, run, { req, strategy, params, costs, seed, session, hash, paths, symbol: dataset.symbol });
   } finally {
@@ -288,13 +256,13 @@ async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promi
   }
 }
 
-/** The port, bound to a data dir. */
+/** The port over a data dir (and, in a sweep worker, one open catalog and a bars cache). */
 export class LocalBacktestRunner implements BacktestRunnerPort {
-  private readonly dataDir: string;
-  constructor(dataDir: string) {
-    this.dataDir = dataDir;
+  readonly #base: Pick<BacktestRequest, 'dataDir' | 'catalog' | 'barsCache'>;
+  constructor(dataDir: string, shared: { catalog?: CatalogPort; barsCache?: Map<string, BarSeries> } = {}) {
+    this.#base = { dataDir, ...shared };
   }
-  run(datasetId: string, strategyId: string, params: Record<string, unknown>, seed: number, costs: Partial<Costs>, runId?: string): Promise<BacktestOutcome> {
-    return runBacktestToCatalog({ dataDir: this.dataDir, datasetId, strategy: strategyId, params, seed, costs, ...(runId ? { runId } : {}) });
+  run(req: BacktestRunRequest): Promise<BacktestOutcome> {
+    return runBacktestToCatalog({ ...req, ...this.#base });
   }
 }

@@ -5,7 +5,7 @@
  */
 import { newUlid } from '../catalog/ulid.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
-import { resolveStrategy } from './runner.ts';
+import { LocalBacktestRunner, resolveStrategy } from './runner.ts';
 import { parseParams as validateParams, StrategyParamsError } from './strategy.ts';
 import { runPoint } from './sweepWorker.ts';
 import { runOnWorkers, RUNS_IN_FLIGHT } from './workerPool.ts';
@@ -72,9 +72,10 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
     const { dataPaths } = await import('../dataDir.ts');
     const catalog = openCatalog(dataPaths(req.dataDir).catalog);
     const barsCache = new Map<string, BarSeries>();
+    const runner = new LocalBacktestRunner(req.dataDir, { catalog, barsCache });
     const base = {
-      dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed, costs: req.costs, session: req.session,
-      force: req.force, sweepId, catalog, barsCache, ...(req.signal ? { signal: req.signal } : {}), ...(req.tags ? { tags: req.tags } : {}),
+      datasetId: req.datasetId, strategy: req.strategy, seed: req.seed, costs: req.costs, session: req.session,
+      force: req.force, sweepId, ...(req.signal ? { signal: req.signal } : {}), ...(req.tags ? { tags: req.tags } : {}),
     };
     try {
       // RUNS_IN_FLIGHT lanes over the points in order, as on each pool executor.
@@ -82,7 +83,7 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
       const lane = async () => {
         while (next < valid.length && !req.signal?.aborted) {
           const v = valid[next++]!;
-          const r = await runPoint(base, v.params);
+          const r = await runPoint(runner, base, v.params);
           results[v.idx] = { params: v.params, ...r };
           req.onProgress?.(++done, total);
         }

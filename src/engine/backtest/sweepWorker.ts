@@ -4,15 +4,17 @@
  * (`btnb sweep --worker`, the CLI entry forked by workerPool.ts).
  */
 import type { BarSeries } from '../bars/barSeries.ts';
-import { cachedBars, resolveStrategy, runBacktestToCatalog, type BacktestRequest } from './runner.ts';
+import { cachedBars, LocalBacktestRunner, resolveStrategy, type BacktestRequest } from './runner.ts';
+import type { BacktestRunnerPort, BacktestRunRequest } from '../ports/backtestRunner.ts';
 import { parseParams as validateParams } from './strategy.ts';
 import { parseToWorker, type SetupMsg, type ToParent, type WorkerJob, type WorkerReply } from './sweepProtocol.ts';
 import { ProtocolError } from '../jobs/protocol.ts';
 import type { CostsInput } from './costs.ts';
 
-/** One executor's state: the run request minus params, and its session-filtered bars. */
+/** One executor's state: the run request minus params, its runner, and its session-filtered bars. */
 export interface WorkerContext {
   base: Omit<BacktestRequest, 'params'>;
+  runner: BacktestRunnerPort;
   sessionCache: Map<string, BarSeries>;
 }
 
@@ -28,6 +30,7 @@ export interface PointOutcome {
 export function workerContext(msg: SetupMsg, catalog: NonNullable<BacktestRequest['catalog']>, signal: AbortSignal): WorkerContext {
   const barsCache = new Map<string, BarSeries>(msg.bars ? [[msg.datasetId, msg.bars]] : []);
   return {
+    runner: new LocalBacktestRunner(msg.dataDir, { catalog, barsCache }),
     base: {
       dataDir: msg.dataDir, datasetId: msg.datasetId, strategy: msg.strategy, seed: msg.seed, costs: msg.costs as CostsInput,
       session: msg.session, force: msg.force, sweepId: msg.sweepId, catalog, barsCache, signal, ...(msg.tags ? { tags: msg.tags } : {}),
@@ -74,12 +77,10 @@ async function scoreJob(ctx: WorkerContext, m: Extract<WorkerJob, { type: 'score
 }
 
 /** One grid point as a catalog run; a failure or cancel is an outcome, not a throw. */
-export async function runPoint(base: Omit<BacktestRequest, 'params'>, params: Record<string, unknown>): Promise<PointOutcome> {
+export async function runPoint(runner: BacktestRunnerPort, base: Omit<BacktestRunRequest, 'params'>, params: Record<string, unknown>): Promise<PointOutcome> {
   try {
-    const out = await runBacktestToCatalog({ ...base, params });
-    // An identical run from before (same input_hash) is this sweep's point too: tag it so the
-    // sweep's results (heatmap, best runs) find it, as walk-forward does for reused folds.
-    if (!out.created && base.sweepId && base.catalog) base.catalog.addTag(out.run.run_id, `sweep:${base.sweepId}`);
+    // An identical earlier run comes back tagged `sweep:<id>`, so the sweep's results find it.
+    const out = await runner.run({ ...base, params });
     return { run_id: out.run.run_id, status: out.run.status, created: out.created, metrics: out.metrics as Record<string, number | null> | null, error: null };
   } catch (e) {
     const run = (e as { run?: { run_id: string; status: string } }).run;
@@ -89,7 +90,7 @@ export async function runPoint(base: Omit<BacktestRequest, 'params'>, params: Re
 
 export async function handleJob(ctx: WorkerContext, job: WorkerJob): Promise<WorkerReply> {
   if (job.type === 'score') return scoreJob(ctx, job);
-  return { type: 'result', job: 'run', idx: job.idx, ...(await runPoint(ctx.base, job.params)) };
+  return { type: 'result', job: 'run', idx: job.idx, ...(await runPoint(ctx.runner, ctx.base, job.params)) };
 }
 
 /** The worker side: `btnb sweep --worker` (stdin/stdout untouched; IPC only). */

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataPaths } from '../dataDir.ts';
-import type { CatalogPort } from '../catalog/catalogPort.ts';
+import type { CatalogPort } from '../ports/catalog.ts';
 import { readBarsParquet } from '../parquet/barsParquet.ts';
 import { runBacktest } from './engine.ts';
 import { resolveStrategy } from './runner.ts';

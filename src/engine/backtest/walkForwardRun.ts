@@ -13,7 +13,7 @@ import { dataPaths } from '../dataDir.ts';
 import { readBarsParquet } from '../parquet/barsParquet.ts';
 import { runBacktest } from './engine.ts';
 import { toCosts } from './costs.ts';
-import { resolveStrategy, runBacktestToCatalog } from './runner.ts';
+import { LocalBacktestRunner, resolveStrategy } from './runner.ts';
 import { applySession } from './session.ts';
 import { sliceBars } from './sliceBars.ts';
 import { runOnWorkers } from './workerPool.ts';
@@ -97,22 +97,22 @@ export async function runWalkForward(req: WalkForwardRunRequest): Promise<WalkFo
     // Out of sample, in fold order (cash chains): one catalog run per fold.
     const barsCache = new Map<string, BarSeries>([[req.datasetId, raw]]);
     const stitch = new OosStitcher(costs.cash);
+    const runner = new LocalBacktestRunner(req.dataDir, { catalog, barsCache });
     for (let f = 0; f < plans.length; f++) {
       const plan = plans[f]!;
       const foldScores = scores.subarray(f * P, (f + 1) * P);
       const b = argBest(foldScores);
       const tags = [`walk-forward:${wfId}`, `fold:${f + 1}`];
       let result: BacktestResult | null = null;
-      const out = await runBacktestToCatalog({
-        dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, params: valid[b]!, seed: req.seed,
+      const out = await runner.run({
+        datasetId: req.datasetId, strategy: req.strategy, params: valid[b]!, seed: req.seed,
         costs: { ...costs, cash: stitch.cash }, session: req.session, force: req.force, sweepId: wfId, tags,
-        dateRange: { from: plan.testStart, to: plan.testEnd }, catalog, barsCache, onResult: (r) => { result = r; },
+        dateRange: { from: plan.testStart, to: plan.testEnd }, onResult: (r) => { result = r; },
         ...(req.signal ? { signal: req.signal } : {}),
       });
       if (!out.created) {
-        // An identical run exists (same input_hash): tag it for this walk-forward too, and
-        // recompute its in-memory result (deterministic) for the stitch.
-        for (const t of tags) catalog.addTag(out.run.run_id, t);
+        // An identical run exists (same input_hash; the runner tagged it for this walk-forward
+        // too): recompute its in-memory result (deterministic) for the stitch.
         result = runBacktest(sliceBars(bars, plan.trainTo, plan.testTo), { strategy: strategy.def, params: valid[b]!, seed: req.seed, costs: { ...costs, cash: stitch.cash }, session: 'all' });
       }
       const r = result as BacktestResult | null;

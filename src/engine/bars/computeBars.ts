@@ -3,7 +3,7 @@
  * Per-file symbol filters (mappings by UTC date), the ts_recv merge, the minute aggregator.
  */
 import { isAbsolute, join } from 'node:path';
-import type { DatasetRow } from '../catalog/catalogPort.ts';
+import type { DatasetRow } from '../ports/catalog.ts';
 import type { Mbp1Columns, TradeColumns } from '../dbn/columns.ts';
 import { readMetadata } from '../dbn/decoder.ts';
 import { InstrumentFilter, resolveIntervals } from './instrumentFilter.ts';

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { CALENDAR_VERSION } from '../calendar/xnys.ts';
-import type { DatasetRow, DatasetSourceRow } from '../catalog/catalogPort.ts';
+import type { DatasetRow, DatasetSourceRow } from '../ports/catalog.ts';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
 import { dataPaths } from '../dataDir.ts';
 import { writeFileAtomic } from '../io/atomicWrite.ts';

@@ -1,5 +1,5 @@
 /** SQL for listing runs: filters, metric ranges, full-text search and ordering, all bound. */
-import { EXTRACTED_METRICS, RUN_STATUSES, type RunFilter } from './catalogPort.ts';
+import { EXTRACTED_METRICS, RUN_STATUSES, type RunFilter } from '../ports/catalog.ts';
 
 const METRIC_KEY_RE = /^[a-z][a-z0-9_]{0,63}$/;
 

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type {
   CatalogPort, CreateRunInput, DatasetDerived, DatasetInput, DatasetRow, DatasetSourceRow, DatasetStatus,
   Metrics, RunFilter, RunRow, RunStatus,
-} from './catalogPort.ts';
+} from '../ports/catalog.ts';
 import { migrate } from './migrations.ts';
 import { buildRunQuery } from './runQuery.ts';
 import { newUlid } from './ulid.ts';

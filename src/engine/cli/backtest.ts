@@ -32,7 +32,7 @@ export const command: CliCommand = {
     const session = parseSession(args);
     const json = args.flags.has('json');
     const { resolveDataDir } = await import('../dataDir.ts');
-    const { runBacktestToCatalog } = await import('../backtest/runner.ts');
+    const { LocalBacktestRunner } = await import('../backtest/runner.ts');
     const { metricsTable } = await import('../backtest/format.ts');
     const dataDir = resolveDataDir(args.values.get('data-dir'));
 
@@ -44,8 +44,8 @@ export const command: CliCommand = {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     try {
-      const out = await runBacktestToCatalog({
-        dataDir, datasetId, strategy, params, costs, seed, session, force: args.flags.has('force'), signal: ac.signal,
+      const out = await new LocalBacktestRunner(dataDir).run({
+        datasetId, strategy, params, costs, seed, session, force: args.flags.has('force'), signal: ac.signal,
         onStatus: (r) => { if (!json && process.stderr.isTTY) process.stderr.write(`run ${r.run_id}: ${r.status}\n`); },
       });
       if (json) {

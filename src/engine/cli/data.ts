@@ -132,10 +132,10 @@ async function runDerive(argv: string[]): Promise<number> {
   const [id, extra] = args.positionals;
   if (id === undefined || extra !== undefined) throw new UsageError('derive: give exactly one DATASET_ID');
   const dataDir = await dataDirOf(args);
-  const { deriveDataset } = await import('../bars/deriveDataset.ts');
+  const { LocalMarketData } = await import('../ingest/localMarketData.ts');
   const t0 = performance.now();
   const progress = phaseLine();
-  const r = await deriveDataset(dataDir, id, { onProgress: progress.onProgress });
+  const r = await new LocalMarketData({ dataDir }).deriveBars(id, { onProgress: progress.onProgress });
   progress.end();
   const seconds = (performance.now() - t0) / 1000;
   if (args.flags.has('json')) jsonOut({ ...r, seconds });

@@ -31,8 +31,8 @@ export const command: CliCommand = {
     const t = () => performance.now();
 
     say(`Backtest Notebook demo — data dir ${dataDir}\n`);
-    const [{ synthesize }, { importFiles }, { deriveDataset }, { runBacktestToCatalog }, { metricsTable }] = await Promise.all([
-      import('../ingest/synth.ts'), import('../ingest/importFiles.ts'), import('../bars/deriveDataset.ts'),
+    const [{ synthesize }, { importFiles }, { LocalMarketData }, { LocalBacktestRunner }, { metricsTable }] = await Promise.all([
+      import('../ingest/synth.ts'), import('../ingest/importFiles.ts'), import('../ingest/localMarketData.ts'),
       import('../backtest/runner.ts'), import('../backtest/format.ts'),
     ]);
 
@@ -46,10 +46,10 @@ export const command: CliCommand = {
       if (!ds) throw new Error(`demo: the import produced no ${DEMO.symbol} dataset (got ${imported.datasets.map((d) => d.symbol).join(', ') || 'none'})`);
       say(`2. import   dataset ${ds.dataset_id} (${ds.schemas.join(' + ')}, ${ds.sources.length} sources) (${(t() - t0).toFixed(0)} ms)\n`);
       t0 = t();
-      const derived = await deriveDataset(dataDir, ds.dataset_id);
+      const derived = await new LocalMarketData({ dataDir }).deriveBars(ds.dataset_id);
       say(`3. derive   ${derived.bar_count.toLocaleString('en-US')} 1-minute bars ${derived.start} → ${derived.end} → ${join(dataDir, derived.bars_path)} (${(t() - t0).toFixed(0)} ms)\n`);
       t0 = t();
-      const out = await runBacktestToCatalog({ dataDir, datasetId: ds.dataset_id, strategy: DEMO.strategy, params: { ...DEMO.params } });
+      const out = await new LocalBacktestRunner(dataDir).run({ datasetId: ds.dataset_id, strategy: DEMO.strategy, params: { ...DEMO.params } });
       say(`4. backtest ${DEMO.strategy} fast=${DEMO.params.fast} slow=${DEMO.params.slow}: run ${out.run.run_id} ${out.run.status}${out.created ? '' : ' (reused: identical inputs)'} (${(t() - t0).toFixed(0)} ms)\n\n`);
       const files = (await readdir(out.artifacts_dir)).sort().map((f) => join(out.artifacts_dir, f));
       if (json) {

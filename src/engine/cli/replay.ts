@@ -61,16 +61,17 @@ export const command: CliCommand = {
     const { resolveDataDir, dataPaths } = await import('../dataDir.ts');
     const { openCatalog } = await import('../catalog/sqliteCatalog.ts');
     const { loadRunSeries } = await import('../replay/runSeries.ts');
-    const { ReplayStream } = await import('../replay/streamer.ts');
+    const { LocalStreamer } = await import('../replay/localStreamer.ts');
     const { systemClock, VirtualClock } = await import('../replay/clock.ts');
     const dataDir = resolveDataDir(args.values.get('data-dir'));
-    const catalog = openCatalog(dataPaths(dataDir).catalog);
-    let series;
-    try {
-      series = await loadRunSeries(dataDir, catalog, runId);
-    } finally {
-      catalog.close();
-    }
+    const load = async (id: string) => {
+      const catalog = openCatalog(dataPaths(dataDir).catalog);
+      try {
+        return await loadRunSeries(dataDir, catalog, id);
+      } finally {
+        catalog.close();
+      }
+    };
 
     const out = process.stdout;
     // A reader that goes away (`| head`) ends the replay quietly.
@@ -86,17 +87,21 @@ export const command: CliCommand = {
     const clock = virtual ?? systemClock;
     const tty = !jsonl && out.isTTY === true;
     const stats = { frames: 0, bars: 0, fills: 0, orders: 0, errors: 0 };
+    let barCount = 0;
+    let finished = false;
     let ended: (() => void) | null = null;
     const done = new Promise<void>((r) => (ended = r));
     const t0 = performance.now();
     const onMessage = (m: ServerMsg) => {
+      if (finished) return;
+      if (m.type === 'meta') barCount = m.bar_count;
       if (jsonl) write(`${JSON.stringify(m)}\n`);
       if (m.type === 'frame') {
         stats.frames++;
         stats.fills += m.fills.fill_id.length;
         stats.orders += m.orders.order_id.length;
         stats.bars = m.cursor + 1;
-        if (tty && stats.frames % 10 === 0) process.stderr.write(`\rreplay ${runId}: bar ${m.cursor + 1}/${series.length}, ${stats.fills} fills`);
+        if (tty && stats.frames % 10 === 0) process.stderr.write(`\rreplay ${runId}: bar ${m.cursor + 1}/${barCount}, ${stats.fills} fills`);
       } else if (m.type === 'err') {
         stats.errors++;
         if (!jsonl) process.stderr.write(`btnb replay: ${m.code}: ${m.message}\n`);
@@ -105,17 +110,16 @@ export const command: CliCommand = {
         ended?.();
       }
     };
-    let stream: InstanceType<typeof ReplayStream>;
+    let session: Awaited<ReturnType<InstanceType<typeof LocalStreamer>['open']>>;
     try {
-      stream = new ReplayStream(series, onMessage, {
-        clock, speed, from: parseTarget('from', args.values.get('from')), to: parseTarget('to', args.values.get('to')),
+      session = await new LocalStreamer(load, clock).open(runId, {
+        speed, from: parseTarget('from', args.values.get('from')), to: parseTarget('to', args.values.get('to')),
         play: !control, displayTz: tz, ...(points !== undefined ? { historyPoints: points } : {}),
-      });
+      }, onMessage);
     } catch (err) {
       if (err instanceof RangeError) throw new UsageError(err.message);
       throw err;
     }
-    stream.start();
     if (control) {
       const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
       rl.on('line', (line) => {
@@ -127,15 +131,16 @@ export const command: CliCommand = {
           onMessage({ type: 'err', code: 'bad_message', message: `not JSON: ${(err as Error).message}` });
           return;
         }
-        stream.control(msg);
+        session.control(msg);
       });
       // End of input: answer what was asked (a frame may be waiting for its turn), then end.
-      rl.on('close', () => void stream.settled().then(() => stream.close()));
+      rl.on('close', () => void session.settled().then(() => session.close()));
     }
     if (virtual) await Promise.race([virtual.run(), done]);
     await done;
     virtual?.stop();
-    stream.dispose();
+    finished = true; // the stream has ended: closing it releases its timers without another message
+    session.close();
     if (backlog) await backlog;
     if (!jsonl) {
       if (tty) process.stderr.write('\r\x1b[K');

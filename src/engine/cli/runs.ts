@@ -4,7 +4,7 @@
 import { rm } from 'node:fs/promises';
 import { parseArgs, UsageError, intOption } from './args.ts';
 import type { CliCommand } from './commands.ts';
-import { RUN_STATUSES, type MetricRange, type RunFilter, type RunRow, type RunStatus } from '../catalog/catalogPort.ts';
+import { RUN_STATUSES, type MetricRange, type RunFilter, type RunRow, type RunStatus } from '../ports/catalog.ts';
 
 const HELP = `Usage: btnb runs list [--status S] [--strategy S] [--dataset ID] [--search TEXT]
                       [--min METRIC=X] [--max METRIC=X] [--sort METRIC] [--limit N] [--json]

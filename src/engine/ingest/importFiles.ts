@@ -13,7 +13,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
-import type { DatasetRow, DatasetSourceRow } from '../catalog/catalogPort.ts';
+import type { DatasetRow, DatasetSourceRow } from '../ports/catalog.ts';
 import type { ComputedBars, DeriveResult } from '../bars/deriveDataset.ts';
 import { dataPaths } from '../dataDir.ts';
 import { readMetadata } from '../dbn/decoder.ts';

@@ -6,9 +6,8 @@
 import { runJobChild } from './childRuntime.ts';
 
 runJobChild('backtest', async (p, ctx) => {
-  const { runBacktestToCatalog } = await import('../backtest/runner.ts');
-  const out = await runBacktestToCatalog({
-    dataDir: p.dataDir,
+  const { LocalBacktestRunner } = await import('../backtest/runner.ts');
+  const out = await new LocalBacktestRunner(p.dataDir).run({
     datasetId: p.datasetId,
     strategy: p.strategyPath ?? p.strategyId,
     params: p.params,

@@ -2,6 +2,6 @@
 import { runJobChild } from './childRuntime.ts';
 
 runJobChild('derive', async (p, ctx) => {
-  const { deriveDataset } = await import('../bars/deriveDataset.ts');
-  return deriveDataset(p.dataDir, p.datasetId, { onProgress: ctx.phaseProgress, signal: ctx.signal });
+  const { LocalMarketData } = await import('../ingest/localMarketData.ts');
+  return new LocalMarketData({ dataDir: p.dataDir }).deriveBars(p.datasetId, { onProgress: ctx.phaseProgress, signal: ctx.signal });
 });

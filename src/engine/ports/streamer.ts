@@ -22,7 +22,9 @@ export interface ReplaySession {
   readonly runId: string;
   /** A `ctrl` message from the view (any JSON value: invalid ones are answered with `err`). */
   control(msg: unknown): void;
-  /** Ends the stream with `end` (`stopped`) and releases its timers. */
+  /** Resolves once the commands received so far are answered (a coalesced frame is sent). */
+  settled(): Promise<void>;
+  /** Ends the stream with `end` (`stopped`, unless it already ended) and releases its timers. */
   close(): void;
 }
 

@@ -25,6 +25,7 @@ export class LocalStreamer implements StreamerPort {
     const session: ReplaySession = {
       runId,
       control: (msg) => stream.control(msg),
+      settled: () => stream.settled(),
       close: () => {
         stream.close();
         sessions.delete(session);

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dataPaths } from '../dataDir.ts';
-import type { CatalogPort, RunRow } from '../catalog/catalogPort.ts';
+import type { CatalogPort, RunRow } from '../ports/catalog.ts';
 import { readArtifactColumns } from '../backtest/artifactReader.ts';
 import { DIRECTION_NAMES, ORDER_TYPE_NAMES, SIDE_NAMES, STATUS_NAMES } from '../backtest/types.ts';
 

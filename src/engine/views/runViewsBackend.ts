@@ -6,7 +6,7 @@
  * share one read of its files.
  */
 import { readFile } from 'node:fs/promises';
-import type { CatalogPort, RunFilter, RunRow } from '../catalog/catalogPort.ts';
+import type { CatalogPort, RunFilter, RunRow } from '../ports/catalog.ts';
 import { dataPaths } from '../dataDir.ts';
 import { readArtifactColumns } from '../backtest/artifactReader.ts';
 import { builtinStrategy } from '../strategies/index.ts';

@@ -1,5 +1,5 @@
 /** Opens the engine's SQLite catalog and maps its rows to the view model. Loaded lazily (better-sqlite3). */
-import type { CatalogPort, DatasetRow, RunRow } from '../../engine/catalog/catalogPort.ts';
+import type { CatalogPort, DatasetRow, RunRow } from '../../engine/ports/catalog.ts';
 import type { CatalogReader, DatasetView, RunView } from './model.ts';
 
 export function toDatasetView(d: DatasetRow): DatasetView {

@@ -1,7 +1,7 @@
 /** What the views need from the catalog, independent of its row shapes (mapped in catalogAdapter.ts). */
 // One definition of the run lifecycle: the catalog port's (contracts §5).
-export { RUN_STATUSES, type RunStatus } from '../../engine/catalog/catalogPort.ts';
-import type { CatalogPort, RunStatus } from '../../engine/catalog/catalogPort.ts';
+export { RUN_STATUSES, type RunStatus } from '../../engine/ports/catalog.ts';
+import type { CatalogPort, RunStatus } from '../../engine/ports/catalog.ts';
 
 export interface DatasetView {
   id: string;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { CreateRunInput, DatasetInput } from '../../../src/engine/catalog/catalogPort.ts';
+import type { CreateRunInput, DatasetInput } from '../../../src/engine/ports/catalog.ts';
 import { CATALOG_SCHEMA_VERSION } from '../../../src/engine/catalog/migrations.ts';
 import { openCatalog, type SqliteCatalog } from '../../../src/engine/catalog/sqliteCatalog.ts';
 import { ulidFactory } from '../../../src/engine/catalog/ulid.ts';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalMarketData } from '../../../src/engine/ports/marketData.ts';
+import { LocalMarketData } from '../../../src/engine/ingest/localMarketData.ts';
 import { importFiles } from '../../../src/engine/ingest/importFiles.ts';
 import { synthesize } from '../../../src/engine/ingest/synth.ts';
 import { withTempDir } from '../../../src/engine/io/files.ts';

@@ -1,5 +1,5 @@
 /** Random RunSeries for property tests: bars, fills and limit/stop/market orders with cancels. */
-import type { RunRow } from '../../../../src/engine/catalog/catalogPort.ts';
+import type { RunRow } from '../../../../src/engine/ports/catalog.ts';
 import type { RunSeries } from '../../../../src/engine/replay/runSeries.ts';
 import { Sfc32 } from '../../../../src/engine/util/prng.ts';
 
