@@ -75,7 +75,3 @@ export function parseField(f: ParamField, text: string): unknown {
   if (f.type === 'integer' || f.type === 'number') return t === '' ? undefined : Number(t);
   return t;
 }
-
-export function isStrategyFile(uri: vscode.Uri | undefined): boolean {
-  return !!uri && uri.scheme === 'file' && /[\\/]strategies[\\/][^\\/]+\.(ts|js|mjs)$/.test(uri.fsPath);
-}

@@ -9,7 +9,6 @@ import * as vscode from 'vscode';
 export type Shown = { level: 'info' | 'warn' | 'error'; text: string };
 const shownEmitter = new vscode.EventEmitter<Shown>();
 export const onDidShowMessage = shownEmitter.event;
-const recent: Shown[] = [];
 
 /** Answers for the next prompts (input boxes, quick picks, confirmations), consumed in order. Tests only. */
 const scripted: unknown[] = [];
@@ -20,15 +19,8 @@ function nextScripted(): { hit: boolean; value: unknown } {
   return scripted.length > 0 ? { hit: true, value: scripted.shift() } : { hit: false, value: undefined };
 }
 
-export function recentMessages(): readonly Shown[] {
-  return recent;
-}
-
 function record(level: Shown['level'], text: string): void {
-  const s = { level, text };
-  recent.push(s);
-  if (recent.length > 200) recent.shift();
-  shownEmitter.fire(s);
+  shownEmitter.fire({ level, text });
 }
 
 export function info(text: string, ...actions: string[]): Thenable<string | undefined> {

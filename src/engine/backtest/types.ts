@@ -42,7 +42,6 @@ export const EV_ORDER_FILLED = 2;
 export const EV_ORDER_CANCELED = 3;
 export const EV_POSITION_OPENED = 4;
 export const EV_POSITION_CLOSED = 5;
-export const EVENT_NAMES = ['', 'OrderSubmitted', 'OrderFilled', 'OrderCanceled', 'PositionOpened', 'PositionClosed'] as const;
 
 /** One row per bar of the session-filtered series (equity.parquet). */
 export interface EquityColumns {

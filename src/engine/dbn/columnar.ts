@@ -48,13 +48,6 @@ export function allocMbp1Columns(capacity: number): Mbp1Columns {
 
 const TWO32 = 4294967296;
 
-/** i64 at `o` as an exact float64 (|raw| < 2^53); i64::MAX (UNDEF_PRICE) as NaN. */
-export function priceAt(v: DataView, o: number): number {
-  const lo = v.getUint32(o, true);
-  const hi = v.getInt32(o + 4, true);
-  return hi === 0x7fffffff && lo === 0xffffffff ? NaN : hi * TWO32 + lo;
-}
-
 /**
  * Appends the run of records at `off` that have length byte `lenWord` and rtype `rtype`
  * (0 or 1; the trade fields share offsets 0..47) until `end`, a different record, or the batch

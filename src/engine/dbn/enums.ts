@@ -38,11 +38,6 @@ export function schemaName(id: number | null): string | null {
 }
 
 /** Schema id for a name (`'trades'` → 4), or undefined. */
-export function schemaId(name: string): number | undefined {
-  const i = SCHEMA_NAMES.indexOf(name);
-  return i < 0 ? undefined : i;
-}
-
 const STYPE_NAMES = [
   'instrument_id', 'raw_symbol', 'smart', 'continuous', 'parent', 'nasdaq_symbol', 'cms_symbol',
   'isin', 'us_code', 'bbg_comp_id', 'bbg_comp_ticker', 'figi', 'figi_ticker',
@@ -68,33 +63,6 @@ export function stypeName(id: number | null): string | null {
   if (id === null) return null;
   return STYPE_NAMES[id] ?? null;
 }
-
-/** Record types (the header's `rtype` byte). */
-export const RTYPE = {
-  mbp0: 0x00,
-  mbp1: 0x01,
-  mbp10: 0x0a,
-  ohlcvDeprecated: 0x11,
-  status: 0x12,
-  instrumentDef: 0x13,
-  imbalance: 0x14,
-  error: 0x15,
-  symbolMapping: 0x16,
-  system: 0x17,
-  statistics: 0x18,
-  ohlcv1s: 0x20,
-  ohlcv1m: 0x21,
-  ohlcv1h: 0x22,
-  ohlcv1d: 0x23,
-  ohlcvEod: 0x24,
-  mbo: 0xa0,
-  cmbp1: 0xb1,
-  cbbo1s: 0xc0,
-  cbbo1m: 0xc1,
-  tcbbo: 0xc2,
-  bbo1s: 0xc3,
-  bbo1m: 0xc4,
-} as const;
 
 const RTYPE_NAMES: Record<number, string> = {
   0x00: 'mbp-0',
@@ -127,12 +95,7 @@ export function rtypeName(rtype: number): string {
   return RTYPE_NAMES[rtype] ?? `unknown-0x${rtype.toString(16).padStart(2, '0')}`;
 }
 
-export function isKnownRtype(rtype: number): boolean {
-  return RTYPE_NAMES[rtype] !== undefined;
-}
-
 /** i64::MAX: "no price". */
 export const UNDEF_PRICE = 9223372036854775807n;
 /** u64::MAX: "no timestamp" (also the metadata `end` when absent). */
 export const UNDEF_TIMESTAMP = 18446744073709551615n;
-export const UNDEF_ORDER_SIZE = 0xffffffff;

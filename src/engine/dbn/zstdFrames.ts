@@ -8,7 +8,6 @@
  */
 import { DbnError, hexBytes } from './errors.ts';
 
-export const ZSTD_MAGIC = 0xfd2fb528;
 const MAGIC_BYTES = Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd]);
 /** Block_Maximum_Size is min(window, 128 KiB). */
 const MAX_BLOCK = 128 * 1024;

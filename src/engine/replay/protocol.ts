@@ -180,12 +180,6 @@ export function parseCtrl(raw: unknown): { ok: true; cmd: CtrlCommand } | { ok: 
   return { ok: false, err: { type: 'err', code: known ? 'bad_value' : 'bad_message', message: `invalid ctrl message: ${message}` } };
 }
 
-export function emptyBars(): FrameBars {
-  return { i: [], n: [], ts_ms: [], open: [], high: [], low: [], close: [], volume: [] };
-}
-export function emptyEquity(): FrameEquity {
-  return { i: [], equity: [], drawdown: [] };
-}
 export function emptyFills(): FrameFills {
   return { fill_id: [], order_id: [], bar: [], ts_ms: [], side: [], qty: [], price: [], fee: [], slippage: [] };
 }

@@ -34,7 +34,3 @@ export function postMessageClient(onFault: (message: string) => void): HostClien
     setState: (s) => vscode.setState(s),
   };
 }
-
-export function hasVsCodeApi(): boolean {
-  return typeof (globalThis as { acquireVsCodeApi?: unknown }).acquireVsCodeApi === 'function';
-}
