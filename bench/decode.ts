@@ -61,7 +61,7 @@ function zstdCli(file: string): number {
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
     const r = spawnSync('sh', ['-c', `zstd -d -q -c "${file}" > /dev/null`]);
-    if (r.status !== 0) throw new Error(`zstd -d failed: ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`zstd -d failed: ${r.stderr.toString()}`);
     times.push((performance.now() - t0) / 1000);
   }
   return Math.min(...times);

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
         ...Object.entries({ ...PARAMS, symbols: 'ESH4', encoding: 'dbn', compression: 'zstd' }).flatMap(([k, v]) => ['--data-urlencode', `${k}=${v}`]),
         `${url}/v0/timeseries.get_range`]);
       // spawnSync blocks this process only; the server runs in its own
-      if (c.status !== 0) throw new Error(`curl failed: ${c.stderr}`);
+      if (c.status !== 0) throw new Error(`curl failed: ${c.stderr.toString()}`);
       rows[2]![1].push(performance.now() - t);
     }
   }

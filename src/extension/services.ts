@@ -11,7 +11,7 @@ export interface Services {
   jobs: JobManager;
   tree: RunsTreeProvider;
   /** The run views (webview panels), created on first use. */
-  views(): Promise<RunViews>;
+  views: () => Promise<RunViews>;
 }
 
 export const SECRET_KEY = 'btnb.databento.apiKey';

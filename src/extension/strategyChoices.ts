@@ -3,7 +3,6 @@
  * parameters right in the prompt) and workspace files `strategies/*.ts|js` (never loaded in
  * the host: their parameters are validated by the backtest job, which runs the code).
  */
-import * as vscode from 'vscode';
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';

@@ -53,7 +53,7 @@ describe('e2e: run views, replay, compare and sweep heatmap (Chromium + code-ser
     await waitUntil(async () => (await chart().locator('.boxlayer path, .trace.boxes path').count()) > 20, 30_000, 'candlesticks drawn');
     await waitUntil(async () => (await chart().locator('.scatterlayer .point').count()) > 5, 30_000, 'fill markers drawn');
     assert.ok(await chart().locator('.scatterlayer .js-line').count() >= 2, 'equity and drawdown lines');
-    assert.equal((await view.locator('[data-metric-value="total_return"]').innerText()).trim(), pct(sma.metrics.total_return));
+    assert.equal((await view.locator('[data-metric-value="total_return"]').innerText()).trim(), pct(sma.metrics.total_return!));
     assert.match(await view.locator('.run-header').innerText(), /Times in America\/New_York/);
     await wb.screenshot('views-run-dark');
 

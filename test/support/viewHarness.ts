@@ -5,7 +5,7 @@
  * + LocalStreamer) over a real catalog. The views' code, protocol and backend are the product's;
  * only VS Code's postMessage pipe is replaced. Used by bench:views and quick visual checks.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -43,7 +43,7 @@ export async function startViewHarness(dataDir: string, opts: { tz?: string } = 
   const tz = opts.tz ?? 'America/New_York';
   const pages = new Map<string, { args: ViewArgs; theme: string }>();
   /** Per page: its SSE stream (host → page) and the IPC endpoint fed by its POSTs (page → host). */
-  const conns = new Map<string, { events: import('node:http').ServerResponse | null; pending: unknown[]; receive(m: unknown): void }>();
+  const conns = new Map<string, { events: ServerResponse | null; pending: unknown[]; receive(m: unknown): void }>();
   const root = join(REPO_ROOT, 'dist', 'webview');
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -107,7 +107,7 @@ export async function startViewHarness(dataDir: string, opts: { tz?: string } = 
       const page = await browser.newPage({ viewport: { width: o.width ?? 1400, height: o.height ?? 900 } });
       page.on('console', (m) => { if (m.type() === 'error') errors.push(`[${args.view}] ${m.text()}`); });
       page.on('pageerror', (e) => errors.push(`[${args.view}] ${e.message}`));
-      const conn = { events: null as import('node:http').ServerResponse | null, pending: [] as unknown[], receive: (m: unknown) => ipc.receive(m) };
+      const conn = { events: null as ServerResponse | null, pending: [] as unknown[], receive: (m: unknown) => ipc.receive(m) };
       conns.set(id, conn);
       const ipc = new IpcEndpoint({
         post: (m) => {

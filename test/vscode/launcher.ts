@@ -142,7 +142,7 @@ export async function main(): Promise<number> {
       say(`last code-server output:\n${server.output().split('\n').filter((l) => !isNoise(l)).slice(-30).join('\n')}`);
       code = 1;
     } else {
-      code = outcome as number;
+      code = outcome;
     }
   } catch (e) {
     say(`vscode: harness error: ${(e as Error).stack ?? String(e)}`);

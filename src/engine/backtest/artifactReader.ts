@@ -41,7 +41,7 @@ function copyEnum(path: string, name: string, d: arrow.Data, values: readonly st
   const strings = dict ?? d;
   const offs = strings.valueOffsets as Int32Array;
   const bytes = strings.values as Uint8Array;
-  const decode = (k: number) => utf8.decode(bytes.subarray(offs[strings.offset + k]!, offs[strings.offset + k + 1]!));
+  const decode = (k: number) => utf8.decode(bytes.subarray(offs[strings.offset + k], offs[strings.offset + k + 1]));
   if (dict) {
     const map = new Int16Array(dict.length);
     for (let k = 0; k < dict.length; k++) map[k] = values.indexOf(decode(k));

@@ -31,6 +31,6 @@ export function nextCapacity(count: number, bar: number, nBars: number): number 
 /** A copy of `a` with room for `cap` entries (the tail zero-filled). */
 export function grow<T extends TypedArray>(a: T, cap: number): T {
   const next = new (a.constructor as { new (n: number): T })(cap);
-  next.set(a as never);
+  next.set(a);
   return next;
 }

@@ -93,7 +93,7 @@ export function parseCostsText(text: string): CostsInput {
     }
   }
   toCosts(out);
-  return out as CostsInput;
+  return out;
 }
 
 /** The CLI's cost flags (`--cash`, `--slippage-bps`, `--slippage`, `--fee-*`) as costs text. */
@@ -122,7 +122,7 @@ export function costsFromFlags(values: ReadonlyMap<string, string>): CostsInput 
     const flag = Object.entries(COST_FLAGS).find(([, k]) => k === err.field)?.[0];
     throw new CostsError(err.field, flag ? `--${flag}: ${err.message.replace(/^costs\.[a-z_]+: /, '')}` : err.message);
   }
-  return out as CostsInput;
+  return out;
 }
 
 /** A Costs as the text form (defaults left out): what a rerun prompt shows. */

@@ -25,3 +25,23 @@ export function parseParamList(list: readonly string[] | undefined, label = '--p
   }
   return out;
 }
+
+/** A parameter value as `k=v` text shows it: objects and arrays as JSON, the rest as `String` does. */
+export function paramValueText(v: unknown): string {
+  return v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** `fast=10 slow=30`: keys sorted, at most `max` of them (runs list, tree, headers, Compare). */
+export function paramsText(params: Record<string, unknown>, max = Infinity): string {
+  return Object.keys(params)
+    .sort()
+    .slice(0, max)
+    .map((k) => `${k}=${paramValueText(params[k])}`)
+    .join(' ');
+}
+
+/** The params that differ from `defaults` (all of them when the defaults are unknown). */
+export function keyParams(params: Record<string, unknown>, defaults: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!defaults) return params;
+  return Object.fromEntries(Object.entries(params).filter(([k, v]) => !(k in defaults) || JSON.stringify(defaults[k]) !== JSON.stringify(v)));
+}

@@ -134,7 +134,7 @@ export async function runBacktestToCatalog(req: BacktestRequest): Promise<Backte
   const seed = req.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed: expected a non-negative integer, got ${seed}`);
   const session = req.session ?? 'all';
-  if (session !== 'all' && session !== 'rth') throw new RangeError(`session: expected 'all' or 'rth', got '${session}'`);
+  if (session !== 'all' && session !== 'rth') throw new RangeError(`session: expected 'all' or 'rth', got '${String(session)}'`);
   if (req.dateRange) { dayOfIso(req.dateRange.from, 'from'); dayOfIso(req.dateRange.to, 'to'); }
   const dateRange = req.dateRange ? { from: req.dateRange.from, to: req.dateRange.to } : undefined;
   const hash = inputHash({

@@ -22,25 +22,28 @@ export interface FillInfo {
   bar: number;
 }
 
+// `any` defaults: a definition of any params/state type is assignable here (the hooks take P and
+// S as arguments, so `unknown` would reject every concrete strategy).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface StrategyDefinition<P = any, S = any> {
   id: string;
   description?: string;
   params: z.ZodType<P>;
-  onStart?(ctx: StrategyContext, params: P): S;
-  onBar(ctx: StrategyContext, state: S, params: P): void;
+  onStart?(this: void, ctx: StrategyContext, params: P): S;
+  onBar(this: void, ctx: StrategyContext, state: S, params: P): void;
   /** Called after each fill is booked; `fill` is reused between calls (copy what you keep). */
-  onFill?(ctx: StrategyContext, fill: FillInfo, state: S, params: P): void;
-  onEnd?(ctx: StrategyContext, state: S, params: P): void;
+  onFill?(this: void, ctx: StrategyContext, fill: FillInfo, state: S, params: P): void;
+  onEnd?(this: void, ctx: StrategyContext, state: S, params: P): void;
 }
 
 export function defineStrategy<Schema extends z.ZodType, S = undefined>(def: {
   id: string;
   description?: string;
   params: Schema;
-  onStart?(ctx: StrategyContext, params: z.output<Schema>): S;
-  onBar(ctx: StrategyContext, state: S, params: z.output<Schema>): void;
-  onFill?(ctx: StrategyContext, fill: FillInfo, state: S, params: z.output<Schema>): void;
-  onEnd?(ctx: StrategyContext, state: S, params: z.output<Schema>): void;
+  onStart?(this: void, ctx: StrategyContext, params: z.output<Schema>): S;
+  onBar(this: void, ctx: StrategyContext, state: S, params: z.output<Schema>): void;
+  onFill?(this: void, ctx: StrategyContext, fill: FillInfo, state: S, params: z.output<Schema>): void;
+  onEnd?(this: void, ctx: StrategyContext, state: S, params: z.output<Schema>): void;
 }): StrategyDefinition<z.output<Schema>, S> {
   if (typeof def?.id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(def.id)) {
     throw new TypeError(`defineStrategy: id must be a non-empty string of letters, digits, '.', '_' or '-', got ${JSON.stringify(def?.id)}`);

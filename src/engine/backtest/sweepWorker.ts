@@ -9,7 +9,6 @@ import type { BacktestRunnerPort, BacktestRunRequest } from '../ports/backtestRu
 import { parseParams as validateParams } from './strategy.ts';
 import { parseToWorker, type SetupMsg, type ToParent, type WorkerJob, type WorkerReply } from './sweepProtocol.ts';
 import { ProtocolError } from '../jobs/protocol.ts';
-import type { CostsInput } from './costs.ts';
 
 /** One executor's state: the run request minus params, its runner, and its session-filtered bars. */
 export interface WorkerContext {
@@ -32,7 +31,7 @@ export function workerContext(msg: SetupMsg, catalog: NonNullable<BacktestReques
   return {
     runner: new LocalBacktestRunner(msg.dataDir, { catalog, barsCache }),
     base: {
-      dataDir: msg.dataDir, datasetId: msg.datasetId, strategy: msg.strategy, seed: msg.seed, costs: msg.costs as CostsInput,
+      dataDir: msg.dataDir, datasetId: msg.datasetId, strategy: msg.strategy, seed: msg.seed, costs: msg.costs,
       session: msg.session, force: msg.force, sweepId: msg.sweepId, catalog, barsCache, signal, ...(msg.tags ? { tags: msg.tags } : {}),
     },
     sessionCache: new Map(),

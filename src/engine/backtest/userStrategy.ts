@@ -79,6 +79,7 @@ export async function loadStrategyFile(file: string): Promise<LoadedStrategy> {
   const mod: { exports: Record<string, unknown> } = { exports: {} };
   try {
     // The bundle is evaluated like a CommonJS module; the sourceURL names the file in stack traces.
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- evaluating the user's bundled strategy is the point (trusted workspaces only)
     const fn = new Function('module', 'exports', 'require', '__filename', '__dirname', `${code}\n//# sourceURL=${path}`);
     fn(mod, mod.exports, req, path, dirname(path));
   } catch (e) {

@@ -13,7 +13,7 @@ import { readBarsParquet } from '../parquet/barsParquet.ts';
 import { runBacktest } from './engine.ts';
 import { resolveStrategy } from './runner.ts';
 import { writeRunArtifacts, ARTIFACT_FILES } from './artifacts.ts';
-import type { Costs, Session } from './types.ts';
+import type { Session } from './types.ts';
 
 export interface VerifyReport {
   run_id: string;

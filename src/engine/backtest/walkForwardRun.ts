@@ -115,7 +115,7 @@ export async function runWalkForward(req: WalkForwardRunRequest): Promise<WalkFo
         // too): recompute its in-memory result (deterministic) for the stitch.
         result = runBacktest(sliceBars(bars, plan.trainTo, plan.testTo), { strategy: strategy.def, params: valid[b]!, seed: req.seed, costs: { ...costs, cash: stitch.cash }, session: 'all' });
       }
-      const r = result as BacktestResult | null;
+      const r = result;
       if (r === null) throw new Error(`walk-forward fold ${f + 1}: run ${out.run.run_id} returned no result`);
       if (r.equity.equity.length !== plan.testTo - plan.trainTo) {
         throw new Error(`walk-forward fold ${f + 1}: run ${out.run.run_id} has ${r.equity.equity.length} bars for ${plan.testStart}..${plan.testEnd}, expected ${plan.testTo - plan.trainTo}`);

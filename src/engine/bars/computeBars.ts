@@ -4,7 +4,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import type { DatasetRow } from '../ports/catalog.ts';
-import type { Mbp1Columns, TradeColumns } from '../dbn/columns.ts';
+import type { Mbp1Columns } from '../dbn/columns.ts';
 import { readMetadata } from '../dbn/decoder.ts';
 import { InstrumentFilter, resolveIntervals } from './instrumentFilter.ts';
 import { MinuteAggregator, type QuoteSpan } from './minuteAggregator.ts';
@@ -42,8 +42,8 @@ export async function computeBars(dataDir: string, row: Pick<DatasetRow, 'datase
   const totalMinutes = Number((spanEnd - spanStart) / 60_000_000_000n);
   let runs = 0;
   const stats = await mergeSources(mergeSrc, (i, batch, from, to) => {
-    if (mergeSrc[i]!.schema === 'trades') matched[i] += agg.addTrades(batch as TradeColumns, from, to, filters[i]);
-    else matched[i] += agg.addQuotes(batch as Mbp1Columns, from, to, filters[i], !hasTrades);
+    if (mergeSrc[i]!.schema === 'trades') matched[i] = matched[i]! + agg.addTrades(batch, from, to, filters[i]);
+    else matched[i] = matched[i]! + agg.addQuotes(batch as Mbp1Columns, from, to, filters[i], !hasTrades);
     if (opts.onProgress && (++runs & 15) === 0) {
       const done = Number((batch.tsRecv[from]! - spanStart) / 60_000_000_000n);
       opts.onProgress({ phase: 'derive', done: Math.min(Math.max(done, 0), totalMinutes), total: totalMinutes });

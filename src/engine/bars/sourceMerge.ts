@@ -92,7 +92,7 @@ class SourceStream {
    */
   #onBatch(b: TradeColumns): Promise<void> | void {
     // After a failure the merge no longer reads: stop the decoder at its next batch.
-    if (this.#closed !== null) throw this.#closed;
+    if (this.#closed !== null) throw this.#closed as Error;
     if (b.length === 0) return;
     this.#checkOrder(b);
     if (this.firstHi < 0) {
@@ -140,7 +140,7 @@ class SourceStream {
   /** Resolves when a batch is available or the source has ended; rethrows its error. */
   async ready(): Promise<void> {
     while (this.batch === null && !this.ended) await new Promise<void>((res) => { this.#waiter = res; });
-    if (this.error) throw this.error;
+    if (this.error) throw this.error as Error;
   }
 
   /** The merge is done with the head batch: hand it back to the decoder, move to the next. */
@@ -260,7 +260,7 @@ export async function mergeSources(sources: MergeSource[], sink: RunSink, opts: 
       }
     }
     await Promise.all(streams.map((s) => s.done));
-    for (const s of streams) if (s.error) throw s.error;
+    for (const s of streams) if (s.error) throw s.error as Error;
     return {
       sources: streams.map((s) => ({
         records: s.records,

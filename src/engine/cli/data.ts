@@ -202,7 +202,7 @@ async function runShow(argv: string[]): Promise<number> {
   if (bars.length > 0) {
     const cols = Object.keys(bars[0]!);
     process.stdout.write(`${cols.join('\t')}\n`);
-    for (const b of bars) process.stdout.write(`${cols.map((c) => (b[c] === null ? 'null' : String(b[c]))).join('\t')}\n`);
+    for (const b of bars) process.stdout.write(`${cols.map((c) => (b[c] === null ? 'null' : String(b[c] as number | string))).join('\t')}\n`);
   } else if (!row.bars_path) {
     process.stdout.write(`  not derived yet: btnb data derive ${row.dataset_id}\n`);
   }

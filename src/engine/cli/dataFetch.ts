@@ -1,7 +1,6 @@
 // `btnb data fetch`: quote (cost, records, size) → confirm → stream each schema from Databento
 // into <data>/tmp → importFiles (→ derive). The API key comes only from env DATABENTO_API_KEY
 // (never a flag: flags land in shell history and process lists) and is never printed.
-import { resolve } from 'node:path';
 import { resolveDataDir } from '../dataDir.ts';
 import { DatabentoAbortError, HistoricalClient, validateRangeParams, type HistoricalClientOptions } from '../databento/index.ts';
 import {
@@ -248,7 +247,7 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
     }
 
     // 3. Download each schema into <data>/tmp/fetch-XXXX/, then import (and derive).
-    const dataDir = resolveDataDir(args.dataDirFlag, io.env as NodeJS.ProcessEnv);
+    const dataDir = resolveDataDir(args.dataDirFlag, io.env);
     const tty = io.stderr.isTTY === true;
     let bar: ProgressRenderer | null = null;
     const importLine = phaseLine(io.stderr);
@@ -268,7 +267,7 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
       },
       ...(importLine.onProgress ? { onImportProgress: importLine.onProgress } : {}),
     }).catch((e: unknown) => {
-      (bar as ProgressRenderer | null)?.interrupt();
+      (bar)?.interrupt();
       throw e;
     });
     importLine.end();

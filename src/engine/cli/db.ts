@@ -45,7 +45,7 @@ export const command: CliCommand = {
           journal_mode: cat.db.pragma('journal_mode', { simple: true }),
         };
         if (args.flags.has('json')) process.stdout.write(`${JSON.stringify(info)}\n`);
-        else for (const [k, v] of Object.entries(info)) process.stdout.write(`${k.padEnd(15)} ${v}\n`);
+        else for (const [k, v] of Object.entries(info)) process.stdout.write(`${k.padEnd(15)} ${String(v)}\n`);
       }
     } finally {
       cat.close();

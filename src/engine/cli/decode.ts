@@ -88,9 +88,9 @@ export function summaryText(file: string, s: DecodeSummary): string {
     lines.push(
       ['dataset', m.dataset],
       ['schema', String(j.schema)],
-      ['time range', `${j.start} .. ${j.end ?? '(open)'} (UTC)`],
+      ['time range', `${String(j.start)} .. ${typeof j.end === 'string' ? j.end : '(open)'} (UTC)`],
       ['limit', m.limit === 0n ? 'none' : m.limit.toString()],
-      ['stype', `${j.stype_in} -> ${j.stype_out}`],
+      ['stype', `${String(j.stype_in)} -> ${String(j.stype_out)}`],
       ['ts_out', String(m.tsOut)],
       ['symbols', list(m.symbols)],
       ['partial', list(m.partial)],

@@ -83,7 +83,8 @@ export const command: CliCommand = {
     const write = (line: string) => {
       if (!out.write(line) && backlog === null) backlog = new Promise((r) => out.once('drain', () => { backlog = null; r(); }));
     };
-    const virtual = speed === 'max' && !control ? new VirtualClock(() => backlog ?? Promise.resolve()) : null;
+    const drained = (): Promise<void> => backlog ?? Promise.resolve();
+    const virtual = speed === 'max' && !control ? new VirtualClock(drained) : null;
     const clock = virtual ?? systemClock;
     const tty = !jsonl && out.isTTY === true;
     const stats = { frames: 0, bars: 0, fills: 0, orders: 0, errors: 0 };
@@ -141,7 +142,7 @@ export const command: CliCommand = {
     virtual?.stop();
     finished = true; // the stream has ended: closing it releases its timers without another message
     session.close();
-    if (backlog) await backlog;
+    await drained();
     if (!jsonl) {
       if (tty) process.stderr.write('\r\x1b[K');
       const s = ((performance.now() - t0) / 1000).toFixed(2);

@@ -78,7 +78,7 @@ export const command: CliCommand = {
     }
     for (const [k] of grid) if (Object.hasOwn(fixed, k)) throw new UsageError(`${k} is both a --grid and a --param`);
     const points = gridPoints(grid, fixed);
-    const { resolveDataDir, dataPaths } = await import('../dataDir.ts');
+    const { resolveDataDir } = await import('../dataDir.ts');
     const dataDir = resolveDataDir(args.values.get('data-dir'));
     const gridKeys = grid.map(([k]) => k);
 

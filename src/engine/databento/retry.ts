@@ -87,7 +87,7 @@ export class RetryPolicy {
         if (!retryable) throw err;
         if (n >= this.maxAttempts) {
           if (this.maxAttempts === 1) throw err;
-          throw new DatabentoRetriesExhaustedError(endpoint, n, err as Error);
+          throw new DatabentoRetriesExhaustedError(endpoint, n, err);
         }
         let delay = this.backoffMs(n);
         if (err instanceof DatabentoApiError && err.retryAfterMs !== null) {

@@ -107,7 +107,7 @@ export class FillKernel {
     const pages = Math.ceil(at / PAGE);
     if (pages > MAX_PAGES) throw new RangeError(`decoder memory of ${at} bytes exceeds 4 GiB`);
     this.memory = new wasmApi!.Memory({ initial: pages, maximum: pages });
-    this.exports = new wasmApi!.Instance(mod, { env: { memory: this.memory } }).exports as unknown as FillExports;
+    this.exports = new wasmApi!.Instance(mod, { env: { memory: this.memory } }).exports as FillExports;
     const buf = this.memory.buffer;
     this.u8 = new Uint8Array(buf);
     this.view = new DataView(buf);

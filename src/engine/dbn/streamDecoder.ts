@@ -20,7 +20,7 @@ export interface DecodeSink {
   onTrades?(batch: TradeColumns): void | Promise<void>;
   onMbp1?(batch: Mbp1Columns): void | Promise<void>;
   /** Per-record objects: only for --json and small reads; when absent no objects are built. */
-  onRecord?(rec: DbnRecord): void;
+  onRecord?: (rec: DbnRecord) => void;
 }
 
 export interface DecodeOptions {
@@ -362,7 +362,7 @@ export class DbnStreamDecoder {
       const min = minLen[rtype]!;
       if (min === 0) {
         this.skippedUnknown++;
-        counts[rtype]++;
+        counts[rtype] = counts[rtype]! + 1;
         off += len;
         continue;
       }
@@ -377,7 +377,7 @@ export class DbnStreamDecoder {
         const stop = k !== null ? k.fillTrades(trades, off, runEnd, lenWord, 0, this.full)
           : w !== null && (off & 3) === 0 ? fillTradeRunAligned(w, off >>> 2, runEnd >>> 2, trades, lenWord, 0) * 4
           : fillTradeRun(v, u8, off, runEnd, trades, lenWord, 0);
-        counts[0] += (stop - off) / len;
+        counts[0] = counts[0]! + (stop - off) / len;
         off = stop;
         if (trades.length === trades.capacity) {
           this.pendingFlush = FLUSH_TRADES;
@@ -394,7 +394,7 @@ export class DbnStreamDecoder {
         const stop = k !== null ? k.fillMbp1(mbp1, off, runEnd, lenWord, this.full)
           : w !== null && (off & 3) === 0 ? fillMbp1RunAligned(w, off >>> 2, runEnd >>> 2, mbp1, lenWord) * 4
           : fillMbp1Run(v, u8, off, runEnd, mbp1, lenWord);
-        counts[1] += (stop - off) / len;
+        counts[1] = counts[1]! + (stop - off) / len;
         off = stop;
         if (mbp1.length === mbp1.capacity) {
           this.pendingFlush = FLUSH_MBP1;
@@ -403,7 +403,7 @@ export class DbnStreamDecoder {
         continue;
       }
       if (onRecord) onRecord(decodeRecord(v, u8, off, len, this.tsOut));
-      counts[rtype]++;
+      counts[rtype] = counts[rtype]! + 1;
       off += len;
     }
     return off;

@@ -62,7 +62,7 @@ const ZSTD_E_CONTINUE = 0;
 const EMPTY = new Uint8Array(0);
 /** Init parameters: one slot per ZSTD_d_* id, all 0xffffffff = "library default" (as node:zlib does). */
 function defaultParams(): Uint32Array {
-  const ids = Object.entries(zlib.constants).filter(([k]) => k.startsWith('ZSTD_d_')).map(([, v]) => v as number);
+  const ids = Object.entries(zlib.constants).filter(([k]) => k.startsWith('ZSTD_d_')).map(([, v]) => v);
   return new Uint32Array(Math.max(...ids) + 1).fill(0xffffffff);
 }
 

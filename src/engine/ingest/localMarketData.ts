@@ -50,7 +50,7 @@ export class LocalMarketData implements MarketDataPort {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(from) || !/^\d{4}-\d{2}-\d{2}$/.test(to) || from >= to) {
       throw new Error(`ensureDataset: expected from < to as YYYY-MM-DD, got '${from}' and '${to}'`);
     }
-    let row = this.#find(symbol, from, to);
+    const row = this.#find(symbol, from, to);
     if (!row) {
       const synth = this.#opts.synthesizeMissing;
       if (!synth) throw new Error(`no dataset of '${symbol}' covers ${from} … ${to} in ${this.dataDir}; import one (btnb data import / fetch / synth --import)`);

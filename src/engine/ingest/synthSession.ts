@@ -159,7 +159,7 @@ function growTape(t: DayTape): DayTape {
   const next = allocTape(t.tsRecv.length * 2);
   next.length = t.length;
   for (const k of Object.keys(t) as (keyof DayTape)[]) {
-    if (k !== 'length') (next[k] as Float64Array).set(t[k] as Float64Array);
+    if (k !== 'length') (next[k] as Float64Array).set(t[k]);
   }
   return next;
 }

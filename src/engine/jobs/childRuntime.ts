@@ -15,7 +15,7 @@ export interface JobContext {
   signal: AbortSignal;
   progress(phase: string, done: number, total: number, message?: string): void;
   /** `progress` taking the `{ phase, done, total }` objects that import and derive report. */
-  phaseProgress(p: { phase: string; done: number; total: number }): void;
+  phaseProgress: (p: { phase: string; done: number; total: number }) => void;
   log(level: LogLevel, text: string): void;
 }
 

@@ -182,7 +182,7 @@ export function describeIssues(err: z.ZodError): string {
 }
 
 function typeOf(raw: unknown): string {
-  return raw !== null && typeof raw === 'object' && 'type' in raw ? JSON.stringify((raw as { type: unknown }).type) : 'no type';
+  return raw !== null && typeof raw === 'object' && 'type' in raw ? JSON.stringify((raw).type) : 'no type';
 }
 
 export function parseToHost(raw: unknown): ToHostMsg {

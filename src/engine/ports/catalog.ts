@@ -145,7 +145,7 @@ export interface RunFilter {
    * 'symbol', 'status', 'params' (their JSON text), 'duration' (finished − started) — or a
    * metrics.json key; descending unless `order: 'asc'`, nulls last either way.
    */
-  sortBy?: 'run_id' | 'created' | 'strategy' | 'symbol' | 'status' | 'params' | 'duration' | string;
+  sortBy?: string;
   order?: 'asc' | 'desc';
   limit?: number;
   offset?: number;

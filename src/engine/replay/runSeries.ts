@@ -317,7 +317,7 @@ export async function loadRunSeries(dataDir: string, catalog: CatalogPort, runId
   const initialCash = typeof costs.cash === 'number' ? costs.cash : 100_000;
   const { position, cash } = accountColumns(n, initialCash, fills);
   return {
-    run, manifest, symbol: run.symbol ?? String(manifest?.symbol ?? ''), length: n, tsMs,
+    run, manifest, symbol: run.symbol ?? (typeof manifest?.symbol === 'string' ? manifest.symbol : ''), length: n, tsMs,
     open: bars.open, high: bars.high, low: bars.low, close: bars.close, volume: bars.volume, spread: bars.spread, hasQuotes,
     barsSource: ds ? 'dataset' : 'equity',
     equity: e.equity!, drawdown: e.drawdown!, position, cash, initialCash, fills, orders, trades, cancelTimesKnown,

@@ -361,7 +361,7 @@ export class ReplayStream {
     const size = bucketSize(0, Math.max(1, fineFrom), this.#historyPoints);
     const bars = this.#bars(0, fineFrom, size, true);
     const fine = this.#bars(fineFrom, c + 1, 1, false);
-    for (const k of Object.keys(bars) as (keyof FrameBars)[]) (bars[k] as number[]).push(...(fine[k] as number[]));
+    for (const k of Object.keys(bars) as (keyof FrameBars)[]) (bars[k]).push(...(fine[k]));
     const idx = fineFrom > 0 ? m4Indices([s.equity, s.drawdown], 0, fineFrom, size) : [];
     for (let k = fineFrom; k <= c; k++) idx.push(k);
     this.#cursor = c;

@@ -84,16 +84,16 @@ export class IpcEndpoint {
   }
 
   onRequest<P, R>(type: RequestType<P, R>, fn: (params: P) => R | Promise<R>): void {
-    this.#requests.set(type.method, { type: type as RequestType<unknown, unknown>, fn: fn as Handler });
+    this.#requests.set(type.method, { type: type, fn: fn as Handler });
   }
 
   onNotification<P>(type: NotificationType<P>, fn: (params: P) => void): () => void {
     let entry = this.#notifications.get(type.method);
-    if (!entry) this.#notifications.set(type.method, (entry = { type: type as NotificationType<unknown>, fns: [] }));
+    if (!entry) this.#notifications.set(type.method, (entry = { type: type, fns: [] }));
     entry.fns.push(fn as (p: unknown) => void);
     return () => {
-      const k = entry!.fns.indexOf(fn as (p: unknown) => void);
-      if (k >= 0) entry!.fns.splice(k, 1);
+      const k = entry.fns.indexOf(fn as (p: unknown) => void);
+      if (k >= 0) entry.fns.splice(k, 1);
     };
   }
 
@@ -105,7 +105,7 @@ export class IpcEndpoint {
     if (this.#closed) return Promise.reject(new IpcError('closed', `${type.method}: the connection is closed`));
     const id = this.#nextId++;
     return new Promise<R>((resolve, reject) => {
-      this.#pending.set(id, { type: type as RequestType<unknown, unknown>, resolve: resolve as (v: unknown) => void, reject });
+      this.#pending.set(id, { type: type, resolve: resolve as (v: unknown) => void, reject });
       this.#post({ kind: 'request', id, method: type.method, params });
     });
   }

@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import type { CatalogPort, RunFilter, RunRow } from '../ports/catalog.ts';
 import { dataPaths } from '../dataDir.ts';
 import { readArtifactColumns } from '../backtest/artifactReader.ts';
-import { builtinStrategy } from '../strategies/index.ts';
+import { builtinDefaults } from '../strategies/index.ts';
+import { keyParams, paramsText } from '../backtest/paramText.ts';
 import { bucketSize, m4Indices, pickNum } from '../replay/decimate.ts';
 import { loadRunSeries, RunDataError, type RunSeries } from '../replay/runSeries.ts';
 import { IpcError } from './ipc.ts';
@@ -37,19 +38,6 @@ export function toRunInfo(r: RunRow): RunInfo {
     metrics: r.metrics, error: r.error, tags: r.tags, notes: r.notes, created_at: r.created_at, started_at: r.started_at,
     finished_at: r.finished_at, sweep_id: r.sweep_id,
   };
-}
-
-/** The params that differ from a built-in strategy's defaults (all of them for other strategies). */
-export function keyParams(strategyId: string, params: Record<string, unknown>): Record<string, unknown> {
-  const def = builtinStrategy(strategyId);
-  const shape = (def?.params as { shape?: Record<string, { safeParse(v: unknown): { success: boolean; data?: unknown } }> } | undefined)?.shape;
-  if (!shape) return params;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(params)) {
-    const d = shape[k]?.safeParse(undefined);
-    if (!d?.success || JSON.stringify(d.data) !== JSON.stringify(v)) out[k] = v;
-  }
-  return out;
 }
 
 function durationMs(r: RunRow): number | null {
@@ -140,7 +128,7 @@ export class RunViewsBackend {
       total, offset: q.offset, counter: cat.changeCounter(),
       rows: rows.map((r): RunListRow => ({
         run_id: r.run_id, status: r.status, strategy_id: r.strategy_id, symbol: r.symbol, dataset_id: r.dataset_id,
-        key_params: keyParams(r.strategy_id, r.params), tags: r.tags, sweep_id: r.sweep_id, created_at: r.created_at,
+        key_params: keyParams(r.params, builtinDefaults(r.strategy_id)), tags: r.tags, sweep_id: r.sweep_id, created_at: r.created_at,
         started_at: r.started_at, finished_at: r.finished_at, duration_ms: durationMs(r), metrics: r.metrics,
         error: r.error ? r.error.split('\n')[0]!.slice(0, 300) : null,
       })),
@@ -210,7 +198,7 @@ export class RunViewsBackend {
     const shown = items.filter((x) => x.series !== null);
     const { commonStart, curves } = normalisedCurves(shown.map((x) => x.series!), points);
     const label = (r: RunInfo) => {
-      const kp = Object.entries(keyParams(r.strategy_id, r.params)).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
+      const kp = paramsText(keyParams(r.params, builtinDefaults(r.strategy_id)));
       return `${r.strategy_id}${kp ? ` ${kp}` : ''} · ${r.run_id.slice(-6)}`;
     };
     return {

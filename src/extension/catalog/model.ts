@@ -47,21 +47,6 @@ export interface CatalogReader {
   close(): void;
 }
 
-/** The params that differ from the strategy's defaults (all of them when the defaults are unknown). */
-export function keyParams(params: Record<string, unknown>, defaults: Record<string, unknown> | undefined): Record<string, unknown> {
-  if (!defaults) return params;
-  return Object.fromEntries(Object.entries(params).filter(([k, v]) => !(k in defaults) || JSON.stringify(defaults[k]) !== JSON.stringify(v)));
-}
-
-/** `fast=10 slow=30` — the key parameters, in a stable order. */
-export function paramSummary(params: Record<string, unknown>, max = 4): string {
-  return Object.keys(params)
-    .sort()
-    .slice(0, max)
-    .map((k) => `${k}=${typeof params[k] === 'object' ? JSON.stringify(params[k]) : String(params[k])}`)
-    .join(' ');
-}
-
 /** A fraction as a percentage; signed (+/−) for returns, plain for magnitudes (drawdown, exposure, win rate). */
 export function fmtPct(x: number | null | undefined, signed = true): string {
   return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${signed && x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;

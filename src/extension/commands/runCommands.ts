@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { rm } from 'node:fs/promises';
 import { relative, isAbsolute } from 'node:path';
 import * as ui from '../ui.ts';
-import { dataDir, displayTimeZone, workspaceRoot } from '../settings.ts';
+import { dataDir, workspaceRoot } from '../settings.ts';
 import type { Services } from '../services.ts';
 import { ulid } from '../ids.ts';
 import { dataPaths } from '../../engine/dataDir.ts';
@@ -11,7 +11,8 @@ import { CostsError, parseCostsText, toCosts, type CostsInput } from '../../engi
 import { GridError, gridFromRecord, gridSize, gridToRecord, parseGridText, type Grid } from '../../engine/backtest/grid.ts';
 import { allChoices, paramFields, parseField, validateParams, workspaceChoices, type StrategyChoice } from '../strategyChoices.ts';
 import { finished, pickDatasetId, type CommandResult } from './dataCommands.ts';
-import { fmtNum, fmtPct, paramSummary, type RunView } from '../catalog/model.ts';
+import { fmtNum, fmtPct, type RunView } from '../catalog/model.ts';
+import { paramsText, paramValueText } from '../../engine/backtest/paramText.ts';
 import type { Node } from '../tree/runsTree.ts';
 
 export interface BacktestArgs {
@@ -58,7 +59,7 @@ async function promptParams(choice: StrategyChoice): Promise<Record<string, unkn
     const text = await ui.input({
       title: `${choice.id}: ${f.name} (${f.type})`,
       prompt: f.description,
-      value: f.default !== undefined ? String(f.default) : '',
+      value: f.default !== undefined ? paramValueText(f.default) : '',
       validateInput: (v) => {
         const parsed = parseField(f, v);
         if ((f.type === 'integer' || f.type === 'number') && parsed !== undefined && !Number.isFinite(parsed)) return `${f.name}: expected a number`;
@@ -151,7 +152,7 @@ export async function runBacktest(s: Services, arg?: unknown): Promise<CommandRe
   if (!session) return { ok: false, error: 'no session' };
 
   const runId = ulid();
-  const summary = paramSummary(v.value);
+  const summary = paramsText(v.value, 4);
   const title = `Backtest ${strategy.id}${summary ? ` ${summary}` : ''}`;
   const { job, outcome } = await s.jobs.run({
     kind: 'backtest', title, runId,
@@ -239,7 +240,7 @@ async function runArg(s: Services, arg: unknown, title: string, filter: (r: RunV
 }
 
 function runItem(r: RunView): vscode.QuickPickItem & { id: string } {
-  return { id: r.id, label: `${r.strategyId} ${paramSummary(r.params)}`, description: `${r.symbol ?? r.datasetId} · ${r.status}${r.status === 'succeeded' ? ` · ${fmtPct(r.metrics?.total_return)} · Sharpe ${fmtNum(r.metrics?.sharpe)}` : ''}`, detail: `${r.id}  ${r.finishedAt ?? r.createdAt ?? ''}` };
+  return { id: r.id, label: `${r.strategyId} ${paramsText(r.params, 4)}`, description: `${r.symbol ?? r.datasetId} · ${r.status}${r.status === 'succeeded' ? ` · ${fmtPct(r.metrics?.total_return)} · Sharpe ${fmtNum(r.metrics?.sharpe)}` : ''}`, detail: `${r.id}  ${r.finishedAt ?? r.createdAt ?? ''}` };
 }
 
 export async function openRun(s: Services, arg?: unknown): Promise<CommandResult> {
@@ -258,7 +259,7 @@ export async function compareRuns(s: Services, arg?: unknown, selected?: unknown
   const reader = await s.catalog.get();
   if (!reader) return { ok: false, error: 'no catalog' };
   let ids: string[] | undefined = (arg as { runIds?: string[] } | undefined)?.runIds;
-  if (!ids && Array.isArray(selected) && selected.length > 1) ids = (selected as Node[]).filter((n) => n.kind === 'run').map((n) => (n as Extract<Node, { kind: 'run' }>).run.id);
+  if (!ids && Array.isArray(selected) && selected.length > 1) ids = (selected as Node[]).filter((n) => n.kind === 'run').map((n) => (n).run.id);
   if (!ids) {
     const done = reader.listRuns().filter((r) => r.status === 'succeeded');
     const picked = await ui.pick(done.map((r) => ({ ...runItem(r), picked: (arg as Node | undefined)?.kind === 'run' && (arg as Extract<Node, { kind: 'run' }>).run.id === r.id })), { title: 'Runs to compare (2 to 8)', canPickMany: true, matchOnDescription: true, matchOnDetail: true });
@@ -307,14 +308,14 @@ export async function rerun(s: Services, arg?: unknown): Promise<CommandResult> 
   if (!run) return { ok: false, error: 'no run' };
   const file = workspaceChoices(workspaceRoot()).find((c) => c.id === run.strategyId);
   // a run's stored costs are valid costs input as they are (engine/backtest/costs.ts)
-  return runBacktest(s, { datasetId: run.datasetId, strategyId: run.strategyId, ...(file?.path ? { strategyPath: file.path } : {}), params: run.params, seed: run.seed, costs: run.costs as CostsInput, session: run.session as 'all' | 'rth', force: true, ...(isPlainArgs(arg) && (arg as BacktestArgs).wait === false ? { wait: false } : {}) });
+  return runBacktest(s, { datasetId: run.datasetId, strategyId: run.strategyId, ...(file?.path ? { strategyPath: file.path } : {}), params: run.params, seed: run.seed, costs: run.costs as CostsInput, session: run.session as 'all' | 'rth', force: true, ...(isPlainArgs(arg) && (arg).wait === false ? { wait: false } : {}) });
 }
 
 export async function deleteRun(s: Services, arg?: unknown): Promise<CommandResult> {
   const run = await runArg(s, arg, 'Delete which run?', (r) => r.status !== 'running' && r.status !== 'queued');
   if (!run) return { ok: false, error: 'no run' };
   if (run.status === 'running' || run.status === 'queued') return { ok: false, error: `run ${run.id} is ${run.status}: cancel it first` };
-  const sure = (arg as { confirm?: boolean } | undefined)?.confirm === true || (await ui.confirm(`Delete run ${run.strategyId} ${paramSummary(run.params)} (${run.id}) and its artifacts?`, 'Delete'));
+  const sure = (arg as { confirm?: boolean } | undefined)?.confirm === true || (await ui.confirm(`Delete run ${run.strategyId} ${paramsText(run.params, 4)} (${run.id}) and its artifacts?`, 'Delete'));
   if (!sure) return { ok: false, error: 'declined' };
   const reader = await s.catalog.require();
   reader.deleteRun(run.id);

@@ -8,7 +8,7 @@ export async function filterByStatus(s: Services, arg?: { statuses?: RunStatus[]
   if (!statuses) {
     const picked = await ui.pick(RUN_STATUSES.map((st) => ({ label: st, picked: s.tree.statusFilter.has(st) })), { title: 'Show runs with status', canPickMany: true });
     if (!picked) return { ok: false };
-    statuses = picked.map((p) => p.label as RunStatus);
+    statuses = picked.map((p) => p.label);
   }
   s.tree.setStatusFilter(statuses);
   return { ok: true, statuses };

@@ -5,7 +5,8 @@
  */
 import * as vscode from 'vscode';
 import type { CatalogService } from '../catalog/catalogService.ts';
-import { fmtDate, fmtNum, fmtPct, fmtTime, keyParams, paramSummary, RUN_STATUSES, type DatasetView, type RunStatus, type RunView } from '../catalog/model.ts';
+import { keyParams, paramsText } from '../../engine/backtest/paramText.ts';
+import { fmtDate, fmtNum, fmtPct, fmtTime, RUN_STATUSES, type DatasetView, type RunStatus, type RunView } from '../catalog/model.ts';
 
 export type GroupBy = 'dataset' | 'strategy';
 
@@ -189,7 +190,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
       case 'run': {
         const r = node.run;
         const shown = keyParams(r.params, this.defaultsLoaded.get(r.strategyId));
-        const label = `${r.strategyId} ${Object.keys(shown).length ? paramSummary(shown) : '(defaults)'}`;
+        const label = `${r.strategyId} ${Object.keys(shown).length ? paramsText(shown, 4) : '(defaults)'}`;
         const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
         item.id = `run:${r.id}:${this.groupBy}`;
         item.description = runDescription(r) + (this.groupBy === 'strategy' ? ` · ${node.datasetLabel}` : '');

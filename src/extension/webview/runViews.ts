@@ -8,8 +8,9 @@ import * as vscode from 'vscode';
 import { join } from 'node:path';
 import { bindRunViews, type RunViewsBinding } from '../../engine/views/bindRunViews.ts';
 import { Notifications, ViewArgs, type RunAction } from '../../engine/views/protocol.ts';
-import { RunViewsBackend, keyParams } from '../../engine/views/runViewsBackend.ts';
-import { paramSummary } from '../catalog/model.ts';
+import { RunViewsBackend } from '../../engine/views/runViewsBackend.ts';
+import { keyParams, paramsText } from '../../engine/backtest/paramText.ts';
+import { builtinDefaults } from '../../engine/strategies/index.ts';
 import { LocalStreamer } from '../../engine/replay/localStreamer.ts';
 import { systemClock } from '../../engine/replay/clock.ts';
 import type { Services } from '../services.ts';
@@ -109,13 +110,12 @@ export class RunViews implements vscode.Disposable {
     if (args.view === 'run') void this.backend.series(args.runId).catch(() => undefined);
     panel.iconPath = vscode.Uri.file(join(this.#s.context.extensionPath, 'media', 'backtest.svg'));
     const log = (t: string) => this.#s.jobs.output.warn(t);
-    let binding: RunViewsBinding;
     const connection = new ViewConnection(panel.webview, log, () => {
       // a (re)loaded page starts fresh: replays of the previous page are gone with it
       binding.closeReplays();
       connection.ipc.notify(Notifications.settings, { displayTz: displayTimeZone() });
     });
-    binding = bindRunViews(connection.ipc, this.backend, this.streamer, { act: (a, ids) => this.#act(a, ids), copy: (t) => Promise.resolve(vscode.env.clipboard.writeText(t)), displayTz: displayTimeZone });
+    const binding: RunViewsBinding = bindRunViews(connection.ipc, this.backend, this.streamer, { act: (a, ids) => this.#act(a, ids), copy: (t) => Promise.resolve(vscode.env.clipboard.writeText(t)), displayTz: displayTimeZone });
     const view: OpenView = { key, args, panel, connection, binding };
     this.#views.set(key, view);
     panel.onDidChangeViewState(() => {
@@ -147,7 +147,7 @@ export class RunViews implements vscode.Disposable {
     if (!port) return;
     if (args.view === 'run') {
       const r = port.getRun(args.runId);
-      if (r) panel.title = `Run ${r.strategy_id} ${paramSummary(keyParams(r.strategy_id, r.params), 3)} …${r.run_id.slice(-6)}`.replace(/ {2}/g, ' ');
+      if (r) panel.title = `Run ${r.strategy_id} ${paramsText(keyParams(r.params, builtinDefaults(r.strategy_id)), 3)} …${r.run_id.slice(-6)}`.replace(/ {2}/g, ' ');
     } else {
       const r = port.listRuns({ sweepId: args.sweepId, limit: 1 })[0];
       if (r) panel.title = `Sweep ${r.strategy_id} …${args.sweepId.slice(-6)}`;
@@ -155,7 +155,7 @@ export class RunViews implements vscode.Disposable {
   }
 
   async #act(action: RunAction, runIds: string[]): Promise<{ ok: boolean; message?: string }> {
-    const run = (cmd: string, arg: unknown) => vscode.commands.executeCommand(cmd, arg) as Thenable<{ ok?: boolean; error?: string } | undefined>;
+    const run = (cmd: string, arg: unknown) => vscode.commands.executeCommand<{ ok?: boolean; error?: string } | undefined>(cmd, arg);
     switch (action) {
       case 'open':
         for (const id of runIds) await run('btnb.openRun', id);

@@ -14,7 +14,7 @@ const PATHS: Record<string, string> = {
 };
 const STROKED = new Set(['nextFill', 'prevFill', 'replay', 'reset', 'external']);
 
-export function Icon(props: { name: keyof typeof PATHS | string }) {
+export function Icon(props: { name: keyof typeof PATHS   }) {
   const d = PATHS[props.name] ?? '';
   const stroked = STROKED.has(props.name);
   return (

@@ -37,10 +37,10 @@ export interface PlotlyChartProps {
   /** Accessible description of the chart. */
   label: string;
   class?: string;
-  onXRange?(range: [number, number] | null): void;
-  onClick?(p: PlotClick): void;
+  onXRange?: (range: [number, number] | null) => void;
+  onClick?: (p: PlotClick) => void;
   /** Called after each draw (benchmarks measure the first paint). */
-  onDrawn?(): void;
+  onDrawn?: () => void;
 }
 
 type PlotEl = HTMLDivElement & { on?(ev: string, fn: (e: unknown) => void): void; removeAllListeners?(ev: string): void };

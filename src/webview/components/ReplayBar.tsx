@@ -16,14 +16,14 @@ export interface ReplayBarProps {
   barCount: number;
   cursorTime: string;
   speed: Speed;
-  onPlay(): void;
-  onPause(): void;
-  onStep(n: number): void;
-  onNextFill(): void;
-  onPrevFill(): void;
-  onSeek(bar: number): void;
-  onSpeed(s: Speed): void;
-  onExit(): void;
+  onPlay: () => void;
+  onPause: () => void;
+  onStep: (n: number) => void;
+  onNextFill: () => void;
+  onPrevFill: () => void;
+  onSeek: (bar: number) => void;
+  onSpeed: (s: Speed) => void;
+  onExit: () => void;
 }
 
 export function ReplayBar(p: ReplayBarProps) {

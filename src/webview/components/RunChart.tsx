@@ -25,8 +25,8 @@ export interface RunChartProps {
   showSpread: boolean;
   showOrders: boolean;
   hasQuotes: boolean;
-  onRange(range: [number, number] | null): void;
-  onDrawn?(): void;
+  onRange: (range: [number, number] | null) => void;
+  onDrawn?: () => void;
 }
 
 /**
@@ -69,7 +69,7 @@ export function RunChart(p: RunChartProps) {
     for (let k = k0; k < k1; k++) {
       x.push(c.i[k]! + (c.n[k]! - 1) / 2);
       const span = c.n[k]! > 1 ? ` (+${c.n[k]! - 1} bars)` : '';
-      text.push(`${fmtDateTime(c.ts[k]!, tz)}${span}<br>O ${fmtPrice(c.open[k])}  H ${fmtPrice(c.high[k])}<br>L ${fmtPrice(c.low[k])}  C ${fmtPrice(c.close[k])}<br>Vol ${fmtQty(c.volume[k])}`);
+      text.push(`${fmtDateTime(c.ts[k], tz)}${span}<br>O ${fmtPrice(c.open[k])}  H ${fmtPrice(c.high[k])}<br>L ${fmtPrice(c.low[k])}  C ${fmtPrice(c.close[k])}<br>Vol ${fmtQty(c.volume[k])}`);
     }
     const panels: Panel[] = [{ key: 'price', title: 'Price', weight: 5 }];
     if (p.showVolume) panels.push({ key: 'volume', title: 'Volume', weight: 1.1 });
@@ -123,7 +123,7 @@ export function RunChart(p: RunChartProps) {
         if (f.side[k] !== side) continue;
         fx.push(f.bar[k]!);
         fy.push(f.price[k]!);
-        ft.push(`<b>${side === 'buy' ? 'Buy' : 'Sell'} ${fmtQty(f.qty[k])} @ ${fmtPrice(f.price[k])}</b><br>${fmtDateTime(f.ts[k]!, tz)}<br>fee ${fmtNum(f.fee[k], 2)} · slippage ${fmtNum(f.slippage[k], 2)}<br>fill ${f.fillId[k]} · order ${f.orderId[k]}`);
+        ft.push(`<b>${side === 'buy' ? 'Buy' : 'Sell'} ${fmtQty(f.qty[k])} @ ${fmtPrice(f.price[k])}</b><br>${fmtDateTime(f.ts[k], tz)}<br>fee ${fmtNum(f.fee[k], 2)} · slippage ${fmtNum(f.slippage[k], 2)}<br>fill ${f.fillId[k]} · order ${f.orderId[k]}`);
       }
       const color = side === 'buy' ? theme.up : theme.down;
       data.push({

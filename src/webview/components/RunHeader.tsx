@@ -1,6 +1,7 @@
 /** Who a run is: strategy and params, dataset, seed, session, costs, status and times (display zone named). */
 import type { RunInfo } from '../../engine/views/protocol.ts';
-import { fmtCosts, fmtDuration, fmtParams } from '../lib/format.ts';
+import { fmtCosts, fmtDuration } from '../lib/format.ts';
+import { paramsText } from '../../engine/backtest/paramText.ts';
 import { fmtIso } from '../lib/time.ts';
 import { Icon } from './Icon.tsx';
 
@@ -8,13 +9,13 @@ export function StatusBadge(props: { status: string }) {
   return <span class={`status status-${props.status}`}>{props.status}</span>;
 }
 
-export function RunHeader(props: { run: RunInfo; tz: string; onCopyId(): void; walkForwardId: string | null; onOpenSweep?(): void }) {
+export function RunHeader(props: { run: RunInfo; tz: string; onCopyId: () => void; walkForwardId: string | null; onOpenSweep?: () => void }) {
   const r = props.run;
   const dur = r.started_at && r.finished_at ? Date.parse(r.finished_at) - Date.parse(r.started_at) : null;
   return (
     <header class="run-header">
       <div class="title-row">
-        <h1>{r.strategy_id} <span class="params">{fmtParams(r.params, 12)}</span></h1>
+        <h1>{r.strategy_id} <span class="params">{paramsText(r.params, 12)}</span></h1>
         <StatusBadge status={r.status} />
       </div>
       <dl class="identity">

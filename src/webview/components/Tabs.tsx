@@ -4,7 +4,7 @@ import type { ComponentChildren } from 'preact';
 export interface TabsProps<K extends string> {
   tabs: { key: K; label: string }[];
   active: K;
-  onChange(key: K): void;
+  onChange: (key: K) => void;
   label: string;
   children: ComponentChildren;
 }
@@ -16,7 +16,7 @@ export function Tabs<K extends string>(p: TabsProps<K>) {
     const next = p.tabs[(k + (e.key === 'ArrowRight' ? 1 : p.tabs.length - 1)) % p.tabs.length]!;
     p.onChange(next.key);
     e.preventDefault();
-    requestAnimationFrame(() => (document.getElementById(`tab-${next.key}`) as HTMLElement | null)?.focus());
+    requestAnimationFrame(() => (document.getElementById(`tab-${next.key}`))?.focus());
   };
   return (
     <div class="tabs">

@@ -14,24 +14,24 @@ export interface Column<R> {
   align?: 'left' | 'right';
   sortable?: boolean;
   title?: string;
-  render(row: R): ComponentChildren;
+  render: (row: R) => ComponentChildren;
 }
 
 export interface VirtualTableProps<R> {
   label: string;
   columns: Column<R>[];
   rowCount: number;
-  row(index: number): R | undefined;
-  rowKey(row: R | undefined, index: number): string;
-  onRange?(first: number, last: number): void;
+  row: (index: number) => R | undefined;
+  rowKey: (row: R | undefined, index: number) => string;
+  onRange?: (first: number, last: number) => void;
   sort?: { key: string; dir: 'asc' | 'desc' };
-  onSort?(key: string): void;
-  isSelected?(row: R): boolean;
+  onSort?: (key: string) => void;
+  isSelected?: (row: R) => boolean;
   /** Click (or Enter) on a row; `mods` says whether Ctrl/Cmd or Shift was held. */
-  onActivate?(row: R, index: number, mods: { toggle: boolean; range: boolean }): void;
-  onToggle?(row: R, index: number): void;
+  onActivate?: (row: R, index: number, mods: { toggle: boolean; range: boolean }) => void;
+  onToggle?: (row: R, index: number) => void;
   /** `data-vscode-context` of a row (VS Code's webview context menu). */
-  context?(row: R): Record<string, unknown>;
+  context?: (row: R) => Record<string, unknown>;
   /** Scrolls this row into view when it changes. */
   scrollTo?: number | null;
   /** Row to highlight (e.g. the one the chart points at). */

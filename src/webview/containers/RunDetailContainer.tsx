@@ -151,8 +151,13 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
       if (e.key === ' ') {
         if (replay.state === 'playing') replay.send({ cmd: 'pause' });
         else play();
-      } else if (e.key === 'ArrowRight') e.shiftKey ? nextFill() : step(1);
-      else if (e.key === 'ArrowLeft') e.shiftKey ? prevFill() : step(-1);
+      } else if (e.key === 'ArrowRight') {
+        if (e.shiftKey) nextFill();
+        else step(1);
+      } else if (e.key === 'ArrowLeft') {
+        if (e.shiftKey) prevFill();
+        else step(-1);
+      }
       else return;
       e.preventDefault();
     };

@@ -24,10 +24,10 @@ export interface Replay {
   frames: number;
   fills: number;
   /** Opens the session paused at `from` (or playing), then sends `then` once it is open. */
-  start(from: number, play: boolean, then?: CtrlBody): void;
-  send(cmd: CtrlBody): void;
-  setSpeed(s: Speed): void;
-  exit(): void;
+  start: (from: number, play: boolean, then?: CtrlBody) => void;
+  send: (cmd: CtrlBody) => void;
+  setSpeed: (s: Speed) => void;
+  exit: () => void;
 }
 
 let sessionSeq = 0;

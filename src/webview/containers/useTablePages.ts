@@ -8,8 +8,8 @@ export type Row = Record<string, number | string | null>;
 
 export interface TablePages {
   total: number | null;
-  row(i: number): Row | undefined;
-  need(first: number, last: number): void;
+  row: (i: number) => Row | undefined;
+  need: (first: number, last: number) => void;
   error: string | null;
 }
 

@@ -56,14 +56,9 @@ export function fmtDuration(ms: number | null | undefined): string {
   return `${h} h ${String(m - h * 60).padStart(2, '0')} min`;
 }
 
-/** `fast=10 slow=30` in key order. */
-export function fmtParams(p: Record<string, unknown>, max = 6): string {
-  return Object.keys(p).sort().slice(0, max).map((k) => `${k}=${typeof p[k] === 'object' ? JSON.stringify(p[k]) : String(p[k])}`).join(' ');
-}
-
 /** The costs a run was charged, short: `cash 100,000 · slippage 1 bps · fee 0.005/unit`. */
 export function fmtCosts(c: Record<string, unknown>): string {
-  const n = (k: string) => (typeof c[k] === 'number' ? (c[k] as number) : 0);
+  const n = (k: string) => (typeof c[k] === 'number' ? (c[k]) : 0);
   const parts = [`cash ${fmtNum(n('cash'), 0)}`];
   const model = c.slippage_model as string | undefined;
   if (model === 'half-spread') parts.push('slippage ½ spread');

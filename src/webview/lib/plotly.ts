@@ -10,9 +10,9 @@ import bar from 'plotly.js/lib/bar';
 import heatmap from 'plotly.js/lib/heatmap';
 
 export interface PlotlyApi {
-  react(el: HTMLElement, data: unknown[], layout: unknown, config?: unknown): Promise<unknown>;
-  relayout(el: HTMLElement, update: unknown): Promise<unknown>;
-  purge(el: HTMLElement): void;
+  react: (el: HTMLElement, data: unknown[], layout: unknown, config?: unknown) => Promise<unknown>;
+  relayout: (el: HTMLElement, update: unknown) => Promise<unknown>;
+  purge: (el: HTMLElement) => void;
   Plots: { resize(el: HTMLElement): Promise<unknown> };
 }
 

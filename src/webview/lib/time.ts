@@ -46,7 +46,7 @@ export function offsetMs(ms: number, tz: string): number {
   const parts = fmt(tz, 'parts').formatToParts(new Date(ms));
   const v: Record<string, number> = {};
   for (const p of parts) if (p.type !== 'literal') v[p.type] = Number(p.value);
-  const asUtc = Date.UTC(v.year!, v.month! - 1, v.day!, v.hour === 24 ? 0 : v.hour!, v.minute!, v.second!);
+  const asUtc = Date.UTC(v.year!, v.month! - 1, v.day, v.hour === 24 ? 0 : v.hour!, v.minute, v.second);
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 

@@ -20,7 +20,7 @@ export interface CompareViewProps {
   tz: string;
   theme: Theme;
   chartRef: Ref<HTMLDivElement>;
-  onOpen(runId: string): void;
+  onOpen: (runId: string) => void;
 }
 
 function CompareChart(p: { data: CompareData; tz: string; theme: Theme }) {

@@ -4,7 +4,8 @@
  */
 import type { RunAction, RunListRow, RunsFacets } from '../../engine/views/protocol.ts';
 import { METRIC_DEFS } from '../../engine/views/metricDefs.ts';
-import { fmtDuration, fmtMetric, fmtParams } from '../lib/format.ts';
+import { fmtDuration, fmtMetric } from '../lib/format.ts';
+import { paramsText } from '../../engine/backtest/paramText.ts';
 import { fmtDateTime } from '../lib/time.ts';
 import { StatusBadge } from '../components/RunHeader.tsx';
 import { Notice } from '../components/Notice.tsx';
@@ -31,16 +32,16 @@ export interface RunsListViewProps {
   filters: RunsFilters;
   sort: { key: string; dir: 'asc' | 'desc' };
   queryMs: number | null;
-  onFilters(f: Partial<RunsFilters>): void;
-  onSort(key: string): void;
-  row(i: number): RunListRow | undefined;
-  onRange(first: number, last: number): void;
+  onFilters: (f: Partial<RunsFilters>) => void;
+  onSort: (key: string) => void;
+  row: (i: number) => RunListRow | undefined;
+  onRange: (first: number, last: number) => void;
   selected: Set<string>;
   progress: Map<string, number>;
-  onActivate(r: RunListRow, index: number, mods: { toggle: boolean; range: boolean }): void;
-  onToggle(r: RunListRow, index: number): void;
-  onClearSelection(): void;
-  onAct(action: RunAction): void;
+  onActivate: (r: RunListRow, index: number, mods: { toggle: boolean; range: boolean }) => void;
+  onToggle: (r: RunListRow, index: number) => void;
+  onClearSelection: () => void;
+  onAct: (action: RunAction) => void;
 }
 
 const metric = (key: string) => METRIC_DEFS.find((m) => m.key === key)!;
@@ -64,7 +65,7 @@ export function RunsListView(p: RunsListViewProps) {
     { key: 'created', label: `Created (${p.tz.split('/').pop()?.replace('_', ' ')})`, width: 170, sortable: true, title: `Times in ${p.tz}`, render: (r) => fmtDateTime(Date.parse(r.created_at), p.tz) },
     { key: 'strategy', label: 'Strategy', width: 150, sortable: true, render: (r) => <span class="strategy">{r.strategy_id}</span> },
     { key: 'symbol', label: 'Symbol', width: 80, sortable: true, render: (r) => r.symbol ?? '—' },
-    { key: 'params', label: 'Key params', width: 190, sortable: true, render: (r) => <span class="params" title={JSON.stringify(r.key_params)}>{fmtParams(r.key_params) || <span class="muted">defaults</span>}</span> },
+    { key: 'params', label: 'Key params', width: 190, sortable: true, render: (r) => <span class="params" title={JSON.stringify(r.key_params)}>{paramsText(r.key_params, 6) || <span class="muted">defaults</span>}</span> },
     {
       key: 'status', label: 'Status', width: 110, sortable: true, render: (r) => {
         const pr = p.progress.get(r.run_id);

@@ -6,7 +6,8 @@
 import { useMemo } from 'preact/hooks';
 import type { SweepData } from '../../engine/views/protocol.ts';
 import { METRIC_DEFS, metricDef } from '../../engine/views/metricDefs.ts';
-import { fmtMetric, fmtParams, fmtPct } from '../lib/format.ts';
+import { fmtMetric, fmtPct } from '../lib/format.ts';
+import { paramsText } from '../../engine/backtest/paramText.ts';
 import { heatGrid, type Aggregate, type ParamValue } from '../lib/heatmap.ts';
 import { fmtDate, fmtDateTime, wallClockMs } from '../lib/time.ts';
 import { withAlpha, type Theme } from '../lib/theme.ts';
@@ -28,9 +29,9 @@ export interface SweepResultsViewProps {
   tz: string;
   theme: Theme;
   controls: SweepControls;
-  onControls(c: Partial<SweepControls>): void;
-  onOpen(runId: string): void;
-  onCompare(runIds: string[]): void;
+  onControls: (c: Partial<SweepControls>) => void;
+  onOpen: (runId: string) => void;
+  onCompare: (runIds: string[]) => void;
 }
 
 const show = (v: ParamValue) => (typeof v === 'string' ? v : JSON.stringify(v));
@@ -44,7 +45,7 @@ function Heatmap(p: { data: SweepData; controls: SweepControls; theme: Theme; on
   const yKey = keys.includes(controls.y) && controls.y !== xKey ? controls.y : (keys.find((k) => k !== xKey) ?? null);
   const valuesOf = (k: string) => data.params.find((x) => x.key === k)!.values;
   const fixed: Record<string, ParamValue | null> = {};
-  for (const k of keys) if (k !== xKey && k !== yKey) fixed[k] = controls.fixed[k] ? (JSON.parse(controls.fixed[k]!) as ParamValue) : null;
+  for (const k of keys) if (k !== xKey && k !== yKey) fixed[k] = controls.fixed[k] ? (JSON.parse(controls.fixed[k]) as ParamValue) : null;
   const grid = useMemo(() => heatGrid(data.runs, def.key, better, xKey, valuesOf(xKey), yKey, yKey ? valuesOf(yKey) : [], fixed, controls.agg),
     [data, def.key, xKey, yKey, JSON.stringify(fixed), controls.agg]);
   const fig = useMemo(() => {
@@ -127,7 +128,7 @@ export function SweepResultsView(p: SweepResultsViewProps) {
             <thead><tr><th scope="col">Fold</th><th scope="col">Out of sample ({p.tz})</th><th scope="col">Chosen params</th><th scope="col" class="num">Return</th></tr></thead>
             <tbody>{wf.folds.map((f) => (
               <tr key={f.run_id} class="clickable" tabIndex={0} onClick={() => p.onOpen(f.run_id)} onKeyDown={(e) => { if (e.key === 'Enter') p.onOpen(f.run_id); }}>
-                <td>{f.fold}</td><td>{fmtDate(f.start_ms, p.tz)} – {fmtDate(f.end_ms, p.tz)}</td><td>{fmtParams(foldParams(f.params))}</td><td class="num">{fmtPct(f.total_return, true)}</td>
+                <td>{f.fold}</td><td>{fmtDate(f.start_ms, p.tz)} – {fmtDate(f.end_ms, p.tz)}</td><td>{paramsText(foldParams(f.params), 6)}</td><td class="num">{fmtPct(f.total_return, true)}</td>
               </tr>
             ))}</tbody>
           </table>
@@ -158,7 +159,7 @@ export function SweepResultsView(p: SweepResultsViewProps) {
         <thead><tr><th scope="col">#</th><th scope="col">Params</th>{shown.map((m) => <th scope="col" class="num" key={m.key}>{m.label}</th>)}</tr></thead>
         <tbody>{ranked.slice(0, 20).map((r, k) => (
           <tr key={r.run_id} class="clickable" tabIndex={0} onClick={() => p.onOpen(r.run_id)} onKeyDown={(e) => { if (e.key === 'Enter') p.onOpen(r.run_id); }}>
-            <td>{k + 1}</td><td>{fmtParams(Object.fromEntries(keys.map((key) => [key, r.params[key]])), 8)}</td>
+            <td>{k + 1}</td><td>{paramsText(Object.fromEntries(keys.map((key) => [key, r.params[key]])), 8)}</td>
             {shown.map((m) => <td class="num" key={m.key}>{fmtMetric(r.metrics![m.key], m.format)}</td>)}
           </tr>
         ))}</tbody>

@@ -83,7 +83,7 @@ describe('statistics (contracts §4)', () => {
   });
 
   it('metrics.json: §4 key order, shortest round-trip numbers, null for undefined', () => {
-    const text = metricsJson({ ...m, sharpe: null, turnover: 0.1 + 0.2, fees_total: NaN as never });
+    const text = metricsJson({ ...m, sharpe: null, turnover: 0.1 + 0.2, fees_total: NaN });
     const keys = Object.keys(JSON.parse(text));
     assert.deepEqual(keys, ['final_equity', 'total_return', 'cagr', 'volatility', 'sharpe', 'sortino', 'max_drawdown', 'calmar',
       'num_trades', 'win_rate', 'profit_factor', 'avg_trade_pnl', 'exposure', 'num_fills', 'fees_total', 'turnover']);

@@ -43,7 +43,7 @@ function build(seed: number, n: number): { t: TradeColumns; q: Mbp1Columns; tMin
     q.size[i] = 1;
     q.side[i] = 0x4e;
     q.bidPx[i] = r() < 0.05 ? NaN : (4800 + Math.floor(r() * 8) / 4) * 1e9;
-    q.askPx[i] = q.bidPx[i]! + (r() < 0.1 ? 0 : 0.25e9);
+    q.askPx[i] = q.bidPx[i] + (r() < 0.1 ? 0 : 0.25e9);
     q.bidSz[i] = Math.floor(r() * 5);
     q.askSz[i] = Math.floor(r() * 5);
   });

@@ -342,9 +342,9 @@ describe('catalog/sqliteCatalog', () => {
       const child = (tag: string) => {
         const p = spawn(process.execPath, [script, fresh, tag, '200'], { stdio: ['pipe', 'pipe', 'pipe'] });
         let err = '';
-        p.stderr!.on('data', (d) => { err += d; });
+        p.stderr.on('data', (d) => { err += d; });
         const ready = new Promise<void>((resolve, reject) => {
-          p.stdout!.once('data', () => resolve());
+          p.stdout.once('data', () => resolve());
           p.on('error', reject);
           p.on('exit', (code) => reject(new Error(`writer ${tag} exited ${code} before ready: ${err}`)));
         });
@@ -356,7 +356,7 @@ describe('catalog/sqliteCatalog', () => {
       };
       const writers = [child('A'), child('B')];
       await Promise.all(writers.map((w) => w.ready));
-      for (const w of writers) w.p.stdin!.end('go\n');
+      for (const w of writers) w.p.stdin.end('go\n');
       await Promise.all(writers.map((w) => w.done));
       const c = openCatalog(fresh);
       try {

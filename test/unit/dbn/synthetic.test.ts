@@ -2,9 +2,12 @@
 // many zstd frames, every chunk boundary, batching order.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { zstdCompressSync } from 'node:zlib';
 import { encodeMetadata, writeMbp1Record, writeTradeRecord, type DbnMetadataInput, type Mbp1RecordInput, type TradeRecordInput } from '../../../src/engine/dbn/encoder.ts';
-import { decodeStream } from '../../../src/engine/dbn/decoder.ts';
+import { decodeFile, decodeStream, readMetadata } from '../../../src/engine/dbn/decoder.ts';
 import { chunked, decodeAll, fixtureBytes, prng } from './helpers.ts';
 
 const META: Omit<DbnMetadataInput, 'version'> = {
@@ -145,10 +148,6 @@ describe('dbn synthetic streams', () => {
   });
 
   it('readMetadata decompresses only a prefix: a zstd file truncated after the metadata still yields it', async () => {
-    const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const { readMetadata, decodeFile } = await import('../../../src/engine/dbn/decoder.ts');
     const body = encodeRecords(Array.from({ length: 40000 }, (_, i) => ({ t: trade(i) })));
     const z = new Uint8Array(zstdCompressSync(concat(encodeMetadata({ ...META, version: 3 }), body)));
     const dir = mkdtempSync(join(tmpdir(), 'btnb-dbn-meta-'));

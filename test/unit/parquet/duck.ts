@@ -11,7 +11,7 @@ export function duck(): Promise<DuckDBConnection> {
 /** Rows as JSON-friendly objects (BIGINT → string, timestamps → string). */
 export async function q(sql: string): Promise<Record<string, unknown>[]> {
   const r = await (await duck()).runAndReadAll(sql);
-  return r.getRowObjectsJson() as Record<string, unknown>[];
+  return r.getRowObjectsJson();
 }
 
 export const lit = (path: string) => `'${path.replaceAll("'", "''")}'`;

@@ -13,7 +13,7 @@ function mixed(): ColumnSpec[] {
     { name: 'big', type: 'int64', values: new BigInt64Array([10n, 9007199254740993n, -5n, 0n, -(2n ** 63n)]) },
     { name: 'ts', type: 'timestamp_ns_utc', values: new Float64Array([T0, T0 + 60e9, T0 + 120e9, T0 + 180e9, -(2 ** 62)]) },
     { name: 'side', type: 'utf8', values: ['buy', 'sell', null, 'bûy ✓', ''] },
-    { name: 'sym', type: 'utf8', values: { length: 5 } as never, constant: 'ESH4' },
+    { name: 'sym', type: 'utf8', values: { length: 5 }, constant: 'ESH4' },
     { name: 'qty', type: 'float64', values: new Float64Array([100, NaN, 2.5, -0, 7]), nanIsNull: true, nulls: Uint8Array.of(0, 1, 0, 0, 1) },
     { name: 'open', type: 'bool', values: [true, false, true, false, true], nulls: Uint8Array.of(0, 0, 0, 1, 0) },
     { name: 'n', type: 'int64', values: [1, -2, 2 ** 53, 0, -(2 ** 60)], nulls: Uint8Array.of(0, 0, 0, 0, 0) },
@@ -94,6 +94,7 @@ describe('parquet/ipcStream', () => {
   it('refuses values that do not fit the column type, naming column and row', () => {
     assert.throws(() => encodeIpcStream([{ name: 'k', type: 'int32', values: [1, 2.5] }], 2, 10), /column 'k' row 1: 2.5 is not an int32/);
     assert.throws(() => encodeIpcStream([{ name: 'k', type: 'int64', values: [0, 0, 2 ** 64] }], 3, 2), /column 'k' row 2: .* is not an integer in the int64 range/);
-    assert.throws(() => encodeIpcStream([{ name: 's', type: 'utf8', values: ['a', 5 as never] }], 2, 10), /column 's' row 1: 5 is not a string/);
+    const notAString: unknown = 5;
+    assert.throws(() => encodeIpcStream([{ name: 's', type: 'utf8', values: ['a', notAString as string] }], 2, 10), /column 's' row 1: 5 is not a string/);
   });
 });

@@ -5,7 +5,7 @@ import { readArtifactColumns } from '../../../src/engine/backtest/artifactReader
 import { openCatalog } from '../../../src/engine/catalog/sqliteCatalog.ts';
 import { dataPaths } from '../../../src/engine/dataDir.ts';
 import { writeParquetTable } from '../../../src/engine/parquet/table.ts';
-import { loadRunSeries, RunDataError } from '../../../src/engine/replay/runSeries.ts';
+import { loadRunSeries, type RunDataError } from '../../../src/engine/replay/runSeries.ts';
 import { q, lit } from '../parquet/duck.ts';
 import { makeDataDir } from '../backtest/support/dataset.ts';
 

@@ -7,7 +7,9 @@ import { gridPoints } from '../../../src/engine/backtest/grid.ts';
 import { readArtifactColumns } from '../../../src/engine/backtest/artifactReader.ts';
 import { openCatalog, type SqliteCatalog } from '../../../src/engine/catalog/sqliteCatalog.ts';
 import { dataPaths } from '../../../src/engine/dataDir.ts';
-import { RunViewsBackend, keyParams } from '../../../src/engine/views/runViewsBackend.ts';
+import { RunViewsBackend } from '../../../src/engine/views/runViewsBackend.ts';
+import { keyParams, paramsText } from '../../../src/engine/backtest/paramText.ts';
+import { builtinDefaults } from '../../../src/engine/strategies/index.ts';
 import { CompareData, RunDetail, RunsPage, SeriesWindow, SweepData, TablePage, type RunsQuery } from '../../../src/engine/views/protocol.ts';
 import { makeDataDir } from '../backtest/support/dataset.ts';
 
@@ -62,7 +64,10 @@ describe('run views backend (catalog + artifacts → the views\' protocol)', fun
     assert.ok(filtered.rows.length > 0 && filtered.rows.every((r) => r.strategy_id === 'sma-cross' && r.metrics!.num_trades! >= 1));
     const inSweep = await backend.runsList(q({ sweepId }));
     assert.equal(inSweep.total, 6);
-    assert.deepEqual(keyParams('sma-cross', { fast: 5, slow: 20, size: 100, allow_short: false }), { fast: 5, slow: 20 });
+    assert.deepEqual(keyParams({ fast: 5, slow: 20, size: 100, allow_short: false }, builtinDefaults('sma-cross')), { fast: 5, slow: 20 });
+    assert.deepEqual(keyParams({ fast: 5 }, undefined), { fast: 5 }, 'unknown defaults: every param is key');
+    assert.equal(paramsText({ slow: 20, fast: 5, w: [1, 2], o: { a: null } }), 'fast=5 o={"a":null} slow=20 w=[1,2]');
+    assert.equal(paramsText({ b: 1, a: 2, c: 3 }, 2), 'a=2 b=1');
     const facets = await backend.runsFacets();
     assert.deepEqual(facets.strategies, ['donchian-breakout', 'sma-cross']);
     assert.deepEqual(facets.datasets, [{ id: datasetId, symbol: 'SYN' }]);

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { ManualClock } from '../../../src/engine/replay/clock.ts';
 import { ReplayStream } from '../../../src/engine/replay/streamer.ts';
-import type { FrameMsg, ServerMsg } from '../../../src/engine/replay/protocol.ts';
+import type { ServerMsg } from '../../../src/engine/replay/protocol.ts';
 import { seriesWindow, restEnd } from '../../../src/engine/views/seriesWindow.ts';
 import { modelFromWindow, ReplayModel } from '../../../src/webview/lib/chartModel.ts';
 import { randomSeries } from '../replay/support/randomSeries.ts';
@@ -11,7 +11,7 @@ describe('chart models (what the run chart draws)', () => {
     const s = randomSeries(31, 1500, 0.4);
     const clock = new ManualClock();
     const model = new ReplayModel();
-    const stream = new ReplayStream(s, (m: ServerMsg) => { if (m.type === 'frame') model.apply(m as FrameMsg); }, { clock, speed: 2000, play: true, maxEventsPerFrame: 50 });
+    const stream = new ReplayStream(s, (m: ServerMsg) => { if (m.type === 'frame') model.apply(m); }, { clock, speed: 2000, play: true, maxEventsPerFrame: 50 });
     stream.start();
     clock.advance(10_000);
     assert.equal(stream.state, 'ended');

@@ -42,6 +42,6 @@ describe('webview time zones (display zone, DST)', () => {
     assert.ok(intraday.vals.length >= 2 && intraday.vals.length <= 8, intraday.text.join(','));
     for (const t of intraday.text.slice(1)) assert.match(t, /^(\d\d:\d\d|Mar \d+ \d\d:\d\d)$/);
     // after the March change the session still starts at 09:30 local
-    assert.equal(fmtDateTime(ts[390]!, NY), '2024-03-11 09:30 EDT');
+    assert.equal(fmtDateTime(ts[390], NY), '2024-03-11 09:30 EDT');
   });
 });

@@ -9,7 +9,7 @@ import { alive, api, catalogAt, repoRoot, useDataDir, waitFor, workspaceDir } fr
 import { dataPaths } from '../../../src/engine/dataDir.ts';
 import { fmtNum, fmtPct } from '../../../src/extension/catalog/model.ts';
 
-type Res = { ok: boolean; error?: string; runId?: string; created?: boolean; metrics?: Record<string, number | null>; done?: Promise<Res>; result?: any };
+type Res = { ok: boolean; error?: string; runId?: string; created?: boolean; metrics?: Record<string, number | null>; done?: Promise<Res>; result?: unknown };
 
 function runRow(dir: string, id: string) {
   const cat = catalogAt(dir);
@@ -41,7 +41,7 @@ describe('backtests from commands', function () {
     dir = await useDataDir('data-backtest');
     const r = await vscode.commands.executeCommand<Res>('btnb.generateSampleDataset', { symbol: 'BT', days: 2, seed: 5 });
     assert.equal(r.ok, true, r.error);
-    datasetId = r.result.datasets[0].dataset_id;
+    datasetId = (r.result as { datasets: { dataset_id: string }[] }).datasets[0]!.dataset_id;
   });
 
   it('Run Backtest completes in a child; catalog, metrics.json and the tree agree', async () => {

@@ -23,6 +23,7 @@ function findTests(dir: string): string[] {
 /** The bundled module of one suite file; `name` is its path relative to this folder, without `.test.ts`. */
 function loadBundled(name: string): unknown {
   // esbuild turns this template into a map of every ./**/*.test.ts beside this file.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundler's require, resolved at build time
   return require(`./${name}.test.ts`);
 }
 

@@ -110,7 +110,7 @@ describe('run views (webviews over the views protocol)', function () {
   });
 
   it('a bad request gets an error reply naming the field, not a crash: opening an unknown run', async () => {
-    await (await (await api()).services.views()).open({ view: 'run', runId: '01ZZZZZZZZZZZZZZZZZZZZZZZZ' });
+    (await (await api()).services.views()).open({ view: 'run', runId: '01ZZZZZZZZZZZZZZZZZZZZZZZZ' });
     let v = (await views()).find((x) => x.key === 'run:01ZZZZZZZZZZZZZZZZZZZZZZZZ');
     await waitFor(async () => !!(v = (await views()).find((x) => x.key === 'run:01ZZZZZZZZZZZZZZZZZZZZZZZZ')) && !!reply(v.trace, 'run/get'), 'the reply to run/get', 60_000);
     const r = reply(v!.trace, 'run/get')!;
