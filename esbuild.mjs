@@ -20,7 +20,9 @@ const common = {
 function jobEntries() {
   const dir = 'src/engine/jobs';
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('Job.ts')).map((f) => `${dir}/${f}`);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('Job.ts'))
+    .map((f) => `${dir}/${f}`);
 }
 
 const targets = [
@@ -46,7 +48,15 @@ const targets = [
 ];
 const jobs = jobEntries();
 if (jobs.length > 0) {
-  targets.push({ ...common, entryPoints: jobs, outdir: 'dist/jobs', platform: 'node', format: 'cjs', target: 'node22', external: nodeExternal });
+  targets.push({
+    ...common,
+    entryPoints: jobs,
+    outdir: 'dist/jobs',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    external: nodeExternal,
+  });
 }
 // Extension-host integration tests (run inside code-server's extension host).
 if (existsSync('test/vscode/suite/index.ts')) {
@@ -71,7 +81,10 @@ const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(build) {
     build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${'node_modules'}/zod/`) ? { path: new URL('src/webview/lib/zodLocales.js', import.meta.url).pathname } : undefined);
+      args.importer.includes(`${'node_modules'}/zod/`)
+        ? { path: new URL('src/webview/lib/zodLocales.js', import.meta.url).pathname }
+        : undefined,
+    );
   },
 };
 targets.push({
@@ -86,7 +99,12 @@ targets.push({
   jsxImportSource: 'preact',
   loader: { '.glsl': 'text' },
   define: { global: 'window', 'define.amd': 'false', 'process.env.NODE_DEBUG': 'false' },
-  alias: { regl: '@plotly/regl', buffer: `./${emptyModule}`, stream: `./${emptyModule}`, 'maplibre-gl/dist/maplibre-gl.css': `./${emptyModule}` },
+  alias: {
+    regl: '@plotly/regl',
+    buffer: `./${emptyModule}`,
+    stream: `./${emptyModule}`,
+    'maplibre-gl/dist/maplibre-gl.css': `./${emptyModule}`,
+  },
   chunkNames: 'chunk-[name]-[hash]',
   metafile: true,
   plugins: [zodEnglishOnly],
@@ -105,7 +123,11 @@ function writeWebviewManifest(meta) {
   const closure = (start) => {
     const seen = new Set();
     const visit = (f) => {
-      for (const i of outputs[f]?.imports ?? []) if (i.kind === 'import-statement' && !seen.has(i.path)) { seen.add(i.path); visit(i.path); }
+      for (const i of outputs[f]?.imports ?? [])
+        if (i.kind === 'import-statement' && !seen.has(i.path)) {
+          seen.add(i.path);
+          visit(i.path);
+        }
     };
     visit(start);
     return [...seen];
@@ -131,7 +153,9 @@ if (watch) {
   writeWebviewManifest(results[targets.findIndex((t) => t.outdir === 'dist/webview')].metafile);
   // What each webview chunk weighs (Plotly stays out of the entry and of the host bundle).
   if (process.argv.includes('--sizes')) {
-    for (const r of results) for (const [f, o] of Object.entries(r.metafile?.outputs ?? {})) if (f.endsWith('.js')) console.log(`${(o.bytes / 1024).toFixed(0).padStart(6)} KiB  ${f}`);
+    for (const r of results)
+      for (const [f, o] of Object.entries(r.metafile?.outputs ?? {}))
+        if (f.endsWith('.js')) console.log(`${(o.bytes / 1024).toFixed(0).padStart(6)} KiB  ${f}`);
   }
   chmodSync('dist/cli.js', 0o755);
 }

@@ -95,7 +95,9 @@ function timed(fn: () => void): { wall: number; cpu: number } {
 
 const fmt = (barsPerSec: number) => `${(barsPerSec / 1e6).toFixed(1)} M bars/s`;
 
-console.log(`bench:backtest — sma-cross fast=${FAST} slow=${SLOW} over ${N.toLocaleString('en-US')} synthetic 1-minute bars (best of ${REPS})`);
+console.log(
+  `bench:backtest — sma-cross fast=${FAST} slow=${SLOW} over ${N.toLocaleString('en-US')} synthetic 1-minute bars (best of ${REPS})`,
+);
 const tGen = performance.now();
 const bars = synthBars(N, 7);
 console.log(`  synth: ${(performance.now() - tGen).toFixed(0)} ms`);
@@ -123,12 +125,18 @@ for (let r = 0; r < REPS; r++) {
   cHand = Math.min(cHand, h.cpu);
 }
 if (engineEquity !== hand.finalEquity || engineFills !== hand.fills) {
-  console.error(`MISMATCH: engine final equity ${engineEquity} (${engineFills} fills) vs hand loop ${hand.finalEquity} (${hand.fills} fills)`);
+  console.error(
+    `MISMATCH: engine final equity ${engineEquity} (${engineFills} fills) vs hand loop ${hand.finalEquity} (${hand.fills} fills)`,
+  );
   process.exit(1);
 }
 const rate = (ms: number) => N / (ms / 1000);
-console.log(`  engine (runBacktest, incl. logs + metrics): wall ${tEngine.toFixed(0)} ms ${fmt(rate(tEngine))}; CPU ${cEngine.toFixed(0)} ms ${fmt(rate(cEngine))}   [goal ≥ 20 M bars/s]`);
-console.log(`  hand-written loop:                          wall ${tHand.toFixed(0)} ms ${fmt(rate(tHand))}; CPU ${cHand.toFixed(0)} ms ${fmt(rate(cHand))}`);
+console.log(
+  `  engine (runBacktest, incl. logs + metrics): wall ${tEngine.toFixed(0)} ms ${fmt(rate(tEngine))}; CPU ${cEngine.toFixed(0)} ms ${fmt(rate(cEngine))}   [goal ≥ 20 M bars/s]`,
+);
+console.log(
+  `  hand-written loop:                          wall ${tHand.toFixed(0)} ms ${fmt(rate(tHand))}; CPU ${cHand.toFixed(0)} ms ${fmt(rate(cHand))}`,
+);
 console.log(`  ratio engine / hand loop: wall ${(tHand / tEngine).toFixed(2)}×, CPU ${(cHand / cEngine).toFixed(2)}×   [goal ≥ 0.2×]`);
 // The result's position/cash/drawdown and order/fill/trade ts columns are built on first access
 // (artifacts need them, metrics do not); this line pays for all of them, as writing artifacts would.
@@ -142,7 +150,9 @@ for (let r = 0; r < REPS; r++) {
   tFull = Math.min(tFull, x.wall);
   cFull = Math.min(cFull, x.cpu);
 }
-console.log(`  engine + every result column materialized:  wall ${tFull.toFixed(0)} ms ${fmt(rate(tFull))}; CPU ${cFull.toFixed(0)} ms ${fmt(rate(cFull))}`);
+console.log(
+  `  engine + every result column materialized:  wall ${tFull.toFixed(0)} ms ${fmt(rate(tFull))}; CPU ${cFull.toFixed(0)} ms ${fmt(rate(cFull))}`,
+);
 // The framework floor: the same engine with a strategy that does nothing (clock, logs, equity, metrics).
 const noop = defineStrategy({ id: 'noop', params: z.object({}), onBar() {} });
 let cNoop = Infinity;
@@ -152,10 +162,16 @@ for (let r = 0; r < REPS; r++) {
   tNoop = Math.min(tNoop, x.wall);
   cNoop = Math.min(cNoop, x.cpu);
 }
-console.log(`  engine with a no-op strategy (floor):       wall ${tNoop.toFixed(0)} ms ${fmt(rate(tNoop))}; CPU ${cNoop.toFixed(0)} ms ${fmt(rate(cNoop))}`);
-console.log(`  machine load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).availableParallelism()} cores`);
+console.log(
+  `  engine with a no-op strategy (floor):       wall ${tNoop.toFixed(0)} ms ${fmt(rate(tNoop))}; CPU ${cNoop.toFixed(0)} ms ${fmt(rate(cNoop))}`,
+);
+console.log(
+  `  machine load average ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} on ${(await import('node:os')).availableParallelism()} cores`,
+);
 console.log(`  same final equity: ${engineEquity} (${engineFills} fills) ✓`);
-
 
 // ── sweep throughput: `dist/cli.js sweep` with 1 and N worker processes ─────────────────────────
 const { existsSync, rmSync } = await import('node:fs');
@@ -173,9 +189,10 @@ if (SWEEP_BARS <= 0) {
   // 16 × 16 = 256 runs by default: a grid of the size people sweep, where each worker
   // process's start-up and warm-up (≈ 1 s to its first result) is amortized as in real use;
   // BENCH_SWEEP_POINTS=64 gives the old 8 × 8 grid, dominated by that start-up.
-  const grid = process.env.BENCH_SWEEP_POINTS === '64'
-    ? ['--grid', 'fast=5:40:5', '--grid', 'slow=50:120:10']
-    : ['--grid', 'fast=2:32:2', '--grid', 'slow=40:190:10'];
+  const grid =
+    process.env.BENCH_SWEEP_POINTS === '64'
+      ? ['--grid', 'fast=5:40:5', '--grid', 'slow=50:120:10']
+      : ['--grid', 'fast=2:32:2', '--grid', 'slow=40:190:10'];
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const timeSweep = async (workers: number, base: string) => {
@@ -183,8 +200,23 @@ if (SWEEP_BARS <= 0) {
     try {
       const t = performance.now();
       // bash's `time` also counts the CPU of the worker processes (waited-for descendants).
-      const cmd = [process.execPath, cli, 'sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', ...grid, '--workers', String(workers), '--json']
-        .map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+      const cmd = [
+        process.execPath,
+        cli,
+        'sweep',
+        '--data-dir',
+        dataDir,
+        '--dataset',
+        datasetId,
+        '--strategy',
+        'sma-cross',
+        ...grid,
+        '--workers',
+        String(workers),
+        '--json',
+      ]
+        .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
+        .join(' ');
       const r = spawnSync('bash', ['-c', `TIMEFORMAT='cpu %U %S'; time ${cmd}`], { encoding: 'utf8' });
       const ms = performance.now() - t;
       if (r.status !== 0) throw new Error(`sweep failed: ${r.stderr}`);
@@ -205,8 +237,17 @@ if (SWEEP_BARS <= 0) {
   // single pair of timings swings by 2× either way, so best and median of each are printed.
   const SWEEP_REPS = Math.max(1, Number(process.env.BENCH_SWEEP_REPS ?? 2));
   type Timing = { ms: number; runs: number; cpuMs: number };
-  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
-  const summary = (ts: Timing[]) => ({ runs: ts[0]!.runs, ms: Math.min(...ts.map((t) => t.ms)), msMedian: median(ts.map((t) => t.ms)), cpuMs: Math.min(...ts.map((t) => t.cpuMs)), cpuMedian: median(ts.map((t) => t.cpuMs)) });
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  };
+  const summary = (ts: Timing[]) => ({
+    runs: ts[0]!.runs,
+    ms: Math.min(...ts.map((t) => t.ms)),
+    msMedian: median(ts.map((t) => t.ms)),
+    cpuMs: Math.min(...ts.map((t) => t.cpuMs)),
+    cpuMedian: median(ts.map((t) => t.cpuMs)),
+  });
   for (const base of bases) {
     const ones: Timing[] = [];
     const manys: Timing[] = [];
@@ -216,12 +257,19 @@ if (SWEEP_BARS <= 0) {
     }
     const one = summary(ones);
     const many = summary(manys);
-    const line = (x: ReturnType<typeof summary>) => `${(x.ms / 1000).toFixed(2)} s  ${rate(x).toFixed(1)} runs/s  ${((rate(x) * SWEEP_BARS) / 1e6).toFixed(1)} M bars/s  (median ${(x.msMedian / 1000).toFixed(2)} s)`;
-    console.log(`  sweep sma-cross in ${base}: ${one.runs} runs × ${SWEEP_BARS.toLocaleString('en-US')} bars (each a catalog run + 4 Parquet artifacts), wall time incl. process start, best of ${SWEEP_REPS}:`);
+    const line = (x: ReturnType<typeof summary>) =>
+      `${(x.ms / 1000).toFixed(2)} s  ${rate(x).toFixed(1)} runs/s  ${((rate(x) * SWEEP_BARS) / 1e6).toFixed(1)} M bars/s  (median ${(x.msMedian / 1000).toFixed(2)} s)`;
+    console.log(
+      `  sweep sma-cross in ${base}: ${one.runs} runs × ${SWEEP_BARS.toLocaleString('en-US')} bars (each a catalog run + 4 Parquet artifacts), wall time incl. process start, best of ${SWEEP_REPS}:`,
+    );
     console.log(`    1 worker:  ${line(one)}`);
     console.log(`    ${nWorkers} workers: ${line(many)}`);
-    console.log(`    speed-up ${nWorkers} vs 1 worker: ${(rate(many) / rate(one)).toFixed(2)}× best, ${(one.msMedian / many.msMedian).toFixed(2)}× median   [goal ≥ 1.8× with 2 workers]`);
-    console.log(`    CPU (all processes): 1 worker ${(one.cpuMs / one.runs).toFixed(0)} ms/run (median ${(one.cpuMedian / one.runs).toFixed(0)}), ${nWorkers} workers ${(many.cpuMs / many.runs).toFixed(0)} ms/run (median ${(many.cpuMedian / many.runs).toFixed(0)}); `
-      + `machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores (speed-up needs idle cores)`);
+    console.log(
+      `    speed-up ${nWorkers} vs 1 worker: ${(rate(many) / rate(one)).toFixed(2)}× best, ${(one.msMedian / many.msMedian).toFixed(2)}× median   [goal ≥ 1.8× with 2 workers]`,
+    );
+    console.log(
+      `    CPU (all processes): 1 worker ${(one.cpuMs / one.runs).toFixed(0)} ms/run (median ${(one.cpuMedian / one.runs).toFixed(0)}), ${nWorkers} workers ${(many.cpuMs / many.runs).toFixed(0)} ms/run (median ${(many.cpuMedian / many.runs).toFixed(0)}); ` +
+        `machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores (speed-up needs idle cores)`,
+    );
   }
 }

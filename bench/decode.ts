@@ -19,7 +19,15 @@ import { writeSyntheticTrades } from './lib/synthTrades.ts';
 const OUT = join(import.meta.dirname, 'out');
 const RUNS = 5;
 
-interface WorkerResult { seconds: number[]; cpuSeconds: number[]; records: number; bytes: number; compressedBytes: number; maxRssMiB: number; checksum: number }
+interface WorkerResult {
+  seconds: number[];
+  cpuSeconds: number[];
+  records: number;
+  bytes: number;
+  compressedBytes: number;
+  maxRssMiB: number;
+  checksum: number;
+}
 
 async function worker(mode: string, file: string): Promise<void> {
   const seconds: number[] = [];
@@ -32,12 +40,16 @@ async function worker(mode: string, file: string): Promise<void> {
     let sum = 0;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const s = await decodeFile(file, {
-      onTrades(b) {
-        // Touch the columns like a consumer would (and keep the work from being optimised away).
-        sum += b.length + b.size[0]! + b.price[b.length - 1]!;
+    const s = await decodeFile(
+      file,
+      {
+        onTrades(b) {
+          // Touch the columns like a consumer would (and keep the work from being optimised away).
+          sum += b.length + b.size[0]! + b.price[b.length - 1]!;
+        },
       },
-    }, { zstd: mode === 'fzstd' ? 'fzstd' : 'native', kernel: mode === 'raw-js' ? 'js' : 'wasm' });
+      { zstd: mode === 'fzstd' ? 'fzstd' : 'native', kernel: mode === 'raw-js' ? 'js' : 'wasm' },
+    );
     seconds.push((performance.now() - t0) / 1000);
     const c = process.cpuUsage(c0);
     cpuSeconds.push((c.user + c.system) / 1e6);
@@ -46,7 +58,15 @@ async function worker(mode: string, file: string): Promise<void> {
     compressedBytes = s.compressedBytes;
     checksum = sum;
   }
-  const r: WorkerResult = { seconds, cpuSeconds, records, bytes, compressedBytes, maxRssMiB: process.resourceUsage().maxRSS / 1024, checksum };
+  const r: WorkerResult = {
+    seconds,
+    cpuSeconds,
+    records,
+    bytes,
+    compressedBytes,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    checksum,
+  };
   process.stdout.write(JSON.stringify(r));
 }
 
@@ -103,19 +123,39 @@ async function main(): Promise<void> {
     const natMBs = mb / Math.min(...nat.seconds);
     const fzMBs = mb / Math.min(...fz.seconds);
     const cliMBs = mb / cli;
-    if (r.checksum !== rjs.checksum || r.checksum !== nat.checksum || r.checksum !== fz.checksum || r.records !== n) throw new Error('decoders disagree');
-    console.log(`\n${n / 1e6} M trades: raw ${f(r.bytes / 2 ** 20, 0)} MiB, zstd -3 ${f(nat.compressedBytes / 2 ** 20, 0)} MiB (ratio ${f(r.bytes / nat.compressedBytes, 2)})`);
-    console.log(`  raw -> columnar (wasm)  : ${f(recPerSec / 1e6)} M records/s (${f(r.bytes / 1e6 / Math.min(...r.seconds), 0)} MB/s)   [wall ${r.seconds.map((s) => f(s, 3)).join(', ')} s; per CPU-second ${f(r.records / Math.min(...r.cpuSeconds) / 1e6)} M/s]   peak RSS ${f(r.maxRssMiB, 0)} MiB`);
-    console.log(`  raw, JS fill loops      : ${f(jsRecPerSec / 1e6)} M records/s   [wall ${rjs.seconds.map((s) => f(s, 3)).join(', ')} s; per CPU-second ${f(rjs.records / Math.min(...rjs.cpuSeconds) / 1e6)} M/s]   wasm kernel / JS loops: ${f(recPerSec / jsRecPerSec, 2)}x`);
-    console.log(`  zstd, Node built-in     : ${f(natMBs, 0)} MB/s decompressed (${f(nat.records / Math.min(...nat.seconds) / 1e6)} M records/s)   [wall ${nat.seconds.map((s) => f(s, 3)).join(', ')} s; CPU (all threads) best ${f(Math.min(...nat.cpuSeconds), 3)} s]   peak RSS ${f(nat.maxRssMiB, 0)} MiB`);
-    console.log(`  zstd, fzstd (JS)        : ${f(fzMBs, 0)} MB/s decompressed (${f(fz.records / Math.min(...fz.seconds) / 1e6)} M records/s)   peak RSS ${f(fz.maxRssMiB, 0)} MiB`);
+    if (r.checksum !== rjs.checksum || r.checksum !== nat.checksum || r.checksum !== fz.checksum || r.records !== n)
+      throw new Error('decoders disagree');
+    console.log(
+      `\n${n / 1e6} M trades: raw ${f(r.bytes / 2 ** 20, 0)} MiB, zstd -3 ${f(nat.compressedBytes / 2 ** 20, 0)} MiB (ratio ${f(r.bytes / nat.compressedBytes, 2)})`,
+    );
+    console.log(
+      `  raw -> columnar (wasm)  : ${f(recPerSec / 1e6)} M records/s (${f(r.bytes / 1e6 / Math.min(...r.seconds), 0)} MB/s)   [wall ${r.seconds.map((s) => f(s, 3)).join(', ')} s; per CPU-second ${f(r.records / Math.min(...r.cpuSeconds) / 1e6)} M/s]   peak RSS ${f(r.maxRssMiB, 0)} MiB`,
+    );
+    console.log(
+      `  raw, JS fill loops      : ${f(jsRecPerSec / 1e6)} M records/s   [wall ${rjs.seconds.map((s) => f(s, 3)).join(', ')} s; per CPU-second ${f(rjs.records / Math.min(...rjs.cpuSeconds) / 1e6)} M/s]   wasm kernel / JS loops: ${f(recPerSec / jsRecPerSec, 2)}x`,
+    );
+    console.log(
+      `  zstd, Node built-in     : ${f(natMBs, 0)} MB/s decompressed (${f(nat.records / Math.min(...nat.seconds) / 1e6)} M records/s)   [wall ${nat.seconds.map((s) => f(s, 3)).join(', ')} s; CPU (all threads) best ${f(Math.min(...nat.cpuSeconds), 3)} s]   peak RSS ${f(nat.maxRssMiB, 0)} MiB`,
+    );
+    console.log(
+      `  zstd, fzstd (JS)        : ${f(fzMBs, 0)} MB/s decompressed (${f(fz.records / Math.min(...fz.seconds) / 1e6)} M records/s)   peak RSS ${f(fz.maxRssMiB, 0)} MiB`,
+    );
     console.log(`  zstd -d -c > /dev/null  : ${f(cliMBs, 0)} MB/s`);
-    console.log(`  ratio built-in / zstd -d: ${f(natMBs / cliMBs, 2)}   (fzstd / zstd -d: ${f(fzMBs / cliMBs, 2)}; built-in is ${f(natMBs / fzMBs, 2)}x fzstd)`);
+    console.log(
+      `  ratio built-in / zstd -d: ${f(natMBs / cliMBs, 2)}   (fzstd / zstd -d: ${f(fzMBs / cliMBs, 2)}; built-in is ${f(natMBs / fzMBs, 2)}x fzstd)`,
+    );
     rows.push(`${n / 1e6}M: raw RSS ${f(r.maxRssMiB, 0)} MiB, zstd RSS ${f(nat.maxRssMiB, 0)} MiB`);
     ok &&= recPerSec >= 50e6 && natMBs >= 0.5 * cliMBs;
   }
   console.log(`\npeak RSS by file size: ${rows.join(' | ')}`);
-  console.log(`goals (>= 50 M records/s raw; >= 0.5 x zstd -d): ${ok ? 'met' : 'NOT met on this run (machine shared: see load average)'}; load average ${(await import('node:os')).loadavg().map((x) => f(x, 2)).join(' ')}`);
+  console.log(
+    `goals (>= 50 M records/s raw; >= 0.5 x zstd -d): ${ok ? 'met' : 'NOT met on this run (machine shared: see load average)'}; load average ${(
+      await import('node:os')
+    )
+      .loadavg()
+      .map((x) => f(x, 2))
+      .join(' ')}`,
+  );
 }
 
 if (process.argv[2] === '--worker') await worker(process.argv[3]!, process.argv[4]!);

@@ -49,16 +49,31 @@ process.stdout.write(f.url + '\\n');`;
 }
 
 async function bareNode(url: string, dest: string): Promise<void> {
-  const body = new URLSearchParams({ ...PARAMS, symbols: 'ESH4', stype_in: 'raw_symbol', stype_out: 'instrument_id', encoding: 'dbn', compression: 'zstd' }).toString();
+  const body = new URLSearchParams({
+    ...PARAMS,
+    symbols: 'ESH4',
+    stype_in: 'raw_symbol',
+    stype_out: 'instrument_id',
+    encoding: 'dbn',
+    compression: 'zstd',
+  }).toString();
   await new Promise<void>((resolve, reject) => {
-    const req = http.request(`${url}/v0/timeseries.get_range`, {
-      method: 'POST',
-      agent: false,
-      headers: { authorization: `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
-    }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
-      pipeline(res, createWriteStream(dest)).then(resolve, reject);
-    });
+    const req = http.request(
+      `${url}/v0/timeseries.get_range`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          authorization: `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
+        pipeline(res, createWriteStream(dest)).then(resolve, reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -68,10 +83,15 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const url = await startServer();
   const size = statSync(zstPath).size;
-  console.log(`fixture: ${TRADES.toLocaleString('en-US')} synthetic trades, ${(size / 1e6).toFixed(1)} MB zstd (${((performance.now() - t0) / 1000).toFixed(1)} s to build in the server process)`);
+  console.log(
+    `fixture: ${TRADES.toLocaleString('en-US')} synthetic trades, ${(size / 1e6).toFixed(1)} MB zstd (${((performance.now() - t0) / 1000).toFixed(1)} s to build in the server process)`,
+  );
   const rssBefore = process.memoryUsage.rss();
   const client = new HistoricalClient({ key: KEY, baseUrl: url });
-  const rows: [string, number[]][] = [['HistoricalClient.getRange', []], ['bare node:http → file', []]];
+  const rows: [string, number[]][] = [
+    ['HistoricalClient.getRange', []],
+    ['bare node:http → file', []],
+  ];
   const hasCurl = spawnSync('curl', ['--version']).status === 0;
   if (hasCurl) rows.push(['curl', []]);
   // Peak RSS while each method runs (clients run in turn, so peaks are attributable).
@@ -91,9 +111,19 @@ async function main(): Promise<void> {
     if (hasCurl) {
       current = 2;
       t = performance.now();
-      const c = spawnSync('curl', ['-sS', '--fail', '-u', `${KEY}:`, '-o', join(dir, `curl-${rep}.dbn.zst`),
-        ...Object.entries({ ...PARAMS, symbols: 'ESH4', encoding: 'dbn', compression: 'zstd' }).flatMap(([k, v]) => ['--data-urlencode', `${k}=${v}`]),
-        `${url}/v0/timeseries.get_range`]);
+      const c = spawnSync('curl', [
+        '-sS',
+        '--fail',
+        '-u',
+        `${KEY}:`,
+        '-o',
+        join(dir, `curl-${rep}.dbn.zst`),
+        ...Object.entries({ ...PARAMS, symbols: 'ESH4', encoding: 'dbn', compression: 'zstd' }).flatMap(([k, v]) => [
+          '--data-urlencode',
+          `${k}=${v}`,
+        ]),
+        `${url}/v0/timeseries.get_range`,
+      ]);
       // spawnSync blocks this process only; the server runs in its own
       if (c.status !== 0) throw new Error(`curl failed: ${c.stderr.toString()}`);
       rows[2]![1].push(performance.now() - t);
@@ -105,9 +135,13 @@ async function main(): Promise<void> {
   for (const [i, [name, ms]] of rows.entries()) {
     const m = median(ms);
     const rss = i < 2 ? `  peak RSS ${(peaks[i]! / 1e6).toFixed(0)} MB` : '';
-    console.log(`  ${name.padEnd(28)} ${(size / 1e6 / (m / 1000)).toFixed(0).padStart(6)} MB/s  ${m.toFixed(0).padStart(6)} ms  ×${(base / m).toFixed(2)} of bare node${rss}`);
+    console.log(
+      `  ${name.padEnd(28)} ${(size / 1e6 / (m / 1000)).toFixed(0).padStart(6)} MB/s  ${m.toFixed(0).padStart(6)} ms  ×${(base / m).toFixed(2)} of bare node${rss}`,
+    );
   }
-  console.log(`this process's RSS before the downloads: ${(rssBefore / 1e6).toFixed(0)} MB (the client streams: ≤ 2 MiB of write batches in flight)`);
+  console.log(
+    `this process's RSS before the downloads: ${(rssBefore / 1e6).toFixed(0)} MB (the client streams: ≤ 2 MiB of write batches in flight)`,
+  );
 }
 
 main()

@@ -40,11 +40,22 @@ function zstdToNullMs(): number {
   return ms;
 }
 
-interface WorkerOut { peakSample: string; importMs: number; deriveMs: number; totalMs: number; cpuMs: number; maxRssKb: number; derive: { records: number; bytes: number; bar_count: number } | null }
+interface WorkerOut {
+  peakSample: string;
+  importMs: number;
+  deriveMs: number;
+  totalMs: number;
+  cpuMs: number;
+  maxRssKb: number;
+  derive: { records: number; bytes: number; bar_count: number } | null;
+}
 function worker(mode: string): WorkerOut {
   const dataDir = mkdtempSync(join(tmpdir(), 'btnb-bench-ingest-'));
   try {
-    const r = spawnSync(process.execPath, [join(import.meta.dirname, 'ingestWorker.ts'), mode, dataDir, ...files], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, 'ingestWorker.ts'), mode, dataDir, ...files], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     if (r.status !== 0) throw new Error(`ingest worker failed (${r.status})`);
     return JSON.parse(r.stdout) as WorkerOut;
   } finally {
@@ -76,18 +87,25 @@ const records = ours[0]!.derive!.records;
 const dbnBytes = ours[0]!.derive!.bytes;
 const rss = Math.max(...ours.map((o) => o.maxRssKb), ...seq.map((o) => o.maxRssKb)) / 1024;
 const mb = dbnBytes / 1e6;
-const line = (name: string, ms: number, extra = '') => `${name.padEnd(34)} ${(ms / 1000).toFixed(3).padStart(8)} s  ${(mb / (ms / 1000)).toFixed(1).padStart(8)} MB/s  ${((records / (ms / 1000)) / 1e6).toFixed(2).padStart(6)} M rec/s${extra}`;
-process.stdout.write([
-  `bench:ingest — ${records.toLocaleString('en-US')} records (${TRADES.toLocaleString('en-US')}-ish trades + tbbo), ${mb.toFixed(1)} MB DBN, ${(compressed / 1e6).toFixed(1)} MB .dbn.zst, ${REPS} reps (median)`,
-  line('zstd -d (baseline)', zMs),
-  line('import --derive (overlapped)', oMs, `  ${cpu(ours)}`),
-  line('import, then derive (sequential)', sMs, `  ${cpu(seq)}`),
-  line('  import (hash+copy+catalog)', iMs),
-  line('  derive (decode+merge+bars)', dMs),
-  line('  (DBN decoder alone)', decMs, `  ${cpu(decodes)}`),
-  `ratio import --derive / zstd -d speed: ${(zMs / oMs).toFixed(2)}× (goal ≥ 0.5×); sequential: ${(zMs / sMs).toFixed(2)}×; derive alone: ${(zMs / dMs).toFixed(2)}×; decoder alone: ${(zMs / decMs).toFixed(2)}×`,
-  `load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (${cpus().length} cores; figures are only comparable within one run)`,
-  `bars: ${ours[0]!.derive!.bar_count}; peak RSS of the import+derive process: ${rss.toFixed(0)} MB (goal < 300 MB); sampled peaks: ${ours.map((o) => o.peakSample).join('; ')}`,
-  '',
-].join('\n'));
-if (process.env.BENCH_KEEP !== '1') { /* files stay cached in bench/out (gitignored) for the next run */ }
+const line = (name: string, ms: number, extra = '') =>
+  `${name.padEnd(34)} ${(ms / 1000).toFixed(3).padStart(8)} s  ${(mb / (ms / 1000)).toFixed(1).padStart(8)} MB/s  ${(records / (ms / 1000) / 1e6).toFixed(2).padStart(6)} M rec/s${extra}`;
+process.stdout.write(
+  [
+    `bench:ingest — ${records.toLocaleString('en-US')} records (${TRADES.toLocaleString('en-US')}-ish trades + tbbo), ${mb.toFixed(1)} MB DBN, ${(compressed / 1e6).toFixed(1)} MB .dbn.zst, ${REPS} reps (median)`,
+    line('zstd -d (baseline)', zMs),
+    line('import --derive (overlapped)', oMs, `  ${cpu(ours)}`),
+    line('import, then derive (sequential)', sMs, `  ${cpu(seq)}`),
+    line('  import (hash+copy+catalog)', iMs),
+    line('  derive (decode+merge+bars)', dMs),
+    line('  (DBN decoder alone)', decMs, `  ${cpu(decodes)}`),
+    `ratio import --derive / zstd -d speed: ${(zMs / oMs).toFixed(2)}× (goal ≥ 0.5×); sequential: ${(zMs / sMs).toFixed(2)}×; derive alone: ${(zMs / dMs).toFixed(2)}×; decoder alone: ${(zMs / decMs).toFixed(2)}×`,
+    `load average at the end: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} (${cpus().length} cores; figures are only comparable within one run)`,
+    `bars: ${ours[0]!.derive!.bar_count}; peak RSS of the import+derive process: ${rss.toFixed(0)} MB (goal < 300 MB); sampled peaks: ${ours.map((o) => o.peakSample).join('; ')}`,
+    '',
+  ].join('\n'),
+);
+if (process.env.BENCH_KEEP !== '1') {
+  /* files stay cached in bench/out (gitignored) for the next run */
+}

@@ -19,25 +19,32 @@ const MIN = 60e9;
 function synthBars(n: number): BarSeries {
   const b = allocBarSeries('BENCH', n);
   let seed = 7;
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   let cents = 10_000;
   const t0 = Date.parse('2018-01-02T14:30:00Z') * 1e6;
   for (let i = 0; i < n; i++) {
     const o = cents;
     cents = Math.max(100, cents + Math.floor(rnd() * 7) - 3);
     b.ts[i] = t0 + (i + Math.floor(i / 390) * 1050) * MIN; // 390 bars a session, then a gap
-    b.open[i] = o / 100; b.close[i] = cents / 100;
+    b.open[i] = o / 100;
+    b.close[i] = cents / 100;
     b.high[i] = (Math.max(o, cents) + Math.floor(rnd() * 3)) / 100;
     b.low[i] = (Math.min(o, cents) - Math.floor(rnd() * 3)) / 100;
     const v = 100 + Math.floor(rnd() * 5000);
-    b.volume[i] = v; b.tradeCount[i] = 1 + (v >> 6); b.vwap[i] = (o + cents) / 200;
-    b.buyVolume[i] = v >> 1; b.sellVolume[i] = v >> 2;
+    b.volume[i] = v;
+    b.tradeCount[i] = 1 + (v >> 6);
+    b.vwap[i] = (o + cents) / 200;
+    b.buyVolume[i] = v >> 1;
+    b.sellVolume[i] = v >> 2;
     const qc = Math.floor(rnd() * 40);
     b.quoteCount[i] = qc;
     if (qc > 0) {
-      b.bidClose[i] = (cents - 1) / 100; b.askClose[i] = (cents + 1) / 100;
-      b.spreadMean[i] = 0.01 + Math.floor(rnd() * 4) / 100; b.spreadMax[i] = 0.05;
-      b.bidSizeMean[i] = 1 + Math.floor(rnd() * 900) / 10; b.askSizeMean[i] = 1 + Math.floor(rnd() * 900) / 10;
+      b.bidClose[i] = (cents - 1) / 100;
+      b.askClose[i] = (cents + 1) / 100;
+      b.spreadMean[i] = 0.01 + Math.floor(rnd() * 4) / 100;
+      b.spreadMax[i] = 0.05;
+      b.bidSizeMean[i] = 1 + Math.floor(rnd() * 900) / 10;
+      b.askSizeMean[i] = 1 + Math.floor(rnd() * 900) / 10;
       b.imbalanceMean[i] = rnd() * 2 - 1;
     } else {
       b.bidClose[i] = b.askClose[i] = b.spreadMean[i] = b.spreadMax[i] = b.bidSizeMean[i] = b.askSizeMean[i] = b.imbalanceMean[i] = NaN;
@@ -62,7 +69,14 @@ async function phase(kind: string, n: number, file: string): Promise<Record<stri
     const t = performance.now();
     await writeBarsParquet(file, b);
     const s = (performance.now() - t) / 1000;
-    return { seconds: s, rowsPerSec: n / s, colMiB: columnBytes(b) / 2 ** 20, rssBefore: before, peak: maxRssMiB(), fileMiB: statSync(file).size / 2 ** 20 };
+    return {
+      seconds: s,
+      rowsPerSec: n / s,
+      colMiB: columnBytes(b) / 2 ** 20,
+      rssBefore: before,
+      peak: maxRssMiB(),
+      fileMiB: statSync(file).size / 2 ** 20,
+    };
   }
   if (kind === 'read') {
     const before = rssMiB();
@@ -76,7 +90,9 @@ async function phase(kind: string, n: number, file: string): Promise<Record<stri
   const con = await (await DuckDBInstance.create(':memory:', { threads: '1' })).connect();
   const t = performance.now();
   if (kind === 'duck-write') {
-    await con.run(`COPY (SELECT * FROM read_parquet('${file}')) TO '${file}.duck.parquet' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 65536)`);
+    await con.run(
+      `COPY (SELECT * FROM read_parquet('${file}')) TO '${file}.duck.parquet' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 65536)`,
+    );
   } else {
     await con.run(`CREATE TABLE t AS SELECT * FROM read_parquet('${file}')`);
   }
@@ -93,7 +109,10 @@ async function main(): Promise<void> {
   const sizes = (process.env.BENCH_SIZES ?? '1000000,10000000').split(',').map(Number);
   const dir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'btnb-bench-pq-'));
   const run = (k: string, n: number, f: string) => {
-    const r = spawnSync(process.execPath, ['--max-old-space-size=8192', new URL(import.meta.url).pathname, '--phase', k, String(n), f], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const r = spawnSync(process.execPath, ['--max-old-space-size=8192', new URL(import.meta.url).pathname, '--phase', k, String(n), f], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
     if (r.status !== 0) throw new Error(`${k} ${n} failed: ${r.stderr}`);
     return JSON.parse(r.stdout) as Record<string, number>;
   };
@@ -107,10 +126,18 @@ async function main(): Promise<void> {
       const r = run('read', n, file);
       const dw = run('duck-write', n, file);
       const dr = run('duck-read', n, file);
-      console.log(`\n${n.toLocaleString('en-US')} bars — columns ${f1(w.colMiB!)} MiB in memory, file ${f1(w.fileMiB!)} MiB (${f1(w.colMiB! / w.fileMiB!)}× smaller)`);
-      console.log(`  write  ${mr(w.rowsPerSec!).padEnd(16)} ${f1(w.seconds!)} s   DuckDB ${mr(dw.rowsPerSec!)}   ratio ${(w.rowsPerSec! / dw.rowsPerSec!).toFixed(2)}×`);
-      console.log(`  read   ${mr(r.rowsPerSec!).padEnd(16)} ${f1(r.seconds!)} s   DuckDB ${mr(dr.rowsPerSec!)}   ratio ${(r.rowsPerSec! / dr.rowsPerSec!).toFixed(2)}×`);
-      console.log(`  write memory: RSS ${f1(w.rssBefore!)} MiB with the series → peak ${f1(w.peak!)} MiB: +${f1(w.peak! - w.rssBefore!)} MiB = ${((w.peak! - w.rssBefore!) / w.colMiB!).toFixed(2)}× the column data (total ${(w.peak! / w.colMiB!).toFixed(2)}×)`);
+      console.log(
+        `\n${n.toLocaleString('en-US')} bars — columns ${f1(w.colMiB!)} MiB in memory, file ${f1(w.fileMiB!)} MiB (${f1(w.colMiB! / w.fileMiB!)}× smaller)`,
+      );
+      console.log(
+        `  write  ${mr(w.rowsPerSec!).padEnd(16)} ${f1(w.seconds!)} s   DuckDB ${mr(dw.rowsPerSec!)}   ratio ${(w.rowsPerSec! / dw.rowsPerSec!).toFixed(2)}×`,
+      );
+      console.log(
+        `  read   ${mr(r.rowsPerSec!).padEnd(16)} ${f1(r.seconds!)} s   DuckDB ${mr(dr.rowsPerSec!)}   ratio ${(r.rowsPerSec! / dr.rowsPerSec!).toFixed(2)}×`,
+      );
+      console.log(
+        `  write memory: RSS ${f1(w.rssBefore!)} MiB with the series → peak ${f1(w.peak!)} MiB: +${f1(w.peak! - w.rssBefore!)} MiB = ${((w.peak! - w.rssBefore!) / w.colMiB!).toFixed(2)}× the column data (total ${(w.peak! / w.colMiB!).toFixed(2)}×)`,
+      );
       console.log(`  read memory:  peak ${f1(r.peak!)} MiB = ${(r.peak! / r.colMiB!).toFixed(2)}× the column data`);
     }
   } finally {

@@ -16,8 +16,10 @@ export async function wasmModuleText(watPath) {
     mod.validate();
     const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
     const name = watPath.split('/').pop();
-    return `// Generated from ${name} by scripts/gen-wasm.mjs (npm run gen:wasm). Do not edit.\n` +
-      `export const WASM_BASE64 =\n  '${Buffer.from(buffer).toString('base64')}';\n`;
+    return (
+      `// Generated from ${name} by scripts/gen-wasm.mjs (npm run gen:wasm). Do not edit.\n` +
+      `export const WASM_BASE64 =\n  '${Buffer.from(buffer).toString('base64')}';\n`
+    );
   } finally {
     mod.destroy();
   }
@@ -28,7 +30,11 @@ export function targetOf(watPath) {
 }
 
 export function watSources(root = '.') {
-  return KERNEL_DIRS.flatMap((d) => readdirSync(join(root, d)).filter((f) => f.endsWith('.wat')).map((f) => join(root, d, f)));
+  return KERNEL_DIRS.flatMap((d) =>
+    readdirSync(join(root, d))
+      .filter((f) => f.endsWith('.wat'))
+      .map((f) => join(root, d, f)),
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -67,7 +67,10 @@ function stageEsbuildBinary(name) {
   if (existsSync(join(dest, 'package.json'))) return () => {};
   const tmp = mkdtempSync(join(tmpdir(), 'btnb-esbuild-'));
   try {
-    const r = spawnSync('npm', ['pack', `@esbuild/${name}@${esbuildVersion}`, '--pack-destination', tmp, '--silent'], { cwd: tmp, encoding: 'utf8' });
+    const r = spawnSync('npm', ['pack', `@esbuild/${name}@${esbuildVersion}`, '--pack-destination', tmp, '--silent'], {
+      cwd: tmp,
+      encoding: 'utf8',
+    });
     if (r.status !== 0) fail(`npm pack @esbuild/${name}@${esbuildVersion} failed: ${r.stderr.trim()}`);
     const tgz = join(tmp, r.stdout.trim().split('\n').pop());
     run('tar', ['-xzf', tgz, '-C', tmp]);
@@ -82,8 +85,9 @@ function stageEsbuildBinary(name) {
 /** .vscodeignore with the native whitelist narrowed to one target's files. */
 function targetIgnoreFile(target) {
   const { sqlite, esbuild } = TARGETS[target];
-  const lines = readFileSync(join(root, '.vscodeignore'), 'utf8').split('\n').filter((l) =>
-    !l.startsWith('!node_modules/better-sqlite3/prebuilds/') && !l.startsWith('!node_modules/@esbuild/'));
+  const lines = readFileSync(join(root, '.vscodeignore'), 'utf8')
+    .split('\n')
+    .filter((l) => !l.startsWith('!node_modules/better-sqlite3/prebuilds/') && !l.startsWith('!node_modules/@esbuild/'));
   lines.push(
     `# ${target} only (scripts/package.mjs)`,
     `!node_modules/better-sqlite3/prebuilds/${sqlite}.node`,

@@ -53,14 +53,48 @@ const hasDemo = listed.status === 0 && /"symbol":\s*"DEMO"/.test(listed.stdout);
 if (!hasDemo) {
   say('generating the sample dataset DEMO (5 seeded synthetic XNYS sessions, trades + tbbo) and deriving bars');
   const out = mkdtempSync(join(tmpdir(), 'btnb-start-synth-'));
-  const r = cli(['data', 'synth', '--symbol', 'DEMO', '--start', '2024-03-04', '--days', '5', '--seed', '1', '--out', out, '--import', '--derive', '--json', '--data-dir', dataDir]);
+  const r = cli([
+    'data',
+    'synth',
+    '--symbol',
+    'DEMO',
+    '--start',
+    '2024-03-04',
+    '--days',
+    '5',
+    '--seed',
+    '1',
+    '--out',
+    out,
+    '--import',
+    '--derive',
+    '--json',
+    '--data-dir',
+    dataDir,
+  ]);
   rmSync(out, { recursive: true, force: true });
   if (r.status !== 0) die(`btnb data synth failed (exit ${r.status}):\n${r.stderr}`);
   const id = /"dataset_id":\s*"(ds_[0-9a-f]+)"/.exec(r.stdout)?.[1];
   say(`sample dataset ${id ?? '(id not reported)'}`);
   if (id) {
-    const b = cli(['backtest', '--dataset', id, '--strategy', 'sma-cross', '--param', 'fast=10', '--param', 'slow=30', '--data-dir', dataDir]);
-    say(b.status === 0 ? 'sample run: sma-cross fast=10 slow=30' : `no sample run (btnb backtest exited ${b.status}: ${b.stderr.trim().split('\n')[0] ?? ''})`);
+    const b = cli([
+      'backtest',
+      '--dataset',
+      id,
+      '--strategy',
+      'sma-cross',
+      '--param',
+      'fast=10',
+      '--param',
+      'slow=30',
+      '--data-dir',
+      dataDir,
+    ]);
+    say(
+      b.status === 0
+        ? 'sample run: sma-cross fast=10 slow=30'
+        : `no sample run (btnb backtest exited ${b.status}: ${b.stderr.trim().split('\n')[0] ?? ''})`,
+    );
   }
 } else {
   say('sample dataset DEMO already present');
@@ -82,21 +116,48 @@ const ext = join(profile, 'extensions');
 mkdirSync(join(ud, 'User'), { recursive: true });
 mkdirSync(ext, { recursive: true });
 if (!existsSync(join(ud, 'User', 'settings.json'))) {
-  writeFileSync(join(ud, 'User', 'settings.json'), JSON.stringify({
-    'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'update.mode': 'none',
-    'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false, 'chat.disableAIFeatures': true,
-  }, null, 2));
+  writeFileSync(
+    join(ud, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'telemetry.telemetryLevel': 'off',
+        'update.mode': 'none',
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'chat.disableAIFeatures': true,
+      },
+      null,
+      2,
+    ),
+  );
 }
 installVsix(vsix, ext, ud);
 say(`installed ${pkg.publisher}.${pkg.name}-${pkg.version} into ${ext}`);
 
 // 4. Serve.
 const port = Number(opt('--port') ?? process.env.PORT ?? (await freePort()));
-const server = spawn(nodeForCodeServer(), [
-  entry, '--config', '/dev/null', '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
-  '--user-data-dir', ud, '--extensions-dir', ext, '--disable-telemetry', '--disable-update-check',
-  '--disable-workspace-trust', ws,
-], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+const server = spawn(
+  nodeForCodeServer(),
+  [
+    entry,
+    '--config',
+    '/dev/null',
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--user-data-dir',
+    ud,
+    '--extensions-dir',
+    ext,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    ws,
+  ],
+  { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+);
 const stop = () => {
   try {
     process.kill(-server.pid, 'SIGTERM');

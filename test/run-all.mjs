@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: every check the project has, in order — typecheck, unit tests (mocha), build,
+// `npm test`: every check the project has, in order — typecheck, lint (eslint + prettier), unit tests (mocha), build,
 // extension-host integration tests (real VS Code via code-server + Chromium), Chromium e2e.
 // Prints each phase's result and time, then the closing line `all: N passed, N failed, N skipped`.
 // Exit 1 if anything failed. Every phase runs even after an earlier one failed (except that
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE24 = join(ROOT, 'node_modules', '.bin', 'node');
 const MOCHA = join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
-const PHASES = ['typecheck', 'unit', 'build', 'vscode', 'e2e'];
+const PHASES = ['typecheck', 'lint', 'unit', 'build', 'vscode', 'e2e'];
 
 function parseList(flag) {
   const i = process.argv.indexOf(flag);
@@ -63,7 +63,15 @@ function testPhase(name, cmd, args, env = {}) {
   const s = readStats(statsFile) ?? { passes: 0, failures: 0, pending: 0 };
   let failures = s.failures;
   if (code !== 0 && failures === 0) failures = 1;
-  results.push({ name, tests: true, passes: s.passes, failures, pending: s.pending, seconds: (Date.now() - t0) / 1000, note: code !== 0 ? `exit ${code}` : '' });
+  results.push({
+    name,
+    tests: true,
+    passes: s.passes,
+    failures,
+    pending: s.pending,
+    seconds: (Date.now() - t0) / 1000,
+    note: code !== 0 ? `exit ${code}` : '',
+  });
   return code === 0;
 }
 
@@ -72,12 +80,20 @@ function checkPhase(name, cmd, args) {
   const t0 = Date.now();
   console.log(`\n=== ${name} ===`);
   const code = run(cmd, args);
-  results.push({ name, passes: 0, failures: code === 0 ? 0 : 1, pending: 0, seconds: (Date.now() - t0) / 1000, note: code === 0 ? 'ok' : `exit ${code}` });
+  results.push({
+    name,
+    passes: 0,
+    failures: code === 0 ? 0 : 1,
+    pending: 0,
+    seconds: (Date.now() - t0) / 1000,
+    note: code === 0 ? 'ok' : `exit ${code}`,
+  });
   return code === 0;
 }
 
 const tAll = Date.now();
 if (wanted('typecheck')) checkPhase('typecheck', 'npm', ['run', '--silent', 'typecheck']);
+if (wanted('lint')) checkPhase('lint', 'npm', ['run', '--silent', 'lint']);
 if (wanted('unit')) testPhase('unit', NODE24, [MOCHA]);
 let built = true;
 if (wantBuild) built = checkPhase('build', NODE24, ['esbuild.mjs']);
@@ -88,7 +104,18 @@ for (const name of ['vscode', 'e2e']) {
     continue;
   }
   if (name === 'vscode') testPhase('vscode', NODE24, [join(ROOT, 'test', 'vscode', 'run.mjs')], { BTNB_SKIP_BUILD: '1' });
-  else testPhase('e2e', NODE24, [MOCHA, '--no-config', '--extension', 'ts', '--reporter', join(ROOT, 'test', 'summaryReporter.cjs'), '--timeout', '180000', 'test/e2e/**/*.e2e.ts']);
+  else
+    testPhase('e2e', NODE24, [
+      MOCHA,
+      '--no-config',
+      '--extension',
+      'ts',
+      '--reporter',
+      join(ROOT, 'test', 'summaryReporter.cjs'),
+      '--timeout',
+      '180000',
+      'test/e2e/**/*.e2e.ts',
+    ]);
 }
 rmSync(tmp, { recursive: true, force: true });
 

@@ -8,12 +8,18 @@ import { open } from 'node:fs/promises';
 import { encodeMetadata, writeTradeRecord, type TradeRecordInput } from '../../src/engine/dbn/encoder.ts';
 import { SCHEMA, STYPE } from '../../src/engine/dbn/enums.ts';
 
-
 export async function writeSyntheticTrades(path: string, count: number, seed = 42): Promise<void> {
   const start = 1704205800000000000n; // 2024-01-02T14:30:00Z
   const meta = encodeMetadata({
-    version: 3, dataset: 'GLBX.MDP3', schema: SCHEMA.trades, start, end: start + 86400000000000n, limit: 0n,
-    stypeIn: STYPE.raw_symbol, stypeOut: STYPE.instrument_id, symbols: ['ESH4'],
+    version: 3,
+    dataset: 'GLBX.MDP3',
+    schema: SCHEMA.trades,
+    start,
+    end: start + 86400000000000n,
+    limit: 0n,
+    stypeIn: STYPE.raw_symbol,
+    stypeOut: STYPE.instrument_id,
+    symbols: ['ESH4'],
     mappings: [{ rawSymbol: 'ESH4', intervals: [{ startDate: 20240102, endDate: 20240103, symbol: '5002' }] }],
   });
   const fh = await open(path, 'w');
@@ -25,8 +31,21 @@ export async function writeSyntheticTrades(path: string, count: number, seed = 4
     const rnd = uniformSource(seed);
     let priceTicks = 4_800 * 4; // 4800.00 in 0.25 ticks
     let ts = start;
-    const r: TradeRecordInput = { publisherId: 1, instrumentId: 5002, tsEvent: 0n, price: 0n, size: 1, action: 84, side: 65, flags: 0, depth: 0, tsRecv: 0n, tsInDelta: 0, sequence: 0 };
-    for (let done = 0; done < count; ) {
+    const r: TradeRecordInput = {
+      publisherId: 1,
+      instrumentId: 5002,
+      tsEvent: 0n,
+      price: 0n,
+      size: 1,
+      action: 84,
+      side: 65,
+      flags: 0,
+      depth: 0,
+      tsRecv: 0n,
+      tsInDelta: 0,
+      sequence: 0,
+    };
+    for (let done = 0; done < count;) {
       const n = Math.min(block, count - done);
       let o = 0;
       for (let i = 0; i < n; i++) {

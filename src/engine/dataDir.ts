@@ -61,7 +61,8 @@ export function dataPaths(root: string): DataPaths {
     rawDir,
     rawFile(ds, schema, sha256, ext) {
       if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`data dir: invalid sha256 '${sha256}' (expected 64 lowercase hex digits)`);
-      if (ext !== '.dbn' && ext !== '.dbn.zst') throw new Error(`data dir: invalid raw file extension '${ext}' (expected '.dbn' or '.dbn.zst')`);
+      if (ext !== '.dbn' && ext !== '.dbn.zst')
+        throw new Error(`data dir: invalid raw file extension '${ext}' (expected '.dbn' or '.dbn.zst')`);
       return join(rawDir(ds, schema), `${sha256}${ext}`);
     },
     barsRoot,

@@ -47,7 +47,8 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   'btnb.generateSampleDataset': lazy(data, 'generateSampleDataset'),
   'btnb.deriveBars': lazy(data, 'deriveBars'),
   'btnb.runBacktest': lazy(runs, 'runBacktest'),
-  'btnb.runBacktestForFile': async () => (s, uri) => runs().then((m) => m.runBacktest(s, uri ?? vscode.window.activeTextEditor?.document.uri)),
+  'btnb.runBacktestForFile': async () => (s, uri) =>
+    runs().then((m) => m.runBacktest(s, uri ?? vscode.window.activeTextEditor?.document.uri)),
   'btnb.runSweep': lazy(runs, 'runSweep'),
   'btnb.openRunsList': lazy(runs, 'openRunsList'),
   'btnb.openRun': lazy(runs, 'openRun'),
@@ -87,16 +88,24 @@ export function activate(context: vscode.ExtensionContext): BtnbApi {
     jobs.output.warn((err as Error).message);
     dir = context.globalStorageUri.fsPath;
   }
-  const catalog = new CatalogService(dir, (p) => import('./catalog/catalogAdapter.ts').then((m) => m.openCatalogReader(p)), (s) => jobs.output.warn(s));
+  const catalog = new CatalogService(
+    dir,
+    (p) => import('./catalog/catalogAdapter.ts').then((m) => m.openCatalogReader(p)),
+    (s) => jobs.output.warn(s),
+  );
   const tree = new RunsTreeProvider(catalog, displayTimeZone, context.workspaceState);
   let views: Promise<RunViews> | undefined;
   const services: Services = {
-    context, catalog, jobs, tree,
-    views: () => (views ??= import('./webview/runViews.ts').then((m) => {
-      const v = new m.RunViews(services);
-      context.subscriptions.push(v);
-      return v;
-    })),
+    context,
+    catalog,
+    jobs,
+    tree,
+    views: () =>
+      (views ??= import('./webview/runViews.ts').then((m) => {
+        const v = new m.RunViews(services);
+        context.subscriptions.push(v);
+        return v;
+      })),
   };
   jobs.setFinalizer({
     async settleRun(runId, outcome) {
@@ -109,16 +118,20 @@ export function activate(context: vscode.ExtensionContext): BtnbApi {
   const view = vscode.window.createTreeView('btnb.runs', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   context.subscriptions.push(jobs, catalog, tree, view);
   for (const [id, load] of Object.entries(COMMANDS)) {
-    context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      try {
-        return await (await load())(services, ...args);
-      } catch (err) {
-        const e = err as Error;
-        jobs.output.error(`${id}: ${e.stack ?? e.message}`);
-        void ui.error(`${id}: ${e.message}`);
-        return { ok: false, error: e.message };
-      }
-    }));
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await (
+            await load()
+          )(services, ...args);
+        } catch (err) {
+          const e = err as Error;
+          jobs.output.error(`${id}: ${e.stack ?? e.message}`);
+          void ui.error(`${id}: ${e.message}`);
+          return { ok: false, error: e.message };
+        }
+      }),
+    );
   }
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -136,7 +149,13 @@ export function activate(context: vscode.ExtensionContext): BtnbApi {
         if (!vscode.workspace.isTrusted) return [];
         const m = /defineStrategy\s*\(/.exec(doc.getText());
         const pos = m ? doc.positionAt(m.index) : new vscode.Position(0, 0);
-        return [new vscode.CodeLens(new vscode.Range(pos, pos), { title: '$(play) Run Backtest', command: 'btnb.runBacktestForFile', arguments: [doc.uri] })];
+        return [
+          new vscode.CodeLens(new vscode.Range(pos, pos), {
+            title: '$(play) Run Backtest',
+            command: 'btnb.runBacktestForFile',
+            arguments: [doc.uri],
+          }),
+        ];
       },
     }),
   );

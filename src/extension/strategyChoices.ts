@@ -25,11 +25,17 @@ export function workspaceChoices(root: string | undefined): StrategyChoice[] {
   const dir = join(root, 'strategies');
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => /\.(ts|js|mjs)$/.test(n) && !n.endsWith('.d.ts') && !n.includes('.test.')).sort();
+    names = readdirSync(dir)
+      .filter((n) => /\.(ts|js|mjs)$/.test(n) && !n.endsWith('.d.ts') && !n.includes('.test.'))
+      .sort();
   } catch {
     return [];
   }
-  return names.map((n) => ({ id: basename(n).replace(/\.(ts|js|mjs)$/, ''), description: `workspace: strategies/${n}`, path: join(dir, n) }));
+  return names.map((n) => ({
+    id: basename(n).replace(/\.(ts|js|mjs)$/, ''),
+    description: `workspace: strategies/${n}`,
+    path: join(dir, n),
+  }));
 }
 
 export async function allChoices(root: string | undefined): Promise<StrategyChoice[]> {
@@ -37,7 +43,10 @@ export async function allChoices(root: string | undefined): Promise<StrategyChoi
 }
 
 /** Validates params with the strategy's schema: the parsed value, or the messages to show (`slow: slow must be greater than fast`). */
-export function validateParams(choice: StrategyChoice, params: Record<string, unknown>): { ok: true; value: Record<string, unknown> } | { ok: false; issues: string[] } {
+export function validateParams(
+  choice: StrategyChoice,
+  params: Record<string, unknown>,
+): { ok: true; value: Record<string, unknown> } | { ok: false; issues: string[] } {
   if (!choice.schema) return { ok: true, value: params };
   const r = choice.schema.safeParse(params);
   if (r.success) return { ok: true, value: r.data as Record<string, unknown> };

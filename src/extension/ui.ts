@@ -54,15 +54,22 @@ export async function input(opts: vscode.InputBoxOptions): Promise<string | unde
   return vscode.window.showInputBox({ ignoreFocusOut: true, ...opts });
 }
 
-export async function pick<T extends vscode.QuickPickItem>(items: T[], opts: vscode.QuickPickOptions & { canPickMany?: false }): Promise<T | undefined>;
-export async function pick<T extends vscode.QuickPickItem>(items: T[], opts: vscode.QuickPickOptions & { canPickMany: true }): Promise<T[] | undefined>;
+export async function pick<T extends vscode.QuickPickItem>(
+  items: T[],
+  opts: vscode.QuickPickOptions & { canPickMany?: false },
+): Promise<T | undefined>;
+export async function pick<T extends vscode.QuickPickItem>(
+  items: T[],
+  opts: vscode.QuickPickOptions & { canPickMany: true },
+): Promise<T[] | undefined>;
 export async function pick<T extends vscode.QuickPickItem>(items: T[], opts: vscode.QuickPickOptions): Promise<T | T[] | undefined> {
   const s = nextScripted();
   if (s.hit) {
     // A scripted answer names labels; an unknown label is a test bug worth hearing about.
     const labels = Array.isArray(s.value) ? (s.value as string[]) : [s.value as string];
     const found = labels.map((l) => items.find((i) => i.label === l || (i as { id?: string }).id === l));
-    if (found.some((f) => f === undefined)) throw new Error(`scripted pick ${JSON.stringify(s.value)} not among ${items.map((i) => i.label).join(', ')}`);
+    if (found.some((f) => f === undefined))
+      throw new Error(`scripted pick ${JSON.stringify(s.value)} not among ${items.map((i) => i.label).join(', ')}`);
     return opts.canPickMany ? (found as T[]) : found[0];
   }
   return vscode.window.showQuickPick(items, { ignoreFocusOut: true, ...opts });

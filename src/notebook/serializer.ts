@@ -33,13 +33,23 @@ export function parseNotebook(text: string, name = 'notebook'): RawCell[] {
 
 export class BtnbSerializer implements vscode.NotebookSerializer {
   deserializeNotebook(content: Uint8Array): vscode.NotebookData {
-    const cells = parseNotebook(new TextDecoder().decode(content)).map((c) =>
-      new vscode.NotebookCellData(c.kind === 'markdown' ? vscode.NotebookCellKind.Markup : vscode.NotebookCellKind.Code, c.value, c.language ?? (c.kind === 'markdown' ? 'markdown' : 'typescript')));
+    const cells = parseNotebook(new TextDecoder().decode(content)).map(
+      (c) =>
+        new vscode.NotebookCellData(
+          c.kind === 'markdown' ? vscode.NotebookCellKind.Markup : vscode.NotebookCellKind.Code,
+          c.value,
+          c.language ?? (c.kind === 'markdown' ? 'markdown' : 'typescript'),
+        ),
+    );
     return new vscode.NotebookData(cells);
   }
 
   serializeNotebook(data: vscode.NotebookData): Uint8Array {
-    const cells: RawCell[] = data.cells.map((c) => ({ kind: c.kind === vscode.NotebookCellKind.Markup ? 'markdown' : 'code', language: c.languageId, value: c.value }));
+    const cells: RawCell[] = data.cells.map((c) => ({
+      kind: c.kind === vscode.NotebookCellKind.Markup ? 'markdown' : 'code',
+      language: c.languageId,
+      value: c.value,
+    }));
     return new TextEncoder().encode(`${JSON.stringify({ cells }, null, 2)}\n`);
   }
 }

@@ -17,7 +17,9 @@ import { mark } from './lib/perf.ts';
 import './styles.css';
 
 // A strict CSP is the contract: any violation is a bug worth seeing (tests watch the console).
-document.addEventListener('securitypolicyviolation', (e) => console.error(`btnb view: CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
+document.addEventListener('securitypolicyviolation', (e) =>
+  console.error(`btnb view: CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`),
+);
 
 mark('main');
 const root = document.getElementById('root')!;
@@ -30,12 +32,21 @@ host.setState({ ...(host.getState<Record<string, unknown>>() ?? {}), args });
 
 function App() {
   switch (args.view) {
-    case 'run': return <RunDetailContainer runId={args.runId} tz={tz} />;
-    case 'compare': return <CompareContainer runIds={args.runIds} tz={tz} />;
-    case 'sweep': return <SweepContainer sweepId={args.sweepId} tz={tz} />;
-    default: return <RunsListContainer tz={tz} />;
+    case 'run':
+      return <RunDetailContainer runId={args.runId} tz={tz} />;
+    case 'compare':
+      return <CompareContainer runIds={args.runIds} tz={tz} />;
+    case 'sweep':
+      return <SweepContainer sweepId={args.sweepId} tz={tz} />;
+    default:
+      return <RunsListContainer tz={tz} />;
   }
 }
 
-render(<HostContext.Provider value={host}><App /></HostContext.Provider>, root);
+render(
+  <HostContext.Provider value={host}>
+    <App />
+  </HostContext.Provider>,
+  root,
+);
 host.notify(Notifications.ready, { args });

@@ -14,7 +14,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, FrameLocator, Locator, Page } from 'playwright-core';
 import { launchChromium } from '../vscode/chromium.ts';
-import { REPO_ROOT, installVsix, isNoise, registerUnpackedExtension, sleep, startCodeServer, type CodeServerHandle } from '../vscode/codeServer.ts';
+import {
+  REPO_ROOT,
+  installVsix,
+  isNoise,
+  registerUnpackedExtension,
+  sleep,
+  startCodeServer,
+  type CodeServerHandle,
+} from '../vscode/codeServer.ts';
 import { seedWorkspace, writeUserSettings } from '../vscode/seedWorkspace.ts';
 
 export const TEST_OUTPUT_DIR = join(REPO_ROOT, 'test-output');
@@ -115,10 +123,15 @@ function makeWorkbench(server: CodeServerHandle, browser: Browser, page: Page, c
       if (label === undefined) return;
       const matches = (aria: string) => (typeof label === 'string' ? aria.includes(label) : label.test(aria));
       const items = page.locator('.part.activitybar .action-item [aria-label]');
-      await waitUntil(async () => {
-        for (const aria of await items.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''))) if (matches(aria)) return true;
-        return false;
-      }, timeoutMs, `activity-bar item ${String(label)}`);
+      await waitUntil(
+        async () => {
+          for (const aria of await items.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? '')))
+            if (matches(aria)) return true;
+          return false;
+        },
+        timeoutMs,
+        `activity-bar item ${String(label)}`,
+      );
     },
 
     async runCommand(label, { attempts = 5, keepOpen = false } = {}) {
@@ -146,12 +159,17 @@ function makeWorkbench(server: CodeServerHandle, browser: Browser, page: Page, c
         }
         // Move the selection onto the exact row (the first row may be a recently-used one), then
         // Enter. From here on no retry: the command has been started.
-        for (let k = 0; k < 50 && !(await rows.nth(idx).evaluate((e) => e.classList.contains('focused'))); k++) await page.keyboard.press('ArrowDown');
+        for (let k = 0; k < 50 && !(await rows.nth(idx).evaluate((e) => e.classList.contains('focused'))); k++)
+          await page.keyboard.press('ArrowDown');
         await page.keyboard.press('Enter');
         if (keepOpen) {
           // The command's own prompt replaces the palette in the same widget: wait until the input
           // no longer holds the palette query.
-          await waitUntil(async () => !(await input.inputValue().catch(() => '>')).startsWith('>'), 10_000, `"${label}" to take over the quick input`);
+          await waitUntil(
+            async () => !(await input.inputValue().catch(() => '>')).startsWith('>'),
+            10_000,
+            `"${label}" to take over the quick input`,
+          );
         } else {
           await widget.waitFor({ state: 'hidden', timeout: 10_000 });
         }
@@ -164,15 +182,19 @@ function makeWorkbench(server: CodeServerHandle, browser: Browser, page: Page, c
     async waitForNotification(text, timeoutMs = 30_000) {
       const toasts = page.locator('.notifications-toasts .notification-toast, .notification-list-item-message');
       let found = '';
-      await waitUntil(async () => {
-        for (const t of await toasts.allInnerTexts()) {
-          if (typeof text === 'string' ? t.includes(text) : text.test(t)) {
-            found = t;
-            return true;
+      await waitUntil(
+        async () => {
+          for (const t of await toasts.allInnerTexts()) {
+            if (typeof text === 'string' ? t.includes(text) : text.test(t)) {
+              found = t;
+              return true;
+            }
           }
-        }
-        return false;
-      }, timeoutMs, `notification ${String(text)}`);
+          return false;
+        },
+        timeoutMs,
+        `notification ${String(text)}`,
+      );
       return found;
     },
 

@@ -30,9 +30,44 @@ describe('e2e: Backtest sidebar, run view and the packaged extension (Chromium +
     const ws = mkdtempSync(join(tmpdir(), 'btnb-e2e-ws-'));
     tmp.push(ws);
     const data = join(ws, 'data');
-    const synth = JSON.parse(cli(['data', 'synth', '--symbol', 'E2E', '--start', '2024-03-04', '--days', '2', '--seed', '4', '--out', join(ws, 'synth'), '--import', '--derive', '--json', '--data-dir', data])) as { datasets?: { dataset_id: string }[] } & Record<string, unknown>;
+    const synth = JSON.parse(
+      cli([
+        'data',
+        'synth',
+        '--symbol',
+        'E2E',
+        '--start',
+        '2024-03-04',
+        '--days',
+        '2',
+        '--seed',
+        '4',
+        '--out',
+        join(ws, 'synth'),
+        '--import',
+        '--derive',
+        '--json',
+        '--data-dir',
+        data,
+      ]),
+    ) as { datasets?: { dataset_id: string }[] } & Record<string, unknown>;
     const datasetId = /"dataset_id":\s*"(ds_[0-9a-f]{16})"/.exec(JSON.stringify(synth))![1]!;
-    const bt = JSON.parse(cli(['backtest', '--dataset', datasetId, '--strategy', 'sma-cross', '--param', 'fast=5', '--param', 'slow=20', '--json', '--data-dir', data]));
+    const bt = JSON.parse(
+      cli([
+        'backtest',
+        '--dataset',
+        datasetId,
+        '--strategy',
+        'sma-cross',
+        '--param',
+        'fast=5',
+        '--param',
+        'slow=20',
+        '--json',
+        '--data-dir',
+        data,
+      ]),
+    );
     const runId: string = bt.run_id ?? bt.run?.run_id;
     assert.match(runId, /^[0-9A-Z]{26}$/, JSON.stringify(bt).slice(0, 300));
     const metrics = JSON.parse(readFileSync(join(data, 'backtests', runId, 'metrics.json'), 'utf8')) as { total_return: number };
@@ -41,7 +76,11 @@ describe('e2e: Backtest sidebar, run view and the packaged extension (Chromium +
     await wb.waitForActivityBar('Backtest');
     await wb.page.locator('.part.activitybar .action-item [aria-label^="Backtest"]').first().click();
     const tree = wb.page.locator('.pane-body .monaco-list-row');
-    await waitUntil(async () => (await tree.allInnerTexts()).some((t) => t.includes('E2E')), 30_000, 'the E2E dataset row in the Backtest tree');
+    await waitUntil(
+      async () => (await tree.allInnerTexts()).some((t) => t.includes('E2E')),
+      30_000,
+      'the E2E dataset row in the Backtest tree',
+    );
     const runRow = wb.page.locator('.monaco-list-row', { hasText: 'sma-cross' }).first();
     await runRow.waitFor({ state: 'visible', timeout: 30_000 });
     const rowText = await runRow.innerText();
@@ -62,7 +101,17 @@ describe('e2e: Backtest sidebar, run view and the packaged extension (Chromium +
     await wb.screenshot('e2e-runs-list');
     // A row click goes webview → host (postMessage) → Open Run: the run's tab becomes active.
     await row().click();
-    await waitUntil(async () => /Run sma-cross/.test(await wb!.page.locator('.tab.active').innerText().catch(() => '')), 20_000, 'the run tab active after a row click');
+    await waitUntil(
+      async () =>
+        /Run sma-cross/.test(
+          await wb!.page
+            .locator('.tab.active')
+            .innerText()
+            .catch(() => ''),
+        ),
+      20_000,
+      'the run tab active after a row click',
+    );
 
     // Run Backtest… through the real prompts: dataset and strategy quick picks, one input box per
     // parameter (an invalid value shows the schema's message in the box), costs, seed, session.
@@ -84,7 +133,10 @@ describe('e2e: Backtest sidebar, run view and the packaged extension (Chromium +
       for (let k = 0; k < 5 && !(await widget.isVisible()); k++) {
         await page.keyboard.press('Escape');
         await page.evaluate('document.activeElement && document.activeElement.blur && document.activeElement.blur()');
-        await page.locator('.part.activitybar').click({ position: { x: 5, y: 300 } }).catch(() => undefined);
+        await page
+          .locator('.part.activitybar')
+          .click({ position: { x: 5, y: 300 } })
+          .catch(() => undefined);
         await page.keyboard.press('F1');
         await widget.waitFor({ state: 'visible', timeout: 3000 }).catch(() => undefined);
       }
@@ -117,9 +169,12 @@ describe('e2e: Backtest sidebar, run view and the packaged extension (Chromium +
     // Cancel from the progress notification: a workspace strategy that never yields is killed and
     // its run ends canceled in the catalog and the tree.
     mkdirSync(join(ws, 'strategies'), { recursive: true });
-    writeFileSync(join(ws, 'strategies', 'spin.ts'), `import { defineStrategy, z } from 'backtest-notebook';
+    writeFileSync(
+      join(ws, 'strategies', 'spin.ts'),
+      `import { defineStrategy, z } from 'backtest-notebook';
 export default defineStrategy({ id: 'spin', params: z.strictObject({}), onBar() { const t = Date.now(); while (Date.now() - t < 50) { /* never yields */ } } });
-`);
+`,
+    );
     await openPaletteCommand('Backtest: Run Backtest…');
     await answer(/Dataset to backtest/, 'E2E');
     await answer(/Strategy/, 'spin');
@@ -134,11 +189,20 @@ export default defineStrategy({ id: 'spin', params: z.strictObject({}), onBar() 
     await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await wb.waitForNotification('Backtest spin: canceled', 30_000);
     const runs = JSON.parse(cli(['runs', 'list', '--json', '--data-dir', data])) as unknown;
-    const spin = (Array.isArray(runs) ? runs : (runs as { runs: unknown[] }).runs).find((r) => (r as { strategy_id: string }).strategy_id === 'spin') as { status: string } | undefined;
+    const spin = (Array.isArray(runs) ? runs : (runs as { runs: unknown[] }).runs).find(
+      (r) => (r as { strategy_id: string }).strategy_id === 'spin',
+    ) as { status: string } | undefined;
     assert.equal(spin?.status, 'canceled');
-    await waitUntil(async () => (await tree.allInnerTexts()).some((t) => t.includes('spin') && t.includes('canceled')), 30_000, 'the canceled run in the tree');
+    await waitUntil(
+      async () => (await tree.allInnerTexts()).some((t) => t.includes('spin') && t.includes('canceled')),
+      30_000,
+      'the canceled run in the tree',
+    );
     await wb.screenshot('e2e-canceled-run');
-    assert.deepEqual(wb.consoleErrors.filter((e) => /btnb|backtest/i.test(e)), []);
+    assert.deepEqual(
+      wb.consoleErrors.filter((e) => /btnb|backtest/i.test(e)),
+      [],
+    );
   });
 
   it('the packaged .vsix installs into a fresh code-server and "Generate Sample Dataset" works from the palette', async () => {
@@ -149,7 +213,11 @@ export default defineStrategy({ id: 'spin', params: z.strictObject({}), onBar() 
     const text = await wb.waitForNotification(/Imported DEMO \(ds_[0-9a-f]{16}, \d+ bars\)/, 90_000);
     assert.match(text, /Imported DEMO/);
     await wb.page.locator('.part.activitybar .action-item [aria-label^="Backtest"]').first().click();
-    await waitUntil(async () => (await wb!.page.locator('.pane-body .monaco-list-row').allInnerTexts()).some((t) => t.includes('DEMO')), 30_000, 'DEMO in the tree');
+    await waitUntil(
+      async () => (await wb!.page.locator('.pane-body .monaco-list-row').allInnerTexts()).some((t) => t.includes('DEMO')),
+      30_000,
+      'DEMO in the tree',
+    );
     await wb.screenshot('e2e-vsix-sample-dataset');
   });
 });

@@ -9,11 +9,15 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../vscode/codeServer.ts';
 
-interface Entry { name: string; mode: number }
+interface Entry {
+  name: string;
+  mode: number;
+}
 
 /** Entries of a zip with their unix mode (python3's zipfile: no zip library in the project). */
 function zipEntries(file: string): Entry[] {
-  const py = 'import sys, zipfile, json; z = zipfile.ZipFile(sys.argv[1]); print(json.dumps([[i.filename, i.external_attr >> 16] for i in z.infolist()]))';
+  const py =
+    'import sys, zipfile, json; z = zipfile.ZipFile(sys.argv[1]); print(json.dumps([[i.filename, i.external_attr >> 16] for i in z.infolist()]))';
   const r = spawnSync('python3', ['-c', py, file], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cannot list ${file}: ${r.stderr}`);
   return (JSON.parse(r.stdout) as [string, number][]).map(([name, mode]) => ({ name, mode }));
@@ -35,7 +39,11 @@ describe('e2e: platform-specific .vsix packages', function () {
 
   before(() => {
     for (const t of targets) rmSync(vsixOf(t), { force: true });
-    const r = spawnSync(process.execPath, ['scripts/package.mjs', '--no-build', ...targets.flatMap((t) => ['--target', t])], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 280_000 });
+    const r = spawnSync(process.execPath, ['scripts/package.mjs', '--no-build', ...targets.flatMap((t) => ['--target', t])], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 280_000,
+    });
     assert.equal(r.status, 0, `package.mjs failed:\n${r.stdout}\n${r.stderr}`);
   });
 
@@ -58,7 +66,12 @@ describe('e2e: platform-specific .vsix packages', function () {
       assert.deepEqual(binaries, [`extension/node_modules/${esbuildBin}`]);
       const bin = entries.find((e) => e.name === `extension/node_modules/${esbuildBin}`)!;
       assert.ok((bin.mode & 0o111) !== 0, `${esbuildBin} is not executable in the zip (mode ${bin.mode.toString(8)})`);
-      for (const must of ['extension/dist/extension.js', 'extension/dist/cli.js', 'extension/node_modules/esbuild/lib/main.js', 'extension/node_modules/parquet-wasm/node/parquet_wasm_bg.wasm']) {
+      for (const must of [
+        'extension/dist/extension.js',
+        'extension/dist/cli.js',
+        'extension/node_modules/esbuild/lib/main.js',
+        'extension/node_modules/parquet-wasm/node/parquet_wasm_bg.wasm',
+      ]) {
         assert.ok(names.includes(must), `${must} missing from ${file}`);
       }
       assert.ok(!names.some((n) => n.startsWith('extension/src/') || n.startsWith('extension/test/')), 'sources or tests shipped');

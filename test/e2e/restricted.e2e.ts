@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../vscode/chromium.ts';
-import { REPO_ROOT, ensureCodeServer, freePort, killGroup, nodeForCodeServer, registerUnpackedExtension, sleep } from '../vscode/codeServer.ts';
+import {
+  REPO_ROOT,
+  ensureCodeServer,
+  freePort,
+  killGroup,
+  nodeForCodeServer,
+  registerUnpackedExtension,
+  sleep,
+} from '../vscode/codeServer.ts';
 import { writeUserSettings } from '../vscode/seedWorkspace.ts';
 import { TEST_OUTPUT_DIR, waitUntil } from './browser.ts';
 
@@ -42,7 +50,24 @@ describe('e2e: Restricted Mode (untrusted workspace)', function () {
   it('shows existing runs but offers no strategy execution', async () => {
     const ws = join(tmp, 'ws');
     const data = join(ws, 'data');
-    cli(['data', 'synth', '--symbol', 'UNTR', '--start', '2024-03-04', '--days', '1', '--seed', '6', '--out', join(tmp, 'synth'), '--import', '--derive', '--data-dir', data]);
+    cli([
+      'data',
+      'synth',
+      '--symbol',
+      'UNTR',
+      '--start',
+      '2024-03-04',
+      '--days',
+      '1',
+      '--seed',
+      '6',
+      '--out',
+      join(tmp, 'synth'),
+      '--import',
+      '--derive',
+      '--data-dir',
+      data,
+    ]);
     const id = /ds_[0-9a-f]{16}/.exec(cli(['data', 'list', '--json', '--data-dir', data]))![0];
     cli(['backtest', '--dataset', id, '--strategy', 'sma-cross', '--param', 'fast=4', '--param', 'slow=12', '--data-dir', data]);
     mkdirSync(join(ws, 'strategies'));
@@ -51,11 +76,41 @@ describe('e2e: Restricted Mode (untrusted workspace)', function () {
     const ud = join(tmp, 'ud');
     const ext = join(tmp, 'ext');
     registerUnpackedExtension(ext, REPO_ROOT);
-    writeUserSettings(ud, { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' });
+    writeUserSettings(ud, {
+      'security.workspace.trust.enabled': true,
+      'security.workspace.trust.startupPrompt': 'never',
+      'security.workspace.trust.banner': 'never',
+    });
     const port = await freePort();
-    server = spawn(nodeForCodeServer(), [ensureCodeServer(), '--config', '/dev/null', '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
-      '--user-data-dir', ud, '--extensions-dir', ext, '--disable-telemetry', '--disable-update-check', ws], { detached: true, stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
-    await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)), 30_000, 'code-server healthz');
+    server = spawn(
+      nodeForCodeServer(),
+      [
+        ensureCodeServer(),
+        '--config',
+        '/dev/null',
+        '--auth',
+        'none',
+        '--bind-addr',
+        `127.0.0.1:${port}`,
+        '--user-data-dir',
+        ud,
+        '--extensions-dir',
+        ext,
+        '--disable-telemetry',
+        '--disable-update-check',
+        ws,
+      ],
+      { detached: true, stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } },
+    );
+    await waitUntil(
+      async () =>
+        await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      30_000,
+      'code-server healthz',
+    );
 
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -64,14 +119,24 @@ describe('e2e: Restricted Mode (untrusted workspace)', function () {
     await backtest.waitFor({ timeout: 60_000 });
     await backtest.click();
     const rows = page.locator('.pane-body .monaco-list-row');
-    await waitUntil(async () => (await rows.allInnerTexts()).some((t) => t.includes('fast=4 slow=12')), 30_000, 'the existing run in the tree');
+    await waitUntil(
+      async () => (await rows.allInnerTexts()).some((t) => t.includes('fast=4 slow=12')),
+      30_000,
+      'the existing run in the tree',
+    );
 
     const open = await paletteRows(page, 'Backtest: Open Runs List');
-    assert.ok(open.some((r) => r.startsWith('Backtest: Open Runs List')), `viewing is allowed: ${open.join(' | ')}`);
+    assert.ok(
+      open.some((r) => r.startsWith('Backtest: Open Runs List')),
+      `viewing is allowed: ${open.join(' | ')}`,
+    );
     // Derive Bars has the same btnb.hasDatasets clause but no trust clause: its presence shows the
     // absences below come from Restricted Mode, not from an empty catalog.
     const derive = await paletteRows(page, 'Backtest: Derive Bars');
-    assert.ok(derive.some((r) => r.startsWith('Backtest: Derive Bars')), `Derive Bars offered: ${derive.join(' | ')}`);
+    assert.ok(
+      derive.some((r) => r.startsWith('Backtest: Derive Bars')),
+      `Derive Bars offered: ${derive.join(' | ')}`,
+    );
     for (const cmd of ['Backtest: Run Backtest…', 'Backtest: Run Parameter Sweep…', 'Backtest: Rerun']) {
       const found = await paletteRows(page, cmd);
       assert.ok(!found.some((r) => r.startsWith(cmd)), `${cmd} must not be offered in Restricted Mode: ${found.join(' | ')}`);

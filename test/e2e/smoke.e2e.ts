@@ -39,6 +39,10 @@ describe('e2e: command palette (Chromium + code-server)', function () {
     assert.match(text, new RegExp(`${pkg.displayName} ${pkg.version.replace(/\./g, '\\.')}`));
     const shot = await wb.screenshot('smoke-show-version');
     assert.ok(statSync(shot).size > 10_000, `${shot} looks empty`);
-    assert.deepEqual(wb.consoleErrors.filter((e) => /btnb|backtest/i.test(e)), [], 'the extension logged errors in the browser console');
+    assert.deepEqual(
+      wb.consoleErrors.filter((e) => /btnb|backtest/i.test(e)),
+      [],
+      'the extension logged errors in the browser console',
+    );
   });
 });

@@ -31,14 +31,55 @@ describe('e2e: run views, replay, compare and sweep heatmap (Chromium + code-ser
   it('opens, replays, compares and sweeps in the dark theme, then re-themes to light and survives a reload', async function () {
     ws = mkdtempSync(join(tmpdir(), 'btnb-e2e-views-'));
     const data = join(ws, 'data');
-    const cli = (args: string[]) => execFileSync(process.execPath, [join(REPO_ROOT, 'dist/cli.js'), ...args, '--data-dir', data], { encoding: 'utf8' });
-    const synth = cli(['data', 'synth', '--symbol', 'DEMO', '--start', '2024-03-04', '--days', '3', '--seed', '7', '--out', join(ws, 'synth'), '--import', '--derive', '--json']);
+    const cli = (args: string[]) =>
+      execFileSync(process.execPath, [join(REPO_ROOT, 'dist/cli.js'), ...args, '--data-dir', data], { encoding: 'utf8' });
+    const synth = cli([
+      'data',
+      'synth',
+      '--symbol',
+      'DEMO',
+      '--start',
+      '2024-03-04',
+      '--days',
+      '3',
+      '--seed',
+      '7',
+      '--out',
+      join(ws, 'synth'),
+      '--import',
+      '--derive',
+      '--json',
+    ]);
     const ds = /"dataset_id":\s*"(ds_[0-9a-f]{16})"/.exec(synth)![1]!;
-    const sma = JSON.parse(cli(['backtest', '--dataset', ds, '--strategy', 'sma-cross', '--param', 'fast=5', '--param', 'slow=20', '--json'])) as { run_id: string; metrics: Record<string, number> };
-    const don = JSON.parse(cli(['backtest', '--dataset', ds, '--strategy', 'donchian-breakout', '--param', 'entry=30', '--json'])) as { run_id: string };
-    const sweep = JSON.parse(cli(['sweep', '--dataset', ds, '--strategy', 'sma-cross', '--grid', 'fast=3:9:3', '--grid', 'slow=30:60:15', '--workers', '1', '--json'])) as { sweep_id: string };
+    const sma = JSON.parse(
+      cli(['backtest', '--dataset', ds, '--strategy', 'sma-cross', '--param', 'fast=5', '--param', 'slow=20', '--json']),
+    ) as { run_id: string; metrics: Record<string, number> };
+    const don = JSON.parse(cli(['backtest', '--dataset', ds, '--strategy', 'donchian-breakout', '--param', 'entry=30', '--json'])) as {
+      run_id: string;
+    };
+    const sweep = JSON.parse(
+      cli([
+        'sweep',
+        '--dataset',
+        ds,
+        '--strategy',
+        'sma-cross',
+        '--grid',
+        'fast=3:9:3',
+        '--grid',
+        'slow=30:60:15',
+        '--workers',
+        '1',
+        '--json',
+      ]),
+    ) as { sweep_id: string };
 
-    wb = await openWorkbench({ developmentExtension: true, workspace: ws, settings: { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden' }, viewport: { width: 1500, height: 1000 } });
+    wb = await openWorkbench({
+      developmentExtension: true,
+      workspace: ws,
+      settings: { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden' },
+      viewport: { width: 1500, height: 1000 },
+    });
     const page = wb.page;
     await wb.waitForActivityBar('Backtest');
     await page.locator('.part.activitybar .action-item [aria-label^="Backtest"]').first().click();
@@ -52,7 +93,7 @@ describe('e2e: run views, replay, compare and sweep heatmap (Chromium + code-ser
     await chart().locator('.main-svg').first().waitFor({ timeout: 60_000 });
     await waitUntil(async () => (await chart().locator('.boxlayer path, .trace.boxes path').count()) > 20, 30_000, 'candlesticks drawn');
     await waitUntil(async () => (await chart().locator('.scatterlayer .point').count()) > 5, 30_000, 'fill markers drawn');
-    assert.ok(await chart().locator('.scatterlayer .js-line').count() >= 2, 'equity and drawdown lines');
+    assert.ok((await chart().locator('.scatterlayer .js-line').count()) >= 2, 'equity and drawdown lines');
     assert.equal((await view.locator('[data-metric-value="total_return"]').innerText()).trim(), pct(sma.metrics.total_return!));
     assert.match(await view.locator('.run-header').innerText(), /Times in America\/New_York/);
     await wb.screenshot('views-run-dark');
@@ -111,20 +152,44 @@ describe('e2e: run views, replay, compare and sweep heatmap (Chromium + code-ser
     const drag = view.locator('.heatmap .nsewdrag').first();
     const box = (await drag.boundingBox())!;
     await page.mouse.click(box.x + box.width / 6, box.y + box.height * 0.75); // a cell in the first column, lower row
-    await waitUntil(async () => /^Run sma-cross/.test(await page.locator('.tab.active').innerText().catch(() => '')), 30_000, 'the clicked cell\'s run opens');
+    await waitUntil(
+      async () =>
+        /^Run sma-cross/.test(
+          await page
+            .locator('.tab.active')
+            .innerText()
+            .catch(() => ''),
+        ),
+      30_000,
+      "the clicked cell's run opens",
+    );
 
     // --- Light theme: every chart re-themes without reopening ----------------------------------------
-    const darkAxis = await wb.webview().locator('.run-chart .xtick text').first().getAttribute('style').catch(() => '');
+    const darkAxis = await wb
+      .webview()
+      .locator('.run-chart .xtick text')
+      .first()
+      .getAttribute('style')
+      .catch(() => '');
     await wb.runCommand('Preferences: Color Theme', { keepOpen: true });
     await page.locator('.quick-input-widget input.input').fill('Light Modern');
     await sleep(600);
     await page.keyboard.press('Enter');
     await waitUntil(async () => (await wb!.webview().locator('body.vscode-light').count()) > 0, 30_000, 'the light theme in the webview');
     await sleep(800);
-    const lightAxis = await wb.webview().locator('.run-chart .xtick text').first().getAttribute('style').catch(() => '');
+    const lightAxis = await wb
+      .webview()
+      .locator('.run-chart .xtick text')
+      .first()
+      .getAttribute('style')
+      .catch(() => '');
     assert.notEqual(lightAxis, darkAxis, 'the chart re-themed');
     await wb.screenshot('views-run-light');
-    for (const [label, name] of [['Sweep', 'views-sweep-light'], ['Compare', 'views-compare-light'], ['Backtest Runs', 'views-runs-list-light']] as const) {
+    for (const [label, name] of [
+      ['Sweep', 'views-sweep-light'],
+      ['Compare', 'views-compare-light'],
+      ['Backtest Runs', 'views-runs-list-light'],
+    ] as const) {
       await page.locator('.tabs-container .tab', { hasText: label }).first().click();
       await sleep(2500);
       await wb.screenshot(name);
@@ -138,14 +203,29 @@ describe('e2e: run views, replay, compare and sweep heatmap (Chromium + code-ser
     const tabs = page.locator('.tabs-container .tab');
     await waitUntil(async () => (await tabs.allInnerTexts()).join('|').includes('Compare 2 runs'), 60_000, 'the editors restored');
     const titles = (await tabs.allInnerTexts()).join('|');
-    for (const t of ['Run sma-cross fast=5 slow=20', 'Backtest Runs', 'Compare 2 runs', 'Sweep sma-cross']) assert.ok(titles.includes(t), `${t} restored (${titles})`);
+    for (const t of ['Run sma-cross fast=5 slow=20', 'Backtest Runs', 'Compare 2 runs', 'Sweep sma-cross'])
+      assert.ok(titles.includes(t), `${t} restored (${titles})`);
     await tabs.filter({ hasText: 'Run sma-cross fast=5 slow=20' }).first().click();
     await waitUntil(async () => (await wb!.webview().locator('.run-chart .main-svg').count()) > 0, 60_000, 'the restored run view');
     // it resumes its replay where it was, paused
-    await waitUntil(async () => Number(await wb!.webview().locator('.cursor-text').getAttribute('data-cursor').catch(() => '')) > 0, 30_000, 'the replay cursor restored');
+    await waitUntil(
+      async () =>
+        Number(
+          await wb!
+            .webview()
+            .locator('.cursor-text')
+            .getAttribute('data-cursor')
+            .catch(() => ''),
+        ) > 0,
+      30_000,
+      'the replay cursor restored',
+    );
     await wb.screenshot('views-restored-after-reload-light');
     const csp = wb.consoleErrors.filter((e) => /Content Security Policy|CSP violation/.test(e));
     assert.deepEqual(csp, [], 'no CSP violation in any view');
-    assert.deepEqual(wb.consoleErrors.filter((e) => /btnb/i.test(e)), []);
+    assert.deepEqual(
+      wb.consoleErrors.filter((e) => /btnb/i.test(e)),
+      [],
+    );
   });
 });

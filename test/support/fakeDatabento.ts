@@ -129,7 +129,17 @@ export async function startFakeDatabento(opts: FakeDatabentoOptions): Promise<Fa
     const endpoint = url.pathname.replace(/^\/v0\//, '');
     const form = Object.fromEntries(new URLSearchParams(body || url.search.slice(1)));
     const authorization = req.headers.authorization;
-    const rec: FakeRequest = { method: req.method ?? '', path: url.pathname, endpoint, form, authorization, authOk: authorization === expectedAuth, status: 0, fault: null, bytesSent: 0 };
+    const rec: FakeRequest = {
+      method: req.method ?? '',
+      path: url.pathname,
+      endpoint,
+      form,
+      authorization,
+      authOk: authorization === expectedAuth,
+      status: 0,
+      fault: null,
+      bytesSent: 0,
+    };
     requests.push(rec);
     const json = (status: number, value: unknown, headers: Record<string, string> = {}): void => {
       rec.status = status;
@@ -148,12 +158,23 @@ export async function startFakeDatabento(opts: FakeDatabentoOptions): Promise<Fa
       if (!form[name]) return json(400, { detail: `Missing required parameter \`${name}\`.` });
     }
     const file = served[form.schema!];
-    if (!file) return nested(422, 'schema_unavailable', `Schema '${form.schema}' is not available in this fake (serving ${Object.keys(served).join(', ')}).`);
-    if (form.dataset !== file.dataset) return nested(422, 'dataset_invalid', `Dataset '${form.dataset}' is not valid for the served ${form.schema} file (${file.dataset}).`);
+    if (!file)
+      return nested(
+        422,
+        'schema_unavailable',
+        `Schema '${form.schema}' is not available in this fake (serving ${Object.keys(served).join(', ')}).`,
+      );
+    if (form.dataset !== file.dataset)
+      return nested(422, 'dataset_invalid', `Dataset '${form.dataset}' is not valid for the served ${form.schema} file (${file.dataset}).`);
     const startMs = parseTime(form.start!);
     if (startMs === null) return nested(422, 'start_invalid', `Invalid \`start\` '${form.start}'.`);
     if (startMs < availableStartMs) {
-      return nested(422, 'data_start_before_available_start', `The dataset ${form.dataset} has data available from ${opts.availableStart ?? '2010-06-06'}. Try a later \`start\`.`, { start: form.start });
+      return nested(
+        422,
+        'data_start_before_available_start',
+        `The dataset ${form.dataset} has data available from ${opts.availableStart ?? '2010-06-06'}. Try a later \`start\`.`,
+        { start: form.start },
+      );
     }
     if (form.end) {
       const endMs = parseTime(form.end);
@@ -165,10 +186,16 @@ export async function startFakeDatabento(opts: FakeDatabentoOptions): Promise<Fa
       return nested(422, 'symbology_invalid_request', `None of the symbols could be resolved: ${form.symbols}.`, { symbols });
     }
     if (endpoint === 'timeseries.get_range' && (form.encoding !== 'dbn' || form.compression !== 'zstd')) {
-      return nested(422, 'encoding_unsupported', `This fake serves encoding=dbn compression=zstd only, got encoding=${form.encoding} compression=${form.compression}.`);
+      return nested(
+        422,
+        'encoding_unsupported',
+        `This fake serves encoding=dbn compression=zstd only, got encoding=${form.encoding} compression=${form.compression}.`,
+      );
     }
 
-    const fi = faults.findIndex((f) => f.left > 0 && (f.endpoint === undefined || f.endpoint === endpoint) && (f.schema === undefined || f.schema === form.schema));
+    const fi = faults.findIndex(
+      (f) => f.left > 0 && (f.endpoint === undefined || f.endpoint === endpoint) && (f.schema === undefined || f.schema === form.schema),
+    );
     const fault = fi >= 0 ? faults[fi]! : null;
     if (fault) {
       fault.left--;
@@ -178,7 +205,12 @@ export async function startFakeDatabento(opts: FakeDatabentoOptions): Promise<Fa
       rec.status = fault.status;
       const headers: Record<string, string> = { 'request-id': `fake-${requests.length}`, ...fault.headers };
       if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
-      const text = fault.body === undefined ? JSON.stringify({ detail: http.STATUS_CODES[fault.status] ?? 'error' }) : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
+      const text =
+        fault.body === undefined
+          ? JSON.stringify({ detail: http.STATUS_CODES[fault.status] ?? 'error' })
+          : typeof fault.body === 'string'
+            ? fault.body
+            : JSON.stringify(fault.body);
       res.writeHead(fault.status, { 'content-type': typeof fault.body === 'string' ? 'text/plain' : 'application/json', ...headers });
       res.end(text);
       return;
@@ -197,17 +229,25 @@ export async function startFakeDatabento(opts: FakeDatabentoOptions): Promise<Fa
       const count = Math.min(file.recordCount, limit);
       const perRecord = file.recordCount ? file.billableSize / file.recordCount : 0;
       const size = count === file.recordCount ? file.billableSize : Math.round(count * perRecord);
-      const value = endpoint === 'metadata.get_record_count' ? count : endpoint === 'metadata.get_billable_size' ? size : (size / 1e9) * usdPerGb;
+      const value =
+        endpoint === 'metadata.get_record_count' ? count : endpoint === 'metadata.get_billable_size' ? size : (size / 1e9) * usdPerGb;
       return json(200, value, warningHeaders);
     }
 
     const status = fault?.kind === 'partial' ? 206 : 200;
     rec.status = status;
-    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'request-id': `fake-${requests.length}`, ...warningHeaders };
+    const headers: Record<string, string> = {
+      'content-type': 'application/octet-stream',
+      'request-id': `fake-${requests.length}`,
+      ...warningHeaders,
+    };
     if (opts.contentLength) headers['content-length'] = String(file.bytes.length);
     res.writeHead(status, headers);
     const bytes = file.bytes;
-    const cut = fault && (fault.kind === 'drop' || fault.kind === 'truncate' || fault.kind === 'stall') ? Math.min(fault.afterBytes, bytes.length) : -1;
+    const cut =
+      fault && (fault.kind === 'drop' || fault.kind === 'truncate' || fault.kind === 'stall')
+        ? Math.min(fault.afterBytes, bytes.length)
+        : -1;
     let off = 0;
     while (off < bytes.length) {
       if (res.destroyed) return;
@@ -248,7 +288,8 @@ export function loadServedFile(path: string): ServedFile {
   const file = readFileSync(path);
   const zstd = file.readUInt32LE(0) === 0xfd2fb528;
   const raw = zstd ? decompressAll(path, file) : file;
-  if (raw.toString('latin1', 0, 3) !== 'DBN') throw new Error(`${path}: byte 0: expected "DBN" after decompression, got ${JSON.stringify(raw.toString('latin1', 0, 3))}`);
+  if (raw.toString('latin1', 0, 3) !== 'DBN')
+    throw new Error(`${path}: byte 0: expected "DBN" after decompression, got ${JSON.stringify(raw.toString('latin1', 0, 3))}`);
   const version = raw[3]!;
   const metaEnd = 8 + raw.readUInt32LE(4);
   const cstr = (off: number, len: number): string => {

@@ -30,7 +30,10 @@ export interface ViewHarness {
   backend: RunViewsBackend;
   streamer: LocalStreamer;
   /** Opens a view in a new page (with the VS Code body class for the theme). */
-  open(args: ViewArgs, opts?: { theme?: 'dark' | 'light'; width?: number; height?: number; beforeLoad?(page: Page): Promise<void> }): Promise<Page>;
+  open(
+    args: ViewArgs,
+    opts?: { theme?: 'dark' | 'light'; width?: number; height?: number; beforeLoad?(page: Page): Promise<void> },
+  ): Promise<Page>;
   /** Browser console errors (CSP violations included). */
   errors: string[];
   close(): Promise<void>;
@@ -50,11 +53,16 @@ export async function startViewHarness(dataDir: string, opts: { tz?: string } = 
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname.startsWith('/view/')) {
         const p = pages.get(url.pathname.slice(6));
-        if (!p) { res.writeHead(404).end(); return; }
+        if (!p) {
+          res.writeHead(404).end();
+          return;
+        }
         const n = nonce();
         const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
         const m = readWebviewManifest(root);
-        const preload = [...m.preload, ...(p.args.view === 'runs' ? [] : m.charts)].map((f) => `<link rel="modulepreload" href="/wv/${f}">`).join('');
+        const preload = [...m.preload, ...(p.args.view === 'runs' ? [] : m.charts)]
+          .map((f) => `<link rel="modulepreload" href="/wv/${f}">`)
+          .join('');
         res.writeHead(200, { 'content-type': 'text/html' }).end(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${esc(`${csp("'self'", n)}; connect-src 'self'`)}">
 <link rel="stylesheet" href="/wv/main.css">${preload}<style id="plotly.js-style-global" nonce="${n}"></style></head>
@@ -65,7 +73,10 @@ export async function startViewHarness(dataDir: string, opts: { tz?: string } = 
       const ipcMatch = /^\/ipc\/(\d+)(\/events)?$/.exec(url.pathname);
       if (ipcMatch) {
         const conn = conns.get(ipcMatch[1]!);
-        if (!conn) { res.writeHead(404).end(); return; }
+        if (!conn) {
+          res.writeHead(404).end();
+          return;
+        }
         if (ipcMatch[2]) {
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
           res.write(': open\n\n');
@@ -81,7 +92,10 @@ export async function startViewHarness(dataDir: string, opts: { tz?: string } = 
       }
       if (url.pathname.startsWith('/wv/')) {
         const file = normalize(join(root, url.pathname.slice(4)));
-        if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
+        if (!file.startsWith(root)) {
+          res.writeHead(403).end();
+          return;
+        }
         try {
           res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
         } catch {
@@ -98,14 +112,20 @@ export async function startViewHarness(dataDir: string, opts: { tz?: string } = 
   const errors: string[] = [];
   let seq = 0;
   return {
-    browser, url, backend, streamer, errors,
+    browser,
+    url,
+    backend,
+    streamer,
+    errors,
     async open(args, o = {}) {
       const id = String(++seq);
       // as the extension does: the run's artifacts load while the page loads
       if (args.view === 'run') void backend.series(args.runId).catch(() => undefined);
       pages.set(id, { args, theme: o.theme ?? 'dark' });
       const page = await browser.newPage({ viewport: { width: o.width ?? 1400, height: o.height ?? 900 } });
-      page.on('console', (m) => { if (m.type() === 'error') errors.push(`[${args.view}] ${m.text()}`); });
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`[${args.view}] ${m.text()}`);
+      });
       page.on('pageerror', (e) => errors.push(`[${args.view}] ${e.message}`));
       const conn = { events: null as ServerResponse | null, pending: [] as unknown[], receive: (m: unknown) => ipc.receive(m) };
       conns.set(id, conn);
@@ -116,7 +136,11 @@ export async function startViewHarness(dataDir: string, opts: { tz?: string } = 
         },
         onFault: (s) => errors.push(`host: ${s}`),
       });
-      const binding = bindRunViews(ipc, backend, streamer, { act: async () => ({ ok: true }), copy: async () => undefined, displayTz: () => tz });
+      const binding = bindRunViews(ipc, backend, streamer, {
+        act: async () => ({ ok: true }),
+        copy: async () => undefined,
+        displayTz: () => tz,
+      });
       ipc.onNotification(Notifications.ready, () => ipc.notify(Notifications.settings, { displayTz: tz }));
       page.on('close', () => {
         binding.dispose();
@@ -135,16 +159,23 @@ export async function startViewHarness(dataDir: string, opts: { tz?: string } = 
           sending = true;
           const batch = queue;
           queue = [];
-          await fetch(ipcUrl, { method: 'POST', body: JSON.stringify(batch), headers: { 'content-type': 'application/json' } }).catch(() => undefined);
+          await fetch(ipcUrl, { method: 'POST', body: JSON.stringify(batch), headers: { 'content-type': 'application/json' } }).catch(
+            () => undefined,
+          );
           sending = false;
           void flush();
         };
         const es = new EventSource(`${ipcUrl}/events`);
         es.onmessage = (e) => w.dispatchEvent(new MessageEvent('message', { data: JSON.parse(e.data as string) }));
         w.acquireVsCodeApi = () => ({
-          postMessage: (m: unknown) => { queue.push(m); void flush(); },
+          postMessage: (m: unknown) => {
+            queue.push(m);
+            void flush();
+          },
           getState: () => st,
-          setState: (s: unknown) => { st = s; },
+          setState: (s: unknown) => {
+            st = s;
+          },
         });
       }, `${url}/ipc/${id}`);
       await o.beforeLoad?.(page);

@@ -34,14 +34,34 @@ describe('room boundaries', () => {
 function importsOf(file: string): { spec: string; resolved: string | null }[] {
   const text = readFileSync(file, 'utf8');
   const out: { spec: string; resolved: string | null }[] = [];
-  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+  for (const m of text.matchAll(
+    /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  )) {
     const spec = (m[1] ?? m[2] ?? m[3])!;
     out.push({ spec, resolved: spec.startsWith('.') ? join(file, '..', spec) : null });
   }
   return out;
 }
 
-const NODE_BUILTINS = new Set(['fs', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net', 'stream', 'url', 'util', 'zlib', 'events', 'worker_threads', 'readline', 'buffer', 'process']);
+const NODE_BUILTINS = new Set([
+  'fs',
+  'path',
+  'os',
+  'crypto',
+  'child_process',
+  'http',
+  'https',
+  'net',
+  'stream',
+  'url',
+  'util',
+  'zlib',
+  'events',
+  'worker_threads',
+  'readline',
+  'buffer',
+  'process',
+]);
 
 /** Walks the import graph from `start`, collecting imports that browser code must not have. */
 function browserOffenders(start: string[]): { offenders: string[]; seen: Set<string> } {
@@ -54,7 +74,13 @@ function browserOffenders(start: string[]): { offenders: string[]; seen: Set<str
     seen.add(file);
     for (const { spec, resolved } of importsOf(file)) {
       const bare = spec.replace(/^node:/, '').split('/')[0]!;
-      if (spec === 'vscode' || spec.startsWith('node:') || NODE_BUILTINS.has(bare) || /(^|\/)src\/extension\/|\.\.\/extension\//.test(`${resolved ?? ''} ${spec}`)) offenders.push(`${file}: ${spec}`);
+      if (
+        spec === 'vscode' ||
+        spec.startsWith('node:') ||
+        NODE_BUILTINS.has(bare) ||
+        /(^|\/)src\/extension\/|\.\.\/extension\//.test(`${resolved ?? ''} ${spec}`)
+      )
+        offenders.push(`${file}: ${spec}`);
       if (resolved && /\.(ts|tsx)$/.test(resolved) && existsSync(resolved)) queue.push(resolved);
     }
   }
@@ -65,7 +91,10 @@ describe('room boundaries: the webviews are browser code', () => {
   it('src/webview (and every engine module it reaches) imports no vscode, no src/extension and no Node built-in', () => {
     const { offenders, seen } = browserOffenders(files('src/webview').filter((f) => /\.(ts|tsx)$/.test(f)));
     assert.ok(seen.size > 20, `walked ${seen.size} files`);
-    assert.ok([...seen].some((f) => f.startsWith('src/engine/')), 'the walk reaches shared engine modules');
+    assert.ok(
+      [...seen].some((f) => f.startsWith('src/engine/')),
+      'the walk reaches shared engine modules',
+    );
     assert.deepEqual(offenders, []);
   });
 

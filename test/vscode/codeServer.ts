@@ -181,17 +181,23 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   async function launch(port: number): Promise<CodeServerHandle> {
     const args = [
       entry,
-      '--config', '/dev/null',
-      '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${port}`,
-      '--user-data-dir', userDataDir,
-      '--extensions-dir', extensionsDir,
+      '--config',
+      '/dev/null',
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
       ...(opts.smokeTestDriver === false ? [] : ['--vscode-option', 'enable-smoke-test-driver']),
-      '--reconnection-grace-time', '5',
+      '--reconnection-grace-time',
+      '5',
       ...(opts.args ?? []),
       workspace,
     ];
@@ -248,7 +254,9 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
       if (exited) {
         liveGroups.delete(pid);
         killGroup(pid, 'SIGKILL');
-        throw new Error(`code-server exited (code ${exited.code}, signal ${exited.signal}) before /healthz answered on port ${port}:\n${lines.join('\n')}`);
+        throw new Error(
+          `code-server exited (code ${exited.code}, signal ${exited.signal}) before /healthz answered on port ${port}:\n${lines.join('\n')}`,
+        );
       }
       try {
         const r = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
@@ -274,7 +282,18 @@ export function installVsix(vsixPath: string, extensionsDir: string, userDataDir
   const entry = ensureCodeServer();
   const r = spawnSync(
     nodeForCodeServer(),
-    [entry, '--config', '/dev/null', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', resolve(vsixPath), '--force'],
+    [
+      entry,
+      '--config',
+      '/dev/null',
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--install-extension',
+      resolve(vsixPath),
+      '--force',
+    ],
     { encoding: 'utf8', timeout: 120_000 },
   );
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;

@@ -100,7 +100,8 @@ export async function main(): Promise<number> {
       BTNB_VSCODE_STATS_FILE: statsFile,
       BTNB_REPO_ROOT: REPO_ROOT,
     };
-    for (const [k, v] of Object.entries(process.env)) if (k.startsWith('BTNB_TEST_') && k !== 'BTNB_TEST_STATS' && v !== undefined) extensionEnvironment[k] = v;
+    for (const [k, v] of Object.entries(process.env))
+      if (k.startsWith('BTNB_TEST_') && k !== 'BTNB_TEST_STATS' && v !== undefined) extensionEnvironment[k] = v;
     if (process.env.BTNB_VSCODE_GREP) extensionEnvironment.BTNB_VSCODE_GREP = process.env.BTNB_VSCODE_GREP;
     const payload = [
       ['extensionDevelopmentPath', server.remoteUri(REPO_ROOT)],
@@ -135,11 +136,25 @@ export async function main(): Promise<number> {
     clearTimeout(timer);
     if (typeof outcome === 'string' && outcome !== 'timeout') {
       say(`vscode: ${outcome} before the suite finished`);
-      say(`last code-server output:\n${server.output().split('\n').filter((l) => !isNoise(l)).slice(-30).join('\n')}`);
+      say(
+        `last code-server output:\n${server
+          .output()
+          .split('\n')
+          .filter((l) => !isNoise(l))
+          .slice(-30)
+          .join('\n')}`,
+      );
       code = 1;
     } else if (outcome === 'timeout') {
       say(`vscode: TIMEOUT — the suite did not finish within ${timeoutMs / 1000} s (BTNB_VSCODE_TIMEOUT_MS); killed code-server.`);
-      say(`last code-server output:\n${server.output().split('\n').filter((l) => !isNoise(l)).slice(-30).join('\n')}`);
+      say(
+        `last code-server output:\n${server
+          .output()
+          .split('\n')
+          .filter((l) => !isNoise(l))
+          .slice(-30)
+          .join('\n')}`,
+      );
       code = 1;
     } else {
       code = outcome;

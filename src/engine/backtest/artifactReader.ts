@@ -74,7 +74,11 @@ function copyEnum(path: string, name: string, d: arrow.Data, values: readonly st
  * Reads `required` (error when absent) and `optional` columns of a Parquet artifact.
  * Memory ≈ the result; one row group at a time.
  */
-export async function readArtifactColumns(path: string, required: Record<string, ColumnKind>, optional: Record<string, ColumnKind> = {}): Promise<ReadTable> {
+export async function readArtifactColumns(
+  path: string,
+  required: Record<string, ColumnKind>,
+  optional: Record<string, ColumnKind> = {},
+): Promise<ReadTable> {
   const info = await parquetFileInfo(path);
   const names = new Set(info.schema.fields.map((f) => f.name));
   for (const c of Object.keys(required)) if (!names.has(c)) throw new ParquetFileError(path, `missing column '${c}'`);

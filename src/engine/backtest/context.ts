@@ -46,43 +46,92 @@ export class StrategyContext {
   }
 
   /** Called by the engine after onStart. */
-  lockIndicators(): void { this.started = true; }
+  lockIndicators(): void {
+    this.started = true;
+  }
 
-  get isLastBar(): boolean { return this.index === this.length - 1; }
+  get isLastBar(): boolean {
+    return this.index === this.length - 1;
+  }
   /** Signed position (units; > 0 long, < 0 short). */
-  get position(): number { return this.portfolio.position; }
-  get cash(): number { return this.portfolio.cash; }
+  get position(): number {
+    return this.portfolio.position;
+  }
+  get cash(): number {
+    return this.portfolio.cash;
+  }
   /** Mark-to-market equity at the current bar's close. */
-  get equity(): number { return this.portfolio.cash + this.portfolio.position * this.bars.close[this.index]!; }
-  get openOrderCount(): number { return this.exchange.openCount; }
+  get equity(): number {
+    return this.portfolio.cash + this.portfolio.position * this.bars.close[this.index]!;
+  }
+  get openOrderCount(): number {
+    return this.exchange.openCount;
+  }
 
   private at(col: Float64Array, ago: number): number {
-    if (ago < 0 || ago !== Math.floor(ago)) throw new RangeError(`bar access: ago must be a non-negative integer (no look-ahead), got ${ago}`);
+    if (ago < 0 || ago !== Math.floor(ago))
+      throw new RangeError(`bar access: ago must be a non-negative integer (no look-ahead), got ${ago}`);
     const k = this.index - ago;
     return k >= 0 ? col[k]! : NaN;
   }
   /** Bar start, ns UTC. */
-  ts(ago = 0): number { return this.at(this.bars.ts, ago); }
-  open(ago = 0): number { return ago === 0 ? this.bars.open[this.index]! : this.at(this.bars.open, ago); }
-  high(ago = 0): number { return ago === 0 ? this.bars.high[this.index]! : this.at(this.bars.high, ago); }
-  low(ago = 0): number { return ago === 0 ? this.bars.low[this.index]! : this.at(this.bars.low, ago); }
-  close(ago = 0): number { return ago === 0 ? this.bars.close[this.index]! : this.at(this.bars.close, ago); }
-  volume(ago = 0): number { return this.at(this.bars.volume, ago); }
-  vwap(ago = 0): number { return this.at(this.bars.vwap, ago); }
-  buyVolume(ago = 0): number { return this.at(this.bars.buyVolume, ago); }
-  sellVolume(ago = 0): number { return this.at(this.bars.sellVolume, ago); }
+  ts(ago = 0): number {
+    return this.at(this.bars.ts, ago);
+  }
+  open(ago = 0): number {
+    return ago === 0 ? this.bars.open[this.index]! : this.at(this.bars.open, ago);
+  }
+  high(ago = 0): number {
+    return ago === 0 ? this.bars.high[this.index]! : this.at(this.bars.high, ago);
+  }
+  low(ago = 0): number {
+    return ago === 0 ? this.bars.low[this.index]! : this.at(this.bars.low, ago);
+  }
+  close(ago = 0): number {
+    return ago === 0 ? this.bars.close[this.index]! : this.at(this.bars.close, ago);
+  }
+  volume(ago = 0): number {
+    return this.at(this.bars.volume, ago);
+  }
+  vwap(ago = 0): number {
+    return this.at(this.bars.vwap, ago);
+  }
+  buyVolume(ago = 0): number {
+    return this.at(this.bars.buyVolume, ago);
+  }
+  sellVolume(ago = 0): number {
+    return this.at(this.bars.sellVolume, ago);
+  }
   /** TBBO aggregates: NaN when the minute has no quotes (or the dataset no TBBO source). */
-  bidClose(ago = 0): number { return this.at(this.bars.bidClose, ago); }
-  askClose(ago = 0): number { return this.at(this.bars.askClose, ago); }
-  spreadMean(ago = 0): number { return this.at(this.bars.spreadMean, ago); }
-  spreadMax(ago = 0): number { return this.at(this.bars.spreadMax, ago); }
-  bidSizeMean(ago = 0): number { return this.at(this.bars.bidSizeMean, ago); }
-  askSizeMean(ago = 0): number { return this.at(this.bars.askSizeMean, ago); }
-  imbalanceMean(ago = 0): number { return this.at(this.bars.imbalanceMean, ago); }
+  bidClose(ago = 0): number {
+    return this.at(this.bars.bidClose, ago);
+  }
+  askClose(ago = 0): number {
+    return this.at(this.bars.askClose, ago);
+  }
+  spreadMean(ago = 0): number {
+    return this.at(this.bars.spreadMean, ago);
+  }
+  spreadMax(ago = 0): number {
+    return this.at(this.bars.spreadMax, ago);
+  }
+  bidSizeMean(ago = 0): number {
+    return this.at(this.bars.bidSizeMean, ago);
+  }
+  askSizeMean(ago = 0): number {
+    return this.at(this.bars.askSizeMean, ago);
+  }
+  imbalanceMean(ago = 0): number {
+    return this.at(this.bars.imbalanceMean, ago);
+  }
 
   /** Submits a buy; fills from the next bar on. Returns the order id. */
-  buy(qty: number, opts?: OrderOptions): number { return this.submit(SIDE_BUY, qty, opts); }
-  sell(qty: number, opts?: OrderOptions): number { return this.submit(SIDE_SELL, qty, opts); }
+  buy(qty: number, opts?: OrderOptions): number {
+    return this.submit(SIDE_BUY, qty, opts);
+  }
+  sell(qty: number, opts?: OrderOptions): number {
+    return this.submit(SIDE_SELL, qty, opts);
+  }
   /** Signed-quantity order (> 0 buy, < 0 sell). */
   order(signedQty: number, opts?: OrderOptions): number {
     return this.submit(signedQty > 0 ? SIDE_BUY : SIDE_SELL, signedQty > 0 ? signedQty : -signedQty, opts);
@@ -98,7 +147,9 @@ export class StrategyContext {
     const delta = target - this.portfolio.position - pending;
     return delta === 0 ? 0 : this.order(delta);
   }
-  cancel(orderId: number): boolean { return this.exchange.cancel(orderId, this.orderBar); }
+  cancel(orderId: number): boolean {
+    return this.exchange.cancel(orderId, this.orderBar);
+  }
   cancelAll(): void {
     while (this.exchange.openCount > 0) this.exchange.cancel(this.exchange.open[0]!, this.orderBar);
   }
@@ -111,7 +162,8 @@ export class StrategyContext {
     if (opts !== undefined) {
       if (opts.limit !== undefined && opts.stop !== undefined) throw new RangeError('an order takes a limit or a stop price, not both');
       if (opts.limit !== undefined) {
-        if (!(opts.limit > 0) || !Number.isFinite(opts.limit)) throw new RangeError(`limit price must be finite and > 0, got ${opts.limit}`);
+        if (!(opts.limit > 0) || !Number.isFinite(opts.limit))
+          throw new RangeError(`limit price must be finite and > 0, got ${opts.limit}`);
         type = ORDER_LIMIT;
         limit = opts.limit;
       } else if (opts.stop !== undefined) {
@@ -134,13 +186,25 @@ export class StrategyContext {
     if (!(col instanceof Float64Array)) throw new RangeError(`unknown bar field '${field}'`);
     return col;
   }
-  sma(n: number, field: PriceField = 'close'): Sma { return this.add(new Sma(this.src(field), n), n, `sma(${n})`); }
-  ema(n: number, field: PriceField = 'close'): Ema { return this.add(new Ema(this.src(field), n), n, `ema(${n})`); }
-  rsi(n: number, field: PriceField = 'close'): Rsi { return this.add(new Rsi(this.src(field), n), n, `rsi(${n})`); }
-  atr(n: number): Atr { return this.add(new Atr(this.bars.high, this.bars.low, this.bars.close, n), n, `atr(${n})`); }
+  sma(n: number, field: PriceField = 'close'): Sma {
+    return this.add(new Sma(this.src(field), n), n, `sma(${n})`);
+  }
+  ema(n: number, field: PriceField = 'close'): Ema {
+    return this.add(new Ema(this.src(field), n), n, `ema(${n})`);
+  }
+  rsi(n: number, field: PriceField = 'close'): Rsi {
+    return this.add(new Rsi(this.src(field), n), n, `rsi(${n})`);
+  }
+  atr(n: number): Atr {
+    return this.add(new Atr(this.bars.high, this.bars.low, this.bars.close, n), n, `atr(${n})`);
+  }
   bollinger(n: number, k = 2, field: PriceField = 'close'): Bollinger {
     return this.add(new Bollinger(this.src(field), n, k), n, `bollinger(${n})`);
   }
-  highest(n: number, field: PriceField = 'high'): RollingExtreme { return this.add(new RollingExtreme(this.src(field), n, 1), n, `highest(${n})`); }
-  lowest(n: number, field: PriceField = 'low'): RollingExtreme { return this.add(new RollingExtreme(this.src(field), n, -1), n, `lowest(${n})`); }
+  highest(n: number, field: PriceField = 'high'): RollingExtreme {
+    return this.add(new RollingExtreme(this.src(field), n, 1), n, `highest(${n})`);
+  }
+  lowest(n: number, field: PriceField = 'low'): RollingExtreme {
+    return this.add(new RollingExtreme(this.src(field), n, -1), n, `lowest(${n})`);
+  }
 }

@@ -55,21 +55,40 @@ export function toCosts(input: unknown): Costs {
     const i = r.error.issues[0]!;
     const field = i.path.length ? i.path.map(String).join('.') : 'costs';
     const got = i.path.length && input && typeof input === 'object' ? (input as Record<string, unknown>)[String(i.path[0])] : input;
-    const expected = i.code === 'unrecognized_keys' ? `one of ${COST_KEYS.join(', ')}` : field === 'cash' ? 'a finite number > 0' : field === 'slippage_model' ? "'fixed', 'half-spread' or 'random'" : 'a finite number ≥ 0';
-    const what = i.code === 'unrecognized_keys' ? `unknown key${(i as { keys?: string[] }).keys?.length === 1 ? '' : 's'} ${(i as { keys?: string[] }).keys?.join(', ')}` : `got ${JSON.stringify(got)}`;
-    throw new CostsError(field, `costs.${i.code === 'unrecognized_keys' ? (i as { keys?: string[] }).keys?.[0] ?? field : field}: expected ${expected}, ${what}`);
+    const expected =
+      i.code === 'unrecognized_keys'
+        ? `one of ${COST_KEYS.join(', ')}`
+        : field === 'cash'
+          ? 'a finite number > 0'
+          : field === 'slippage_model'
+            ? "'fixed', 'half-spread' or 'random'"
+            : 'a finite number ≥ 0';
+    const what =
+      i.code === 'unrecognized_keys'
+        ? `unknown key${(i as { keys?: string[] }).keys?.length === 1 ? '' : 's'} ${(i as { keys?: string[] }).keys?.join(', ')}`
+        : `got ${JSON.stringify(got)}`;
+    throw new CostsError(
+      field,
+      `costs.${i.code === 'unrecognized_keys' ? ((i as { keys?: string[] }).keys?.[0] ?? field) : field}: expected ${expected}, ${what}`,
+    );
   }
   const c = r.data;
   let model = c.slippage_model ?? DEFAULT_COSTS.slippage_model;
   let bps = c.slippage_bps ?? DEFAULT_COSTS.slippage_bps;
   if (c.slippage !== undefined) {
-    if (c.slippage_model !== undefined || c.slippage_bps !== undefined) throw new CostsError('slippage', 'costs: slippage and slippage_model/slippage_bps are exclusive (give one)');
+    if (c.slippage_model !== undefined || c.slippage_bps !== undefined)
+      throw new CostsError('slippage', 'costs: slippage and slippage_model/slippage_bps are exclusive (give one)');
     ({ model, bps } = shorthand(c.slippage));
   }
-  if (model === 'half-spread' && bps !== 0) throw new CostsError('slippage_bps', 'costs: slippage_bps and half-spread slippage are exclusive (give one)');
+  if (model === 'half-spread' && bps !== 0)
+    throw new CostsError('slippage_bps', 'costs: slippage_bps and half-spread slippage are exclusive (give one)');
   return {
-    cash: c.cash ?? DEFAULT_COSTS.cash, slippage_model: model, slippage_bps: bps,
-    fee_per_unit: c.fee_per_unit ?? DEFAULT_COSTS.fee_per_unit, fee_bps: c.fee_bps ?? DEFAULT_COSTS.fee_bps, fee_min: c.fee_min ?? DEFAULT_COSTS.fee_min,
+    cash: c.cash ?? DEFAULT_COSTS.cash,
+    slippage_model: model,
+    slippage_bps: bps,
+    fee_per_unit: c.fee_per_unit ?? DEFAULT_COSTS.fee_per_unit,
+    fee_bps: c.fee_bps ?? DEFAULT_COSTS.fee_bps,
+    fee_min: c.fee_min ?? DEFAULT_COSTS.fee_min,
   };
 }
 
@@ -83,7 +102,8 @@ export function parseCostsText(text: string): CostsInput {
     const m = /^([a-z_]+)=(.+)$/.exec(part);
     if (!m) throw new CostsError('costs', `costs: '${part}': expected key=value (keys: ${COST_KEYS.join(', ')})`);
     const [, k, v] = m as unknown as [string, string, string];
-    if (!(COST_KEYS as readonly string[]).includes(k)) throw new CostsError(k, `costs.${k}: unknown key; expected one of ${COST_KEYS.join(', ')}`);
+    if (!(COST_KEYS as readonly string[]).includes(k))
+      throw new CostsError(k, `costs.${k}: unknown key; expected one of ${COST_KEYS.join(', ')}`);
     if (Object.hasOwn(out, k)) throw new CostsError(k, `costs.${k} given twice`);
     if (k === 'slippage' || k === 'slippage_model') out[k] = v;
     else {
@@ -98,7 +118,12 @@ export function parseCostsText(text: string): CostsInput {
 
 /** The CLI's cost flags (`--cash`, `--slippage-bps`, `--slippage`, `--fee-*`) as costs text. */
 export const COST_FLAGS: Readonly<Record<string, (typeof COST_KEYS)[number]>> = {
-  cash: 'cash', 'slippage-bps': 'slippage_bps', slippage: 'slippage', 'fee-per-unit': 'fee_per_unit', 'fee-bps': 'fee_bps', 'fee-min': 'fee_min',
+  cash: 'cash',
+  'slippage-bps': 'slippage_bps',
+  slippage: 'slippage',
+  'fee-per-unit': 'fee_per_unit',
+  'fee-bps': 'fee_bps',
+  'fee-min': 'fee_min',
 };
 
 /** CLI flag values → CostsInput; errors name the flag. */
@@ -114,7 +139,8 @@ export function costsFromFlags(values: ReadonlyMap<string, string>): CostsInput 
       out[key] = n;
     }
   }
-  if (out.slippage !== undefined && out.slippage_bps !== undefined) throw new CostsError('slippage', '--slippage-bps and --slippage are exclusive (give one)');
+  if (out.slippage !== undefined && out.slippage_bps !== undefined)
+    throw new CostsError('slippage', '--slippage-bps and --slippage are exclusive (give one)');
   try {
     toCosts(out);
   } catch (err) {

@@ -31,7 +31,11 @@ export function firstUnsorted(ts: Float64Array, n: number): number {
   // Four comparisons per branch: the check streams the whole ts column, and one
   // well-predicted branch per row made it branch-bound (about 3× slower on 10 M rows).
   for (; k + 3 < n; k += 4) {
-    const p = ts[k - 1]!, a = ts[k]!, b = ts[k + 1]!, c = ts[k + 2]!, d = ts[k + 3]!;
+    const p = ts[k - 1]!,
+      a = ts[k]!,
+      b = ts[k + 1]!,
+      c = ts[k + 2]!,
+      d = ts[k + 3]!;
     if (!(a >= p && b >= a && c >= b && d >= c)) break;
   }
   for (; k < n; k++) if (!(ts[k]! >= ts[k - 1]!)) return k;
@@ -87,7 +91,10 @@ export class BacktestEngine {
     const ts = input.ts;
     // Every rule here (next bar, daily closes) assumes time order; refuse anything else.
     const k = firstUnsorted(ts, input.length);
-    if (k > 0) throw new RangeError(`bars of ${input.symbol} are not sorted by ts: row ${k} (${isoTs(ts[k]!)}) comes after row ${k - 1} (${isoTs(ts[k - 1]!)})`);
+    if (k > 0)
+      throw new RangeError(
+        `bars of ${input.symbol} are not sorted by ts: row ${k} (${isoTs(ts[k]!)}) comes after row ${k - 1} (${isoTs(ts[k - 1]!)})`,
+      );
     const bars = applySession(input, this.session);
     const n = bars.length;
     if (n === 0) throw new RangeError(`no bars to run on: ${input.symbol} has ${input.length} bars, ${n} after session '${this.session}'`);
@@ -204,13 +211,26 @@ export class BacktestEngine {
     const trades = log.trades();
     const dayEndEquity = equityAtBars(log, costs.cash, bars.close, dayEndBars(bars.ts, this.n));
     const metrics = computeMetrics(costs.cash, bars.ts, null, null, null, trades, fills, {
-      maxDrawdown: 1 - this.minRatio, exposedBars: this.exposedBars, feesTotal: this.exchange.feesTotal, turnover: this.exchange.turnover,
-      finalEquity: this.lastEquity, dayEndEquity,
+      maxDrawdown: 1 - this.minRatio,
+      exposedBars: this.exposedBars,
+      feesTotal: this.exchange.feesTotal,
+      turnover: this.exchange.turnover,
+      finalEquity: this.lastEquity,
+      dayEndEquity,
     });
     return {
-      strategyId: def.id, params: this.params as Record<string, unknown>, session: this.session, seed: this.seed, costs, bars,
+      strategyId: def.id,
+      params: this.params as Record<string, unknown>,
+      session: this.session,
+      seed: this.seed,
+      costs,
+      bars,
       equity: equityColumns(bars, log, costs.cash),
-      orders, fills, trades, events: log.events(), metrics,
+      orders,
+      fills,
+      trades,
+      events: log.events(),
+      metrics,
     };
   }
 }
@@ -221,7 +241,12 @@ export class BacktestEngine {
  * every value is bit-identical to what the portfolio held, and the loop computed, at that
  * bar's close. A fill at bar i happened at its open: included at i.
  */
-export function replaySeries(log: RunLog, initialCash: number, close: Float64Array, n: number): { position: Float64Array; cash: Float64Array; equity: Float64Array } {
+export function replaySeries(
+  log: RunLog,
+  initialCash: number,
+  close: Float64Array,
+  n: number,
+): { position: Float64Array; cash: Float64Array; equity: Float64Array } {
   const position = new Float64Array(n);
   const cash = new Float64Array(n);
   const equity = new Float64Array(n);
@@ -276,10 +301,17 @@ function equityColumns(bars: BarSeries, log: RunLog, initialCash: number): Equit
   let series: { position: Float64Array; cash: Float64Array; equity: Float64Array } | null = null;
   const replay = () => (series ??= replaySeries(log, initialCash, bars.close, bars.length));
   return {
-    ts: bars.ts, close: bars.close,
-    get equity(): Float64Array { return replay().equity; },
-    get position(): Float64Array { return replay().position; },
-    get cash(): Float64Array { return replay().cash; },
+    ts: bars.ts,
+    close: bars.close,
+    get equity(): Float64Array {
+      return replay().equity;
+    },
+    get position(): Float64Array {
+      return replay().position;
+    },
+    get cash(): Float64Array {
+      return replay().cash;
+    },
     get drawdown(): Float64Array {
       dd ??= drawdownSeries(initialCash, replay().equity);
       return dd;
@@ -310,10 +342,16 @@ export class RunCanceledError extends Error {
  * Same result as runBacktest, but yields to the event loop about every `sliceMs` (checked
  * every 256 bars) so SIGTERM/cancel handlers run; throws RunCanceledError once `signal` aborts.
  */
-export async function runBacktestAsync(input: BarSeries, spec: BacktestSpec, opts: { signal?: AbortSignal; sliceMs?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<BacktestResult> {
+export async function runBacktestAsync(
+  input: BarSeries,
+  spec: BacktestSpec,
+  opts: { signal?: AbortSignal; sliceMs?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<BacktestResult> {
   const engine = new BacktestEngine(input, spec);
   const sliceMs = opts.sliceMs ?? 50;
-  const check = () => { if (opts.signal?.aborted) throw new RunCanceledError(); };
+  const check = () => {
+    if (opts.signal?.aborted) throw new RunCanceledError();
+  };
   check();
   engine.start();
   const n = engine.n;

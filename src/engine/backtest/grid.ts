@@ -43,9 +43,14 @@ export function parseGridEntry(entry: string): [string, GridValue[]] {
   if (!NAME.test(name)) throw new GridError(`grid: expected name=a:b:step or name=v1,v2,…, got '${entry}'`);
   const body = entry.slice(eq + 1).trim();
   const parts = body.split(':');
-  if (parts.length === 3 && parts.every((p) => DECIMAL.test(p.trim()))) return [name, range(name, parts[0]!.trim(), parts[1]!.trim(), parts[2]!.trim())];
+  if (parts.length === 3 && parts.every((p) => DECIMAL.test(p.trim())))
+    return [name, range(name, parts[0]!.trim(), parts[1]!.trim(), parts[2]!.trim())];
   if (parts.length > 1 && !body.includes(',')) throw new GridError(`grid ${name}: a range is a:b:step with decimal numbers, got '${body}'`);
-  const values = body.split(',').map((v) => v.trim()).filter((v) => v !== '').map((v) => parseParamValue(v) as GridValue);
+  const values = body
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '')
+    .map((v) => parseParamValue(v) as GridValue);
   if (values.length === 0) throw new GridError(`grid ${name}: no values`);
   return [name, values];
 }
@@ -58,7 +63,8 @@ function checked(entries: [string, readonly GridValue[]][]): Grid {
   }
   const grid = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const size = gridSize(grid);
-  if (size > MAX_GRID_POINTS) throw new GridError(`grid: ${size.toLocaleString('en-US')} combinations; at most ${MAX_GRID_POINTS.toLocaleString('en-US')}`);
+  if (size > MAX_GRID_POINTS)
+    throw new GridError(`grid: ${size.toLocaleString('en-US')} combinations; at most ${MAX_GRID_POINTS.toLocaleString('en-US')}`);
   return grid;
 }
 

@@ -22,7 +22,9 @@ export class Sma implements Indicator {
     this.n = n;
     this.ring = new Float64Array(n);
   }
-  get ready(): boolean { return this.count >= this.n; }
+  get ready(): boolean {
+    return this.count >= this.n;
+  }
   update(i: number): void {
     const x = this.src[i]!;
     const slot = this.count % this.n;
@@ -51,7 +53,9 @@ export class Ema implements Indicator {
     this.n = n;
     this.alpha = 2 / (n + 1);
   }
-  get ready(): boolean { return this.count >= this.n; }
+  get ready(): boolean {
+    return this.count >= this.n;
+  }
   update(i: number): void {
     const x = this.src[i]!;
     this.count++;
@@ -74,7 +78,9 @@ export class Rsi implements Indicator {
     this.src = src;
     this.n = n;
   }
-  get ready(): boolean { return this.changes >= this.n; }
+  get ready(): boolean {
+    return this.changes >= this.n;
+  }
   update(i: number): void {
     const x = this.src[i]!;
     if (this.prev === this.prev) {
@@ -110,7 +116,9 @@ export class Atr implements Indicator {
     this.close = close;
     this.n = n;
   }
-  get ready(): boolean { return this.count >= this.n; }
+  get ready(): boolean {
+    return this.count >= this.n;
+  }
   update(i: number): void {
     const h = this.high[i]!;
     const l = this.low[i]!;
@@ -153,8 +161,12 @@ export class Bollinger implements Indicator {
     this.k = k;
     this.ring = new Float64Array(n);
   }
-  get ready(): boolean { return this.count >= this.n; }
-  get middle(): number { return this.value; }
+  get ready(): boolean {
+    return this.count >= this.n;
+  }
+  get middle(): number {
+    return this.value;
+  }
   update(i: number): void {
     const n = this.n;
     if (this.count === 0) this.shift = this.src[i]!;
@@ -173,7 +185,11 @@ export class Bollinger implements Indicator {
       let s = 0;
       let s2 = 0;
       const m = this.count < n ? this.count : n;
-      for (let j = 0; j < m; j++) { const v = this.ring[j]!; s += v; s2 += v * v; }
+      for (let j = 0; j < m; j++) {
+        const v = this.ring[j]!;
+        s += v;
+        s2 += v * v;
+      }
       this.s = s;
       this.s2 = s2;
     }
@@ -203,7 +219,9 @@ export class RollingExtreme implements Indicator {
     this.sign = sign;
     this.idx = new Int32Array(n + 1);
   }
-  get ready(): boolean { return this.count >= this.n; }
+  get ready(): boolean {
+    return this.count >= this.n;
+  }
   update(i: number): void {
     const cap = this.n + 1;
     const x = this.src[i]! * this.sign;

@@ -43,5 +43,7 @@ export function paramsText(params: Record<string, unknown>, max = Infinity): str
 /** The params that differ from `defaults` (all of them when the defaults are unknown). */
 export function keyParams(params: Record<string, unknown>, defaults: Record<string, unknown> | undefined): Record<string, unknown> {
   if (!defaults) return params;
-  return Object.fromEntries(Object.entries(params).filter(([k, v]) => !(k in defaults) || JSON.stringify(defaults[k]) !== JSON.stringify(v)));
+  return Object.fromEntries(
+    Object.entries(params).filter(([k, v]) => !(k in defaults) || JSON.stringify(defaults[k]) !== JSON.stringify(v)),
+  );
 }

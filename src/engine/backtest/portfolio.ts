@@ -46,7 +46,7 @@ export class Portfolio {
     const absQ = q < 0 ? -q : q;
     if (pos === 0) {
       this.open(q, absQ, price, fee, bar);
-    } else if ((q > 0) === (pos > 0)) {
+    } else if (q > 0 === pos > 0) {
       this.entryQty += absQ;
       this.entryNotional += absQ * price;
       this.fees += fee;

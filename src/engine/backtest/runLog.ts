@@ -199,9 +199,20 @@ export class RunLog {
     let ts: Float64Array | null = null;
     let orderId: Int32Array | null = null;
     return {
-      length: n, get orderId() { return orderId ??= serial(n); }, bar, get ts() { return ts ??= tsOf(barTs, bar); },
-      side: this.oSide.subarray(0, n), qty: this.oQty.subarray(0, n), type: this.oType.subarray(0, n),
-      limitPrice: this.oLimit.subarray(0, n), stopPrice: this.oStop.subarray(0, n), status: this.oStatus.subarray(0, n),
+      length: n,
+      get orderId() {
+        return (orderId ??= serial(n));
+      },
+      bar,
+      get ts() {
+        return (ts ??= tsOf(barTs, bar));
+      },
+      side: this.oSide.subarray(0, n),
+      qty: this.oQty.subarray(0, n),
+      type: this.oType.subarray(0, n),
+      limitPrice: this.oLimit.subarray(0, n),
+      stopPrice: this.oStop.subarray(0, n),
+      status: this.oStatus.subarray(0, n),
       fillId: this.oFill.subarray(0, n),
     };
   }
@@ -228,10 +239,26 @@ export class RunLog {
       }
     };
     return {
-      length: n, get fillId() { return fillId ??= serial(n); }, orderId, bar, get ts() { return ts ??= tsOf(barTs, bar); },
-      get side(): Uint8Array { if (side === null) gather(); return side!; },
-      get qty(): Float64Array { if (qty === null) gather(); return qty!; },
-      price: this.fPrice.subarray(0, n), fee: this.fFee.subarray(0, n), slippage: this.fSlip.subarray(0, n),
+      length: n,
+      get fillId() {
+        return (fillId ??= serial(n));
+      },
+      orderId,
+      bar,
+      get ts() {
+        return (ts ??= tsOf(barTs, bar));
+      },
+      get side(): Uint8Array {
+        if (side === null) gather();
+        return side!;
+      },
+      get qty(): Float64Array {
+        if (qty === null) gather();
+        return qty!;
+      },
+      price: this.fPrice.subarray(0, n),
+      fee: this.fFee.subarray(0, n),
+      slippage: this.fSlip.subarray(0, n),
     };
   }
 
@@ -249,9 +276,21 @@ export class RunLog {
     let ret: Float64Array | null = null;
     let barsHeld: Int32Array | null = null;
     return {
-      length: n, get tradeId() { return tradeId ??= serial(n); }, direction: this.tDir.subarray(0, n), qty,
-      get entryTs() { return entryTs ??= tsOf(barTs, entryBar); }, entryPrice,
-      get exitTs() { return exitTs ??= tsOf(barTs, exitBar); }, exitPrice: this.tExitPrice.subarray(0, n), pnl,
+      length: n,
+      get tradeId() {
+        return (tradeId ??= serial(n));
+      },
+      direction: this.tDir.subarray(0, n),
+      qty,
+      get entryTs() {
+        return (entryTs ??= tsOf(barTs, entryBar));
+      },
+      entryPrice,
+      get exitTs() {
+        return (exitTs ??= tsOf(barTs, exitBar));
+      },
+      exitPrice: this.tExitPrice.subarray(0, n),
+      pnl,
       get ret() {
         if (ret === null) {
           ret = new Float64Array(n);

@@ -80,15 +80,32 @@ function looksLikePath(s: string): boolean {
 /** code_hash = SHA-256 of the strategy source identity and the engine version (contracts §5). */
 export async function resolveStrategy(strategy: string): Promise<ResolvedStrategy> {
   const builtin = builtinStrategy(strategy);
-  if (builtin) return { def: builtin, strategyId: builtin.id, codeHash: sha256(`builtin:${builtin.id}\nengine:${ENGINE_VERSION}`), path: null };
+  if (builtin)
+    return { def: builtin, strategyId: builtin.id, codeHash: sha256(`builtin:${builtin.id}\nengine:${ENGINE_VERSION}`), path: null };
   if (!looksLikePath(strategy)) {
-    throw new Error(`unknown strategy '${strategy}': expected a built-in (sma-cross, bollinger-reversion, donchian-breakout) or a path to a .ts/.js file`);
+    throw new Error(
+      `unknown strategy '${strategy}': expected a built-in (sma-cross, bollinger-reversion, donchian-breakout) or a path to a .ts/.js file`,
+    );
   }
   const loaded = await loadStrategyFile(strategy);
-  return { def: loaded.def, strategyId: loaded.def.id, codeHash: sha256(`source:${loaded.sourceHash}\nengine:${ENGINE_VERSION}`), path: loaded.path };
+  return {
+    def: loaded.def,
+    strategyId: loaded.def.id,
+    codeHash: sha256(`source:${loaded.sourceHash}\nengine:${ENGINE_VERSION}`),
+    path: loaded.path,
+  };
 }
 
-export function inputHash(fields: { dataset_id: string; strategy_id: string; code_hash: string; params: unknown; seed: number; costs: Costs; session: Session; date_range?: DateRange }): string {
+export function inputHash(fields: {
+  dataset_id: string;
+  strategy_id: string;
+  code_hash: string;
+  params: unknown;
+  seed: number;
+  costs: Costs;
+  session: Session;
+  date_range?: DateRange;
+}): string {
   return sha256(canonicalJson({ ...fields, engine_version: ENGINE_VERSION }));
 }
 
@@ -113,7 +130,9 @@ export function envLock(): string | null {
           if (existsSync(lock)) envLockCache = sha256(readFileSync(lock));
           break;
         }
-      } catch { /* unreadable package.json: keep walking */ }
+      } catch {
+        /* unreadable package.json: keep walking */
+      }
     }
     if (dirname(dir) === dir) break;
   }
@@ -135,30 +154,52 @@ export async function runBacktestToCatalog(req: BacktestRequest): Promise<Backte
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed: expected a non-negative integer, got ${seed}`);
   const session = req.session ?? 'all';
   if (session !== 'all' && session !== 'rth') throw new RangeError(`session: expected 'all' or 'rth', got '${String(session)}'`);
-  if (req.dateRange) { dayOfIso(req.dateRange.from, 'from'); dayOfIso(req.dateRange.to, 'to'); }
+  if (req.dateRange) {
+    dayOfIso(req.dateRange.from, 'from');
+    dayOfIso(req.dateRange.to, 'to');
+  }
   const dateRange = req.dateRange ? { from: req.dateRange.from, to: req.dateRange.to } : undefined;
   const hash = inputHash({
-    dataset_id: req.datasetId, strategy_id: strategy.strategyId, code_hash: strategy.codeHash, params, seed, costs, session,
+    dataset_id: req.datasetId,
+    strategy_id: strategy.strategyId,
+    code_hash: strategy.codeHash,
+    params,
+    seed,
+    costs,
+    session,
     ...(dateRange ? { date_range: dateRange } : {}),
   });
 
   const catalog = req.catalog ?? openCatalog(paths.catalog);
   try {
     const dataset = catalog.getDataset(req.datasetId);
-    if (!dataset) throw new Error(`dataset '${req.datasetId}' is not in the catalog ${paths.catalog} (import it with \`btnb data import\`)`);
-    if (dataset.status !== 'ready' || !dataset.bars_path) throw new Error(`dataset '${req.datasetId}' has no bars yet (status ${dataset.status}); run \`btnb data derive ${req.datasetId}\``);
+    if (!dataset)
+      throw new Error(`dataset '${req.datasetId}' is not in the catalog ${paths.catalog} (import it with \`btnb data import\`)`);
+    if (dataset.status !== 'ready' || !dataset.bars_path)
+      throw new Error(`dataset '${req.datasetId}' has no bars yet (status ${dataset.status}); run \`btnb data derive ${req.datasetId}\``);
     const { run, created } = catalog.createRun({
       ...(req.runId ? { run_id: req.runId } : {}),
-      input_hash: hash, dataset_id: req.datasetId, symbol: dataset.symbol, strategy_id: strategy.strategyId, params, seed,
-      costs: costs as unknown as Record<string, unknown>, session, code_hash: strategy.codeHash, engine_version: ENGINE_VERSION,
-      force: req.force ?? false, sweep_id: req.sweepId ?? null, tags: req.tags ?? [],
+      input_hash: hash,
+      dataset_id: req.datasetId,
+      symbol: dataset.symbol,
+      strategy_id: strategy.strategyId,
+      params,
+      seed,
+      costs: costs as unknown as Record<string, unknown>,
+      session,
+      code_hash: strategy.codeHash,
+      engine_version: ENGINE_VERSION,
+      force: req.force ?? false,
+      sweep_id: req.sweepId ?? null,
+      tags: req.tags ?? [],
     });
     const artifactsDir = paths.runDir(run.run_id);
     if (!created) {
       // The identical earlier run is this request's run too: it gains the request's tags and
       // sweep tag, so a sweep's or walk-forward's results find the points they reused.
       let reused = run;
-      for (const tag of [...(req.tags ?? []), ...(req.sweepId ? [`sweep:${req.sweepId}`] : [])]) reused = catalog.addTag(reused.run_id, tag);
+      for (const tag of [...(req.tags ?? []), ...(req.sweepId ? [`sweep:${req.sweepId}`] : [])])
+        reused = catalog.addTag(reused.run_id, tag);
       return { run: reused, created, input_hash: hash, artifacts_dir: artifactsDir, metrics: reused.metrics };
     }
     req.onStatus?.(run);
@@ -188,11 +229,16 @@ export async function cachedBars(cache: Map<string, BarSeries> | undefined, path
   const hit = cache.get(datasetId);
   if (hit) return hit;
   let pending = pendingReads.get(cache);
-  if (!pending) pendingReads.set(cache, pending = new Map());
+  if (!pending) pendingReads.set(cache, (pending = new Map()));
   let read = pending.get(datasetId);
   if (!read) {
     const reads = pending;
-    read = readBarsParquet(path).then((b) => { cache.set(datasetId, b); return b; }).finally(() => reads.delete(datasetId));
+    read = readBarsParquet(path)
+      .then((b) => {
+        cache.set(datasetId, b);
+        return b;
+      })
+      .finally(() => reads.delete(datasetId));
     pending.set(datasetId, read);
   }
   return read;
@@ -212,10 +258,14 @@ async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promi
     const all = await cachedBars(p.req.barsCache, p.paths.barsParquet(p.req.datasetId), p.req.datasetId);
     const bars = p.req.dateRange ? barsInDateRange(all, p.req.dateRange) : all;
     if (signal?.aborted) throw new RunCanceledError();
-    const result = await runBacktestAsync(bars, { strategy: p.strategy.def, params: p.params, seed: p.seed, costs: p.costs, session: p.session }, {
-      ...(signal ? { signal } : {}),
-      onProgress: (done, total) => p.req.onProgress?.('run', done, total),
-    });
+    const result = await runBacktestAsync(
+      bars,
+      { strategy: p.strategy.def, params: p.params, seed: p.seed, costs: p.costs, session: p.session },
+      {
+        ...(signal ? { signal } : {}),
+        onProgress: (done, total) => p.req.onProgress?.('run', done, total),
+      },
+    );
     p.req.onResult?.(result);
     p.req.onProgress?.('write', 0, 1);
     await rm(tempDir, { recursive: true, force: true });
@@ -224,11 +274,26 @@ async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promi
     if (signal?.aborted) throw new RunCanceledError();
     const finishedAt = new Date().toISOString();
     const manifest = {
-      run_id: runId, input_hash: p.hash, dataset_ids: [p.req.datasetId], symbol: p.symbol, strategy_id: p.strategy.strategyId,
-      strategy_path: p.strategy.path, params: p.params, seed: p.seed, costs: p.costs, session: p.session,
-      ...(p.req.dateRange ? { date_range: { from: p.req.dateRange.from, to: p.req.dateRange.to } } : {}), code_hash: p.strategy.codeHash,
-      env_lock: envLock(), calendar_version: CALENDAR_VERSION, tz: 'UTC', display_tz: 'America/New_York', engine_version: ENGINE_VERSION,
-      bar_count: result.bars.length, started_at: startedAt, finished_at: finishedAt,
+      run_id: runId,
+      input_hash: p.hash,
+      dataset_ids: [p.req.datasetId],
+      symbol: p.symbol,
+      strategy_id: p.strategy.strategyId,
+      strategy_path: p.strategy.path,
+      params: p.params,
+      seed: p.seed,
+      costs: p.costs,
+      session: p.session,
+      ...(p.req.dateRange ? { date_range: { from: p.req.dateRange.from, to: p.req.dateRange.to } } : {}),
+      code_hash: p.strategy.codeHash,
+      env_lock: envLock(),
+      calendar_version: CALENDAR_VERSION,
+      tz: 'UTC',
+      display_tz: 'America/New_York',
+      engine_version: ENGINE_VERSION,
+      bar_count: result.bars.length,
+      started_at: startedAt,
+      finished_at: finishedAt,
     };
     const manifestPath = join(tempDir, 'run-manifest.json');
     await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);

@@ -4,8 +4,22 @@ import { rthMask } from '../calendar/xnys.ts';
 import type { Session } from './types.ts';
 
 const F64_COLS = [
-  'ts', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'buyVolume', 'sellVolume', 'bidClose', 'askClose',
-  'spreadMean', 'spreadMax', 'bidSizeMean', 'askSizeMean', 'imbalanceMean',
+  'ts',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'vwap',
+  'buyVolume',
+  'sellVolume',
+  'bidClose',
+  'askClose',
+  'spreadMean',
+  'spreadMax',
+  'bidSizeMean',
+  'askSizeMean',
+  'imbalanceMean',
 ] as const;
 
 export function applySession(bars: BarSeries, session: Session): BarSeries {

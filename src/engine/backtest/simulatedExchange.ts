@@ -12,7 +12,14 @@
 import type { BarSeries } from '../bars/barSeries.ts';
 import type { Costs } from './types.ts';
 import {
-  EV_ORDER_CANCELED, EV_ORDER_FILLED, ORDER_LIMIT, ORDER_MARKET, SIDE_BUY, STATUS_CANCELED, STATUS_FILLED, STATUS_OPEN,
+  EV_ORDER_CANCELED,
+  EV_ORDER_FILLED,
+  ORDER_LIMIT,
+  ORDER_MARKET,
+  SIDE_BUY,
+  STATUS_CANCELED,
+  STATUS_FILLED,
+  STATUS_OPEN,
 } from './types.ts';
 import type { RunLog } from './runLog.ts';
 import type { Portfolio } from './portfolio.ts';
@@ -88,7 +95,10 @@ export class SimulatedExchange {
     while (k < this.openCount) {
       const id = this.open[k]!;
       const o = id - 1;
-      if (log.oBar[o]! >= i || log.oStatus[o] !== STATUS_OPEN) { k++; continue; }
+      if (log.oBar[o]! >= i || log.oStatus[o] !== STATUS_OPEN) {
+        k++;
+        continue;
+      }
       const buy = log.oSide[o] === SIDE_BUY;
       const type = log.oType[o]!;
       let ref: number;
@@ -98,12 +108,18 @@ export class SimulatedExchange {
         slipped = true;
       } else if (type === ORDER_LIMIT) {
         const l = log.oLimit[o]!;
-        if (buy ? b.low[i]! > l : b.high[i]! < l) { k++; continue; }
+        if (buy ? b.low[i]! > l : b.high[i]! < l) {
+          k++;
+          continue;
+        }
         ref = buy ? (open < l ? open : l) : open > l ? open : l;
         slipped = false;
       } else {
         const s = log.oStop[o]!;
-        if (buy ? b.high[i]! < s : b.low[i]! > s) { k++; continue; }
+        if (buy ? b.high[i]! < s : b.low[i]! > s) {
+          k++;
+          continue;
+        }
         ref = buy ? (open > s ? open : s) : open < s ? open : s;
         slipped = true;
       }

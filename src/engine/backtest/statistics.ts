@@ -122,8 +122,14 @@ export interface LoopStats {
 }
 
 export function computeMetrics(
-  initialCash: number, ts: Float64Array, equity: Float64Array | null, position: Float64Array | null, drawdown: Float64Array | null,
-  trades: TradeColumns, fills: FillColumns, loop?: LoopStats,
+  initialCash: number,
+  ts: Float64Array,
+  equity: Float64Array | null,
+  position: Float64Array | null,
+  drawdown: Float64Array | null,
+  trades: TradeColumns,
+  fills: FillColumns,
+  loop?: LoopStats,
 ): Metrics {
   if (!equity && !loop) throw new Error('computeMetrics: give the equity series or the loop statistics');
   const n = equity ? equity.length : ts.length;
@@ -149,7 +155,11 @@ export function computeMetrics(
     }
     let down = 0;
     let negatives = 0;
-    for (let k = 0; k < r.length; k++) if (r[k]! < 0) { down += r[k]! * r[k]!; negatives++; }
+    for (let k = 0; k < r.length; k++)
+      if (r[k]! < 0) {
+        down += r[k]! * r[k]!;
+        negatives++;
+      }
     sortino = negatives > 0 ? (mean / Math.sqrt(down / r.length)) * SQRT_252 : null;
   }
 
@@ -161,7 +171,12 @@ export function computeMetrics(
   }
   const calmar = cagr !== null && maxDd > 0 ? cagr / maxDd : null;
 
-  let closed = 0, wins = 0, losses = 0, winSum = 0, lossSum = 0, pnlSum = 0;
+  let closed = 0,
+    wins = 0,
+    losses = 0,
+    winSum = 0,
+    lossSum = 0,
+    pnlSum = 0;
   // columns in locals: a property load per row through the result object costs more than the row
   const pnl = trades.pnl;
   const nTrades = trades.length;
@@ -170,7 +185,13 @@ export function computeMetrics(
     if (p !== p) continue; // open trip
     closed++;
     pnlSum += p;
-    if (p > 0) { wins++; winSum += p; } else if (p < 0) { losses++; lossSum += p; }
+    if (p > 0) {
+      wins++;
+      winSum += p;
+    } else if (p < 0) {
+      losses++;
+      lossSum += p;
+    }
   }
   let exposed = 0;
   if (loop) exposed = loop.exposedBars;
@@ -179,7 +200,8 @@ export function computeMetrics(
   } else {
     throw new Error('computeMetrics: give the position series or the loop statistics');
   }
-  let fees = 0, turnover = 0;
+  let fees = 0,
+    turnover = 0;
   if (loop) {
     fees = loop.feesTotal;
     turnover = loop.turnover;
@@ -212,8 +234,22 @@ export function computeMetrics(
 }
 
 export const METRIC_KEYS: readonly (keyof Metrics)[] = [
-  'final_equity', 'total_return', 'cagr', 'volatility', 'sharpe', 'sortino', 'max_drawdown', 'calmar',
-  'num_trades', 'win_rate', 'profit_factor', 'avg_trade_pnl', 'exposure', 'num_fills', 'fees_total', 'turnover',
+  'final_equity',
+  'total_return',
+  'cagr',
+  'volatility',
+  'sharpe',
+  'sortino',
+  'max_drawdown',
+  'calmar',
+  'num_trades',
+  'win_rate',
+  'profit_factor',
+  'avg_trade_pnl',
+  'exposure',
+  'num_fills',
+  'fees_total',
+  'turnover',
 ];
 
 /** metrics.json: keys in §4 order, shortest round-trip numbers, null for undefined/non-finite. */

@@ -46,7 +46,9 @@ export function defineStrategy<Schema extends z.ZodType, S = undefined>(def: {
   onEnd?(this: void, ctx: StrategyContext, state: S, params: z.output<Schema>): void;
 }): StrategyDefinition<z.output<Schema>, S> {
   if (typeof def?.id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(def.id)) {
-    throw new TypeError(`defineStrategy: id must be a non-empty string of letters, digits, '.', '_' or '-', got ${JSON.stringify(def?.id)}`);
+    throw new TypeError(
+      `defineStrategy: id must be a non-empty string of letters, digits, '.', '_' or '-', got ${JSON.stringify(def?.id)}`,
+    );
   }
   if (!def.params || typeof (def.params as { safeParse?: unknown }).safeParse !== 'function') {
     throw new TypeError(`defineStrategy(${def.id}): params must be a zod schema`);

@@ -74,8 +74,15 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
     const barsCache = new Map<string, BarSeries>();
     const runner = new LocalBacktestRunner(req.dataDir, { catalog, barsCache });
     const base = {
-      datasetId: req.datasetId, strategy: req.strategy, seed: req.seed, costs: req.costs, session: req.session,
-      force: req.force, sweepId, ...(req.signal ? { signal: req.signal } : {}), ...(req.tags ? { tags: req.tags } : {}),
+      datasetId: req.datasetId,
+      strategy: req.strategy,
+      seed: req.seed,
+      costs: req.costs,
+      session: req.session,
+      force: req.force,
+      sweepId,
+      ...(req.signal ? { signal: req.signal } : {}),
+      ...(req.tags ? { tags: req.tags } : {}),
     };
     try {
       // RUNS_IN_FLIGHT lanes over the points in order, as on each pool executor.
@@ -94,10 +101,20 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
     }
   } else {
     await runOnWorkers({
-      workerEntry: req.workerEntry, workers, signal: req.signal,
+      workerEntry: req.workerEntry,
+      workers,
+      signal: req.signal,
       setup: {
-        type: 'start', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
-        costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId, ...(req.tags ? { tags: req.tags } : {}),
+        type: 'start',
+        dataDir: req.dataDir,
+        datasetId: req.datasetId,
+        strategy: req.strategy,
+        seed: req.seed,
+        costs: req.costs as Record<string, unknown>,
+        session: req.session,
+        force: req.force,
+        sweepId,
+        ...(req.tags ? { tags: req.tags } : {}),
       },
       jobs: valid.map((v) => ({ type: 'run' as const, idx: v.idx, params: v.params })),
       onReply: (m) => {

@@ -7,7 +7,24 @@ import { z } from 'zod';
 import { ProtocolError, describeIssues } from '../jobs/protocol.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
 
-const F64 = ['ts', 'open', 'high', 'low', 'close', 'volume', 'vwap', 'buyVolume', 'sellVolume', 'bidClose', 'askClose', 'spreadMean', 'spreadMax', 'bidSizeMean', 'askSizeMean', 'imbalanceMean'] as const;
+const F64 = [
+  'ts',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'vwap',
+  'buyVolume',
+  'sellVolume',
+  'bidClose',
+  'askClose',
+  'spreadMean',
+  'spreadMax',
+  'bidSizeMean',
+  'askSizeMean',
+  'imbalanceMean',
+] as const;
 
 /** A BarSeries as structured clone delivers it: every column a typed array of at least `length` values. */
 function isBarSeries(v: unknown): v is BarSeries {
@@ -27,8 +44,16 @@ function isBarSeries(v: unknown): v is BarSeries {
  * exit; `cancel` ends its runs in flight as canceled (SIGTERM only when it does not answer).
  */
 export const StartMsg = z.object({
-  type: z.literal('start'), dataDir: z.string(), datasetId: z.string(), strategy: z.string(), seed: z.number().int(),
-  costs: z.record(z.string(), z.unknown()), session: z.enum(['all', 'rth']), force: z.boolean(), sweepId: z.string(), tags: z.array(z.string()).optional(),
+  type: z.literal('start'),
+  dataDir: z.string(),
+  datasetId: z.string(),
+  strategy: z.string(),
+  seed: z.number().int(),
+  costs: z.record(z.string(), z.unknown()),
+  session: z.enum(['all', 'rth']),
+  force: z.boolean(),
+  sweepId: z.string(),
+  tags: z.array(z.string()).optional(),
   /** The dataset's bars, read once by the pool (each worker would otherwise read and decode the file again). */
   bars: z.custom<BarSeries>(isBarSeries, 'expected a BarSeries').optional(),
 });
@@ -39,19 +64,46 @@ export const RunMsg = z.object({ type: z.literal('run'), idx: z.number().int(), 
  * can cost more than a small in-sample run).
  */
 export const ScoreMsg = z.object({
-  type: z.literal('score'), idx: z.number().int(), points: z.array(z.record(z.string(), z.unknown())).min(1),
-  from: z.number().int().nonnegative(), to: z.number().int().nonnegative(), sortKey: z.string(),
+  type: z.literal('score'),
+  idx: z.number().int(),
+  points: z.array(z.record(z.string(), z.unknown())).min(1),
+  from: z.number().int().nonnegative(),
+  to: z.number().int().nonnegative(),
+  sortKey: z.string(),
 });
-export const ToWorker = z.discriminatedUnion('type', [StartMsg, RunMsg, ScoreMsg, z.object({ type: z.literal('stop') }), z.object({ type: z.literal('cancel') })]);
+export const ToWorker = z.discriminatedUnion('type', [
+  StartMsg,
+  RunMsg,
+  ScoreMsg,
+  z.object({ type: z.literal('stop') }),
+  z.object({ type: z.literal('cancel') }),
+]);
 export type ToWorker = z.infer<typeof ToWorker>;
 
 export const RunResult = z.object({
-  type: z.literal('result'), job: z.literal('run'), idx: z.number().int(), run_id: z.string().nullable(), status: z.string(), created: z.boolean(),
-  metrics: z.record(z.string(), z.number().nullable()).nullable(), error: z.string().nullable(),
+  type: z.literal('result'),
+  job: z.literal('run'),
+  idx: z.number().int(),
+  run_id: z.string().nullable(),
+  status: z.string(),
+  created: z.boolean(),
+  metrics: z.record(z.string(), z.number().nullable()).nullable(),
+  error: z.string().nullable(),
 });
 /** score null = −Infinity (JSON has no infinities); error set when the batch threw. */
-export const ScoreResult = z.object({ type: z.literal('result'), job: z.literal('score'), idx: z.number().int(), scores: z.array(z.number().nullable()), error: z.string().nullable() });
-export const ToParent = z.union([z.object({ type: z.literal('ready'), pid: z.number().int() }), RunResult, ScoreResult, z.object({ type: z.literal('error'), message: z.string() })]);
+export const ScoreResult = z.object({
+  type: z.literal('result'),
+  job: z.literal('score'),
+  idx: z.number().int(),
+  scores: z.array(z.number().nullable()),
+  error: z.string().nullable(),
+});
+export const ToParent = z.union([
+  z.object({ type: z.literal('ready'), pid: z.number().int() }),
+  RunResult,
+  ScoreResult,
+  z.object({ type: z.literal('error'), message: z.string() }),
+]);
 export type ToParent = z.infer<typeof ToParent>;
 
 export type SetupMsg = z.infer<typeof StartMsg>;

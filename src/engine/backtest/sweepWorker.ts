@@ -31,8 +31,18 @@ export function workerContext(msg: SetupMsg, catalog: NonNullable<BacktestReques
   return {
     runner: new LocalBacktestRunner(msg.dataDir, { catalog, barsCache }),
     base: {
-      dataDir: msg.dataDir, datasetId: msg.datasetId, strategy: msg.strategy, seed: msg.seed, costs: msg.costs,
-      session: msg.session, force: msg.force, sweepId: msg.sweepId, catalog, barsCache, signal, ...(msg.tags ? { tags: msg.tags } : {}),
+      dataDir: msg.dataDir,
+      datasetId: msg.datasetId,
+      strategy: msg.strategy,
+      seed: msg.seed,
+      costs: msg.costs,
+      session: msg.session,
+      force: msg.force,
+      sweepId: msg.sweepId,
+      catalog,
+      barsCache,
+      signal,
+      ...(msg.tags ? { tags: msg.tags } : {}),
     },
     sessionCache: new Map(),
   };
@@ -46,7 +56,10 @@ async function sessionBarsOf(ctx: WorkerContext): Promise<BarSeries> {
   if (hit) return hit;
   const { dataPaths } = await import('../dataDir.ts');
   const { applySession } = await import('./session.ts');
-  const bars = applySession(await cachedBars(base.barsCache, dataPaths(base.dataDir).barsParquet(base.datasetId), base.datasetId), base.session ?? 'all');
+  const bars = applySession(
+    await cachedBars(base.barsCache, dataPaths(base.dataDir).barsParquet(base.datasetId), base.datasetId),
+    base.session ?? 'all',
+  );
   cache.set(key, bars);
   return bars;
 }
@@ -59,14 +72,24 @@ async function scoreJob(ctx: WorkerContext, m: Extract<WorkerJob, { type: 'score
     const { scorePoint } = await import('./walkForward.ts');
     const { toCosts } = await import('./costs.ts');
     const bars = await sessionBarsOf(ctx);
-    if (m.to > bars.length || m.from >= m.to) throw new RangeError(`score job ${m.idx}: bars [${m.from}, ${m.to}) outside the ${bars.length} session bars`);
+    if (m.to > bars.length || m.from >= m.to)
+      throw new RangeError(`score job ${m.idx}: bars [${m.from}, ${m.to}) outside the ${bars.length} session bars`);
     // A user strategy file is bundled once per executor, not once per batch.
     let strategy = strategies.get(base.strategy);
-    if (!strategy) strategies.set(base.strategy, strategy = resolveStrategy(base.strategy));
+    if (!strategy) strategies.set(base.strategy, (strategy = resolveStrategy(base.strategy)));
     const def = (await strategy).def;
     const costs = toCosts(base.costs);
     const scores = m.points.map((params) => {
-      const sc = scorePoint(bars, m.from, m.to, def, validateParams(def, params) as Record<string, unknown>, base.seed ?? 0, costs, m.sortKey);
+      const sc = scorePoint(
+        bars,
+        m.from,
+        m.to,
+        def,
+        validateParams(def, params) as Record<string, unknown>,
+        base.seed ?? 0,
+        costs,
+        m.sortKey,
+      );
       return Number.isFinite(sc) ? sc : null;
     });
     return { type: 'result', job: 'score', idx: m.idx, scores, error: null };
@@ -76,14 +99,30 @@ async function scoreJob(ctx: WorkerContext, m: Extract<WorkerJob, { type: 'score
 }
 
 /** One grid point as a catalog run; a failure or cancel is an outcome, not a throw. */
-export async function runPoint(runner: BacktestRunnerPort, base: Omit<BacktestRunRequest, 'params'>, params: Record<string, unknown>): Promise<PointOutcome> {
+export async function runPoint(
+  runner: BacktestRunnerPort,
+  base: Omit<BacktestRunRequest, 'params'>,
+  params: Record<string, unknown>,
+): Promise<PointOutcome> {
   try {
     // An identical earlier run comes back tagged `sweep:<id>`, so the sweep's results find it.
     const out = await runner.run({ ...base, params });
-    return { run_id: out.run.run_id, status: out.run.status, created: out.created, metrics: out.metrics as Record<string, number | null> | null, error: null };
+    return {
+      run_id: out.run.run_id,
+      status: out.run.status,
+      created: out.created,
+      metrics: out.metrics as Record<string, number | null> | null,
+      error: null,
+    };
   } catch (e) {
     const run = (e as { run?: { run_id: string; status: string } }).run;
-    return { run_id: run?.run_id ?? null, status: run?.status ?? 'failed', created: true, metrics: null, error: e instanceof Error ? e.message : String(e) };
+    return {
+      run_id: run?.run_id ?? null,
+      status: run?.status ?? 'failed',
+      created: true,
+      metrics: null,
+      error: e instanceof Error ? e.message : String(e),
+    };
   }
 }
 
@@ -105,7 +144,9 @@ export async function sweepWorkerMain(): Promise<number> {
   // `cancel` from the parent (SIGTERM if we do not answer it): the runs in flight end
   // `canceled`, then we exit.
   const ac = new AbortController();
-  const send = (m: ToParent) => { if (process.connected) process.send!(m); };
+  const send = (m: ToParent) => {
+    if (process.connected) process.send!(m);
+  };
   const onTerm = () => ac.abort();
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);

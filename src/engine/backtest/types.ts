@@ -20,7 +20,12 @@ export interface Costs {
 }
 
 export const DEFAULT_COSTS: Readonly<Costs> = {
-  cash: 100_000, slippage_model: 'fixed', slippage_bps: 0, fee_per_unit: 0, fee_bps: 0, fee_min: 0,
+  cash: 100_000,
+  slippage_model: 'fixed',
+  slippage_bps: 0,
+  fee_per_unit: 0,
+  fee_bps: 0,
+  fee_min: 0,
 };
 
 export const SIDE_BUY = 0;

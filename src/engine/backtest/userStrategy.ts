@@ -32,8 +32,13 @@ export class StrategyLoadError extends Error {
 const API_MODULES: Record<string, unknown> = { 'backtest-notebook': api, zod };
 
 function looksLikeStrategy(v: unknown): v is StrategyDefinition {
-  return !!v && typeof v === 'object' && typeof (v as StrategyDefinition).id === 'string'
-    && typeof (v as StrategyDefinition).onBar === 'function' && !!(v as StrategyDefinition).params;
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof (v as StrategyDefinition).id === 'string' &&
+    typeof (v as StrategyDefinition).onBar === 'function' &&
+    !!(v as StrategyDefinition).params
+  );
 }
 
 export async function loadStrategyFile(file: string): Promise<LoadedStrategy> {
@@ -67,8 +72,16 @@ export async function loadStrategyFile(file: string): Promise<LoadedStrategy> {
   }
   const code = out.outputFiles![0]!.text;
   const inputs = Object.keys(out.metafile!.inputs).sort();
-  const parts = await Promise.all(inputs.map(async (p) => createHash('sha256').update(await readFile(resolve(dirname(path), p))).digest('hex')));
-  const sourceHash = createHash('sha256').update(`esbuild@${esbuild.version}\n${parts.sort().join('\n')}`).digest('hex');
+  const parts = await Promise.all(
+    inputs.map(async (p) =>
+      createHash('sha256')
+        .update(await readFile(resolve(dirname(path), p)))
+        .digest('hex'),
+    ),
+  );
+  const sourceHash = createHash('sha256')
+    .update(`esbuild@${esbuild.version}\n${parts.sort().join('\n')}`)
+    .digest('hex');
 
   const nodeRequire = createRequire(path);
   const req = (id: string): unknown => {
@@ -94,7 +107,9 @@ export async function loadStrategyFile(file: string): Promise<LoadedStrategy> {
     def = candidates.length === 1 ? candidates[0] : undefined;
   }
   if (!looksLikeStrategy(def)) {
-    throw new StrategyLoadError(`${path}: no strategy export found (expected \`export default defineStrategy({...})\` or \`export const strategy = ...\`; exports: ${Object.keys(ex).join(', ') || 'none'})`);
+    throw new StrategyLoadError(
+      `${path}: no strategy export found (expected \`export default defineStrategy({...})\` or \`export const strategy = ...\`; exports: ${Object.keys(ex).join(', ') || 'none'})`,
+    );
   }
   return { def, sourceHash, path };
 }

@@ -36,7 +36,11 @@ export async function verifyRun(dataDir: string, catalog: CatalogPort, runId: st
   const strategy = await resolveStrategy(manifest.strategy_path ?? run.strategy_id);
   const bars = await readBarsParquet(paths.barsParquet(run.dataset_id));
   const result = runBacktest(bars, {
-    strategy: strategy.def, params: run.params, seed: run.seed, costs: run.costs, session: run.session as Session,
+    strategy: strategy.def,
+    params: run.params,
+    seed: run.seed,
+    costs: run.costs,
+    session: run.session as Session,
   });
   const scratch = await mkdtemp(join(tmpdir(), 'btnb-verify-'));
   try {

@@ -57,7 +57,8 @@ export interface WalkForwardResult {
 /** `20d:5d` (trading days) → [20, 5]. */
 export function parseWalkForward(spec: string): [number, number] {
   const m = /^(\d+)d?:(\d+)d?$/.exec(spec);
-  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new RangeError(`--walk-forward expects TRAIN:TEST in trading days, e.g. 20d:5d, got '${spec}'`);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1)
+    throw new RangeError(`--walk-forward expects TRAIN:TEST in trading days, e.g. 20d:5d, got '${spec}'`);
   return [Number(m[1]), Number(m[2])];
 }
 
@@ -96,13 +97,19 @@ export interface FoldPlan {
 export function planFolds(sessionBars: BarSeries, trainDays: number, testDays: number): FoldPlan[] {
   const { starts, days } = dayStarts(sessionBars.ts);
   const nDays = days.length;
-  if (nDays < trainDays + 1) throw new RangeError(`walk-forward ${trainDays}d:${testDays}d needs more than ${trainDays} trading days; the dataset has ${nDays}`);
+  if (nDays < trainDays + 1)
+    throw new RangeError(`walk-forward ${trainDays}d:${testDays}d needs more than ${trainDays} trading days; the dataset has ${nDays}`);
   const folds: FoldPlan[] = [];
   for (let d0 = 0; d0 + trainDays < nDays; d0 += testDays) {
     const testEndDay = Math.min(nDays, d0 + trainDays + testDays);
     folds.push({
-      trainFrom: starts[d0]!, trainTo: starts[d0 + trainDays]!, testTo: starts[testEndDay]!,
-      trainStart: isoDate(days[d0]!), trainEnd: isoDate(days[d0 + trainDays - 1]!), testStart: isoDate(days[d0 + trainDays]!), testEnd: isoDate(days[testEndDay - 1]!),
+      trainFrom: starts[d0]!,
+      trainTo: starts[d0 + trainDays]!,
+      testTo: starts[testEndDay]!,
+      trainStart: isoDate(days[d0]!),
+      trainEnd: isoDate(days[d0 + trainDays - 1]!),
+      testStart: isoDate(days[d0 + trainDays]!),
+      testEnd: isoDate(days[testEndDay - 1]!),
     });
   }
   return folds;
@@ -111,14 +118,29 @@ export function planFolds(sessionBars: BarSeries, trainDays: number, testDays: n
 /** Points the strategy's schema accepts, in grid order. */
 export function validPoints(strategy: StrategyDefinition, points: Record<string, unknown>[]): Record<string, unknown>[] {
   const valid = points.filter((p) => {
-    try { parseParams(strategy, p); return true; } catch (e) { if (e instanceof StrategyParamsError) return false; throw e; }
+    try {
+      parseParams(strategy, p);
+      return true;
+    } catch (e) {
+      if (e instanceof StrategyParamsError) return false;
+      throw e;
+    }
   });
   if (valid.length === 0) throw new RangeError('walk-forward: no valid grid point for this strategy');
   return valid;
 }
 
 /** In-sample score of one point on bars [from, to) (−Infinity when the metric is null). */
-export function scorePoint(sessionBars: BarSeries, from: number, to: number, strategy: StrategyDefinition, params: Record<string, unknown>, seed: number, costs: Costs, sortKey: string): number {
+export function scorePoint(
+  sessionBars: BarSeries,
+  from: number,
+  to: number,
+  strategy: StrategyDefinition,
+  params: Record<string, unknown>,
+  seed: number,
+  costs: Costs,
+  sortKey: string,
+): number {
   const r = runBacktest(sliceBars(sessionBars, from, to), { strategy, params, seed, costs, session: 'all' });
   return metricScore(r.metrics as unknown as Record<string, number | null>, sortKey);
 }
@@ -153,12 +175,22 @@ export class OosStitcher {
     this.posParts.push(r.equity.position);
     this.tsParts.push(r.equity.ts);
     for (let k = 0; k < r.trades.length; k++) this.pnls.push(r.trades.pnl[k]!);
-    for (let k = 0; k < r.fills.length; k++) { this.fillFee.push(r.fills.fee[k]!); this.fillQty.push(r.fills.qty[k]!); this.fillPrice.push(r.fills.price[k]!); }
+    for (let k = 0; k < r.fills.length; k++) {
+      this.fillFee.push(r.fills.fee[k]!);
+      this.fillQty.push(r.fills.qty[k]!);
+      this.fillPrice.push(r.fills.price[k]!);
+    }
     const last = r.metrics.final_equity;
     this.folds.push({
-      train_start: plan.trainStart, train_end: plan.trainEnd, test_start: plan.testStart, test_end: plan.testEnd, best_params: r.params,
+      train_start: plan.trainStart,
+      train_end: plan.trainEnd,
+      test_start: plan.testStart,
+      test_end: plan.testEnd,
+      best_params: r.params,
       train_score: Number.isFinite(bestScore) ? (sortKey === 'max_drawdown' ? -bestScore : bestScore) : null,
-      test_return: last / this.cash - 1, test_bars: r.equity.equity.length, ...extra,
+      test_return: last / this.cash - 1,
+      test_bars: r.equity.equity.length,
+      ...extra,
     });
     this.cash = last;
   }
@@ -167,7 +199,10 @@ export class OosStitcher {
     const concat = (parts: Float64Array[]) => {
       const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
       let o = 0;
-      for (const p of parts) { out.set(p, o); o += p.length; }
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
       return out;
     };
     const equity = concat(this.eqParts);
@@ -175,9 +210,17 @@ export class OosStitcher {
     const position = concat(this.posParts);
     const drawdown = new Float64Array(equity.length);
     let peak = this.initialCash;
-    for (let i = 0; i < equity.length; i++) { if (equity[i]! > peak) peak = equity[i]!; drawdown[i] = 1 - equity[i]! / peak; }
+    for (let i = 0; i < equity.length; i++) {
+      if (equity[i]! > peak) peak = equity[i]!;
+      drawdown[i] = 1 - equity[i]! / peak;
+    }
     const trades = { length: this.pnls.length, pnl: Float64Array.from(this.pnls) } as unknown as TradeColumns;
-    const fills = { length: this.fillFee.length, fee: Float64Array.from(this.fillFee), qty: Float64Array.from(this.fillQty), price: Float64Array.from(this.fillPrice) } as unknown as FillColumns;
+    const fills = {
+      length: this.fillFee.length,
+      fee: Float64Array.from(this.fillFee),
+      qty: Float64Array.from(this.fillQty),
+      price: Float64Array.from(this.fillPrice),
+    } as unknown as FillColumns;
     const metrics = computeMetrics(this.initialCash, ts, equity, position, drawdown, trades, fills);
     return { folds: this.folds, metrics, equity: { ts, equity } };
   }
@@ -200,7 +243,13 @@ export function walkForward(req: WalkForwardRequest): WalkForwardResult {
     });
     const b = argBest(scores);
     const test = sliceBars(bars, plan.trainTo, plan.testTo);
-    const r = runBacktest(test, { strategy: req.strategy, params: valid[b]!, seed: req.seed, costs: { ...costs, cash: stitch.cash }, session: 'all' });
+    const r = runBacktest(test, {
+      strategy: req.strategy,
+      params: valid[b]!,
+      seed: req.seed,
+      costs: { ...costs, cash: stitch.cash },
+      session: 'all',
+    });
     req.onProgress?.(++done, total);
     stitch.add(plan, scores[b]!, req.sortKey, r);
   }

@@ -43,7 +43,10 @@ export async function runWalkForward(req: WalkForwardRunRequest): Promise<WalkFo
   const catalog = openCatalog(paths.catalog);
   try {
     const dataset = catalog.getDataset(req.datasetId);
-    if (!dataset || dataset.status !== 'ready') throw new Error(`dataset '${req.datasetId}' is not in the catalog ${paths.catalog} with bars (status ${dataset?.status ?? 'missing'})`);
+    if (!dataset || dataset.status !== 'ready')
+      throw new Error(
+        `dataset '${req.datasetId}' is not in the catalog ${paths.catalog} with bars (status ${dataset?.status ?? 'missing'})`,
+      );
     const raw = await readBarsParquet(paths.barsParquet(req.datasetId));
     const bars = applySession(raw, req.session);
     const plans = planFolds(bars, req.trainDays, req.testDays);
@@ -65,14 +68,32 @@ export async function runWalkForward(req: WalkForwardRunRequest): Promise<WalkFo
       const size = Math.ceil(P / perFold);
       const jobs = plans.flatMap((plan, f) => {
         const out = [];
-        for (let p0 = 0; p0 < P; p0 += size) out.push({ type: 'score' as const, idx: f * P + p0, points: valid.slice(p0, p0 + size), from: plan.trainFrom, to: plan.trainTo, sortKey: req.sortKey });
+        for (let p0 = 0; p0 < P; p0 += size)
+          out.push({
+            type: 'score' as const,
+            idx: f * P + p0,
+            points: valid.slice(p0, p0 + size),
+            from: plan.trainFrom,
+            to: plan.trainTo,
+            sortKey: req.sortKey,
+          });
         return out;
       });
       await runOnWorkers({
-        workerEntry: req.workerEntry, workers, signal: req.signal, bars: raw,
+        workerEntry: req.workerEntry,
+        workers,
+        signal: req.signal,
+        bars: raw,
         setup: {
-          type: 'start', dataDir: req.dataDir, datasetId: req.datasetId, strategy: req.strategy, seed: req.seed,
-          costs: req.costs as Record<string, unknown>, session: req.session, force: req.force, sweepId: wfId,
+          type: 'start',
+          dataDir: req.dataDir,
+          datasetId: req.datasetId,
+          strategy: req.strategy,
+          seed: req.seed,
+          costs: req.costs as Record<string, unknown>,
+          session: req.session,
+          force: req.force,
+          sweepId: wfId,
         },
         jobs,
         onReply: (m) => {
@@ -88,7 +109,16 @@ export async function runWalkForward(req: WalkForwardRunRequest): Promise<WalkFo
       for (let f = 0; f < plans.length; f++) {
         for (let p = 0; p < P; p++) {
           if (req.signal?.aborted) throw Object.assign(new Error('walk-forward canceled'), { name: 'AbortError' });
-          scores[f * P + p] = scorePoint(bars, plans[f]!.trainFrom, plans[f]!.trainTo, strategy.def, valid[p]!, req.seed, costs, req.sortKey);
+          scores[f * P + p] = scorePoint(
+            bars,
+            plans[f]!.trainFrom,
+            plans[f]!.trainTo,
+            strategy.def,
+            valid[p]!,
+            req.seed,
+            costs,
+            req.sortKey,
+          );
           req.onProgress?.(++done, total);
         }
       }
@@ -105,20 +135,38 @@ export async function runWalkForward(req: WalkForwardRunRequest): Promise<WalkFo
       const tags = [`walk-forward:${wfId}`, `fold:${f + 1}`];
       let result: BacktestResult | null = null;
       const out = await runner.run({
-        datasetId: req.datasetId, strategy: req.strategy, params: valid[b]!, seed: req.seed,
-        costs: { ...costs, cash: stitch.cash }, session: req.session, force: req.force, sweepId: wfId, tags,
-        dateRange: { from: plan.testStart, to: plan.testEnd }, onResult: (r) => { result = r; },
+        datasetId: req.datasetId,
+        strategy: req.strategy,
+        params: valid[b]!,
+        seed: req.seed,
+        costs: { ...costs, cash: stitch.cash },
+        session: req.session,
+        force: req.force,
+        sweepId: wfId,
+        tags,
+        dateRange: { from: plan.testStart, to: plan.testEnd },
+        onResult: (r) => {
+          result = r;
+        },
         ...(req.signal ? { signal: req.signal } : {}),
       });
       if (!out.created) {
         // An identical run exists (same input_hash; the runner tagged it for this walk-forward
         // too): recompute its in-memory result (deterministic) for the stitch.
-        result = runBacktest(sliceBars(bars, plan.trainTo, plan.testTo), { strategy: strategy.def, params: valid[b]!, seed: req.seed, costs: { ...costs, cash: stitch.cash }, session: 'all' });
+        result = runBacktest(sliceBars(bars, plan.trainTo, plan.testTo), {
+          strategy: strategy.def,
+          params: valid[b]!,
+          seed: req.seed,
+          costs: { ...costs, cash: stitch.cash },
+          session: 'all',
+        });
       }
       const r = result;
       if (r === null) throw new Error(`walk-forward fold ${f + 1}: run ${out.run.run_id} returned no result`);
       if (r.equity.equity.length !== plan.testTo - plan.trainTo) {
-        throw new Error(`walk-forward fold ${f + 1}: run ${out.run.run_id} has ${r.equity.equity.length} bars for ${plan.testStart}..${plan.testEnd}, expected ${plan.testTo - plan.trainTo}`);
+        throw new Error(
+          `walk-forward fold ${f + 1}: run ${out.run.run_id} has ${r.equity.equity.length} bars for ${plan.testStart}..${plan.testEnd}, expected ${plan.testTo - plan.trainTo}`,
+        );
       }
       stitch.add(plan, foldScores[b]!, req.sortKey, r, { run_id: out.run.run_id });
       req.onProgress?.(++done, total);

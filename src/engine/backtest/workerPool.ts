@@ -91,9 +91,14 @@ export async function runOnWorkers(opts: PoolOptions): Promise<void> {
       localAbort.abort();
       for (const c of children) {
         if (c.exitCode !== null || c.signalCode !== null) continue;
-        if (c.connected) c.send({ type: 'cancel' } satisfies ToWorker, (e) => { if (e) c.kill('SIGTERM'); });
+        if (c.connected)
+          c.send({ type: 'cancel' } satisfies ToWorker, (e) => {
+            if (e) c.kill('SIGTERM');
+          });
         else c.kill('SIGTERM');
-        const t = setTimeout(() => { if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM'); }, CANCEL_GRACE_MS);
+        const t = setTimeout(() => {
+          if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+        }, CANCEL_GRACE_MS);
         t.unref();
         c.once('exit', () => clearTimeout(t));
       }
@@ -135,7 +140,11 @@ export async function runOnWorkers(opts: PoolOptions): Promise<void> {
 
     const childCount = Math.max(0, Math.min(opts.workers, total) - 1);
     for (let w = 0; w < childCount; w++) {
-      const child = fork(opts.workerEntry, ['sweep', '--worker'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', execArgv: WORKER_EXEC_ARGV });
+      const child = fork(opts.workerEntry, ['sweep', '--worker'], {
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        serialization: 'advanced',
+        execArgv: WORKER_EXEC_ARGV,
+      });
       children.push(child);
       liveChildren++;
       // A worker stopping (cancel) may close its channel while a message is in flight.
@@ -161,7 +170,8 @@ export async function runOnWorkers(opts: PoolOptions): Promise<void> {
       });
       child.on('exit', (code, sig) => {
         liveChildren--;
-        if (!failure && code !== 0 && done < total) failAll(new Error(`sweep worker ${child.pid} exited (${sig ?? code}) before the sweep finished`));
+        if (!failure && code !== 0 && done < total)
+          failAll(new Error(`sweep worker ${child.pid} exited (${sig ?? code}) before the sweep finished`));
         settle();
       });
     }

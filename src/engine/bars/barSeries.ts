@@ -29,9 +29,25 @@ export interface BarSeries {
 }
 
 export const BAR_COLUMNS = [
-  'ts', 'symbol', 'open', 'high', 'low', 'close', 'volume', 'trade_count', 'vwap',
-  'buy_volume', 'sell_volume', 'quote_count', 'bid_close', 'ask_close', 'spread_mean',
-  'spread_max', 'bid_size_mean', 'ask_size_mean', 'imbalance_mean',
+  'ts',
+  'symbol',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'trade_count',
+  'vwap',
+  'buy_volume',
+  'sell_volume',
+  'quote_count',
+  'bid_close',
+  'ask_close',
+  'spread_mean',
+  'spread_max',
+  'bid_size_mean',
+  'ask_size_mean',
+  'imbalance_mean',
 ] as const;
 
 export const NS_PER_MINUTE = 60_000_000_000;
@@ -39,9 +55,25 @@ export const NS_PER_MINUTE = 60_000_000_000;
 export function allocBarSeries(symbol: string, length: number): BarSeries {
   const f = () => new Float64Array(length);
   return {
-    symbol, length, ts: f(), open: f(), high: f(), low: f(), close: f(), volume: f(),
-    tradeCount: new Int32Array(length), vwap: f(), buyVolume: f(), sellVolume: f(),
-    quoteCount: new Int32Array(length), bidClose: f(), askClose: f(), spreadMean: f(),
-    spreadMax: f(), bidSizeMean: f(), askSizeMean: f(), imbalanceMean: f(),
+    symbol,
+    length,
+    ts: f(),
+    open: f(),
+    high: f(),
+    low: f(),
+    close: f(),
+    volume: f(),
+    tradeCount: new Int32Array(length),
+    vwap: f(),
+    buyVolume: f(),
+    sellVolume: f(),
+    quoteCount: new Int32Array(length),
+    bidClose: f(),
+    askClose: f(),
+    spreadMean: f(),
+    spreadMax: f(),
+    bidSizeMean: f(),
+    askSizeMean: f(),
+    imbalanceMean: f(),
   };
 }

@@ -28,12 +28,15 @@ export async function computeBars(dataDir: string, row: Pick<DatasetRow, 'datase
   const metas = await Promise.all(sources.map((s) => readMetadata(absolute(dataDir, s.path))));
   const hasTrades = sources.some((s) => s.schema === 'trades');
   const quoteSpans: QuoteSpan[] = [];
-  sources.forEach((s, i) => { if (s.schema === 'tbbo') quoteSpans.push({ start: metas[i]!.start, end: metas[i]!.end }); });
+  sources.forEach((s, i) => {
+    if (s.schema === 'tbbo') quoteSpans.push({ start: metas[i]!.start, end: metas[i]!.end });
+  });
   const filters = metas.map((m) => new InstrumentFilter(resolveIntervals(m), row.symbol));
   const agg = new MinuteAggregator({ symbol: row.symbol, quoteSpans });
   const matched = new Float64Array(sources.length);
   const mergeSrc: MergeSource[] = sources.map((s, i) => {
-    if (s.schema !== 'trades' && s.schema !== 'tbbo') throw new Error(`dataset ${row.dataset_id}: source ${s.path} has schema '${s.schema}'; derive supports trades, tbbo`);
+    if (s.schema !== 'trades' && s.schema !== 'tbbo')
+      throw new Error(`dataset ${row.dataset_id}: source ${s.path} has schema '${s.schema}'; derive supports trades, tbbo`);
     return { path: absolute(dataDir, s.path), name: s.path, sha256: s.sha256, schema: s.schema, recordsOffset: metas[i]!.recordsOffset };
   });
   // Progress as minutes of the sources' metadata span covered so far (a real fraction, no record count needed).
@@ -41,16 +44,19 @@ export async function computeBars(dataDir: string, row: Pick<DatasetRow, 'datase
   const spanEnd = metas.reduce((a, m) => (m.end !== null && m.end > a ? m.end : a), spanStart);
   const totalMinutes = Number((spanEnd - spanStart) / 60_000_000_000n);
   let runs = 0;
-  const stats = await mergeSources(mergeSrc, (i, batch, from, to) => {
-    if (mergeSrc[i]!.schema === 'trades') matched[i] = matched[i]! + agg.addTrades(batch, from, to, filters[i]);
-    else matched[i] = matched[i]! + agg.addQuotes(batch as Mbp1Columns, from, to, filters[i], !hasTrades);
-    if (opts.onProgress && (++runs & 15) === 0) {
-      const done = Number((batch.tsRecv[from]! - spanStart) / 60_000_000_000n);
-      opts.onProgress({ phase: 'derive', done: Math.min(Math.max(done, 0), totalMinutes), total: totalMinutes });
-    }
-  }, { signal: opts.signal, batchSize: opts.batchSize, barFieldsOnly: true });
+  const stats = await mergeSources(
+    mergeSrc,
+    (i, batch, from, to) => {
+      if (mergeSrc[i]!.schema === 'trades') matched[i] = matched[i]! + agg.addTrades(batch, from, to, filters[i]);
+      else matched[i] = matched[i]! + agg.addQuotes(batch as Mbp1Columns, from, to, filters[i], !hasTrades);
+      if (opts.onProgress && (++runs & 15) === 0) {
+        const done = Number((batch.tsRecv[from]! - spanStart) / 60_000_000_000n);
+        opts.onProgress({ phase: 'derive', done: Math.min(Math.max(done, 0), totalMinutes), total: totalMinutes });
+      }
+    },
+    { signal: opts.signal, batchSize: opts.batchSize, barFieldsOnly: true },
+  );
   const bars = agg.finish();
   const instrumentIds = [...new Set(filters.flatMap((f) => [...f.seenIds]))].sort((a, b) => a - b);
   return { bars, metas, stats, matched, instrumentIds };
 }
-

@@ -52,7 +52,12 @@ export type ComputedBars = Awaited<ReturnType<typeof computeBars>>;
  * `compute` replaces the decode (import --derive decodes the original files while they are
  * copied and hashed, before the dataset id exists); its arrays follow `row.sources`' order.
  */
-export async function deriveDataset(dataDir: string, datasetId: string, opts: DeriveOptions = {}, compute?: (row: DatasetRow) => Promise<ComputedBars>): Promise<DeriveResult> {
+export async function deriveDataset(
+  dataDir: string,
+  datasetId: string,
+  opts: DeriveOptions = {},
+  compute?: (row: DatasetRow) => Promise<ComputedBars>,
+): Promise<DeriveResult> {
   const paths = dataPaths(dataDir);
   const catalog = openCatalog(paths.catalog);
   try {
@@ -69,33 +74,68 @@ export async function deriveDataset(dataDir: string, datasetId: string, opts: De
       const start = bars.length > 0 ? minuteIso(bars.ts[0]!) : null;
       const end = bars.length > 0 ? minuteIso(bars.ts[bars.length - 1]! + NS_PER_MINUTE) : null;
       const sources: DatasetSourceRow[] = row.sources.map((s, i) => ({
-        ...s, records: matched[i]!, first_ts_recv: stats.sources[i]!.first, last_ts_recv: stats.sources[i]!.last,
+        ...s,
+        records: matched[i]!,
+        first_ts_recv: stats.sources[i]!.first,
+        last_ts_recv: stats.sources[i]!.last,
       }));
-      const manifest = buildManifest(row, bars, metas.map((m) => m.version), sources, instrumentIds, start, end);
+      const manifest = buildManifest(
+        row,
+        bars,
+        metas.map((m) => m.version),
+        sources,
+        instrumentIds,
+        start,
+        end,
+      );
       await writeFileAtomic(paths.barsManifest(datasetId), `${JSON.stringify(manifest, null, 2)}\n`);
       const barsRel = relative(dataDir, parquetPath);
       catalog.upsertDataset({
-        dataset_id: row.dataset_id, symbol: row.symbol, schemas: row.schemas, derive_version: row.derive_version,
-        databento_dataset: row.databento_dataset, start: start ?? row.start, end: end ?? row.end, bar_count: bars.length,
-        bars_path: barsRel, manifest, status: 'ready', error: null, sources,
+        dataset_id: row.dataset_id,
+        symbol: row.symbol,
+        schemas: row.schemas,
+        derive_version: row.derive_version,
+        databento_dataset: row.databento_dataset,
+        start: start ?? row.start,
+        end: end ?? row.end,
+        bar_count: bars.length,
+        bars_path: barsRel,
+        manifest,
+        status: 'ready',
+        error: null,
+        sources,
       });
       opts.onProgress?.({ phase: 'write', done: 1, total: 1 });
-      let records = 0, bytes = 0, compressed = 0;
+      let records = 0,
+        bytes = 0,
+        compressed = 0;
       for (const s of stats.sources) {
         records += s.summary?.records ?? 0;
         bytes += s.summary?.bytes ?? 0;
         compressed += s.summary?.compressedBytes ?? 0;
       }
       return {
-        dataset_id: datasetId, symbol: row.symbol, bar_count: bars.length, start, end, bars_path: barsRel,
-        manifest_path: relative(dataDir, paths.barsManifest(datasetId)), records, bytes, compressed_bytes: compressed,
+        dataset_id: datasetId,
+        symbol: row.symbol,
+        bar_count: bars.length,
+        start,
+        end,
+        bars_path: barsRel,
+        manifest_path: relative(dataDir, paths.barsManifest(datasetId)),
+        records,
+        bytes,
+        compressed_bytes: compressed,
       };
     } catch (err) {
       // Cancelled: back to the previous status. Failed: a ready dataset stays ready (its previous
       // files are untouched) but records the error; otherwise it becomes failed.
       const aborted = opts.signal?.aborted === true || (err as Error).name === 'AbortError';
       const status = aborted ? (row.status === 'deriving' ? 'imported' : row.status) : row.status === 'ready' ? 'ready' : 'failed';
-      try { catalog.setDatasetStatus(datasetId, status, aborted ? row.error : (err as Error).message); } catch { /* keep the first error */ }
+      try {
+        catalog.setDatasetStatus(datasetId, status, aborted ? row.error : (err as Error).message);
+      } catch {
+        /* keep the first error */
+      }
       throw err;
     }
   } finally {
@@ -103,14 +143,29 @@ export async function deriveDataset(dataDir: string, datasetId: string, opts: De
   }
 }
 
-function buildManifest(row: DatasetRow, bars: BarSeries, versions: number[], sources: DatasetSourceRow[], instrumentIds: number[], start: string | null, end: string | null): Record<string, unknown> {
+function buildManifest(
+  row: DatasetRow,
+  bars: BarSeries,
+  versions: number[],
+  sources: DatasetSourceRow[],
+  instrumentIds: number[],
+  start: string | null,
+  end: string | null,
+): Record<string, unknown> {
   return {
     dataset_id: row.dataset_id,
     symbol: row.symbol,
     instrument_ids: instrumentIds,
     databento_dataset: row.databento_dataset,
     schemas: row.schemas,
-    sources: sources.map((s, i) => ({ file: s.path, sha256: s.sha256, bytes: s.bytes, dbn_version: versions[i], schema: s.schema, records: s.records })),
+    sources: sources.map((s, i) => ({
+      file: s.path,
+      sha256: s.sha256,
+      bytes: s.bytes,
+      dbn_version: versions[i],
+      schema: s.schema,
+      records: s.records,
+    })),
     start,
     end,
     rows: bars.length,

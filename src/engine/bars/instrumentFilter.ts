@@ -71,8 +71,10 @@ export class InstrumentFilter {
   /** True when record i of a batch (its ts_recv halves and instrument id) resolves to the symbol. */
   matches(instrumentId: number, tsHi: number, tsLo: number): boolean {
     if (
-      tsHi < this.dayStartHi || (tsHi === this.dayStartHi && tsLo < this.dayStartLo) ||
-      tsHi > this.dayEndHi || (tsHi === this.dayEndHi && tsLo >= this.dayEndLo)
+      tsHi < this.dayStartHi ||
+      (tsHi === this.dayStartHi && tsLo < this.dayStartLo) ||
+      tsHi > this.dayEndHi ||
+      (tsHi === this.dayEndHi && tsLo >= this.dayEndLo)
     ) {
       this.enterDay(tsHi, tsLo);
     } else if (instrumentId === this.lastId) {

@@ -213,8 +213,23 @@ export class MinuteAggregator {
 
 type NumericColumn = Exclude<keyof BarSeries, 'symbol' | 'length'>;
 const NUMERIC_COLUMNS: NumericColumn[] = [
-  'ts', 'open', 'high', 'low', 'close', 'volume', 'tradeCount', 'vwap', 'buyVolume', 'sellVolume',
-  'quoteCount', 'bidClose', 'askClose', 'spreadMean', 'spreadMax', 'bidSizeMean', 'askSizeMean',
+  'ts',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'tradeCount',
+  'vwap',
+  'buyVolume',
+  'sellVolume',
+  'quoteCount',
+  'bidClose',
+  'askClose',
+  'spreadMean',
+  'spreadMax',
+  'bidSizeMean',
+  'askSizeMean',
   'imbalanceMean',
 ];
 

@@ -75,13 +75,19 @@ class SourceStream {
     this.src = src;
     const onBatch = (b: TradeColumns) => this.#onBatch(b);
     const sink = src.schema === 'trades' ? { onTrades: onBatch } : { onMbp1: onBatch };
-    this.done = decodeFile(src.path, sink, { signal, batchSize, barFieldsOnly, batchRing: READ_AHEAD + 1 }).then(
-      (s) => { this.summary = s; },
-      (err: unknown) => { this.error ??= err; },
-    ).finally(() => {
-      this.ended = true;
-      this.#wake();
-    });
+    this.done = decodeFile(src.path, sink, { signal, batchSize, barFieldsOnly, batchRing: READ_AHEAD + 1 })
+      .then(
+        (s) => {
+          this.summary = s;
+        },
+        (err: unknown) => {
+          this.error ??= err;
+        },
+      )
+      .finally(() => {
+        this.ended = true;
+        this.#wake();
+      });
   }
 
   /**
@@ -105,7 +111,10 @@ class SourceStream {
       this.pos = 0;
     }
     this.#wake();
-    if (this.#queue.length >= READ_AHEAD) return new Promise<void>((res) => { this.#release = res; });
+    if (this.#queue.length >= READ_AHEAD)
+      return new Promise<void>((res) => {
+        this.#release = res;
+      });
   }
 
   #checkOrder(b: TradeColumns): void {
@@ -118,8 +127,10 @@ class SourceStream {
       if (hi < pHi || (hi === pHi && lo < pLo)) {
         const size = this.src.schema === 'trades' ? TRADE_RECORD_SIZE : MBP1_RECORD_SIZE;
         const n = this.records + i;
-        const err = new OutOfOrderError(`${this.src.name}: byte ${this.src.recordsOffset + n * size} (record ${n}): ts_recv ${u64FromHalves(hi, lo)} is earlier than the previous record's ${u64FromHalves(pHi, pLo)}; ` +
-          'records must be sorted by ts_recv (derive refuses out-of-order files rather than sorting them in memory)');
+        const err = new OutOfOrderError(
+          `${this.src.name}: byte ${this.src.recordsOffset + n * size} (record ${n}): ts_recv ${u64FromHalves(hi, lo)} is earlier than the previous record's ${u64FromHalves(pHi, pLo)}; ` +
+            'records must be sorted by ts_recv (derive refuses out-of-order files rather than sorting them in memory)',
+        );
         this.error = err;
         throw err;
       }
@@ -139,7 +150,10 @@ class SourceStream {
 
   /** Resolves when a batch is available or the source has ended; rethrows its error. */
   async ready(): Promise<void> {
-    while (this.batch === null && !this.ended) await new Promise<void>((res) => { this.#waiter = res; });
+    while (this.batch === null && !this.ended)
+      await new Promise<void>((res) => {
+        this.#waiter = res;
+      });
     if (this.error) throw this.error as Error;
   }
 
@@ -200,7 +214,11 @@ export interface MergeStats {
 
 /** Streams every source once, calling `sink` with runs in merge order. */
 /** `barFieldsOnly`: the batches hold only the columns bars use (DecodeOptions.barFieldsOnly). */
-export async function mergeSources(sources: MergeSource[], sink: RunSink, opts: { signal?: AbortSignal; batchSize?: number; barFieldsOnly?: boolean } = {}): Promise<MergeStats> {
+export async function mergeSources(
+  sources: MergeSource[],
+  sink: RunSink,
+  opts: { signal?: AbortSignal; batchSize?: number; barFieldsOnly?: boolean } = {},
+): Promise<MergeStats> {
   const ac = new AbortController();
   const onAbort = () => ac.abort(opts.signal?.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -208,9 +226,20 @@ export async function mergeSources(sources: MergeSource[], sink: RunSink, opts: 
   try {
     await Promise.all(streams.map((s) => s.ready()));
     // Tie order: (first ts_recv, sha256). Sources without records never take part.
-    const order = streams.filter((s) => s.batch !== null).sort((a, b) =>
-      a.firstHi !== b.firstHi ? a.firstHi - b.firstHi : a.firstLo !== b.firstLo ? a.firstLo - b.firstLo : a.src.sha256 < b.src.sha256 ? -1 : 1);
-    order.forEach((s, i) => { s.priority = i; });
+    const order = streams
+      .filter((s) => s.batch !== null)
+      .sort((a, b) =>
+        a.firstHi !== b.firstHi
+          ? a.firstHi - b.firstHi
+          : a.firstLo !== b.firstLo
+            ? a.firstLo - b.firstLo
+            : a.src.sha256 < b.src.sha256
+              ? -1
+              : 1,
+      );
+    order.forEach((s, i) => {
+      s.priority = i;
+    });
     const live = order.slice();
     while (live.length > 0) {
       opts.signal?.throwIfAborted();
@@ -223,23 +252,36 @@ export async function mergeSources(sources: MergeSource[], sink: RunSink, opts: 
         const hi = s.batch!.tsRecvU32[2 * s.pos + 1]!;
         const lo = s.batch!.tsRecvU32[2 * s.pos]!;
         if (hi < bHi || (hi === bHi && (lo < bLo || (lo === bLo && s.priority < best.priority)))) {
-          best = s; bHi = hi; bLo = lo;
+          best = s;
+          bHi = hi;
+          bLo = lo;
         }
       }
       // How far it may run: up to the next head of its own lane (exact, with the tie rule), and
       // up to the end of the minute holding the next head of another lane (lanes only meet
       // at minute granularity, so a minute's records of both lanes stay before the next minute's).
-      let nHi = -1, nLo = 0, nPri = -1;
-      let mHi = -1, mLo = 0;
+      let nHi = -1,
+        nLo = 0,
+        nPri = -1;
+      let mHi = -1,
+        mLo = 0;
       for (const s of live) {
         if (s === best) continue;
         const hi = s.batch!.tsRecvU32[2 * s.pos + 1]!;
         const lo = s.batch!.tsRecvU32[2 * s.pos]!;
         if (s.src.schema === best.src.schema) {
-          if (nHi < 0 || hi < nHi || (hi === nHi && (lo < nLo || (lo === nLo && s.priority < nPri)))) { nHi = hi; nLo = lo; nPri = s.priority; }
+          if (nHi < 0 || hi < nHi || (hi === nHi && (lo < nLo || (lo === nLo && s.priority < nPri)))) {
+            nHi = hi;
+            nLo = lo;
+            nPri = s.priority;
+          }
         } else {
-          if (hi < s.minStartHi || (hi === s.minStartHi && lo < s.minStartLo) || hi > s.minEndHi || (hi === s.minEndHi && lo >= s.minEndLo)) enterMinute(s, hi, lo);
-          if (mHi < 0 || s.minEndHi < mHi || (s.minEndHi === mHi && s.minEndLo < mLo)) { mHi = s.minEndHi; mLo = s.minEndLo; }
+          if (hi < s.minStartHi || (hi === s.minStartHi && lo < s.minStartLo) || hi > s.minEndHi || (hi === s.minEndHi && lo >= s.minEndLo))
+            enterMinute(s, hi, lo);
+          if (mHi < 0 || s.minEndHi < mHi || (s.minEndHi === mHi && s.minEndLo < mLo)) {
+            mHi = s.minEndHi;
+            mLo = s.minEndLo;
+          }
         }
       }
       const b = best.batch!;

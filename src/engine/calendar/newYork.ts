@@ -67,8 +67,14 @@ let intlFmt: Intl.DateTimeFormat | undefined;
 /** UTC offset in minutes (negative west) at a UTC instant, via Intl (pre-2007 fallback, cached by caller). */
 function intlOffsetMinutes(utcMs: number): number {
   intlFmt ??= new Intl.DateTimeFormat('en-US', {
-    timeZone: 'America/New_York', hourCycle: 'h23',
-    year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+    timeZone: 'America/New_York',
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
   });
   const p: Record<string, number> = {};
   for (const part of intlFmt.formatToParts(new Date(utcMs))) if (part.type !== 'literal') p[part.type] = Number(part.value);

@@ -118,7 +118,10 @@ export function holidays(year: number): string[] {
 }
 
 export function earlyCloses(year: number): string[] {
-  return [...yearTable(year).earlyCloses].filter(isTradingDay).sort((a, b) => a - b).map(isoDate);
+  return [...yearTable(year).earlyCloses]
+    .filter(isTradingDay)
+    .sort((a, b) => a - b)
+    .map(isoDate);
 }
 
 /**

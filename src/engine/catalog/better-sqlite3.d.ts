@@ -2,7 +2,10 @@
 // @types/better-sqlite3 is not a dependency). Mirrors the upstream d.ts names.
 declare module 'better-sqlite3' {
   namespace Database {
-    interface RunResult { changes: number; lastInsertRowid: number | bigint }
+    interface RunResult {
+      changes: number;
+      lastInsertRowid: number | bigint;
+    }
     interface Statement {
       run(...params: unknown[]): RunResult;
       get(...params: unknown[]): unknown;
@@ -17,7 +20,11 @@ declare module 'better-sqlite3' {
       immediate(...args: Parameters<F>): ReturnType<F>;
       exclusive(...args: Parameters<F>): ReturnType<F>;
     }
-    interface Options { readonly?: boolean; fileMustExist?: boolean; timeout?: number }
+    interface Options {
+      readonly?: boolean;
+      fileMustExist?: boolean;
+      timeout?: number;
+    }
     interface Database {
       readonly open: boolean;
       readonly inTransaction: boolean;

@@ -44,7 +44,9 @@ export function userVersion(db: Database.Database): number {
 export function migrate(db: Database.Database, file: string): number {
   const current = userVersion(db);
   if (current > CATALOG_SCHEMA_VERSION) {
-    throw new Error(`${file}: catalog schema version ${current} is newer than this btnb supports (${CATALOG_SCHEMA_VERSION}); upgrade btnb`);
+    throw new Error(
+      `${file}: catalog schema version ${current} is newer than this btnb supports (${CATALOG_SCHEMA_VERSION}); upgrade btnb`,
+    );
   }
   for (const step of MIGRATIONS) {
     // Up-to-date catalogs (the common case) never take the write lock just to open.

@@ -61,11 +61,19 @@ export function buildRunQuery(f: RunFilter = {}): BuiltQuery {
       params.push(...list);
     }
   }
-  if (f.strategy !== undefined) { conds.push('r.strategy_id = ?'); params.push(f.strategy); }
-  if (f.datasetId !== undefined) { conds.push('r.dataset_id = ?'); params.push(f.datasetId); }
+  if (f.strategy !== undefined) {
+    conds.push('r.strategy_id = ?');
+    params.push(f.strategy);
+  }
+  if (f.datasetId !== undefined) {
+    conds.push('r.dataset_id = ?');
+    params.push(f.datasetId);
+  }
   if (f.sweepId !== undefined) {
     // a run made by the sweep, or an identical earlier run the sweep reused (tagged sweep:<id> / walk-forward:<id>)
-    conds.push("(r.sweep_id = ? OR EXISTS (SELECT 1 FROM json_each(r.tags) WHERE json_each.value IN ('sweep:' || ?, 'walk-forward:' || ?)))");
+    conds.push(
+      "(r.sweep_id = ? OR EXISTS (SELECT 1 FROM json_each(r.tags) WHERE json_each.value IN ('sweep:' || ?, 'walk-forward:' || ?)))",
+    );
     params.push(f.sweepId, f.sweepId, f.sweepId);
   }
   if (f.search !== undefined) {
@@ -81,8 +89,14 @@ export function buildRunQuery(f: RunFilter = {}): BuiltQuery {
     const max = finite(`${m.key}.max`, m.max);
     // A range excludes runs whose metric is null (e.g. sharpe undefined, or not finished).
     if (min === undefined && max === undefined) conds.push(`${expr} IS NOT NULL`);
-    if (min !== undefined) { conds.push(`${expr} >= ?`); params.push(min); }
-    if (max !== undefined) { conds.push(`${expr} <= ?`); params.push(max); }
+    if (min !== undefined) {
+      conds.push(`${expr} >= ?`);
+      params.push(min);
+    }
+    if (max !== undefined) {
+      conds.push(`${expr} <= ?`);
+      params.push(max);
+    }
   }
   const dir = f.order === 'asc' ? 'ASC' : 'DESC';
   let orderBy: string;

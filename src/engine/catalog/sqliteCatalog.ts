@@ -8,8 +8,17 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
-  CatalogPort, CreateRunInput, DatasetDerived, DatasetInput, DatasetRow, DatasetSourceRow, DatasetStatus,
-  Metrics, RunFilter, RunRow, RunStatus,
+  CatalogPort,
+  CreateRunInput,
+  DatasetDerived,
+  DatasetInput,
+  DatasetRow,
+  DatasetSourceRow,
+  DatasetStatus,
+  Metrics,
+  RunFilter,
+  RunRow,
+  RunStatus,
 } from '../ports/catalog.ts';
 import { migrate } from './migrations.ts';
 import { buildRunQuery } from './runQuery.ts';
@@ -94,7 +103,8 @@ function toSource(r: Raw): DatasetSourceRow {
 }
 
 function checkIso(field: string, v: string | null | undefined): void {
-  if (v !== null && v !== undefined && !ISO_RE.test(v)) throw new Error(`catalog: ${field} '${v}' is not a UTC ISO-8601 timestamp (YYYY-MM-DDTHH:MM:SS[.fff]Z)`);
+  if (v !== null && v !== undefined && !ISO_RE.test(v))
+    throw new Error(`catalog: ${field} '${v}' is not a UTC ISO-8601 timestamp (YYYY-MM-DDTHH:MM:SS[.fff]Z)`);
 }
 
 function normalizeTags(tags: readonly string[]): string[] {
@@ -169,7 +179,10 @@ export class SqliteCatalog implements CatalogPort {
 
   #stmt(sql: string): Database.Statement {
     let s = this.#stmts.get(sql);
-    if (!s) { s = this.db.prepare(sql); this.#stmts.set(sql, s); }
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
     return s;
   }
 
@@ -190,7 +203,8 @@ export class SqliteCatalog implements CatalogPort {
 
   #sources(id: string): DatasetSourceRow[] {
     const rows = this.#stmt('SELECT * FROM dataset_sources WHERE dataset_id = ? ORDER BY first_ts_recv, sha256')
-      .safeIntegers(true).all(id) as Raw[];
+      .safeIntegers(true)
+      .all(id) as Raw[];
     return rows.map(toSource);
   }
 
@@ -215,7 +229,8 @@ export class SqliteCatalog implements CatalogPort {
   }
 
   upsertDataset(row: DatasetInput): DatasetRow {
-    if (!/^ds_[0-9a-f]{16}$/.test(row.dataset_id)) throw new Error(`catalog: dataset_id '${row.dataset_id}' is not ds_ + 16 lowercase hex digits (contracts §2)`);
+    if (!/^ds_[0-9a-f]{16}$/.test(row.dataset_id))
+      throw new Error(`catalog: dataset_id '${row.dataset_id}' is not ds_ + 16 lowercase hex digits (contracts §2)`);
     checkIso('start', row.start);
     checkIso('end', row.end);
     const now = this.#now();
@@ -226,24 +241,41 @@ export class SqliteCatalog implements CatalogPort {
         derive_version: row.derive_version,
       };
       const optional: [string, unknown][] = [
-        ['databento_dataset', row.databento_dataset], ['range_start', row.start], ['range_end', row.end],
-        ['bar_count', row.bar_count], ['bars_path', row.bars_path],
+        ['databento_dataset', row.databento_dataset],
+        ['range_start', row.start],
+        ['range_end', row.end],
+        ['bar_count', row.bar_count],
+        ['bars_path', row.bars_path],
         ['manifest', row.manifest === undefined ? undefined : row.manifest === null ? null : JSON.stringify(row.manifest)],
-        ['status', row.status], ['error', row.error],
+        ['status', row.status],
+        ['error', row.error],
       ];
       for (const [k, v] of optional) if (v !== undefined) cols[k] = v;
       const names = Object.keys(cols);
-      this.#stmt(`INSERT INTO datasets (dataset_id, ${names.join(', ')}, created_at, updated_at)
+      this.#stmt(
+        `INSERT INTO datasets (dataset_id, ${names.join(', ')}, created_at, updated_at)
         VALUES (?, ${names.map(() => '?').join(', ')}, ?, ?)
-        ON CONFLICT (dataset_id) DO UPDATE SET ${names.map((n) => `${n} = excluded.${n}`).join(', ')}, updated_at = excluded.updated_at`)
-        .run(row.dataset_id, ...Object.values(cols), now, now);
+        ON CONFLICT (dataset_id) DO UPDATE SET ${names.map((n) => `${n} = excluded.${n}`).join(', ')}, updated_at = excluded.updated_at`,
+      ).run(row.dataset_id, ...Object.values(cols), now, now);
       if (row.sources !== undefined) {
         this.#stmt('DELETE FROM dataset_sources WHERE dataset_id = ?').run(row.dataset_id);
         const ins = this.#stmt(`INSERT INTO dataset_sources (dataset_id, sha256, path, original_name, schema, dbn_version,
           bytes, records, first_ts_recv, last_ts_recv, meta_start, meta_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
         for (const s of row.sources) {
-          ins.run(row.dataset_id, s.sha256, s.path, s.original_name ?? null, s.schema, s.dbn_version, s.bytes, s.records,
-            s.first_ts_recv, s.last_ts_recv, s.meta_start, s.meta_end);
+          ins.run(
+            row.dataset_id,
+            s.sha256,
+            s.path,
+            s.original_name ?? null,
+            s.schema,
+            s.dbn_version,
+            s.bytes,
+            s.records,
+            s.first_ts_recv,
+            s.last_ts_recv,
+            s.meta_start,
+            s.meta_end,
+          );
         }
       }
       return this.getDataset(row.dataset_id)!;
@@ -252,7 +284,12 @@ export class SqliteCatalog implements CatalogPort {
 
   setDatasetStatus(id: string, status: DatasetStatus, error: string | null = null): void {
     this.#write(`set status of dataset ${id}`, () => {
-      const r = this.#stmt('UPDATE datasets SET status = ?, error = ?, updated_at = ? WHERE dataset_id = ?').run(status, error, this.#now(), id);
+      const r = this.#stmt('UPDATE datasets SET status = ?, error = ?, updated_at = ? WHERE dataset_id = ?').run(
+        status,
+        error,
+        this.#now(),
+        id,
+      );
       if (r.changes === 0) throw new CatalogRefusal(`dataset ${id} not found`);
     });
   }
@@ -260,11 +297,13 @@ export class SqliteCatalog implements CatalogPort {
   setDatasetDerived(id: string, d: DatasetDerived): DatasetRow {
     checkIso('start', d.start);
     checkIso('end', d.end);
-    if (!Number.isInteger(d.bar_count) || d.bar_count < 0) throw new Error(`catalog: bar_count ${d.bar_count} is not a non-negative integer`);
+    if (!Number.isInteger(d.bar_count) || d.bar_count < 0)
+      throw new Error(`catalog: bar_count ${d.bar_count} is not a non-negative integer`);
     return this.#write(`record derived bars of dataset ${id}`, () => {
-      const r = this.#stmt(`UPDATE datasets SET bar_count = ?, range_start = ?, range_end = ?, bars_path = ?, manifest = ?,
-        status = 'ready', error = NULL, updated_at = ? WHERE dataset_id = ?`)
-        .run(d.bar_count, d.start, d.end, d.bars_path, JSON.stringify(d.manifest), this.#now(), id);
+      const r = this.#stmt(
+        `UPDATE datasets SET bar_count = ?, range_start = ?, range_end = ?, bars_path = ?, manifest = ?,
+        status = 'ready', error = NULL, updated_at = ? WHERE dataset_id = ?`,
+      ).run(d.bar_count, d.start, d.end, d.bars_path, JSON.stringify(d.manifest), this.#now(), id);
       if (r.changes === 0) throw new CatalogRefusal(`dataset ${id} not found`);
       return this.getDataset(id)!;
     });
@@ -279,20 +318,26 @@ export class SqliteCatalog implements CatalogPort {
     // Two queries for the whole list (not one sources query per dataset): the Runs tree lists
     // datasets on every catalog change.
     const bySet = new Map<string, DatasetSourceRow[]>();
-    for (const r of this.#stmt('SELECT * FROM dataset_sources ORDER BY dataset_id, first_ts_recv, sha256').safeIntegers(true).all() as Raw[]) {
+    for (const r of this.#stmt('SELECT * FROM dataset_sources ORDER BY dataset_id, first_ts_recv, sha256')
+      .safeIntegers(true)
+      .all() as Raw[]) {
       const id = r.dataset_id as string;
       let list = bySet.get(id);
       if (!list) bySet.set(id, (list = []));
       list.push(toSource(r));
     }
-    return (this.#stmt('SELECT * FROM datasets ORDER BY symbol, range_start, dataset_id').all() as Raw[])
-      .map((r) => this.#toDataset(r, bySet.get(r.dataset_id as string) ?? []));
+    return (this.#stmt('SELECT * FROM datasets ORDER BY symbol, range_start, dataset_id').all() as Raw[]).map((r) =>
+      this.#toDataset(r, bySet.get(r.dataset_id as string) ?? []),
+    );
   }
 
   findDatasetsBySource(sha256: string): DatasetRow[] {
-    return (this.#stmt(`SELECT d.* FROM datasets d WHERE d.dataset_id IN
-      (SELECT dataset_id FROM dataset_sources WHERE sha256 = ?) ORDER BY d.symbol, d.dataset_id`).all(sha256.toLowerCase()) as Raw[])
-      .map((r) => this.#toDataset(r));
+    return (
+      this.#stmt(
+        `SELECT d.* FROM datasets d WHERE d.dataset_id IN
+      (SELECT dataset_id FROM dataset_sources WHERE sha256 = ?) ORDER BY d.symbol, d.dataset_id`,
+      ).all(sha256.toLowerCase()) as Raw[]
+    ).map((r) => this.#toDataset(r));
   }
 
   deleteDataset(id: string): boolean {
@@ -306,25 +351,43 @@ export class SqliteCatalog implements CatalogPort {
   // ---- runs -----------------------------------------------------------------------------
 
   createRun(input: CreateRunInput): { run: RunRow; created: boolean } {
-    if (!/^[0-9a-f]{64}$/.test(input.input_hash)) throw new Error(`catalog: input_hash '${input.input_hash}' is not 64 lowercase hex digits (SHA-256)`);
+    if (!/^[0-9a-f]{64}$/.test(input.input_hash))
+      throw new Error(`catalog: input_hash '${input.input_hash}' is not 64 lowercase hex digits (SHA-256)`);
     if (!Number.isSafeInteger(input.seed)) throw new Error(`catalog: seed ${input.seed} is not a safe integer`);
     const tags = normalizeTags(input.tags ?? []);
     return this.#write(`create run for ${input.strategy_id} on ${input.dataset_id}`, () => {
       if (!input.force) {
-        const existing = this.#stmt(`SELECT * FROM runs WHERE input_hash = ? AND status IN ('queued', 'running', 'succeeded')
-          ORDER BY run_id DESC LIMIT 1`).get(input.input_hash) as Raw | undefined;
+        const existing = this.#stmt(
+          `SELECT * FROM runs WHERE input_hash = ? AND status IN ('queued', 'running', 'succeeded')
+          ORDER BY run_id DESC LIMIT 1`,
+        ).get(input.input_hash) as Raw | undefined;
         if (existing) return { run: toRun(existing), created: false };
       }
       const ds = this.#stmt('SELECT symbol FROM datasets WHERE dataset_id = ?').get(input.dataset_id) as { symbol: string } | undefined;
       if (!ds) throw new CatalogRefusal(`dataset ${input.dataset_id} is not in the catalog`);
       const runId = input.run_id ?? this.#newRunId();
-      this.#stmt(`INSERT INTO runs (run_id, input_hash, status, dataset_id, symbol, strategy_id, params, seed, costs, session,
+      this.#stmt(
+        `INSERT INTO runs (run_id, input_hash, status, dataset_id, symbol, strategy_id, params, seed, costs, session,
         code_hash, engine_version, artifacts_dir, tags, notes, created_at, sweep_id)
-        VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-        runId, input.input_hash, input.dataset_id, input.symbol ?? ds.symbol, input.strategy_id, JSON.stringify(input.params),
-        input.seed, JSON.stringify(input.costs), input.session, input.code_hash, input.engine_version,
-        input.artifacts_dir === undefined ? `backtests/${runId}` : input.artifacts_dir, JSON.stringify(tags), input.notes ?? '',
-        this.#now(), input.sweep_id ?? null);
+        VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        runId,
+        input.input_hash,
+        input.dataset_id,
+        input.symbol ?? ds.symbol,
+        input.strategy_id,
+        JSON.stringify(input.params),
+        input.seed,
+        JSON.stringify(input.costs),
+        input.session,
+        input.code_hash,
+        input.engine_version,
+        input.artifacts_dir === undefined ? `backtests/${runId}` : input.artifacts_dir,
+        JSON.stringify(tags),
+        input.notes ?? '',
+        this.#now(),
+        input.sweep_id ?? null,
+      );
       return { run: this.getRun(runId)!, created: true };
     });
   }
@@ -351,10 +414,20 @@ export class SqliteCatalog implements CatalogPort {
     checkIso('finished_at', finishedAt);
     checkMetrics(metrics);
     const num = (k: string) => (typeof metrics[k] === 'number' ? metrics[k] : null);
-    return this.#transition(id, 'succeeded',
+    return this.#transition(
+      id,
+      'succeeded',
       'metrics = ?, total_return = ?, sharpe = ?, max_drawdown = ?, num_trades = ?, final_equity = ?, error = NULL, finished_at = ?',
-      [JSON.stringify(metrics), num('total_return'), num('sharpe'), num('max_drawdown'),
-        num('num_trades') === null ? null : Math.round(num('num_trades')!), num('final_equity'), finishedAt ?? this.#now()]);
+      [
+        JSON.stringify(metrics),
+        num('total_return'),
+        num('sharpe'),
+        num('max_drawdown'),
+        num('num_trades') === null ? null : Math.round(num('num_trades')!),
+        num('final_equity'),
+        finishedAt ?? this.#now(),
+      ],
+    );
   }
 
   markFailed(id: string, error: string, finishedAt?: string): RunRow {
@@ -374,8 +447,11 @@ export class SqliteCatalog implements CatalogPort {
 
   listRuns(filter: RunFilter = {}): RunRow[] {
     const q = buildRunQuery(filter);
-    const rows = this.#stmt(`SELECT r.* FROM runs r ${q.where} ORDER BY ${q.orderBy} LIMIT ? OFFSET ?`)
-      .all(...q.params, q.limit, q.offset) as Raw[];
+    const rows = this.#stmt(`SELECT r.* FROM runs r ${q.where} ORDER BY ${q.orderBy} LIMIT ? OFFSET ?`).all(
+      ...q.params,
+      q.limit,
+      q.offset,
+    ) as Raw[];
     return rows.map(toRun);
   }
 
@@ -385,7 +461,9 @@ export class SqliteCatalog implements CatalogPort {
   }
 
   runFacets(): { strategies: string[]; total: number } {
-    const strategies = (this.#stmt('SELECT DISTINCT strategy_id FROM runs ORDER BY strategy_id').all() as { strategy_id: string }[]).map((r) => r.strategy_id);
+    const strategies = (this.#stmt('SELECT DISTINCT strategy_id FROM runs ORDER BY strategy_id').all() as { strategy_id: string }[]).map(
+      (r) => r.strategy_id,
+    );
     const { n } = this.#stmt('SELECT count(*) AS n FROM runs').get() as { n: number };
     return { strategies, total: n };
   }
@@ -396,7 +474,8 @@ export class SqliteCatalog implements CatalogPort {
 
   #updateRun(id: string, what: string, sql: string, ...params: unknown[]): RunRow {
     return this.#write(what, () => {
-      if (this.#stmt(`UPDATE runs SET ${sql} WHERE run_id = ?`).run(...params, id).changes === 0) throw new CatalogRefusal(`run ${id} not found`);
+      if (this.#stmt(`UPDATE runs SET ${sql} WHERE run_id = ?`).run(...params, id).changes === 0)
+        throw new CatalogRefusal(`run ${id} not found`);
       return this.getRun(id)!;
     });
   }
@@ -418,7 +497,10 @@ export class SqliteCatalog implements CatalogPort {
     return this.#write(`untag run ${id}`, () => {
       const run = this.getRun(id);
       if (!run) throw new CatalogRefusal(`run ${id} not found`);
-      return this.setTags(id, run.tags.filter((t) => t !== tag.trim()));
+      return this.setTags(
+        id,
+        run.tags.filter((t) => t !== tag.trim()),
+      );
     });
   }
 

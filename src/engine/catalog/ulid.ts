@@ -44,7 +44,10 @@ function encodeRandom(r: Uint8Array): string {
 /** Adds one to an 80-bit big-endian counter in place; throws on overflow (2^80 ids in one ms). */
 function increment(r: Uint8Array): void {
   for (let i = 9; i >= 0; i--) {
-    if (r[i] !== 255) { r[i]! += 1; return; }
+    if (r[i] !== 255) {
+      r[i]! += 1;
+      return;
+    }
     r[i] = 0;
   }
   throw new Error('ulid: random part overflowed within one millisecond');

@@ -45,15 +45,28 @@ export const command: CliCommand = {
     process.on('SIGINT', onSignal);
     try {
       const out = await new LocalBacktestRunner(dataDir).run({
-        datasetId, strategy, params, costs, seed, session, force: args.flags.has('force'), signal: ac.signal,
-        onStatus: (r) => { if (!json && process.stderr.isTTY) process.stderr.write(`run ${r.run_id}: ${r.status}\n`); },
+        datasetId,
+        strategy,
+        params,
+        costs,
+        seed,
+        session,
+        force: args.flags.has('force'),
+        signal: ac.signal,
+        onStatus: (r) => {
+          if (!json && process.stderr.isTTY) process.stderr.write(`run ${r.run_id}: ${r.status}\n`);
+        },
       });
       if (json) {
-        process.stdout.write(`${JSON.stringify({ run_id: out.run.run_id, status: out.run.status, input_hash: out.input_hash, artifacts_dir: out.artifacts_dir, metrics: out.metrics })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ run_id: out.run.run_id, status: out.run.status, input_hash: out.input_hash, artifacts_dir: out.artifacts_dir, metrics: out.metrics })}\n`,
+        );
       } else {
         const note = out.created ? '' : ` (identical to an earlier run: input_hash ${out.input_hash.slice(0, 12)}…; --force for a new one)`;
         process.stdout.write(`run ${out.run.run_id}  ${out.run.status}${note}\n`);
-        process.stdout.write(`strategy ${out.run.strategy_id} ${JSON.stringify(out.run.params)} on ${datasetId} (${out.run.symbol ?? '?'}), session ${session}, seed ${seed}\n\n`);
+        process.stdout.write(
+          `strategy ${out.run.strategy_id} ${JSON.stringify(out.run.params)} on ${datasetId} (${out.run.symbol ?? '?'}), session ${session}, seed ${seed}\n\n`,
+        );
         process.stdout.write(metricsTable(out.metrics as Record<string, number | null> | null));
         process.stdout.write(`\nartifacts: ${out.artifacts_dir}\n`);
       }

@@ -27,7 +27,7 @@ function mainHelp(summaries: [string, string][]): string {
     'Commands:',
     ...summaries.map(([n, s]) => `  ${n.padEnd(width)}  ${s}`),
     '',
-    'Run `btnb <command> --help` for a command\'s options.',
+    "Run `btnb <command> --help` for a command's options.",
     'Exit codes: 0 success, 1 failure, 2 usage error. Data goes to stdout, errors to stderr.',
     '',
   ].join('\n');

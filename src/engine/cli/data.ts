@@ -27,7 +27,10 @@ type Progress = { phase: string; done: number; total: number };
  * Import/derive progress as one self-overwriting `phase done/total` line on a terminal; off the
  * terminal there is no callback at all (the work skips reporting). end() clears the line.
  */
-export function phaseLine(out: { write(s: string): unknown; isTTY?: boolean } = process.stderr): { onProgress: ((p: Progress) => void) | undefined; end(): void } {
+export function phaseLine(out: { write(s: string): unknown; isTTY?: boolean } = process.stderr): {
+  onProgress: ((p: Progress) => void) | undefined;
+  end(): void;
+} {
   if (!out.isTTY) return { onProgress: undefined, end() {} };
   let last = '';
   return {
@@ -80,14 +83,25 @@ export function formatDatasets(list: DatasetLike[], dataDir: string): string {
 }
 
 async function runImport(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { symbol: { type: 'string' }, derive: { type: 'boolean' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' } });
+  const args = parseArgs(argv, {
+    symbol: { type: 'string' },
+    derive: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'data-dir': { type: 'string' },
+  });
   if (args.positionals.length === 0) throw new UsageError('import: give at least one FILE');
   const dataDir = await dataDirOf(args);
   const { importFiles } = await import('../ingest/importFiles.ts');
   const progress = phaseLine();
-  const res = await importFiles(args.positionals.map((p) => resolve(p)), {
-    dataDir, symbol: args.values.get('symbol'), derive: args.flags.has('derive'), onProgress: progress.onProgress,
-  });
+  const res = await importFiles(
+    args.positionals.map((p) => resolve(p)),
+    {
+      dataDir,
+      symbol: args.values.get('symbol'),
+      derive: args.flags.has('derive'),
+      onProgress: progress.onProgress,
+    },
+  );
   progress.end();
   if (args.flags.has('json')) jsonOut(res);
   else process.stdout.write(formatDatasets(res.datasets, dataDir));
@@ -96,17 +110,30 @@ async function runImport(argv: string[]): Promise<number> {
 
 async function runSynth(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
-    symbol: { type: 'string' }, start: { type: 'string' }, days: { type: 'string' }, seed: { type: 'string' },
-    out: { type: 'string' }, 'trades-per-day': { type: 'string' }, raw: { type: 'boolean' }, import: { type: 'boolean' },
-    derive: { type: 'boolean' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
+    symbol: { type: 'string' },
+    start: { type: 'string' },
+    days: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    'trades-per-day': { type: 'string' },
+    raw: { type: 'boolean' },
+    import: { type: 'boolean' },
+    derive: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'data-dir': { type: 'string' },
   });
   if (args.positionals.length > 0) throw new UsageError(`synth: unexpected argument '${args.positionals[0]}'`);
   const { synthesize } = await import('../ingest/synth.ts');
   const tpd = intOption(args, 'trades-per-day');
   if (tpd !== undefined && tpd < 1) throw new UsageError('--trades-per-day must be at least 1');
   const res = await synthesize({
-    symbol: args.values.get('symbol') ?? 'DEMO', start: args.values.get('start') ?? '2024-03-04', days: intOption(args, 'days', 5)!,
-    seed: intOption(args, 'seed', 7)!, outDir: resolve(args.values.get('out') ?? '.'), compress: !args.flags.has('raw'), tradesPerDay: tpd,
+    symbol: args.values.get('symbol') ?? 'DEMO',
+    start: args.values.get('start') ?? '2024-03-04',
+    days: intOption(args, 'days', 5)!,
+    seed: intOption(args, 'seed', 7)!,
+    outDir: resolve(args.values.get('out') ?? '.'),
+    compress: !args.flags.has('raw'),
+    tradesPerDay: tpd,
   });
   let datasets: DatasetLike[] | undefined;
   let dataDir = '';
@@ -121,7 +148,9 @@ async function runSynth(argv: string[]): Promise<number> {
     jsonOut({ files: res.files, trades: res.trades, trading_days: res.tradingDays, ...(datasets ? { datasets } : {}) });
   } else {
     for (const f of res.files) process.stdout.write(`${f}\n`);
-    process.stdout.write(`${res.trades} trades over ${res.tradingDays.length} trading days (${res.tradingDays[0]} … ${res.tradingDays[res.tradingDays.length - 1]})\n`);
+    process.stdout.write(
+      `${res.trades} trades over ${res.tradingDays.length} trading days (${res.tradingDays[0]} … ${res.tradingDays[res.tradingDays.length - 1]})\n`,
+    );
     if (datasets) process.stdout.write(formatDatasets(datasets, dataDir));
   }
   return 0;
@@ -162,9 +191,12 @@ async function runList(argv: string[]): Promise<number> {
       jsonOut({ datasets: rows.map(({ manifest: _m, ...r }) => r) });
       return 0;
     }
-    if (rows.length === 0) process.stdout.write('No datasets. Import some with `btnb data import FILE...` or `btnb data synth --import`.\n');
+    if (rows.length === 0)
+      process.stdout.write('No datasets. Import some with `btnb data import FILE...` or `btnb data synth --import`.\n');
     for (const r of rows) {
-      process.stdout.write(`${r.dataset_id}  ${r.symbol.padEnd(8)}  ${r.schemas.join('+').padEnd(12)}  ${r.status.padEnd(8)}  ${r.start ?? '?'} → ${r.end ?? '?'}  ${r.bar_count ?? '-'} bars\n`);
+      process.stdout.write(
+        `${r.dataset_id}  ${r.symbol.padEnd(8)}  ${r.schemas.join('+').padEnd(12)}  ${r.status.padEnd(8)}  ${r.start ?? '?'} → ${r.end ?? '?'}  ${r.bar_count ?? '-'} bars\n`,
+      );
     }
     return 0;
   } finally {
@@ -196,13 +228,21 @@ async function runShow(argv: string[]): Promise<number> {
     jsonOut({ dataset: row, bars });
     return 0;
   }
-  process.stdout.write(`${row.dataset_id}  ${row.symbol}  ${row.schemas.join('+')}  status ${row.status}${row.error ? ` (${row.error})` : ''}\n`);
-  process.stdout.write(`  range ${row.start ?? '?'} → ${row.end ?? '?'}  bars ${row.bar_count ?? '-'}${row.bars_path ? `  ${resolve(dataDir, row.bars_path)}` : ''}\n`);
-  for (const s of row.sources) process.stdout.write(`  source ${s.schema.padEnd(6)} ${s.sha256.slice(0, 12)}…  ${s.bytes} bytes  ${s.records} records  ${s.original_name ?? ''}\n`);
+  process.stdout.write(
+    `${row.dataset_id}  ${row.symbol}  ${row.schemas.join('+')}  status ${row.status}${row.error ? ` (${row.error})` : ''}\n`,
+  );
+  process.stdout.write(
+    `  range ${row.start ?? '?'} → ${row.end ?? '?'}  bars ${row.bar_count ?? '-'}${row.bars_path ? `  ${resolve(dataDir, row.bars_path)}` : ''}\n`,
+  );
+  for (const s of row.sources)
+    process.stdout.write(
+      `  source ${s.schema.padEnd(6)} ${s.sha256.slice(0, 12)}…  ${s.bytes} bytes  ${s.records} records  ${s.original_name ?? ''}\n`,
+    );
   if (bars.length > 0) {
     const cols = Object.keys(bars[0]!);
     process.stdout.write(`${cols.join('\t')}\n`);
-    for (const b of bars) process.stdout.write(`${cols.map((c) => (b[c] === null ? 'null' : String(b[c] as number | string))).join('\t')}\n`);
+    for (const b of bars)
+      process.stdout.write(`${cols.map((c) => (b[c] === null ? 'null' : String(b[c] as number | string))).join('\t')}\n`);
   } else if (!row.bars_path) {
     process.stdout.write(`  not derived yet: btnb data derive ${row.dataset_id}\n`);
   }
@@ -218,17 +258,24 @@ export const command: CliCommand = {
   async run(argv) {
     const [sub, ...rest] = argv;
     switch (sub) {
-      case 'import': return runImport(rest);
-      case 'synth': return runSynth(rest);
-      case 'derive': return runDerive(rest);
-      case 'list': return runList(rest);
-      case 'show': return runShow(rest);
+      case 'import':
+        return runImport(rest);
+      case 'synth':
+        return runSynth(rest);
+      case 'derive':
+        return runDerive(rest);
+      case 'list':
+        return runList(rest);
+      case 'show':
+        return runShow(rest);
       case 'fetch': {
         const { runDataFetch } = await import('./dataFetch.ts');
         return runDataFetch(rest);
       }
       default:
-        throw new UsageError(sub === undefined ? 'missing subcommand (import, synth, derive, list, show, fetch)' : `unknown subcommand '${sub}'`);
+        throw new UsageError(
+          sub === undefined ? 'missing subcommand (import, synth, derive, list, show, fetch)' : `unknown subcommand '${sub}'`,
+        );
     }
   },
 };

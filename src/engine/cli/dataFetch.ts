@@ -35,7 +35,6 @@ BTNB_DATA_DIR, HTTPS_PROXY/HTTP_PROXY/NO_PROXY.
 --json prints {"datasets":[…],"cost":{"usd","records","billable_bytes","schemas":[…]},"downloads":[…]} on stdout.
 Exit codes: 0 done, 1 failed or declined, 2 usage error (incl. no terminal to confirm and no --yes).`;
 
-
 interface Out {
   write(s: string): unknown;
   isTTY?: boolean;
@@ -87,15 +86,27 @@ export function parseFetchArgs(argv: string[]): {
 } {
   const a = parseArgs(argv, SPEC);
   if (a.positionals.length) throw new UsageError(`unexpected argument '${a.positionals[0]}'`);
-  const schemas = [...new Set(required(a.values, 'schema').split(',').map((s) => s.trim()).filter(Boolean))];
+  const schemas = [
+    ...new Set(
+      required(a.values, 'schema')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
   for (const s of schemas) {
     if (!(FETCHABLE_SCHEMAS as readonly string[]).includes(s)) {
-      throw new UsageError(`--schema: '${s}' is not supported; expected ${FETCHABLE_SCHEMAS.join(' and/or ')} (what derive builds bars from)`);
+      throw new UsageError(
+        `--schema: '${s}' is not supported; expected ${FETCHABLE_SCHEMAS.join(' and/or ')} (what derive builds bars from)`,
+      );
     }
   }
   const request: FetchRequest = {
     dataset: required(a.values, 'dataset'),
-    symbols: required(a.values, 'symbols').split(',').map((s) => s.trim()).filter(Boolean),
+    symbols: required(a.values, 'symbols')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     start: required(a.values, 'start'),
     end: required(a.values, 'end'),
     stypeIn: a.values.get('stype-in') ?? 'raw_symbol',
@@ -104,7 +115,10 @@ export function parseFetchArgs(argv: string[]): {
   try {
     validateRangeParams({ ...request, schema: schemas[0]! });
   } catch (err) {
-    const msg = (err as Error).message.replace(/^(dataset|symbols|start|end|stype_in|limit):/, (_, f: string) => `--${f.replace('_', '-')}:`);
+    const msg = (err as Error).message.replace(
+      /^(dataset|symbols|start|end|stype_in|limit):/,
+      (_, f: string) => `--${f.replace('_', '-')}:`,
+    );
     throw new UsageError(msg);
   }
   const ma = a.values.get('max-attempts');
@@ -156,7 +170,11 @@ export function quoteTable(quote: FetchQuote): string {
   rows.push(['total', formatCount(quote.totalRecords), formatBytes(quote.totalBillableBytes), formatUsd(quote.totalUsd)]);
   const head = ['schema', 'records', 'billable size', 'cost'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]): string => `  ${r[0]!.padEnd(w[0]!)}  ${r.slice(1).map((c, i) => c.padStart(w[i + 1]!)).join('  ')}`;
+  const fmt = (r: string[]): string =>
+    `  ${r[0]!.padEnd(w[0]!)}  ${r
+      .slice(1)
+      .map((c, i) => c.padStart(w[i + 1]!))
+      .join('  ')}`;
   return [
     `Databento quote: ${req.dataset} ${req.symbols.join(',')} from ${req.start} to ${req.end} (end exclusive, stype_in ${req.stypeIn ?? 'raw_symbol'})`,
     fmt(head),
@@ -184,7 +202,9 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
   }
   const key = io.env.DATABENTO_API_KEY?.trim();
   if (!key) {
-    err('env DATABENTO_API_KEY is not set: export your Databento API key (it is read from the environment only, never from a flag or file)');
+    err(
+      'env DATABENTO_API_KEY is not set: export your Databento API key (it is read from the environment only, never from a flag or file)',
+    );
     return 1;
   }
 
@@ -203,7 +223,9 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
       ...(args.baseUrl !== undefined ? { baseUrl: args.baseUrl } : {}),
       ...(args.maxAttempts !== undefined ? { maxAttempts: args.maxAttempts } : {}),
       onRetry: (e) =>
-        void io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}${e.endpoint}: attempt ${e.attempt}/${e.maxAttempts} failed (${e.reason.replace(`Databento ${e.endpoint}: `, '')}); retrying in ${(e.delayMs / 1000).toFixed(1)} s\n`),
+        void io.stderr.write(
+          `${io.stderr.isTTY ? '\r\x1b[K' : ''}${e.endpoint}: attempt ${e.attempt}/${e.maxAttempts} failed (${e.reason.replace(`Databento ${e.endpoint}: `, '')}); retrying in ${(e.delayMs / 1000).toFixed(1)} s\n`,
+        ),
       onWarning: (w, ep) => {
         if (warned.has(w)) return; // Databento repeats a dataset warning on every call: say it once
         warned.add(w);
@@ -229,7 +251,8 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
     }
 
     // 2. Confirm (a --max-cost cap holds even with --yes: safe for scripts).
-    if (args.maxCostUsd !== undefined && quote.totalUsd - args.maxCostUsd > 1e-9) { // sums of per-schema doubles: no refusal on float noise
+    if (args.maxCostUsd !== undefined && quote.totalUsd - args.maxCostUsd > 1e-9) {
+      // sums of per-schema doubles: no refusal on float noise
       err(`the quote (${formatUsd(quote.totalUsd)}, $${quote.totalUsd}) exceeds --max-cost $${args.maxCostUsd}: nothing downloaded`);
       return 1;
     }
@@ -238,7 +261,9 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
         err(`no terminal to confirm the download (${formatUsd(quote.totalUsd)}): pass --yes to download without asking`);
         return 2;
       }
-      io.stderr.write(`Download ${formatCount(wantedRecords)} records (${formatBytes(quote.totalBillableBytes)} billable) for ${formatUsd(quote.totalUsd)}? [y/N] `);
+      io.stderr.write(
+        `Download ${formatCount(wantedRecords)} records (${formatBytes(quote.totalBillableBytes)} billable) for ${formatUsd(quote.totalUsd)}? [y/N] `,
+      );
       const answer = await readLine(io.stdin, ac.signal);
       if (!/^y(es)?$/i.test(answer)) {
         io.stderr.write('Canceled: nothing downloaded.\n');
@@ -267,7 +292,7 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
       },
       ...(importLine.onProgress ? { onImportProgress: importLine.onProgress } : {}),
     }).catch((e: unknown) => {
-      (bar)?.interrupt();
+      bar?.interrupt();
       throw e;
     });
     importLine.end();

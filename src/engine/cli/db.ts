@@ -24,7 +24,8 @@ export const command: CliCommand = {
   async run(argv) {
     const args = parseArgs(argv, { json: { type: 'boolean' } });
     const [sub, file, ...extra] = args.positionals;
-    if (sub !== 'apply' && sub !== 'info') throw new UsageError(sub === undefined ? 'missing subcommand (apply or info)' : `unknown subcommand '${sub}'`);
+    if (sub !== 'apply' && sub !== 'info')
+      throw new UsageError(sub === undefined ? 'missing subcommand (apply or info)' : `unknown subcommand '${sub}'`);
     if (file === undefined) throw new UsageError('missing FILE');
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
     const path = resolve(file);
@@ -35,13 +36,18 @@ export const command: CliCommand = {
     try {
       const version = cat.schemaVersion;
       if (sub === 'apply') {
-        if (args.flags.has('json')) process.stdout.write(`${JSON.stringify({ file: path, created: !existed, from_version: before, user_version: version })}\n`);
-        else process.stdout.write(`${path}: user_version ${version}${before === version ? ' (up to date)' : ` (migrated from ${before})`}\n`);
+        if (args.flags.has('json'))
+          process.stdout.write(`${JSON.stringify({ file: path, created: !existed, from_version: before, user_version: version })}\n`);
+        else
+          process.stdout.write(`${path}: user_version ${version}${before === version ? ' (up to date)' : ` (migrated from ${before})`}\n`);
       } else {
         const count = (sql: string) => (cat.db.prepare(sql).get() as { n: number }).n;
         const info = {
-          file: path, user_version: version, datasets: count('SELECT count(*) AS n FROM datasets'),
-          runs: count('SELECT count(*) AS n FROM runs'), change_counter: cat.changeCounter(),
+          file: path,
+          user_version: version,
+          datasets: count('SELECT count(*) AS n FROM datasets'),
+          runs: count('SELECT count(*) AS n FROM runs'),
+          change_counter: cat.changeCounter(),
           journal_mode: cat.db.pragma('journal_mode', { simple: true }),
         };
         if (args.flags.has('json')) process.stdout.write(`${JSON.stringify(info)}\n`);
@@ -59,7 +65,11 @@ async function readVersion(path: string): Promise<number> {
   const { default: Database } = await import('better-sqlite3');
   try {
     const db = new Database(path, { readonly: true, fileMustExist: true });
-    try { return db.pragma('user_version', { simple: true }) as number; } finally { db.close(); }
+    try {
+      return db.pragma('user_version', { simple: true }) as number;
+    } finally {
+      db.close();
+    }
   } catch {
     return 0;
   }

@@ -51,14 +51,14 @@ export function summaryJson(file: string, s: DecodeSummary): Record<string, unkn
     fragment: s.fragment,
     compression: s.compression,
     dataset: m?.dataset ?? null,
-    schema: m ? m.schemaName ?? (m.schema === null ? 'mixed' : `unknown-${m.schema}`) : null,
+    schema: m ? (m.schemaName ?? (m.schema === null ? 'mixed' : `unknown-${m.schema}`)) : null,
     start: m ? nsToIso(m.start) : null,
     end: m?.end != null ? nsToIso(m.end) : null,
     start_ns: m ? m.start.toString() : null,
     end_ns: m?.end != null ? m.end.toString() : null,
     limit: m ? m.limit.toString() : null,
-    stype_in: m ? stypeName(m.stypeIn) ?? 'mixed' : null,
-    stype_out: m ? stypeName(m.stypeOut) ?? 'mixed' : null,
+    stype_in: m ? (stypeName(m.stypeIn) ?? 'mixed') : null,
+    stype_out: m ? (stypeName(m.stypeOut) ?? 'mixed') : null,
     ts_out: m?.tsOut ?? false,
     symbols: m?.symbols ?? [],
     partial: m?.partial ?? [],
@@ -121,7 +121,8 @@ export const decodeCommand: CliCommand = {
       limit: { type: 'string' },
       'fragment-version': { type: 'string' },
     });
-    if (args.positionals.length !== 1) throw new UsageError(args.positionals.length === 0 ? 'missing FILE' : `expected one FILE, got ${args.positionals.length}`);
+    if (args.positionals.length !== 1)
+      throw new UsageError(args.positionals.length === 0 ? 'missing FILE' : `expected one FILE, got ${args.positionals.length}`);
     const file = args.positionals[0]!;
     const limit = intOption(args, 'limit');
     const fv = intOption(args, 'fragment-version');
@@ -151,15 +152,19 @@ export const decodeCommand: CliCommand = {
       buf = '';
     };
     try {
-      await decodeFile(file, {
-        onRecord(rec: DbnRecord) {
-          if (closed) throw new Stop();
-          if (limit !== undefined && n >= limit) throw new Stop();
-          buf += `${JSON.stringify(rec)}\n`;
-          n++;
-          if (buf.length > 65536) flush();
+      await decodeFile(
+        file,
+        {
+          onRecord(rec: DbnRecord) {
+            if (closed) throw new Stop();
+            if (limit !== undefined && n >= limit) throw new Stop();
+            buf += `${JSON.stringify(rec)}\n`;
+            n++;
+            if (buf.length > 65536) flush();
+          },
         },
-      }, opts);
+        opts,
+      );
     } catch (e) {
       if (!(e instanceof Stop)) {
         flush();

@@ -40,8 +40,14 @@ export const command: CliCommand = {
   help: HELP,
   async run(argv) {
     const args = parseArgs(argv, {
-      'data-dir': { type: 'string' }, speed: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
-      jsonl: { type: 'boolean' }, control: { type: 'boolean' }, points: { type: 'string' }, tz: { type: 'string' },
+      'data-dir': { type: 'string' },
+      speed: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      jsonl: { type: 'boolean' },
+      control: { type: 'boolean' },
+      points: { type: 'string' },
+      tz: { type: 'string' },
     });
     const [runId, extra] = args.positionals;
     if (runId === undefined) throw new UsageError('missing RUN_ID');
@@ -50,7 +56,8 @@ export const command: CliCommand = {
     const jsonl = args.flags.has('jsonl') || control;
     const speed = parseSpeed(args.values.get('speed'), control ? 60 : 'max');
     const points = args.values.has('points') ? Number(args.values.get('points')) : undefined;
-    if (points !== undefined && (!Number.isInteger(points) || points < 10)) throw new UsageError(`--points expects an integer ≥ 10, got '${args.values.get('points')}'`);
+    if (points !== undefined && (!Number.isInteger(points) || points < 10))
+      throw new UsageError(`--points expects an integer ≥ 10, got '${args.values.get('points')}'`);
     const tz = args.values.get('tz') ?? 'America/New_York';
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: tz });
@@ -81,7 +88,13 @@ export const command: CliCommand = {
     });
     let backlog: Promise<void> | null = null;
     const write = (line: string) => {
-      if (!out.write(line) && backlog === null) backlog = new Promise((r) => out.once('drain', () => { backlog = null; r(); }));
+      if (!out.write(line) && backlog === null)
+        backlog = new Promise((r) =>
+          out.once('drain', () => {
+            backlog = null;
+            r();
+          }),
+        );
     };
     const drained = (): Promise<void> => backlog ?? Promise.resolve();
     const virtual = speed === 'max' && !control ? new VirtualClock(drained) : null;
@@ -102,7 +115,8 @@ export const command: CliCommand = {
         stats.fills += m.fills.fill_id.length;
         stats.orders += m.orders.order_id.length;
         stats.bars = m.cursor + 1;
-        if (tty && stats.frames % 10 === 0) process.stderr.write(`\rreplay ${runId}: bar ${m.cursor + 1}/${barCount}, ${stats.fills} fills`);
+        if (tty && stats.frames % 10 === 0)
+          process.stderr.write(`\rreplay ${runId}: bar ${m.cursor + 1}/${barCount}, ${stats.fills} fills`);
       } else if (m.type === 'err') {
         stats.errors++;
         if (!jsonl) process.stderr.write(`btnb replay: ${m.code}: ${m.message}\n`);
@@ -113,10 +127,18 @@ export const command: CliCommand = {
     };
     let session: Awaited<ReturnType<InstanceType<typeof LocalStreamer>['open']>>;
     try {
-      session = await new LocalStreamer(load, clock).open(runId, {
-        speed, from: parseTarget('from', args.values.get('from')), to: parseTarget('to', args.values.get('to')),
-        play: !control, displayTz: tz, ...(points !== undefined ? { historyPoints: points } : {}),
-      }, onMessage);
+      session = await new LocalStreamer(load, clock).open(
+        runId,
+        {
+          speed,
+          from: parseTarget('from', args.values.get('from')),
+          to: parseTarget('to', args.values.get('to')),
+          play: !control,
+          displayTz: tz,
+          ...(points !== undefined ? { historyPoints: points } : {}),
+        },
+        onMessage,
+      );
     } catch (err) {
       if (err instanceof RangeError) throw new UsageError(err.message);
       throw err;
@@ -146,7 +168,9 @@ export const command: CliCommand = {
     if (!jsonl) {
       if (tty) process.stderr.write('\r\x1b[K');
       const s = ((performance.now() - t0) / 1000).toFixed(2);
-      out.write(`replay ${runId}: ${stats.bars} bars, ${stats.frames} frames, ${stats.fills} fills, ${stats.orders} order events in ${s} s\n`);
+      out.write(
+        `replay ${runId}: ${stats.bars} bars, ${stats.frames} frames, ${stats.fills} fills, ${stats.orders} order events in ${s} s\n`,
+      );
     }
     return 0;
   },

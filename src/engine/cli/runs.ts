@@ -37,12 +37,24 @@ const fmtNum = (v: number | null | undefined) => (v === null || v === undefined 
 
 function table(runs: RunRow[]): string {
   const rows = runs.map((r) => [
-    r.run_id, r.status, r.strategy_id, r.symbol ?? '', fmtPct(r.metrics?.total_return), fmtNum(r.metrics?.sharpe),
-    fmtPct(r.metrics?.max_drawdown), String(r.metrics?.num_trades ?? '—'), r.created_at.slice(0, 19).replace('T', ' '), r.tags.join(','),
+    r.run_id,
+    r.status,
+    r.strategy_id,
+    r.symbol ?? '',
+    fmtPct(r.metrics?.total_return),
+    fmtNum(r.metrics?.sharpe),
+    fmtPct(r.metrics?.max_drawdown),
+    String(r.metrics?.num_trades ?? '—'),
+    r.created_at.slice(0, 19).replace('T', ' '),
+    r.tags.join(','),
   ]);
   const head = ['run_id', 'status', 'strategy', 'symbol', 'return', 'sharpe', 'max_dd', 'trades', 'created (UTC)', 'tags'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 4 && i <= 7 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 4 && i <= 7 ? c.padStart(w[i]!) : c.padEnd(w[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -51,9 +63,18 @@ export const command: CliCommand = {
   help: HELP,
   async run(argv) {
     const args = parseArgs(argv, {
-      'data-dir': { type: 'string' }, status: { type: 'string' }, strategy: { type: 'string' }, dataset: { type: 'string' },
-      search: { type: 'string' }, min: { type: 'multi' }, max: { type: 'multi' }, sort: { type: 'string' }, limit: { type: 'string' },
-      json: { type: 'boolean' }, remove: { type: 'boolean' }, force: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      status: { type: 'string' },
+      strategy: { type: 'string' },
+      dataset: { type: 'string' },
+      search: { type: 'string' },
+      min: { type: 'multi' },
+      max: { type: 'multi' },
+      sort: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+      remove: { type: 'boolean' },
+      force: { type: 'boolean' },
     });
     const [sub, id, ...rest] = args.positionals;
     const json = args.flags.has('json');
@@ -75,7 +96,8 @@ export const command: CliCommand = {
         case 'list': {
           if (id !== undefined) throw new UsageError(`unexpected argument '${id}'`);
           const status = args.values.get('status');
-          if (status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status expects one of ${RUN_STATUSES.join(', ')}, got '${status}'`);
+          if (status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status))
+            throw new UsageError(`--status expects one of ${RUN_STATUSES.join(', ')}, got '${status}'`);
           const filter: RunFilter = { limit: intOption(args, 'limit', 1000)! };
           if (status) filter.status = status as RunStatus;
           const strategy = args.values.get('strategy');
@@ -100,10 +122,15 @@ export const command: CliCommand = {
           }
           const { metricsTable } = await import('../backtest/format.ts');
           const lines = [
-            `run ${r.run_id}  ${r.status}`, `strategy   ${r.strategy_id} ${JSON.stringify(r.params)}`,
-            `dataset    ${r.dataset_id} (${r.symbol ?? '?'}), session ${r.session}, seed ${r.seed}`, `costs      ${JSON.stringify(r.costs)}`,
-            `input_hash ${r.input_hash}`, `code_hash  ${r.code_hash}`, `created    ${r.created_at}  started ${r.started_at ?? '—'}  finished ${r.finished_at ?? '—'}`,
-            `tags       ${r.tags.join(', ') || '—'}`, `notes      ${r.notes || '—'}`,
+            `run ${r.run_id}  ${r.status}`,
+            `strategy   ${r.strategy_id} ${JSON.stringify(r.params)}`,
+            `dataset    ${r.dataset_id} (${r.symbol ?? '?'}), session ${r.session}, seed ${r.seed}`,
+            `costs      ${JSON.stringify(r.costs)}`,
+            `input_hash ${r.input_hash}`,
+            `code_hash  ${r.code_hash}`,
+            `created    ${r.created_at}  started ${r.started_at ?? '—'}  finished ${r.finished_at ?? '—'}`,
+            `tags       ${r.tags.join(', ') || '—'}`,
+            `notes      ${r.notes || '—'}`,
           ];
           if (r.error) lines.push(`error      ${r.error}`);
           process.stdout.write(`${lines.join('\n')}\n\n${metricsTable(r.metrics)}\nartifacts: ${dataPaths(dataDir).runDir(r.run_id)}\n`);
@@ -116,7 +143,9 @@ export const command: CliCommand = {
           }
           await rm(dataPaths(dataDir).runDir(r.run_id), { recursive: true, force: true });
           cat.deleteRun(r.run_id);
-          process.stdout.write(json ? `${JSON.stringify({ run_id: r.run_id, deleted: true })}\n` : `deleted run ${r.run_id} and its artifacts\n`);
+          process.stdout.write(
+            json ? `${JSON.stringify({ run_id: r.run_id, deleted: true })}\n` : `deleted run ${r.run_id} and its artifacts\n`,
+          );
           return 0;
         }
         case 'tag': {
@@ -139,14 +168,21 @@ export const command: CliCommand = {
           const rep = await verifyRun(dataDir, cat, needId());
           if (json) process.stdout.write(`${JSON.stringify(rep)}\n`);
           else {
-            for (const f of rep.files) process.stdout.write(`${f.ok ? 'ok      ' : 'MISMATCH'}  ${f.file.padEnd(15)} ${f.rerun}${f.ok ? '' : ` (stored ${f.stored ?? 'missing'})`}\n`);
+            for (const f of rep.files)
+              process.stdout.write(
+                `${f.ok ? 'ok      ' : 'MISMATCH'}  ${f.file.padEnd(15)} ${f.rerun}${f.ok ? '' : ` (stored ${f.stored ?? 'missing'})`}\n`,
+              );
             process.stdout.write(rep.code_hash_ok ? '' : 'MISMATCH  code_hash: the strategy code changed since the run\n');
-            process.stdout.write(rep.ok ? `run ${rep.run_id}: verified, artifacts reproduce byte for byte\n` : `run ${rep.run_id}: NOT reproducible\n`);
+            process.stdout.write(
+              rep.ok ? `run ${rep.run_id}: verified, artifacts reproduce byte for byte\n` : `run ${rep.run_id}: NOT reproducible\n`,
+            );
           }
           return rep.ok ? 0 : 1;
         }
         default:
-          throw new UsageError(sub === undefined ? 'missing subcommand (list, show, delete, tag, note, verify)' : `unknown subcommand '${sub}'`);
+          throw new UsageError(
+            sub === undefined ? 'missing subcommand (list, show, delete, tag, note, verify)' : `unknown subcommand '${sub}'`,
+          );
       }
     } finally {
       cat.close();

@@ -45,8 +45,13 @@ export const command: CliCommand = {
   help: HELP,
   async run(argv) {
     const args = parseArgs(argv, {
-      ...RUN_OPTIONS, grid: { type: 'multi' }, workers: { type: 'string' }, sort: { type: 'string' }, top: { type: 'string' },
-      'walk-forward': { type: 'string' }, worker: { type: 'boolean' },
+      ...RUN_OPTIONS,
+      grid: { type: 'multi' },
+      workers: { type: 'string' },
+      sort: { type: 'string' },
+      top: { type: 'string' },
+      'walk-forward': { type: 'string' },
+      worker: { type: 'boolean' },
     });
     if (args.flags.has('worker')) {
       const { sweepWorkerMain } = await import('../backtest/sweepWorker.ts');
@@ -62,7 +67,8 @@ export const command: CliCommand = {
     const json = args.flags.has('json');
     const sort = args.values.get('sort') ?? 'sharpe';
     const { METRIC_KEYS } = await import('../backtest/statistics.ts');
-    if (!(METRIC_KEYS as readonly string[]).includes(sort)) throw new UsageError(`--sort expects a metrics key (${METRIC_KEYS.join(', ')}), got '${sort}'`);
+    if (!(METRIC_KEYS as readonly string[]).includes(sort))
+      throw new UsageError(`--sort expects a metrics key (${METRIC_KEYS.join(', ')}), got '${sort}'`);
     const top = intOption(args, 'top', 20)!;
     const workers = intOption(args, 'workers', availableParallelism())!;
     if (workers < 1) throw new UsageError('--workers expects an integer ≥ 1');
@@ -100,8 +106,20 @@ export const command: CliCommand = {
       let r;
       try {
         r = await runWalkForward({
-          dataDir, datasetId, strategy, points, trainDays: trainTest[0], testDays: trainTest[1], sortKey: sort, seed, costs, session,
-          force: args.flags.has('force'), workers, signal: ac.signal, ...(entry ? { workerEntry: entry } : {}),
+          dataDir,
+          datasetId,
+          strategy,
+          points,
+          trainDays: trainTest[0],
+          testDays: trainTest[1],
+          sortKey: sort,
+          seed,
+          costs,
+          session,
+          force: args.flags.has('force'),
+          workers,
+          signal: ac.signal,
+          ...(entry ? { workerEntry: entry } : {}),
           ...(progressBar('walk-forward') ? { onProgress: progressBar('walk-forward')! } : {}),
         });
       } finally {
@@ -111,12 +129,25 @@ export const command: CliCommand = {
       const resolved = { strategyId: r.strategy_id };
       if (json) {
         const ts = Array.from(r.equity.ts, (t) => new Date(t / 1e6).toISOString());
-        process.stdout.write(`${JSON.stringify({ walk_forward_id: r.walk_forward_id, dataset_id: datasetId, strategy_id: resolved.strategyId, train_days: trainTest[0], test_days: trainTest[1], sort, folds: r.folds, metrics: r.metrics, equity: { ts, equity: Array.from(r.equity.equity) } })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ walk_forward_id: r.walk_forward_id, dataset_id: datasetId, strategy_id: resolved.strategyId, train_days: trainTest[0], test_days: trainTest[1], sort, folds: r.folds, metrics: r.metrics, equity: { ts, equity: Array.from(r.equity.equity) } })}\n`,
+        );
       } else {
-        const rows = r.folds.map((f) => [`${f.train_start}..${f.train_end}`, `${f.test_start}..${f.test_end}`, gridKeys.map((k) => `${k}=${String(f.best_params[k])}`).join(' '), num(f.train_score), pct(f.test_return), f.run_id ?? '—']);
-        process.stdout.write(render(rows, ['train (NY dates)', 'test', 'best params', `train ${sort}`, 'test return', 'out-of-sample run']));
+        const rows = r.folds.map((f) => [
+          `${f.train_start}..${f.train_end}`,
+          `${f.test_start}..${f.test_end}`,
+          gridKeys.map((k) => `${k}=${String(f.best_params[k])}`).join(' '),
+          num(f.train_score),
+          pct(f.test_return),
+          f.run_id ?? '—',
+        ]);
+        process.stdout.write(
+          render(rows, ['train (NY dates)', 'test', 'best params', `train ${sort}`, 'test return', 'out-of-sample run']),
+        );
         const { metricsTable } = await import('../backtest/format.ts');
-        process.stdout.write(`\nstitched out-of-sample (${r.equity.equity.length} bars, ${r.folds.length} folds; walk-forward ${r.walk_forward_id}, its runs tagged walk-forward:${r.walk_forward_id}):\n${metricsTable(r.metrics as unknown as Record<string, number | null>)}`);
+        process.stdout.write(
+          `\nstitched out-of-sample (${r.equity.equity.length} bars, ${r.folds.length} folds; walk-forward ${r.walk_forward_id}, its runs tagged walk-forward:${r.walk_forward_id}):\n${metricsTable(r.metrics as unknown as Record<string, number | null>)}`,
+        );
       }
       return 0;
     }
@@ -131,8 +162,18 @@ export const command: CliCommand = {
     let res;
     try {
       res = await runSweep({
-        dataDir, datasetId, strategy, points, seed, costs, session, force: args.flags.has('force'), workers, signal: ac.signal,
-        ...(entry ? { workerEntry: entry } : {}), ...(progressBar('sweep') ? { onProgress: progressBar('sweep')! } : {}),
+        dataDir,
+        datasetId,
+        strategy,
+        points,
+        seed,
+        costs,
+        session,
+        force: args.flags.has('force'),
+        workers,
+        signal: ac.signal,
+        ...(entry ? { workerEntry: entry } : {}),
+        ...(progressBar('sweep') ? { onProgress: progressBar('sweep')! } : {}),
       });
     } finally {
       process.off('SIGTERM', onSignal);
@@ -142,16 +183,28 @@ export const command: CliCommand = {
     const sorted = [...res.results].sort((a, b) => metricScore(b.metrics, sort) - metricScore(a.metrics, sort));
     const failed = res.results.filter((r) => r.status !== 'succeeded').length;
     if (json) {
-      process.stdout.write(`${JSON.stringify({ sweep_id: res.sweep_id, dataset_id: datasetId, strategy, sort, points: points.length, runs: res.results.length, failed, skipped: res.skipped, seconds: Number(secs.toFixed(3)), results: sorted })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ sweep_id: res.sweep_id, dataset_id: datasetId, strategy, sort, points: points.length, runs: res.results.length, failed, skipped: res.skipped, seconds: Number(secs.toFixed(3)), results: sorted })}\n`,
+      );
     } else {
-      const rows = sorted.slice(0, top).map((r, i) => [
-        `${i + 1}. ${gridKeys.map((k) => `${k}=${String(r.params[k])}`).join(' ')}`, r.run_id ?? '—', r.status, num(r.metrics?.[sort] ?? null),
-        pct(r.metrics?.total_return), pct(r.metrics?.max_drawdown), String(r.metrics?.num_trades ?? '—'),
-      ]);
+      const rows = sorted
+        .slice(0, top)
+        .map((r, i) => [
+          `${i + 1}. ${gridKeys.map((k) => `${k}=${String(r.params[k])}`).join(' ')}`,
+          r.run_id ?? '—',
+          r.status,
+          num(r.metrics?.[sort] ?? null),
+          pct(r.metrics?.total_return),
+          pct(r.metrics?.max_drawdown),
+          String(r.metrics?.num_trades ?? '—'),
+        ]);
       process.stdout.write(render(rows, ['params', 'run_id', 'status', sort, 'return', 'max_dd', 'trades']));
       const reused = res.results.filter((r) => !r.created).length;
-      process.stdout.write(`\n${res.results.length} runs (${reused} reused, ${failed} not succeeded), ${res.skipped.length} grid points skipped as invalid; ${secs.toFixed(1)} s with ${Math.min(workers, Math.max(1, res.results.length))} worker(s); sweep ${res.sweep_id}\n`);
-      for (const r of res.results.filter((x) => x.error).slice(0, 3)) process.stderr.write(`failed ${JSON.stringify(r.params)}: ${r.error}\n`);
+      process.stdout.write(
+        `\n${res.results.length} runs (${reused} reused, ${failed} not succeeded), ${res.skipped.length} grid points skipped as invalid; ${secs.toFixed(1)} s with ${Math.min(workers, Math.max(1, res.results.length))} worker(s); sweep ${res.sweep_id}\n`,
+      );
+      for (const r of res.results.filter((x) => x.error).slice(0, 3))
+        process.stderr.write(`failed ${JSON.stringify(r.params)}: ${r.error}\n`);
     }
     if (ac.signal.aborted) return 1;
     return failed === 0 ? 0 : 1;

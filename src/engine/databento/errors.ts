@@ -101,7 +101,7 @@ export function parseErrorBody(body: string): { detail: string; case: string | n
   try {
     const json: unknown = JSON.parse(raw);
     if (json && typeof json === 'object' && 'detail' in json) {
-      const d = (json).detail;
+      const d = json.detail;
       if (typeof d === 'string') return { detail: d, case: null, docs: null };
       if (d && typeof d === 'object') {
         const o = d as Record<string, unknown>;

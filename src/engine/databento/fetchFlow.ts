@@ -136,7 +136,13 @@ export async function downloadAndImport(
           `${r.path}: Databento sent dataset ${meta.dataset} schema ${meta.schemaName ?? 'mixed'} (DBN metadata), but ${quote.request.dataset} ${q.schema} was requested`,
         );
       }
-      const f: FetchedFile = { ...r, schema: q.schema, dbnVersion: meta.version, partialSymbols: meta.partial, notFoundSymbols: meta.notFound };
+      const f: FetchedFile = {
+        ...r,
+        schema: q.schema,
+        dbnVersion: meta.version,
+        partialSymbols: meta.partial,
+        notFoundSymbols: meta.notFound,
+      };
       downloads.push(f);
       opts.onDownloaded?.(f);
     }
@@ -169,12 +175,29 @@ export async function downloadAndImport(
 }
 
 /** The `--json` document of `btnb data fetch` (also what a job can return). */
-export function fetchResultJson(quote: FetchQuote, outcome: FetchOutcome): {
+export function fetchResultJson(
+  quote: FetchQuote,
+  outcome: FetchOutcome,
+): {
   datasets: DatasetInfo[];
-  cost: { usd: number; records: number; billable_bytes: number; schemas: { schema: string; usd: number; records: number; billable_bytes: number }[] };
+  cost: {
+    usd: number;
+    records: number;
+    billable_bytes: number;
+    schemas: { schema: string; usd: number; records: number; billable_bytes: number }[];
+  };
   downloads: {
-    schema: string; bytes: number; sha256: string; status: number; partial: boolean; warnings: string[]; attempts: number;
-    request_id: string | null; dbn_version: number; partial_symbols: string[]; not_found_symbols: string[];
+    schema: string;
+    bytes: number;
+    sha256: string;
+    status: number;
+    partial: boolean;
+    warnings: string[];
+    attempts: number;
+    request_id: string | null;
+    dbn_version: number;
+    partial_symbols: string[];
+    not_found_symbols: string[];
   }[];
 } {
   return {
@@ -186,9 +209,17 @@ export function fetchResultJson(quote: FetchQuote, outcome: FetchOutcome): {
       schemas: quote.schemas.map((q) => ({ schema: q.schema, usd: q.usd, records: q.records, billable_bytes: q.billableBytes })),
     },
     downloads: outcome.downloads.map((d) => ({
-      schema: d.schema, bytes: d.bytes, sha256: d.sha256, status: d.status, partial: d.partial,
-      warnings: d.warnings, attempts: d.attempts, request_id: d.requestId,
-      dbn_version: d.dbnVersion, partial_symbols: d.partialSymbols, not_found_symbols: d.notFoundSymbols,
+      schema: d.schema,
+      bytes: d.bytes,
+      sha256: d.sha256,
+      status: d.status,
+      partial: d.partial,
+      warnings: d.warnings,
+      attempts: d.attempts,
+      request_id: d.requestId,
+      dbn_version: d.dbnVersion,
+      partial_symbols: d.partialSymbols,
+      not_found_symbols: d.notFoundSymbols,
     })),
   };
 }

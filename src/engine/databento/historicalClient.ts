@@ -99,21 +99,24 @@ export class HistoricalClient {
   /** metadata.get_cost: the cost of the request in US dollars. */
   async getCost(params: RangeParams, opts: { signal?: AbortSignal } = {}): Promise<number> {
     const v = await this.#metadata('metadata.get_cost', params, opts.signal);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw this.#shape('metadata.get_cost', 'a non-negative JSON number (US dollars)', v);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw this.#shape('metadata.get_cost', 'a non-negative JSON number (US dollars)', v);
     return v;
   }
 
   /** metadata.get_record_count: how many records the request would return. */
   async getRecordCount(params: RangeParams, opts: { signal?: AbortSignal } = {}): Promise<number> {
     const v = await this.#metadata('metadata.get_record_count', params, opts.signal);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw this.#shape('metadata.get_record_count', 'a non-negative JSON integer', v);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+      throw this.#shape('metadata.get_record_count', 'a non-negative JSON integer', v);
     return v;
   }
 
   /** metadata.get_billable_size: uncompressed DBN record bytes the request would be billed for. */
   async getBillableSize(params: RangeParams, opts: { signal?: AbortSignal } = {}): Promise<number> {
     const v = await this.#metadata('metadata.get_billable_size', params, opts.signal);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw this.#shape('metadata.get_billable_size', 'a non-negative JSON integer (bytes)', v);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+      throw this.#shape('metadata.get_billable_size', 'a non-negative JSON integer (bytes)', v);
     return v;
   }
 
@@ -193,7 +196,9 @@ export class HistoricalClient {
           throw new DatabentoTransportError(
             endpoint,
             'corrupt',
-            this.redact(`response body (HTTP ${status}${ctype ? `, ${ctype}` : ''}) is not a zstd DBN stream: ${err.message}${head ? `; body starts: ${head}` : ''}`),
+            this.redact(
+              `response body (HTTP ${status}${ctype ? `, ${ctype}` : ''}) is not a zstd DBN stream: ${err.message}${head ? `; body starts: ${head}` : ''}`,
+            ),
           );
         }
         throw mapNetworkError(this.#cfg, endpoint, err, ex.timedOut(), signal);

@@ -23,8 +23,19 @@ export interface RangeParams {
 export const MAX_SYMBOLS = 2000;
 // DBN brief §2 stype enum (smart is deprecated but still accepted by the API).
 const STYPES = new Set([
-  'instrument_id', 'raw_symbol', 'smart', 'continuous', 'parent', 'nasdaq_symbol', 'cms_symbol',
-  'isin', 'us_code', 'bbg_comp_id', 'bbg_comp_ticker', 'figi', 'figi_ticker',
+  'instrument_id',
+  'raw_symbol',
+  'smart',
+  'continuous',
+  'parent',
+  'nasdaq_symbol',
+  'cms_symbol',
+  'isin',
+  'us_code',
+  'bbg_comp_id',
+  'bbg_comp_ticker',
+  'figi',
+  'figi_ticker',
 ]);
 const DATETIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const UNIX_NS = /^\d{1,20}$/;

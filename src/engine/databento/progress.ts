@@ -78,7 +78,9 @@ export class ProgressRenderer {
   /** Final line for a completed download (bytes, time, rate). */
   finish(extra = ''): void {
     const p = this.last;
-    const text = p ? `${this.label}: ${formatBytes(p.bytes)} in ${(p.elapsedMs / 1000).toFixed(1)} s (${this.rate(p)})${extra}` : `${this.label}: done${extra}`;
+    const text = p
+      ? `${this.label}: ${formatBytes(p.bytes)} in ${(p.elapsedMs / 1000).toFixed(1)} s (${this.rate(p)})${extra}`
+      : `${this.label}: done${extra}`;
     this.out.write(this.tty && this.drewTty ? `\r${text}\x1b[K\n` : `${text}\n`);
   }
 

@@ -26,7 +26,6 @@ export interface RetryEvent {
   reason: string;
 }
 
-
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -82,8 +81,7 @@ export class RetryPolicy {
       } catch (err) {
         if (signal?.aborted || err instanceof DatabentoAbortError) throw new DatabentoAbortError(endpoint);
         const retryable =
-          (err instanceof DatabentoTransportError && err.kind !== 'corrupt') ||
-          (err instanceof DatabentoApiError && err.retryable);
+          (err instanceof DatabentoTransportError && err.kind !== 'corrupt') || (err instanceof DatabentoApiError && err.retryable);
         if (!retryable) throw err;
         if (n >= this.maxAttempts) {
           if (this.maxAttempts === 1) throw err;
@@ -95,7 +93,9 @@ export class RetryPolicy {
             throw new DatabentoRetriesExhaustedError(
               endpoint,
               n,
-              new Error(`${err.message}; Retry-After ${Math.ceil(err.retryAfterMs / 1000)} s exceeds the ${Math.round(this.maxRetryAfterMs / 1000)} s limit`),
+              new Error(
+                `${err.message}; Retry-After ${Math.ceil(err.retryAfterMs / 1000)} s exceeds the ${Math.round(this.maxRetryAfterMs / 1000)} s limit`,
+              ),
             );
           }
           delay = err.retryAfterMs;

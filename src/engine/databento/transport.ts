@@ -56,7 +56,13 @@ export function normalizeBaseUrl(base: string): string {
 }
 
 /** POSTs `form` to `<base>/<endpoint>` and resolves when the response headers arrive. */
-export function post(cfg: TransportConfig, endpoint: string, form: URLSearchParams, accept: string, signal?: AbortSignal): Promise<Exchange> {
+export function post(
+  cfg: TransportConfig,
+  endpoint: string,
+  form: URLSearchParams,
+  accept: string,
+  signal?: AbortSignal,
+): Promise<Exchange> {
   const url = new URL(`${cfg.baseUrl}/${endpoint}`);
   const mod = url.protocol === 'https:' ? https : http;
   const body = Buffer.from(form.toString(), 'utf8');
@@ -104,11 +110,21 @@ export function mapNetworkError(cfg: TransportConfig, endpoint: string, err: unk
   const e = err as NodeJS.ErrnoException;
   if (timedOut) return new DatabentoTransportError(endpoint, 'timeout', `no data from the server for ${cfg.timeoutMs / 1000} s`);
   const code = e?.code ? ` (${e.code})` : '';
-  return new DatabentoTransportError(endpoint, 'connection', cfg.redact(`connection to ${cfg.baseUrl} failed: ${e?.message ?? String(err)}${code}`));
+  return new DatabentoTransportError(
+    endpoint,
+    'connection',
+    cfg.redact(`connection to ${cfg.baseUrl} failed: ${e?.message ?? String(err)}${code}`),
+  );
 }
 
 /** Reads a whole (small) body, capped at `limit` bytes. */
-export async function readSmallBody(cfg: TransportConfig, endpoint: string, ex: Exchange, limit: number, signal?: AbortSignal): Promise<string> {
+export async function readSmallBody(
+  cfg: TransportConfig,
+  endpoint: string,
+  ex: Exchange,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let n = 0;
   try {

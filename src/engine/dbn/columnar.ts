@@ -53,7 +53,15 @@ const TWO32 = 4294967296;
  * (0 or 1; the trade fields share offsets 0..47) until `end`, a different record, or the batch
  * is full. Returns the offset after the last appended record.
  */
-export function fillTradeRun(v: DataView, u8: Uint8Array, off: number, end: number, b: TradeColumns, lenWord: number, rtype: number): number {
+export function fillTradeRun(
+  v: DataView,
+  u8: Uint8Array,
+  off: number,
+  end: number,
+  b: TradeColumns,
+  lenWord: number,
+  rtype: number,
+): number {
   const len = lenWord * 4;
   let n = b.length;
   const cap = b.capacity;

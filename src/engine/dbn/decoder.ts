@@ -67,17 +67,28 @@ export async function decodeFile(path: string, sink: DecodeSink, opts: StreamOpt
   // One pass over the file (works for pipes such as /dev/stdin too); buffers are reused once the
   // input is known to be raw DBN or native-zstd input.
   let slots: Uint8Array[] | null = null;
-  return decodeSource(readChunks(path, RAW_READ, () => slots), path, sink, opts, (zstd, decoder) => {
-    // Native zstd has consumed a chunk (its write callback ran) before the next one is asked
-    // for, so read buffers can alternate there too: ~1/3 less ArrayBuffer churn (fewer
-    // external-memory mark-compacts). fzstd may keep a slice of its input: fresh buffers.
-    if (!zstd) slots = decoder.inputSlots(2, RAW_READ) ?? [new Uint8Array(RAW_READ), new Uint8Array(RAW_READ)];
-    else if ((opts.zstd ?? defaultZstdImpl()) !== 'fzstd') slots = [new Uint8Array(RAW_READ), new Uint8Array(RAW_READ)];
-  });
+  return decodeSource(
+    readChunks(path, RAW_READ, () => slots),
+    path,
+    sink,
+    opts,
+    (zstd, decoder) => {
+      // Native zstd has consumed a chunk (its write callback ran) before the next one is asked
+      // for, so read buffers can alternate there too: ~1/3 less ArrayBuffer churn (fewer
+      // external-memory mark-compacts). fzstd may keep a slice of its input: fresh buffers.
+      if (!zstd) slots = decoder.inputSlots(2, RAW_READ) ?? [new Uint8Array(RAW_READ), new Uint8Array(RAW_READ)];
+      else if ((opts.zstd ?? defaultZstdImpl()) !== 'fzstd') slots = [new Uint8Array(RAW_READ), new Uint8Array(RAW_READ)];
+    },
+  );
 }
 
 /** Decodes a DBN byte stream (raw or zstd), e.g. an HTTP download. */
-export function decodeStream(source: AsyncIterable<Uint8Array>, name: string, sink: DecodeSink, opts: StreamOptions = {}): Promise<DecodeSummary> {
+export function decodeStream(
+  source: AsyncIterable<Uint8Array>,
+  name: string,
+  sink: DecodeSink,
+  opts: StreamOptions = {},
+): Promise<DecodeSummary> {
   return decodeSource(source, name, sink, opts, null);
 }
 
@@ -151,7 +162,17 @@ async function decodeDetected(
   }
   if (opts.metadataOnly) {
     if (!decoder.headerDone) await decoder.finish(0, 'none'); // throws the precise truncation error
-    return { metadata: decoder.metadata, recordCounts: {}, records: 0, skippedUnknown: 0, bytes: decoder.pos, compressedBytes: z ? z.compressedBytes : inputBytes, version: decoder.version, fragment: decoder.fragment, compression: z ? 'zstd' : 'none' };
+    return {
+      metadata: decoder.metadata,
+      recordCounts: {},
+      records: 0,
+      skippedUnknown: 0,
+      bytes: decoder.pos,
+      compressedBytes: z ? z.compressedBytes : inputBytes,
+      version: decoder.version,
+      fragment: decoder.fragment,
+      compression: z ? 'zstd' : 'none',
+    };
   }
   return decoder.finish(z ? z.compressedBytes : inputBytes, z ? 'zstd' : 'none');
 }

@@ -8,7 +8,10 @@ import { V1_SYMBOL_CSTR_LEN } from './metadata.ts';
 
 export { UNDEF_PRICE, UNDEF_TIMESTAMP };
 
-export type DbnMetadataInput = Omit<DbnMetadata, 'recordsOffset' | 'symbolCstrLen' | 'schemaName' | 'partial' | 'notFound' | 'limit' | 'tsOut'> & {
+export type DbnMetadataInput = Omit<
+  DbnMetadata,
+  'recordsOffset' | 'symbolCstrLen' | 'schemaName' | 'partial' | 'notFound' | 'limit' | 'tsOut'
+> & {
   partial?: string[];
   notFound?: string[];
   limit?: bigint;
@@ -49,7 +52,8 @@ export const V2_SYMBOL_CSTR_LEN = 71;
 /** Encodes the metadata header ("DBN" prelude included). v3 is zero-padded to a multiple of 8. */
 export function encodeMetadata(meta: DbnMetadataInput): Uint8Array {
   const { version } = meta;
-  if (version !== 1 && version !== 2 && version !== 3) throw new RangeError(`encodeMetadata: version must be 1, 2 or 3, got ${String(version)}`);
+  if (version !== 1 && version !== 2 && version !== 3)
+    throw new RangeError(`encodeMetadata: version must be 1, 2 or 3, got ${String(version)}`);
   const L = version === 1 ? V1_SYMBOL_CSTR_LEN : V2_SYMBOL_CSTR_LEN;
   const symbols = meta.symbols;
   const partial = meta.partial ?? [];
@@ -80,7 +84,11 @@ export function encodeMetadata(meta: DbnMetadataInput): Uint8Array {
   o = 108;
   view.setUint32(o, 0, true); // schema_definition_length
   o += 4;
-  for (const [name, list] of [['symbols', symbols], ['partial', partial], ['not_found', notFound]] as const) {
+  for (const [name, list] of [
+    ['symbols', symbols],
+    ['partial', partial],
+    ['not_found', notFound],
+  ] as const) {
     view.setUint32(o, list.length, true);
     o += 4;
     for (const s of list) {
@@ -117,7 +125,15 @@ export function writeCStr(out: Uint8Array, off: number, len: number, s: string, 
 }
 
 /** Writes the 16-byte record header. `sizeBytes` must be a multiple of 4 (at most 1020). */
-export function writeRecordHeader(view: DataView, offset: number, sizeBytes: number, rtype: number, publisherId: number, instrumentId: number, tsEvent: bigint): void {
+export function writeRecordHeader(
+  view: DataView,
+  offset: number,
+  sizeBytes: number,
+  rtype: number,
+  publisherId: number,
+  instrumentId: number,
+  tsEvent: bigint,
+): void {
   view.setUint8(offset, sizeBytes / 4);
   view.setUint8(offset + 1, rtype);
   view.setUint16(offset + 2, publisherId, true);

@@ -26,9 +26,26 @@ export const SCHEMA = {
 } as const;
 
 const SCHEMA_NAMES = [
-  'mbo', 'mbp-1', 'mbp-10', 'tbbo', 'trades', 'ohlcv-1s', 'ohlcv-1m', 'ohlcv-1h', 'ohlcv-1d',
-  'definition', 'statistics', 'status', 'imbalance', 'ohlcv-eod', 'cmbp-1', 'cbbo-1s', 'cbbo-1m',
-  'tcbbo', 'bbo-1s', 'bbo-1m',
+  'mbo',
+  'mbp-1',
+  'mbp-10',
+  'tbbo',
+  'trades',
+  'ohlcv-1s',
+  'ohlcv-1m',
+  'ohlcv-1h',
+  'ohlcv-1d',
+  'definition',
+  'statistics',
+  'status',
+  'imbalance',
+  'ohlcv-eod',
+  'cmbp-1',
+  'cbbo-1s',
+  'cbbo-1m',
+  'tcbbo',
+  'bbo-1s',
+  'bbo-1m',
 ];
 
 /** Databento's schema name for an id (`4` → `'trades'`); null for 0xFFFF (mixed) or unknown ids. */
@@ -39,8 +56,19 @@ export function schemaName(id: number | null): string | null {
 
 /** Schema id for a name (`'trades'` → 4), or undefined. */
 const STYPE_NAMES = [
-  'instrument_id', 'raw_symbol', 'smart', 'continuous', 'parent', 'nasdaq_symbol', 'cms_symbol',
-  'isin', 'us_code', 'bbg_comp_id', 'bbg_comp_ticker', 'figi', 'figi_ticker',
+  'instrument_id',
+  'raw_symbol',
+  'smart',
+  'continuous',
+  'parent',
+  'nasdaq_symbol',
+  'cms_symbol',
+  'isin',
+  'us_code',
+  'bbg_comp_id',
+  'bbg_comp_ticker',
+  'figi',
+  'figi_ticker',
 ];
 
 export const STYPE = {

@@ -42,7 +42,9 @@ const TRADE_ROW_BYTES = 8 + 8 + 8 + 4 * 4 + 2 + 4;
 const MBP1_ROW_BYTES = TRADE_ROW_BYTES + 8 + 8 + 4 * 4;
 
 /** The slice of the WebAssembly JS API used here (the engine's type libraries do not declare it). */
-interface WasmMemory { readonly buffer: ArrayBuffer }
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
@@ -113,8 +115,8 @@ export class FillKernel {
     this.view = new DataView(buf);
     at = setsAt;
     let d = 0;
-    for (let i = 0; i < tradeSets; i++, at += tradeBytes) this.tradeSets.push(this.layOut(at, cap, false, (d++) * DESC_BYTES));
-    for (let i = 0; i < mbp1Sets; i++, at += mbp1Bytes) this.mbp1Sets.push(this.layOut(at, cap, true, (d++) * DESC_BYTES) as Mbp1Columns);
+    for (let i = 0; i < tradeSets; i++, at += tradeBytes) this.tradeSets.push(this.layOut(at, cap, false, d++ * DESC_BYTES));
+    for (let i = 0; i < mbp1Sets; i++, at += mbp1Bytes) this.mbp1Sets.push(this.layOut(at, cap, true, d++ * DESC_BYTES) as Mbp1Columns);
   }
 
   /** `count` slots of `bytes` each in the input region (each call hands out the same region), or null if it is too small. */
@@ -173,14 +175,14 @@ export class FillKernel {
     };
     const set: TradeColumns | Mbp1Columns = mbp1
       ? {
-        ...t,
-        bidPx: new Float64Array(buf, bidPx, cap),
-        askPx: new Float64Array(buf, askPx, cap),
-        bidSz: new Uint32Array(buf, bidSz, cap),
-        askSz: new Uint32Array(buf, askSz, cap),
-        bidCt: new Uint32Array(buf, bidCt, cap),
-        askCt: new Uint32Array(buf, askCt, cap),
-      }
+          ...t,
+          bidPx: new Float64Array(buf, bidPx, cap),
+          askPx: new Float64Array(buf, askPx, cap),
+          bidSz: new Uint32Array(buf, bidSz, cap),
+          askSz: new Uint32Array(buf, askSz, cap),
+          bidCt: new Uint32Array(buf, bidCt, cap),
+          askCt: new Uint32Array(buf, askCt, cap),
+        }
       : t;
     this.desc.set(set, { at: descAt, price: set.price, tsRecv: set.tsRecvU32, side: set.side });
     return set;

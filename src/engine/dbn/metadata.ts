@@ -183,7 +183,12 @@ export function parseMetadata(bytes: Uint8Array, file: string): DbnMetadata {
   const { version, length } = parsePrelude(bytes, file);
   const end = PRELUDE_LENGTH + length;
   if (bytes.length < end) {
-    throw new DbnError(file, bytes.length, `metadata of ${length} bytes (ending at byte ${end})`, `end of input after ${bytes.length} bytes`);
+    throw new DbnError(
+      file,
+      bytes.length,
+      `metadata of ${length} bytes (ending at byte ${end})`,
+      `end of input after ${bytes.length} bytes`,
+    );
   }
   const c = new MetaCursor(bytes, PRELUDE_LENGTH, end, file);
   const dataset = c.cstr(16, 'dataset');

@@ -27,22 +27,46 @@ export interface DbnRecord {
  */
 export function layoutFor(rtype: number, bodyLen: number): Layout | null {
   switch (rtype) {
-    case 0x00: return L.TRADE;
-    case 0x01: return L.MBP1;
-    case 0x0a: return L.MBP10;
-    case 0x11: case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: return L.OHLCV;
-    case 0x12: return L.STATUS;
-    case 0x13: return bodyLen >= 520 ? L.DEFINITION_V3 : bodyLen >= 400 ? L.DEFINITION_V2 : L.DEFINITION_V1;
-    case 0x14: return L.IMBALANCE;
-    case 0x15: return bodyLen >= 320 ? L.ERROR_V2 : L.ERROR_V1;
-    case 0x16: return bodyLen >= 176 ? L.SYMBOL_MAPPING_V2 : L.SYMBOL_MAPPING_V1;
-    case 0x17: return bodyLen >= 320 ? L.SYSTEM_V2 : L.SYSTEM_V1;
-    case 0x18: return bodyLen >= 80 ? L.STAT_V3 : L.STAT_V1;
-    case 0xa0: return L.MBO;
-    case 0xb1: case 0xc2: return L.CMBP1;
-    case 0xc0: case 0xc1: return L.CBBO;
-    case 0xc3: case 0xc4: return L.BBO;
-    default: return null;
+    case 0x00:
+      return L.TRADE;
+    case 0x01:
+      return L.MBP1;
+    case 0x0a:
+      return L.MBP10;
+    case 0x11:
+    case 0x20:
+    case 0x21:
+    case 0x22:
+    case 0x23:
+    case 0x24:
+      return L.OHLCV;
+    case 0x12:
+      return L.STATUS;
+    case 0x13:
+      return bodyLen >= 520 ? L.DEFINITION_V3 : bodyLen >= 400 ? L.DEFINITION_V2 : L.DEFINITION_V1;
+    case 0x14:
+      return L.IMBALANCE;
+    case 0x15:
+      return bodyLen >= 320 ? L.ERROR_V2 : L.ERROR_V1;
+    case 0x16:
+      return bodyLen >= 176 ? L.SYMBOL_MAPPING_V2 : L.SYMBOL_MAPPING_V1;
+    case 0x17:
+      return bodyLen >= 320 ? L.SYSTEM_V2 : L.SYSTEM_V1;
+    case 0x18:
+      return bodyLen >= 80 ? L.STAT_V3 : L.STAT_V1;
+    case 0xa0:
+      return L.MBO;
+    case 0xb1:
+    case 0xc2:
+      return L.CMBP1;
+    case 0xc0:
+    case 0xc1:
+      return L.CBBO;
+    case 0xc3:
+    case 0xc4:
+      return L.BBO;
+    default:
+      return null;
   }
 }
 
@@ -91,15 +115,33 @@ export function decodeRecord(v: DataView, u8: Uint8Array, off: number, len: numb
     for (const [name, type, fo] of layout) {
       const o = off + fo;
       switch (type) {
-        case 'u8': rec[name] = u8[o]; break;
-        case 'i8': rec[name] = v.getInt8(o); break;
-        case 'u16': rec[name] = v.getUint16(o, true); break;
-        case 'i16': rec[name] = v.getInt16(o, true); break;
-        case 'u32': rec[name] = v.getUint32(o, true); break;
-        case 'i32': rec[name] = v.getInt32(o, true); break;
-        case 'u64': rec[name] = v.getBigUint64(o, true).toString(); break;
-        case 'i64': rec[name] = v.getBigInt64(o, true).toString(); break;
-        case 'c': rec[name] = char(u8[o]!); break;
+        case 'u8':
+          rec[name] = u8[o];
+          break;
+        case 'i8':
+          rec[name] = v.getInt8(o);
+          break;
+        case 'u16':
+          rec[name] = v.getUint16(o, true);
+          break;
+        case 'i16':
+          rec[name] = v.getInt16(o, true);
+          break;
+        case 'u32':
+          rec[name] = v.getUint32(o, true);
+          break;
+        case 'i32':
+          rec[name] = v.getInt32(o, true);
+          break;
+        case 'u64':
+          rec[name] = v.getBigUint64(o, true).toString();
+          break;
+        case 'i64':
+          rec[name] = v.getBigInt64(o, true).toString();
+          break;
+        case 'c':
+          rec[name] = char(u8[o]!);
+          break;
         default: {
           if (type.startsWith('s')) rec[name] = readCStr(u8, o, Number(type.slice(1)));
           else if (type.startsWith('lv')) {

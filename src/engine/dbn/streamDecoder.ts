@@ -6,8 +6,14 @@
  */
 import type { Mbp1Columns, TradeColumns } from './columns.ts';
 import {
-  allocMbp1Columns, allocTradeColumns, DEFAULT_BATCH_SIZE, fillMbp1Run, fillMbp1RunAligned, fillTradeRun,
-  fillTradeRunAligned, LITTLE_ENDIAN,
+  allocMbp1Columns,
+  allocTradeColumns,
+  DEFAULT_BATCH_SIZE,
+  fillMbp1Run,
+  fillMbp1RunAligned,
+  fillTradeRun,
+  fillTradeRunAligned,
+  LITTLE_ENDIAN,
 } from './columnar.ts';
 import { rtypeName } from './enums.ts';
 import { DbnError, hexBytes } from './errors.ts';
@@ -70,13 +76,39 @@ export interface DecodeSummary {
 
 /** Smallest size of each known record type (v1 sizes where versions differ); 0 = unknown rtype. */
 const BASE_SIZES: [number, number][] = [
-  [0x00, 48], [0x01, 80], [0x0a, 368], [0x11, 56], [0x12, 40], [0x13, 360], [0x14, 112], [0x15, 80],
-  [0x16, 80], [0x17, 80], [0x18, 64], [0x20, 56], [0x21, 56], [0x22, 56], [0x23, 56], [0x24, 56],
-  [0xa0, 56], [0xb1, 80], [0xc0, 80], [0xc1, 80], [0xc2, 80], [0xc3, 80], [0xc4, 80],
+  [0x00, 48],
+  [0x01, 80],
+  [0x0a, 368],
+  [0x11, 56],
+  [0x12, 40],
+  [0x13, 360],
+  [0x14, 112],
+  [0x15, 80],
+  [0x16, 80],
+  [0x17, 80],
+  [0x18, 64],
+  [0x20, 56],
+  [0x21, 56],
+  [0x22, 56],
+  [0x23, 56],
+  [0x24, 56],
+  [0xa0, 56],
+  [0xb1, 80],
+  [0xc0, 80],
+  [0xc1, 80],
+  [0xc2, 80],
+  [0xc3, 80],
+  [0xc4, 80],
 ];
 const DEF_SIZE_VERSION: Record<number, 1 | 2 | 3> = { 360: 1, 400: 2, 520: 3 };
 /** Record sizes that identify a fragment's first record, for the types whose layout changed across versions. */
-const FRAGMENT_SIZES: Record<number, number[]> = { 0x13: [360, 400, 520], 0x15: [80, 320], 0x16: [80, 176], 0x17: [80, 320], 0x18: [64, 80] };
+const FRAGMENT_SIZES: Record<number, number[]> = {
+  0x13: [360, 400, 520],
+  0x15: [80, 320],
+  0x16: [80, 176],
+  0x17: [80, 320],
+  0x18: [64, 80],
+};
 
 const PH_START = 0;
 const PH_META = 1;
@@ -127,14 +159,20 @@ export class DbnStreamDecoder {
     this.sink = sink;
     this.opts = opts;
     const batch = opts.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!Number.isInteger(batch) || batch < 1 || batch > 1 << 24) throw new RangeError(`batchSize must be an integer in [1, 2^24], got ${batch}`);
+    if (!Number.isInteger(batch) || batch < 1 || batch > 1 << 24)
+      throw new RangeError(`batchSize must be an integer in [1, 2^24], got ${batch}`);
     const ring = opts.batchRing ?? 1;
     if (!Number.isInteger(ring) || ring < 1 || ring > 16) throw new RangeError(`batchRing must be an integer in [1, 16], got ${ring}`);
     this.full = !opts.barFieldsOnly;
     // Without a columnar sink (metadata reads, --json objects) nothing is filled: no kernel memory.
     if ((sink.onTrades || sink.onMbp1) && (opts.kernel ?? defaultKernel()) === 'wasm') {
       try {
-        this.k = new FillKernel({ capacity: batch, tradeSets: sink.onTrades ? ring : 0, mbp1Sets: sink.onMbp1 ? ring : 0, inputBytes: INPUT_BYTES });
+        this.k = new FillKernel({
+          capacity: batch,
+          tradeSets: sink.onTrades ? ring : 0,
+          mbp1Sets: sink.onMbp1 ? ring : 0,
+          inputBytes: INPUT_BYTES,
+        });
       } catch (e) {
         // Only layouts beyond wasm32's 4 GiB (huge batch sizes) fall back; an explicit request fails.
         if (opts.kernel === 'wasm' || !(e instanceof RangeError)) throw e;
@@ -221,7 +259,8 @@ export class DbnStreamDecoder {
     }
     // Word view for 4-aligned records with the JS kernel (the common case: v3 pads metadata to 8,
     // and chunks from files and zlib start aligned). Misaligned records use the DataView path.
-    const words = this.k === null && LITTLE_ENDIAN && (u8.byteOffset & 3) === 0 ? new Uint32Array(u8.buffer, u8.byteOffset, u8.length >>> 2) : null;
+    const words =
+      this.k === null && LITTLE_ENDIAN && (u8.byteOffset & 3) === 0 ? new Uint32Array(u8.buffer, u8.byteOffset, u8.length >>> 2) : null;
     off = await this.run(v, u8, words, off, end, base);
     const rest = end - off;
     if (rest > 0) {
@@ -290,7 +329,11 @@ export class DbnStreamDecoder {
     if (version === null) {
       const sizes = FRAGMENT_SIZES[rtype] ?? [BASE_SIZES.find(([r]) => r === rtype)?.[1]];
       if (!sizes.includes(size)) {
-        throw this.err(0, 'DBN magic "DBN" (44 42 4E), a zstd frame, or a record fragment starting with a known record header', hexBytes(b, 0, 8));
+        throw this.err(
+          0,
+          'DBN magic "DBN" (44 42 4E), a zstd frame, or a record fragment starting with a known record header',
+          hexBytes(b, 0, 8),
+        );
       }
       if (rtype === 0x13) version = DEF_SIZE_VERSION[size]!;
     }
@@ -329,7 +372,7 @@ export class DbnStreamDecoder {
     const r = this.sink.onTrades!(b);
     if (r) await r;
     const ring = this.tradeRing;
-    const next = ring.length === 1 ? b : ring[this.tradeTurn = (this.tradeTurn + 1) % ring.length]!;
+    const next = ring.length === 1 ? b : ring[(this.tradeTurn = (this.tradeTurn + 1) % ring.length)]!;
     next.length = 0;
     this.trades = next;
   }
@@ -340,7 +383,7 @@ export class DbnStreamDecoder {
     const r = this.sink.onMbp1!(b);
     if (r) await r;
     const ring = this.mbp1Ring;
-    const next = ring.length === 1 ? b : ring[this.mbp1Turn = (this.mbp1Turn + 1) % ring.length]!;
+    const next = ring.length === 1 ? b : ring[(this.mbp1Turn = (this.mbp1Turn + 1) % ring.length)]!;
     next.length = 0;
     this.mbp1 = next;
   }
@@ -366,7 +409,12 @@ export class DbnStreamDecoder {
         off += len;
         continue;
       }
-      if (len < min) throw this.err(base + off, `at least ${min} bytes for a ${rtypeName(rtype)} record (rtype ${rtype})`, `${len} bytes (length byte ${lenWord})`);
+      if (len < min)
+        throw this.err(
+          base + off,
+          `at least ${min} bytes for a ${rtypeName(rtype)} record (rtype ${rtype})`,
+          `${len} bytes (length byte ${lenWord})`,
+        );
       const runEnd = onRecord ? off + len : end;
       if (rtype === 0 && trades) {
         if (mbp1 && mbp1.length > 0) {
@@ -374,9 +422,12 @@ export class DbnStreamDecoder {
           return off;
         }
         if (onRecord) onRecord(decodeRecord(v, u8, off, len, this.tsOut));
-        const stop = k !== null ? k.fillTrades(trades, off, runEnd, lenWord, 0, this.full)
-          : w !== null && (off & 3) === 0 ? fillTradeRunAligned(w, off >>> 2, runEnd >>> 2, trades, lenWord, 0) * 4
-          : fillTradeRun(v, u8, off, runEnd, trades, lenWord, 0);
+        const stop =
+          k !== null
+            ? k.fillTrades(trades, off, runEnd, lenWord, 0, this.full)
+            : w !== null && (off & 3) === 0
+              ? fillTradeRunAligned(w, off >>> 2, runEnd >>> 2, trades, lenWord, 0) * 4
+              : fillTradeRun(v, u8, off, runEnd, trades, lenWord, 0);
         counts[0] = counts[0]! + (stop - off) / len;
         off = stop;
         if (trades.length === trades.capacity) {
@@ -391,9 +442,12 @@ export class DbnStreamDecoder {
           return off;
         }
         if (onRecord) onRecord(decodeRecord(v, u8, off, len, this.tsOut));
-        const stop = k !== null ? k.fillMbp1(mbp1, off, runEnd, lenWord, this.full)
-          : w !== null && (off & 3) === 0 ? fillMbp1RunAligned(w, off >>> 2, runEnd >>> 2, mbp1, lenWord) * 4
-          : fillMbp1Run(v, u8, off, runEnd, mbp1, lenWord);
+        const stop =
+          k !== null
+            ? k.fillMbp1(mbp1, off, runEnd, lenWord, this.full)
+            : w !== null && (off & 3) === 0
+              ? fillMbp1RunAligned(w, off >>> 2, runEnd >>> 2, mbp1, lenWord) * 4
+              : fillMbp1Run(v, u8, off, runEnd, mbp1, lenWord);
         counts[1] = counts[1]! + (stop - off) / len;
         off = stop;
         if (mbp1.length === mbp1.capacity) {
@@ -421,11 +475,19 @@ export class DbnStreamDecoder {
     }
     if (this.phase === PH_META) {
       const { length } = parsePrelude(this.head, this.name);
-      throw this.err(this.headLen, `metadata of ${length} bytes (ending at byte ${PRELUDE_LENGTH + length})`, `end of input after ${this.headLen} bytes`);
+      throw this.err(
+        this.headLen,
+        `metadata of ${length} bytes (ending at byte ${PRELUDE_LENGTH + length})`,
+        `end of input after ${this.headLen} bytes`,
+      );
     }
     if (this.carryLen > 0) {
       const lenWord = this.carry[this.carryAt]!;
-      throw this.err(this.pos - this.carryLen, `${lenWord * 4} bytes for a ${rtypeName(this.carryLen > 1 ? this.carry[this.carryAt + 1]! : -1)} record (length byte ${lenWord})`, `${this.carryLen} bytes before the end of input (truncated)`);
+      throw this.err(
+        this.pos - this.carryLen,
+        `${lenWord * 4} bytes for a ${rtypeName(this.carryLen > 1 ? this.carry[this.carryAt + 1]! : -1)} record (length byte ${lenWord})`,
+        `${this.carryLen} bytes before the end of input (truncated)`,
+      );
     }
     if (this.trades) await this.flushTrades();
     if (this.mbp1) await this.flushMbp1();
@@ -438,6 +500,16 @@ export class DbnStreamDecoder {
         records += n;
       }
     }
-    return { metadata: this.metadata, recordCounts, records, skippedUnknown: this.skippedUnknown, bytes: this.pos, compressedBytes, version: this.version, fragment: this.fragment, compression };
+    return {
+      metadata: this.metadata,
+      recordCounts,
+      records,
+      skippedUnknown: this.skippedUnknown,
+      bytes: this.pos,
+      compressedBytes,
+      version: this.version,
+      fragment: this.fragment,
+      compression,
+    };
   }
 }

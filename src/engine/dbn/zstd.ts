@@ -20,7 +20,8 @@ export function nativeZstdAvailable(): boolean {
 /** The implementation used by default: native when present (measured faster: bench/decode.ts). */
 export function defaultZstdImpl(): ZstdImpl {
   const forced = process.env.BTNB_ZSTD;
-  if (forced === 'fzstd' || forced === 'native' || forced === 'native-stream') return forced !== 'fzstd' && !nativeZstdAvailable() ? 'fzstd' : forced;
+  if (forced === 'fzstd' || forced === 'native' || forced === 'native-stream')
+    return forced !== 'fzstd' && !nativeZstdAvailable() ? 'fzstd' : forced;
   return nativeZstdAvailable() ? 'native' : 'fzstd';
 }
 
@@ -63,11 +64,21 @@ export class ZstdStream {
   private corrupt(err: unknown): DbnError {
     if (err instanceof DbnError) return err;
     const msg = err instanceof Error ? err.message : String(err);
-    return new DbnError(this.name, this.decompressedBytes, `a valid zstd stream (compressed byte ~${this.splitter.pos})`, `decompression error: ${msg}`);
+    return new DbnError(
+      this.name,
+      this.decompressedBytes,
+      `a valid zstd stream (compressed byte ~${this.splitter.pos})`,
+      `decompression error: ${msg}`,
+    );
   }
 
   private truncated(): DbnError {
-    return new DbnError(this.name, this.decompressedBytes, `the rest of the zstd frame (compressed stream ended at byte ${this.splitter.pos} inside frame ${this.splitter.frames + 1})`, 'end of input');
+    return new DbnError(
+      this.name,
+      this.decompressedBytes,
+      `the rest of the zstd frame (compressed stream ended at byte ${this.splitter.pos} inside frame ${this.splitter.frames + 1})`,
+      'end of input',
+    );
   }
 
   async *decompress(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -132,11 +143,17 @@ export class ZstdStream {
    */
   private async *ring(source: AsyncIterable<Uint8Array>, b: NonNullable<ReturnType<typeof zstdBinding>>): AsyncGenerator<Uint8Array> {
     let wake: (() => void) | null = null;
-    const ring = new ZstdRing(b, this.ringSlot, RING_SLOTS, () => {
-      const w = wake;
-      wake = null;
-      w?.();
-    }, this.outputSlots?.(RING_SLOTS, this.ringSlot) ?? null);
+    const ring = new ZstdRing(
+      b,
+      this.ringSlot,
+      RING_SLOTS,
+      () => {
+        const w = wake;
+        wake = null;
+        w?.();
+      },
+      this.outputSlots?.(RING_SLOTS, this.ringSlot) ?? null,
+    );
     const it = source[Symbol.asyncIterator]();
     let segs: Iterator<FrameSegment> | null = null;
     let frameEnd = false;

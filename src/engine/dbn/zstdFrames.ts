@@ -40,7 +40,12 @@ export function isSkippableMagic(b: Uint8Array): boolean {
 /** Appends a slice, merged into the previous one when it continues it in the same buffer. */
 function emit(out: FrameSegment[], bytes: Uint8Array, frameEnd: boolean): void {
   const last = out.length > 0 ? out[out.length - 1]! : null;
-  if (last !== null && !last.frameEnd && last.bytes.buffer === bytes.buffer && last.bytes.byteOffset + last.bytes.length === bytes.byteOffset) {
+  if (
+    last !== null &&
+    !last.frameEnd &&
+    last.bytes.buffer === bytes.buffer &&
+    last.bytes.byteOffset + last.bytes.length === bytes.byteOffset
+  ) {
     last.bytes = new Uint8Array(bytes.buffer, last.bytes.byteOffset, last.bytes.length + bytes.length);
     last.frameEnd = frameEnd;
     return;
@@ -103,12 +108,17 @@ export class ZstdFrameSplitter {
 
   private describeState(): string {
     switch (this.state) {
-      case S_MAGIC: return 'frame magic';
+      case S_MAGIC:
+        return 'frame magic';
       case S_FHD:
-      case S_FH_REST: return 'frame header';
-      case S_BLOCK_HDR: return 'block header';
-      case S_SKIP_SIZE: return 'skippable frame size';
-      default: return `${this.need} more bytes of block data or checksum`;
+      case S_FH_REST:
+        return 'frame header';
+      case S_BLOCK_HDR:
+        return 'block header';
+      case S_SKIP_SIZE:
+        return 'skippable frame size';
+      default:
+        return `${this.need} more bytes of block data or checksum`;
     }
   }
 
@@ -206,7 +216,12 @@ export class ZstdFrameSplitter {
         const rest = (single ? 0 : 1) + [0, 1, 2, 4][did]! + (fcsFlag === 0 ? single : [0, 2, 4, 8][fcsFlag]!);
         this.frameHeader[this.frameHeaderLen++] = fhd;
         if (rest === 0) {
-          if (out !== null) emit(out, this.bytesSince(this.frameStartPos, () => this.frameHeader.slice(0, this.frameHeaderLen)), false);
+          if (out !== null)
+            emit(
+              out,
+              this.bytesSince(this.frameStartPos, () => this.frameHeader.slice(0, this.frameHeaderLen)),
+              false,
+            );
           return this.expect(S_BLOCK_HDR, 3);
         }
         return this.expect(S_FH_REST, rest);
@@ -223,15 +238,27 @@ export class ZstdFrameSplitter {
         } else {
           const at = [0, 1, 2, 4][fhd & 3]!;
           const fcsFlag = fhd >> 6;
-          window = fcsFlag === 0 ? h[at]! : fcsFlag === 1 ? (h[at]! | (h[at + 1]! << 8)) + 256 : fcsFlag === 2
-            ? (h[at]! | (h[at + 1]! << 8) | (h[at + 2]! << 16)) + h[at + 3]! * 2 ** 24
-            : (h[at]! | (h[at + 1]! << 8) | (h[at + 2]! << 16)) + h[at + 3]! * 2 ** 24 + (h[at + 4]! + h[at + 5]! * 256 + h[at + 6]! * 65536 + h[at + 7]! * 2 ** 24) * 2 ** 32;
+          window =
+            fcsFlag === 0
+              ? h[at]!
+              : fcsFlag === 1
+                ? (h[at]! | (h[at + 1]! << 8)) + 256
+                : fcsFlag === 2
+                  ? (h[at]! | (h[at + 1]! << 8) | (h[at + 2]! << 16)) + h[at + 3]! * 2 ** 24
+                  : (h[at]! | (h[at + 1]! << 8) | (h[at + 2]! << 16)) +
+                    h[at + 3]! * 2 ** 24 +
+                    (h[at + 4]! + h[at + 5]! * 256 + h[at + 6]! * 65536 + h[at + 7]! * 2 ** 24) * 2 ** 32;
         }
         if (window > MAX_WINDOW) this.fail(`a zstd window of at most ${MAX_WINDOW} bytes`, `${window}`);
         this.addContentSize(h, this.hdrLen);
         this.frameHeader.set(h.subarray(0, this.hdrLen), this.frameHeaderLen);
         this.frameHeaderLen += this.hdrLen;
-        if (out !== null) emit(out, this.bytesSince(this.frameStartPos, () => this.frameHeader.slice(0, this.frameHeaderLen)), false);
+        if (out !== null)
+          emit(
+            out,
+            this.bytesSince(this.frameStartPos, () => this.frameHeader.slice(0, this.frameHeaderLen)),
+            false,
+          );
         return this.expect(S_BLOCK_HDR, 3);
       }
       case S_BLOCK_HDR: {
@@ -243,7 +270,12 @@ export class ZstdFrameSplitter {
         if (size > MAX_BLOCK) this.fail(`a zstd block size <= ${MAX_BLOCK}`, String(size));
         const data = type === 1 ? 1 : size;
         const ends = data === 0 && this.lastBlock && !this.checksum; // an empty last block ends the frame
-        if (out !== null) emit(out, this.bytesSince(this.hdrStartPos, () => h.slice(0, 3)), ends);
+        if (out !== null)
+          emit(
+            out,
+            this.bytesSince(this.hdrStartPos, () => h.slice(0, 3)),
+            ends,
+          );
         if (data === 0) {
           if (!this.lastBlock) return this.expect(S_BLOCK_HDR, 3);
           if (this.checksum) return this.expect(S_CHECKSUM, 4);

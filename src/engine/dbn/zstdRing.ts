@@ -26,8 +26,11 @@ let binding: ZlibBinding | null | undefined;
 
 /** process.binding() warns (DEP0111) only under --pending-deprecation; then the public stream is used instead. */
 function pendingDeprecation(): boolean {
-  return process.execArgv.includes('--pending-deprecation') || (process.env.NODE_OPTIONS ?? '').includes('--pending-deprecation') ||
-    process.env.NODE_PENDING_DEPRECATION === '1';
+  return (
+    process.execArgv.includes('--pending-deprecation') ||
+    (process.env.NODE_OPTIONS ?? '').includes('--pending-deprecation') ||
+    process.env.NODE_PENDING_DEPRECATION === '1'
+  );
 }
 
 /**
@@ -49,7 +52,10 @@ export function zstdBinding(): ZlibBinding | null {
   if (binding === undefined) {
     binding = null;
     try {
-      const b = pendingDeprecation() || !ringSupported() ? undefined : (process as { binding?: (name: string) => unknown }).binding?.('zlib') as Partial<ZlibBinding> | undefined;
+      const b =
+        pendingDeprecation() || !ringSupported()
+          ? undefined
+          : ((process as { binding?: (name: string) => unknown }).binding?.('zlib') as Partial<ZlibBinding> | undefined);
       if (typeof b?.ZstdDecompress === 'function' && typeof zlib.constants.ZSTD_d_windowLogMax === 'number') binding = b as ZlibBinding;
     } catch {
       // not exposed by this runtime: the stream fallback
@@ -62,7 +68,9 @@ const ZSTD_E_CONTINUE = 0;
 const EMPTY = new Uint8Array(0);
 /** Init parameters: one slot per ZSTD_d_* id, all 0xffffffff = "library default" (as node:zlib does). */
 function defaultParams(): Uint32Array {
-  const ids = Object.entries(zlib.constants).filter(([k]) => k.startsWith('ZSTD_d_')).map(([, v]) => v);
+  const ids = Object.entries(zlib.constants)
+    .filter(([k]) => k.startsWith('ZSTD_d_'))
+    .map(([, v]) => v);
   return new Uint32Array(Math.max(...ids) + 1).fill(0xffffffff);
 }
 
@@ -143,7 +151,9 @@ export class ZstdRing {
 
   /** The consumer is done with a buffer from `ready`: its slot is free again. */
   release(buf: Uint8Array): void {
-    const slot = this.slots.find((s) => s.buffer === buf.buffer && buf.byteOffset >= s.byteOffset && buf.byteOffset < s.byteOffset + s.length);
+    const slot = this.slots.find(
+      (s) => s.buffer === buf.buffer && buf.byteOffset >= s.byteOffset && buf.byteOffset < s.byteOffset + s.length,
+    );
     if (slot === undefined) throw new Error('internal: released a buffer that is not a ring slot');
     this.free.push(slot);
     this.pump();

@@ -97,7 +97,9 @@ async function inspect(path: string, signal?: AbortSignal): Promise<Inspected> {
   const meta = await readMetadata(path);
   const name = meta.schema === null ? 'mixed' : (schemaName(meta.schema) ?? `schema id ${meta.schema}`);
   if (meta.schema !== SCHEMA.trades && meta.schema !== SCHEMA.tbbo) {
-    throw new Error(`${path}: schema '${name}' (metadata field 'schema' at byte 24) is not supported for derive; supported schemas: ${DERIVE_SCHEMAS.join(', ')}`);
+    throw new Error(
+      `${path}: schema '${name}' (metadata field 'schema' at byte 24) is not supported for derive; supported schemas: ${DERIVE_SCHEMAS.join(', ')}`,
+    );
   }
   signal?.throwIfAborted();
   checkOneInstrumentPerSymbol(path, meta);
@@ -121,10 +123,13 @@ function checkOneInstrumentPerSymbol(path: string, meta: DbnMetadata): void {
     list.sort((a, b) => a.startDate - b.startDate);
     for (let i = 1; i < list.length; i++) {
       for (let j = 0; j < i; j++) {
-        const a = list[j]!, b = list[i]!;
+        const a = list[j]!,
+          b = list[i]!;
         if (a.id !== b.id && b.startDate < a.endDate && a.startDate < b.endDate) {
-          throw new Error(`${path}: metadata symbol mappings map '${symbol}' to instruments ${a.id} and ${b.id} on ${Math.max(a.startDate, b.startDate)} ` +
-            '(e.g. parent symbology); bars need one instrument per symbol and date: request raw_symbol or continuous symbols');
+          throw new Error(
+            `${path}: metadata symbol mappings map '${symbol}' to instruments ${a.id} and ${b.id} on ${Math.max(a.startDate, b.startDate)} ` +
+              '(e.g. parent symbology); bars need one instrument per symbol and date: request raw_symbol or continuous symbols',
+          );
         }
       }
     }
@@ -143,13 +148,17 @@ async function hashOf(f: Inspected): Promise<string> {
  */
 async function checkOverlaps(symbol: string, files: Inspected[]): Promise<void> {
   for (const schema of DERIVE_SCHEMAS) {
-    const list = files.filter((f) => f.schema === schema).sort((a, b) => (a.meta.start < b.meta.start ? -1 : a.meta.start > b.meta.start ? 1 : 0));
+    const list = files
+      .filter((f) => f.schema === schema)
+      .sort((a, b) => (a.meta.start < b.meta.start ? -1 : a.meta.start > b.meta.start ? 1 : 0));
     for (let i = 1; i < list.length; i++) {
       const a = list[i - 1]!;
       const b = list[i]!;
       if ((a.meta.end === null || a.meta.end > b.meta.start) && (a.bytes !== b.bytes || (await hashOf(a)) !== (await hashOf(b)))) {
-        throw new Error(`${a.path} and ${b.path}: both hold ${schema} for '${symbol}' and their time spans overlap ` +
-          `([${nsToIso(a.meta.start)}, ${a.meta.end === null ? 'open end' : nsToIso(a.meta.end)}) and [${nsToIso(b.meta.start)}, ${b.meta.end === null ? 'open end' : nsToIso(b.meta.end)})); import them separately or drop one`);
+        throw new Error(
+          `${a.path} and ${b.path}: both hold ${schema} for '${symbol}' and their time spans overlap ` +
+            `([${nsToIso(a.meta.start)}, ${a.meta.end === null ? 'open end' : nsToIso(a.meta.end)}) and [${nsToIso(b.meta.start)}, ${b.meta.end === null ? 'open end' : nsToIso(b.meta.end)})); import them separately or drop one`,
+        );
       }
     }
   }
@@ -174,13 +183,18 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
     const byId = /^\d+$/.test(opts.symbol);
     const missing = byId ? [] : unique.filter((f) => f.symbols.length > 0 && !f.symbols.includes(opts.symbol!));
     if (missing.length > 0) {
-      throw new Error(missing.map((f) => `${f.path}: symbol '${opts.symbol}' is not in the file (its symbol mappings name: ${f.symbols.join(', ') || 'none'})`).join('; '));
+      throw new Error(
+        missing
+          .map((f) => `${f.path}: symbol '${opts.symbol}' is not in the file (its symbol mappings name: ${f.symbols.join(', ') || 'none'})`)
+          .join('; '),
+      );
     }
     symbols = [opts.symbol];
   } else {
     symbols = [...new Set(unique.flatMap((f) => f.symbols))];
     const anonymous = unique.filter((f) => f.symbols.length === 0);
-    if (anonymous.length > 0) throw new Error(`${anonymous[0]!.path}: the metadata maps no symbols; pass --symbol (a symbol or an instrument id)`);
+    if (anonymous.length > 0)
+      throw new Error(`${anonymous[0]!.path}: the metadata maps no symbols; pass --symbol (a symbol or an instrument id)`);
   }
   const fileGroups = symbols.map((symbol) => ({
     symbol,
@@ -199,7 +213,8 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
     for (const [i, f] of unique.entries()) {
       progress({ phase: 'copy', done: i, total: unique.length });
       const c = await copyIntoCache(f.path, opts.dataDir, f.meta.dataset, f.schema, opts.signal);
-      if (f.sha256 !== '' && c.sha256 !== f.sha256) throw new Error(`${f.path}: the file changed while importing (SHA-256 ${f.sha256} then ${c.sha256})`);
+      if (f.sha256 !== '' && c.sha256 !== f.sha256)
+        throw new Error(`${f.path}: the file changed while importing (SHA-256 ${f.sha256} then ${c.sha256})`);
       f.sha256 = c.sha256;
       cached.set(c.sha256, c);
     }
@@ -211,7 +226,14 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
   // Byte-identical files (different paths) are one source.
   const groups = fileGroups.map((g) => {
     const files = [...new Map(g.files.map((f) => [f.sha256, f])).values()];
-    return { symbol: g.symbol, files, id: datasetId(g.symbol, files.map((f) => f.sha256)) };
+    return {
+      symbol: g.symbol,
+      files,
+      id: datasetId(
+        g.symbol,
+        files.map((f) => f.sha256),
+      ),
+    };
   });
 
   const infos: DatasetInfo[] = groups.map((g) => {
@@ -226,8 +248,15 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
       start: nsToIso(minStart),
       end: maxEnd === null ? null : nsToIso(maxEnd),
       sources: g.files.map((f) => ({
-        file: cached.get(f.sha256)!.relPath, original_name: basename(f.path), sha256: f.sha256, schema: f.schema, bytes: f.bytes,
-        dbn_version: f.meta.version, databento_dataset: f.meta.dataset, start: nsToIso(f.meta.start), end: f.meta.end === null ? null : nsToIso(f.meta.end),
+        file: cached.get(f.sha256)!.relPath,
+        original_name: basename(f.path),
+        sha256: f.sha256,
+        schema: f.schema,
+        bytes: f.bytes,
+        dbn_version: f.meta.version,
+        databento_dataset: f.meta.dataset,
+        start: nsToIso(f.meta.start),
+        end: f.meta.end === null ? null : nsToIso(f.meta.end),
       })),
     };
   });
@@ -265,28 +294,50 @@ function commonDataset(files: Inspected[]): string | null {
 }
 
 /** Registers every new dataset with its sources in ONE catalog transaction. */
-function registerDatasets(dataDir: string, infos: DatasetInfo[], groups: { symbol: string; files: Inspected[]; id: string }[], cached: Map<string, { relPath: string }>): void {
+function registerDatasets(
+  dataDir: string,
+  infos: DatasetInfo[],
+  groups: { symbol: string; files: Inspected[]; id: string }[],
+  cached: Map<string, { relPath: string }>,
+): void {
   const catalog = openCatalog(dataPaths(dataDir).catalog);
   try {
-    catalog.db.transaction(() => {
-      for (const [i, info] of infos.entries()) {
-        if (catalog.getDataset(info.dataset_id)) {
-          info.created = false;
-          continue;
+    catalog.db
+      .transaction(() => {
+        for (const [i, info] of infos.entries()) {
+          if (catalog.getDataset(info.dataset_id)) {
+            info.created = false;
+            continue;
+          }
+          const g = groups[i]!;
+          const sources: DatasetSourceRow[] = g.files.map((f) => ({
+            sha256: f.sha256,
+            path: cached.get(f.sha256)!.relPath,
+            original_name: basename(f.path),
+            schema: f.schema,
+            dbn_version: f.meta.version,
+            bytes: f.bytes,
+            records: 0,
+            first_ts_recv: null,
+            last_ts_recv: null,
+            meta_start: f.meta.start,
+            meta_end: f.meta.end,
+          }));
+          catalog.upsertDataset({
+            dataset_id: info.dataset_id,
+            symbol: info.symbol,
+            schemas: info.schemas,
+            derive_version: DERIVE_VERSION,
+            databento_dataset: commonDataset(g.files),
+            start: info.start,
+            end: info.end,
+            status: 'imported',
+            sources,
+          });
+          info.created = true;
         }
-        const g = groups[i]!;
-        const sources: DatasetSourceRow[] = g.files.map((f) => ({
-          sha256: f.sha256, path: cached.get(f.sha256)!.relPath, original_name: basename(f.path), schema: f.schema,
-          dbn_version: f.meta.version, bytes: f.bytes, records: 0, first_ts_recv: null, last_ts_recv: null,
-          meta_start: f.meta.start, meta_end: f.meta.end,
-        }));
-        catalog.upsertDataset({
-          dataset_id: info.dataset_id, symbol: info.symbol, schemas: info.schemas, derive_version: DERIVE_VERSION,
-          databento_dataset: commonDataset(g.files), start: info.start, end: info.end, status: 'imported', sources,
-        });
-        info.created = true;
-      }
-    }).immediate();
+      })
+      .immediate();
   } finally {
     catalog.close();
   }
@@ -314,7 +365,8 @@ function startEarlyDerive(fileGroups: { symbol: string; files: Inspected[] }[], 
   const results = fileGroups.map((g) => {
     if (DERIVE_SCHEMAS.some((s) => g.files.filter((f) => f.schema === s).length > 1)) return null;
     const row = {
-      dataset_id: `(being imported: ${g.symbol})`, symbol: g.symbol,
+      dataset_id: `(being imported: ${g.symbol})`,
+      symbol: g.symbol,
       sources: g.files.map((f) => ({ path: resolve(f.path), schema: f.schema, sha256: '' })) as DatasetSourceRow[],
     };
     const p = chain.then(async () => {
@@ -344,6 +396,8 @@ async function inRowOrder(pending: Promise<ComputedBars>, files: Inspected[], ro
     return i;
   });
   const matched = new Float64Array(at.length);
-  at.forEach((j, k) => { matched[k] = c.matched[j]!; });
+  at.forEach((j, k) => {
+    matched[k] = c.matched[j]!;
+  });
   return { ...c, metas: at.map((j) => c.metas[j]!), stats: { ...c.stats, sources: at.map((j) => c.stats.sources[j]!) }, matched };
 }

@@ -12,7 +12,6 @@ import { dataPaths } from '../dataDir.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
 import type { DeriveResult } from '../bars/deriveDataset.ts';
 
-
 export interface LocalMarketDataOptions {
   dataDir: string;
   /** When no dataset covers a request: synthesise one (seeded) instead of failing. Default false. */
@@ -38,7 +37,8 @@ export class LocalMarketData implements MarketDataPort {
     const cat = openCatalog(dataPaths(this.dataDir).catalog);
     try {
       // Prefer derived datasets, then the narrowest range (fewest bytes to scan).
-      return cat.listDatasets()
+      return cat
+        .listDatasets()
         .filter((r) => r.symbol === symbol && covers(r, from, to))
         .sort((a, b) => (a.status === 'ready' ? 0 : 1) - (b.status === 'ready' ? 0 : 1) || (a.start! > b.start! ? -1 : 1))[0];
     } finally {
@@ -53,14 +53,24 @@ export class LocalMarketData implements MarketDataPort {
     const row = this.#find(symbol, from, to);
     if (!row) {
       const synth = this.#opts.synthesizeMissing;
-      if (!synth) throw new Error(`no dataset of '${symbol}' covers ${from} … ${to} in ${this.dataDir}; import one (btnb data import / fetch / synth --import)`);
+      if (!synth)
+        throw new Error(
+          `no dataset of '${symbol}' covers ${from} … ${to} in ${this.dataDir}; import one (btnb data import / fetch / synth --import)`,
+        );
       const { synthesize } = await import('../ingest/synth.ts');
       const { importFiles } = await import('../ingest/importFiles.ts');
       const { sessionBoundsNs } = await import('../calendar/xnys.ts');
       let days = 0;
       for (let d = Date.parse(from) / 86_400_000; d < Date.parse(to) / 86_400_000; d++) if (sessionBoundsNs(d)) days++;
       if (days === 0) throw new Error(`ensureDataset: no XNYS trading day in ${from} … ${to} to synthesise`);
-      const files = await synthesize({ symbol, start: from, days, seed: synth.seed, outDir: synth.outDir, tradesPerDay: synth.tradesPerDay });
+      const files = await synthesize({
+        symbol,
+        start: from,
+        days,
+        seed: synth.seed,
+        outDir: synth.outDir,
+        tradesPerDay: synth.tradesPerDay,
+      });
       const res = await importFiles(files.files, { dataDir: this.dataDir, derive: true, signal: this.#opts.signal });
       return res.datasets[0]!.dataset_id;
     }
@@ -71,7 +81,10 @@ export class LocalMarketData implements MarketDataPort {
   async deriveBars(datasetId: string, opts: DeriveOptions = {}): Promise<DeriveResult> {
     const { deriveDataset } = await import('../bars/deriveDataset.ts');
     const signal = opts.signal ?? this.#opts.signal;
-    return deriveDataset(this.dataDir, datasetId, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(signal ? { signal } : {}) });
+    return deriveDataset(this.dataDir, datasetId, {
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(signal ? { signal } : {}),
+    });
   }
 
   async loadBars(datasetId: string): Promise<BarSeries> {

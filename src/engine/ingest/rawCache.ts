@@ -41,14 +41,22 @@ export async function readHead(path: string, n = 4): Promise<Uint8Array> {
 }
 
 /** Copies `src` into the cache under its SHA-256; returns where it lives. */
-export async function copyIntoCache(src: string, dataDir: string, databentoDataset: string, schema: string, signal?: AbortSignal): Promise<CachedFile> {
+export async function copyIntoCache(
+  src: string,
+  dataDir: string,
+  databentoDataset: string,
+  schema: string,
+  signal?: AbortSignal,
+): Promise<CachedFile> {
   const paths = dataPaths(dataDir);
   const ext = isZstd(await readHead(src)) ? '.dbn.zst' : '.dbn';
   const dir = paths.rawDir(databentoDataset || 'UNKNOWN', schema);
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
-    throw new Error(`${dir}: cannot create the raw cache directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+    throw new Error(`${dir}: cannot create the raw cache directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
+      cause: err,
+    });
   }
   const temp = tempPathFor(join(dir, 'incoming'));
   signal?.throwIfAborted();
@@ -82,6 +90,8 @@ export async function copyIntoCache(src: string, dataDir: string, databentoDatas
     await unlink(temp).catch(() => {});
     const e = err as NodeJS.ErrnoException;
     if (e.name === 'AbortError') throw err;
-    throw new Error(`${src}: copying into the raw cache ${dirname(temp)} failed${e.code ? ` (${e.code})` : ''}: ${e.message}`, { cause: err });
+    throw new Error(`${src}: copying into the raw cache ${dirname(temp)} failed${e.code ? ` (${e.code})` : ''}: ${e.message}`, {
+      cause: err,
+    });
   }
 }

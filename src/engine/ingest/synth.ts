@@ -12,7 +12,15 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { dayNumber, isoDate, localToUtcNs } from '../calendar/newYork.ts';
 import { sessionBoundsNs } from '../calendar/xnys.ts';
-import { encodeMetadata, MBP1_RECORD_SIZE, TRADE_RECORD_SIZE, type Mbp1RecordInput, UNDEF_PRICE, writeMbp1Record, writeTradeRecord } from '../dbn/encoder.ts';
+import {
+  encodeMetadata,
+  MBP1_RECORD_SIZE,
+  TRADE_RECORD_SIZE,
+  type Mbp1RecordInput,
+  UNDEF_PRICE,
+  writeMbp1Record,
+  writeTradeRecord,
+} from '../dbn/encoder.ts';
 import { SCHEMA } from '../dbn/enums.ts';
 import type { SymbolMapping } from '../dbn/metadata.ts';
 import { createAtomicWriteStream } from '../io/atomicWrite.ts';
@@ -56,8 +64,10 @@ interface Plan {
 function plan(opts: SynthOptions): Plan {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(opts.start);
   if (!m) throw new Error(`synth: --start '${opts.start}' is not a YYYY-MM-DD date`);
-  if (!Number.isInteger(opts.days) || opts.days < 1 || opts.days > 2600) throw new Error(`synth: --days must be an integer in 1..2600, got ${opts.days}`);
-  if (!/^[A-Za-z0-9.\-_]{1,70}$/.test(opts.symbol)) throw new Error(`synth: --symbol '${opts.symbol}' must be 1–70 characters of A–Z, 0–9, '.', '-', '_'`);
+  if (!Number.isInteger(opts.days) || opts.days < 1 || opts.days > 2600)
+    throw new Error(`synth: --days must be an integer in 1..2600, got ${opts.days}`);
+  if (!/^[A-Za-z0-9.\-_]{1,70}$/.test(opts.symbol))
+    throw new Error(`synth: --symbol '${opts.symbol}' must be 1–70 characters of A–Z, 0–9, '.', '-', '_'`);
   let day = dayNumber(Number(m[1]), Number(m[2]), Number(m[3]));
   const days: Plan['days'] = [];
   for (let guard = 0; days.length < opts.days && guard < opts.days * 2 + 30; guard++, day++) {
@@ -92,8 +102,15 @@ function mappings(symbol: string, p: Plan): SymbolMapping[] {
 /** The file's chunks: metadata, then records day by day in 1 MiB buffers. */
 async function* chunks(opts: SynthOptions, p: Plan, schema: 'trades' | 'tbbo', counter: { trades: number }): AsyncGenerator<Uint8Array> {
   yield encodeMetadata({
-    version: 3, dataset: SYNTH_DATASET, schema: schema === 'trades' ? SCHEMA.trades : SCHEMA.tbbo,
-    start: p.startNs, end: p.endNs, stypeIn: 1, stypeOut: 0, symbols: [opts.symbol], mappings: mappings(opts.symbol, p),
+    version: 3,
+    dataset: SYNTH_DATASET,
+    schema: schema === 'trades' ? SCHEMA.trades : SCHEMA.tbbo,
+    start: p.startNs,
+    end: p.endNs,
+    stypeIn: 1,
+    stypeOut: 0,
+    symbols: [opts.symbol],
+    mappings: mappings(opts.symbol, p),
   });
   const rng = new Sfc32(opts.seed);
   const state = initialState(rng);
@@ -103,8 +120,24 @@ async function* chunks(opts: SynthOptions, p: Plan, schema: 'trades' | 'tbbo', c
   let view = new DataView(buf.buffer);
   let off = 0;
   const rec: Mbp1RecordInput = {
-    publisherId: SYNTH_PUBLISHER_ID, instrumentId: 0, tsEvent: 0n, price: 0n, size: 0, action: 0x54, side: 0,
-    flags: 0, depth: 0, tsRecv: 0n, tsInDelta: 0, sequence: 0, bidPx: 0n, askPx: 0n, bidSz: 0, askSz: 0, bidCt: 0, askCt: 0,
+    publisherId: SYNTH_PUBLISHER_ID,
+    instrumentId: 0,
+    tsEvent: 0n,
+    price: 0n,
+    size: 0,
+    action: 0x54,
+    side: 0,
+    flags: 0,
+    depth: 0,
+    tsRecv: 0n,
+    tsInDelta: 0,
+    sequence: 0,
+    bidPx: 0n,
+    askPx: 0n,
+    bidSz: 0,
+    askSz: 0,
+    bidCt: 0,
+    askCt: 0,
   };
   for (const d of p.days) {
     const n = opts.tradesPerDay ?? 20_000 + rng.int(40_001);
@@ -168,7 +201,11 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
     try {
       if (compress) {
         const zc = zlib.constants as unknown as Record<string, number>;
-        await pipeline(source, zlib.createZstdCompress({ params: { [zc.ZSTD_c_compressionLevel!]: 3, [zc.ZSTD_c_checksumFlag!]: 1 } }), out);
+        await pipeline(
+          source,
+          zlib.createZstdCompress({ params: { [zc.ZSTD_c_compressionLevel!]: 3, [zc.ZSTD_c_checksumFlag!]: 1 } }),
+          out,
+        );
       } else {
         await pipeline(source, out);
       }

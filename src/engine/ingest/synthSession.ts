@@ -43,10 +43,21 @@ export interface DayTape {
 
 function allocTape(n: number): DayTape {
   return {
-    length: 0, tsRecv: new Float64Array(n), latency: new Float64Array(n), tsInDelta: new Int32Array(n),
-    sequence: new Uint32Array(n), price: new Float64Array(n), size: new Uint32Array(n), side: new Uint8Array(n),
-    flags: new Uint8Array(n), bid: new Float64Array(n), ask: new Float64Array(n), bidSz: new Uint32Array(n),
-    askSz: new Uint32Array(n), bidCt: new Uint32Array(n), askCt: new Uint32Array(n),
+    length: 0,
+    tsRecv: new Float64Array(n),
+    latency: new Float64Array(n),
+    tsInDelta: new Int32Array(n),
+    sequence: new Uint32Array(n),
+    price: new Float64Array(n),
+    size: new Uint32Array(n),
+    side: new Uint8Array(n),
+    flags: new Uint8Array(n),
+    bid: new Float64Array(n),
+    ask: new Float64Array(n),
+    bidSz: new Uint32Array(n),
+    askSz: new Uint32Array(n),
+    bidCt: new Uint32Array(n),
+    askCt: new Uint32Array(n),
   };
 }
 
@@ -150,7 +161,7 @@ export function simulateDay(rng: Sfc32, state: MarketState, day: number, openNs:
         emitTrade(rng, tape, minuteStart + sorted[i]!, seq, state, widen, !inRth);
       }
     }
-    state.h = OMEGA + ALPHA * (ret * ret) / profile + BETA * state.h;
+    state.h = OMEGA + (ALPHA * (ret * ret)) / profile + BETA * state.h;
   }
   return tape;
 }
@@ -194,14 +205,32 @@ function emitTrade(rng: Sfc32, t: DayTape, ts: number, seq: number, state: Marke
   if (side === 0x42 && askSz < total) askSz = total + bookSize(rng);
   if (side === 0x41 && bidSz < total) bidSz = total + bookSize(rng);
   let i = t.length++;
-  t.tsRecv[i] = ts; t.latency[i] = latency; t.tsInDelta[i] = inDelta; t.sequence[i] = seq;
-  t.price[i] = price; t.size[i] = first; t.side[i] = side; t.flags[i] = split ? 0 : 0x80;
-  t.bid[i] = bid; t.ask[i] = ask; t.bidSz[i] = bidSz; t.askSz[i] = askSz; t.bidCt[i] = bidCt; t.askCt[i] = askCt;
+  t.tsRecv[i] = ts;
+  t.latency[i] = latency;
+  t.tsInDelta[i] = inDelta;
+  t.sequence[i] = seq;
+  t.price[i] = price;
+  t.size[i] = first;
+  t.side[i] = side;
+  t.flags[i] = split ? 0 : 0x80;
+  t.bid[i] = bid;
+  t.ask[i] = ask;
+  t.bidSz[i] = bidSz;
+  t.askSz[i] = askSz;
+  t.bidCt[i] = bidCt;
+  t.askCt[i] = askCt;
   if (!split) return;
   i = t.length++;
-  t.tsRecv[i] = ts; t.latency[i] = latency; t.tsInDelta[i] = inDelta; t.sequence[i] = seq;
-  t.price[i] = price; t.size[i] = total - first; t.side[i] = side; t.flags[i] = 0x80;
-  t.bid[i] = bid; t.ask[i] = ask;
+  t.tsRecv[i] = ts;
+  t.latency[i] = latency;
+  t.tsInDelta[i] = inDelta;
+  t.sequence[i] = seq;
+  t.price[i] = price;
+  t.size[i] = total - first;
+  t.side[i] = side;
+  t.flags[i] = 0x80;
+  t.bid[i] = bid;
+  t.ask[i] = ask;
   t.bidSz[i] = side === 0x41 ? bidSz - first : bidSz;
   t.askSz[i] = side === 0x42 ? askSz - first : askSz;
   t.bidCt[i] = side === 0x41 ? Math.max(1, bidCt - 1) : bidCt;

@@ -88,13 +88,29 @@ export async function fsyncDir(dir: string): Promise<void> {
   // Makes the rename itself durable. Not every platform allows opening a directory; best effort.
   try {
     const fd = await cb<number>((d) => fs.open(dir, 'r', d));
-    try { await cb<void>((d) => fs.fsync(fd, d)); } finally { await cb<void>((d) => fs.close(fd, d)); }
-  } catch { /* not supported here */ }
+    try {
+      await cb<void>((d) => fs.fsync(fd, d));
+    } finally {
+      await cb<void>((d) => fs.close(fd, d));
+    }
+  } catch {
+    /* not supported here */
+  }
 }
 
 async function discard(afs: AtomicFs, fd: number | null, temp: string): Promise<void> {
-  if (fd !== null) { try { await afs.close(fd); } catch { /* already failing */ } }
-  try { await afs.unlink(temp); } catch { /* already gone */ }
+  if (fd !== null) {
+    try {
+      await afs.close(fd);
+    } catch {
+      /* already failing */
+    }
+  }
+  try {
+    await afs.unlink(temp);
+  } catch {
+    /* already gone */
+  }
 }
 
 /** Writes `data` to `path` atomically: the final name holds either the old content or all of the new. */
@@ -104,11 +120,29 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
   const { fd, temp } = await openTemp(path, afs, opts.mode ?? 0o644);
   let open: number | null = fd;
   try {
-    try { await writeAll(afs, fd, bytes); } catch (err) { throw annotate(err, path, `writing ${bytes.length} bytes to ${temp}`); }
-    if (opts.fsync !== false) { try { await afs.fsync(fd); } catch (err) { throw annotate(err, path, 'fsync'); } }
+    try {
+      await writeAll(afs, fd, bytes);
+    } catch (err) {
+      throw annotate(err, path, `writing ${bytes.length} bytes to ${temp}`);
+    }
+    if (opts.fsync !== false) {
+      try {
+        await afs.fsync(fd);
+      } catch (err) {
+        throw annotate(err, path, 'fsync');
+      }
+    }
     open = null;
-    try { await afs.close(fd); } catch (err) { throw annotate(err, path, 'close'); }
-    try { await afs.rename(temp, path); } catch (err) { throw annotate(err, path, `renaming ${temp}`); }
+    try {
+      await afs.close(fd);
+    } catch (err) {
+      throw annotate(err, path, 'close');
+    }
+    try {
+      await afs.rename(temp, path);
+    } catch (err) {
+      throw annotate(err, path, `renaming ${temp}`);
+    }
   } catch (err) {
     await discard(afs, open, temp);
     throw err;
@@ -146,24 +180,39 @@ export class AtomicWriteStream extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-    writeAll(this.#afs, this.#fd!, chunk).then(() => {
-      this.bytesWritten += chunk.length;
-      done();
-    }, (err) => done(annotate(err, this.path, `writing at byte ${this.bytesWritten} of ${this.tempPath}`)));
+    writeAll(this.#afs, this.#fd!, chunk).then(
+      () => {
+        this.bytesWritten += chunk.length;
+        done();
+      },
+      (err) => done(annotate(err, this.path, `writing at byte ${this.bytesWritten} of ${this.tempPath}`)),
+    );
   }
 
   override _final(done: (err?: Error | null) => void): void {
-    if (this.#opts.fsync === false) { done(); return; }
-    this.#afs.fsync(this.#fd!).then(() => done(), (err) => done(annotate(err, this.path, 'fsync')));
+    if (this.#opts.fsync === false) {
+      done();
+      return;
+    }
+    this.#afs.fsync(this.#fd!).then(
+      () => done(),
+      (err) => done(annotate(err, this.path, 'fsync')),
+    );
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
-    if (this.#state === 'committed') { done(err); return; }
+    if (this.#state === 'committed') {
+      done(err);
+      return;
+    }
     this.#state = 'aborted';
     const fd = this.#fd;
     this.#fd = null;
     const temp = this.tempPath;
-    (temp ? discard(this.#afs, fd, temp) : Promise.resolve()).then(() => done(err), () => done(err));
+    (temp ? discard(this.#afs, fd, temp) : Promise.resolve()).then(
+      () => done(err),
+      () => done(err),
+    );
   }
 
   /** Finishes the file and renames it to its final name. Rejects (and unlinks) on any failure. */
@@ -186,7 +235,11 @@ export class AtomicWriteStream extends Writable {
       await this.#afs.rename(this.tempPath, this.path);
     } catch (err) {
       this.#state = 'aborted';
-      try { await this.#afs.unlink(this.tempPath); } catch { /* gone */ }
+      try {
+        await this.#afs.unlink(this.tempPath);
+      } catch {
+        /* gone */
+      }
       throw annotate(err, this.path, `committing ${this.tempPath}`);
     }
     this.#state = 'committed';
@@ -197,9 +250,18 @@ export class AtomicWriteStream extends Writable {
   /** Ends the stream (if needed) and waits until _final (fsync) has run. */
   #finish(): Promise<void> {
     return new Promise<void>((res, rej) => {
-      if (this.writableFinished) { res(); return; }
-      const onErr = (e: Error) => { this.off('finish', onFinish); rej(e); };
-      const onFinish = () => { this.off('error', onErr); res(); };
+      if (this.writableFinished) {
+        res();
+        return;
+      }
+      const onErr = (e: Error) => {
+        this.off('finish', onFinish);
+        rej(e);
+      };
+      const onFinish = () => {
+        this.off('error', onErr);
+        res();
+      };
       this.once('error', onErr);
       this.once('finish', onFinish);
       if (!this.writableEnded) this.end();

@@ -22,7 +22,11 @@ runJobChild('backtest', async (p, ctx) => {
   });
   if (!out.created) ctx.log('info', `identical inputs (input_hash ${out.input_hash.slice(0, 12)}…): returning run ${out.run.run_id}`);
   return {
-    runId: out.run.run_id, created: out.created, status: out.run.status, inputHash: out.input_hash, artifactsDir: out.artifacts_dir,
+    runId: out.run.run_id,
+    created: out.created,
+    status: out.run.status,
+    inputHash: out.input_hash,
+    artifactsDir: out.artifacts_dir,
     metrics: out.metrics === null ? null : Object.fromEntries(Object.entries(out.metrics)),
   };
 });

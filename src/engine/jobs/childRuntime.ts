@@ -4,10 +4,7 @@
  * A job that keeps running after cancel is killed by the host; this side only makes the
  * cooperative path quick.
  */
-import {
-  JOB_KINDS, PROTOCOL_VERSION, parseJobParams, parseToChild,
-  type JobKind, type LogLevel, type ToHostMsg,
-} from './protocol.ts';
+import { JOB_KINDS, PROTOCOL_VERSION, parseJobParams, parseToChild, type JobKind, type LogLevel, type ToHostMsg } from './protocol.ts';
 import type { z } from 'zod';
 import type { PARAMS_BY_KIND, RESULT_BY_KIND } from './protocol.ts';
 
@@ -20,7 +17,10 @@ export interface JobContext {
 }
 
 /** A job: its kind's params in, its kind's result out (both schemas in protocol.ts). */
-export type JobHandler<K extends JobKind> = (params: z.output<(typeof PARAMS_BY_KIND)[K]>, ctx: JobContext) => Promise<z.input<(typeof RESULT_BY_KIND)[K]>>;
+export type JobHandler<K extends JobKind> = (
+  params: z.output<(typeof PARAMS_BY_KIND)[K]>,
+  ctx: JobContext,
+) => Promise<z.input<(typeof RESULT_BY_KIND)[K]>>;
 
 function send(msg: ToHostMsg): Promise<void> {
   return new Promise((resolve) => {
@@ -97,7 +97,15 @@ export function runJobChild<K extends JobKind>(kind: K, handler: JobHandler<K>):
       (err: unknown) => {
         const canceled = abort.signal.aborted || isAbort(err);
         const e = err instanceof Error ? err : new Error(String(err));
-        return finish({ type: 'error', message: canceled ? 'canceled' : e.message, ...(e.stack ? { stack: e.stack } : {}), ...(canceled ? { code: 'canceled' } : {}) }, canceled ? 130 : 1);
+        return finish(
+          {
+            type: 'error',
+            message: canceled ? 'canceled' : e.message,
+            ...(e.stack ? { stack: e.stack } : {}),
+            ...(canceled ? { code: 'canceled' } : {}),
+          },
+          canceled ? 130 : 1,
+        );
       },
     );
   });

@@ -17,13 +17,22 @@ runJobChild('fetch', async (p, ctx) => {
     onWarning: (w, endpoint) => ctx.log('warn', client.redact(`${endpoint}: ${w}`)),
   });
   try {
-    const quote = await flow.quoteFetch(client, { dataset: p.dataset, symbols: p.symbols, schemas: p.schemas, start: p.start, end: p.end }, { signal: ctx.signal });
+    const quote = await flow.quoteFetch(
+      client,
+      { dataset: p.dataset, symbols: p.symbols, schemas: p.schemas, start: p.start, end: p.end },
+      { signal: ctx.signal },
+    );
     const outcome = await flow.downloadAndImport(client, quote, {
       dataDir: p.dataDir,
       derive: p.derive,
       signal: ctx.signal,
-      onDownloadProgress: (schema, pr) => ctx.progress(`download ${schema}`, pr.bytes, pr.totalBytes ?? 0, `${schema}: ${(pr.bytes / 1e6).toFixed(1)} MB`),
-      onDownloaded: (f) => ctx.log('info', `${f.schema}: ${f.bytes} bytes, sha256 ${f.sha256}${f.partial ? ' (HTTP 206: some symbols only partly resolved)' : ''}`),
+      onDownloadProgress: (schema, pr) =>
+        ctx.progress(`download ${schema}`, pr.bytes, pr.totalBytes ?? 0, `${schema}: ${(pr.bytes / 1e6).toFixed(1)} MB`),
+      onDownloaded: (f) =>
+        ctx.log(
+          'info',
+          `${f.schema}: ${f.bytes} bytes, sha256 ${f.sha256}${f.partial ? ' (HTTP 206: some symbols only partly resolved)' : ''}`,
+        ),
       onImportProgress: ctx.phaseProgress,
     });
     return flow.fetchResultJson(quote, outcome);

@@ -57,13 +57,15 @@ const Costs = CostsInput.superRefine((c, ctx) => {
     ctx.addIssue({ code: 'custom', path: [(err as CostsError).field ?? 'costs'], message: (err as Error).message });
   }
 });
-const GridRecord = z.record(z.string(), z.union([z.array(z.union([z.number(), z.string(), z.boolean()])).min(1), z.string()])).superRefine((g, ctx) => {
-  try {
-    gridFromRecord(g);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-  }
-});
+const GridRecord = z
+  .record(z.string(), z.union([z.array(z.union([z.number(), z.string(), z.boolean()])).min(1), z.string()]))
+  .superRefine((g, ctx) => {
+    try {
+      gridFromRecord(g);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
 export const Session = z.enum(['all', 'rth']);
 
 export const IngestParams = z.object({
@@ -145,16 +147,41 @@ const DatasetInfo = z.object({
 });
 export const ImportResult = z.strictObject({ datasets: z.array(DatasetInfo) });
 export const SynthResult = ImportResult.extend({ trades: z.number().int(), tradingDays: z.array(z.string()) });
-export const DeriveResult = z.object({ dataset_id: z.string(), symbol: z.string(), bar_count: z.number().int(), start: z.string().nullable(), end: z.string().nullable(), bars_path: z.string() });
-export const FetchResult = z.object({ datasets: z.array(DatasetInfo), cost: z.object({ usd: z.number(), records: z.number() }), downloads: z.array(z.object({ schema: z.string(), bytes: z.number() })) });
+export const DeriveResult = z.object({
+  dataset_id: z.string(),
+  symbol: z.string(),
+  bar_count: z.number().int(),
+  start: z.string().nullable(),
+  end: z.string().nullable(),
+  bars_path: z.string(),
+});
+export const FetchResult = z.object({
+  datasets: z.array(DatasetInfo),
+  cost: z.object({ usd: z.number(), records: z.number() }),
+  downloads: z.array(z.object({ schema: z.string(), bytes: z.number() })),
+});
 export const BacktestResult = z.strictObject({
-  runId: z.string(), created: z.boolean(), status: z.string(), inputHash: z.string(), artifactsDir: z.string(), metrics: metricsRecord.nullable(),
+  runId: z.string(),
+  created: z.boolean(),
+  status: z.string(),
+  inputHash: z.string(),
+  artifactsDir: z.string(),
+  metrics: metricsRecord.nullable(),
 });
 export const SweepResult = z.strictObject({
   sweepId: z.string(),
   total: z.number().int(),
   succeeded: z.number().int(),
-  runs: z.array(z.strictObject({ runId: z.string(), params: z.record(z.string(), z.unknown()), status: z.string(), created: z.boolean(), metrics: metricsRecord.nullable(), error: z.string().optional() })),
+  runs: z.array(
+    z.strictObject({
+      runId: z.string(),
+      params: z.record(z.string(), z.unknown()),
+      status: z.string(),
+      created: z.boolean(),
+      metrics: metricsRecord.nullable(),
+      error: z.string().optional(),
+    }),
+  ),
 });
 /** Each kind's result next to its params (as rust-analyzer pairs a request's params and result). */
 export const RESULT_BY_KIND = {
@@ -182,7 +209,7 @@ export function describeIssues(err: z.ZodError): string {
 }
 
 function typeOf(raw: unknown): string {
-  return raw !== null && typeof raw === 'object' && 'type' in raw ? JSON.stringify((raw).type) : 'no type';
+  return raw !== null && typeof raw === 'object' && 'type' in raw ? JSON.stringify(raw.type) : 'no type';
 }
 
 export function parseToHost(raw: unknown): ToHostMsg {

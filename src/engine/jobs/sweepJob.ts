@@ -33,7 +33,9 @@ function workerEntry(): string | null {
 
 runJobChild('sweep', async (p, ctx) => {
   const [{ gridFromRecord, gridPoints }, { runSweep }, { newUlid }] = await Promise.all([
-    import('../backtest/grid.ts'), import('../backtest/sweep.ts'), import('../catalog/ulid.ts'),
+    import('../backtest/grid.ts'),
+    import('../backtest/sweep.ts'),
+    import('../catalog/ulid.ts'),
   ]);
   const points = gridPoints(gridFromRecord(p.grid), p.fixed);
   const total = points.length;
@@ -45,8 +47,18 @@ runJobChild('sweep', async (p, ctx) => {
   let res;
   try {
     res = await runSweep({
-      dataDir: p.dataDir, datasetId: p.datasetId, strategy: p.strategyPath ?? p.strategyId, points, seed: p.seed,
-      costs: p.costs, session: p.session, force: p.force, workers, sweepId, tags: [`sweep:${sweepId}`], signal: ctx.signal,
+      dataDir: p.dataDir,
+      datasetId: p.datasetId,
+      strategy: p.strategyPath ?? p.strategyId,
+      points,
+      seed: p.seed,
+      costs: p.costs,
+      session: p.session,
+      force: p.force,
+      workers,
+      sweepId,
+      tags: [`sweep:${sweepId}`],
+      signal: ctx.signal,
       ...(entry ? { workerEntry: entry } : {}),
       onProgress: (done) => ctx.progress('sweep', done, total, `${done}/${total} runs`),
     });
@@ -65,7 +77,14 @@ runJobChild('sweep', async (p, ctx) => {
       return { runId: '', params, status: 'failed', created: false, metrics: null, error: refused };
     }
     const r = done.next().value!;
-    return { runId: r.run_id ?? '', params, status: r.status, created: r.created, metrics: r.metrics, ...(r.error ? { error: r.error } : {}) };
+    return {
+      runId: r.run_id ?? '',
+      params,
+      status: r.status,
+      created: r.created,
+      metrics: r.metrics,
+      ...(r.error ? { error: r.error } : {}),
+    };
   });
   ctx.progress('sweep', total, total);
   return { sweepId, total, succeeded: runs.filter((r) => r.status === 'succeeded').length, runs };

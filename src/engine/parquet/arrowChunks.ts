@@ -34,12 +34,18 @@ const TWO32 = 4294967296;
 
 export function arrowType(t: ColumnType): arrow.DataType {
   switch (t) {
-    case 'timestamp_ns_utc': return new arrow.TimestampNanosecond('UTC');
-    case 'float64': return new arrow.Float64();
-    case 'int64': return new arrow.Int64();
-    case 'int32': return new arrow.Int32();
-    case 'utf8': return new arrow.Utf8();
-    case 'bool': return new arrow.Bool();
+    case 'timestamp_ns_utc':
+      return new arrow.TimestampNanosecond('UTC');
+    case 'float64':
+      return new arrow.Float64();
+    case 'int64':
+      return new arrow.Int64();
+    case 'int32':
+      return new arrow.Int32();
+    case 'utf8':
+      return new arrow.Utf8();
+    case 'bool':
+      return new arrow.Bool();
   }
 }
 
@@ -89,7 +95,10 @@ function forEachNull(d: arrow.Data, fn: (i: number) => void): void {
   const n = d.length;
   for (let i = 0; i < n;) {
     const j = off + i;
-    if ((j & 7) === 0 && i + 8 <= n && bm[j >> 3] === 0xff) { i += 8; continue; } // 8 valid rows at once
+    if ((j & 7) === 0 && i + 8 <= n && bm[j >> 3] === 0xff) {
+      i += 8;
+      continue;
+    } // 8 valid rows at once
     if (((bm[j >> 3]! >> (j & 7)) & 1) === 0) fn(i);
     i++;
   }
@@ -99,12 +108,16 @@ function forEachNull(d: arrow.Data, fn: (i: number) => void): void {
 export function copyFloat64(d: arrow.Data, out: Float64Array, at: number): void {
   const vals = d.values as Float64Array;
   out.set(vals.subarray(d.offset, d.offset + d.length), at);
-  forEachNull(d, (i) => { out[at + i] = Number.NaN; });
+  forEachNull(d, (i) => {
+    out[at + i] = Number.NaN;
+  });
 }
 
 /** Copies an int32 Data into `out[at…]`, writing `nullValue` for nulls. */
 export function copyInt32(d: arrow.Data, out: Int32Array, at: number, nullValue: number): void {
   const vals = d.values as Int32Array;
   out.set(vals.subarray(d.offset, d.offset + d.length), at);
-  forEachNull(d, (i) => { out[at + i] = nullValue; });
+  forEachNull(d, (i) => {
+    out[at + i] = nullValue;
+  });
 }

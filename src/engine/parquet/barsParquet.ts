@@ -13,27 +13,28 @@ import { ParquetFileError, parquetFileInfo, readParquetBatches, writeParquetTabl
 type Field = keyof Omit<BarSeries, 'symbol' | 'length'>;
 
 /** Contract column → (in-memory field, Parquet type, nullable). Order = BAR_COLUMNS. */
-export const BAR_LAYOUT: readonly { column: (typeof BAR_COLUMNS)[number]; field: Field | 'symbol'; type: ColumnType; nullable: boolean }[] = [
-  { column: 'ts', field: 'ts', type: 'timestamp_ns_utc', nullable: false },
-  { column: 'symbol', field: 'symbol', type: 'utf8', nullable: false },
-  { column: 'open', field: 'open', type: 'float64', nullable: false },
-  { column: 'high', field: 'high', type: 'float64', nullable: false },
-  { column: 'low', field: 'low', type: 'float64', nullable: false },
-  { column: 'close', field: 'close', type: 'float64', nullable: false },
-  { column: 'volume', field: 'volume', type: 'int64', nullable: false },
-  { column: 'trade_count', field: 'tradeCount', type: 'int32', nullable: false },
-  { column: 'vwap', field: 'vwap', type: 'float64', nullable: false },
-  { column: 'buy_volume', field: 'buyVolume', type: 'int64', nullable: false },
-  { column: 'sell_volume', field: 'sellVolume', type: 'int64', nullable: false },
-  { column: 'quote_count', field: 'quoteCount', type: 'int32', nullable: true },
-  { column: 'bid_close', field: 'bidClose', type: 'float64', nullable: true },
-  { column: 'ask_close', field: 'askClose', type: 'float64', nullable: true },
-  { column: 'spread_mean', field: 'spreadMean', type: 'float64', nullable: true },
-  { column: 'spread_max', field: 'spreadMax', type: 'float64', nullable: true },
-  { column: 'bid_size_mean', field: 'bidSizeMean', type: 'float64', nullable: true },
-  { column: 'ask_size_mean', field: 'askSizeMean', type: 'float64', nullable: true },
-  { column: 'imbalance_mean', field: 'imbalanceMean', type: 'float64', nullable: true },
-];
+export const BAR_LAYOUT: readonly { column: (typeof BAR_COLUMNS)[number]; field: Field | 'symbol'; type: ColumnType; nullable: boolean }[] =
+  [
+    { column: 'ts', field: 'ts', type: 'timestamp_ns_utc', nullable: false },
+    { column: 'symbol', field: 'symbol', type: 'utf8', nullable: false },
+    { column: 'open', field: 'open', type: 'float64', nullable: false },
+    { column: 'high', field: 'high', type: 'float64', nullable: false },
+    { column: 'low', field: 'low', type: 'float64', nullable: false },
+    { column: 'close', field: 'close', type: 'float64', nullable: false },
+    { column: 'volume', field: 'volume', type: 'int64', nullable: false },
+    { column: 'trade_count', field: 'tradeCount', type: 'int32', nullable: false },
+    { column: 'vwap', field: 'vwap', type: 'float64', nullable: false },
+    { column: 'buy_volume', field: 'buyVolume', type: 'int64', nullable: false },
+    { column: 'sell_volume', field: 'sellVolume', type: 'int64', nullable: false },
+    { column: 'quote_count', field: 'quoteCount', type: 'int32', nullable: true },
+    { column: 'bid_close', field: 'bidClose', type: 'float64', nullable: true },
+    { column: 'ask_close', field: 'askClose', type: 'float64', nullable: true },
+    { column: 'spread_mean', field: 'spreadMean', type: 'float64', nullable: true },
+    { column: 'spread_max', field: 'spreadMax', type: 'float64', nullable: true },
+    { column: 'bid_size_mean', field: 'bidSizeMean', type: 'float64', nullable: true },
+    { column: 'ask_size_mean', field: 'askSizeMean', type: 'float64', nullable: true },
+    { column: 'imbalance_mean', field: 'imbalanceMean', type: 'float64', nullable: true },
+  ];
 
 export const BARS_PARQUET_KIND = 'btnb.bars-1m';
 export const BARS_PARQUET_LAYOUT_VERSION = '1';
@@ -57,7 +58,11 @@ export function barColumnSpecs(bars: BarSeries): ColumnSpec[] {
     if (l.field === 'quoteCount') {
       const nulls = new Uint8Array(n);
       let any = false;
-      for (let i = 0; i < n; i++) if ((values as Int32Array)[i]! < 0) { nulls[i] = 1; any = true; }
+      for (let i = 0; i < n; i++)
+        if ((values as Int32Array)[i]! < 0) {
+          nulls[i] = 1;
+          any = true;
+        }
       return { name: l.column, type: l.type, values, nulls: any ? nulls : undefined, nullable: true };
     }
     return { name: l.column, type: l.type, values, nanIsNull: l.nullable, nullable: l.nullable, dictionary: !CONTINUOUS.has(l.column) };
@@ -69,8 +74,10 @@ function checkBars(path: string, bars: BarSeries): void {
   const { ts, open, high, low, close, vwap } = bars;
   for (let i = 0; i < bars.length; i++) {
     const t = ts[i]!;
-    if (!Number.isInteger(t) || t % 60_000_000_000 !== 0) throw new ParquetFileError(path, `bars row ${i}: ts ${t} is not a whole minute in ns`);
-    if (i > 0 && !(t > ts[i - 1]!)) throw new ParquetFileError(path, `bars row ${i}: ts ${t} is not after row ${i - 1} (${ts[i - 1]}); bars must be sorted and unique`);
+    if (!Number.isInteger(t) || t % 60_000_000_000 !== 0)
+      throw new ParquetFileError(path, `bars row ${i}: ts ${t} is not a whole minute in ns`);
+    if (i > 0 && !(t > ts[i - 1]!))
+      throw new ParquetFileError(path, `bars row ${i}: ts ${t} is not after row ${i - 1} (${ts[i - 1]}); bars must be sorted and unique`);
     if (Number.isNaN(open[i]!) || Number.isNaN(high[i]!) || Number.isNaN(low[i]!) || Number.isNaN(close[i]!) || Number.isNaN(vwap[i]!)) {
       throw new ParquetFileError(path, `bars row ${i}: open/high/low/close/vwap must not be NaN (non-nullable columns)`);
     }
@@ -90,13 +97,26 @@ function expectType(path: string, f: arrow.Field | undefined, column: string, ty
   if (!f) throw new ParquetFileError(path, `missing column '${column}' (bars-1m.parquet needs ${BAR_COLUMNS.join(', ')})`);
   const t = f.type as arrow.DataType & { unit?: number; timezone?: string | null; bitWidth?: number; precision?: number };
   const s = String(f.type);
-  const ok = type === 'timestamp_ns_utc' ? s.startsWith('Timestamp<NANOSECOND') && (t.timezone === 'UTC' || t.timezone === '+00:00')
-    : type === 'float64' ? s === 'Float64'
-    : type === 'int64' ? s === 'Int64'
-    : type === 'int32' ? s === 'Int32'
-    : type === 'utf8' ? s === 'Utf8' || s === 'LargeUtf8' || s.startsWith('Dictionary<Int')
-    : s === 'Bool';
-  const want = { timestamp_ns_utc: 'TIMESTAMP(NANOS, UTC)', float64: 'DOUBLE', int64: 'INT64', int32: 'INT32', utf8: 'STRING', bool: 'BOOLEAN' }[type];
+  const ok =
+    type === 'timestamp_ns_utc'
+      ? s.startsWith('Timestamp<NANOSECOND') && (t.timezone === 'UTC' || t.timezone === '+00:00')
+      : type === 'float64'
+        ? s === 'Float64'
+        : type === 'int64'
+          ? s === 'Int64'
+          : type === 'int32'
+            ? s === 'Int32'
+            : type === 'utf8'
+              ? s === 'Utf8' || s === 'LargeUtf8' || s.startsWith('Dictionary<Int')
+              : s === 'Bool';
+  const want = {
+    timestamp_ns_utc: 'TIMESTAMP(NANOS, UTC)',
+    float64: 'DOUBLE',
+    int64: 'INT64',
+    int32: 'INT32',
+    utf8: 'STRING',
+    bool: 'BOOLEAN',
+  }[type];
   if (!ok) throw new ParquetFileError(path, `column '${column}' has type ${s}, expected ${want}`);
 }
 
@@ -118,7 +138,13 @@ function firstUtf8Mismatch(d: arrow.Data, want: Uint8Array): number {
 /** Reads bars-1m.parquet into a BarSeries (row group by row group; memory ≈ the result). */
 export async function readBarsParquet(path: string): Promise<BarSeries> {
   const info = await parquetFileInfo(path);
-  for (const l of BAR_LAYOUT) expectType(path, info.schema.fields.find((f) => f.name === l.column), l.column, l.type);
+  for (const l of BAR_LAYOUT)
+    expectType(
+      path,
+      info.schema.fields.find((f) => f.name === l.column),
+      l.column,
+      l.type,
+    );
   let symbol: string | null = info.metadata['btnb.symbol'] ?? null;
   const bars = allocBarSeries(symbol ?? '', info.rows);
   let at = 0;
@@ -134,7 +160,11 @@ export async function readBarsParquet(path: string): Promise<BarSeries> {
       if (l.field === 'symbol') {
         if (symbol === null && b.numRows > 0) symbol = b.getChild('symbol')!.get(0) as string;
         const bad = firstUtf8Mismatch(d, encoder.encode(symbol ?? ''));
-        if (bad >= 0) throw new ParquetFileError(path, `row ${at + bad}: symbol '${b.getChild('symbol')!.get(bad)}' differs from '${symbol}' (one symbol per bars file)`);
+        if (bad >= 0)
+          throw new ParquetFileError(
+            path,
+            `row ${at + bad}: symbol '${b.getChild('symbol')!.get(bad)}' differs from '${symbol}' (one symbol per bars file)`,
+          );
       } else if (l.type === 'timestamp_ns_utc' || l.type === 'int64') {
         copyInt64AsDouble(d, bars[l.field] as Float64Array, at);
       } else if (l.type === 'int32') {

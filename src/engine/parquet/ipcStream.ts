@@ -65,13 +65,26 @@ function setI64(v: DataView, at: number, x: number): void {
  *   0 root → 16 | 4 Message vtable | 16 Message | 36 RecordBatch vtable | 48 RecordBatch |
  *   68 nodes [FieldNode{length, null_count}] | 4 pad | buffers [Buffer{offset, length}]
  */
-function writeBatchHeader(v: DataView, at: number, rows: number, nodes: Float64Array, regions: Float64Array, fields: number, buffers: number, bodyLength: number): void {
+function writeBatchHeader(
+  v: DataView,
+  at: number,
+  rows: number,
+  nodes: Float64Array,
+  regions: Float64Array,
+  fields: number,
+  buffers: number,
+  bodyLength: number,
+): void {
   const nodesAt = at + 68; // vector length prefixes sit 4 bytes before an 8-aligned element
   const buffersAt = nodesAt + 8 + 16 * fields;
   v.setUint32(at, 16, true);
   // Message vtable: 4 fields (version, header_type, header, bodyLength); table of 20 bytes.
-  v.setUint16(at + 4, 12, true); v.setUint16(at + 6, 20, true);
-  v.setUint16(at + 8, 16, true); v.setUint16(at + 10, 18, true); v.setUint16(at + 12, 4, true); v.setUint16(at + 14, 8, true);
+  v.setUint16(at + 4, 12, true);
+  v.setUint16(at + 6, 20, true);
+  v.setUint16(at + 8, 16, true);
+  v.setUint16(at + 10, 18, true);
+  v.setUint16(at + 12, 4, true);
+  v.setUint16(at + 14, 8, true);
   v.setInt32(at + 16, 12, true); // table → vtable (16 − 4)
   v.setUint32(at + 20, 48 - 20, true); // header → RecordBatch
   setI64(v, at + 24, bodyLength);
@@ -79,8 +92,11 @@ function writeBatchHeader(v: DataView, at: number, rows: number, nodes: Float64A
   v.setUint8(at + 34, 3); // MessageHeader.RecordBatch
   v.setUint8(at + 35, 0);
   // RecordBatch vtable: 3 fields (length, nodes, buffers); table of 20 bytes.
-  v.setUint16(at + 36, 10, true); v.setUint16(at + 38, 20, true);
-  v.setUint16(at + 40, 8, true); v.setUint16(at + 42, 4, true); v.setUint16(at + 44, 16, true);
+  v.setUint16(at + 36, 10, true);
+  v.setUint16(at + 38, 20, true);
+  v.setUint16(at + 40, 8, true);
+  v.setUint16(at + 42, 4, true);
+  v.setUint16(at + 44, 16, true);
   v.setUint16(at + 46, 0, true);
   v.setInt32(at + 48, 12, true); // table → vtable (48 − 36)
   v.setUint32(at + 52, nodesAt - (at + 52), true);
@@ -124,7 +140,10 @@ function writeValidity(w: BodyWriter, c: ColumnSpec, off: number, len: number): 
   const nanIsNull = c.nanIsNull === true && c.type === 'float64';
   const strings = c.type === 'utf8' && c.constant === undefined;
   const start = w.pos;
-  if (nulls === undefined && !nanIsNull && !strings) { w.region(start, 0); return 0; }
+  if (nulls === undefined && !nanIsNull && !strings) {
+    w.region(start, 0);
+    return 0;
+  }
   const bytes = (len + 7) >> 3;
   const at = w.reserve(bytes);
   const bm = scratch;
@@ -134,18 +153,28 @@ function writeValidity(w: BodyWriter, c: ColumnSpec, off: number, len: number): 
   const clear = (i: number) => {
     const b = at + (i >> 3);
     const bit = 1 << (i & 7);
-    if (bm[b]! & bit) { bm[b] = bm[b]! & ~bit; count++; }
+    if (bm[b]! & bit) {
+      bm[b] = bm[b]! & ~bit;
+      count++;
+    }
   };
   if (nulls !== undefined) for (let i = 0; i < len; i++) if (nulls[off + i] === 1) clear(i);
   if (nanIsNull) {
     const v = c.values as ArrayLike<number>;
-    for (let i = 0; i < len; i++) { const x = v[off + i]!; if (x !== x) clear(i); }
+    for (let i = 0; i < len; i++) {
+      const x = v[off + i]!;
+      if (x !== x) clear(i);
+    }
   }
   if (strings) {
     const v = c.values as readonly (string | null)[];
     for (let i = 0; i < len; i++) if (v[off + i] === null) clear(i);
   }
-  if (count === 0) { w.pos = start; w.region(start, 0); return 0; }
+  if (count === 0) {
+    w.pos = start;
+    w.region(start, 0);
+    return 0;
+  }
   w.region(at, bytes);
   return count;
 }
@@ -175,7 +204,11 @@ function writeInt64(w: BodyWriter, c: ColumnSpec, off: number, len: number): voi
     for (let i = 0; i < len; i++) {
       const v = s[off + i]!;
       if (!Number.isInteger(v) || v >= 9223372036854775808 || v < -9223372036854775808) {
-        if (nulls !== undefined && nulls[off + i] === 1) { out[2 * i] = 0; out[2 * i + 1] = 0; continue; }
+        if (nulls !== undefined && nulls[off + i] === 1) {
+          out[2 * i] = 0;
+          out[2 * i + 1] = 0;
+          continue;
+        }
         throw new ColumnError(c.name, off + i, `${v} is not an integer in the int64 range`);
       }
       const hi = Math.floor(v / TWO32);
@@ -196,7 +229,10 @@ function writeInt32(w: BodyWriter, c: ColumnSpec, off: number, len: number): voi
     for (let i = 0; i < len; i++) {
       const v = s[off + i]!;
       if ((v | 0) !== v) {
-        if (c.nulls?.[off + i] === 1) { out[i] = 0; continue; }
+        if (c.nulls?.[off + i] === 1) {
+          out[i] = 0;
+          continue;
+        }
         throw new ColumnError(c.name, off + i, `${v} is not an int32`);
       }
       out[i] = v;
@@ -238,7 +274,10 @@ function writeUtf8(w: BodyWriter, c: ColumnSpec, off: number, len: number): void
     if (s === null || s === undefined) continue;
     if (typeof s !== 'string') throw new ColumnError(c.name, off + i, `${String(s)} is not a string`);
     let b = cache.get(s);
-    if (b === undefined) { b = encoder.encode(s); cache.set(s, b); }
+    if (b === undefined) {
+      b = encoder.encode(s);
+      cache.set(s, b);
+    }
     total += b.length;
     if (total > 0x7fffffff) throw new ColumnError(c.name, off + i, 'more than 2 GiB of string data in one row group');
   }
@@ -291,11 +330,22 @@ export function encodeIpcStream(columns: readonly ColumnSpec[], rows: number, ba
       w.nodes[2 * f] = len;
       w.nodes[2 * f + 1] = writeValidity(w, c, off, len);
       switch (c.type) {
-        case 'float64': writeFloat64(w, c, off, len); break;
-        case 'timestamp_ns_utc': case 'int64': writeInt64(w, c, off, len); break;
-        case 'int32': writeInt32(w, c, off, len); break;
-        case 'bool': writeBool(w, c, off, len); break;
-        case 'utf8': writeUtf8(w, c, off, len); break;
+        case 'float64':
+          writeFloat64(w, c, off, len);
+          break;
+        case 'timestamp_ns_utc':
+        case 'int64':
+          writeInt64(w, c, off, len);
+          break;
+        case 'int32':
+          writeInt32(w, c, off, len);
+          break;
+        case 'bool':
+          writeBool(w, c, off, len);
+          break;
+        case 'utf8':
+          writeUtf8(w, c, off, len);
+          break;
       }
     }
     const v = new DataView(scratch.buffer);

@@ -59,7 +59,8 @@ function drained(w: Writable): Promise<void> {
     const done = (err?: Error) => {
       w.off('drain', onDrain);
       w.off('error', done);
-      if (err) reject(err); else resolve();
+      if (err) reject(err);
+      else resolve();
     };
     const onDrain = () => done();
     w.on('drain', onDrain);
@@ -79,9 +80,12 @@ function checkColumns(path: string, columns: readonly ColumnSpec[]): number {
   for (const c of columns) {
     if (names.has(c.name)) throw new ParquetFileError(path, `duplicate column '${c.name}'`);
     names.add(c.name);
-    if (c.values.length !== rows) throw new ParquetFileError(path, `column '${c.name}' has ${c.values.length} rows, expected ${rows} (as '${columns[0]!.name}')`);
-    if (c.nulls !== undefined && c.nulls.length !== rows) throw new ParquetFileError(path, `column '${c.name}': nulls has ${c.nulls.length} entries, expected ${rows}`);
-    if (c.nullable === false && (c.nulls !== undefined || c.nanIsNull)) throw new ParquetFileError(path, `column '${c.name}' is declared non-nullable but has a null mask`);
+    if (c.values.length !== rows)
+      throw new ParquetFileError(path, `column '${c.name}' has ${c.values.length} rows, expected ${rows} (as '${columns[0]!.name}')`);
+    if (c.nulls !== undefined && c.nulls.length !== rows)
+      throw new ParquetFileError(path, `column '${c.name}': nulls has ${c.nulls.length} entries, expected ${rows}`);
+    if (c.nullable === false && (c.nulls !== undefined || c.nanIsNull))
+      throw new ParquetFileError(path, `column '${c.name}' is declared non-nullable but has a null mask`);
   }
   return rows;
 }
@@ -98,7 +102,8 @@ function writerProperties(columns: readonly ColumnSpec[], opts: WriteTableOption
   for (const c of columns) if (c.type === 'timestamp_ns_utc' || c.dictionary === false) b = b.setColumnDictionaryEnabled(c.name, false);
   for (const c of columns) {
     if (c.encoding !== 'delta') continue;
-    if (c.type !== 'int32' && c.type !== 'int64' && c.type !== 'timestamp_ns_utc') throw new ColumnError(c.name, 0, `delta encoding needs an integer or timestamp column, got ${c.type}`);
+    if (c.type !== 'int32' && c.type !== 'int64' && c.type !== 'timestamp_ns_utc')
+      throw new ColumnError(c.name, 0, `delta encoding needs an integer or timestamp column, got ${c.type}`);
     b = b.setColumnDictionaryEnabled(c.name, false).setColumnEncoding(c.name, pq.Encoding.DELTA_BINARY_PACKED);
   }
   if (opts.metadata) b = b.setKeyValueMetadata(new Map([[METADATA_KEY, metadataJson(opts.metadata)]]));
@@ -141,7 +146,10 @@ export async function writeParquetTable(path: string, columns: readonly ColumnSp
   const batches = new ReadableStream<pq.RecordBatch>({
     pull(ctl) {
       try {
-        if (off >= rows && emitted) { ctl.close(); return; }
+        if (off >= rows && emitted) {
+          ctl.close();
+          return;
+        }
         const len = Math.min(rowGroup, rows - off);
         ctl.enqueue(batchAt(off, len));
         off += len;
@@ -190,7 +198,11 @@ async function openParquet(path: string): Promise<pq.ParquetFile> {
   try {
     return await pq.ParquetFile.fromFile(blob);
   } catch (err) {
-    throw new ParquetFileError(path, `not a readable Parquet file (expected 'PAR1' magic and a valid footer): ${String((err as Error)?.message ?? err)}`, err);
+    throw new ParquetFileError(
+      path,
+      `not a readable Parquet file (expected 'PAR1' magic and a valid footer): ${String((err as Error)?.message ?? err)}`,
+      err,
+    );
   }
 }
 
@@ -217,8 +229,20 @@ export async function parquetFileInfo(path: string): Promise<ParquetFileInfo> {
     const schema = arrow.tableFromIPC(ipcSchema).schema;
     const keyValue = fmd.keyValueMetadata() as Map<string, string>;
     let metadata: Record<string, string> = {};
-    try { metadata = JSON.parse(keyValue.get(METADATA_KEY) ?? '{}') as Record<string, string>; } catch { /* foreign file */ }
-    return { rows: fmd.numRows(), rowGroups: md.numRowGroups(), rowGroupRows, createdBy: fmd.createdBy() ?? null, keyValue, metadata, schema };
+    try {
+      metadata = JSON.parse(keyValue.get(METADATA_KEY) ?? '{}') as Record<string, string>;
+    } catch {
+      /* foreign file */
+    }
+    return {
+      rows: fmd.numRows(),
+      rowGroups: md.numRowGroups(),
+      rowGroupRows,
+      createdBy: fmd.createdBy() ?? null,
+      keyValue,
+      metadata,
+      schema,
+    };
   } finally {
     file.free();
   }
@@ -245,7 +269,10 @@ export async function* readParquetBatches(path: string, opts: ReadOptions = {}):
           finished = true;
           throw new ParquetFileError(path, `corrupt data: ${String((err as Error)?.message ?? err)}`, err);
         }
-        if (r.done) { finished = true; break; }
+        if (r.done) {
+          finished = true;
+          break;
+        }
         const t = arrow.tableFromIPC(r.value.intoIPCStream());
         for (const b of t.batches) yield b;
       }

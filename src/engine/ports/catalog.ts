@@ -49,7 +49,20 @@ export interface DatasetRow {
 }
 
 /** upsertDataset input: created_at/updated_at are set by the catalog. */
-export type DatasetInput = Omit<DatasetRow, 'created_at' | 'updated_at' | 'sources' | 'start' | 'end' | 'bar_count' | 'bars_path' | 'manifest' | 'status' | 'error' | 'databento_dataset'> & {
+export type DatasetInput = Omit<
+  DatasetRow,
+  | 'created_at'
+  | 'updated_at'
+  | 'sources'
+  | 'start'
+  | 'end'
+  | 'bar_count'
+  | 'bars_path'
+  | 'manifest'
+  | 'status'
+  | 'error'
+  | 'databento_dataset'
+> & {
   databento_dataset?: string | null;
   start?: string | null;
   end?: string | null;

@@ -36,7 +36,8 @@ class TimerQueue {
   setTimeout(fn: () => void, ms: number): unknown {
     const timer: Timer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn };
     let k = this.timers.length;
-    while (k > 0 && (this.timers[k - 1]!.at > timer.at || (this.timers[k - 1]!.at === timer.at && this.timers[k - 1]!.seq > timer.seq))) k--;
+    while (k > 0 && (this.timers[k - 1]!.at > timer.at || (this.timers[k - 1]!.at === timer.at && this.timers[k - 1]!.seq > timer.seq)))
+      k--;
     this.timers.splice(k, 0, timer);
     return timer;
   }

@@ -29,8 +29,25 @@ export interface OhlcSource {
  * Buckets of `size` bars over [from, to). `aligned`: bucket edges at multiples of size (views);
  * otherwise from `from` on (replay frames).
  */
-export function ohlcBuckets(s: OhlcSource, from: number, to: number, size: number, aligned = true, spread?: Float64Array): FrameBars & { spread: (number | null)[] } {
-  const out: FrameBars & { spread: (number | null)[] } = { i: [], n: [], ts_ms: [], open: [], high: [], low: [], close: [], volume: [], spread: [] };
+export function ohlcBuckets(
+  s: OhlcSource,
+  from: number,
+  to: number,
+  size: number,
+  aligned = true,
+  spread?: Float64Array,
+): FrameBars & { spread: (number | null)[] } {
+  const out: FrameBars & { spread: (number | null)[] } = {
+    i: [],
+    n: [],
+    ts_ms: [],
+    open: [],
+    high: [],
+    low: [],
+    close: [],
+    volume: [],
+    spread: [],
+  };
   if (to <= from) return out;
   let start = from;
   while (start < to) {
@@ -49,7 +66,10 @@ export function ohlcBuckets(s: OhlcSource, from: number, to: number, size: numbe
       v += s.volume[k]!;
       if (spread) {
         const x = spread[k]!;
-        if (x === x) { sp += x; spN++; }
+        if (x === x) {
+          sp += x;
+          spN++;
+        }
       }
     }
     out.i.push(start);

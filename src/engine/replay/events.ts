@@ -128,7 +128,14 @@ export function accountAt(s: RunSeries, c: number): AccountState {
   const unrealized = position !== 0 && avg === avg ? position * (s.close[c]! - avg) : 0;
   const equity = s.equity[c]!;
   return {
-    bar: c, ts_ms: s.tsMs[c]!, position, avg_price: nullable(avg), cash: s.cash[c]!, equity,
-    realized_pnl: equity - s.initialCash - unrealized, unrealized_pnl: unrealized, drawdown: s.drawdown[c]!,
+    bar: c,
+    ts_ms: s.tsMs[c]!,
+    position,
+    avg_price: nullable(avg),
+    cash: s.cash[c]!,
+    equity,
+    realized_pnl: equity - s.initialCash - unrealized,
+    unrealized_pnl: unrealized,
+    drawdown: s.drawdown[c]!,
   };
 }

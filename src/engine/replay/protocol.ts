@@ -33,7 +33,17 @@ export type SeekTarget = z.infer<typeof SeekTarget>;
 export const CtrlCommand = z.discriminatedUnion('cmd', [
   z.strictObject({ type: z.literal('ctrl'), cmd: z.literal('play') }),
   z.strictObject({ type: z.literal('ctrl'), cmd: z.literal('pause') }),
-  z.strictObject({ type: z.literal('ctrl'), cmd: z.literal('step'), value: z.number().int().min(-1_000_000_000).max(1_000_000_000).refine((v) => v !== 0, 'step of 0 bars').optional() }),
+  z.strictObject({
+    type: z.literal('ctrl'),
+    cmd: z.literal('step'),
+    value: z
+      .number()
+      .int()
+      .min(-1_000_000_000)
+      .max(1_000_000_000)
+      .refine((v) => v !== 0, 'step of 0 bars')
+      .optional(),
+  }),
   z.strictObject({ type: z.literal('ctrl'), cmd: z.literal('seek'), value: SeekTarget }),
   z.strictObject({ type: z.literal('ctrl'), cmd: z.literal('speed'), value: Speed }),
   z.strictObject({ type: z.literal('ctrl'), cmd: z.literal('next-fill') }),
@@ -175,7 +185,10 @@ export function parseCtrl(raw: unknown): { ok: true; cmd: CtrlCommand } | { ok: 
   const r = CtrlCommand.safeParse(raw);
   if (r.success) return { ok: true, cmd: r.data };
   const where = (p: readonly PropertyKey[]) => (p.length ? p.map(String).join('.') : 'message');
-  const message = r.error.issues.slice(0, 3).map((i) => `${where(i.path)}: ${i.message}`).join('; ');
+  const message = r.error.issues
+    .slice(0, 3)
+    .map((i) => `${where(i.path)}: ${i.message}`)
+    .join('; ');
   const known = typeof raw === 'object' && raw !== null && (raw as { type?: unknown }).type === 'ctrl';
   return { ok: false, err: { type: 'err', code: known ? 'bad_value' : 'bad_message', message: `invalid ctrl message: ${message}` } };
 }

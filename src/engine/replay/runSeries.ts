@@ -148,14 +148,21 @@ function locate(path: string, what: string, tsMs: Float64Array, eventNs: Float64
       continue;
     }
     const b = barAt(tsMs, t / NS_PER_MS);
-    if (b < 0) throw new RunDataError('bad_artifact', `${path}: row ${k}: ${what} ${new Date(t / NS_PER_MS).toISOString()} is not the time of a bar of the run (equity.parquet)`);
+    if (b < 0)
+      throw new RunDataError(
+        'bad_artifact',
+        `${path}: row ${k}: ${what} ${new Date(t / NS_PER_MS).toISOString()} is not the time of a bar of the run (equity.parquet)`,
+      );
     out[k] = b;
   }
   return out;
 }
 
 /** Position and mean entry price after each fill (a reversal re-enters at its price). */
-function positions(f: { length: number; side: Uint8Array; qty: Float64Array; price: Float64Array }): { pos: Float64Array; avg: Float64Array } {
+function positions(f: { length: number; side: Uint8Array; qty: Float64Array; price: Float64Array }): {
+  pos: Float64Array;
+  avg: Float64Array;
+} {
   const pos = new Float64Array(f.length);
   const avg = new Float64Array(f.length);
   let p = 0;
@@ -164,7 +171,8 @@ function positions(f: { length: number; side: Uint8Array; qty: Float64Array; pri
     const q = f.side[k] === 0 ? f.qty[k]! : -f.qty[k]!;
     const next = p + q;
     const px = f.price[k]!;
-    if (p === 0 || Math.sign(next) !== Math.sign(p)) a = next === 0 ? NaN : px; // open, or flat/flip
+    if (p === 0 || Math.sign(next) !== Math.sign(p))
+      a = next === 0 ? NaN : px; // open, or flat/flip
     else if (Math.abs(next) > Math.abs(p)) a = (a * Math.abs(p) + px * Math.abs(q)) / Math.abs(next); // scale in
     p = next;
     pos[k] = p;
@@ -177,7 +185,11 @@ function positions(f: { length: number; side: Uint8Array; qty: Float64Array; pri
  * Position and cash after each bar's fills, replayed from the fills with the portfolio's own
  * arithmetic (cash −= signed qty × price + fee, in fill order): equal to equity.parquet's columns.
  */
-function accountColumns(n: number, initialCash: number, f: { length: number; bar: Int32Array; side: Uint8Array; qty: Float64Array; price: Float64Array; fee: Float64Array }): { position: Float64Array; cash: Float64Array } {
+function accountColumns(
+  n: number,
+  initialCash: number,
+  f: { length: number; bar: Int32Array; side: Uint8Array; qty: Float64Array; price: Float64Array; fee: Float64Array },
+): { position: Float64Array; cash: Float64Array } {
   const position = new Float64Array(n);
   const cash = new Float64Array(n);
   let p = 0;
@@ -205,20 +217,47 @@ async function readJson(path: string): Promise<Record<string, unknown> | null> {
 }
 
 /** The run's bars from the dataset, aligned to the equity rows; null when unavailable or not aligned. */
-async function datasetBars(path: string, tsMs: Float64Array): Promise<Record<'open' | 'high' | 'low' | 'volume' | 'spread' | 'close', Float64Array> | null> {
+async function datasetBars(
+  path: string,
+  tsMs: Float64Array,
+): Promise<Record<'open' | 'high' | 'low' | 'volume' | 'spread' | 'close', Float64Array> | null> {
   if (!existsSync(path)) return null;
-  const t = await readArtifactColumns(path, {
-    ts: { kind: 'i64' }, open: { kind: 'f64' }, high: { kind: 'f64' }, low: { kind: 'f64' }, close: { kind: 'f64' }, volume: { kind: 'i64' },
-  }, { spread_mean: { kind: 'f64' } });
+  const t = await readArtifactColumns(
+    path,
+    {
+      ts: { kind: 'i64' },
+      open: { kind: 'f64' },
+      high: { kind: 'f64' },
+      low: { kind: 'f64' },
+      close: { kind: 'f64' },
+      volume: { kind: 'i64' },
+    },
+    { spread_mean: { kind: 'f64' } },
+  );
   const c = t.columns as Record<string, Float64Array>;
   const n = tsMs.length;
   // the common case: the run saw every bar of the dataset (session all, no date range)
   if (t.rows === n && n > 0 && c.ts![0] === tsMs[0]! * NS_PER_MS && c.ts![n - 1] === tsMs[n - 1]! * NS_PER_MS) {
     let same = true;
     for (let i = 0; i < n && same; i++) same = c.ts![i] === tsMs[i]! * NS_PER_MS;
-    if (same) return { open: c.open!, high: c.high!, low: c.low!, close: c.close!, volume: c.volume!, spread: c.spread_mean ?? new Float64Array(n).fill(NaN) };
+    if (same)
+      return {
+        open: c.open!,
+        high: c.high!,
+        low: c.low!,
+        close: c.close!,
+        volume: c.volume!,
+        spread: c.spread_mean ?? new Float64Array(n).fill(NaN),
+      };
   }
-  const out = { open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n), spread: new Float64Array(n).fill(NaN) };
+  const out = {
+    open: new Float64Array(n),
+    high: new Float64Array(n),
+    low: new Float64Array(n),
+    close: new Float64Array(n),
+    volume: new Float64Array(n),
+    spread: new Float64Array(n).fill(NaN),
+  };
   // Merge join: both sorted by ts; the run's bars are a subset of the dataset's.
   let j = 0;
   for (let i = 0; i < n; i++) {
@@ -239,10 +278,12 @@ async function datasetBars(path: string, tsMs: Float64Array): Promise<Record<'op
 export async function loadRunSeries(dataDir: string, catalog: CatalogPort, runId: string): Promise<RunSeries> {
   const run = catalog.getRun(runId);
   if (!run) throw new RunDataError('not_found', `run ${runId} is not in the catalog ${catalog.path}`);
-  if (run.status !== 'succeeded') throw new RunDataError('not_finished', `run ${runId} is ${run.status}: only a succeeded run has artifacts to show`);
+  if (run.status !== 'succeeded')
+    throw new RunDataError('not_finished', `run ${runId} is ${run.status}: only a succeeded run has artifacts to show`);
   const paths = dataPaths(dataDir);
   const dir = paths.runDir(runId);
-  if (!existsSync(paths.runEquity(runId))) throw new RunDataError('not_found', `run ${runId}: no artifacts in ${dir} (deleted, or another data directory)`);
+  if (!existsSync(paths.runEquity(runId)))
+    throw new RunDataError('not_found', `run ${runId}: no artifacts in ${dir} (deleted, or another data directory)`);
   const manifest = await readJson(paths.runManifest(runId));
   // position and cash change only at fills: they are rebuilt from fills.parquet below rather
   // than read (a third of equity.parquet's bytes on a long run); the close comes with the bars
@@ -261,23 +302,45 @@ export async function loadRunSeries(dataDir: string, catalog: CatalogPort, runId
 
   const fp = paths.runFills(runId);
   const fr = await readArtifactColumns(fp, {
-    fill_id: { kind: 'i32', nullInt: 0 }, order_id: { kind: 'i32', nullInt: 0 }, ts: { kind: 'i64' }, side: { kind: 'enum', values: SIDE_NAMES },
-    qty: { kind: 'f64' }, price: { kind: 'f64' }, fee: { kind: 'f64' }, slippage: { kind: 'f64' },
+    fill_id: { kind: 'i32', nullInt: 0 },
+    order_id: { kind: 'i32', nullInt: 0 },
+    ts: { kind: 'i64' },
+    side: { kind: 'enum', values: SIDE_NAMES },
+    qty: { kind: 'f64' },
+    price: { kind: 'f64' },
+    fee: { kind: 'f64' },
+    slippage: { kind: 'f64' },
   });
   const f = fr.columns;
   const fillBase = { length: fr.rows, side: f.side as Uint8Array, qty: f.qty as Float64Array, price: f.price as Float64Array };
   const pa = positions(fillBase);
   const fills: FillSeries = {
-    ...fillBase, fillId: f.fill_id as Int32Array, orderId: f.order_id as Int32Array, bar: locate(fp, 'ts', tsMs, f.ts as Float64Array),
-    fee: f.fee as Float64Array, slippage: f.slippage as Float64Array, positionAfter: pa.pos, avgPriceAfter: pa.avg,
+    ...fillBase,
+    fillId: f.fill_id as Int32Array,
+    orderId: f.order_id as Int32Array,
+    bar: locate(fp, 'ts', tsMs, f.ts as Float64Array),
+    fee: f.fee as Float64Array,
+    slippage: f.slippage as Float64Array,
+    positionAfter: pa.pos,
+    avgPriceAfter: pa.avg,
   };
 
   const op = paths.runOrders(runId);
-  const or = await readArtifactColumns(op, {
-    order_id: { kind: 'i32', nullInt: 0 }, ts: { kind: 'i64' }, side: { kind: 'enum', values: SIDE_NAMES }, qty: { kind: 'f64' },
-    type: { kind: 'enum', values: ORDER_TYPE_NAMES }, limit_price: { kind: 'f64' }, stop_price: { kind: 'f64' },
-    status: { kind: 'enum', values: STATUS_NAMES }, fill_id: { kind: 'i32', nullInt: 0 },
-  }, { canceled_ts: { kind: 'i64' } });
+  const or = await readArtifactColumns(
+    op,
+    {
+      order_id: { kind: 'i32', nullInt: 0 },
+      ts: { kind: 'i64' },
+      side: { kind: 'enum', values: SIDE_NAMES },
+      qty: { kind: 'f64' },
+      type: { kind: 'enum', values: ORDER_TYPE_NAMES },
+      limit_price: { kind: 'f64' },
+      stop_price: { kind: 'f64' },
+      status: { kind: 'enum', values: STATUS_NAMES },
+      fill_id: { kind: 'i32', nullInt: 0 },
+    },
+    { canceled_ts: { kind: 'i64' } },
+  );
   const o = or.columns;
   const fillBarOf = new Int32Array(or.rows).fill(-1);
   const fillIndex = new Map<number, number>();
@@ -290,36 +353,83 @@ export async function loadRunSeries(dataDir: string, catalog: CatalogPort, runId
     fillBarOf[k] = fills.bar[fk]!;
   }
   const cancelTimesKnown = !or.missing.includes('canceled_ts');
-  const canceledBar = cancelTimesKnown ? locate(op, 'canceled_ts', tsMs, o.canceled_ts as Float64Array, true) : new Int32Array(or.rows).fill(-1);
-  const cancelOrder = Int32Array.from([...canceledBar.keys()].filter((k) => canceledBar[k]! >= 0))
-    .sort((a, b) => canceledBar[a]! - canceledBar[b]! || a - b);
+  const canceledBar = cancelTimesKnown
+    ? locate(op, 'canceled_ts', tsMs, o.canceled_ts as Float64Array, true)
+    : new Int32Array(or.rows).fill(-1);
+  const cancelOrder = Int32Array.from([...canceledBar.keys()].filter((k) => canceledBar[k]! >= 0)).sort(
+    (a, b) => canceledBar[a]! - canceledBar[b]! || a - b,
+  );
   const orders: OrderSeries = {
-    length: or.rows, orderId: o.order_id as Int32Array, bar: locate(op, 'ts', tsMs, o.ts as Float64Array), side: o.side as Uint8Array,
-    qty: o.qty as Float64Array, type: o.type as Uint8Array, limitPrice: o.limit_price as Float64Array, stopPrice: o.stop_price as Float64Array,
-    status: o.status as Uint8Array, fillId: oFill, fillBar: fillBarOf, canceledBar, cancelOrder,
+    length: or.rows,
+    orderId: o.order_id as Int32Array,
+    bar: locate(op, 'ts', tsMs, o.ts as Float64Array),
+    side: o.side as Uint8Array,
+    qty: o.qty as Float64Array,
+    type: o.type as Uint8Array,
+    limitPrice: o.limit_price as Float64Array,
+    stopPrice: o.stop_price as Float64Array,
+    status: o.status as Uint8Array,
+    fillId: oFill,
+    fillBar: fillBarOf,
+    canceledBar,
+    cancelOrder,
   };
 
   const tp = paths.runTrades(runId);
   const tr = await readArtifactColumns(tp, {
-    trade_id: { kind: 'i32', nullInt: 0 }, direction: { kind: 'enum', values: DIRECTION_NAMES }, qty: { kind: 'f64' }, entry_ts: { kind: 'i64' },
-    entry_price: { kind: 'f64' }, exit_ts: { kind: 'i64' }, exit_price: { kind: 'f64' }, pnl: { kind: 'f64' }, return: { kind: 'f64' },
-    fees: { kind: 'f64' }, bars_held: { kind: 'i32', nullInt: -1 },
+    trade_id: { kind: 'i32', nullInt: 0 },
+    direction: { kind: 'enum', values: DIRECTION_NAMES },
+    qty: { kind: 'f64' },
+    entry_ts: { kind: 'i64' },
+    entry_price: { kind: 'f64' },
+    exit_ts: { kind: 'i64' },
+    exit_price: { kind: 'f64' },
+    pnl: { kind: 'f64' },
+    return: { kind: 'f64' },
+    fees: { kind: 'f64' },
+    bars_held: { kind: 'i32', nullInt: -1 },
   });
   const t = tr.columns;
   const trades: TradeSeries = {
-    length: tr.rows, tradeId: t.trade_id as Int32Array, direction: t.direction as Uint8Array, qty: t.qty as Float64Array,
-    entryBar: locate(tp, 'entry_ts', tsMs, t.entry_ts as Float64Array), entryPrice: t.entry_price as Float64Array,
-    exitBar: locate(tp, 'exit_ts', tsMs, t.exit_ts as Float64Array, true), exitPrice: t.exit_price as Float64Array,
-    pnl: t.pnl as Float64Array, ret: t.return as Float64Array, fees: t.fees as Float64Array, barsHeld: t.bars_held as Int32Array,
+    length: tr.rows,
+    tradeId: t.trade_id as Int32Array,
+    direction: t.direction as Uint8Array,
+    qty: t.qty as Float64Array,
+    entryBar: locate(tp, 'entry_ts', tsMs, t.entry_ts as Float64Array),
+    entryPrice: t.entry_price as Float64Array,
+    exitBar: locate(tp, 'exit_ts', tsMs, t.exit_ts as Float64Array, true),
+    exitPrice: t.exit_price as Float64Array,
+    pnl: t.pnl as Float64Array,
+    ret: t.return as Float64Array,
+    fees: t.fees as Float64Array,
+    barsHeld: t.bars_held as Int32Array,
   };
 
   const costs = (manifest?.costs ?? run.costs) as { cash?: unknown };
   const initialCash = typeof costs.cash === 'number' ? costs.cash : 100_000;
   const { position, cash } = accountColumns(n, initialCash, fills);
   return {
-    run, manifest, symbol: run.symbol ?? (typeof manifest?.symbol === 'string' ? manifest.symbol : ''), length: n, tsMs,
-    open: bars.open, high: bars.high, low: bars.low, close: bars.close, volume: bars.volume, spread: bars.spread, hasQuotes,
+    run,
+    manifest,
+    symbol: run.symbol ?? (typeof manifest?.symbol === 'string' ? manifest.symbol : ''),
+    length: n,
+    tsMs,
+    open: bars.open,
+    high: bars.high,
+    low: bars.low,
+    close: bars.close,
+    volume: bars.volume,
+    spread: bars.spread,
+    hasQuotes,
     barsSource: ds ? 'dataset' : 'equity',
-    equity: e.equity!, drawdown: e.drawdown!, position, cash, initialCash, fills, orders, trades, cancelTimesKnown,
+    equity: e.equity!,
+    drawdown: e.drawdown!,
+    position,
+    cash,
+    initialCash,
+    fills,
+    orders,
+    trades,
+    cancelTimesKnown,
   };
 }

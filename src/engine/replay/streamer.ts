@@ -19,8 +19,20 @@ import type { Clock } from './clock.ts';
 import { ohlcBuckets, m4Indices, pickNum, bucketSize } from './decimate.ts';
 import { accountAt, eventCount, fillsBetween, firstAfter, orderEventsBetween, restingOrdersAt } from './events.ts';
 import {
-  emptyFills, emptyOrders, HEARTBEAT_MS, MAX_BARS_PER_FRAME, MIN_FRAME_INTERVAL_MS, parseCtrl,
-  type CtrlCommand, type FrameBars, type FrameEquity, type FrameMsg, type ReplayState, type SeekTarget, type ServerMsg, type Speed,
+  emptyFills,
+  emptyOrders,
+  HEARTBEAT_MS,
+  MAX_BARS_PER_FRAME,
+  MIN_FRAME_INTERVAL_MS,
+  parseCtrl,
+  type CtrlCommand,
+  type FrameBars,
+  type FrameEquity,
+  type FrameMsg,
+  type ReplayState,
+  type SeekTarget,
+  type ServerMsg,
+  type Speed,
 } from './protocol.ts';
 import { barAtOrAfter, type RunSeries } from './runSeries.ts';
 
@@ -127,10 +139,20 @@ export class ReplayStream {
   start(): void {
     const s = this.series;
     this.#emit({
-      type: 'meta', run_id: s.run.run_id, symbol: s.symbol, bar_count: s.length,
-      start: new Date(s.tsMs[0]!).toISOString(), end: new Date(s.tsMs[s.length - 1]!).toISOString(),
-      display_tz: this.#displayTz, metrics: s.run.metrics ?? {}, from: this.#from, to: this.#to,
-      fill_count: s.fills.length, order_count: s.orders.length, initial_cash: s.initialCash, max_bars_per_frame: MAX_BARS_PER_FRAME,
+      type: 'meta',
+      run_id: s.run.run_id,
+      symbol: s.symbol,
+      bar_count: s.length,
+      start: new Date(s.tsMs[0]!).toISOString(),
+      end: new Date(s.tsMs[s.length - 1]!).toISOString(),
+      display_tz: this.#displayTz,
+      metrics: s.run.metrics ?? {},
+      from: this.#from,
+      to: this.#to,
+      fill_count: s.fills.length,
+      order_count: s.orders.length,
+      initial_cash: s.initialCash,
+      max_bars_per_frame: MAX_BARS_PER_FRAME,
     });
     this.#replyPending = true;
     this.#flush();
@@ -326,7 +348,8 @@ export class ReplayStream {
       if (this.#needReset) this.#emit(this.#resetFrame(this.#target));
       else this.#emit(this.#forwardFrame(this.#target));
       this.#needReset = false;
-      if (this.#cursor !== this.#target) this.#requestFlush(); // stopped early on the event budget
+      if (this.#cursor !== this.#target)
+        this.#requestFlush(); // stopped early on the event budget
       else if (this.#cursor >= this.#to && this.#state === 'playing') {
         this.#state = 'ended';
         this.#stopTick();
@@ -361,13 +384,20 @@ export class ReplayStream {
     const size = bucketSize(0, Math.max(1, fineFrom), this.#historyPoints);
     const bars = this.#bars(0, fineFrom, size, true);
     const fine = this.#bars(fineFrom, c + 1, 1, false);
-    for (const k of Object.keys(bars) as (keyof FrameBars)[]) (bars[k]).push(...(fine[k]));
+    for (const k of Object.keys(bars) as (keyof FrameBars)[]) bars[k].push(...fine[k]);
     const idx = fineFrom > 0 ? m4Indices([s.equity, s.drawdown], 0, fineFrom, size) : [];
     for (let k = fineFrom; k <= c; k++) idx.push(k);
     this.#cursor = c;
     return {
-      type: 'frame', seq: this.#seq++, cursor: c, reset: true, bars, equity: this.#equity(idx),
-      fills: fillsBetween(s, -1, c), orders: restingOrdersAt(s, c), account: accountAt(s, c),
+      type: 'frame',
+      seq: this.#seq++,
+      cursor: c,
+      reset: true,
+      bars,
+      equity: this.#equity(idx),
+      fills: fillsBetween(s, -1, c),
+      orders: restingOrdersAt(s, c),
+      account: accountAt(s, c),
     };
   }
 
@@ -390,11 +420,18 @@ export class ReplayStream {
     const count = b - a;
     const size = count > MAX_BARS_PER_FRAME ? Math.ceil(count / MAX_BARS_PER_FRAME) : 1;
     const bars = this.#bars(a + 1, b + 1, size, false);
-    const idx = size === 1 ? Array.from({ length: count }, (_, k) => a + 1 + k) : m4Indices([s.equity, s.drawdown], a + 1, b + 1, size, false);
+    const idx =
+      size === 1 ? Array.from({ length: count }, (_, k) => a + 1 + k) : m4Indices([s.equity, s.drawdown], a + 1, b + 1, size, false);
     this.#cursor = b;
     return {
-      type: 'frame', seq: this.#seq++, cursor: b, bars, equity: this.#equity(idx),
-      fills: fillsBetween(s, a, b, emptyFills()), orders: orderEventsBetween(s, a, b, emptyOrders()), account: accountAt(s, b),
+      type: 'frame',
+      seq: this.#seq++,
+      cursor: b,
+      bars,
+      equity: this.#equity(idx),
+      fills: fillsBetween(s, a, b, emptyFills()),
+      orders: orderEventsBetween(s, a, b, emptyOrders()),
+      account: accountAt(s, b),
     };
   }
 }

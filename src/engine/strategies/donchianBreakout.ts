@@ -19,7 +19,10 @@ export const donchianBreakout = defineStrategy({
     allow_short: z.boolean().default(false),
   }),
   onStart: (ctx, p) => ({
-    entryHigh: ctx.highest(p.entry), entryLow: ctx.lowest(p.entry), exitHigh: ctx.highest(p.exit), exitLow: ctx.lowest(p.exit),
+    entryHigh: ctx.highest(p.entry),
+    entryLow: ctx.lowest(p.entry),
+    exitHigh: ctx.highest(p.exit),
+    exitLow: ctx.lowest(p.exit),
   }),
   onBar(ctx, s, p) {
     ctx.cancelAll();

@@ -16,7 +16,9 @@ export function builtinStrategy(id: string): StrategyDefinition | undefined {
 
 /** A built-in strategy's parameter defaults (what its schema fills in for a missing key). */
 export function builtinDefaults(id: string): Record<string, unknown> | undefined {
-  const shape = (builtinStrategy(id)?.params as { shape?: Record<string, { safeParse(v: unknown): { success: boolean; data?: unknown } }> } | undefined)?.shape;
+  const shape = (
+    builtinStrategy(id)?.params as { shape?: Record<string, { safeParse(v: unknown): { success: boolean; data?: unknown } }> } | undefined
+  )?.shape;
   if (!shape) return undefined;
   const out: Record<string, unknown> = {};
   for (const [k, field] of Object.entries(shape)) {

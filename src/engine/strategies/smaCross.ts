@@ -10,12 +10,14 @@ import { defineStrategy } from '../backtest/strategy.ts';
 
 const MAX_EXACT = 2 ** 53;
 
-export const smaCrossParams = z.strictObject({
-  fast: z.number().int().min(1),
-  slow: z.number().int().min(2),
-  size: z.number().positive().finite().default(100),
-  allow_short: z.boolean().default(false),
-}).refine((p) => p.slow > p.fast, { message: 'slow must be greater than fast', path: ['slow'] });
+export const smaCrossParams = z
+  .strictObject({
+    fast: z.number().int().min(1),
+    slow: z.number().int().min(2),
+    size: z.number().positive().finite().default(100),
+    allow_short: z.boolean().default(false),
+  })
+  .refine((p) => p.slow > p.fast, { message: 'slow must be greater than fast', path: ['slow'] });
 
 interface State {
   /** raw closes of the last `slow` bars; never-written slots are 0, so the first sums need no branch. */
@@ -88,8 +90,20 @@ export const smaCross = defineStrategy({
   params: smaCrossParams,
   onStart(ctx, p): State {
     return {
-      ring: new Float64Array(p.slow), slot: 0, rawLimit: MAX_EXACT / p.slow, sumFast: 0, sumSlow: 0, big: false, bigFast: 0n, bigSlow: 0n,
-      fast: p.fast, slow: p.slow, first: p.slow - 1, last: ctx.length - 1, long: p.size, flat: p.allow_short ? -p.size : 0,
+      ring: new Float64Array(p.slow),
+      slot: 0,
+      rawLimit: MAX_EXACT / p.slow,
+      sumFast: 0,
+      sumSlow: 0,
+      big: false,
+      bigFast: 0n,
+      bigSlow: 0n,
+      fast: p.fast,
+      slow: p.slow,
+      first: p.slow - 1,
+      last: ctx.length - 1,
+      long: p.size,
+      flat: p.allow_short ? -p.size : 0,
     };
   },
   onBar(ctx, s) {

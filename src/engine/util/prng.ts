@@ -24,10 +24,14 @@ export class Sfc32 {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed: expected a non-negative integer below 2^53, got ${seed}`);
     let s = (seed >>> 0) ^ Math.imul(Math.floor(seed / 4294967296), 0x27d4eb2f);
     let v: number;
-    [s, v] = splitmix32(s); this.a = v;
-    [s, v] = splitmix32(s); this.b = v;
-    [s, v] = splitmix32(s); this.c = v;
-    [s, v] = splitmix32(s); this.d = v;
+    [s, v] = splitmix32(s);
+    this.a = v;
+    [s, v] = splitmix32(s);
+    this.b = v;
+    [s, v] = splitmix32(s);
+    this.c = v;
+    [s, v] = splitmix32(s);
+    this.d = v;
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 

@@ -49,12 +49,21 @@ export function bindRunViews(ipc: IpcEndpoint, backend: RunViewsBackend, streame
     if (sessions.has(sessionId) || opening.has(sessionId)) throw new IpcError('bad_params', `replay session ${sessionId} is already open`);
     opening.add(sessionId);
     // meta and the first frame go out before this reply, tagged with the view's session id
-    const session = await streamer.open(p.runId, {
-      ...(p.speed !== undefined ? { speed: p.speed } : {}), ...(p.from !== undefined ? { from: p.from } : {}),
-      ...(p.historyPoints !== undefined ? { historyPoints: p.historyPoints } : {}), displayTz: hooks.displayTz(),
-    }, (msg) => ipc.notify(Notifications.replayMsg, { sessionId, msg })).catch((err: unknown) => {
-      throw err instanceof IpcError ? err : new IpcError('failed', (err as Error).message);
-    }).finally(() => opening.delete(sessionId));
+    const session = await streamer
+      .open(
+        p.runId,
+        {
+          ...(p.speed !== undefined ? { speed: p.speed } : {}),
+          ...(p.from !== undefined ? { from: p.from } : {}),
+          ...(p.historyPoints !== undefined ? { historyPoints: p.historyPoints } : {}),
+          displayTz: hooks.displayTz(),
+        },
+        (msg) => ipc.notify(Notifications.replayMsg, { sessionId, msg }),
+      )
+      .catch((err: unknown) => {
+        throw err instanceof IpcError ? err : new IpcError('failed', (err as Error).message);
+      })
+      .finally(() => opening.delete(sessionId));
     if (disposed) {
       session.close();
       throw new IpcError('closed', 'the view closed while the replay opened');
@@ -72,7 +81,11 @@ export function bindRunViews(ipc: IpcEndpoint, backend: RunViewsBackend, streame
   ipc.onNotification(Notifications.replayCtrl, (p) => {
     const s = sessions.get(p.sessionId);
     if (s) s.control(p.msg);
-    else ipc.notify(Notifications.replayMsg, { sessionId: p.sessionId, msg: { type: 'err', code: 'not_found', message: `no replay session ${p.sessionId} (closed, or the view was reloaded)` } });
+    else
+      ipc.notify(Notifications.replayMsg, {
+        sessionId: p.sessionId,
+        msg: { type: 'err', code: 'not_found', message: `no replay session ${p.sessionId} (closed, or the view was reloaded)` },
+      });
   });
 
   return {

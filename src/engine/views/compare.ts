@@ -11,7 +11,7 @@ export function comparableFields(manifest: Record<string, unknown> | null, run: 
   const m = manifest ?? {};
   const out: Record<string, unknown> = {
     strategy_id: run.strategy_id,
-    dataset: (m.dataset_ids) ?? [run.dataset_id],
+    dataset: m.dataset_ids ?? [run.dataset_id],
     symbol: run.symbol,
     seed: run.seed,
     session: run.session,

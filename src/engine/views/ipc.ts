@@ -36,7 +36,9 @@ export const Envelope = z.union([
   z.strictObject({ kind: z.literal('request'), id: z.number().int().nonnegative(), method: z.string().min(1), params: z.unknown() }),
   z.strictObject({ kind: z.literal('response'), id: z.number().int().nonnegative(), ok: z.literal(true), result: z.unknown() }),
   z.strictObject({
-    kind: z.literal('response'), id: z.number().int().nonnegative(), ok: z.literal(false),
+    kind: z.literal('response'),
+    id: z.number().int().nonnegative(),
+    ok: z.literal(false),
     error: z.strictObject({ code: IpcErrorCode, message: z.string() }),
   }),
 ]);
@@ -53,7 +55,10 @@ export class IpcError extends Error {
 
 /** "field.path: message; …" for the first few issues. */
 export function describeIssues(err: z.ZodError): string {
-  return err.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.map(String).join('.') : '(message)'}: ${i.message}`).join('; ');
+  return err.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(message)'}: ${i.message}`)
+    .join('; ');
 }
 
 type Handler = (params: unknown) => unknown;

@@ -26,7 +26,19 @@ export type ViewArgs = z.infer<typeof ViewArgs>;
 
 // ---- runs list ----------------------------------------------------------------------------
 
-export const SORT_KEYS = ['created', 'strategy', 'symbol', 'status', 'params', 'duration', 'total_return', 'sharpe', 'max_drawdown', 'num_trades', 'final_equity'] as const;
+export const SORT_KEYS = [
+  'created',
+  'strategy',
+  'symbol',
+  'status',
+  'params',
+  'duration',
+  'total_return',
+  'sharpe',
+  'max_drawdown',
+  'num_trades',
+  'final_equity',
+] as const;
 export const SortKey = z.enum(SORT_KEYS);
 export type SortKey = z.infer<typeof SortKey>;
 
@@ -36,7 +48,10 @@ export const RunsQuery = z.strictObject({
   datasetId: z.string().max(64).optional(),
   sweepId: z.string().max(64).optional(),
   search: z.string().max(500).optional(),
-  metrics: z.array(z.strictObject({ key: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), min: z.number().optional(), max: z.number().optional() })).max(16).optional(),
+  metrics: z
+    .array(z.strictObject({ key: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), min: z.number().optional(), max: z.number().optional() }))
+    .max(16)
+    .optional(),
   sort: z.strictObject({ key: SortKey, dir: z.enum(['asc', 'desc']) }),
   offset: z.number().int().nonnegative(),
   limit: z.number().int().min(1).max(1000),
@@ -62,7 +77,12 @@ export const RunListRow = z.strictObject({
 });
 export type RunListRow = z.infer<typeof RunListRow>;
 
-export const RunsPage = z.strictObject({ total: z.number().int(), offset: z.number().int(), rows: z.array(RunListRow), counter: z.number().int() });
+export const RunsPage = z.strictObject({
+  total: z.number().int(),
+  offset: z.number().int(),
+  rows: z.array(RunListRow),
+  counter: z.number().int(),
+});
 export type RunsPage = z.infer<typeof RunsPage>;
 
 export const RunsFacets = z.strictObject({
@@ -105,18 +125,20 @@ export const RunDetail = z.strictObject({
   run: RunInfo,
   manifest: z.record(z.string(), z.unknown()).nullable(),
   /** null when the run has no artifacts to show (not succeeded, or deleted files). */
-  series: z.strictObject({
-    bar_count: z.number().int(),
-    start_ms: z.number(),
-    end_ms: z.number(),
-    has_quotes: z.boolean(),
-    bars_source: z.enum(['dataset', 'equity']),
-    cancel_times_known: z.boolean(),
-    fill_count: z.number().int(),
-    order_count: z.number().int(),
-    trade_count: z.number().int(),
-    initial_cash: z.number(),
-  }).nullable(),
+  series: z
+    .strictObject({
+      bar_count: z.number().int(),
+      start_ms: z.number(),
+      end_ms: z.number(),
+      has_quotes: z.boolean(),
+      bars_source: z.enum(['dataset', 'equity']),
+      cancel_times_known: z.boolean(),
+      fill_count: z.number().int(),
+      order_count: z.number().int(),
+      trade_count: z.number().int(),
+      initial_cash: z.number(),
+    })
+    .nullable(),
   /** Why there is no series (e.g. "run … is running"), else null. */
   unavailable: z.string().nullable(),
   walk_forward_id: z.string().nullable(),
@@ -128,7 +150,17 @@ export const SeriesWindow = z.strictObject({
   from: z.number().int(),
   to: z.number().int(),
   bucket: z.number().int(),
-  candles: z.strictObject({ i: nums, n: nums, ts_ms: nums, open: nums, high: nums, low: nums, close: nums, volume: nums, spread: nullableNums }),
+  candles: z.strictObject({
+    i: nums,
+    n: nums,
+    ts_ms: nums,
+    open: nums,
+    high: nums,
+    low: nums,
+    close: nums,
+    volume: nums,
+    spread: nullableNums,
+  }),
   equity: z.strictObject({ i: nums, ts_ms: nums, equity: nums, drawdown: nums }),
   fills: FrameFills,
   /** Resting limit/stop order levels per bucket (the last one resting in it), null where none. */
@@ -166,14 +198,33 @@ export const SweepData = z.strictObject({
   strategy_id: z.string(),
   symbol: z.string().nullable(),
   dataset_id: z.string(),
-  runs: z.array(z.strictObject({ run_id: z.string(), status: RunStatus, params: z.record(z.string(), z.unknown()), metrics: metrics.nullable(), tags: z.array(z.string()) })),
+  runs: z.array(
+    z.strictObject({
+      run_id: z.string(),
+      status: RunStatus,
+      params: z.record(z.string(), z.unknown()),
+      metrics: metrics.nullable(),
+      tags: z.array(z.string()),
+    }),
+  ),
   /** Parameters that vary across the runs, with their distinct values (sorted). */
   params: z.array(z.strictObject({ key: z.string(), values: z.array(z.union([z.number(), z.string(), z.boolean()])) })),
-  walk_forward: z.strictObject({
-    folds: z.array(z.strictObject({ fold: z.number().int(), run_id: z.string(), start_ms: z.number(), end_ms: z.number(), params: z.record(z.string(), z.unknown()), total_return: z.number().nullable() })),
-    equity: z.strictObject({ ts_ms: nums, equity: nums }),
-    initial_cash: z.number(),
-  }).nullable(),
+  walk_forward: z
+    .strictObject({
+      folds: z.array(
+        z.strictObject({
+          fold: z.number().int(),
+          run_id: z.string(),
+          start_ms: z.number(),
+          end_ms: z.number(),
+          params: z.record(z.string(), z.unknown()),
+          total_return: z.number().nullable(),
+        }),
+      ),
+      equity: z.strictObject({ ts_ms: nums, equity: nums }),
+      initial_cash: z.number(),
+    })
+    .nullable(),
 });
 export type SweepData = z.infer<typeof SweepData>;
 
@@ -186,17 +237,60 @@ export const Requests = {
   runsFacets: request('runs/facets', z.strictObject({}), RunsFacets),
   runsAct: request('runs/act', z.strictObject({ action: RunAction, runIds: z.array(runId).min(1).max(1000) }), Ok),
   runGet: request('run/get', z.strictObject({ runId }), RunDetail),
-  runSeries: request('run/series', z.strictObject({ runId, from: z.number().int().nonnegative(), to: z.number().int().positive(), points: z.number().int().min(10).max(20_000) }), SeriesWindow),
-  runTable: request('run/table', z.strictObject({
-    runId, table: TableName, offset: z.number().int().nonnegative(), limit: z.number().int().min(1).max(2000),
-    sort: z.strictObject({ column: z.string().max(32), dir: z.enum(['asc', 'desc']) }).optional(),
-  }), TablePage),
+  runSeries: request(
+    'run/series',
+    z.strictObject({
+      runId,
+      from: z.number().int().nonnegative(),
+      to: z.number().int().positive(),
+      points: z.number().int().min(10).max(20_000),
+    }),
+    SeriesWindow,
+  ),
+  runTable: request(
+    'run/table',
+    z.strictObject({
+      runId,
+      table: TableName,
+      offset: z.number().int().nonnegative(),
+      limit: z.number().int().min(1).max(2000),
+      sort: z.strictObject({ column: z.string().max(32), dir: z.enum(['asc', 'desc']) }).optional(),
+    }),
+    TablePage,
+  ),
   /** Row index (in the table's current order) of the first row at or after a bar. */
-  runTableLocate: request('run/table-locate', z.strictObject({ runId, table: TableName, bar: z.number().int().nonnegative(), sort: z.strictObject({ column: z.string().max(32), dir: z.enum(['asc', 'desc']) }).optional() }), z.strictObject({ row: z.number().int() })),
-  compareGet: request('compare/get', z.strictObject({ runIds: z.array(runId).min(2).max(8), points: z.number().int().min(10).max(20_000) }), CompareData),
-  sweepGet: request('sweep/get', z.strictObject({ sweepId: z.string().min(1).max(64), points: z.number().int().min(10).max(20_000) }), SweepData),
+  runTableLocate: request(
+    'run/table-locate',
+    z.strictObject({
+      runId,
+      table: TableName,
+      bar: z.number().int().nonnegative(),
+      sort: z.strictObject({ column: z.string().max(32), dir: z.enum(['asc', 'desc']) }).optional(),
+    }),
+    z.strictObject({ row: z.number().int() }),
+  ),
+  compareGet: request(
+    'compare/get',
+    z.strictObject({ runIds: z.array(runId).min(2).max(8), points: z.number().int().min(10).max(20_000) }),
+    CompareData,
+  ),
+  sweepGet: request(
+    'sweep/get',
+    z.strictObject({ sweepId: z.string().min(1).max(64), points: z.number().int().min(10).max(20_000) }),
+    SweepData,
+  ),
   /** The view names the session (its messages may arrive before this reply). */
-  replayOpen: request('replay/open', z.strictObject({ sessionId: z.string().min(1).max(64), runId, speed: Speed.optional(), from: SeekTarget.optional(), historyPoints: z.number().int().min(10).max(20_000).optional() }), z.strictObject({ sessionId: z.string() })),
+  replayOpen: request(
+    'replay/open',
+    z.strictObject({
+      sessionId: z.string().min(1).max(64),
+      runId,
+      speed: Speed.optional(),
+      from: SeekTarget.optional(),
+      historyPoints: z.number().int().min(10).max(20_000).optional(),
+    }),
+    z.strictObject({ sessionId: z.string() }),
+  ),
   replayClose: request('replay/close', z.strictObject({ sessionId: z.string() }), Ok),
   clipboardWrite: request('clipboard/write', z.strictObject({ text: z.string().max(1_000_000) }), Ok),
 } as const;

@@ -34,8 +34,16 @@ function columnsOf(s: RunSeries, table: TableName): { columns: Column[]; length:
     return {
       length: f.length,
       columns: [
-        numCol('fill_id', f.fillId), numCol('order_id', f.orderId), numCol('bar', f.bar), tsCol('ts_ms', s, f.bar), enumCol('side', f.side, SIDE_NAMES),
-        numCol('qty', f.qty), numCol('price', f.price), numCol('fee', f.fee), numCol('slippage', f.slippage), numCol('position', f.positionAfter),
+        numCol('fill_id', f.fillId),
+        numCol('order_id', f.orderId),
+        numCol('bar', f.bar),
+        tsCol('ts_ms', s, f.bar),
+        enumCol('side', f.side, SIDE_NAMES),
+        numCol('qty', f.qty),
+        numCol('price', f.price),
+        numCol('fee', f.fee),
+        numCol('slippage', f.slippage),
+        numCol('position', f.positionAfter),
       ],
     };
   }
@@ -46,9 +54,17 @@ function columnsOf(s: RunSeries, table: TableName): { columns: Column[]; length:
     return {
       length: o.length,
       columns: [
-        numCol('order_id', o.orderId), numCol('bar', o.bar), tsCol('ts_ms', s, o.bar), enumCol('side', o.side, SIDE_NAMES), enumCol('type', o.type, ORDER_TYPE_NAMES),
-        numCol('qty', o.qty), numCol('limit_price', o.limitPrice), numCol('stop_price', o.stopPrice), enumCol('status', o.status, STATUS_NAMES),
-        numCol('fill_id', o.fillId, (v) => v === 0), tsCol('closed_ms', s, endBar),
+        numCol('order_id', o.orderId),
+        numCol('bar', o.bar),
+        tsCol('ts_ms', s, o.bar),
+        enumCol('side', o.side, SIDE_NAMES),
+        enumCol('type', o.type, ORDER_TYPE_NAMES),
+        numCol('qty', o.qty),
+        numCol('limit_price', o.limitPrice),
+        numCol('stop_price', o.stopPrice),
+        enumCol('status', o.status, STATUS_NAMES),
+        numCol('fill_id', o.fillId, (v) => v === 0),
+        tsCol('closed_ms', s, endBar),
       ],
     };
   }
@@ -56,9 +72,18 @@ function columnsOf(s: RunSeries, table: TableName): { columns: Column[]; length:
   return {
     length: t.length,
     columns: [
-      numCol('trade_id', t.tradeId), enumCol('direction', t.direction, DIRECTION_NAMES), numCol('qty', t.qty), numCol('bar', t.entryBar),
-      tsCol('entry_ms', s, t.entryBar), numCol('entry_price', t.entryPrice), tsCol('exit_ms', s, t.exitBar), numCol('exit_price', t.exitPrice),
-      numCol('pnl', t.pnl), numCol('return', t.ret), numCol('fees', t.fees), numCol('bars_held', t.barsHeld, (v) => v < 0),
+      numCol('trade_id', t.tradeId),
+      enumCol('direction', t.direction, DIRECTION_NAMES),
+      numCol('qty', t.qty),
+      numCol('bar', t.entryBar),
+      tsCol('entry_ms', s, t.entryBar),
+      numCol('entry_price', t.entryPrice),
+      tsCol('exit_ms', s, t.exitBar),
+      numCol('exit_price', t.exitPrice),
+      numCol('pnl', t.pnl),
+      numCol('return', t.ret),
+      numCol('fees', t.fees),
+      numCol('bars_held', t.barsHeld, (v) => v < 0),
     ],
   };
 }
@@ -66,7 +91,13 @@ function columnsOf(s: RunSeries, table: TableName): { columns: Column[]; length:
 const orders = new WeakMap<RunSeries, Map<string, Int32Array>>();
 
 /** Row order for a sort (identity when unsorted); NaN keys last in either direction, ties by row. */
-function permutation(s: RunSeries, table: TableName, cols: Column[], length: number, sort?: { column: string; dir: 'asc' | 'desc' }): Int32Array | null {
+function permutation(
+  s: RunSeries,
+  table: TableName,
+  cols: Column[],
+  length: number,
+  sort?: { column: string; dir: 'asc' | 'desc' },
+): Int32Array | null {
   if (!sort) return null;
   const col = cols.find((c) => c.name === sort.column);
   if (!col) throw new RangeError(`table ${table}: no column '${sort.column}' (columns: ${cols.map((c) => c.name).join(', ')})`);
@@ -89,7 +120,13 @@ function permutation(s: RunSeries, table: TableName, cols: Column[], length: num
   return perm;
 }
 
-export function tablePage(s: RunSeries, table: TableName, offset: number, limit: number, sort?: { column: string; dir: 'asc' | 'desc' }): TablePage {
+export function tablePage(
+  s: RunSeries,
+  table: TableName,
+  offset: number,
+  limit: number,
+  sort?: { column: string; dir: 'asc' | 'desc' },
+): TablePage {
   const { columns, length } = columnsOf(s, table);
   const perm = permutation(s, table, columns, length, sort);
   const end = Math.min(length, offset + limit);
@@ -112,7 +149,11 @@ export function locateRow(s: RunSeries, table: TableName, bar: number, sort?: { 
   for (let r = 0; r < length; r++) {
     const b = barCol.key(perm ? perm[r]! : r);
     const d = b >= bar ? b - bar : (bar - b) * 2 + 1; // prefer at-or-after
-    if (d < bestDist) { bestDist = d; best = r; if (d === 0) break; }
+    if (d < bestDist) {
+      bestDist = d;
+      best = r;
+      if (d === 0) break;
+    }
   }
   return best;
 }

@@ -17,7 +17,19 @@ import { IpcError } from './ipc.ts';
 import { manifestDiff, normalisedCurves } from './compare.ts';
 import { seriesWindow } from './seriesWindow.ts';
 import { locateRow, tablePage } from './runTables.ts';
-import type { CompareData, RunDetail, RunInfo, RunListRow, RunsFacets, RunsPage, RunsQuery, SeriesWindow, SweepData, TableName, TablePage } from './protocol.ts';
+import type {
+  CompareData,
+  RunDetail,
+  RunInfo,
+  RunListRow,
+  RunsFacets,
+  RunsPage,
+  RunsQuery,
+  SeriesWindow,
+  SweepData,
+  TableName,
+  TablePage,
+} from './protocol.ts';
 
 export interface RunViewsBackendOptions {
   dataDir: () => string;
@@ -33,10 +45,26 @@ function seriesBytes(s: RunSeries): number {
 
 export function toRunInfo(r: RunRow): RunInfo {
   return {
-    run_id: r.run_id, status: r.status, input_hash: r.input_hash, dataset_id: r.dataset_id, symbol: r.symbol, strategy_id: r.strategy_id,
-    params: r.params, seed: r.seed, costs: r.costs, session: r.session, code_hash: r.code_hash, engine_version: r.engine_version,
-    metrics: r.metrics, error: r.error, tags: r.tags, notes: r.notes, created_at: r.created_at, started_at: r.started_at,
-    finished_at: r.finished_at, sweep_id: r.sweep_id,
+    run_id: r.run_id,
+    status: r.status,
+    input_hash: r.input_hash,
+    dataset_id: r.dataset_id,
+    symbol: r.symbol,
+    strategy_id: r.strategy_id,
+    params: r.params,
+    seed: r.seed,
+    costs: r.costs,
+    session: r.session,
+    code_hash: r.code_hash,
+    engine_version: r.engine_version,
+    metrics: r.metrics,
+    error: r.error,
+    tags: r.tags,
+    notes: r.notes,
+    created_at: r.created_at,
+    started_at: r.started_at,
+    finished_at: r.finished_at,
+    sweep_id: r.sweep_id,
   };
 }
 
@@ -64,7 +92,10 @@ export class RunViewsBackend {
     const r = (await this.#catalog()).getRun(runId);
     if (!r) {
       this.evict(runId);
-      throw new IpcError('not_found', `run ${runId} is not in the catalog ${dataPaths(this.#opts.dataDir()).catalog} (deleted, or another data directory)`);
+      throw new IpcError(
+        'not_found',
+        `run ${runId} is not in the catalog ${dataPaths(this.#opts.dataDir()).catalog} (deleted, or another data directory)`,
+      );
     }
     return r;
   }
@@ -112,9 +143,12 @@ export class RunViewsBackend {
     const cat = await this.#opts.catalog();
     if (!cat) return { total: 0, offset: 0, rows: [], counter: 0 };
     const filter: RunFilter = {
-      ...(q.status?.length ? { status: q.status } : {}), ...(q.strategy ? { strategy: q.strategy } : {}),
-      ...(q.datasetId ? { datasetId: q.datasetId } : {}), ...(q.sweepId ? { sweepId: q.sweepId } : {}),
-      ...(q.search?.trim() ? { search: q.search } : {}), ...(q.metrics?.length ? { metrics: q.metrics } : {}),
+      ...(q.status?.length ? { status: q.status } : {}),
+      ...(q.strategy ? { strategy: q.strategy } : {}),
+      ...(q.datasetId ? { datasetId: q.datasetId } : {}),
+      ...(q.sweepId ? { sweepId: q.sweepId } : {}),
+      ...(q.search?.trim() ? { search: q.search } : {}),
+      ...(q.metrics?.length ? { metrics: q.metrics } : {}),
     };
     let rows: RunRow[];
     let total: number;
@@ -125,11 +159,23 @@ export class RunViewsBackend {
       throw new IpcError('bad_params', (err as Error).message);
     }
     return {
-      total, offset: q.offset, counter: cat.changeCounter(),
+      total,
+      offset: q.offset,
+      counter: cat.changeCounter(),
       rows: rows.map((r): RunListRow => ({
-        run_id: r.run_id, status: r.status, strategy_id: r.strategy_id, symbol: r.symbol, dataset_id: r.dataset_id,
-        key_params: keyParams(r.params, builtinDefaults(r.strategy_id)), tags: r.tags, sweep_id: r.sweep_id, created_at: r.created_at,
-        started_at: r.started_at, finished_at: r.finished_at, duration_ms: durationMs(r), metrics: r.metrics,
+        run_id: r.run_id,
+        status: r.status,
+        strategy_id: r.strategy_id,
+        symbol: r.symbol,
+        dataset_id: r.dataset_id,
+        key_params: keyParams(r.params, builtinDefaults(r.strategy_id)),
+        tags: r.tags,
+        sweep_id: r.sweep_id,
+        created_at: r.created_at,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        duration_ms: durationMs(r),
+        metrics: r.metrics,
         error: r.error ? r.error.split('\n')[0]!.slice(0, 300) : null,
       })),
     };
@@ -149,18 +195,33 @@ export class RunViewsBackend {
     let manifest: Record<string, unknown> | null = null;
     try {
       manifest = JSON.parse(await readFile(dataPaths(this.#opts.dataDir()).runManifest(runId), 'utf8')) as Record<string, unknown>;
-    } catch { /* no manifest: not finished, or deleted files */ }
+    } catch {
+      /* no manifest: not finished, or deleted files */
+    }
     const wf = run.tags.find((t) => t.startsWith('walk-forward:'));
     const base = { run: toRunInfo(run), manifest, walk_forward_id: wf ? wf.slice('walk-forward:'.length) : null };
-    if (run.status !== 'succeeded') return { ...base, series: null, unavailable: `run ${runId} is ${run.status}${run.status === 'running' || run.status === 'queued' ? ': its charts appear when it finishes' : ''}` };
+    if (run.status !== 'succeeded')
+      return {
+        ...base,
+        series: null,
+        unavailable: `run ${runId} is ${run.status}${run.status === 'running' || run.status === 'queued' ? ': its charts appear when it finishes' : ''}`,
+      };
     try {
       const s = await this.series(runId);
       return {
-        ...base, unavailable: null,
+        ...base,
+        unavailable: null,
         series: {
-          bar_count: s.length, start_ms: s.tsMs[0] ?? 0, end_ms: s.length ? s.tsMs[s.length - 1]! : 0, has_quotes: s.hasQuotes,
-          bars_source: s.barsSource, cancel_times_known: s.cancelTimesKnown, fill_count: s.fills.length, order_count: s.orders.length,
-          trade_count: s.trades.length, initial_cash: s.initialCash,
+          bar_count: s.length,
+          start_ms: s.tsMs[0] ?? 0,
+          end_ms: s.length ? s.tsMs[s.length - 1]! : 0,
+          has_quotes: s.hasQuotes,
+          bars_source: s.barsSource,
+          cancel_times_known: s.cancelTimesKnown,
+          fill_count: s.fills.length,
+          order_count: s.orders.length,
+          trade_count: s.trades.length,
+          initial_cash: s.initialCash,
         },
       };
     } catch (err) {
@@ -172,7 +233,13 @@ export class RunViewsBackend {
     return seriesWindow(await this.series(runId), from, to, points);
   }
 
-  async runTable(runId: string, table: TableName, offset: number, limit: number, sort?: { column: string; dir: 'asc' | 'desc' }): Promise<TablePage> {
+  async runTable(
+    runId: string,
+    table: TableName,
+    offset: number,
+    limit: number,
+    sort?: { column: string; dir: 'asc' | 'desc' },
+  ): Promise<TablePage> {
     try {
       return tablePage(await this.series(runId), table, offset, limit, sort);
     } catch (err) {
@@ -196,14 +263,20 @@ export class RunViewsBackend {
       items.push({ run: d.run, manifest: d.manifest, series, reason: d.unavailable });
     }
     const shown = items.filter((x) => x.series !== null);
-    const { commonStart, curves } = normalisedCurves(shown.map((x) => x.series!), points);
+    const { commonStart, curves } = normalisedCurves(
+      shown.map((x) => x.series!),
+      points,
+    );
     const label = (r: RunInfo) => {
       const kp = paramsText(keyParams(r.params, builtinDefaults(r.strategy_id)));
       return `${r.strategy_id}${kp ? ` ${kp}` : ''} · ${r.run_id.slice(-6)}`;
     };
     return {
-      runs: items.map((x) => ({ run: x.run, label: label(x.run) })), common_start_ms: commonStart, curves,
-      diff: manifestDiff(items), missing: items.filter((x) => x.series === null).map((x) => ({ run_id: x.run.run_id, reason: x.reason ?? 'no series' })),
+      runs: items.map((x) => ({ run: x.run, label: label(x.run) })),
+      common_start_ms: commonStart,
+      curves,
+      diff: manifestDiff(items),
+      missing: items.filter((x) => x.series === null).map((x) => ({ run_id: x.run.run_id, reason: x.reason ?? 'no series' })),
     };
   }
 
@@ -238,8 +311,18 @@ export class RunViewsBackend {
         const tsNs = t.columns.ts as Float64Array;
         const e = t.columns.equity as Float64Array;
         if (t.rows === 0) continue;
-        out.push({ fold, run_id: r.run_id, start_ms: tsNs[0]! / 1e6, end_ms: tsNs[t.rows - 1]! / 1e6, params: r.params, total_return: r.metrics?.total_return ?? null });
-        for (let k = 0; k < t.rows; k++) { ts.push(tsNs[k]! / 1e6); eq.push(e[k]!); }
+        out.push({
+          fold,
+          run_id: r.run_id,
+          start_ms: tsNs[0]! / 1e6,
+          end_ms: tsNs[t.rows - 1]! / 1e6,
+          params: r.params,
+          total_return: r.metrics?.total_return ?? null,
+        });
+        for (let k = 0; k < t.rows; k++) {
+          ts.push(tsNs[k]! / 1e6);
+          eq.push(e[k]!);
+        }
       }
       const tsA = Float64Array.from(ts);
       const eqA = Float64Array.from(eq);
@@ -248,8 +331,14 @@ export class RunViewsBackend {
       walkForward = { folds: out, equity: { ts_ms: pickNum(tsA, idx), equity: pickNum(eqA, idx) }, initial_cash: cash };
     }
     return {
-      sweep_id: sweepId, kind: isWf ? 'walk-forward' : 'grid', strategy_id: first.strategy_id, symbol: first.symbol, dataset_id: first.dataset_id,
-      runs: rows.map((r) => ({ run_id: r.run_id, status: r.status, params: r.params, metrics: r.metrics, tags: r.tags })), params, walk_forward: walkForward,
+      sweep_id: sweepId,
+      kind: isWf ? 'walk-forward' : 'grid',
+      strategy_id: first.strategy_id,
+      symbol: first.symbol,
+      dataset_id: first.dataset_id,
+      runs: rows.map((r) => ({ run_id: r.run_id, status: r.status, params: r.params, metrics: r.metrics, tags: r.tags })),
+      params,
+      walk_forward: walkForward,
     };
   }
 }

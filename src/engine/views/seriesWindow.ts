@@ -39,7 +39,10 @@ export function orderLevels(s: RunSeries, from: number, to: number, size: number
     const st = stamp[kind]!;
     for (let q = Math.floor((a - first) / size), qe = Math.floor((b - first) / size); q <= qe; q++) {
       // the order resting latest in the bucket wins (later submissions replace earlier ones)
-      if (k >= st[q]!) { st[q] = k; levels[q] = price; }
+      if (k >= st[q]!) {
+        st[q] = k;
+        levels[q] = price;
+      }
     }
   }
   const i: number[] = [];
@@ -55,7 +58,10 @@ export function seriesWindow(s: RunSeries, from: number, to: number, points: num
   const candles = ohlcBuckets(s, a, b, size, true, s.spread);
   const idx = size === 1 ? Array.from({ length: b - a }, (_, k) => a + k) : m4Indices([s.equity, s.drawdown], a, b, size);
   return {
-    from: a, to: b, bucket: size, candles,
+    from: a,
+    to: b,
+    bucket: size,
+    candles,
     equity: { i: idx, ts_ms: pickNum(s.tsMs, idx), equity: pickNum(s.equity, idx), drawdown: pickNum(s.drawdown, idx) },
     fills: fillsBetween(s, a - 1, b - 1),
     levels: orderLevels(s, a, b, size),

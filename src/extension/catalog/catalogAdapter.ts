@@ -3,14 +3,36 @@ import type { CatalogPort, DatasetRow, RunRow } from '../../engine/ports/catalog
 import type { CatalogReader, DatasetView, RunView } from './model.ts';
 
 export function toDatasetView(d: DatasetRow): DatasetView {
-  return { id: d.dataset_id, symbol: d.symbol, start: d.start, end: d.end, barCount: d.bar_count, schemas: d.schemas, databentoDataset: d.databento_dataset };
+  return {
+    id: d.dataset_id,
+    symbol: d.symbol,
+    start: d.start,
+    end: d.end,
+    barCount: d.bar_count,
+    schemas: d.schemas,
+    databentoDataset: d.databento_dataset,
+  };
 }
 
 export function toRunView(r: RunRow): RunView {
   return {
-    id: r.run_id, datasetId: r.dataset_id, symbol: r.symbol, strategyId: r.strategy_id, params: r.params, seed: r.seed,
-    session: r.session, costs: r.costs, status: r.status, inputHash: r.input_hash, createdAt: r.created_at,
-    startedAt: r.started_at, finishedAt: r.finished_at, error: r.error, metrics: r.metrics, tags: r.tags, sweepId: r.sweep_id,
+    id: r.run_id,
+    datasetId: r.dataset_id,
+    symbol: r.symbol,
+    strategyId: r.strategy_id,
+    params: r.params,
+    seed: r.seed,
+    session: r.session,
+    costs: r.costs,
+    status: r.status,
+    inputHash: r.input_hash,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    error: r.error,
+    metrics: r.metrics,
+    tags: r.tags,
+    sweepId: r.sweep_id,
   };
 }
 

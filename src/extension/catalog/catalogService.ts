@@ -54,21 +54,23 @@ export class CatalogService implements vscode.Disposable {
     if (this.reader) return this.reader;
     if (!existsSync(dataPaths(this.dir).catalog)) return undefined;
     const dir = this.dir;
-    this.opening ??= this.opener(dataPaths(dir).catalog).then(
-      (r) => {
-        if (dir !== this.dir) {
-          // The data dir setting changed while this one was opening.
-          r.close();
+    this.opening ??= this.opener(dataPaths(dir).catalog)
+      .then(
+        (r) => {
+          if (dir !== this.dir) {
+            // The data dir setting changed while this one was opening.
+            r.close();
+            return undefined;
+          }
+          this.reader = r;
+          return r;
+        },
+        (err: unknown) => {
+          this.log(`catalog: cannot open ${dataPaths(this.dir).catalog}: ${(err as Error).message}`);
           return undefined;
-        }
-        this.reader = r;
-        return r;
-      },
-      (err: unknown) => {
-        this.log(`catalog: cannot open ${dataPaths(this.dir).catalog}: ${(err as Error).message}`);
-        return undefined;
-      },
-    ).finally(() => (this.opening = undefined));
+        },
+      )
+      .finally(() => (this.opening = undefined));
     return this.opening;
   }
 

@@ -63,9 +63,21 @@ function formatter(tz: string, withTime: boolean): Intl.DateTimeFormat {
   const key = `${withTime ? 't' : 'd'}${tz}`;
   let f = formatters.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', withTime
-      ? { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }
-      : { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
+    f = new Intl.DateTimeFormat(
+      'en-CA',
+      withTime
+        ? {
+            timeZone: tz,
+            year: 'numeric',
+            month: '2-digit',
+            day: '2-digit',
+            hour: '2-digit',
+            minute: '2-digit',
+            hourCycle: 'h23',
+            timeZoneName: 'short',
+          }
+        : { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' },
+    );
     formatters.set(key, f);
   }
   return f;

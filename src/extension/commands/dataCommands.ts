@@ -16,7 +16,10 @@ function fail(error: string, show = true): CommandResult {
 }
 
 /** A job's outcome as a command result (its kind's typed result), after refreshing the views (the job wrote the catalog). */
-export async function finished<K extends JobKind>(s: Services, o: JobOutcome<K>): Promise<{ ok: true; result: JobResults[K] } | { ok: false; error: string }> {
+export async function finished<K extends JobKind>(
+  s: Services,
+  o: JobOutcome<K>,
+): Promise<{ ok: true; result: JobResults[K] } | { ok: false; error: string }> {
   s.catalog.refresh();
   if (o.status === 'succeeded') return { ok: true, result: o.result };
   return { ok: false, error: o.status === 'canceled' ? 'canceled' : o.message };
@@ -25,13 +28,22 @@ export async function finished<K extends JobKind>(s: Services, o: JobOutcome<K>)
 export async function importDbnFiles(s: Services, args?: { paths?: string[]; symbol?: string; derive?: boolean }): Promise<CommandResult> {
   let paths = args?.paths;
   if (!paths) {
-    const uris = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Import', title: 'Import DBN files (trades / tbbo)', filters: { 'DBN files': ['dbn', 'zst', 'dbz'], 'All files': ['*'] } });
+    const uris = await vscode.window.showOpenDialog({
+      canSelectMany: true,
+      openLabel: 'Import',
+      title: 'Import DBN files (trades / tbbo)',
+      filters: { 'DBN files': ['dbn', 'zst', 'dbz'], 'All files': ['*'] },
+    });
     if (!uris?.length) return { ok: false, error: 'no files chosen' };
     paths = uris.map((u) => u.fsPath);
   }
   const dir = dataDir();
   mkdirSync(dir, { recursive: true });
-  const { outcome } = await s.jobs.run({ kind: 'ingest', title: `Importing ${paths.length} DBN file${paths.length > 1 ? 's' : ''}`, params: { dataDir: dir, paths, derive: args?.derive ?? true, ...(args?.symbol ? { symbol: args.symbol } : {}) } });
+  const { outcome } = await s.jobs.run({
+    kind: 'ingest',
+    title: `Importing ${paths.length} DBN file${paths.length > 1 ? 's' : ''}`,
+    params: { dataDir: dir, paths, derive: args?.derive ?? true, ...(args?.symbol ? { symbol: args.symbol } : {}) },
+  });
   const r = await finished(s, await outcome);
   if (r.ok) void ui.info(summarizeImport(r.result));
   return r;
@@ -39,11 +51,21 @@ export async function importDbnFiles(s: Services, args?: { paths?: string[]; sym
 
 function summarizeImport(result: JobResults['ingest']): string {
   const ds = result.datasets;
-  return ds.length ? `Imported ${ds.map((d) => `${d.symbol} (${d.dataset_id}${d.bar_count !== undefined ? `, ${d.bar_count} bars` : ''})`).join(', ')}` : 'Import finished';
+  return ds.length
+    ? `Imported ${ds.map((d) => `${d.symbol} (${d.dataset_id}${d.bar_count !== undefined ? `, ${d.bar_count} bars` : ''})`).join(', ')}`
+    : 'Import finished';
 }
 
 export async function setDatabentoApiKey(s: Services, args?: { key?: string }): Promise<CommandResult> {
-  const key = args?.key ?? (await ui.input({ title: 'Databento API key', prompt: 'Stored in VS Code SecretStorage, never in settings or logs', password: true, placeHolder: 'db-…', validateInput: (v) => (/^\S{8,}$/.test(v.trim()) ? undefined : 'expected the key from databento.com (no spaces)') }));
+  const key =
+    args?.key ??
+    (await ui.input({
+      title: 'Databento API key',
+      prompt: 'Stored in VS Code SecretStorage, never in settings or logs',
+      password: true,
+      placeHolder: 'db-…',
+      validateInput: (v) => (/^\S{8,}$/.test(v.trim()) ? undefined : 'expected the key from databento.com (no spaces)'),
+    }));
   if (!key) return { ok: false, error: 'no key entered' };
   await s.context.secrets.store(SECRET_KEY, key.trim());
   void ui.info('Databento API key stored in SecretStorage.');
@@ -75,20 +97,57 @@ export async function downloadDatabento(s: Services, args: DownloadArgs = {}): P
     key = await apiKey(s);
     if (!key) return { ok: false, error: 'no API key' };
   }
-  let dataset = args.dataset ?? (await ui.pick([...['GLBX.MDP3', 'XNAS.ITCH', 'DBEQ.BASIC', 'XNYS.PILLAR', 'OPRA.PILLAR'].map((label) => ({ label })), { label: 'Other…', description: 'type a dataset code' }], { title: 'Databento dataset' }))?.label;
-  if (dataset === 'Other…') dataset = (await ui.input({ title: 'Databento dataset code', placeHolder: 'e.g. XNAS.ITCH', validateInput: (v) => (/^[A-Z0-9]+\.[A-Z0-9]+$/.test(v.trim()) ? undefined : 'expected a dataset code like GLBX.MDP3') }))?.trim();
+  let dataset =
+    args.dataset ??
+    (
+      await ui.pick(
+        [
+          ...['GLBX.MDP3', 'XNAS.ITCH', 'DBEQ.BASIC', 'XNYS.PILLAR', 'OPRA.PILLAR'].map((label) => ({ label })),
+          { label: 'Other…', description: 'type a dataset code' },
+        ],
+        { title: 'Databento dataset' },
+      )
+    )?.label;
+  if (dataset === 'Other…')
+    dataset = (
+      await ui.input({
+        title: 'Databento dataset code',
+        placeHolder: 'e.g. XNAS.ITCH',
+        validateInput: (v) => (/^[A-Z0-9]+\.[A-Z0-9]+$/.test(v.trim()) ? undefined : 'expected a dataset code like GLBX.MDP3'),
+      })
+    )?.trim();
   if (!dataset) return { ok: false, error: 'no dataset' };
-  const symbolsText = args.symbols?.join(',') ?? (await ui.input({ title: 'Symbols (raw_symbol), comma-separated', placeHolder: 'ESZ4 or AAPL,MSFT', validateInput: (v) => (v.split(',').some((x) => x.trim()) ? undefined : 'at least one symbol') }));
+  const symbolsText =
+    args.symbols?.join(',') ??
+    (await ui.input({
+      title: 'Symbols (raw_symbol), comma-separated',
+      placeHolder: 'ESZ4 or AAPL,MSFT',
+      validateInput: (v) => (v.split(',').some((x) => x.trim()) ? undefined : 'at least one symbol'),
+    }));
   if (!symbolsText) return { ok: false, error: 'no symbols' };
-  const symbols = symbolsText.split(',').map((x) => x.trim()).filter(Boolean);
-  const schemas = args.schemas ?? (await ui.pick([{ label: 'trades', picked: true }, { label: 'tbbo', picked: true }], { title: 'Schemas', canPickMany: true }))?.map((p) => p.label as 'trades' | 'tbbo');
+  const symbols = symbolsText
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const schemas =
+    args.schemas ??
+    (
+      await ui.pick(
+        [
+          { label: 'trades', picked: true },
+          { label: 'tbbo', picked: true },
+        ],
+        { title: 'Schemas', canPickMany: true },
+      )
+    )?.map((p) => p.label as 'trades' | 'tbbo');
   if (!schemas?.length) return { ok: false, error: 'no schemas' };
   const validateDate = (v: string) => (DATE.test(v.trim()) ? undefined : 'expected YYYY-MM-DD (UTC) or an ISO-8601 UTC time');
   const start = args.start ?? (await ui.input({ title: 'Start (inclusive, UTC)', placeHolder: 'YYYY-MM-DD', validateInput: validateDate }));
   if (!start) return { ok: false, error: 'no start' };
   const end = args.end ?? (await ui.input({ title: 'End (exclusive, UTC)', placeHolder: 'YYYY-MM-DD', validateInput: validateDate }));
   if (!end) return { ok: false, error: 'no end' };
-  if (validateDate(start) || validateDate(end)) return fail(`Download: dates must be YYYY-MM-DD or ISO-8601 UTC (got start '${start}', end '${end}')`);
+  if (validateDate(start) || validateDate(end))
+    return fail(`Download: dates must be YYYY-MM-DD or ISO-8601 UTC (got start '${start}', end '${end}')`);
   if (Date.parse(end) <= Date.parse(start)) return fail(`Download: end ${end} must be after start ${start}`);
   const baseUrl = databentoBaseUrl();
 
@@ -96,7 +155,10 @@ export async function downloadDatabento(s: Services, args: DownloadArgs = {}): P
   let costText = 'unknown';
   let recordsText = '';
   try {
-    const [{ HistoricalClient }, { quoteFetch }] = await Promise.all([import('../../engine/databento/historicalClient.ts'), import('../../engine/databento/fetchFlow.ts')]);
+    const [{ HistoricalClient }, { quoteFetch }] = await Promise.all([
+      import('../../engine/databento/historicalClient.ts'),
+      import('../../engine/databento/fetchFlow.ts'),
+    ]);
     const quote = await quoteFetch(new HistoricalClient({ key, baseUrl }), { dataset, symbols, schemas, start, end });
     costText = `$${quote.totalUsd.toFixed(2)}`;
     recordsText = ` (${quote.totalRecords.toLocaleString('en-US')} records, ${(quote.totalBillableBytes / 1e6).toFixed(1)} MB billable)`;
@@ -107,17 +169,35 @@ export async function downloadDatabento(s: Services, args: DownloadArgs = {}): P
   if (!args.confirm && !(await ui.confirm(question, 'Download'))) return { ok: false, error: 'declined' };
   const dir = dataDir();
   mkdirSync(dir, { recursive: true });
-  const { outcome } = await s.jobs.run({ kind: 'fetch', title: `Downloading ${symbols.join(', ')} (${dataset})`, params: { dataDir: dir, apiKey: key, baseUrl, dataset, symbols, schemas, start, end, derive: true } });
+  const { outcome } = await s.jobs.run({
+    kind: 'fetch',
+    title: `Downloading ${symbols.join(', ')} (${dataset})`,
+    params: { dataDir: dir, apiKey: key, baseUrl, dataset, symbols, schemas, start, end, derive: true },
+  });
   const r = await finished(s, await outcome);
   if (r.ok) void ui.info(summarizeImport(r.result));
   return { ...r, ...(r.ok ? { cost: costText } : {}) };
 }
 
-export async function generateSampleDataset(s: Services, args: { symbol?: string; start?: string; days?: number; seed?: number; tradesPerDay?: number } = {}): Promise<CommandResult> {
+export async function generateSampleDataset(
+  s: Services,
+  args: { symbol?: string; start?: string; days?: number; seed?: number; tradesPerDay?: number } = {},
+): Promise<CommandResult> {
   const dir = dataDir();
   mkdirSync(dir, { recursive: true });
   const symbol = args.symbol ?? 'DEMO';
-  const { outcome } = await s.jobs.run({ kind: 'synth', title: `Generating sample dataset ${symbol}`, params: { dataDir: dir, symbol, start: args.start ?? '2024-03-04', days: args.days ?? 5, seed: args.seed ?? 1, ...(args.tradesPerDay ? { tradesPerDay: args.tradesPerDay } : {}) } });
+  const { outcome } = await s.jobs.run({
+    kind: 'synth',
+    title: `Generating sample dataset ${symbol}`,
+    params: {
+      dataDir: dir,
+      symbol,
+      start: args.start ?? '2024-03-04',
+      days: args.days ?? 5,
+      seed: args.seed ?? 1,
+      ...(args.tradesPerDay ? { tradesPerDay: args.tradesPerDay } : {}),
+    },
+  });
   const r = await finished(s, await outcome);
   if (r.ok) void ui.info(summarizeImport(r.result));
   return r;
@@ -135,14 +215,26 @@ export async function pickDatasetId(s: Services, arg: unknown, title: string): P
     void ui.warn('No datasets yet: generate the sample dataset or import DBN files first.');
     return undefined;
   }
-  const picked = await ui.pick(ds.map((d) => ({ label: d.symbol, description: `${d.start?.slice(0, 10) ?? '?'} → ${d.end?.slice(0, 10) ?? '?'} · ${d.barCount ?? 'not derived'} bars`, detail: d.id, id: d.id })), { title, matchOnDetail: true });
+  const picked = await ui.pick(
+    ds.map((d) => ({
+      label: d.symbol,
+      description: `${d.start?.slice(0, 10) ?? '?'} → ${d.end?.slice(0, 10) ?? '?'} · ${d.barCount ?? 'not derived'} bars`,
+      detail: d.id,
+      id: d.id,
+    })),
+    { title, matchOnDetail: true },
+  );
   return picked?.id;
 }
 
 export async function deriveBars(s: Services, arg?: unknown): Promise<CommandResult> {
   const datasetId = await pickDatasetId(s, arg, 'Derive 1-minute bars for dataset');
   if (!datasetId) return { ok: false, error: 'no dataset' };
-  const { outcome } = await s.jobs.run({ kind: 'derive', title: `Deriving bars for ${datasetId}`, params: { dataDir: dataDir(), datasetId } });
+  const { outcome } = await s.jobs.run({
+    kind: 'derive',
+    title: `Deriving bars for ${datasetId}`,
+    params: { dataDir: dataDir(), datasetId },
+  });
   const r = await finished(s, await outcome);
   if (r.ok) void ui.info(`Derived bars for ${datasetId}`);
   return r;

@@ -35,7 +35,13 @@ function isPlainArgs(arg: unknown): arg is BacktestArgs {
 async function chooseStrategy(args: BacktestArgs): Promise<StrategyChoice | undefined> {
   const root = workspaceRoot();
   if (args.strategyPath) {
-    return workspaceChoices(root).find((c) => c.path === args.strategyPath) ?? { id: args.strategyId ?? args.strategyPath, description: 'file', path: args.strategyPath };
+    return (
+      workspaceChoices(root).find((c) => c.path === args.strategyPath) ?? {
+        id: args.strategyId ?? args.strategyPath,
+        description: 'file',
+        path: args.strategyPath,
+      }
+    );
   }
   const choices = await allChoices(root);
   if (args.strategyId) {
@@ -43,7 +49,10 @@ async function chooseStrategy(args: BacktestArgs): Promise<StrategyChoice | unde
     if (!c) void ui.error(`Unknown strategy '${args.strategyId}': expected one of ${choices.map((x) => x.id).join(', ')}`);
     return c;
   }
-  const picked = await ui.pick(choices.map((c) => ({ label: c.id, description: c.description, id: c.id })), { title: 'Strategy' });
+  const picked = await ui.pick(
+    choices.map((c) => ({ label: c.id, description: c.description, id: c.id })),
+    { title: 'Strategy' },
+  );
   return choices.find((c) => c.id === picked?.id);
 }
 
@@ -51,7 +60,18 @@ async function chooseStrategy(args: BacktestArgs): Promise<StrategyChoice | unde
 async function promptParams(choice: StrategyChoice): Promise<Record<string, unknown> | undefined> {
   const fields = paramFields(choice.schema);
   if (fields.length === 0) {
-    const text = await ui.input({ title: `${choice.id} parameters (JSON object)`, value: '{}', validateInput: (v) => { try { const o = JSON.parse(v); return o && typeof o === 'object' && !Array.isArray(o) ? undefined : 'expected a JSON object'; } catch (e) { return `invalid JSON: ${(e as Error).message}`; } } });
+    const text = await ui.input({
+      title: `${choice.id} parameters (JSON object)`,
+      value: '{}',
+      validateInput: (v) => {
+        try {
+          const o = JSON.parse(v);
+          return o && typeof o === 'object' && !Array.isArray(o) ? undefined : 'expected a JSON object';
+        } catch (e) {
+          return `invalid JSON: ${(e as Error).message}`;
+        }
+      },
+    });
     return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
   }
   const out: Record<string, unknown> = {};
@@ -62,7 +82,8 @@ async function promptParams(choice: StrategyChoice): Promise<Record<string, unkn
       value: f.default !== undefined ? paramValueText(f.default) : '',
       validateInput: (v) => {
         const parsed = parseField(f, v);
-        if ((f.type === 'integer' || f.type === 'number') && parsed !== undefined && !Number.isFinite(parsed)) return `${f.name}: expected a number`;
+        if ((f.type === 'integer' || f.type === 'number') && parsed !== undefined && !Number.isFinite(parsed))
+          return `${f.name}: expected a number`;
         if (f.type === 'integer' && parsed !== undefined && !Number.isInteger(parsed)) return `${f.name}: expected an integer`;
         if (f.type === 'boolean' && typeof parsed !== 'boolean') return `${f.name}: expected true or false`;
         const r = validateParams(choice, { ...out, [f.name]: parsed });
@@ -90,7 +111,15 @@ function costsOf(parse: () => CostsInput): { ok: true; costs: CostsInput } | { o
 
 /** The costs input box: parsed with the same parser that validates as the user types. */
 async function promptCosts(title: string, placeHolder: string): Promise<{ ok: true; costs: CostsInput } | { ok: false; error: string }> {
-  const text = await ui.input({ title, placeHolder, value: '', validateInput: (t) => { const r = costsOf(() => parseCostsText(t)); return r.ok ? undefined : r.error; } });
+  const text = await ui.input({
+    title,
+    placeHolder,
+    value: '',
+    validateInput: (t) => {
+      const r = costsOf(() => parseCostsText(t));
+      return r.ok ? undefined : r.error;
+    },
+  });
   if (text === undefined) return { ok: false, error: 'no costs' };
   return costsOf(() => parseCostsText(text));
 }
@@ -106,12 +135,24 @@ function gridOf(parse: () => Grid): { ok: true; grid: Grid } | { ok: false; erro
 }
 
 async function pickSession(): Promise<'all' | 'rth' | undefined> {
-  return (await ui.pick([{ label: 'all', description: 'every bar' }, { label: 'rth', description: 'regular trading hours (XNYS 09:30–16:00 New York)' }], { title: 'Session' }))?.label as 'all' | 'rth' | undefined;
+  return (
+    await ui.pick(
+      [
+        { label: 'all', description: 'every bar' },
+        { label: 'rth', description: 'regular trading hours (XNYS 09:30–16:00 New York)' },
+      ],
+      { title: 'Session' },
+    )
+  )?.label as 'all' | 'rth' | undefined;
 }
 
 /** A run id from a command argument: the id itself, a tree run node, or `{ runId }`. */
 function runIdOf(arg: unknown): string | undefined {
-  return typeof arg === 'string' ? arg : (arg as Node | undefined)?.kind === 'run' ? (arg as Extract<Node, { kind: 'run' }>).run.id : (arg as { runId?: string } | undefined)?.runId;
+  return typeof arg === 'string'
+    ? arg
+    : (arg as Node | undefined)?.kind === 'run'
+      ? (arg as Extract<Node, { kind: 'run' }>).run.id
+      : (arg as { runId?: string } | undefined)?.runId;
 }
 
 export async function runBacktest(s: Services, arg?: unknown): Promise<CommandResult> {
@@ -132,7 +173,10 @@ export async function runBacktest(s: Services, arg?: unknown): Promise<CommandRe
   }
   let costs = args.costs;
   if (!costs) {
-    const r = await promptCosts('Costs (key=value, blank for defaults)', 'cash=100000 slippage_bps=1 fee_per_unit=0.005 fee_min=1   or   slippage=half-spread');
+    const r = await promptCosts(
+      'Costs (key=value, blank for defaults)',
+      'cash=100000 slippage_bps=1 fee_per_unit=0.005 fee_min=1   or   slippage=half-spread',
+    );
     if (!r.ok) return r;
     costs = r.costs;
   } else {
@@ -144,7 +188,11 @@ export async function runBacktest(s: Services, arg?: unknown): Promise<CommandRe
   }
   let seed = args.seed;
   if (seed === undefined) {
-    const t = await ui.input({ title: 'Seed (stochastic models only)', value: '0', validateInput: (x) => (/^-?\d+$/.test(x.trim()) ? undefined : 'expected an integer') });
+    const t = await ui.input({
+      title: 'Seed (stochastic models only)',
+      value: '0',
+      validateInput: (x) => (/^-?\d+$/.test(x.trim()) ? undefined : 'expected an integer'),
+    });
     if (t === undefined) return { ok: false, error: 'no seed' };
     seed = Number(t);
   }
@@ -155,8 +203,21 @@ export async function runBacktest(s: Services, arg?: unknown): Promise<CommandRe
   const summary = paramsText(v.value, 4);
   const title = `Backtest ${strategy.id}${summary ? ` ${summary}` : ''}`;
   const { job, outcome } = await s.jobs.run({
-    kind: 'backtest', title, runId,
-    params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), params: v.value, seed, costs, session, runId, force: args.force ?? false },
+    kind: 'backtest',
+    title,
+    runId,
+    params: {
+      dataDir: dataDir(),
+      datasetId,
+      strategyId: strategy.id,
+      ...(strategy.path ? { strategyPath: strategy.path } : {}),
+      params: v.value,
+      seed,
+      costs,
+      session,
+      runId,
+      force: args.force ?? false,
+    },
   });
   const done = outcome.then(async (o) => {
     s.catalog.refresh();
@@ -164,7 +225,12 @@ export async function runBacktest(s: Services, arg?: unknown): Promise<CommandRe
     const p = o.result;
     const id = p.runId;
     const m = p.metrics ?? {};
-    void ui.info(`${title}: ${p.created === false ? 'identical run already in the catalog' : 'done'} — return ${fmtPct(m.total_return)}, Sharpe ${fmtNum(m.sharpe)}`, 'Open Run').then((a) => a && vscode.commands.executeCommand('btnb.openRun', id));
+    void ui
+      .info(
+        `${title}: ${p.created === false ? 'identical run already in the catalog' : 'done'} — return ${fmtPct(m.total_return)}, Sharpe ${fmtNum(m.sharpe)}`,
+        'Open Run',
+      )
+      .then((a) => a && vscode.commands.executeCommand('btnb.openRun', id));
     return { ok: true as const, runId: id, created: p.created, metrics: m };
   });
   if (args.wait === false) return { ok: true, runId, jobId: job.id, pid: job.pid ?? null, done };
@@ -187,7 +253,14 @@ export async function runSweep(s: Services, arg?: unknown): Promise<CommandResul
     }
     grid = r.grid;
   } else {
-    const text = await ui.input({ title: `${strategy.id} sweep grid`, placeHolder: 'fast=5,10,20 slow=30:120:30', validateInput: (t) => { const r = gridOf(() => parseGridText(t)); return r.ok ? undefined : r.error; } });
+    const text = await ui.input({
+      title: `${strategy.id} sweep grid`,
+      placeHolder: 'fast=5,10,20 slow=30:120:30',
+      validateInput: (t) => {
+        const r = gridOf(() => parseGridText(t));
+        return r.ok ? undefined : r.error;
+      },
+    });
     if (!text) return { ok: false, error: 'no grid' };
     const r = gridOf(() => parseGridText(text));
     if (!r.ok) return r;
@@ -213,16 +286,36 @@ export async function runSweep(s: Services, arg?: unknown): Promise<CommandResul
   }
   const n = gridSize(grid);
   const { outcome } = await s.jobs.run({
-    kind: 'sweep', title: `Sweep ${strategy.id}: ${n} runs`,
-    params: { dataDir: dataDir(), datasetId, strategyId: strategy.id, ...(strategy.path ? { strategyPath: strategy.path } : {}), grid: gridToRecord(grid), fixed, seed: args.seed ?? 0, costs, session, force: args.force ?? false },
+    kind: 'sweep',
+    title: `Sweep ${strategy.id}: ${n} runs`,
+    params: {
+      dataDir: dataDir(),
+      datasetId,
+      strategyId: strategy.id,
+      ...(strategy.path ? { strategyPath: strategy.path } : {}),
+      grid: gridToRecord(grid),
+      fixed,
+      seed: args.seed ?? 0,
+      costs,
+      session,
+      force: args.force ?? false,
+    },
   });
   const r = await finished(s, await outcome);
   const sweepId = r.ok ? r.result.sweepId : undefined;
-  if (r.ok) void ui.info(`Sweep ${strategy.id}: ${n} runs finished`, 'Open Results').then((a) => a && sweepId && vscode.commands.executeCommand('btnb.openSweep', { sweepId }));
+  if (r.ok)
+    void ui
+      .info(`Sweep ${strategy.id}: ${n} runs finished`, 'Open Results')
+      .then((a) => a && sweepId && vscode.commands.executeCommand('btnb.openSweep', { sweepId }));
   return r.ok && sweepId ? { ...r, sweepId } : r;
 }
 
-async function runArg(s: Services, arg: unknown, title: string, filter: (r: RunView) => boolean = () => true): Promise<RunView | undefined> {
+async function runArg(
+  s: Services,
+  arg: unknown,
+  title: string,
+  filter: (r: RunView) => boolean = () => true,
+): Promise<RunView | undefined> {
   const reader = await s.catalog.get();
   if (!reader) {
     void ui.warn('No catalog yet in this data directory.');
@@ -235,12 +328,20 @@ async function runArg(s: Services, arg: unknown, title: string, filter: (r: RunV
     return r;
   }
   const runs = reader.listRuns().filter(filter);
-  const picked = await ui.pick(runs.map((r) => runItem(r)), { title, matchOnDescription: true, matchOnDetail: true });
+  const picked = await ui.pick(
+    runs.map((r) => runItem(r)),
+    { title, matchOnDescription: true, matchOnDetail: true },
+  );
   return picked ? reader.getRun(picked.id) : undefined;
 }
 
 function runItem(r: RunView): vscode.QuickPickItem & { id: string } {
-  return { id: r.id, label: `${r.strategyId} ${paramsText(r.params, 4)}`, description: `${r.symbol ?? r.datasetId} · ${r.status}${r.status === 'succeeded' ? ` · ${fmtPct(r.metrics?.total_return)} · Sharpe ${fmtNum(r.metrics?.sharpe)}` : ''}`, detail: `${r.id}  ${r.finishedAt ?? r.createdAt ?? ''}` };
+  return {
+    id: r.id,
+    label: `${r.strategyId} ${paramsText(r.params, 4)}`,
+    description: `${r.symbol ?? r.datasetId} · ${r.status}${r.status === 'succeeded' ? ` · ${fmtPct(r.metrics?.total_return)} · Sharpe ${fmtNum(r.metrics?.sharpe)}` : ''}`,
+    detail: `${r.id}  ${r.finishedAt ?? r.createdAt ?? ''}`,
+  };
 }
 
 export async function openRun(s: Services, arg?: unknown): Promise<CommandResult> {
@@ -259,10 +360,17 @@ export async function compareRuns(s: Services, arg?: unknown, selected?: unknown
   const reader = await s.catalog.get();
   if (!reader) return { ok: false, error: 'no catalog' };
   let ids: string[] | undefined = (arg as { runIds?: string[] } | undefined)?.runIds;
-  if (!ids && Array.isArray(selected) && selected.length > 1) ids = (selected as Node[]).filter((n) => n.kind === 'run').map((n) => (n).run.id);
+  if (!ids && Array.isArray(selected) && selected.length > 1)
+    ids = (selected as Node[]).filter((n) => n.kind === 'run').map((n) => n.run.id);
   if (!ids) {
     const done = reader.listRuns().filter((r) => r.status === 'succeeded');
-    const picked = await ui.pick(done.map((r) => ({ ...runItem(r), picked: (arg as Node | undefined)?.kind === 'run' && (arg as Extract<Node, { kind: 'run' }>).run.id === r.id })), { title: 'Runs to compare (2 to 8)', canPickMany: true, matchOnDescription: true, matchOnDetail: true });
+    const picked = await ui.pick(
+      done.map((r) => ({
+        ...runItem(r),
+        picked: (arg as Node | undefined)?.kind === 'run' && (arg as Extract<Node, { kind: 'run' }>).run.id === r.id,
+      })),
+      { title: 'Runs to compare (2 to 8)', canPickMany: true, matchOnDescription: true, matchOnDetail: true },
+    );
     ids = picked?.map((p) => p.id);
   }
   if (!ids || ids.length < 2) return { ok: false, error: 'pick at least two runs' };
@@ -280,7 +388,8 @@ export async function compareRuns(s: Services, arg?: unknown, selected?: unknown
 export async function openSweep(s: Services, arg?: unknown): Promise<CommandResult> {
   const reader = await s.catalog.get();
   if (!reader) return { ok: false, error: 'no catalog' };
-  let sweepId = (arg as { sweepId?: string } | undefined)?.sweepId ?? (typeof arg === 'string' && !/^[0-9A-Z]{26}$/.test(arg) ? arg : undefined);
+  let sweepId =
+    (arg as { sweepId?: string } | undefined)?.sweepId ?? (typeof arg === 'string' && !/^[0-9A-Z]{26}$/.test(arg) ? arg : undefined);
   const runId = sweepId ? undefined : runIdOf(arg);
   if (runId) sweepId = reader.port.getRun(runId)?.sweep_id ?? undefined;
   if (!sweepId) {
@@ -295,7 +404,10 @@ export async function openSweep(s: Services, arg?: unknown): Promise<CommandResu
       void ui.info('No sweeps in the catalog yet: run one with Backtest: Run Parameter Sweep…');
       return { ok: false, error: 'no sweeps' };
     }
-    const picked = await ui.pick([...seen].map(([id, e]) => ({ label: e.label, description: `${e.n} runs`, detail: `${id} · ${e.created}`, id })), { title: 'Open sweep results' });
+    const picked = await ui.pick(
+      [...seen].map(([id, e]) => ({ label: e.label, description: `${e.n} runs`, detail: `${id} · ${e.created}`, id })),
+      { title: 'Open sweep results' },
+    );
     sweepId = picked?.id;
   }
   if (!sweepId) return { ok: false, error: runId ? `run ${runId} is not part of a sweep` : 'no sweep' };
@@ -308,14 +420,26 @@ export async function rerun(s: Services, arg?: unknown): Promise<CommandResult> 
   if (!run) return { ok: false, error: 'no run' };
   const file = workspaceChoices(workspaceRoot()).find((c) => c.id === run.strategyId);
   // a run's stored costs are valid costs input as they are (engine/backtest/costs.ts)
-  return runBacktest(s, { datasetId: run.datasetId, strategyId: run.strategyId, ...(file?.path ? { strategyPath: file.path } : {}), params: run.params, seed: run.seed, costs: run.costs as CostsInput, session: run.session as 'all' | 'rth', force: true, ...(isPlainArgs(arg) && (arg).wait === false ? { wait: false } : {}) });
+  return runBacktest(s, {
+    datasetId: run.datasetId,
+    strategyId: run.strategyId,
+    ...(file?.path ? { strategyPath: file.path } : {}),
+    params: run.params,
+    seed: run.seed,
+    costs: run.costs as CostsInput,
+    session: run.session as 'all' | 'rth',
+    force: true,
+    ...(isPlainArgs(arg) && arg.wait === false ? { wait: false } : {}),
+  });
 }
 
 export async function deleteRun(s: Services, arg?: unknown): Promise<CommandResult> {
   const run = await runArg(s, arg, 'Delete which run?', (r) => r.status !== 'running' && r.status !== 'queued');
   if (!run) return { ok: false, error: 'no run' };
   if (run.status === 'running' || run.status === 'queued') return { ok: false, error: `run ${run.id} is ${run.status}: cancel it first` };
-  const sure = (arg as { confirm?: boolean } | undefined)?.confirm === true || (await ui.confirm(`Delete run ${run.strategyId} ${paramsText(run.params, 4)} (${run.id}) and its artifacts?`, 'Delete'));
+  const sure =
+    (arg as { confirm?: boolean } | undefined)?.confirm === true ||
+    (await ui.confirm(`Delete run ${run.strategyId} ${paramsText(run.params, 4)} (${run.id}) and its artifacts?`, 'Delete'));
   if (!sure) return { ok: false, error: 'declined' };
   const reader = await s.catalog.require();
   reader.deleteRun(run.id);
@@ -348,7 +472,10 @@ export async function cancelJob(s: Services, arg?: unknown): Promise<CommandResu
   let job = runId ? s.jobs.jobForRun(runId) : undefined;
   if (!job && !runId) {
     const jobs = s.jobs.jobs();
-    const picked = await ui.pick(jobs.map((j) => ({ label: j.spec.title, description: j.state, id: String(j.id) })), { title: 'Cancel which job?' });
+    const picked = await ui.pick(
+      jobs.map((j) => ({ label: j.spec.title, description: j.state, id: String(j.id) })),
+      { title: 'Cancel which job?' },
+    );
     job = jobs.find((j) => String(j.id) === picked?.id);
   }
   if (!job) {

@@ -72,7 +72,10 @@ export class JobManager implements vscode.Disposable {
     if (running + queued === 0) this.status.hide();
     else {
       this.status.text = `$(sync~spin) Backtest: ${running} running${queued ? `, ${queued} queued` : ''}`;
-      this.status.tooltip = this.jobs().map((j) => `${j.state === 'running' ? '▶' : '…'} ${j.spec.title}`).join('\n') + '\nClick to open the runs list';
+      this.status.tooltip =
+        this.jobs()
+          .map((j) => `${j.state === 'running' ? '▶' : '…'} ${j.spec.title}`)
+          .join('\n') + '\nClick to open the runs list';
       this.status.show();
     }
     void vscode.commands.executeCommand('setContext', 'btnb.jobsRunning', running + queued > 0);
@@ -80,7 +83,10 @@ export class JobManager implements vscode.Disposable {
   }
 
   /** Queues a job; resolves with its outcome after the notification closed. Failures are shown to the user. */
-  async run<K extends JobKind>(spec: JobSpec<K>, opts: { quiet?: boolean } = {}): Promise<{ job: Job<K>; outcome: Promise<JobOutcome<K>> }> {
+  async run<K extends JobKind>(
+    spec: JobSpec<K>,
+    opts: { quiet?: boolean } = {},
+  ): Promise<{ job: Job<K>; outcome: Promise<JobOutcome<K>> }> {
     const job = (await this.getQueue()).submit(spec);
     const tag = `[${spec.kind}#${job.id}]`;
     this.output.info(`${tag} queued: ${spec.title}`);
@@ -93,24 +99,26 @@ export class JobManager implements vscode.Disposable {
       }
     });
     job.on('state', (s) => this.output.info(`${tag} ${s}${s === 'running' ? ` (pid ${job.pid})` : ''}`));
-    const outcome = vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: spec.title, cancellable: true },
-      async (progress, token) => {
+    const outcome = vscode.window
+      .withProgress({ location: vscode.ProgressLocation.Notification, title: spec.title, cancellable: true }, async (progress, token) => {
         token.onCancellationRequested(() => job.cancel());
         let lastPct = 0;
         job.on('progress', (p) => {
           if (spec.runId) this.progressed.fire({ runId: spec.runId, phase: p.phase, done: p.done, total: p.total });
           const pct = p.total > 0 ? Math.min(100, (100 * p.done) / p.total) : 0;
-          progress.report({ message: p.message ?? `${p.phase} ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}`, increment: Math.max(0, pct - lastPct) });
+          progress.report({
+            message: p.message ?? `${p.phase} ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}`,
+            increment: Math.max(0, pct - lastPct),
+          });
           lastPct = Math.max(lastPct, pct);
         });
         if (job.state === 'queued') progress.report({ message: 'queued' });
         return job.outcome;
-      },
-    ).then(async (o) => {
-      await this.afterJob(job, o, opts.quiet === true);
-      return o;
-    });
+      })
+      .then(async (o) => {
+        await this.afterJob(job, o, opts.quiet === true);
+        return o;
+      });
     return { job, outcome: Promise.resolve(outcome) };
   }
 
@@ -118,9 +126,12 @@ export class JobManager implements vscode.Disposable {
     const runId = job.spec.runId;
     if (o.status === 'failed') {
       this.output.error(`[${job.spec.kind}#${job.id}] failed: ${o.message}${o.stack ? `\n${o.stack}` : ''}`);
-      if (runId && this.finalizer) await this.finalizer.settleRun(runId, { status: 'failed', message: o.message }).catch((e) => this.output.error(String(e)));
+      if (runId && this.finalizer)
+        await this.finalizer.settleRun(runId, { status: 'failed', message: o.message }).catch((e) => this.output.error(String(e)));
       if (!quiet) {
-        void ui.error(`${job.spec.title} failed${o.crashed ? ' (the job process crashed)' : ''}: ${o.message}`, 'Show Log').then((a) => a && this.output.show());
+        void ui
+          .error(`${job.spec.title} failed${o.crashed ? ' (the job process crashed)' : ''}: ${o.message}`, 'Show Log')
+          .then((a) => a && this.output.show());
       }
     } else if (o.status === 'canceled') {
       if (runId && this.finalizer) await this.finalizer.settleRun(runId, { status: 'canceled' }).catch((e) => this.output.error(String(e)));

@@ -7,7 +7,16 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { parseJobResult, parseToHost, type JobKind, type JobParams, type JobResults, type LogLevel, type ProgressMsg, type ToChildMsg } from '../../engine/jobs/protocol.ts';
+import {
+  parseJobResult,
+  parseToHost,
+  type JobKind,
+  type JobParams,
+  type JobResults,
+  type LogLevel,
+  type ProgressMsg,
+  type ToChildMsg,
+} from '../../engine/jobs/protocol.ts';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
 /** A job's end; a success carries its kind's result, validated on arrival (jobs/protocol.ts RESULT_BY_KIND). */

@@ -106,12 +106,22 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
   private defaults: Promise<Map<string, Record<string, unknown>>> | undefined;
   private defaultsLoaded = new Map<string, Record<string, unknown>>();
   private loadDefaults(): Promise<Map<string, Record<string, unknown>>> {
-    this.defaults ??= import('../strategyChoices.ts').then(async ({ builtinChoices, paramFields }) => {
-      for (const c of await builtinChoices()) {
-        this.defaultsLoaded.set(c.id, Object.fromEntries(paramFields(c.schema).filter((f) => f.default !== undefined).map((f) => [f.name, f.default])));
-      }
-      return this.defaultsLoaded;
-    }, () => this.defaultsLoaded);
+    this.defaults ??= import('../strategyChoices.ts').then(
+      async ({ builtinChoices, paramFields }) => {
+        for (const c of await builtinChoices()) {
+          this.defaultsLoaded.set(
+            c.id,
+            Object.fromEntries(
+              paramFields(c.schema)
+                .filter((f) => f.default !== undefined)
+                .map((f) => [f.name, f.default]),
+            ),
+          );
+        }
+        return this.defaultsLoaded;
+      },
+      () => this.defaultsLoaded,
+    );
     return this.defaults;
   }
 
@@ -168,14 +178,22 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
         return new vscode.TreeItem(node.text);
       case 'dataset': {
         const d = node.dataset;
-        const item = new vscode.TreeItem(datasetLabel(d, tz), node.runs.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(
+          datasetLabel(d, tz),
+          node.runs.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
+        );
         item.id = `dataset:${d.id}`;
-        item.description = d.barCount !== null ? `${d.barCount.toLocaleString('en-US')} bars · ${node.runs.length} runs` : `not derived · ${node.runs.length} runs`;
+        item.description =
+          d.barCount !== null
+            ? `${d.barCount.toLocaleString('en-US')} bars · ${node.runs.length} runs`
+            : `not derived · ${node.runs.length} runs`;
         item.iconPath = new vscode.ThemeIcon('database');
         item.contextValue = d.barCount !== null ? 'dataset.ready' : 'dataset.raw';
         const md = new vscode.MarkdownString(undefined, true);
         md.appendMarkdown(`**${d.symbol}** \`${d.id}\`\n\n`);
-        md.appendMarkdown(`| | |\n|---|---|\n| range | ${fmtTime(d.start, tz)} → ${fmtTime(d.end, tz)} (end exclusive) |\n| bars (1 min) | ${d.barCount ?? '—'} |\n| schemas | ${d.schemas.join(', ') || '—'} |\n| source | ${d.databentoDataset ?? 'synthetic / local'} |\n`);
+        md.appendMarkdown(
+          `| | |\n|---|---|\n| range | ${fmtTime(d.start, tz)} → ${fmtTime(d.end, tz)} (end exclusive) |\n| bars (1 min) | ${d.barCount ?? '—'} |\n| schemas | ${d.schemas.join(', ') || '—'} |\n| source | ${d.databentoDataset ?? 'synthetic / local'} |\n`,
+        );
         item.tooltip = md;
         return item;
       }

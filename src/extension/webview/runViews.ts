@@ -20,7 +20,6 @@ import { ViewConnection, type TraceEntry } from './viewConnection.ts';
 import { VIEW_TYPES } from './viewSerializers.ts';
 import { readWebviewManifest, viewHtml } from './viewHtml.ts';
 
-
 export interface OpenView {
   key: string;
   args: ViewArgs;
@@ -30,7 +29,13 @@ export interface OpenView {
 }
 
 export function viewKey(a: ViewArgs): string {
-  return a.view === 'runs' ? 'runs' : a.view === 'run' ? `run:${a.runId}` : a.view === 'compare' ? `compare:${a.runIds.join(',')}` : `sweep:${a.sweepId}`;
+  return a.view === 'runs'
+    ? 'runs'
+    : a.view === 'run'
+      ? `run:${a.runId}`
+      : a.view === 'compare'
+        ? `compare:${a.runIds.join(',')}`
+        : `sweep:${a.sweepId}`;
 }
 
 function title(a: ViewArgs): string {
@@ -57,7 +62,11 @@ export class RunViews implements vscode.Disposable {
       s.catalog.onDidChange(() => {
         let counter = 0;
         void s.catalog.get().then((r) => {
-          try { counter = r?.changeCounter() ?? 0; } catch { /* closed */ }
+          try {
+            counter = r?.changeCounter() ?? 0;
+          } catch {
+            /* closed */
+          }
           for (const v of this.#views.values()) v.connection.ipc.notify(Notifications.catalogChanged, { counter });
         });
       }),
@@ -65,8 +74,10 @@ export class RunViews implements vscode.Disposable {
         for (const v of this.#views.values()) v.connection.ipc.notify(Notifications.runProgress, p);
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('btnb.displayTimeZone')) for (const v of this.#views.values()) v.connection.ipc.notify(Notifications.settings, { displayTz: displayTimeZone() });
-        if (e.affectsConfiguration('btnb.dataDir')) for (const id of this.#views.keys()) if (id.startsWith('run:')) this.backend.evict(id.slice(4));
+        if (e.affectsConfiguration('btnb.displayTimeZone'))
+          for (const v of this.#views.values()) v.connection.ipc.notify(Notifications.settings, { displayTz: displayTimeZone() });
+        if (e.affectsConfiguration('btnb.dataDir'))
+          for (const id of this.#views.keys()) if (id.startsWith('run:')) this.backend.evict(id.slice(4));
       }),
     );
   }
@@ -87,7 +98,8 @@ export class RunViews implements vscode.Disposable {
   restore(panel: vscode.WebviewPanel, state: unknown): void {
     const parsed = ViewArgs.safeParse((state as { args?: unknown } | undefined)?.args);
     if (!parsed.success) {
-      panel.webview.html = '<!DOCTYPE html><html><body><p>This view could not be restored (its saved state is missing). Close it and open the run again.</p></body></html>';
+      panel.webview.html =
+        '<!DOCTYPE html><html><body><p>This view could not be restored (its saved state is missing). Close it and open the run again.</p></body></html>';
       return;
     }
     const key = viewKey(parsed.data);
@@ -115,7 +127,11 @@ export class RunViews implements vscode.Disposable {
       binding.closeReplays();
       connection.ipc.notify(Notifications.settings, { displayTz: displayTimeZone() });
     });
-    const binding: RunViewsBinding = bindRunViews(connection.ipc, this.backend, this.streamer, { act: (a, ids) => this.#act(a, ids), copy: (t) => Promise.resolve(vscode.env.clipboard.writeText(t)), displayTz: displayTimeZone });
+    const binding: RunViewsBinding = bindRunViews(connection.ipc, this.backend, this.streamer, {
+      act: (a, ids) => this.#act(a, ids),
+      copy: (t) => Promise.resolve(vscode.env.clipboard.writeText(t)),
+      displayTz: displayTimeZone,
+    });
     const view: OpenView = { key, args, panel, connection, binding };
     this.#views.set(key, view);
     panel.onDidChangeViewState(() => {
@@ -135,8 +151,13 @@ export class RunViews implements vscode.Disposable {
     const m = readWebviewManifest(this.#root.fsPath);
     const uri = (f: string) => wv.asWebviewUri(vscode.Uri.joinPath(this.#root, f)).toString();
     wv.html = viewHtml({
-      cspSource: wv.cspSource, script: uri(m.main), style: uri(m.css), preload: [...m.preload, ...(args.view === 'runs' ? [] : m.charts)].map(uri),
-      args, displayTz: displayTimeZone(), title: title(args),
+      cspSource: wv.cspSource,
+      script: uri(m.main),
+      style: uri(m.css),
+      preload: [...m.preload, ...(args.view === 'runs' ? [] : m.charts)].map(uri),
+      args,
+      displayTz: displayTimeZone(),
+      title: title(args),
     });
     return view;
   }
@@ -147,7 +168,12 @@ export class RunViews implements vscode.Disposable {
     if (!port) return;
     if (args.view === 'run') {
       const r = port.getRun(args.runId);
-      if (r) panel.title = `Run ${r.strategy_id} ${paramsText(keyParams(r.params, builtinDefaults(r.strategy_id)), 3)} …${r.run_id.slice(-6)}`.replace(/ {2}/g, ' ');
+      if (r)
+        panel.title =
+          `Run ${r.strategy_id} ${paramsText(keyParams(r.params, builtinDefaults(r.strategy_id)), 3)} …${r.run_id.slice(-6)}`.replace(
+            / {2}/g,
+            ' ',
+          );
     } else {
       const r = port.listRuns({ sweepId: args.sweepId, limit: 1 })[0];
       if (r) panel.title = `Sweep ${r.strategy_id} …${args.sweepId.slice(-6)}`;
@@ -179,7 +205,10 @@ export class RunViews implements vscode.Disposable {
         await vscode.env.clipboard.writeText(runIds.join('\n'));
         return { ok: true, message: `Copied ${runIds.length > 1 ? `${runIds.length} run ids` : runIds[0]}` };
       case 'delete': {
-        const sure = await ui.confirm(`Delete ${runIds.length} run${runIds.length > 1 ? 's' : ''} and ${runIds.length > 1 ? 'their' : 'its'} artifacts?`, 'Delete');
+        const sure = await ui.confirm(
+          `Delete ${runIds.length} run${runIds.length > 1 ? 's' : ''} and ${runIds.length > 1 ? 'their' : 'its'} artifacts?`,
+          'Delete',
+        );
         if (!sure) return { ok: false, message: 'Nothing deleted' };
         let deleted = 0;
         const errors: string[] = [];
@@ -189,14 +218,23 @@ export class RunViews implements vscode.Disposable {
           else errors.push(r?.error ?? id);
           this.backend.evict(id);
         }
-        return { ok: errors.length === 0, message: `Deleted ${deleted} run${deleted === 1 ? '' : 's'}${errors.length ? `; not deleted: ${errors.join('; ')}` : ''}` };
+        return {
+          ok: errors.length === 0,
+          message: `Deleted ${deleted} run${deleted === 1 ? '' : 's'}${errors.length ? `; not deleted: ${errors.join('; ')}` : ''}`,
+        };
       }
     }
   }
 
   /** Open views and their message traces (integration tests). */
   list(): { key: string; args: ViewArgs; ready: boolean; replays: number; trace: TraceEntry[] }[] {
-    return [...this.#views.values()].map((v) => ({ key: v.key, args: v.args, ready: v.connection.ready, replays: v.binding.replays, trace: v.connection.trace }));
+    return [...this.#views.values()].map((v) => ({
+      key: v.key,
+      args: v.args,
+      ready: v.connection.ready,
+      replays: v.binding.replays,
+      trace: v.connection.trace,
+    }));
   }
 
   dispose(): void {

@@ -15,9 +15,11 @@ export const VIEW_TYPES: Record<ViewArgs['view'], string> = {
 };
 
 export function registerViewSerializers(get: () => Promise<RunViews>): vscode.Disposable[] {
-  return Object.values(VIEW_TYPES).map((type) => vscode.window.registerWebviewPanelSerializer(type, {
-    async deserializeWebviewPanel(panel, state) {
-      (await get()).restore(panel, state);
-    },
-  }));
+  return Object.values(VIEW_TYPES).map((type) =>
+    vscode.window.registerWebviewPanelSerializer(type, {
+      async deserializeWebviewPanel(panel, state) {
+        (await get()).restore(panel, state);
+      },
+    }),
+  );
 }

@@ -14,12 +14,19 @@ const PATHS: Record<string, string> = {
 };
 const STROKED = new Set(['nextFill', 'prevFill', 'replay', 'reset', 'external']);
 
-export function Icon(props: { name: keyof typeof PATHS   }) {
+export function Icon(props: { name: keyof typeof PATHS }) {
   const d = PATHS[props.name] ?? '';
   const stroked = STROKED.has(props.name);
   return (
     <svg class="icon" width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
-      <path d={d} fill={stroked ? 'none' : 'currentColor'} stroke={stroked ? 'currentColor' : 'none'} stroke-width="1.5" stroke-linecap="round" stroke-linejoin="round" />
+      <path
+        d={d}
+        fill={stroked ? 'none' : 'currentColor'}
+        stroke={stroked ? 'currentColor' : 'none'}
+        stroke-width="1.5"
+        stroke-linecap="round"
+        stroke-linejoin="round"
+      />
     </svg>
   );
 }

@@ -6,8 +6,12 @@ export function ManifestPanel(props: { manifest: Record<string, unknown> | null;
   const text = JSON.stringify(props.manifest, null, 2);
   return (
     <div class="manifest">
-      <button type="button" class="button secondary" onClick={() => props.onCopy(text)} aria-label="Copy manifest JSON"><Icon name="copy" /> Copy</button>
-      <pre id="manifest" tabIndex={0}>{text}</pre>
+      <button type="button" class="button secondary" onClick={() => props.onCopy(text)} aria-label="Copy manifest JSON">
+        <Icon name="copy" /> Copy
+      </button>
+      <pre id="manifest" tabIndex={0}>
+        {text}
+      </pre>
     </div>
   );
 }

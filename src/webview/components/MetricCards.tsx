@@ -12,7 +12,9 @@ export function MetricCards(props: { metrics: Record<string, number | null> | nu
         return (
           <div class="metric-card" key={d.key} title={`${d.label}: ${d.definition}`} data-metric={d.key}>
             <div class="metric-label">{d.label}</div>
-            <div class={`metric-value ${tone}`} data-metric-value={d.key}>{fmtMetric(v, d.format)}</div>
+            <div class={`metric-value ${tone}`} data-metric-value={d.key}>
+              {fmtMetric(v, d.format)}
+            </div>
           </div>
         );
       })}

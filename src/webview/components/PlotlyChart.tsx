@@ -18,7 +18,9 @@ export function loadPlotly(): Promise<PlotlyApi> {
 }
 /** Plotly with its WebGL scatter registered (a second chunk, on first need). */
 function loadPlotlyGl(): Promise<PlotlyApi> {
-  plotlyGl ??= loadPlotly().then(() => import('../lib/plotlyGl.ts')).then((m) => m.default);
+  plotlyGl ??= loadPlotly()
+    .then(() => import('../lib/plotlyGl.ts'))
+    .then((m) => m.default);
   return plotlyGl;
 }
 const needsGl = (data: unknown[]) => data.some((t) => (t as { type?: string }).type === 'scattergl');
@@ -73,15 +75,22 @@ export function PlotlyChart(props: PlotlyChartProps) {
     const el = ref.current!;
     void (needsGl(props.data) ? loadPlotlyGl() : loadPlotly()).then(async (P) => {
       mark('plot-start');
-      await P.react(el, props.data, props.layout, { displaylogo: false, responsive: false, scrollZoom: true, modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d', 'toImage'] });
+      await P.react(el, props.data, props.layout, {
+        displaylogo: false,
+        responsive: false,
+        scrollZoom: true,
+        modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d', 'toImage'],
+      });
       if (!el.removeAllListeners) return;
       el.removeAllListeners('plotly_relayout');
       el.removeAllListeners('plotly_click');
       el.on?.('plotly_relayout', (e) => {
         const ev = e as Record<string, unknown>;
         if (ev['xaxis.autorange'] === true) cb.current.onXRange?.(null);
-        else if (typeof ev['xaxis.range[0]'] === 'number' || typeof ev['xaxis.range[0]'] === 'string') cb.current.onXRange?.([Number(ev['xaxis.range[0]']), Number(ev['xaxis.range[1]'])]);
-        else if (Array.isArray(ev['xaxis.range'])) cb.current.onXRange?.([Number((ev['xaxis.range'] as unknown[])[0]), Number((ev['xaxis.range'] as unknown[])[1])]);
+        else if (typeof ev['xaxis.range[0]'] === 'number' || typeof ev['xaxis.range[0]'] === 'string')
+          cb.current.onXRange?.([Number(ev['xaxis.range[0]']), Number(ev['xaxis.range[1]'])]);
+        else if (Array.isArray(ev['xaxis.range']))
+          cb.current.onXRange?.([Number((ev['xaxis.range'] as unknown[])[0]), Number((ev['xaxis.range'] as unknown[])[1])]);
       });
       el.on?.('plotly_click', (e) => {
         const p = (e as { points?: PlotClick[] }).points?.[0];

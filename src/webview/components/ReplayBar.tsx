@@ -33,34 +33,95 @@ export function ReplayBar(p: ReplayBarProps) {
   const playing = p.state === 'playing';
   return (
     <div class="replay-bar" role="toolbar" aria-label="Replay">
-      {playing
-        ? <button type="button" class="icon-button primary" aria-label="Pause" title="Pause (Space)" onClick={p.onPause}><Icon name="pause" /></button>
-        : <button type="button" class="icon-button primary" aria-label="Play" title="Play (Space)" onClick={p.onPlay} disabled={p.state === 'opening'}><Icon name="play" /></button>}
-      <button type="button" class="icon-button" aria-label="Step back" title="Step back one bar (←)" onClick={() => p.onStep(-1)} disabled={!active}><Icon name="stepBack" /></button>
-      <button type="button" class="icon-button" aria-label="Step" title="Step one bar (→)" onClick={() => p.onStep(1)}><Icon name="step" /></button>
-      <button type="button" class="icon-button" aria-label="Previous fill" title="Previous fill (Shift+←)" onClick={p.onPrevFill} disabled={!active}><Icon name="prevFill" /></button>
-      <button type="button" class="icon-button" aria-label="Next fill" title="Next fill (Shift+→)" onClick={p.onNextFill}><Icon name="nextFill" /></button>
+      {playing ? (
+        <button type="button" class="icon-button primary" aria-label="Pause" title="Pause (Space)" onClick={p.onPause}>
+          <Icon name="pause" />
+        </button>
+      ) : (
+        <button
+          type="button"
+          class="icon-button primary"
+          aria-label="Play"
+          title="Play (Space)"
+          onClick={p.onPlay}
+          disabled={p.state === 'opening'}
+        >
+          <Icon name="play" />
+        </button>
+      )}
+      <button
+        type="button"
+        class="icon-button"
+        aria-label="Step back"
+        title="Step back one bar (←)"
+        onClick={() => p.onStep(-1)}
+        disabled={!active}
+      >
+        <Icon name="stepBack" />
+      </button>
+      <button type="button" class="icon-button" aria-label="Step" title="Step one bar (→)" onClick={() => p.onStep(1)}>
+        <Icon name="step" />
+      </button>
+      <button
+        type="button"
+        class="icon-button"
+        aria-label="Previous fill"
+        title="Previous fill (Shift+←)"
+        onClick={p.onPrevFill}
+        disabled={!active}
+      >
+        <Icon name="prevFill" />
+      </button>
+      <button type="button" class="icon-button" aria-label="Next fill" title="Next fill (Shift+→)" onClick={p.onNextFill}>
+        <Icon name="nextFill" />
+      </button>
       <label class="speed">
         <span class="visually-hidden">Speed</span>
-        <select aria-label="Speed (bars per second)" value={String(p.speed)} onChange={(e) => {
-          const v = (e.target as HTMLSelectElement).value;
-          p.onSpeed(v === 'max' ? 'max' : Number(v));
-        }}>
-          {SPEEDS.map((s) => <option key={String(s)} value={String(s)}>{s === 'max' ? 'max' : `${s} bars/s`}</option>)}
+        <select
+          aria-label="Speed (bars per second)"
+          value={String(p.speed)}
+          onChange={(e) => {
+            const v = (e.target as HTMLSelectElement).value;
+            p.onSpeed(v === 'max' ? 'max' : Number(v));
+          }}
+        >
+          {SPEEDS.map((s) => (
+            <option key={String(s)} value={String(s)}>
+              {s === 'max' ? 'max' : `${s} bars/s`}
+            </option>
+          ))}
         </select>
       </label>
-      <input type="range" class="scrubber" min={0} max={Math.max(0, p.barCount - 1)} step={1} value={shown}
-        aria-label="Replay position" aria-valuetext={`bar ${shown + 1} of ${p.barCount}`}
+      <input
+        type="range"
+        class="scrubber"
+        min={0}
+        max={Math.max(0, p.barCount - 1)}
+        step={1}
+        value={shown}
+        aria-label="Replay position"
+        aria-valuetext={`bar ${shown + 1} of ${p.barCount}`}
         onInput={(e) => setDrag(Number((e.target as HTMLInputElement).value))}
         onChange={(e) => {
           setDrag(null);
           p.onSeek(Number((e.target as HTMLInputElement).value));
-        }} />
+        }}
+      />
       <span class="cursor-text" aria-live="polite" data-cursor={active ? p.cursor : ''}>
-        {active ? <>Bar <b>{(p.cursor + 1).toLocaleString('en-US')}</b> / {p.barCount.toLocaleString('en-US')} · {p.cursorTime}</> : <>{p.barCount.toLocaleString('en-US')} bars · replay from any bar</>}
+        {active ? (
+          <>
+            Bar <b>{(p.cursor + 1).toLocaleString('en-US')}</b> / {p.barCount.toLocaleString('en-US')} · {p.cursorTime}
+          </>
+        ) : (
+          <>{p.barCount.toLocaleString('en-US')} bars · replay from any bar</>
+        )}
         {p.state === 'ended' ? ' · end' : ''}
       </span>
-      {active ? <button type="button" class="icon-button" aria-label="Exit replay" title="Exit replay (show the whole run)" onClick={p.onExit}><Icon name="stop" /></button> : null}
+      {active ? (
+        <button type="button" class="icon-button" aria-label="Exit replay" title="Exit replay (show the whole run)" onClick={p.onExit}>
+          <Icon name="stop" />
+        </button>
+      ) : null}
     </div>
   );
 }

@@ -69,7 +69,9 @@ export function RunChart(p: RunChartProps) {
     for (let k = k0; k < k1; k++) {
       x.push(c.i[k]! + (c.n[k]! - 1) / 2);
       const span = c.n[k]! > 1 ? ` (+${c.n[k]! - 1} bars)` : '';
-      text.push(`${fmtDateTime(c.ts[k], tz)}${span}<br>O ${fmtPrice(c.open[k])}  H ${fmtPrice(c.high[k])}<br>L ${fmtPrice(c.low[k])}  C ${fmtPrice(c.close[k])}<br>Vol ${fmtQty(c.volume[k])}`);
+      text.push(
+        `${fmtDateTime(c.ts[k], tz)}${span}<br>O ${fmtPrice(c.open[k])}  H ${fmtPrice(c.high[k])}<br>L ${fmtPrice(c.low[k])}  C ${fmtPrice(c.close[k])}<br>Vol ${fmtQty(c.volume[k])}`,
+      );
     }
     const panels: Panel[] = [{ key: 'price', title: 'Price', weight: 5 }];
     if (p.showVolume) panels.push({ key: 'volume', title: 'Volume', weight: 1.1 });
@@ -87,21 +89,48 @@ export function RunChart(p: RunChartProps) {
       const name = n === 0 ? 'yaxis' : `yaxis${n + 1}`;
       axisOf[q.key] = n === 0 ? 'y' : `y${n + 1}`;
       layoutAxes[name] = {
-        domain: [Math.max(0, top - h), top], side: 'right', fixedrange: true, gridcolor: theme.grid, zeroline: false,
-        tickfont: { size: 10, color: theme.muted }, automargin: true,
+        domain: [Math.max(0, top - h), top],
+        side: 'right',
+        fixedrange: true,
+        gridcolor: theme.grid,
+        zeroline: false,
+        tickfont: { size: 10, color: theme.muted },
+        automargin: true,
         ...(q.key === 'drawdown' ? { tickformat: '.2%', rangemode: 'tozero', nticks: 3 } : {}),
         ...(q.key === 'volume' ? { rangemode: 'tozero', nticks: 3 } : {}),
         ...(q.key === 'spread' ? { nticks: 3 } : {}),
       };
-      annotations.push({ text: q.title, xref: 'paper', yref: 'paper', x: 0, y: top, xanchor: 'left', yanchor: 'top', showarrow: false, font: { size: 11, color: theme.muted } });
+      annotations.push({
+        text: q.title,
+        xref: 'paper',
+        yref: 'paper',
+        x: 0,
+        y: top,
+        xanchor: 'left',
+        yanchor: 'top',
+        showarrow: false,
+        font: { size: 11, color: theme.muted },
+      });
       top -= h + gap;
     });
     const bottomAxis = axisOf.drawdown!;
     const data: unknown[] = [];
     data.push({
-      type: 'candlestick', name: 'Price', x, open: sl(c.open), high: sl(c.high), low: sl(c.low), close: sl(c.close), text, hoverinfo: 'text',
-      xaxis: 'x', yaxis: axisOf.price, whiskerwidth: 0.5, showlegend: false,
-      increasing: { line: { color: theme.up, width: 1 }, fillcolor: theme.up }, decreasing: { line: { color: theme.down, width: 1 }, fillcolor: theme.down },
+      type: 'candlestick',
+      name: 'Price',
+      x,
+      open: sl(c.open),
+      high: sl(c.high),
+      low: sl(c.low),
+      close: sl(c.close),
+      text,
+      hoverinfo: 'text',
+      xaxis: 'x',
+      yaxis: axisOf.price,
+      whiskerwidth: 0.5,
+      showlegend: false,
+      increasing: { line: { color: theme.up, width: 1 }, fillcolor: theme.up },
+      decreasing: { line: { color: theme.down, width: 1 }, fillcolor: theme.down },
     });
     // fills: every fill in the window, never thinned
     const f = model.fills;
@@ -113,7 +142,16 @@ export function RunChart(p: RunChartProps) {
     const markerSize = visibleFills < 150 ? 11 : visibleFills < 600 ? 8 : visibleFills < 3000 ? 6 : 4;
     for (const side of ['buy', 'sell'] as const) {
       if (deferFills) {
-        data.push({ type: 'scatter', mode: 'markers', x: [], y: [], xaxis: 'x', yaxis: axisOf.price, showlegend: false, hoverinfo: 'skip' });
+        data.push({
+          type: 'scatter',
+          mode: 'markers',
+          x: [],
+          y: [],
+          xaxis: 'x',
+          yaxis: axisOf.price,
+          showlegend: false,
+          hoverinfo: 'skip',
+        });
         continue;
       }
       const fx: number[] = [];
@@ -123,13 +161,28 @@ export function RunChart(p: RunChartProps) {
         if (f.side[k] !== side) continue;
         fx.push(f.bar[k]!);
         fy.push(f.price[k]!);
-        ft.push(`<b>${side === 'buy' ? 'Buy' : 'Sell'} ${fmtQty(f.qty[k])} @ ${fmtPrice(f.price[k])}</b><br>${fmtDateTime(f.ts[k], tz)}<br>fee ${fmtNum(f.fee[k], 2)} · slippage ${fmtNum(f.slippage[k], 2)}<br>fill ${f.fillId[k]} · order ${f.orderId[k]}`);
+        ft.push(
+          `<b>${side === 'buy' ? 'Buy' : 'Sell'} ${fmtQty(f.qty[k])} @ ${fmtPrice(f.price[k])}</b><br>${fmtDateTime(f.ts[k], tz)}<br>fee ${fmtNum(f.fee[k], 2)} · slippage ${fmtNum(f.slippage[k], 2)}<br>fill ${f.fillId[k]} · order ${f.orderId[k]}`,
+        );
       }
       const color = side === 'buy' ? theme.up : theme.down;
       data.push({
-        type: fx.length > GL_MARKERS ? 'scattergl' : 'scatter', mode: 'markers', name: side === 'buy' ? 'Buy fills' : 'Sell fills', x: fx, y: fy, text: ft, hoverinfo: 'text',
-        xaxis: 'x', yaxis: axisOf.price, showlegend: false,
-        marker: { symbol: side === 'buy' ? 'triangle-up' : 'triangle-down', size: markerSize, color, line: { color: theme.background, width: markerSize > 6 ? 1 : 0 } },
+        type: fx.length > GL_MARKERS ? 'scattergl' : 'scatter',
+        mode: 'markers',
+        name: side === 'buy' ? 'Buy fills' : 'Sell fills',
+        x: fx,
+        y: fy,
+        text: ft,
+        hoverinfo: 'text',
+        xaxis: 'x',
+        yaxis: axisOf.price,
+        showlegend: false,
+        marker: {
+          symbol: side === 'buy' ? 'triangle-up' : 'triangle-down',
+          size: markerSize,
+          color,
+          line: { color: theme.background, width: markerSize > 6 ? 1 : 0 },
+        },
       });
     }
     if (p.showOrders) {
@@ -143,41 +196,135 @@ export function RunChart(p: RunChartProps) {
           ly.push(s.y[k]!, s.y[k]!, null);
         }
         data.push({
-          type: 'scatter', mode: 'lines', name: st.name, x: lx, y: ly, xaxis: 'x', yaxis: axisOf.price, hoverinfo: 'name+y', showlegend: false, connectgaps: false,
+          type: 'scatter',
+          mode: 'lines',
+          name: st.name,
+          x: lx,
+          y: ly,
+          xaxis: 'x',
+          yaxis: axisOf.price,
+          hoverinfo: 'name+y',
+          showlegend: false,
+          connectgaps: false,
           line: { color: withAlpha(st.up ? theme.up : theme.down, 0.85), width: 1.5, dash: st.dash },
         });
       });
     }
     if (axisOf.volume) {
-      data.push({ type: 'bar', name: 'Volume', x, y: sl(c.volume), xaxis: 'x', yaxis: axisOf.volume, hoverinfo: 'y', showlegend: false, marker: { color: withAlpha(theme.muted, 0.45) } });
+      data.push({
+        type: 'bar',
+        name: 'Volume',
+        x,
+        y: sl(c.volume),
+        xaxis: 'x',
+        yaxis: axisOf.volume,
+        hoverinfo: 'y',
+        showlegend: false,
+        marker: { color: withAlpha(theme.muted, 0.45) },
+      });
     }
     if (axisOf.spread) {
-      data.push({ type: 'scatter', mode: 'lines', name: 'Spread', x, y: sl(c.spread), xaxis: 'x', yaxis: axisOf.spread, hoverinfo: 'name+y', showlegend: false, connectgaps: false, line: { color: theme.warn, width: 1 } });
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        name: 'Spread',
+        x,
+        y: sl(c.spread),
+        xaxis: 'x',
+        yaxis: axisOf.spread,
+        hoverinfo: 'name+y',
+        showlegend: false,
+        connectgaps: false,
+        line: { color: theme.warn, width: 1 },
+      });
     }
     const e = model.equity;
     const e0 = Math.max(0, lowerBound(e.i, lo) - 1);
     const e1 = Math.min(e.i.length, lowerBound(e.i, hi + 1) + 1);
     const ex = e.i.slice(e0, e1);
-    data.push({ type: 'scatter', mode: 'lines', name: 'Equity', x: ex, y: e.equity.slice(e0, e1), xaxis: 'x', yaxis: axisOf.equity, hoverinfo: 'name+y', showlegend: false, line: { color: theme.equity, width: 1.5 } });
     data.push({
-      type: 'scatter', mode: 'lines', name: 'Drawdown', x: ex, y: e.drawdown.slice(e0, e1).map((v) => -v), xaxis: 'x', yaxis: bottomAxis, hoverinfo: 'name+y',
-      showlegend: false, fill: 'tozeroy', fillcolor: withAlpha(theme.drawdown, 0.25), line: { color: theme.drawdown, width: 1 },
+      type: 'scatter',
+      mode: 'lines',
+      name: 'Equity',
+      x: ex,
+      y: e.equity.slice(e0, e1),
+      xaxis: 'x',
+      yaxis: axisOf.equity,
+      hoverinfo: 'name+y',
+      showlegend: false,
+      line: { color: theme.equity, width: 1.5 },
+    });
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      name: 'Drawdown',
+      x: ex,
+      y: e.drawdown.slice(e0, e1).map((v) => -v),
+      xaxis: 'x',
+      yaxis: bottomAxis,
+      hoverinfo: 'name+y',
+      showlegend: false,
+      fill: 'tozeroy',
+      fillcolor: withAlpha(theme.drawdown, 0.25),
+      line: { color: theme.drawdown, width: 1 },
     });
     const ticks = indexTicks(c.i, c.ts, a, b, tz, 8);
     // the zone as an annotation, not an axis title: Plotly places a title from the tick labels'
     // boxes and computes y = -Infinity when a window has no tick yet
-    annotations.push({ text: `Time (${tz})`, xref: 'paper', yref: 'paper', x: 1, y: 0, xanchor: 'right', yanchor: 'top', yshift: -20, showarrow: false, font: { size: 10, color: theme.muted } });
-    const shapes = model.cursor === null ? [] : [{ type: 'line', xref: 'x', yref: 'paper', x0: model.cursor, x1: model.cursor, y0: 0, y1: 1, line: { color: theme.accent, width: 1, dash: 'dot' } }];
+    annotations.push({
+      text: `Time (${tz})`,
+      xref: 'paper',
+      yref: 'paper',
+      x: 1,
+      y: 0,
+      xanchor: 'right',
+      yanchor: 'top',
+      yshift: -20,
+      showarrow: false,
+      font: { size: 10, color: theme.muted },
+    });
+    const shapes =
+      model.cursor === null
+        ? []
+        : [
+            {
+              type: 'line',
+              xref: 'x',
+              yref: 'paper',
+              x0: model.cursor,
+              x1: model.cursor,
+              y0: 0,
+              y1: 1,
+              line: { color: theme.accent, width: 1, dash: 'dot' },
+            },
+          ];
     const layout = {
       ...layoutAxes,
       xaxis: {
-        range: [a, b], tickvals: ticks.vals, ticktext: ticks.text, anchor: bottomAxis, gridcolor: theme.grid, zeroline: false,
-        showspikes: true, spikemode: 'across', spikesnap: 'cursor', spikethickness: 1, spikecolor: theme.muted, spikedash: 'dot',
-        rangeslider: { visible: false }, tickfont: { size: 10, color: theme.muted },
+        range: [a, b],
+        tickvals: ticks.vals,
+        ticktext: ticks.text,
+        anchor: bottomAxis,
+        gridcolor: theme.grid,
+        zeroline: false,
+        showspikes: true,
+        spikemode: 'across',
+        spikesnap: 'cursor',
+        spikethickness: 1,
+        spikecolor: theme.muted,
+        spikedash: 'dot',
+        rangeslider: { visible: false },
+        tickfont: { size: 10, color: theme.muted },
       },
-      annotations, shapes,
-      margin: { l: 8, r: 8, t: 6, b: 36 }, showlegend: false, dragmode: 'zoom', hovermode: 'x', hoverdistance: 20,
-      paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
+      annotations,
+      shapes,
+      margin: { l: 8, r: 8, t: 6, b: 36 },
+      showlegend: false,
+      dragmode: 'zoom',
+      hovermode: 'x',
+      hoverdistance: 20,
+      paper_bgcolor: 'rgba(0,0,0,0)',
+      plot_bgcolor: 'rgba(0,0,0,0)',
       font: { family: theme.font, size: 11, color: theme.foreground },
       hoverlabel: { bgcolor: theme.background, bordercolor: theme.border, font: { color: theme.foreground, family: theme.font, size: 11 } },
       uirevision: 'run-chart',
@@ -192,5 +339,14 @@ export function RunChart(p: RunChartProps) {
     }
     p.onDrawn?.();
   };
-  return <PlotlyChart class="run-chart" data={figure.data} layout={figure.layout} label={`Price with fills, equity and drawdown, ${Math.round(range[1] - range[0])} bars visible`} onXRange={p.onRange} onDrawn={drawn} />;
+  return (
+    <PlotlyChart
+      class="run-chart"
+      data={figure.data}
+      layout={figure.layout}
+      label={`Price with fills, equity and drawdown, ${Math.round(range[1] - range[0])} bars visible`}
+      onXRange={p.onRange}
+      onDrawn={drawn}
+    />
+  );
 }

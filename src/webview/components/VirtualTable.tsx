@@ -91,15 +91,32 @@ export function VirtualTable<R>(p: VirtualTableProps<R>) {
     const page = Math.max(1, Math.floor(height / rh) - 1);
     const r = p.row(focus);
     switch (e.key) {
-      case 'ArrowDown': moveFocus(focus + 1); break;
-      case 'ArrowUp': moveFocus(focus - 1); break;
-      case 'PageDown': moveFocus(focus + page); break;
-      case 'PageUp': moveFocus(focus - page); break;
-      case 'Home': moveFocus(0); break;
-      case 'End': moveFocus(p.rowCount - 1); break;
-      case 'Enter': if (r) p.onActivate?.(r, focus, { toggle: e.ctrlKey || e.metaKey, range: e.shiftKey }); break;
-      case ' ': if (r) p.onToggle?.(r, focus); break;
-      default: return;
+      case 'ArrowDown':
+        moveFocus(focus + 1);
+        break;
+      case 'ArrowUp':
+        moveFocus(focus - 1);
+        break;
+      case 'PageDown':
+        moveFocus(focus + page);
+        break;
+      case 'PageUp':
+        moveFocus(focus - page);
+        break;
+      case 'Home':
+        moveFocus(0);
+        break;
+      case 'End':
+        moveFocus(p.rowCount - 1);
+        break;
+      case 'Enter':
+        if (r) p.onActivate?.(r, focus, { toggle: e.ctrlKey || e.metaKey, range: e.shiftKey });
+        break;
+      case ' ':
+        if (r) p.onToggle?.(r, focus);
+        break;
+      default:
+        return;
     }
     e.preventDefault();
   };
@@ -111,9 +128,20 @@ export function VirtualTable<R>(p: VirtualTableProps<R>) {
     const selected = r !== undefined && (p.isSelected?.(r) ?? false);
     const cls = `vrow${i === focus ? ' focused' : ''}${selected ? ' selected' : ''}${i === p.highlight ? ' highlight' : ''}${r === undefined ? ' loading' : ''}`;
     rows.push(
-      <div role="row" aria-rowindex={i + 2} aria-selected={selected} class={cls} key={p.rowKey(r, i)} style={{ top: `${i * rh}px`, height: `${rh}px`, width: `${width}px` }}
-        data-row={i} data-vscode-context={r && p.context ? JSON.stringify(p.context(r)) : undefined}
-        onClick={(e) => { setFocus(i); if (r) p.onActivate?.(r, i, { toggle: e.ctrlKey || e.metaKey, range: e.shiftKey }); }}>
+      <div
+        role="row"
+        aria-rowindex={i + 2}
+        aria-selected={selected}
+        class={cls}
+        key={p.rowKey(r, i)}
+        style={{ top: `${i * rh}px`, height: `${rh}px`, width: `${width}px` }}
+        data-row={i}
+        data-vscode-context={r && p.context ? JSON.stringify(p.context(r)) : undefined}
+        onClick={(e) => {
+          setFocus(i);
+          if (r) p.onActivate?.(r, i, { toggle: e.ctrlKey || e.metaKey, range: e.shiftKey });
+        }}
+      >
         {p.columns.map((c) => (
           <div role="gridcell" class={`vcell ${c.align === 'right' ? 'num' : ''}`} style={{ width: `${c.width}px` }} key={c.key}>
             {r === undefined ? (c === p.columns[0] ? '…' : '') : c.render(r)}
@@ -130,23 +158,44 @@ export function VirtualTable<R>(p: VirtualTableProps<R>) {
           {p.columns.map((c) => {
             const sorted = p.sort?.key === c.key ? p.sort.dir : null;
             return (
-              <div role="columnheader" key={c.key} class={`vcell ${c.align === 'right' ? 'num' : ''}`} style={{ width: `${c.width}px` }} title={c.title}
-                aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}>
-                {c.sortable && p.onSort
-                  ? <button type="button" class="sort-button" onClick={() => p.onSort!(c.key)}>{c.label}<span class="sort-mark" aria-hidden="true">{sorted === 'asc' ? ' ▲' : sorted === 'desc' ? ' ▼' : ''}</span></button>
-                  : c.label}
+              <div
+                role="columnheader"
+                key={c.key}
+                class={`vcell ${c.align === 'right' ? 'num' : ''}`}
+                style={{ width: `${c.width}px` }}
+                title={c.title}
+                aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
+              >
+                {c.sortable && p.onSort ? (
+                  <button type="button" class="sort-button" onClick={() => p.onSort!(c.key)}>
+                    {c.label}
+                    <span class="sort-mark" aria-hidden="true">
+                      {sorted === 'asc' ? ' ▲' : sorted === 'desc' ? ' ▼' : ''}
+                    </span>
+                  </button>
+                ) : (
+                  c.label
+                )}
               </div>
             );
           })}
         </div>
       </div>
-      <div class="vbody" ref={body} tabIndex={0} onKeyDown={onKey} onScroll={(e) => {
+      <div
+        class="vbody"
+        ref={body}
+        tabIndex={0}
+        onKeyDown={onKey}
+        onScroll={(e) => {
           const el = e.target as HTMLDivElement;
           setScroll(el.scrollTop);
           setLeft(el.scrollLeft);
-        }}>
+        }}
+      >
         {p.rowCount === 0 && p.empty ? <div class="vempty">{p.empty}</div> : null}
-        <div class="vspacer" style={{ height: `${p.rowCount * rh}px`, width: `${width}px` }}>{rows}</div>
+        <div class="vspacer" style={{ height: `${p.rowCount * rh}px`, width: `${width}px` }}>
+          {rows}
+        </div>
       </div>
     </div>
   );

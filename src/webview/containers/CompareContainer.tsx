@@ -16,6 +16,14 @@ export function CompareContainer(props: { runIds: string[]; tz: string }) {
   useEffect(() => {
     host.request(Requests.compareGet, { runIds: props.runIds, points }).then(setData, (e: Error) => setError(e.message));
   }, [props.runIds.join(','), points]);
-  return <CompareView data={data} error={error} tz={tz} theme={theme} chartRef={box}
-    onOpen={(runId) => void host.request(Requests.runsAct, { action: 'open', runIds: [runId] })} />;
+  return (
+    <CompareView
+      data={data}
+      error={error}
+      tz={tz}
+      theme={theme}
+      chartRef={box}
+      onOpen={(runId) => void host.request(Requests.runsAct, { action: 'open', runIds: [runId] })}
+    />
+  );
 }

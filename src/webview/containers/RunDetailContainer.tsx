@@ -34,7 +34,14 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
   const theme = useTheme();
   const tz = useDisplayTz(props.tz);
   const [saved, save] = usePersisted<Saved>(`run:${props.runId}`, {
-    tab: 'fills', range: null, volume: true, spread: false, orders: true, speed: 60, replayCursor: null, sorts: {},
+    tab: 'fills',
+    range: null,
+    volume: true,
+    spread: false,
+    orders: true,
+    speed: 60,
+    replayCursor: null,
+    sorts: {},
   });
   const [detail, setDetail] = useState<RunDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -67,13 +74,23 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
   const prefetch = useRef<{ points: number; window: Promise<SeriesWindow | null> } | null>(null);
   if (prefetch.current === null) {
     const pts = Math.max(100, Math.min(2000, Math.round((window.innerWidth - 260) / PX_PER_CANDLE)));
-    prefetch.current = { points: pts, window: host.request(Requests.runSeries, { runId: props.runId, from: 0, to: 2 ** 31 - 1, points: pts }).catch(() => null) };
+    prefetch.current = {
+      points: pts,
+      window: host.request(Requests.runSeries, { runId: props.runId, from: 0, to: 2 ** 31 - 1, points: pts }).catch(() => null),
+    };
   }
   // the run itself (asked for during the first render, not after it); again when the catalog
   // changes while the run is not finished
   const load = () => {
     mark('run-get-sent');
-    return host.request(Requests.runGet, { runId: props.runId }).then((d) => { mark('run-get'); setDetail(d); setError(null); }, (e: Error) => setError(e.message));
+    return host.request(Requests.runGet, { runId: props.runId }).then(
+      (d) => {
+        mark('run-get');
+        setDetail(d);
+        setError(null);
+      },
+      (e: Error) => setError(e.message),
+    );
   };
   const first = useRef<Promise<void> | null>(null);
   first.current ??= load();
@@ -101,10 +118,13 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
     const from = Math.max(0, Math.floor(a));
     const to = Math.min(n, Math.ceil(b) + 1);
     if (to <= from) return;
-    host.request(Requests.runSeries, { runId: props.runId, from, to, points: pts }).then((w) => {
-      setWin(modelFromWindow(w));
-      setWinKey((k) => k + 1);
-    }, (e: Error) => setNotice(e.message));
+    host.request(Requests.runSeries, { runId: props.runId, from, to, points: pts }).then(
+      (w) => {
+        setWin(modelFromWindow(w));
+        setWinKey((k) => k + 1);
+      },
+      (e: Error) => setNotice(e.message),
+    );
   }, 80);
   useEffect(() => {
     if (!detail?.series || replaying) return;
@@ -112,7 +132,11 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
     // the prefetched full-range window serves while the view shows the whole run at about that width
     if (pre && saved.range === null && Math.abs(pre.points - points) < pre.points * 0.25) {
       void pre.window.then((w) => {
-        if (w) { mark('first-window'); setWin(modelFromWindow(w)); setWinKey((k) => k + 1); } else fetchWindow(range[0], range[1], points);
+        if (w) {
+          mark('first-window');
+          setWin(modelFromWindow(w));
+          setWinKey((k) => k + 1);
+        } else fetchWindow(range[0], range[1], points);
       });
       return;
     }
@@ -121,7 +145,13 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
 
   const onRange = (r: [number, number] | null) => {
     if (replaying) {
-      if (r) { setReplayRange(r); setFollowWidth(Math.max(10, r[1] - r[0])); } else { setReplayRange(null); setFollowWidth(FOLLOW_WIDTH); }
+      if (r) {
+        setReplayRange(r);
+        setFollowWidth(Math.max(10, r[1] - r[0]));
+      } else {
+        setReplayRange(null);
+        setFollowWidth(FOLLOW_WIDTH);
+      }
       return;
     }
     save({ range: r ? [Math.max(-0.5, r[0]), Math.min(n - 0.5, r[1])] : null });
@@ -157,8 +187,7 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
       } else if (e.key === 'ArrowLeft') {
         if (e.shiftKey) prevFill();
         else step(-1);
-      }
-      else return;
+      } else return;
       e.preventDefault();
     };
     document.addEventListener('keydown', onKey);
@@ -169,30 +198,70 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
     if (replay.state === 'idle') replay.start(0, true);
     else replay.send({ cmd: 'play' });
   };
-  const step = (k: number) => (replay.state === 'idle' ? (k > 0 ? replay.start(0, false, { cmd: 'step', value: k }) : undefined) : replay.send({ cmd: 'step', value: k }));
+  const step = (k: number) =>
+    replay.state === 'idle'
+      ? k > 0
+        ? replay.start(0, false, { cmd: 'step', value: k })
+        : undefined
+      : replay.send({ cmd: 'step', value: k });
   const nextFill = () => (replay.state === 'idle' ? replay.start(0, false, { cmd: 'next-fill' }) : replay.send({ cmd: 'next-fill' }));
   const prevFill = () => replay.send({ cmd: 'prev-fill' });
   const seek = (bar: number) => (replay.state === 'idle' ? replay.start(bar, false) : replay.send({ cmd: 'seek', value: bar }));
 
   const model = replaying ? replay.model! : (win ?? emptyModel());
   const cursorTime = replaying && replay.model && n > 0 ? fmtDateTime(replay.account?.ts_ms ?? null, tz) : '';
-  const copy = (text: string, what: string) => host.request(Requests.clipboardWrite, { text }).then(() => setNotice(`Copied ${what}`), (e: Error) => setNotice(e.message));
+  const copy = (text: string, what: string) =>
+    host.request(Requests.clipboardWrite, { text }).then(
+      () => setNotice(`Copied ${what}`),
+      (e: Error) => setNotice(e.message),
+    );
 
   return (
     <RunDetailView
-      detail={detail} error={error} tz={tz} theme={theme} notice={notice ?? replay.error}
-      chartRef={chartBox} model={model} modelRevision={replaying ? replay.frames : winKey} range={range} barCount={n}
+      detail={detail}
+      error={error}
+      tz={tz}
+      theme={theme}
+      notice={notice ?? replay.error}
+      chartRef={chartBox}
+      model={model}
+      modelRevision={replaying ? replay.frames : winKey}
+      range={range}
+      barCount={n}
       panels={{ volume: saved.volume, spread: saved.spread, orders: saved.orders }}
-      onPanels={(p) => save(p)} onRange={onRange}
+      onPanels={(p) => save(p)}
+      onRange={onRange}
       replay={{
-        state: replaying ? replay.state : replay.state === 'opening' ? 'opening' : 'idle', cursor: replay.cursor, speed: replay.speed, cursorTime,
+        state: replaying ? replay.state : replay.state === 'opening' ? 'opening' : 'idle',
+        cursor: replay.cursor,
+        speed: replay.speed,
+        cursorTime,
         account: replaying ? replay.account : null,
-        onPlay: play, onPause: () => replay.send({ cmd: 'pause' }), onStep: step, onNextFill: nextFill, onPrevFill: prevFill, onSeek: seek,
-        onSpeed: (s) => { save({ speed: s }); replay.setSpeed(s); }, onExit: () => { replay.exit(); save({ replayCursor: null }); setReplayRange(null); },
+        onPlay: play,
+        onPause: () => replay.send({ cmd: 'pause' }),
+        onStep: step,
+        onNextFill: nextFill,
+        onPrevFill: prevFill,
+        onSeek: seek,
+        onSpeed: (s) => {
+          save({ speed: s });
+          replay.setSpeed(s);
+        },
+        onExit: () => {
+          replay.exit();
+          save({ replayCursor: null });
+          setReplayRange(null);
+        },
       }}
-      tab={tab} onTab={(t) => save({ tab: t })}
+      tab={tab}
+      onTab={(t) => save({ tab: t })}
       table={{
-        name: tableName, total: pages.total, row: pages.row, need: pages.need, error: pages.error, sort,
+        name: tableName,
+        total: pages.total,
+        row: pages.row,
+        need: pages.need,
+        error: pages.error,
+        sort,
         onSort: (column) => {
           if (!tableName) return;
           const cur = saved.sorts[tableName];
@@ -210,7 +279,9 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
       onCopyId={() => void copy(props.runId, 'run id')}
       onCopyManifest={(t) => void copy(t, 'manifest')}
       onOpenSweep={() => void host.request(Requests.runsAct, { action: 'openSweep', runIds: [props.runId] })}
-      onRerun={() => void host.request(Requests.runsAct, { action: 'rerun', runIds: [props.runId] }).then((r) => setNotice(r.message ?? null))}
+      onRerun={() =>
+        void host.request(Requests.runsAct, { action: 'rerun', runIds: [props.runId] }).then((r) => setNotice(r.message ?? null))
+      }
       onReveal={() => void host.request(Requests.runsAct, { action: 'reveal', runIds: [props.runId] })}
     />
   );

@@ -4,7 +4,15 @@
  * catalog changes (any process), with live progress of running runs.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { Notifications, Requests, type RunAction, type RunListRow, type RunsFacets, type RunsQuery, type SortKey } from '../../engine/views/protocol.ts';
+import {
+  Notifications,
+  Requests,
+  type RunAction,
+  type RunListRow,
+  type RunsFacets,
+  type RunsQuery,
+  type SortKey,
+} from '../../engine/views/protocol.ts';
 import { RunsListView, type RunsFilters } from '../views/RunsList.tsx';
 import { useDebounced, useDisplayTz, useHost, usePersisted } from './hooks.ts';
 
@@ -17,7 +25,16 @@ interface Saved extends RunsFilters {
 export function RunsListContainer(props: { tz: string }) {
   const host = useHost();
   const tz = useDisplayTz(props.tz);
-  const [saved, save] = usePersisted<Saved>('runs', { status: [], strategy: '', datasetId: '', search: '', metricKey: 'sharpe', min: '', max: '', sort: { key: 'created', dir: 'desc' } });
+  const [saved, save] = usePersisted<Saved>('runs', {
+    status: [],
+    strategy: '',
+    datasetId: '',
+    search: '',
+    metricKey: 'sharpe',
+    min: '',
+    max: '',
+    sort: { key: 'created', dir: 'desc' },
+  });
   const [total, setTotal] = useState<number | null>(null);
   const [facets, setFacets] = useState<RunsFacets | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -37,12 +54,21 @@ export function RunsListContainer(props: { tz: string }) {
     const min = saved.min.trim() === '' ? undefined : Number(saved.min);
     const max = saved.max.trim() === '' ? undefined : Number(saved.max);
     if (saved.metricKey && ((min !== undefined && Number.isFinite(min)) || (max !== undefined && Number.isFinite(max)))) {
-      metrics.push({ key: saved.metricKey, ...(min !== undefined && Number.isFinite(min) ? { min } : {}), ...(max !== undefined && Number.isFinite(max) ? { max } : {}) });
+      metrics.push({
+        key: saved.metricKey,
+        ...(min !== undefined && Number.isFinite(min) ? { min } : {}),
+        ...(max !== undefined && Number.isFinite(max) ? { max } : {}),
+      });
     }
     return {
-      ...(saved.status.length ? { status: saved.status } : {}), ...(saved.strategy ? { strategy: saved.strategy } : {}),
-      ...(saved.datasetId ? { datasetId: saved.datasetId } : {}), ...(saved.search.trim() ? { search: saved.search } : {}),
-      ...(metrics.length ? { metrics } : {}), sort: saved.sort, offset, limit: PAGE,
+      ...(saved.status.length ? { status: saved.status } : {}),
+      ...(saved.strategy ? { strategy: saved.strategy } : {}),
+      ...(saved.datasetId ? { datasetId: saved.datasetId } : {}),
+      ...(saved.search.trim() ? { search: saved.search } : {}),
+      ...(metrics.length ? { metrics } : {}),
+      sort: saved.sort,
+      offset,
+      limit: PAGE,
     };
   };
 
@@ -54,18 +80,21 @@ export function RunsListContainer(props: { tz: string }) {
       if (!fresh && (pages.current.has(p) || loading.current.has(p))) continue;
       loading.current.add(p);
       const t0 = performance.now();
-      host.request(Requests.runsList, query(p * PAGE)).then((page) => {
-        loading.current.delete(p);
-        if (gen !== generation.current) return;
-        setQueryMs(performance.now() - t0);
-        pages.current.set(p, page.rows);
-        setTotal(page.total);
-        setError(null);
-        bump((n) => n + 1);
-      }, (e: Error) => {
-        loading.current.delete(p);
-        if (gen === generation.current) setError(e.message);
-      });
+      host.request(Requests.runsList, query(p * PAGE)).then(
+        (page) => {
+          loading.current.delete(p);
+          if (gen !== generation.current) return;
+          setQueryMs(performance.now() - t0);
+          pages.current.set(p, page.rows);
+          setTotal(page.total);
+          setError(null);
+          bump((n) => n + 1);
+        },
+        (e: Error) => {
+          loading.current.delete(p);
+          if (gen === generation.current) setError(e.message);
+        },
+      );
     }
   };
 
@@ -96,24 +125,45 @@ export function RunsListContainer(props: { tz: string }) {
   }, []);
 
   const rowAt = (i: number) => pages.current.get(Math.floor(i / PAGE))?.[i % PAGE];
-  const act = (action: RunAction, runIds: string[]) => host.request(Requests.runsAct, { action, runIds }).then((r) => { if (r.message) setMessage(r.message); }, (e: Error) => setMessage(e.message));
+  const act = (action: RunAction, runIds: string[]) =>
+    host.request(Requests.runsAct, { action, runIds }).then(
+      (r) => {
+        if (r.message) setMessage(r.message);
+      },
+      (e: Error) => setMessage(e.message),
+    );
 
   return (
     <RunsListView
-      tz={tz} total={total} error={error} message={message} facets={facets} filters={saved} sort={saved.sort} queryMs={queryMs}
+      tz={tz}
+      total={total}
+      error={error}
+      message={message}
+      facets={facets}
+      filters={saved}
+      sort={saved.sort}
+      queryMs={queryMs}
       onFilters={(f) => save(f)}
       onSort={(key) => save({ sort: { key: key as SortKey, dir: saved.sort.key === key && saved.sort.dir === 'desc' ? 'asc' : 'desc' } })}
       row={rowAt}
-      onRange={(a, b) => { visible.current = [a, b]; loadVisible(false); }}
-      selected={selected} progress={progress}
+      onRange={(a, b) => {
+        visible.current = [a, b];
+        loadVisible(false);
+      }}
+      selected={selected}
+      progress={progress}
       onActivate={(r, i, mods) => {
         if (mods.range && anchor.current !== null) {
           const s = new Set(selected);
-          for (let k = Math.min(anchor.current, i); k <= Math.max(anchor.current, i); k++) { const x = rowAt(k); if (x) s.add(x.run_id); }
+          for (let k = Math.min(anchor.current, i); k <= Math.max(anchor.current, i); k++) {
+            const x = rowAt(k);
+            if (x) s.add(x.run_id);
+          }
           setSelected(s);
         } else if (mods.toggle) {
           const s = new Set(selected);
-          if (s.has(r.run_id)) s.delete(r.run_id); else s.add(r.run_id);
+          if (s.has(r.run_id)) s.delete(r.run_id);
+          else s.add(r.run_id);
           setSelected(s);
           anchor.current = i;
         } else {
@@ -123,7 +173,8 @@ export function RunsListContainer(props: { tz: string }) {
       }}
       onToggle={(r, i) => {
         const s = new Set(selected);
-        if (s.has(r.run_id)) s.delete(r.run_id); else s.add(r.run_id);
+        if (s.has(r.run_id)) s.delete(r.run_id);
+        else s.add(r.run_id);
         if (i >= 0) anchor.current = i;
         setSelected(s);
       }}

@@ -47,7 +47,12 @@ export function useDebounced<A extends unknown[]>(fn: (...args: A) => void, ms: 
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const f = useRef(fn);
   f.current = fn;
-  useEffect(() => () => { if (timer.current) clearTimeout(timer.current); }, []);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
   return (...args: A) => {
     if (timer.current) clearTimeout(timer.current);
     timer.current = setTimeout(() => f.current(...args), ms);

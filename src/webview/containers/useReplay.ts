@@ -32,7 +32,13 @@ export interface Replay {
 
 let sessionSeq = 0;
 
-export function useReplay(host: HostClient, runId: string, initialSpeed: Speed, historyPoints: number, onCursor?: (c: number) => void): Replay {
+export function useReplay(
+  host: HostClient,
+  runId: string,
+  initialSpeed: Speed,
+  historyPoints: number,
+  onCursor?: (c: number) => void,
+): Replay {
   const [state, setState] = useState<ReplayUiState>('idle');
   const [speed, setSpeedState] = useState<Speed>(initialSpeed);
   const [, redraw] = useState(0);
@@ -70,7 +76,9 @@ export function useReplay(host: HostClient, runId: string, initialSpeed: Speed, 
   function handle(msg: ServerMsg) {
     const i = info.current;
     switch (msg.type) {
-      case 'meta': i.meta = msg; break;
+      case 'meta':
+        i.meta = msg;
+        break;
       case 'frame': {
         const t0 = performance.now();
         model.current.apply(msg);
@@ -107,7 +115,8 @@ export function useReplay(host: HostClient, runId: string, initialSpeed: Speed, 
       case 'err':
         setError(`${msg.code}: ${msg.message}`);
         break;
-      case 'hb': break;
+      case 'hb':
+        break;
     }
   }
 
@@ -130,26 +139,32 @@ export function useReplay(host: HostClient, runId: string, initialSpeed: Speed, 
     setState('opening');
     setError(null);
     if (play && perf.replay.playAtMs === null) perf.replay.playAtMs = performance.now();
-    host.request(Requests.replayOpen, { sessionId: id, runId, speed, from, historyPoints }).then(() => {
-      if (session.current !== id) return;
-      if (play) send({ cmd: 'play' });
-      if (then) send(then);
-    }, (err: Error) => {
-      if (session.current === id) session.current = null;
-      setState('idle');
-      setError(err.message);
-    });
+    host.request(Requests.replayOpen, { sessionId: id, runId, speed, from, historyPoints }).then(
+      () => {
+        if (session.current !== id) return;
+        if (play) send({ cmd: 'play' });
+        if (then) send(then);
+      },
+      (err: Error) => {
+        if (session.current === id) session.current = null;
+        setState('idle');
+        setError(err.message);
+      },
+    );
   };
 
   return {
-    state, speed, error,
+    state,
+    speed,
+    error,
     cursor: info.current.cursor,
     account: info.current.account,
     meta: info.current.meta,
     model: session.current ? model.current.model : null,
     frames: info.current.frames,
     fills: info.current.fills,
-    start, send,
+    start,
+    send,
     setSpeed(s) {
       setSpeedState(s);
       send({ cmd: 'speed', value: s });

@@ -13,7 +13,13 @@ export interface TablePages {
   error: string | null;
 }
 
-export function useTablePages(host: HostClient, runId: string, table: TableName, sort: { column: string; dir: 'asc' | 'desc' } | undefined, enabled: boolean): TablePages {
+export function useTablePages(
+  host: HostClient,
+  runId: string,
+  table: TableName,
+  sort: { column: string; dir: 'asc' | 'desc' } | undefined,
+  enabled: boolean,
+): TablePages {
   const [, bump] = useState(0);
   const [total, setTotal] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -33,19 +39,23 @@ export function useTablePages(host: HostClient, runId: string, table: TableName,
     if (pages.current.has(p)) return;
     pages.current.set(p, 'loading');
     const k = key;
-    host.request(Requests.runTable, { runId, table, offset: p * PAGE, limit: PAGE, ...(sort ? { sort } : {}) }).then((page) => {
-      if (current.current !== k) return;
-      pages.current.set(p, page);
-      setTotal(page.total);
-      bump((n) => n + 1);
-    }, (err: Error) => {
-      pages.current.delete(p);
-      if (current.current === k) setError(err.message);
-    });
+    host.request(Requests.runTable, { runId, table, offset: p * PAGE, limit: PAGE, ...(sort ? { sort } : {}) }).then(
+      (page) => {
+        if (current.current !== k) return;
+        pages.current.set(p, page);
+        setTotal(page.total);
+        bump((n) => n + 1);
+      },
+      (err: Error) => {
+        pages.current.delete(p);
+        if (current.current === k) setError(err.message);
+      },
+    );
   }
 
   return {
-    total, error,
+    total,
+    error,
     row(i) {
       const pg = pages.current.get(Math.floor(i / PAGE));
       if (!pg || pg === 'loading') return undefined;

@@ -62,10 +62,30 @@ const KINDS = ['buy_limit', 'sell_limit', 'buy_stop', 'sell_stop'] as const;
 /** A static window → model; per-bucket levels become segments (runs of equal level merged). */
 export function modelFromWindow(w: SeriesWindow): ChartModel {
   const m = emptyModel();
-  m.candles = { i: w.candles.i, n: w.candles.n, ts: w.candles.ts_ms, open: w.candles.open, high: w.candles.high, low: w.candles.low, close: w.candles.close, volume: w.candles.volume, spread: w.candles.spread };
+  m.candles = {
+    i: w.candles.i,
+    n: w.candles.n,
+    ts: w.candles.ts_ms,
+    open: w.candles.open,
+    high: w.candles.high,
+    low: w.candles.low,
+    close: w.candles.close,
+    volume: w.candles.volume,
+    spread: w.candles.spread,
+  };
   m.equity = { i: w.equity.i, equity: w.equity.equity, drawdown: w.equity.drawdown };
   const f = w.fills;
-  m.fills = { fillId: f.fill_id, orderId: f.order_id, bar: f.bar, ts: f.ts_ms, side: f.side, qty: f.qty, price: f.price, fee: f.fee, slippage: f.slippage };
+  m.fills = {
+    fillId: f.fill_id,
+    orderId: f.order_id,
+    bar: f.bar,
+    ts: f.ts_ms,
+    side: f.side,
+    qty: f.qty,
+    price: f.price,
+    fee: f.fee,
+    slippage: f.slippage,
+  };
   const lv = w.levels;
   KINDS.forEach((k, kind) => {
     const col = lv[k];
@@ -106,15 +126,33 @@ export class ReplayModel {
     const c = m.candles;
     const b = f.bars;
     for (let k = 0; k < b.i.length; k++) {
-      c.i.push(b.i[k]!); c.n.push(b.n[k]!); c.ts.push(b.ts_ms[k]!); c.open.push(b.open[k]!); c.high.push(b.high[k]!);
-      c.low.push(b.low[k]!); c.close.push(b.close[k]!); c.volume.push(b.volume[k]!); c.spread.push(null);
+      c.i.push(b.i[k]!);
+      c.n.push(b.n[k]!);
+      c.ts.push(b.ts_ms[k]!);
+      c.open.push(b.open[k]!);
+      c.high.push(b.high[k]!);
+      c.low.push(b.low[k]!);
+      c.close.push(b.close[k]!);
+      c.volume.push(b.volume[k]!);
+      c.spread.push(null);
     }
     const e = f.equity;
-    for (let k = 0; k < e.i.length; k++) { m.equity.i.push(e.i[k]!); m.equity.equity.push(e.equity[k]!); m.equity.drawdown.push(e.drawdown[k]!); }
+    for (let k = 0; k < e.i.length; k++) {
+      m.equity.i.push(e.i[k]!);
+      m.equity.equity.push(e.equity[k]!);
+      m.equity.drawdown.push(e.drawdown[k]!);
+    }
     const fl = f.fills;
     for (let k = 0; k < fl.fill_id.length; k++) {
-      m.fills.fillId.push(fl.fill_id[k]!); m.fills.orderId.push(fl.order_id[k]!); m.fills.bar.push(fl.bar[k]!); m.fills.ts.push(fl.ts_ms[k]!);
-      m.fills.side.push(fl.side[k]!); m.fills.qty.push(fl.qty[k]!); m.fills.price.push(fl.price[k]!); m.fills.fee.push(fl.fee[k]!); m.fills.slippage.push(fl.slippage[k]!);
+      m.fills.fillId.push(fl.fill_id[k]!);
+      m.fills.orderId.push(fl.order_id[k]!);
+      m.fills.bar.push(fl.bar[k]!);
+      m.fills.ts.push(fl.ts_ms[k]!);
+      m.fills.side.push(fl.side[k]!);
+      m.fills.qty.push(fl.qty[k]!);
+      m.fills.price.push(fl.price[k]!);
+      m.fills.fee.push(fl.fee[k]!);
+      m.fills.slippage.push(fl.slippage[k]!);
     }
     const o = f.orders;
     const s = m.segments;
@@ -124,10 +162,16 @@ export class ReplayModel {
       if (o.event[k] === 'submitted') {
         if (type === 'market') continue;
         this.#open.set(id, s.a.length);
-        s.a.push(o.bar[k]! + 1); s.b.push(f.cursor); s.y.push((type === 'limit' ? o.limit_price[k] : o.stop_price[k]) ?? NaN); s.kind.push(kindOf(o.side[k]!, type));
+        s.a.push(o.bar[k]! + 1);
+        s.b.push(f.cursor);
+        s.y.push((type === 'limit' ? o.limit_price[k] : o.stop_price[k]) ?? NaN);
+        s.kind.push(kindOf(o.side[k]!, type));
       } else {
         const seg = this.#open.get(id);
-        if (seg !== undefined) { s.b[seg] = o.bar[k]!; this.#open.delete(id); }
+        if (seg !== undefined) {
+          s.b[seg] = o.bar[k]!;
+          this.#open.delete(id);
+        }
       }
     }
     for (const seg of this.#open.values()) s.b[seg] = f.cursor;

@@ -36,11 +36,16 @@ export function fmtQty(x: number | null | undefined): string {
 
 export function fmtMetric(x: number | null | undefined, format: MetricFormat): string {
   switch (format) {
-    case 'money': return fmtNum(x, 2);
-    case 'pct-signed': return fmtPct(x, true);
-    case 'pct': return fmtPct(x);
-    case 'ratio': return fmtNum(x, 3);
-    case 'int': return fmtNum(x, 0);
+    case 'money':
+      return fmtNum(x, 2);
+    case 'pct-signed':
+      return fmtPct(x, true);
+    case 'pct':
+      return fmtPct(x);
+    case 'ratio':
+      return fmtNum(x, 3);
+    case 'int':
+      return fmtNum(x, 0);
   }
 }
 
@@ -58,7 +63,7 @@ export function fmtDuration(ms: number | null | undefined): string {
 
 /** The costs a run was charged, short: `cash 100,000 · slippage 1 bps · fee 0.005/unit`. */
 export function fmtCosts(c: Record<string, unknown>): string {
-  const n = (k: string) => (typeof c[k] === 'number' ? (c[k]) : 0);
+  const n = (k: string) => (typeof c[k] === 'number' ? c[k] : 0);
   const parts = [`cash ${fmtNum(n('cash'), 0)}`];
   const model = c.slippage_model as string | undefined;
   if (model === 'half-spread') parts.push('slippage ½ spread');

@@ -28,8 +28,17 @@ export interface HeatGrid {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-export function heatGrid(runs: SweepRun[], metric: string, better: 'max' | 'min', xKey: string, xs: ParamValue[], yKey: string | null, ys: ParamValue[],
-  fixed: Record<string, ParamValue | null>, agg: Aggregate): HeatGrid {
+export function heatGrid(
+  runs: SweepRun[],
+  metric: string,
+  better: 'max' | 'min',
+  xKey: string,
+  xs: ParamValue[],
+  yKey: string | null,
+  ys: ParamValue[],
+  fixed: Record<string, ParamValue | null>,
+  agg: Aggregate,
+): HeatGrid {
   const yVals = yKey ? ys : ['—'];
   const buckets: { v: number; runId: string }[][][] = yVals.map(() => xs.map(() => []));
   for (const r of runs) {
@@ -44,14 +53,29 @@ export function heatGrid(runs: SweepRun[], metric: string, better: 'max' | 'min'
   const sign = better === 'max' ? 1 : -1;
   let best: HeatGrid['best'] = null;
   let bestV = -Infinity;
-  const cells = buckets.map((row, yi) => row.map((list, xi): HeatCell => {
-    if (list.length === 0) return { value: null, runId: null, count: 0 };
-    const top = list.reduce((a, b) => (sign * b.v > sign * a.v ? b : a));
-    const vals = list.map((x) => x.v).sort((a, b) => a - b);
-    const value = agg === 'best' ? top.v : agg === 'min' ? vals[0]! : agg === 'max' ? vals.at(-1)! : agg === 'mean' ? vals.reduce((s, x) => s + x, 0) / vals.length
-      : vals.length % 2 ? vals[(vals.length - 1) / 2]! : (vals[vals.length / 2 - 1]! + vals[vals.length / 2]!) / 2;
-    if (sign * value > bestV) { bestV = sign * value; best = { x: xi, y: yi }; }
-    return { value, runId: top.runId, count: list.length };
-  }));
+  const cells = buckets.map((row, yi) =>
+    row.map((list, xi): HeatCell => {
+      if (list.length === 0) return { value: null, runId: null, count: 0 };
+      const top = list.reduce((a, b) => (sign * b.v > sign * a.v ? b : a));
+      const vals = list.map((x) => x.v).sort((a, b) => a - b);
+      const value =
+        agg === 'best'
+          ? top.v
+          : agg === 'min'
+            ? vals[0]!
+            : agg === 'max'
+              ? vals.at(-1)!
+              : agg === 'mean'
+                ? vals.reduce((s, x) => s + x, 0) / vals.length
+                : vals.length % 2
+                  ? vals[(vals.length - 1) / 2]!
+                  : (vals[vals.length / 2 - 1]! + vals[vals.length / 2]!) / 2;
+      if (sign * value > bestV) {
+        bestV = sign * value;
+        best = { x: xi, y: yi };
+      }
+      return { value, runId: top.runId, count: list.length };
+    }),
+  );
   return { xs, ys: yVals, cells, best };
 }

@@ -54,7 +54,14 @@ export function readTheme(doc: Document): Theme {
     warn: v('--vscode-charts-yellow', dark ? '#cca700' : '#bf8803'),
     font: v('--vscode-font-family', 'system-ui, sans-serif'),
     fontSize: Number.parseFloat(v('--vscode-font-size', '13')) || 13,
-    palette: ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow']
+    palette: [
+      '--vscode-charts-blue',
+      '--vscode-charts-orange',
+      '--vscode-charts-green',
+      '--vscode-charts-purple',
+      '--vscode-charts-red',
+      '--vscode-charts-yellow',
+    ]
       .map((n, k) => v(n, ['#1a85ff', '#d18616', '#388a34', '#652d90', '#e51400', '#bf8803'][k]!))
       .concat(dark ? ['#4ec9b0', '#c586c0'] : ['#16825d', '#af00db']),
   };

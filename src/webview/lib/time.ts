@@ -13,11 +13,16 @@ function fmt(tz: string, kind: 'datetime' | 'date' | 'time' | 'parts' | 'zone' |
   if (!f) {
     const base: Intl.DateTimeFormatOptions = { timeZone: tz, hourCycle: 'h23' };
     const opts: Intl.DateTimeFormatOptions =
-      kind === 'datetime' ? { ...base, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }
-        : kind === 'date' ? { ...base, year: 'numeric', month: '2-digit', day: '2-digit' }
-          : kind === 'time' ? { ...base, hour: '2-digit', minute: '2-digit' }
-            : kind === 'month' ? { ...base, month: 'short', day: 'numeric' }
-              : kind === 'zone' ? { ...base, timeZoneName: 'short', hour: '2-digit' }
+      kind === 'datetime'
+        ? { ...base, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }
+        : kind === 'date'
+          ? { ...base, year: 'numeric', month: '2-digit', day: '2-digit' }
+          : kind === 'time'
+            ? { ...base, hour: '2-digit', minute: '2-digit' }
+            : kind === 'month'
+              ? { ...base, month: 'short', day: 'numeric' }
+              : kind === 'zone'
+                ? { ...base, timeZoneName: 'short', hour: '2-digit' }
                 : { ...base, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' };
     f = new Intl.DateTimeFormat('en-CA', opts);
     formatters.set(key, f);
@@ -37,7 +42,9 @@ export function isValidTimeZone(tz: string): boolean {
 
 /** The zone's abbreviation at an instant (EST / EDT, UTC, GMT+1 …). */
 export function zoneAbbrev(ms: number, tz: string): string {
-  const p = fmt(tz, 'zone').formatToParts(new Date(ms)).find((x) => x.type === 'timeZoneName');
+  const p = fmt(tz, 'zone')
+    .formatToParts(new Date(ms))
+    .find((x) => x.type === 'timeZoneName');
   return p?.value ?? tz;
 }
 
@@ -116,8 +123,14 @@ export function indexTicks(idx: ArrayLike<number>, tsMs: ArrayLike<number>, from
     for (const k of starts) {
       const day = Math.floor(local[k]! / 86_400_000);
       vals.push(pts[k]!.i);
-      if (!intraday) text.push(s >= periodOf.length - 2 ? fmtDate(pts[k]!.t, tz).slice(0, s === periodOf.length - 1 ? 4 : 7) : fmt(tz, 'month').format(new Date(pts[k]!.t)));
-      else text.push(day !== lastDay ? `${fmt(tz, 'month').format(new Date(pts[k]!.t))} ${fmtTime(pts[k]!.t, tz)}` : fmtTime(pts[k]!.t, tz));
+      if (!intraday)
+        text.push(
+          s >= periodOf.length - 2
+            ? fmtDate(pts[k]!.t, tz).slice(0, s === periodOf.length - 1 ? 4 : 7)
+            : fmt(tz, 'month').format(new Date(pts[k]!.t)),
+        );
+      else
+        text.push(day !== lastDay ? `${fmt(tz, 'month').format(new Date(pts[k]!.t))} ${fmtTime(pts[k]!.t, tz)}` : fmtTime(pts[k]!.t, tz));
       lastDay = day;
     }
     return { vals, text };

@@ -30,7 +30,7 @@ export function postMessageClient(onFault: (message: string) => void): HostClien
     request: (type, params) => ipc.request(type, params),
     notify: (type, params) => ipc.notify(type, params),
     on: (type, fn) => ipc.onNotification(type, fn),
-    getState: <T,>() => (vscode.getState() ?? undefined) as T | undefined,
+    getState: <T>() => (vscode.getState() ?? undefined) as T | undefined,
     setState: (s) => vscode.setState(s),
   };
 }

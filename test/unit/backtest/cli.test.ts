@@ -17,8 +17,28 @@ describe('btnb backtest / runs (CLI)', function () {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('backtest --json prints run_id, status, input_hash, artifacts_dir, metrics; the second call is idempotent', async () => {
-    const args = ['backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--param', 'fast=10', '--param', 'slow=30',
-      '--slippage', 'random:2', '--fee-per-unit', '0.005', '--fee-min', '1', '--seed', '3', '--json'];
+    const args = [
+      'backtest',
+      '--data-dir',
+      dataDir,
+      '--dataset',
+      datasetId,
+      '--strategy',
+      'sma-cross',
+      '--param',
+      'fast=10',
+      '--param',
+      'slow=30',
+      '--slippage',
+      'random:2',
+      '--fee-per-unit',
+      '0.005',
+      '--fee-min',
+      '1',
+      '--seed',
+      '3',
+      '--json',
+    ];
     const a = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' }); // the real process once
     assert.equal(a.status, 0, a.stderr);
     const out = JSON.parse(a.stdout);
@@ -34,25 +54,68 @@ describe('btnb backtest / runs (CLI)', function () {
   });
 
   it('usage errors exit 2 and name the flag', async () => {
-    const r = (await btnb(['backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--param', 'fast=10', '--param', 'slow=30', '--slippage-bps', '1', '--slippage', 'half-spread']));
+    const r = await btnb([
+      'backtest',
+      '--data-dir',
+      dataDir,
+      '--dataset',
+      datasetId,
+      '--strategy',
+      'sma-cross',
+      '--param',
+      'fast=10',
+      '--param',
+      'slow=30',
+      '--slippage-bps',
+      '1',
+      '--slippage',
+      'half-spread',
+    ]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--slippage-bps and --slippage are exclusive/);
-    const p = (await btnb(['backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--param', 'fast=x']));
+    const p = await btnb(['backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--param', 'fast=x']);
     assert.equal(p.status, 2);
     assert.match(p.stderr, /invalid params for strategy 'sma-cross':\n {2}- fast: .*\n {2}- slow: /);
   });
 
   it('runs list/show/tag/note/verify/delete', async () => {
-    const run = JSON.parse((await btnb(['backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'bollinger-reversion', '--param', 'period=30', '--json'])).stdout);
+    const run = JSON.parse(
+      (
+        await btnb([
+          'backtest',
+          '--data-dir',
+          dataDir,
+          '--dataset',
+          datasetId,
+          '--strategy',
+          'bollinger-reversion',
+          '--param',
+          'period=30',
+          '--json',
+        ])
+      ).stdout,
+    );
     assert.equal((await btnb(['runs', 'tag', run.run_id, 'meanrev', '--data-dir', dataDir])).status, 0);
     assert.equal((await btnb(['runs', 'note', run.run_id, 'wide', 'bands', '--data-dir', dataDir])).status, 0);
     const found = JSON.parse((await btnb(['runs', 'list', '--search', 'meanrev', '--json', '--data-dir', dataDir])).stdout);
-    assert.deepEqual(found.map((r: { run_id: string }) => r.run_id), [run.run_id]);
+    assert.deepEqual(
+      found.map((r: { run_id: string }) => r.run_id),
+      [run.run_id],
+    );
     assert.equal(found[0].notes, 'wide bands');
     const all = JSON.parse((await btnb(['runs', 'list', '--json', '--data-dir', dataDir])).stdout);
     assert.ok(all.length >= 3);
-    assert.deepEqual(all.map((r: { run_id: string }) => r.run_id), all.map((r: { run_id: string }) => r.run_id).sort().reverse(), 'newest first');
-    const byStrategy = JSON.parse((await btnb(['runs', 'list', '--strategy', 'bollinger-reversion', '--json', '--data-dir', dataDir])).stdout);
+    assert.deepEqual(
+      all.map((r: { run_id: string }) => r.run_id),
+      all
+        .map((r: { run_id: string }) => r.run_id)
+        .sort()
+        .reverse(),
+      'newest first',
+    );
+    const byStrategy = JSON.parse(
+      (await btnb(['runs', 'list', '--strategy', 'bollinger-reversion', '--json', '--data-dir', dataDir])).stdout,
+    );
     assert.equal(byStrategy.length, 1);
     // metric ranges: exactly the runs whose stored metrics fall inside
     const trades = all.map((r: { metrics: { num_trades: number } }) => r.metrics.num_trades).sort((a: number, b: number) => a - b);
@@ -63,17 +126,17 @@ describe('btnb backtest / runs (CLI)', function () {
     const lt = JSON.parse((await btnb(['runs', 'list', '--max', `num_trades=${mid - 1}`, '--json', '--data-dir', dataDir])).stdout);
     assert.equal(lt.length + ge.length, all.length);
     assert.equal((await btnb(['runs', 'list', '--min', 'sharpe', '--data-dir', dataDir])).status, 2);
-    const show = (await btnb(['runs', 'show', run.run_id, '--data-dir', dataDir]));
+    const show = await btnb(['runs', 'show', run.run_id, '--data-dir', dataDir]);
     assert.match(show.stdout, /strategy {3}bollinger-reversion .*"period":30/);
-    const v = (await btnb(['runs', 'verify', run.run_id, '--json', '--data-dir', dataDir]));
+    const v = await btnb(['runs', 'verify', run.run_id, '--json', '--data-dir', dataDir]);
     assert.equal(v.status, 0, v.stdout + v.stderr);
     assert.equal(JSON.parse(v.stdout).ok, true);
     // tamper with an artifact: verify must say so and exit 1
     writeFileSync(join(dataPaths(dataDir).runDir(run.run_id), 'metrics.json'), '{}\n');
-    const bad = (await btnb(['runs', 'verify', run.run_id, '--data-dir', dataDir]));
+    const bad = await btnb(['runs', 'verify', run.run_id, '--data-dir', dataDir]);
     assert.equal(bad.status, 1);
     assert.match(bad.stdout, /MISMATCH {2}metrics\.json/);
-    const del = (await btnb(['runs', 'delete', run.run_id, '--data-dir', dataDir]));
+    const del = await btnb(['runs', 'delete', run.run_id, '--data-dir', dataDir]);
     assert.equal(del.status, 0, del.stderr);
     assert.equal(existsSync(dataPaths(dataDir).runDir(run.run_id)), false);
     assert.equal((await btnb(['runs', 'show', run.run_id, '--data-dir', dataDir])).status, 1);
@@ -81,9 +144,14 @@ describe('btnb backtest / runs (CLI)', function () {
 
   it('SIGTERM while running: the run ends canceled and no artifact exists under a final name', async () => {
     const slow = join(dataDir, 'slow.ts');
-    writeFileSync(slow, `import { defineStrategy, z } from 'backtest-notebook';
-export default defineStrategy({ id: 'slowpoke', params: z.object({}), onBar() { const t = performance.now(); while (performance.now() - t < 2) {} } });\n`);
-    const child = spawn(process.execPath, [MAIN, 'backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', slow], { stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      slow,
+      `import { defineStrategy, z } from 'backtest-notebook';
+export default defineStrategy({ id: 'slowpoke', params: z.object({}), onBar() { const t = performance.now(); while (performance.now() - t < 2) {} } });\n`,
+    );
+    const child = spawn(process.execPath, [MAIN, 'backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', slow], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -108,6 +176,9 @@ export default defineStrategy({ id: 'slowpoke', params: z.object({}), onBar() { 
     assert.equal(run.status, 'canceled');
     assert.ok(run.finished_at);
     assert.equal(existsSync(dataPaths(dataDir).runDir(runId)), false);
-    assert.deepEqual(readdirSync(dataPaths(dataDir).backtestsRoot).filter((n) => n.includes(runId)), []);
+    assert.deepEqual(
+      readdirSync(dataPaths(dataDir).backtestsRoot).filter((n) => n.includes(runId)),
+      [],
+    );
   });
 });

@@ -5,7 +5,16 @@ import { mkBars, scripted } from './helpers.ts';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps * Math.max(1, Math.abs(b)), `${a} ≉ ${b}`);
 // bar opens 100, 100, 110, 120
-const bars = () => mkBars([[100, 100, 100, 100], [100, 101, 99, 100], [110, 111, 109, 110], [120, 121, 119, 120]], { spread: [0.02, 0.04, NaN, 0.1] });
+const bars = () =>
+  mkBars(
+    [
+      [100, 100, 100, 100],
+      [100, 101, 99, 100],
+      [110, 111, 109, 110],
+      [120, 121, 119, 120],
+    ],
+    { spread: [0.02, 0.04, NaN, 0.1] },
+  );
 const buyThenSell = scripted({ 0: (c) => c.buy(10), 1: (c) => c.sell(10) });
 
 describe('fill and fee models', () => {
@@ -26,7 +35,8 @@ describe('fill and fee models', () => {
   });
 
   it('random: uniform 0..max bps from the seed, reproducible, seed-dependent', () => {
-    const run = (seed: number) => runBacktest(bars(), { strategy: buyThenSell, seed, costs: { slippage_model: 'random', slippage_bps: 20 } });
+    const run = (seed: number) =>
+      runBacktest(bars(), { strategy: buyThenSell, seed, costs: { slippage_model: 'random', slippage_bps: 20 } });
     const a = run(42);
     const rng = new Sfc32(42);
     close(a.fills.price[0]!, 100 * (1 + (rng.next() * 20) / 1e4), 1e-15);
@@ -37,9 +47,14 @@ describe('fill and fee models', () => {
   });
 
   it('the PRNG gives the same uniform stream for a seed, in [0, 1)', () => {
-    const a = new Sfc32(7), b = new Sfc32(7), c = new Sfc32(8);
+    const a = new Sfc32(7),
+      b = new Sfc32(7),
+      c = new Sfc32(8);
     const xs = Array.from({ length: 1000 }, () => a.next());
-    assert.deepEqual(Array.from({ length: 1000 }, () => b.next()), xs);
+    assert.deepEqual(
+      Array.from({ length: 1000 }, () => b.next()),
+      xs,
+    );
     assert.notEqual(c.next(), xs[0]);
     assert.ok(xs.every((x) => x >= 0 && x < 1));
     const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -61,8 +76,14 @@ describe('fill and fee models', () => {
   });
 
   it('refuses bad costs naming the field', () => {
-    assert.throws(() => runBacktest(bars(), { strategy: buyThenSell, costs: { fee_bps: -1 } }), /costs\.fee_bps: expected a finite number ≥ 0, got -1/);
-    assert.throws(() => runBacktest(bars(), { strategy: buyThenSell, costs: { slippage_model: 'half-spread', slippage_bps: 3 } }), /exclusive/);
+    assert.throws(
+      () => runBacktest(bars(), { strategy: buyThenSell, costs: { fee_bps: -1 } }),
+      /costs\.fee_bps: expected a finite number ≥ 0, got -1/,
+    );
+    assert.throws(
+      () => runBacktest(bars(), { strategy: buyThenSell, costs: { slippage_model: 'half-spread', slippage_bps: 3 } }),
+      /exclusive/,
+    );
     assert.throws(() => runBacktest(bars(), { strategy: buyThenSell, costs: { slippage_model: 'x' as never } }), /costs\.slippage_model/);
   });
 });

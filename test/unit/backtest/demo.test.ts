@@ -23,8 +23,10 @@ describe('btnb demo', function () {
     const out = JSON.parse(a.stdout);
     assert.equal(out.status, 'succeeded');
     assert.match(out.dataset_id, /^ds_[0-9a-f]{16}$/);
-    assert.deepEqual(out.artifacts.map((p: string) => p.slice(out.artifacts_dir.length + 1)),
-      ['equity.parquet', 'fills.parquet', 'metrics.json', 'orders.parquet', 'run-manifest.json', 'trades.parquet']);
+    assert.deepEqual(
+      out.artifacts.map((p: string) => p.slice(out.artifacts_dir.length + 1)),
+      ['equity.parquet', 'fills.parquet', 'metrics.json', 'orders.parquet', 'run-manifest.json', 'trades.parquet'],
+    );
     const bars = await readBarsParquet(dataPaths(dir).barsParquet(out.dataset_id));
     assert.equal(bars.length, out.bar_count);
     assert.equal(bars.symbol, 'DEMO');

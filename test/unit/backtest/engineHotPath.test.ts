@@ -6,7 +6,19 @@ import { computeMetrics, dayEndBars } from '../../../src/engine/backtest/statist
 import { nyDayOfUtcNs } from '../../../src/engine/calendar/newYork.ts';
 import { BUILTIN_STRATEGIES } from '../../../src/engine/strategies/index.ts';
 import { defineStrategy } from '../../../src/engine/backtest/strategy.ts';
-import { ORDER_LIMIT, ORDER_MARKET, ORDER_STOP, SIDE_BUY, EV_ORDER_CANCELED, EV_ORDER_FILLED, EV_ORDER_SUBMITTED, EV_POSITION_CLOSED, EV_POSITION_OPENED, STATUS_CANCELED, STATUS_FILLED } from '../../../src/engine/backtest/types.ts';
+import {
+  ORDER_LIMIT,
+  ORDER_MARKET,
+  ORDER_STOP,
+  SIDE_BUY,
+  EV_ORDER_CANCELED,
+  EV_ORDER_FILLED,
+  EV_ORDER_SUBMITTED,
+  EV_POSITION_CLOSED,
+  EV_POSITION_OPENED,
+  STATUS_CANCELED,
+  STATUS_FILLED,
+} from '../../../src/engine/backtest/types.ts';
 import { Sfc32 } from '../../../src/engine/util/prng.ts';
 import { synthBars } from './support/dataset.ts';
 
@@ -36,7 +48,8 @@ describe('engine hot path', () => {
     const bars = synthBars(4000, 3);
     for (const seed of [1, 2, 3, 4, 5, 6]) {
       const strat = defineStrategy({
-        id: 'random-trader', params: z.object({}),
+        id: 'random-trader',
+        params: z.object({}),
         onStart: () => ({ rng: new Sfc32(seed) }),
         onBar(ctx, s: { rng: Sfc32 }) {
           if (ctx.isLastBar) return;
@@ -46,7 +59,11 @@ describe('engine hot path', () => {
           else if (u < 0.06) ctx.targetPosition(0);
         },
       });
-      const r = runBacktest(bars, { strategy: strat, costs: { cash: seed * 3000, slippage_model: 'random', slippage_bps: 3, fee_min: 1 }, seed });
+      const r = runBacktest(bars, {
+        strategy: strat,
+        costs: { cash: seed * 3000, slippage_model: 'random', slippage_bps: 3, fee_min: 1 },
+        seed,
+      });
       let max = 0;
       for (const d of r.equity.drawdown) if (d > max) max = d;
       assert.ok(Object.is(r.metrics.max_drawdown, max), `seed ${seed}: ${r.metrics.max_drawdown} vs ${max}`);
@@ -74,10 +91,14 @@ describe('engine hot path', () => {
     const bars = synthBars(3000, 9); // initial capacity 256: orders, fills, trades and events all grow repeatedly
     const seen = { submitted: 0, canceled: 0, filled: 0 };
     const strat = defineStrategy({
-      id: 'busy', params: z.object({}),
+      id: 'busy',
+      params: z.object({}),
       onBar(ctx) {
         if (ctx.isLastBar) return;
-        for (let k = 0; k < 3; k++) { ctx.buy(1 + k, { limit: ctx.close() - 0.01 * k }); seen.submitted++; }
+        for (let k = 0; k < 3; k++) {
+          ctx.buy(1 + k, { limit: ctx.close() - 0.01 * k });
+          seen.submitted++;
+        }
         if (ctx.index % 3 === 0) {
           seen.canceled += ctx.openOrderCount;
           ctx.cancelAll();
@@ -87,13 +108,18 @@ describe('engine hot path', () => {
           seen.submitted++;
         }
       },
-      onFill() { seen.filled++; },
+      onFill() {
+        seen.filled++;
+      },
     });
     const r = runBacktest(bars, { strategy: strat });
     assert.equal(r.orders.length, seen.submitted);
     assert.ok(r.orders.length > 4 * 256 && r.fills.length > 4 * 256, `${r.orders.length} orders, ${r.fills.length} fills`);
     assert.equal(r.fills.length, seen.filled);
-    assert.deepEqual([...r.orders.orderId], Array.from({ length: seen.submitted }, (_, k) => k + 1));
+    assert.deepEqual(
+      [...r.orders.orderId],
+      Array.from({ length: seen.submitted }, (_, k) => k + 1),
+    );
     let canceled = 0;
     for (let o = 0; o < r.orders.length; o++) {
       if (r.orders.status[o] === STATUS_CANCELED) canceled++;
@@ -119,11 +145,19 @@ describe('engine hot path', () => {
   it('fees_total and turnover summed at booking equal the sums over the fill columns; lazily built columns equal their definitions', () => {
     const bars = synthBars(6000, 4);
     const strat = defineStrategy({
-      id: 'alternating', params: z.object({}),
-      onBar(ctx) { if (!ctx.isLastBar && ctx.index % 7 === 0) ctx.targetPosition(ctx.index % 14 === 0 ? 30 : -20); },
+      id: 'alternating',
+      params: z.object({}),
+      onBar(ctx) {
+        if (!ctx.isLastBar && ctx.index % 7 === 0) ctx.targetPosition(ctx.index % 14 === 0 ? 30 : -20);
+      },
     });
-    const r = runBacktest(bars, { strategy: strat, costs: { slippage_model: 'random', slippage_bps: 7, fee_per_unit: 0.013, fee_bps: 1.1, fee_min: 0.7 }, seed: 9 });
-    let fees = 0, turnover = 0;
+    const r = runBacktest(bars, {
+      strategy: strat,
+      costs: { slippage_model: 'random', slippage_bps: 7, fee_per_unit: 0.013, fee_bps: 1.1, fee_min: 0.7 },
+      seed: 9,
+    });
+    let fees = 0,
+      turnover = 0;
     for (let k = 0; k < r.fills.length; k++) {
       fees += r.fills.fee[k]!;
       turnover += Math.abs(r.fills.qty[k]! * r.fills.price[k]!);
@@ -142,7 +176,10 @@ describe('engine hot path', () => {
       const exit = r.trades.exitTs[k]!;
       assert.equal(r.trades.barsHeld[k], exit === exit ? barOf.get(exit)! - barOf.get(r.trades.entryTs[k]!)! : -1);
     }
-    assert.deepEqual([...r.orders.orderId], Array.from({ length: r.orders.length }, (_, k) => k + 1));
+    assert.deepEqual(
+      [...r.orders.orderId],
+      Array.from({ length: r.orders.length }, (_, k) => k + 1),
+    );
   });
 
   it('dayEndBars: the last bar of each New York date, by a per-bar definition (gap-free minutes, sessions with gaps, equal ts, DST)', () => {
@@ -184,7 +221,8 @@ describe('engine hot path', () => {
   it('derived order and fill columns (limit/stop prices, fill ids, slippage) equal their definitions for every order type', () => {
     const bars = synthBars(8000, 21);
     const strat = defineStrategy({
-      id: 'all-types', params: z.object({}),
+      id: 'all-types',
+      params: z.object({}),
       onStart: () => ({ rng: new Sfc32(4) }),
       onBar(ctx, s: { rng: Sfc32 }) {
         if (ctx.isLastBar) return;
@@ -213,7 +251,16 @@ describe('engine hot path', () => {
       const t = o.type[ord]!;
       kinds.add(t);
       const lvl = t === ORDER_LIMIT ? o.limitPrice[ord]! : o.stopPrice[ord]!;
-      const ref = t === ORDER_MARKET ? open : t === ORDER_LIMIT ? (buy ? Math.min(open, lvl) : Math.max(open, lvl)) : buy ? Math.max(open, lvl) : Math.min(open, lvl);
+      const ref =
+        t === ORDER_MARKET
+          ? open
+          : t === ORDER_LIMIT
+            ? buy
+              ? Math.min(open, lvl)
+              : Math.max(open, lvl)
+            : buy
+              ? Math.max(open, lvl)
+              : Math.min(open, lvl);
       assert.ok(Object.is(f.slippage[k], Math.abs(f.price[k]! - ref) * f.qty[k]!), `fill ${k + 1}`);
       if (t === ORDER_LIMIT) assert.equal(f.slippage[k], 0);
     }

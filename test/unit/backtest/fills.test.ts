@@ -6,7 +6,12 @@ const col = (a: ArrayLike<number>) => Array.from(a);
 
 describe('simulatedExchange fill rules', () => {
   // bar:       0                 1                  2                 3
-  const bars = mkBars([[100, 101, 99, 100.5], [100.2, 100.8, 99.6, 100], [99.8, 100.4, 98.5, 99], [97, 98, 96, 97.5]]);
+  const bars = mkBars([
+    [100, 101, 99, 100.5],
+    [100.2, 100.8, 99.6, 100],
+    [99.8, 100.4, 98.5, 99],
+    [97, 98, 96, 97.5],
+  ]);
 
   it('market order: fills at the next bar open, never on the signal bar', () => {
     const r = runBacktest(bars, { strategy: scripted({ 0: (c) => c.buy(10) }) });
@@ -64,7 +69,13 @@ describe('simulatedExchange fill rules', () => {
   it('cancel: a canceled order never fills and is logged canceled; an order left at the end stays open', () => {
     let id = 0;
     const r = runBacktest(bars, {
-      strategy: scripted({ 0: (c) => { id = c.buy(1, { limit: 90 }); c.sell(1, { limit: 200 }); }, 1: (c) => assert.equal(c.cancel(id), true) }),
+      strategy: scripted({
+        0: (c) => {
+          id = c.buy(1, { limit: 90 });
+          c.sell(1, { limit: 200 });
+        },
+        1: (c) => assert.equal(c.cancel(id), true),
+      }),
     });
     assert.equal(r.fills.length, 0);
     assert.deepEqual(col(r.orders.status), [2, 0]);
@@ -73,7 +84,14 @@ describe('simulatedExchange fill rules', () => {
   });
 
   it('orders record side, qty, type, prices and the fill id', () => {
-    const r = runBacktest(bars, { strategy: scripted({ 0: (c) => { c.buy(4); c.sell(2, { stop: 99 }); } }) });
+    const r = runBacktest(bars, {
+      strategy: scripted({
+        0: (c) => {
+          c.buy(4);
+          c.sell(2, { stop: 99 });
+        },
+      }),
+    });
     assert.deepEqual(col(r.orders.side), [0, 1]);
     assert.deepEqual(col(r.orders.qty), [4, 2]);
     assert.deepEqual(col(r.orders.type), [0, 2]);
@@ -96,8 +114,14 @@ describe('simulatedExchange fill rules', () => {
   });
 
   it('rejects bad orders with a clear message', () => {
-    assert.throws(() => runBacktest(bars, { strategy: scripted({ 0: (c) => c.buy(0) }) }), /order quantity must be a finite number > 0, got 0/);
-    assert.throws(() => runBacktest(bars, { strategy: scripted({ 0: (c) => c.buy(1, { limit: 1, stop: 2 }) }) }), /limit or a stop price, not both/);
+    assert.throws(
+      () => runBacktest(bars, { strategy: scripted({ 0: (c) => c.buy(0) }) }),
+      /order quantity must be a finite number > 0, got 0/,
+    );
+    assert.throws(
+      () => runBacktest(bars, { strategy: scripted({ 0: (c) => c.buy(1, { limit: 1, stop: 2 }) }) }),
+      /limit or a stop price, not both/,
+    );
     assert.throws(() => runBacktest(bars, { strategy: scripted({ 0: (c) => c.close(-1) }) }), /no look-ahead/);
   });
 });

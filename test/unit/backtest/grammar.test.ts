@@ -2,20 +2,36 @@
 // (CLI flags, job protocol objects, the extension's text boxes) and give the same results.
 import { strict as assert } from 'node:assert';
 import { CostsError, costsFromFlags, costsText, parseCostsText, toCosts } from '../../../src/engine/backtest/costs.ts';
-import { GridError, MAX_GRID_POINTS, gridFromRecord, gridPoints, gridSize, parseGrid, parseGridText } from '../../../src/engine/backtest/grid.ts';
+import {
+  GridError,
+  MAX_GRID_POINTS,
+  gridFromRecord,
+  gridPoints,
+  gridSize,
+  parseGrid,
+  parseGridText,
+} from '../../../src/engine/backtest/grid.ts';
 import { ProtocolError, parseJobParams } from '../../../src/engine/jobs/protocol.ts';
 import { parseArgs } from '../../../src/engine/cli/args.ts';
 import { RUN_OPTIONS, parseCosts as cliCosts } from '../../../src/engine/backtest/cliOptions.ts';
 import { DEFAULT_COSTS } from '../../../src/engine/backtest/types.ts';
 
-const sweepJob = (grid: unknown, costs: unknown = {}) => parseJobParams('sweep', { dataDir: '/d', datasetId: 'ds_0000000000000001', strategyId: 'sma-cross', grid, costs });
+const sweepJob = (grid: unknown, costs: unknown = {}) =>
+  parseJobParams('sweep', { dataDir: '/d', datasetId: 'ds_0000000000000001', strategyId: 'sma-cross', grid, costs });
 
 describe('one grid grammar', () => {
   it('the same grid through the CLI, the job protocol and the extension text box: same points, same order', () => {
     const cli = gridPoints(parseGrid(['slow=30:90:30', 'fast=5,10']));
     const job = gridPoints(gridFromRecord(sweepJob({ slow: '30:90:30', fast: [5, 10] }).grid));
     const ext = gridPoints(parseGridText('fast=5,10   slow=30:90:30'));
-    assert.deepEqual(cli, [{ fast: 5, slow: 30 }, { fast: 5, slow: 60 }, { fast: 5, slow: 90 }, { fast: 10, slow: 30 }, { fast: 10, slow: 60 }, { fast: 10, slow: 90 }]);
+    assert.deepEqual(cli, [
+      { fast: 5, slow: 30 },
+      { fast: 5, slow: 60 },
+      { fast: 5, slow: 90 },
+      { fast: 10, slow: 30 },
+      { fast: 10, slow: 60 },
+      { fast: 10, slow: 90 },
+    ]);
     assert.deepEqual(job, cli);
     assert.deepEqual(ext, cli);
     // the job's record in another key order and with explicit values: still the same
@@ -28,17 +44,33 @@ describe('one grid grammar', () => {
     assert.deepEqual(parseGridText('k=-1:1:0.5')[0]![1], [-1, -0.5, 0, 0.5, 1]);
     assert.deepEqual(parseGridText('k=30,10,20 flag=true,false mode=a,b')[1]![1], [30, 10, 20]);
     assert.deepEqual(parseGridText('flag=true,false')[0]![1], [true, false]);
-    assert.deepEqual(gridPoints(parseGridText('a=1,2'), { size: 7 }), [{ size: 7, a: 1 }, { size: 7, a: 2 }]);
+    assert.deepEqual(gridPoints(parseGridText('a=1,2'), { size: 7 }), [
+      { size: 7, a: 1 },
+      { size: 7, a: 2 },
+    ]);
   });
 
   it('one limit and errors that name the key, from every entry point', () => {
-    assert.throws(() => parseGridText(`a=1:1000:1 b=1:${Math.ceil(MAX_GRID_POINTS / 1000) + 1}:1`), (e: GridError) => e instanceof GridError && /combinations; at most 100,000/.test(e.message));
+    assert.throws(
+      () => parseGridText(`a=1:1000:1 b=1:${Math.ceil(MAX_GRID_POINTS / 1000) + 1}:1`),
+      (e: GridError) => e instanceof GridError && /combinations; at most 100,000/.test(e.message),
+    );
     assert.equal(gridSize(parseGridText('a=1:1000:1 b=1:100:1')), MAX_GRID_POINTS);
-    for (const [text, re] of [['fast', /expected name=/], ['fast=', /fast: no values/], ['fast=5:1:1', /fast: end 1 is below start 5/], ['fast=1:5:0', /step must be > 0/],
-      ['fast=1,2 fast=3', /fast given twice/], ['fast=1:x:2', /a range is a:b:step/], ['9x=1', /expected name=/]] as const) {
+    for (const [text, re] of [
+      ['fast', /expected name=/],
+      ['fast=', /fast: no values/],
+      ['fast=5:1:1', /fast: end 1 is below start 5/],
+      ['fast=1:5:0', /step must be > 0/],
+      ['fast=1,2 fast=3', /fast given twice/],
+      ['fast=1:x:2', /a range is a:b:step/],
+      ['9x=1', /expected name=/],
+    ] as const) {
       assert.throws(() => parseGridText(text), re, text);
     }
-    assert.throws(() => sweepJob({ fast: [] }), (e: ProtocolError) => e instanceof ProtocolError && /grid/.test(e.message));
+    assert.throws(
+      () => sweepJob({ fast: [] }),
+      (e: ProtocolError) => e instanceof ProtocolError && /grid/.test(e.message),
+    );
     assert.throws(() => sweepJob({ fast: '5:1:1' }), /fast: end 1 is below start 5/);
     assert.throws(() => gridFromRecord({ fast: [{}] }), /fast: values must be numbers/);
   });
@@ -54,7 +86,11 @@ describe('one costs grammar', () => {
     assert.deepEqual(toCosts(parseCostsText('slippage=half-spread')), { ...DEFAULT_COSTS, slippage_model: 'half-spread' });
     assert.deepEqual(toCosts(parseCostsText('slippage=random:3')), { ...DEFAULT_COSTS, slippage_model: 'random', slippage_bps: 3 });
     assert.deepEqual(toCosts({ slippage: 2 }), { ...DEFAULT_COSTS, slippage_bps: 2 });
-    assert.deepEqual(toCosts(cliCosts(parseArgs(['--slippage', 'random:5'], RUN_OPTIONS))), { ...DEFAULT_COSTS, slippage_model: 'random', slippage_bps: 5 });
+    assert.deepEqual(toCosts(cliCosts(parseArgs(['--slippage', 'random:5'], RUN_OPTIONS))), {
+      ...DEFAULT_COSTS,
+      slippage_model: 'random',
+      slippage_bps: 5,
+    });
     for (const t of ['', 'cash=5 slippage=half-spread fee_bps=2', 'slippage=random:3 fee_min=1', 'slippage_bps=1.5']) {
       assert.deepEqual(toCosts(parseCostsText(costsText(toCosts(parseCostsText(t))))), toCosts(parseCostsText(t)), `round trip of '${t}'`);
     }
@@ -73,9 +109,19 @@ describe('one costs grammar', () => {
       [() => toCosts({ fee: 1 }), /costs\.fee: expected one of cash/],
       [() => costsFromFlags(new Map([['fee-bps', 'x']])), /--fee-bps expects a number, got 'x'/],
       [() => costsFromFlags(new Map([['cash', '-5']])), /--cash: expected a finite number > 0, got -5/],
-      [() => costsFromFlags(new Map([['slippage-bps', '1'], ['slippage', 'half-spread']])), /--slippage-bps and --slippage are exclusive/],
+      [
+        () =>
+          costsFromFlags(
+            new Map([
+              ['slippage-bps', '1'],
+              ['slippage', 'half-spread'],
+            ]),
+          ),
+        /--slippage-bps and --slippage are exclusive/,
+      ],
       [() => sweepJob({ a: [1] }, { fee_bps: -2 }), /costs.*fee_bps/],
     ];
-    for (const [f, re] of cases) assert.throws(f, (e: Error) => (e instanceof CostsError || e instanceof ProtocolError) && re.test(e.message), String(re));
+    for (const [f, re] of cases)
+      assert.throws(f, (e: Error) => (e instanceof CostsError || e instanceof ProtocolError) && re.test(e.message), String(re));
   });
 });

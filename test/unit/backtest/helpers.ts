@@ -12,8 +12,13 @@ export function mkBars(rows: number[][], opts: { start?: string; ts?: number[]; 
   const t0 = ns(opts.start ?? '2024-03-04T15:00:00Z');
   rows.forEach(([o, h, l, c], i) => {
     b.ts[i] = opts.ts ? opts.ts[i]! : t0 + i * MIN;
-    b.open[i] = o!; b.high[i] = h!; b.low[i] = l!; b.close[i] = c!;
-    b.volume[i] = 100; b.tradeCount[i] = 1; b.vwap[i] = c!;
+    b.open[i] = o!;
+    b.high[i] = h!;
+    b.low[i] = l!;
+    b.close[i] = c!;
+    b.volume[i] = 100;
+    b.tradeCount[i] = 1;
+    b.vwap[i] = c!;
     b.spreadMean[i] = opts.spread ? opts.spread[i]! : NaN;
     b.quoteCount[i] = opts.spread ? 1 : -1;
   });
@@ -22,11 +27,17 @@ export function mkBars(rows: number[][], opts: { start?: string; ts?: number[]; 
 
 /** Bars whose OHLC all equal the close (for strategy-level tests). */
 export function closesToBars(closes: number[], opts: { start?: string; ts?: number[] } = {}): BarSeries {
-  return mkBars(closes.map((c) => [c, c, c, c]), opts);
+  return mkBars(
+    closes.map((c) => [c, c, c, c]),
+    opts,
+  );
 }
 
 /** A scripted strategy: actions[i] runs at bar i. */
-export function scripted(actions: Record<number, (ctx: StrategyContext) => void>, onFill?: StrategyDefinition['onFill']): StrategyDefinition {
+export function scripted(
+  actions: Record<number, (ctx: StrategyContext) => void>,
+  onFill?: StrategyDefinition['onFill'],
+): StrategyDefinition {
   return defineStrategy({
     id: 'scripted',
     params: z.object({}),

@@ -10,8 +10,19 @@ const approx = (a: number | null, b: number) => {
 
 describe('statistics (contracts §4)', () => {
   // Three New York dates; the buy fills at bar 1 (100), the sell at bar 3 (95).
-  const ts = ['2024-03-04T15:00:00Z', '2024-03-04T15:01:00Z', '2024-03-05T15:00:00Z', '2024-03-05T15:01:00Z', '2024-03-06T15:00:00Z'].map(ns);
-  const bars = mkBars([[100, 100, 100, 100], [100, 110, 100, 110], [90, 90, 90, 90], [95, 95, 95, 95], [95, 95, 95, 95]], { ts });
+  const ts = ['2024-03-04T15:00:00Z', '2024-03-04T15:01:00Z', '2024-03-05T15:00:00Z', '2024-03-05T15:01:00Z', '2024-03-06T15:00:00Z'].map(
+    ns,
+  );
+  const bars = mkBars(
+    [
+      [100, 100, 100, 100],
+      [100, 110, 100, 110],
+      [90, 90, 90, 90],
+      [95, 95, 95, 95],
+      [95, 95, 95, 95],
+    ],
+    { ts },
+  );
   const r = runBacktest(bars, { strategy: scripted({ 0: (c) => c.buy(10), 2: (c) => c.sell(10) }), costs: { cash: 1000 } });
   const m = r.metrics;
 
@@ -49,9 +60,22 @@ describe('statistics (contracts §4)', () => {
   it('null cases: one bar, no trades, no negative return, a single daily return', () => {
     const one = runBacktest(closesToBars([100]), { strategy: scripted({}) });
     assert.deepEqual(one.metrics, {
-      final_equity: 100000, total_return: 0, cagr: null, volatility: null, sharpe: null, sortino: null, max_drawdown: 0,
-      calmar: null, num_trades: 0, win_rate: null, profit_factor: null, avg_trade_pnl: null, exposure: 0, num_fills: 0,
-      fees_total: 0, turnover: 0,
+      final_equity: 100000,
+      total_return: 0,
+      cagr: null,
+      volatility: null,
+      sharpe: null,
+      sortino: null,
+      max_drawdown: 0,
+      calmar: null,
+      num_trades: 0,
+      win_rate: null,
+      profit_factor: null,
+      avg_trade_pnl: null,
+      exposure: 0,
+      num_fills: 0,
+      fees_total: 0,
+      turnover: 0,
     });
     // two bars on one date: one daily return (positive) → volatility/sharpe null, sortino null, calmar null (no drawdown)
     const up = runBacktest(closesToBars([100, 100, 120]), { strategy: scripted({ 0: (c) => c.buy(10) }) });
@@ -61,7 +85,9 @@ describe('statistics (contracts §4)', () => {
     assert.equal(up.metrics.calmar, null);
     assert.ok(up.metrics.cagr! > 0);
     // zero std over two equal returns → sharpe null, volatility 0
-    const flat = runBacktest(closesToBars([100, 100], { ts: [ns('2024-03-04T15:00:00Z'), ns('2024-03-05T15:00:00Z')] }), { strategy: scripted({}) });
+    const flat = runBacktest(closesToBars([100, 100], { ts: [ns('2024-03-04T15:00:00Z'), ns('2024-03-05T15:00:00Z')] }), {
+      strategy: scripted({}),
+    });
     assert.equal(flat.metrics.volatility, 0);
     assert.equal(flat.metrics.sharpe, null);
   });
@@ -85,8 +111,24 @@ describe('statistics (contracts §4)', () => {
   it('metrics.json: §4 key order, shortest round-trip numbers, null for undefined', () => {
     const text = metricsJson({ ...m, sharpe: null, turnover: 0.1 + 0.2, fees_total: NaN });
     const keys = Object.keys(JSON.parse(text));
-    assert.deepEqual(keys, ['final_equity', 'total_return', 'cagr', 'volatility', 'sharpe', 'sortino', 'max_drawdown', 'calmar',
-      'num_trades', 'win_rate', 'profit_factor', 'avg_trade_pnl', 'exposure', 'num_fills', 'fees_total', 'turnover']);
+    assert.deepEqual(keys, [
+      'final_equity',
+      'total_return',
+      'cagr',
+      'volatility',
+      'sharpe',
+      'sortino',
+      'max_drawdown',
+      'calmar',
+      'num_trades',
+      'win_rate',
+      'profit_factor',
+      'avg_trade_pnl',
+      'exposure',
+      'num_fills',
+      'fees_total',
+      'turnover',
+    ]);
     assert.match(text, /"sharpe": null/);
     assert.match(text, /"fees_total": null/);
     assert.match(text, /"turnover": 0\.30000000000000004/);

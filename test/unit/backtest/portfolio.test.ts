@@ -19,14 +19,22 @@ describe('portfolio and round trips', () => {
     assert.deepEqual(col(r.fills.fee), [10, 20]);
     assert.equal(r.trades.length, 2);
     // trip 1: long 10 from 100 to 110, fees 10 + 20·10/20 → pnl 100 − 20 = 80
-    assert.deepEqual([r.trades.direction[0], r.trades.qty[0], r.trades.entryPrice[0], r.trades.exitPrice[0], r.trades.pnl[0], r.trades.fees[0]], [0, 10, 100, 110, 80, 20]);
+    assert.deepEqual(
+      [r.trades.direction[0], r.trades.qty[0], r.trades.entryPrice[0], r.trades.exitPrice[0], r.trades.pnl[0], r.trades.fees[0]],
+      [0, 10, 100, 110, 80, 20],
+    );
     assert.equal(r.trades.ret[0], 80 / 1000);
     assert.equal(r.trades.barsHeld[0], 1);
     assert.equal(r.trades.entryTs[0], bars.ts[1]);
     assert.equal(r.trades.exitTs[0], bars.ts[2]);
     // trip 2: short 10 from 110, open at the end: null exit, pnl, return, bars held; fees so far 10
     assert.deepEqual([r.trades.direction[1], r.trades.qty[1], r.trades.entryPrice[1], r.trades.fees[1]], [1, 10, 110, 10]);
-    assert.ok(Number.isNaN(r.trades.exitPrice[1]!) && Number.isNaN(r.trades.pnl[1]!) && Number.isNaN(r.trades.exitTs[1]!) && Number.isNaN(r.trades.ret[1]!));
+    assert.ok(
+      Number.isNaN(r.trades.exitPrice[1]!) &&
+        Number.isNaN(r.trades.pnl[1]!) &&
+        Number.isNaN(r.trades.exitTs[1]!) &&
+        Number.isNaN(r.trades.ret[1]!),
+    );
     assert.equal(r.trades.barsHeld[1], -1);
     // only the closed trip counts
     assert.equal(r.metrics.num_trades, 1);
@@ -51,7 +59,9 @@ describe('portfolio and round trips', () => {
   });
 
   it('scaling in and out: quantity-weighted entry/exit prices, pnl equals the cash flow', () => {
-    const r = runBacktest(bars, { strategy: scripted({ 0: (c) => c.buy(10), 1: (c) => c.buy(10), 2: (c) => c.sell(5), 3: (c) => c.sell(15) }) });
+    const r = runBacktest(bars, {
+      strategy: scripted({ 0: (c) => c.buy(10), 1: (c) => c.buy(10), 2: (c) => c.sell(5), 3: (c) => c.sell(15) }),
+    });
     assert.equal(r.trades.length, 1);
     assert.equal(r.trades.qty[0], 20);
     assert.equal(r.trades.entryPrice[0], 105); // (10·100 + 10·110)/20
@@ -68,7 +78,15 @@ describe('portfolio and round trips', () => {
   });
 
   it('targetPosition accounts for open market orders', () => {
-    const r = runBacktest(bars, { strategy: scripted({ 0: (c) => { c.targetPosition(5); c.targetPosition(5); }, 1: (c) => c.targetPosition(-5) }) });
+    const r = runBacktest(bars, {
+      strategy: scripted({
+        0: (c) => {
+          c.targetPosition(5);
+          c.targetPosition(5);
+        },
+        1: (c) => c.targetPosition(-5),
+      }),
+    });
     assert.deepEqual(col(r.orders.qty), [5, 10]);
     assert.deepEqual(col(r.equity.position), [0, 5, -5, -5, -5]);
   });

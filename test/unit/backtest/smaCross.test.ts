@@ -12,7 +12,8 @@ function referenceFills(closes: number[], fast: number, slow: number, size: numb
   const out: { bar: number; qty: number }[] = [];
   let pos = 0;
   for (let i = slow - 1; i < closes.length - 1; i++) {
-    let sf = 0n, ss = 0n;
+    let sf = 0n,
+      ss = 0n;
     for (let k = i - fast + 1; k <= i; k++) sf += raw[k]!;
     for (let k = i - slow + 1; k <= i; k++) ss += raw[k]!;
     const target = sf * BigInt(slow) > ss * BigInt(fast) ? size : allowShort ? -size : 0;
@@ -33,7 +34,10 @@ describe('sma-cross (contracts §3)', () => {
     assert.deepEqual(col(r.fills.bar), [3, 5, 8]);
     assert.deepEqual(col(r.fills.price), [11, 9, 13]);
     assert.deepEqual(col(r.fills.side), [0, 1, 0]);
-    assert.deepEqual(col(r.orders.ts), [2, 4, 7].map((i) => r.bars.ts[i]));
+    assert.deepEqual(
+      col(r.orders.ts),
+      [2, 4, 7].map((i) => r.bars.ts[i]),
+    );
     assert.equal(r.trades.length, 2);
     assert.equal(r.trades.pnl[0], -2);
     assert.ok(Number.isNaN(r.trades.pnl[1]!));
@@ -58,16 +62,31 @@ describe('sma-cross (contracts §3)', () => {
 
   it('matches a BigInt reference on a random walk, including prices whose products pass 2^53', () => {
     let s = 12345;
-    const rnd = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648; };
-    for (const [base, fast, slow] of [[100, 5, 20], [250_000, 7, 60]] as const) {
+    const rnd = () => {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      return s / 2147483648;
+    };
+    for (const [base, fast, slow] of [
+      [100, 5, 20],
+      [250_000, 7, 60],
+    ] as const) {
       const cs: number[] = [];
       let p = base;
-      for (let i = 0; i < 3000; i++) { p = Math.round((p + (rnd() - 0.5) * base * 0.002) * 100) / 100; cs.push(p); }
+      for (let i = 0; i < 3000; i++) {
+        p = Math.round((p + (rnd() - 0.5) * base * 0.002) * 100) / 100;
+        cs.push(p);
+      }
       const r = runBacktest(closesToBars(cs), { strategy: smaCross, params: { fast, slow, allow_short: true } });
       const ref = referenceFills(cs, fast, slow, 100, true);
       assert.ok(ref.length > 20);
-      assert.deepEqual(col(r.fills.bar), ref.map((x) => x.bar));
-      assert.deepEqual(col(r.fills.qty), ref.map((x) => Math.abs(x.qty)));
+      assert.deepEqual(
+        col(r.fills.bar),
+        ref.map((x) => x.bar),
+      );
+      assert.deepEqual(
+        col(r.fills.qty),
+        ref.map((x) => Math.abs(x.qty)),
+      );
     }
   });
 
@@ -75,11 +94,17 @@ describe('sma-cross (contracts §3)', () => {
     // price 100 with slow 400: Σslow·fast ≈ 4e13·150 > 2^53, so every comparison is outside the
     // exact-product range; flat stretches longer than slow make the SMAs exactly equal (ties → not above).
     let s = 777;
-    const rnd = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648; };
+    const rnd = () => {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      return s / 2147483648;
+    };
     const cs: number[] = [];
     let p = 100;
     for (let i = 0; i < 6000; i++) {
-      if (i % 1500 < 600) { cs.push(p); continue; } // flat: ties for ~200 bars each time
+      if (i % 1500 < 600) {
+        cs.push(p);
+        continue;
+      } // flat: ties for ~200 bars each time
       p = Math.round((p + (rnd() - 0.5) * 0.2) * 100) / 100;
       cs.push(p);
     }
@@ -87,8 +112,14 @@ describe('sma-cross (contracts §3)', () => {
       const r = runBacktest(closesToBars(cs), { strategy: smaCross, params: { fast: 150, slow: 400, allow_short: allowShort } });
       const ref = referenceFills(cs, 150, 400, 100, allowShort);
       assert.ok(ref.length > 10, `only ${ref.length} reference fills`);
-      assert.deepEqual(col(r.fills.bar), ref.map((x) => x.bar));
-      assert.deepEqual(col(r.fills.qty), ref.map((x) => Math.abs(x.qty)));
+      assert.deepEqual(
+        col(r.fills.bar),
+        ref.map((x) => x.bar),
+      );
+      assert.deepEqual(
+        col(r.fills.qty),
+        ref.map((x) => Math.abs(x.qty)),
+      );
     }
   });
 
@@ -99,11 +130,26 @@ describe('sma-cross (contracts §3)', () => {
     } catch (e) {
       assert.ok(e instanceof StrategyParamsError);
       assert.match(e.message, /^invalid params for strategy 'sma-cross':/);
-      assert.ok(e.issues.some((x) => x.startsWith('fast:')), e.message);
-      assert.ok(e.issues.some((x) => x.startsWith('slow:')), e.message);
-      assert.ok(e.issues.some((x) => x.startsWith('size:')), e.message);
-      assert.ok(e.issues.some((x) => /colour/.test(x)), e.message);
+      assert.ok(
+        e.issues.some((x) => x.startsWith('fast:')),
+        e.message,
+      );
+      assert.ok(
+        e.issues.some((x) => x.startsWith('slow:')),
+        e.message,
+      );
+      assert.ok(
+        e.issues.some((x) => x.startsWith('size:')),
+        e.message,
+      );
+      assert.ok(
+        e.issues.some((x) => /colour/.test(x)),
+        e.message,
+      );
     }
-    assert.throws(() => runBacktest(closesToBars(closes), { strategy: smaCross, params: { fast: 30, slow: 10 } }), /slow: slow must be greater than fast/);
+    assert.throws(
+      () => runBacktest(closesToBars(closes), { strategy: smaCross, params: { fast: 30, slow: 10 } }),
+      /slow: slow must be greater than fast/,
+    );
   });
 });

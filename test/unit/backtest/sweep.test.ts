@@ -18,9 +18,24 @@ describe('sweeps and walk-forward', function () {
 
   it('grid specs: inclusive ranges (decimal-safe), lists, cartesian order, errors', () => {
     const g = parseGrid(['fast=5:15:5', 'k=0.1:0.3:0.1', 'mode=a,b']);
-    assert.deepEqual(g, [['fast', [5, 10, 15]], ['k', [0.1, 0.2, 0.3]], ['mode', ['a', 'b']]]);
-    const pts = gridPoints([['a', [1, 2]], ['b', [true, false]]], { size: 7 });
-    assert.deepEqual(pts, [{ size: 7, a: 1, b: true }, { size: 7, a: 1, b: false }, { size: 7, a: 2, b: true }, { size: 7, a: 2, b: false }]);
+    assert.deepEqual(g, [
+      ['fast', [5, 10, 15]],
+      ['k', [0.1, 0.2, 0.3]],
+      ['mode', ['a', 'b']],
+    ]);
+    const pts = gridPoints(
+      [
+        ['a', [1, 2]],
+        ['b', [true, false]],
+      ],
+      { size: 7 },
+    );
+    assert.deepEqual(pts, [
+      { size: 7, a: 1, b: true },
+      { size: 7, a: 1, b: false },
+      { size: 7, a: 2, b: true },
+      { size: 7, a: 2, b: false },
+    ]);
     assert.throws(() => parseGrid(['fast=5:1:1']), /end 1 is below start 5/);
     assert.throws(() => parseGrid(['fast']), /expected name=a:b:step/);
     assert.throws(() => parseGrid(['a=1,2', 'a=3']), /given twice/);
@@ -32,17 +47,36 @@ describe('sweeps and walk-forward', function () {
 
   it('walk-forward: folds by New York date, best in-sample params, stitched out-of-sample equity', () => {
     const bars = synthBars(4000, 9); // 390 bars a day from 2024-03-04, every calendar day
-    const points = gridPoints([['fast', [3, 5, 8]], ['slow', [10, 20]]]);
-    const r = walkForward({ bars, strategy: smaCross, points, trainDays: 3, testDays: 2, sortKey: 'total_return', seed: 0, costs: {}, session: 'all' });
+    const points = gridPoints([
+      ['fast', [3, 5, 8]],
+      ['slow', [10, 20]],
+    ]);
+    const r = walkForward({
+      bars,
+      strategy: smaCross,
+      points,
+      trainDays: 3,
+      testDays: 2,
+      sortKey: 'total_return',
+      seed: 0,
+      costs: {},
+      session: 'all',
+    });
     const days = [...new Set(Array.from(bars.ts, (t) => isoDate(nyDayOfUtcNs(t))))];
     assert.equal(days.length, 11);
     assert.equal(r.folds.length, 4); // tests on days 3-4, 5-6, 7-8, 9-10
-    assert.deepEqual(r.folds.map((f) => [f.train_start, f.test_start, f.test_end]), [0, 2, 4, 6].map((d) => [days[d], days[d + 3], days[d + 4]]));
+    assert.deepEqual(
+      r.folds.map((f) => [f.train_start, f.test_start, f.test_end]),
+      [0, 2, 4, 6].map((d) => [days[d], days[d + 3], days[d + 4]]),
+    );
     // fold 0 independently: best total_return over the 6 points on the first 3 days
     const dayOf = (i: number) => isoDate(nyDayOfUtcNs(bars.ts[i]!));
     const idx = (day: string) => Array.from(bars.ts).findIndex((_, i) => dayOf(i) === day);
     const train0 = { ...bars };
-    const cut = (from: number, to: number) => Object.fromEntries(Object.entries(bars).map(([k, v]) => [k, ArrayBuffer.isView(v) ? (v as Float64Array).slice(from, to) : v])) as typeof bars;
+    const cut = (from: number, to: number) =>
+      Object.fromEntries(
+        Object.entries(bars).map(([k, v]) => [k, ArrayBuffer.isView(v) ? (v as Float64Array).slice(from, to) : v]),
+      ) as typeof bars;
     Object.assign(train0, cut(0, idx(days[3]!)), { length: idx(days[3]!) });
     const scores = points.map((p) => runBacktest(train0, { strategy: smaCross, params: p }).metrics.total_return);
     assert.deepEqual(r.folds[0]!.best_params, { ...points[scores.indexOf(Math.max(...scores))]!, size: 100, allow_short: false });
@@ -56,8 +90,24 @@ describe('sweeps and walk-forward', function () {
   it('btnb sweep --walk-forward on 2 workers: folds by NY trading day, in-sample argmax per fold, each fold a tagged catalog run, stitched = in-memory', async () => {
     const { dataDir, datasetId, bars } = await makeDataDir(4000, 9); // 11 NY days of 390/… bars
     try {
-      const args = ['sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--grid', 'fast=3,5,8', '--grid', 'slow=10,20',
-        '--walk-forward', '3d:2d', '--sort', 'total_return', '--json'];
+      const args = [
+        'sweep',
+        '--data-dir',
+        dataDir,
+        '--dataset',
+        datasetId,
+        '--strategy',
+        'sma-cross',
+        '--grid',
+        'fast=3,5,8',
+        '--grid',
+        'slow=10,20',
+        '--walk-forward',
+        '3d:2d',
+        '--sort',
+        'total_return',
+        '--json',
+      ];
       const a = spawnSync(process.execPath, [MAIN, ...args, '--workers', '2'], { encoding: 'utf8' });
       assert.equal(a.status, 0, a.stderr);
       const out = JSON.parse(a.stdout);
@@ -69,10 +119,24 @@ describe('sweeps and walk-forward', function () {
       assert.equal(days.length, 11);
       const first = (day: string) => dayOfBar.indexOf(day);
       const end = (d: number) => (d >= days.length ? bars.length : first(days[d]!));
-      assert.deepEqual(out.folds.map((f: { train_start: string; train_end: string; test_start: string; test_end: string }) => [f.train_start, f.train_end, f.test_start, f.test_end]),
-        [0, 2, 4, 6].map((d) => [days[d], days[d + 2], days[d + 3], days[Math.min(d + 4, 10)]]));
-      const cut = (from: number, to: number) => ({ ...Object.fromEntries(Object.entries(bars).map(([k, v]) => [k, ArrayBuffer.isView(v) ? (v as Float64Array).slice(from, to) : v])), length: to - from }) as typeof bars;
-      const points = gridPoints([['fast', [3, 5, 8]], ['slow', [10, 20]]]);
+      assert.deepEqual(
+        out.folds.map((f: { train_start: string; train_end: string; test_start: string; test_end: string }) => [
+          f.train_start,
+          f.train_end,
+          f.test_start,
+          f.test_end,
+        ]),
+        [0, 2, 4, 6].map((d) => [days[d], days[d + 2], days[d + 3], days[Math.min(d + 4, 10)]]),
+      );
+      const cut = (from: number, to: number) =>
+        ({
+          ...Object.fromEntries(Object.entries(bars).map(([k, v]) => [k, ArrayBuffer.isView(v) ? (v as Float64Array).slice(from, to) : v])),
+          length: to - from,
+        }) as typeof bars;
+      const points = gridPoints([
+        ['fast', [3, 5, 8]],
+        ['slow', [10, 20]],
+      ]);
       const cat = openCatalog(dataPaths(dataDir).catalog);
       try {
         let cash = 100000;
@@ -98,7 +162,17 @@ describe('sweeps and walk-forward', function () {
           cash = oos.metrics.final_equity;
         }
         assert.equal(out.metrics.final_equity, cash);
-        const mem = walkForward({ bars, strategy: smaCross, points, trainDays: 3, testDays: 2, sortKey: 'total_return', seed: 0, costs: {}, session: 'all' });
+        const mem = walkForward({
+          bars,
+          strategy: smaCross,
+          points,
+          trainDays: 3,
+          testDays: 2,
+          sortKey: 'total_return',
+          seed: 0,
+          costs: {},
+          session: 'all',
+        });
         assert.deepEqual(out.metrics, JSON.parse(JSON.stringify(mem.metrics)));
         assert.deepEqual(out.equity.equity, Array.from(mem.equity.equity));
         // again in one process: the same out-of-sample runs are reused and tagged for the new walk-forward too
@@ -106,7 +180,10 @@ describe('sweeps and walk-forward', function () {
         assert.equal(b.status, 0, b.stderr);
         const again = JSON.parse(b.stdout);
         assert.notEqual(again.walk_forward_id, wfId);
-        assert.deepEqual(again.folds.map((f: { run_id: string }) => f.run_id), out.folds.map((f: { run_id: string }) => f.run_id));
+        assert.deepEqual(
+          again.folds.map((f: { run_id: string }) => f.run_id),
+          out.folds.map((f: { run_id: string }) => f.run_id),
+        );
         assert.deepEqual(again.metrics, out.metrics);
         assert.ok(cat.getRun(out.folds[0].run_id)!.tags.includes(`walk-forward:${again.walk_forward_id}`));
         assert.equal(cat.countRuns({}), 4);
@@ -121,15 +198,40 @@ describe('sweeps and walk-forward', function () {
   it('btnb sweep with 2 workers: one catalog run per valid point, skipped invalid points, idempotent re-run', async () => {
     const { dataDir, datasetId } = await makeDataDir(2500, 4);
     try {
-      const args = ['sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--grid', 'fast=4:12:4', '--grid', 'slow=8,16', '--workers', '2', '--json'];
+      const args = [
+        'sweep',
+        '--data-dir',
+        dataDir,
+        '--dataset',
+        datasetId,
+        '--strategy',
+        'sma-cross',
+        '--grid',
+        'fast=4:12:4',
+        '--grid',
+        'slow=8,16',
+        '--workers',
+        '2',
+        '--json',
+      ];
       const a = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
       assert.equal(a.status, 0, a.stderr);
       const out = JSON.parse(a.stdout);
       assert.equal(out.points, 6);
       assert.equal(out.runs, 4); // (8,8), (12,8) refused: slow must be greater than fast
-      assert.deepEqual(out.skipped.map((s: { params: object }) => s.params), [{ fast: 8, slow: 8 }, { fast: 12, slow: 8 }]);
+      assert.deepEqual(
+        out.skipped.map((s: { params: object }) => s.params),
+        [
+          { fast: 8, slow: 8 },
+          { fast: 12, slow: 8 },
+        ],
+      );
       const sharpe = out.results.map((r: { metrics: { sharpe: number | null } }) => r.metrics.sharpe ?? -Infinity);
-      assert.deepEqual(sharpe, [...sharpe].sort((x: number, y: number) => y - x), 'sorted by sharpe, best first');
+      assert.deepEqual(
+        sharpe,
+        [...sharpe].sort((x: number, y: number) => y - x),
+        'sorted by sharpe, best first',
+      );
       const cat = openCatalog(dataPaths(dataDir).catalog);
       const runs = cat.listRuns({ sweepId: out.sweep_id });
       cat.close();
@@ -139,9 +241,15 @@ describe('sweeps and walk-forward', function () {
       const one = out.results.find((r: { params: { fast: number; slow: number } }) => r.params.fast === 4 && r.params.slow === 16);
       const { readBarsParquet } = await import('../../../src/engine/parquet/barsParquet.ts');
       const bars = await readBarsParquet(dataPaths(dataDir).barsParquet(datasetId));
-      assert.deepEqual(one.metrics, JSON.parse(JSON.stringify(runBacktest(bars, { strategy: smaCross, params: { fast: 4, slow: 16 } }).metrics)));
+      assert.deepEqual(
+        one.metrics,
+        JSON.parse(JSON.stringify(runBacktest(bars, { strategy: smaCross, params: { fast: 4, slow: 16 } }).metrics)),
+      );
       const b = JSON.parse(spawnSync(process.execPath, [MAIN, ...args.map((x) => (x === '2' ? '1' : x))], { encoding: 'utf8' }).stdout);
-      assert.ok(b.results.every((r: { created: boolean }) => !r.created), 'every point reused');
+      assert.ok(
+        b.results.every((r: { created: boolean }) => !r.created),
+        'every point reused',
+      );
       assert.deepEqual(b.results.map((r: { run_id: string }) => r.run_id).sort(), runs.map((r) => r.run_id).sort());
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
@@ -152,9 +260,16 @@ describe('sweeps and walk-forward', function () {
     const { dataDir, datasetId } = await makeDataDir(3000, 6);
     try {
       const slow = join(dataDir, 'slow.ts');
-      writeFileSync(slow, `import { defineStrategy, z } from 'backtest-notebook';
-export default defineStrategy({ id: 'slowsweep', params: z.object({ a: z.number() }), onBar() { const t = performance.now(); while (performance.now() - t < 1) {} } });\n`);
-      const child = spawn(process.execPath, [MAIN, 'sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', slow, '--grid', 'a=1:6:1', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      writeFileSync(
+        slow,
+        `import { defineStrategy, z } from 'backtest-notebook';
+export default defineStrategy({ id: 'slowsweep', params: z.object({ a: z.number() }), onBar() { const t = performance.now(); while (performance.now() - t < 1) {} } });\n`,
+      );
+      const child = spawn(
+        process.execPath,
+        [MAIN, 'sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', slow, '--grid', 'a=1:6:1', '--workers', '2'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));

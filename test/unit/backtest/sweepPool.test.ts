@@ -15,13 +15,16 @@ const MAIN = new URL('../../../src/engine/cli/main.ts', import.meta.url).pathnam
 function pidLogStrategy(dir: string): { file: string; log: string } {
   const file = join(dir, 'pidlog.ts');
   const log = join(dir, 'pids.log');
-  writeFileSync(file, `import { appendFileSync } from 'node:fs';
+  writeFileSync(
+    file,
+    `import { appendFileSync } from 'node:fs';
 import { defineStrategy, z } from 'backtest-notebook';
 let logged = false;
 export default defineStrategy({ id: 'pidlog', params: z.object({ a: z.number() }), onBar() {
   if (!logged) { logged = true; appendFileSync(${JSON.stringify(log)}, process.pid + '\\n'); }
   const t = performance.now(); while (performance.now() - t < 0.1) {}
-} });\n`);
+} });\n`,
+  );
   return { file, log };
 }
 
@@ -37,12 +40,17 @@ describe('sweep worker pool', function () {
       rmSync(barsPath); // a worker that read the file itself would fail every run
       const replies: WorkerReply[] = [];
       await runOnWorkers({
-        workerEntry: MAIN, workers: 2, bars,
+        workerEntry: MAIN,
+        workers: 2,
+        bars,
         setup: { type: 'start', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: false, sweepId: 'sw_pool' },
         jobs: Array.from({ length: 12 }, (_, k) => ({ type: 'run' as const, idx: k, params: { a: k } })),
         onReply: (m) => replies.push(m),
       });
-      assert.deepEqual(replies.map((r) => r.idx).sort((x, y) => x - y), Array.from({ length: 12 }, (_, k) => k));
+      assert.deepEqual(
+        replies.map((r) => r.idx).sort((x, y) => x - y),
+        Array.from({ length: 12 }, (_, k) => k),
+      );
       for (const r of replies) assert.ok(r.job === 'run' && r.status === 'succeeded' && r.error === null, JSON.stringify(r));
       const pids = new Set(readFileSync(log, 'utf8').trim().split('\n').map(Number));
       assert.ok(pids.has(process.pid), 'this process ran jobs');
@@ -67,8 +75,20 @@ describe('sweep worker pool', function () {
       const cat = openCatalog(dataPaths(dataDir).catalog);
       try {
         const pool = runOnWorkers({
-          workerEntry: MAIN, workers: 2, signal: ac.signal,
-          setup: { type: 'start', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: false, sweepId: 'sw_cancel' },
+          workerEntry: MAIN,
+          workers: 2,
+          signal: ac.signal,
+          setup: {
+            type: 'start',
+            dataDir,
+            datasetId,
+            strategy: file,
+            seed: 0,
+            costs: {},
+            session: 'all',
+            force: false,
+            sweepId: 'sw_cancel',
+          },
           jobs: Array.from({ length: 40 }, (_, k) => ({ type: 'run' as const, idx: k, params: { a: k } })),
           onReply: (m) => replies.push(m),
         });
@@ -76,7 +96,11 @@ describe('sweep worker pool', function () {
         for (let k = 0; k < 600; k++) {
           await new Promise((r) => setTimeout(r, 50));
           let pids = 0;
-          try { pids = new Set(readFileSync(log, 'utf8').trim().split('\n')).size; } catch { /* not yet */ }
+          try {
+            pids = new Set(readFileSync(log, 'utf8').trim().split('\n')).size;
+          } catch {
+            /* not yet */
+          }
           if (pids === 2 && cat.countRuns({ status: 'running' }) >= 2) break;
         }
         ac.abort();
@@ -103,8 +127,20 @@ describe('sweep worker pool', function () {
         for (const wait of [0, 1, 2]) {
           const ac = new AbortController();
           const pool = runOnWorkers({
-            workerEntry: MAIN, workers: 2, signal: ac.signal,
-            setup: { type: 'start', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: true, sweepId: `sw_early${wait}` },
+            workerEntry: MAIN,
+            workers: 2,
+            signal: ac.signal,
+            setup: {
+              type: 'start',
+              dataDir,
+              datasetId,
+              strategy: file,
+              seed: 0,
+              costs: {},
+              session: 'all',
+              force: true,
+              sweepId: `sw_early${wait}`,
+            },
             jobs: Array.from({ length: 8 }, (_, k) => ({ type: 'run' as const, idx: k, params: { a: k } })),
             onReply: () => {},
           });
@@ -132,9 +168,21 @@ describe('sweep worker pool', function () {
         const child = fork(MAIN, ['sweep', '--worker'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
         const msgs: { type: string; message?: string }[] = [];
         child.on('message', (m) => msgs.push(m as { type: string }));
-        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+          child.on('exit', (code, signal) => r({ code, signal })),
+        );
         for (let k = 0; k < 400 && !msgs.some((m) => m.type === 'ready'); k++) await new Promise((r) => setTimeout(r, 10));
-        child.send({ type: 'start', dataDir, datasetId, strategy: file, seed: 0, costs: {}, session: 'all', force: true, sweepId: 'sw_msg' });
+        child.send({
+          type: 'start',
+          dataDir,
+          datasetId,
+          strategy: file,
+          seed: 0,
+          costs: {},
+          session: 'all',
+          force: true,
+          sweepId: 'sw_msg',
+        });
         child.send({ type: 'run', idx: 0, params: { a: 1 } });
         for (let k = 0; k < 600 && cat.countRuns({ status: 'running' }) === 0; k++) await new Promise((r) => setTimeout(r, 10));
         child.send({ type: 'cancel' });

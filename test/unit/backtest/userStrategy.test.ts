@@ -13,7 +13,9 @@ describe('user strategy files (esbuild at run time)', () => {
     dir = mkdtempSync(join(tmpdir(), 'btnb-userstrat-'));
     mkdirSync(join(dir, 'lib'));
     writeFileSync(join(dir, 'lib', 'rules.ts'), 'export const threshold = (x: number): number => x * 2;\n');
-    writeFileSync(join(dir, 'momentum.ts'), `
+    writeFileSync(
+      join(dir, 'momentum.ts'),
+      `
 import { defineStrategy, z } from 'backtest-notebook';
 import { threshold } from './lib/rules.ts';
 export default defineStrategy({
@@ -26,12 +28,16 @@ export default defineStrategy({
     if (target !== ctx.position) ctx.targetPosition(target);
   },
 });
-`);
-    writeFileSync(join(dir, 'throws.js'), `
+`,
+    );
+    writeFileSync(
+      join(dir, 'throws.js'),
+      `
 const { defineStrategy } = require('backtest-notebook');
 const { z } = require('zod');
 module.exports.strategy = defineStrategy({ id: 'bad', params: z.object({}), onBar(ctx) { if (ctx.index === 1) null.boom; } });
-`);
+`,
+    );
     writeFileSync(join(dir, 'syntax.ts'), 'export default {{;\n');
     writeFileSync(join(dir, 'noexport.ts'), 'export const x = 1;\n');
   });
@@ -64,12 +70,15 @@ module.exports.strategy = defineStrategy({ id: 'bad', params: z.object({}), onBa
 
   it('a CommonJS .js file works; its runtime error fails the run with the file in the stack', async () => {
     const { def } = await loadStrategyFile(join(dir, 'throws.js'));
-    assert.throws(() => runBacktest(closesToBars([1, 2, 3]), { strategy: def }), (e: unknown) => {
-      assert.ok(e instanceof StrategyError);
-      assert.match(e.message, /strategy 'bad' threw in onBar at bar 1 .*Cannot read properties of null/);
-      assert.ok(e.stack!.includes(join(dir, 'throws.js')), e.stack);
-      return true;
-    });
+    assert.throws(
+      () => runBacktest(closesToBars([1, 2, 3]), { strategy: def }),
+      (e: unknown) => {
+        assert.ok(e instanceof StrategyError);
+        assert.match(e.message, /strategy 'bad' threw in onBar at bar 1 .*Cannot read properties of null/);
+        assert.ok(e.stack!.includes(join(dir, 'throws.js')), e.stack);
+        return true;
+      },
+    );
   });
 
   it('reports bundling errors with file:line:column, and a missing export', async () => {

@@ -1,6 +1,13 @@
 /** Test helpers: real DBN bytes from compact record specs (via the project's encoder). */
 import { strict as assert } from 'node:assert';
-import { encodeMetadata, MBP1_RECORD_SIZE, TRADE_RECORD_SIZE, UNDEF_PRICE, writeMbp1Record, writeTradeRecord } from '../../../src/engine/dbn/encoder.ts';
+import {
+  encodeMetadata,
+  MBP1_RECORD_SIZE,
+  TRADE_RECORD_SIZE,
+  UNDEF_PRICE,
+  writeMbp1Record,
+  writeTradeRecord,
+} from '../../../src/engine/dbn/encoder.ts';
 import type { SymbolMapping } from '../../../src/engine/dbn/metadata.ts';
 import type { BarSeries } from '../../../src/engine/bars/barSeries.ts';
 
@@ -46,9 +53,15 @@ export function defaultMappings(symbol = 'TEST', id = DEFAULT_ID): SymbolMapping
 export function dbnBytes(spec: FileSpec, records: (TradeSpec | QuoteSpec)[]): Uint8Array {
   const schema = spec.schema === 'trades' ? 4 : 3;
   const meta = encodeMetadata({
-    version: 3, dataset: spec.dataset ?? 'XNAS.ITCH', schema, start: spec.start ?? T0 - 3600n * S,
-    end: spec.end === undefined ? T0 + 24n * 3600n * S : spec.end, stypeIn: 1, stypeOut: 0,
-    symbols: spec.symbols ?? (spec.mappings ?? defaultMappings()).map((m) => m.rawSymbol), mappings: spec.mappings ?? defaultMappings(),
+    version: 3,
+    dataset: spec.dataset ?? 'XNAS.ITCH',
+    schema,
+    start: spec.start ?? T0 - 3600n * S,
+    end: spec.end === undefined ? T0 + 24n * 3600n * S : spec.end,
+    stypeIn: 1,
+    stypeOut: 0,
+    symbols: spec.symbols ?? (spec.mappings ?? defaultMappings()).map((m) => m.rawSymbol),
+    mappings: spec.mappings ?? defaultMappings(),
   });
   const size = spec.schema === 'trades' ? TRADE_RECORD_SIZE : MBP1_RECORD_SIZE;
   const out = new Uint8Array(meta.length + records.length * size);
@@ -58,15 +71,30 @@ export function dbnBytes(spec: FileSpec, records: (TradeSpec | QuoteSpec)[]): Ui
   let seq = 1;
   for (const r of records) {
     const base = {
-      publisherId: 2, instrumentId: r.id ?? DEFAULT_ID, tsEvent: r.ts - 1000n, price: raw(r.px), size: r.sz, action: 0x54,
-      side: r.side.charCodeAt(0), flags: 0x81, depth: 0, tsRecv: r.ts, tsInDelta: 500, sequence: seq++,
+      publisherId: 2,
+      instrumentId: r.id ?? DEFAULT_ID,
+      tsEvent: r.ts - 1000n,
+      price: raw(r.px),
+      size: r.sz,
+      action: 0x54,
+      side: r.side.charCodeAt(0),
+      flags: 0x81,
+      depth: 0,
+      tsRecv: r.ts,
+      tsInDelta: 500,
+      sequence: seq++,
     };
     if (spec.schema === 'trades') off = writeTradeRecord(view, off, base);
     else {
       const q = r as QuoteSpec;
       off = writeMbp1Record(view, off, {
-        ...base, bidPx: q.bid === null ? UNDEF_PRICE : raw(q.bid), askPx: q.ask === null ? UNDEF_PRICE : raw(q.ask),
-        bidSz: q.bsz, askSz: q.asz, bidCt: 1, askCt: 1,
+        ...base,
+        bidPx: q.bid === null ? UNDEF_PRICE : raw(q.bid),
+        askPx: q.ask === null ? UNDEF_PRICE : raw(q.ask),
+        bidSz: q.bsz,
+        askSz: q.asz,
+        bidCt: 1,
+        askCt: 1,
       });
     }
   }
@@ -76,16 +104,34 @@ export function dbnBytes(spec: FileSpec, records: (TradeSpec | QuoteSpec)[]): Ui
 /** Expected row, null = SQL null. */
 export interface ExpectedBar {
   ts: bigint;
-  open: number; high: number; low: number; close: number;
-  volume: number; trade_count: number; vwap: number; buy_volume: number; sell_volume: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  trade_count: number;
+  vwap: number;
+  buy_volume: number;
+  sell_volume: number;
   quote_count: number | null;
-  bid_close: number | null; ask_close: number | null; spread_mean: number | null; spread_max: number | null;
-  bid_size_mean: number | null; ask_size_mean: number | null; imbalance_mean: number | null;
+  bid_close: number | null;
+  ask_close: number | null;
+  spread_mean: number | null;
+  spread_max: number | null;
+  bid_size_mean: number | null;
+  ask_size_mean: number | null;
+  imbalance_mean: number | null;
 }
 
 export const NO_QUOTES = {
-  quote_count: null, bid_close: null, ask_close: null, spread_mean: null, spread_max: null,
-  bid_size_mean: null, ask_size_mean: null, imbalance_mean: null,
+  quote_count: null,
+  bid_close: null,
+  ask_close: null,
+  spread_mean: null,
+  spread_max: null,
+  bid_size_mean: null,
+  ask_size_mean: null,
+  imbalance_mean: null,
 } as const;
 export const EMPTY_QUOTES = { ...NO_QUOTES, quote_count: 0 } as const;
 

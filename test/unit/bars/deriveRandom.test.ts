@@ -12,8 +12,20 @@ import { referenceBars } from './referenceBars.ts';
 const T = 1_709_596_620_000_000_000n;
 const MIN = 60n * S;
 const MAPPINGS = [
-  { rawSymbol: 'AAA', intervals: [{ startDate: 20240304, endDate: 20240305, symbol: '11' }, { startDate: 20240305, endDate: 20240306, symbol: '12' }] },
-  { rawSymbol: 'BBB', intervals: [{ startDate: 20240304, endDate: 20240305, symbol: '12' }, { startDate: 20240305, endDate: 20240306, symbol: '11' }] },
+  {
+    rawSymbol: 'AAA',
+    intervals: [
+      { startDate: 20240304, endDate: 20240305, symbol: '11' },
+      { startDate: 20240305, endDate: 20240306, symbol: '12' },
+    ],
+  },
+  {
+    rawSymbol: 'BBB',
+    intervals: [
+      { startDate: 20240304, endDate: 20240305, symbol: '12' },
+      { startDate: 20240305, endDate: 20240306, symbol: '11' },
+    ],
+  },
 ];
 
 /** Random sorted records in [start, end): ts on a 250 ms grid (many equal ts), ids 11/12/99, 10% UNDEF sides, zero sizes. */
@@ -25,8 +37,15 @@ function randomRecords(rng: Sfc32, start: bigint, end: bigint, n: number): Quote
     const mid = 100 + rng.int(200) / 100;
     const spread = (rng.int(7) - 1) / 100; // −0.01 … 0.05: crossed, locked and normal books
     return {
-      ts: t, px: mid + (rng.int(5) - 2) / 100, sz: rng.int(4) === 0 ? 0 : 1 + rng.int(500), side: (['A', 'B', 'N'] as const)[rng.int(3)]!, id: ids[rng.int(ids.length)],
-      bid: rng.next() < 0.1 ? null : mid, ask: rng.next() < 0.1 ? null : mid + spread, bsz: rng.int(3) === 0 ? 0 : rng.int(900), asz: rng.int(3) === 0 ? 0 : rng.int(900),
+      ts: t,
+      px: mid + (rng.int(5) - 2) / 100,
+      sz: rng.int(4) === 0 ? 0 : 1 + rng.int(500),
+      side: (['A', 'B', 'N'] as const)[rng.int(3)]!,
+      id: ids[rng.int(ids.length)],
+      bid: rng.next() < 0.1 ? null : mid,
+      ask: rng.next() < 0.1 ? null : mid + spread,
+      bsz: rng.int(3) === 0 ? 0 : rng.int(900),
+      asz: rng.int(3) === 0 ? 0 : rng.int(900),
     };
   });
 }
@@ -38,20 +57,42 @@ describe('derive on random multi-source, multi-symbol inputs equals the independ
       await withTempDir(async (dir) => {
         const rng = new Sfc32(seed);
         const files: { name: string; spec: FileSpec; recs: QuoteSpec[] }[] = [
-          { name: 't1.dbn', spec: { schema: 'trades', start: T, end: T + 3n * MIN, mappings: MAPPINGS }, recs: randomRecords(rng, T, T + 3n * MIN, 400) },
-          { name: 't2.dbn', spec: { schema: 'trades', start: T + 3n * MIN, end: T + 6n * MIN, mappings: MAPPINGS }, recs: randomRecords(rng, T + 3n * MIN, T + 6n * MIN, 400) },
-          { name: 'q1.dbn', spec: { schema: 'tbbo', start: T + MIN + 30n * S, end: T + 2n * MIN + 30n * S, mappings: MAPPINGS }, recs: randomRecords(rng, T + MIN + 30n * S, T + 2n * MIN + 30n * S, 300) },
-          { name: 'q2.dbn', spec: { schema: 'tbbo', start: T + 4n * MIN, end: T + 7n * MIN, mappings: MAPPINGS }, recs: randomRecords(rng, T + 4n * MIN, T + 7n * MIN, 300) },
+          {
+            name: 't1.dbn',
+            spec: { schema: 'trades', start: T, end: T + 3n * MIN, mappings: MAPPINGS },
+            recs: randomRecords(rng, T, T + 3n * MIN, 400),
+          },
+          {
+            name: 't2.dbn',
+            spec: { schema: 'trades', start: T + 3n * MIN, end: T + 6n * MIN, mappings: MAPPINGS },
+            recs: randomRecords(rng, T + 3n * MIN, T + 6n * MIN, 400),
+          },
+          {
+            name: 'q1.dbn',
+            spec: { schema: 'tbbo', start: T + MIN + 30n * S, end: T + 2n * MIN + 30n * S, mappings: MAPPINGS },
+            recs: randomRecords(rng, T + MIN + 30n * S, T + 2n * MIN + 30n * S, 300),
+          },
+          {
+            name: 'q2.dbn',
+            spec: { schema: 'tbbo', start: T + 4n * MIN, end: T + 7n * MIN, mappings: MAPPINGS },
+            recs: randomRecords(rng, T + 4n * MIN, T + 7n * MIN, 300),
+          },
         ];
         const paths = files.map((f) => {
           const p = join(dir, f.name);
           writeFileSync(p, dbnBytes(f.spec, f.recs));
           return p;
         });
-        for (const [label, subset] of [['trades+tbbo', paths], ['tbbo only', paths.slice(2)]] as const) {
+        for (const [label, subset] of [
+          ['trades+tbbo', paths],
+          ['tbbo only', paths.slice(2)],
+        ] as const) {
           const dataDir = join(dir, `data-${label.replace(/\W/g, '')}`);
           const res = await importFiles([...subset], { dataDir, derive: true });
-          assert.deepEqual(res.datasets.map((d) => d.symbol), ['AAA', 'BBB']);
+          assert.deepEqual(
+            res.datasets.map((d) => d.symbol),
+            ['AAA', 'BBB'],
+          );
           for (const d of res.datasets) {
             const bars = await readBarsParquet(join(dataDir, d.bars_path!));
             const expected = await referenceBars([...subset], d.symbol);

@@ -20,13 +20,23 @@ function source(d: string, name: string, schema: 'trades' | 'tbbo', recs: QuoteS
 function recs(minutes: number, perMinute: number, offsetNs = 0n): QuoteSpec[] {
   const out: QuoteSpec[] = [];
   for (let m = 0; m < minutes; m++) {
-    for (let k = 0; k < perMinute; k++) out.push({ ts: T0 + BigInt(m) * MIN + BigInt(k) * S + offsetNs, px: out.length + 1, sz: 1, side: 'B', bid: 1, ask: 2, bsz: 1, asz: 1 });
+    for (let k = 0; k < perMinute; k++)
+      out.push({
+        ts: T0 + BigInt(m) * MIN + BigInt(k) * S + offsetNs,
+        px: out.length + 1,
+        sz: 1,
+        side: 'B',
+        bid: 1,
+        ask: 2,
+        bsz: 1,
+        asz: 1,
+      });
   }
   return out;
 }
 
 describe('merge runs', () => {
-  it('trades + tbbo at equal ts_recv: runs reach the end of the other lane\'s head minute, at any batch size', async () => {
+  it("trades + tbbo at equal ts_recv: runs reach the end of the other lane's head minute, at any batch size", async () => {
     await withTempDir(async (d) => {
       const srcs = [source(d, 't', 'trades', recs(6, 40)), source(d, 'q', 'tbbo', recs(6, 40))];
       // (lane, first record's minute, length) per run. The tbbo source sorts first (equal first
@@ -39,10 +49,14 @@ describe('merge runs', () => {
       for (const batchSize of [16384, 25]) {
         const runs: string[] = [];
         const order: [number, number][] = []; // (lane, minute) per record, in merge order
-        await mergeSources(srcs, (i, b, from, to) => {
-          runs.push(`${i}:${(b.tsRecv[from]! - T0) / MIN}:${to - from}`);
-          for (let k = from; k < to; k++) order.push([i, Number((b.tsRecv[k]! - T0) / MIN)]);
-        }, { batchSize });
+        await mergeSources(
+          srcs,
+          (i, b, from, to) => {
+            runs.push(`${i}:${(b.tsRecv[from]! - T0) / MIN}:${to - from}`);
+            for (let k = from; k < to; k++) order.push([i, Number((b.tsRecv[k]! - T0) / MIN)]);
+          },
+          { batchSize },
+        );
         assert.equal(runs.join(' '), expected[batchSize], `batch ${batchSize}`);
         // Every record of minute m comes after every record of the other lane from minutes < m.
         order.forEach(([lane, m], p) => {
@@ -56,10 +70,21 @@ describe('merge runs', () => {
     await withTempDir(async (d) => {
       // a: seconds 0..9; b: seconds 5, 5 (tie with a's 5th), 20. One minute, one lane.
       const a = recs(1, 10);
-      const b: QuoteSpec[] = [5n, 5n, 20n].map((s, k) => ({ ts: T0 + s * S, px: 100 + k, sz: 1, side: 'B', bid: 1, ask: 2, bsz: 1, asz: 1 }));
+      const b: QuoteSpec[] = [5n, 5n, 20n].map((s, k) => ({
+        ts: T0 + s * S,
+        px: 100 + k,
+        sz: 1,
+        side: 'B',
+        bid: 1,
+        ask: 2,
+        bsz: 1,
+        asz: 1,
+      }));
       const srcs = [source(d, 'a', 'trades', a), source(d, 'b', 'trades', b)];
       const runs: number[][] = [];
-      await mergeSources(srcs, (_i, bt, from, to) => { runs.push(Array.from({ length: to - from }, (_, k) => bt.price[from + k]! / 1e9)); });
+      await mergeSources(srcs, (_i, bt, from, to) => {
+        runs.push(Array.from({ length: to - from }, (_, k) => bt.price[from + k]! / 1e9));
+      });
       // a starts first (priority 0): its run takes seconds 0..5 (the tie at 5 included), then b's two 5s, then a's 6..9, then b's 20.
       assert.deepEqual(runs, [[1, 2, 3, 4, 5, 6], [100, 101], [7, 8, 9, 10], [102]]);
     });

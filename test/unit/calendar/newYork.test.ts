@@ -18,10 +18,20 @@ describe('New York day arithmetic', () => {
       assert.ok(t >= cursor.startNs && t < cursor.endNs);
     };
     const H = 3_600_000_000_000;
-    for (const [from, to] of [['2005-01-01', '2008-12-31'], ['2024-03-01', '2024-11-30']] as const) {
+    for (const [from, to] of [
+      ['2005-01-01', '2008-12-31'],
+      ['2024-03-01', '2024-11-30'],
+    ] as const) {
       for (let t = Date.parse(`${from}T00:30:00Z`) * 1e6; t < Date.parse(`${to}T00:00:00Z`) * 1e6; t += 7 * H) check(t);
     }
-    for (const iso of ['2024-03-10T06:59:00Z', '2024-03-10T07:00:00Z', '2024-03-11T03:59:00Z', '2024-03-12T04:00:00Z', '2023-11-05T04:00:00Z', '2025-01-01T05:00:00Z']) {
+    for (const iso of [
+      '2024-03-10T06:59:00Z',
+      '2024-03-10T07:00:00Z',
+      '2024-03-11T03:59:00Z',
+      '2024-03-12T04:00:00Z',
+      '2023-11-05T04:00:00Z',
+      '2025-01-01T05:00:00Z',
+    ]) {
       check(Date.parse(iso) * 1e6);
     }
   });

@@ -10,7 +10,9 @@ const btnb = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args],
 
 describe('btnb db', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'btnb-dbcli-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'btnb-dbcli-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('apply creates and migrates a file, then reports it up to date (--json)', () => {

@@ -19,8 +19,16 @@ function dataset(over: Partial<DatasetInput> = {}): DatasetInput {
 
 function runInput(over: Partial<CreateRunInput> = {}): CreateRunInput {
   return {
-    input_hash: sha('a'), dataset_id: DS, strategy_id: 'sma-cross', params: { fast: 10, slow: 30 }, seed: 0,
-    costs: { slippage_bps: 1 }, session: 'all', code_hash: sha('code'), engine_version: '0.1.0', ...over,
+    input_hash: sha('a'),
+    dataset_id: DS,
+    strategy_id: 'sma-cross',
+    params: { fast: 10, slow: 30 },
+    seed: 0,
+    costs: { slippage_bps: 1 },
+    session: 'all',
+    code_hash: sha('code'),
+    engine_version: '0.1.0',
+    ...over,
   };
 }
 
@@ -52,8 +60,11 @@ describe('catalog/sqliteCatalog', () => {
       assert.equal(cat.db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(cat.db.pragma('foreign_keys', { simple: true }), 1);
       assert.equal(cat.db.pragma('busy_timeout', { simple: true }), 5000);
-      const names = (cat.db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table') ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-      for (const t of ['catalog_changes', 'dataset_sources', 'datasets', 'runs', 'runs_fts']) assert.ok(names.includes(t), `${t} in ${names}`);
+      const names = (
+        cat.db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table') ORDER BY name").all() as { name: string }[]
+      ).map((r) => r.name);
+      for (const t of ['catalog_changes', 'dataset_sources', 'datasets', 'runs', 'runs_fts'])
+        assert.ok(names.includes(t), `${t} in ${names}`);
       assert.equal(cat.changeCounter(), 0);
     });
 
@@ -67,7 +78,10 @@ describe('catalog/sqliteCatalog', () => {
       assert.equal(cat.listDatasets().length, 1);
       cat.db.pragma('user_version = 99');
       cat.close();
-      assert.throws(() => openCatalog(file), (e: Error) => e.message.includes(file) && /schema version 99 is newer .* \(2\)/.test(e.message));
+      assert.throws(
+        () => openCatalog(file),
+        (e: Error) => e.message.includes(file) && /schema version 99 is newer .* \(2\)/.test(e.message),
+      );
       const raw = new Database(file);
       raw.pragma(`user_version = ${CATALOG_SCHEMA_VERSION}`);
       raw.close();
@@ -94,15 +108,26 @@ describe('catalog/sqliteCatalog', () => {
     it('names the file when it is not a database', () => {
       const bad = join(dir, 'bad.sqlite');
       writeFileSync(bad, 'this is not sqlite, just text padded to look like a file'.repeat(100));
-      assert.throws(() => openCatalog(bad), (e: Error) => e.message.startsWith(bad) && /not a database/.test(e.message));
+      assert.throws(
+        () => openCatalog(bad),
+        (e: Error) => e.message.startsWith(bad) && /not a database/.test(e.message),
+      );
     });
   });
 
   describe('datasets', () => {
     const source = {
-      sha256: sha('f1'), path: `raw/databento/GLBX.MDP3/trades/${sha('f1')}.dbn.zst`, original_name: 'trades.dbn.zst',
-      schema: 'trades', dbn_version: 3, bytes: 12345, records: 678,
-      first_ts_recv: 1704205800000000001n, last_ts_recv: 1704229199999999999n, meta_start: 1704153600000000000n, meta_end: null,
+      sha256: sha('f1'),
+      path: `raw/databento/GLBX.MDP3/trades/${sha('f1')}.dbn.zst`,
+      original_name: 'trades.dbn.zst',
+      schema: 'trades',
+      dbn_version: 3,
+      bytes: 12345,
+      records: 678,
+      first_ts_recv: 1704205800000000001n,
+      last_ts_recv: 1704229199999999999n,
+      meta_start: 1704153600000000000n,
+      meta_end: null,
     };
 
     it('upserts with sources (exact ns integers), keeps created_at and unspecified fields on update', () => {
@@ -110,7 +135,13 @@ describe('catalog/sqliteCatalog', () => {
       assert.equal(a.status, 'imported');
       assert.deepEqual(a.sources, [source]);
       assert.equal(a.start, '2024-01-02T14:30:00.000Z');
-      const d = cat.setDatasetDerived(DS, { bar_count: 390, start: '2024-01-02T14:30:00Z', end: '2024-01-02T21:00:00Z', bars_path: `derived/bars/${DS}/bars-1m.parquet`, manifest: { rows: 390 } });
+      const d = cat.setDatasetDerived(DS, {
+        bar_count: 390,
+        start: '2024-01-02T14:30:00Z',
+        end: '2024-01-02T21:00:00Z',
+        bars_path: `derived/bars/${DS}/bars-1m.parquet`,
+        manifest: { rows: 390 },
+      });
       assert.equal(d.status, 'ready');
       assert.equal(d.bar_count, 390);
       // Re-import: the same dataset again must not wipe what derive recorded.
@@ -133,9 +164,14 @@ describe('catalog/sqliteCatalog', () => {
       cat.upsertDataset(dataset({ dataset_id: other, symbol: 'AAPL', sources: [{ ...source, path: 'p2' }] }));
       cat.upsertDataset(dataset({ dataset_id: 'ds_1111111111111111', symbol: 'NQH4' }));
       const listed = cat.listDatasets();
-      assert.deepEqual(listed.map((d) => [d.symbol, d.sources.map((x) => x.path)]), [
-        ['AAPL', ['p2']], ['ESH4', ['p-early', source.path, 'p-late']], ['NQH4', []],
-      ]);
+      assert.deepEqual(
+        listed.map((d) => [d.symbol, d.sources.map((x) => x.path)]),
+        [
+          ['AAPL', ['p2']],
+          ['ESH4', ['p-early', source.path, 'p-late']],
+          ['NQH4', []],
+        ],
+      );
       for (const d of listed) assert.deepEqual(d, cat.getDataset(d.dataset_id));
     });
 
@@ -143,8 +179,17 @@ describe('catalog/sqliteCatalog', () => {
       const other = 'ds_fedcba9876543210';
       cat.upsertDataset(dataset({ sources: [source] }));
       cat.upsertDataset(dataset({ dataset_id: other, symbol: 'AAPL', sources: [{ ...source, path: 'p2' }] }));
-      assert.deepEqual(cat.listDatasets().map((d) => d.symbol), ['AAPL', 'ESH4']);
-      assert.deepEqual(cat.findDatasetsBySource(source.sha256.toUpperCase()).map((d) => d.dataset_id).sort(), [DS, other].sort());
+      assert.deepEqual(
+        cat.listDatasets().map((d) => d.symbol),
+        ['AAPL', 'ESH4'],
+      );
+      assert.deepEqual(
+        cat
+          .findDatasetsBySource(source.sha256.toUpperCase())
+          .map((d) => d.dataset_id)
+          .sort(),
+        [DS, other].sort(),
+      );
       assert.equal(cat.getDataset('ds_0000000000000000'), null);
       cat.setDatasetStatus(other, 'failed', 'boom');
       assert.equal(cat.getDataset(other)!.error, 'boom');
@@ -154,13 +199,18 @@ describe('catalog/sqliteCatalog', () => {
       assert.throws(() => cat.upsertDataset(dataset({ dataset_id: 'ds_XYZ' })), /dataset_id 'ds_XYZ' is not ds_ \+ 16 lowercase hex/);
       assert.throws(() => cat.upsertDataset(dataset({ start: '2024-01-02 14:30' })), /start '2024-01-02 14:30' is not a UTC ISO-8601/);
       cat.createRun(runInput());
-      assert.throws(() => cat.deleteDataset(DS), (e: Error) => e.message.includes(file) && /used by 1 run/.test(e.message));
+      assert.throws(
+        () => cat.deleteDataset(DS),
+        (e: Error) => e.message.includes(file) && /used by 1 run/.test(e.message),
+      );
       assert.throws(() => cat.setDatasetStatus('ds_1111111111111111', 'ready'), /dataset ds_1111111111111111 not found/);
     });
   });
 
   describe('runs', () => {
-    beforeEach(() => { cat.upsertDataset(dataset()); });
+    beforeEach(() => {
+      cat.upsertDataset(dataset());
+    });
 
     it('creates queued runs with defaults (symbol from the dataset, artifacts dir, ULID ids)', () => {
       const { run, created } = cat.createRun(runInput({ tags: ['  a ', 'b', 'a'] }));
@@ -174,7 +224,10 @@ describe('catalog/sqliteCatalog', () => {
       assert.equal(run.metrics, null);
       assert.deepEqual(cat.getRun(run.run_id), run);
       assert.throws(() => cat.createRun(runInput({ input_hash: 'abc' })), /input_hash 'abc' is not 64 lowercase hex/);
-      assert.throws(() => cat.createRun(runInput({ input_hash: sha('z'), dataset_id: 'ds_9999999999999999' })), /dataset ds_9999999999999999 is not in the catalog/);
+      assert.throws(
+        () => cat.createRun(runInput({ input_hash: sha('z'), dataset_id: 'ds_9999999999999999' })),
+        /dataset ds_9999999999999999 is not in the catalog/,
+      );
     });
 
     it('is idempotent on input_hash for queued/running/succeeded, not for failed/canceled, unless forced', () => {
@@ -205,12 +258,22 @@ describe('catalog/sqliteCatalog', () => {
       const r1 = cat.markRunning(id, '2024-01-02T10:00:00.000Z');
       assert.equal(r1.started_at, '2024-01-02T10:00:00.000Z');
       assert.throws(() => cat.markRunning(id), /is running; it can become running only from queued/);
-      const metrics = { final_equity: 101234.5, total_return: 0.012345, sharpe: 1.5, max_drawdown: 0.03, num_trades: 12, win_rate: 0.5, cagr: null };
+      const metrics = {
+        final_equity: 101234.5,
+        total_return: 0.012345,
+        sharpe: 1.5,
+        max_drawdown: 0.03,
+        num_trades: 12,
+        win_rate: 0.5,
+        cagr: null,
+      };
       const r2 = cat.markSucceeded(id, metrics, '2024-01-02T10:00:05.000Z');
       assert.equal(r2.status, 'succeeded');
       assert.deepEqual(r2.metrics, metrics);
-      assert.deepEqual(cat.db.prepare('SELECT total_return, sharpe, max_drawdown, num_trades, final_equity FROM runs WHERE run_id = ?').get(id),
-        { total_return: 0.012345, sharpe: 1.5, max_drawdown: 0.03, num_trades: 12, final_equity: 101234.5 });
+      assert.deepEqual(
+        cat.db.prepare('SELECT total_return, sharpe, max_drawdown, num_trades, final_equity FROM runs WHERE run_id = ?').get(id),
+        { total_return: 0.012345, sharpe: 1.5, max_drawdown: 0.03, num_trades: 12, final_equity: 101234.5 },
+      );
       assert.throws(() => cat.markRunning(id), /is succeeded; it can become running only from queued/);
       assert.throws(() => cat.markFailed(id, 'x'), /is succeeded; it can become failed only from queued or running/);
       assert.throws(() => cat.markCanceled(id), /is succeeded/);
@@ -233,46 +296,101 @@ describe('catalog/sqliteCatalog', () => {
       cat.upsertDataset(dataset({ dataset_id: other, symbol: 'AAPL' }));
       const ids: string[] = [];
       for (let i = 0; i < 10; i++) {
-        const id = cat.createRun(runInput({ input_hash: sha(`r${i}`), strategy_id: i % 2 ? 'donchian-breakout' : 'sma-cross', dataset_id: i < 5 ? DS : other })).run.run_id;
+        const id = cat.createRun(
+          runInput({ input_hash: sha(`r${i}`), strategy_id: i % 2 ? 'donchian-breakout' : 'sma-cross', dataset_id: i < 5 ? DS : other }),
+        ).run.run_id;
         ids.push(id);
         if (i < 8) {
           cat.markRunning(id);
-          if (i < 6) cat.markSucceeded(id, { total_return: (i - 3) / 10, sharpe: i === 2 ? null : i * 0.5, max_drawdown: 0.01 * i, num_trades: i, final_equity: 1e5 * (1 + (i - 3) / 10), win_rate: i / 10 });
+          if (i < 6)
+            cat.markSucceeded(id, {
+              total_return: (i - 3) / 10,
+              sharpe: i === 2 ? null : i * 0.5,
+              max_drawdown: 0.01 * i,
+              num_trades: i,
+              final_equity: 1e5 * (1 + (i - 3) / 10),
+              win_rate: i / 10,
+            });
         }
       }
       const newestFirst = [...ids].reverse();
-      assert.deepEqual(cat.listRuns().map((r) => r.run_id), newestFirst);
+      assert.deepEqual(
+        cat.listRuns().map((r) => r.run_id),
+        newestFirst,
+      );
       assert.deepEqual([...ids].sort(), ids, 'ULIDs sort in creation order');
-      assert.deepEqual(cat.listRuns({ status: 'succeeded' }).map((r) => r.run_id), newestFirst.filter((_, k) => 9 - k < 6));
-      assert.deepEqual(cat.listRuns({ status: ['running', 'queued'] }).map((r) => r.run_id), [ids[9], ids[8], ids[7], ids[6]]);
-      assert.deepEqual(cat.listRuns({ strategy: 'donchian-breakout', datasetId: other }).map((r) => r.run_id), [ids[9], ids[7], ids[5]]);
-      assert.deepEqual(cat.listRuns({ limit: 3, offset: 2 }).map((r) => r.run_id), [ids[7], ids[6], ids[5]]);
+      assert.deepEqual(
+        cat.listRuns({ status: 'succeeded' }).map((r) => r.run_id),
+        newestFirst.filter((_, k) => 9 - k < 6),
+      );
+      assert.deepEqual(
+        cat.listRuns({ status: ['running', 'queued'] }).map((r) => r.run_id),
+        [ids[9], ids[8], ids[7], ids[6]],
+      );
+      assert.deepEqual(
+        cat.listRuns({ strategy: 'donchian-breakout', datasetId: other }).map((r) => r.run_id),
+        [ids[9], ids[7], ids[5]],
+      );
+      assert.deepEqual(
+        cat.listRuns({ limit: 3, offset: 2 }).map((r) => r.run_id),
+        [ids[7], ids[6], ids[5]],
+      );
       assert.equal(cat.countRuns({ datasetId: DS }), 5);
       // total_return = (i-3)/10 for i = 0..5: in [0, 0.15] → i = 3 (0.0) and 4 (0.1)
-      assert.deepEqual(cat.listRuns({ metrics: [{ key: 'total_return', min: 0, max: 0.15 }] }).map((r) => r.run_id), [ids[4], ids[3]]);
+      assert.deepEqual(
+        cat.listRuns({ metrics: [{ key: 'total_return', min: 0, max: 0.15 }] }).map((r) => r.run_id),
+        [ids[4], ids[3]],
+      );
       // sharpe null (i = 2) and unfinished runs are excluded by any range on sharpe
-      assert.deepEqual(cat.listRuns({ metrics: [{ key: 'sharpe' }] }).map((r) => r.run_id), [ids[5], ids[4], ids[3], ids[1], ids[0]]);
+      assert.deepEqual(
+        cat.listRuns({ metrics: [{ key: 'sharpe' }] }).map((r) => r.run_id),
+        [ids[5], ids[4], ids[3], ids[1], ids[0]],
+      );
       // a key that is not an extracted column filters through the JSON: win_rate ≥ 0.35 → i = 4, 5
-      assert.deepEqual(cat.listRuns({ metrics: [{ key: 'win_rate', min: 0.35 }] }).map((r) => r.run_id), [ids[5], ids[4]]);
-      assert.deepEqual(cat.listRuns({ metrics: [{ key: 'num_trades', min: 1, max: 4 }, { key: 'max_drawdown', max: 0.025 }] }).map((r) => r.run_id), [ids[2], ids[1]]);
-      assert.deepEqual(cat.listRuns({ sortBy: 'sharpe', limit: 3 }).map((r) => r.run_id), [ids[5], ids[4], ids[3]]);
-      assert.deepEqual(cat.listRuns({ sortBy: 'final_equity', order: 'asc', status: 'succeeded' }).map((r) => r.run_id), ids.slice(0, 6));
+      assert.deepEqual(
+        cat.listRuns({ metrics: [{ key: 'win_rate', min: 0.35 }] }).map((r) => r.run_id),
+        [ids[5], ids[4]],
+      );
+      assert.deepEqual(
+        cat
+          .listRuns({
+            metrics: [
+              { key: 'num_trades', min: 1, max: 4 },
+              { key: 'max_drawdown', max: 0.025 },
+            ],
+          })
+          .map((r) => r.run_id),
+        [ids[2], ids[1]],
+      );
+      assert.deepEqual(
+        cat.listRuns({ sortBy: 'sharpe', limit: 3 }).map((r) => r.run_id),
+        [ids[5], ids[4], ids[3]],
+      );
+      assert.deepEqual(
+        cat.listRuns({ sortBy: 'final_equity', order: 'asc', status: 'succeeded' }).map((r) => r.run_id),
+        ids.slice(0, 6),
+      );
       assert.throws(() => cat.listRuns({ metrics: [{ key: "x') OR 1=1 --" }] }), /metric key .* is not a metrics.json key/);
       assert.throws(() => cat.listRuns({ status: 'done' as never }), /status 'done' is not one of queued, running/);
       assert.throws(() => cat.listRuns({ limit: -1 }), /limit must be a non-negative integer/);
     });
 
     it('serves list by status/strategy/dataset from its indices', () => {
-      const plan = (sql: string, ...p: unknown[]) => (cat.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...p) as { detail: string }[]).map((r) => r.detail).join(' | ');
-      assert.match(plan("SELECT * FROM runs r WHERE r.status IN (?) ORDER BY r.run_id DESC LIMIT 50", 'queued'), /runs_by_status/);
+      const plan = (sql: string, ...p: unknown[]) =>
+        (cat.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...p) as { detail: string }[]).map((r) => r.detail).join(' | ');
+      assert.match(plan('SELECT * FROM runs r WHERE r.status IN (?) ORDER BY r.run_id DESC LIMIT 50', 'queued'), /runs_by_status/);
       assert.match(plan('SELECT * FROM runs r WHERE r.strategy_id = ? ORDER BY r.run_id DESC LIMIT 50', 's'), /runs_by_strategy/);
       assert.match(plan('SELECT * FROM runs r WHERE r.dataset_id = ? ORDER BY r.run_id DESC LIMIT 50', DS), /runs_by_dataset/);
-      assert.match(plan("SELECT * FROM runs WHERE input_hash = ? AND status IN ('queued','running','succeeded')", 'h'), /runs_by_input_hash/);
+      assert.match(
+        plan("SELECT * FROM runs WHERE input_hash = ? AND status IN ('queued','running','succeeded')", 'h'),
+        /runs_by_input_hash/,
+      );
     });
 
     it('full-text search over strategy, symbol, tags and notes stays in sync with edits and deletes', () => {
       const a = cat.createRun(runInput({ input_hash: sha('1'), tags: ['baseline'], notes: 'Tuned on January volatility' })).run.run_id;
-      const b = cat.createRun(runInput({ input_hash: sha('2'), strategy_id: 'bollinger-reversion', notes: 'café "quoted" note' })).run.run_id;
+      const b = cat.createRun(runInput({ input_hash: sha('2'), strategy_id: 'bollinger-reversion', notes: 'café "quoted" note' })).run
+        .run_id;
       cat.upsertDataset(dataset({ dataset_id: 'ds_fedcba9876543210', symbol: 'AAPL' }));
       const c = cat.createRun(runInput({ input_hash: sha('3'), dataset_id: 'ds_fedcba9876543210' })).run.run_id;
       const ids = (t: string) => cat.searchRuns(t).map((r) => r.run_id);
@@ -300,8 +418,11 @@ describe('catalog/sqliteCatalog', () => {
       assert.equal(cat.deleteRun(a), true);
       assert.equal(cat.deleteRun(a), false);
       assert.deepEqual(ids('rewritten'), []);
-      assert.deepEqual(cat.listRuns({ search: 'sma', status: 'queued' }).map((r) => r.run_id), [c]);
-      assert.equal((cat.db.prepare("INSERT INTO runs_fts(runs_fts) VALUES('integrity-check')").run()).changes >= 0, true);
+      assert.deepEqual(
+        cat.listRuns({ search: 'sma', status: 'queued' }).map((r) => r.run_id),
+        [c],
+      );
+      assert.equal(cat.db.prepare("INSERT INTO runs_fts(runs_fts) VALUES('integrity-check')").run().changes >= 0, true);
       assert.throws(() => cat.setNotes('01ARYZ6S410000000000000000', 'x'), /run 01ARYZ6S410000000000000000 not found/);
       assert.throws(() => cat.addTag(b, '   '), /empty tag/);
     });
@@ -342,7 +463,9 @@ describe('catalog/sqliteCatalog', () => {
       const child = (tag: string) => {
         const p = spawn(process.execPath, [script, fresh, tag, '200'], { stdio: ['pipe', 'pipe', 'pipe'] });
         let err = '';
-        p.stderr.on('data', (d) => { err += d; });
+        p.stderr.on('data', (d) => {
+          err += d;
+        });
         const ready = new Promise<void>((resolve, reject) => {
           p.stdout.once('data', () => resolve());
           p.on('error', reject);
@@ -365,7 +488,11 @@ describe('catalog/sqliteCatalog', () => {
         const rows = c.db.prepare('SELECT notes FROM runs ORDER BY rowid').all() as { notes: string }[];
         for (const tag of ['A', 'B']) {
           const mine = rows.filter((r) => r.notes.startsWith(`writer ${tag} `)).map((r) => Number(r.notes.split(' ')[2]));
-          assert.deepEqual(mine, Array.from({ length: 200 }, (_, i) => i), `writer ${tag}: every run, in its order`);
+          assert.deepEqual(
+            mine,
+            Array.from({ length: 200 }, (_, i) => i),
+            `writer ${tag}: every run, in its order`,
+          );
         }
         // The writes really interleaved (otherwise this test proves nothing about concurrency).
         let switches = 0;
@@ -397,23 +524,39 @@ describe('catalog migration 2: run view indices', () => {
       MIGRATIONS[0]!.up(raw);
       raw.pragma('user_version = 1');
       raw.exec('COMMIT');
-      raw.prepare("INSERT INTO datasets (dataset_id, symbol, derive_version, created_at, updated_at) VALUES ('ds_0000000000000001', 'X', 1, 't', 't')").run();
-      raw.prepare(`INSERT INTO runs (run_id, input_hash, status, dataset_id, strategy_id, params, seed, costs, session, code_hash, engine_version, created_at, started_at, finished_at, sharpe)
-        VALUES ('01AAAAAAAAAAAAAAAAAAAAAAAA', ?, 'succeeded', 'ds_0000000000000001', 's', '{}', 0, '{}', 'all', 'c', '1', 't', '2024-03-04T14:30:00.000Z', '2024-03-04T14:30:01.250Z', 1.5)`).run('a'.repeat(64));
+      raw
+        .prepare(
+          "INSERT INTO datasets (dataset_id, symbol, derive_version, created_at, updated_at) VALUES ('ds_0000000000000001', 'X', 1, 't', 't')",
+        )
+        .run();
+      raw
+        .prepare(
+          `INSERT INTO runs (run_id, input_hash, status, dataset_id, strategy_id, params, seed, costs, session, code_hash, engine_version, created_at, started_at, finished_at, sharpe)
+        VALUES ('01AAAAAAAAAAAAAAAAAAAAAAAA', ?, 'succeeded', 'ds_0000000000000001', 's', '{}', 0, '{}', 'all', 'c', '1', 't', '2024-03-04T14:30:00.000Z', '2024-03-04T14:30:01.250Z', 1.5)`,
+        )
+        .run('a'.repeat(64));
       raw.close();
       const cat = openCatalog(file);
       try {
         assert.equal(cat.schemaVersion, 2);
         assert.equal((cat.db.prepare('SELECT duration_ms FROM runs').get() as { duration_ms: number }).duration_ms, 1250);
-        const plan = (sql: string) => (cat.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
+        const plan = (sql: string) =>
+          (cat.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
         const { buildRunQuery } = await import('../../../src/engine/catalog/runQuery.ts');
-        for (const [key, index] of [['sharpe', 'runs_by_sharpe'], ['duration', 'runs_by_duration'], ['total_return', 'runs_by_total_return']] as const) {
+        for (const [key, index] of [
+          ['sharpe', 'runs_by_sharpe'],
+          ['duration', 'runs_by_duration'],
+          ['total_return', 'runs_by_total_return'],
+        ] as const) {
           const q = buildRunQuery({ sortBy: key, limit: 100 });
           const p = plan(`SELECT r.* FROM runs r ${q.where} ORDER BY ${q.orderBy} LIMIT 100`);
           assert.match(p, new RegExp(index), `${key}: ${p}`);
           assert.doesNotMatch(p, /TEMP B-TREE/, `${key} needs no sort: ${p}`);
         }
-        assert.deepEqual(cat.listRuns({ sortBy: 'duration' }).map((r) => r.run_id), ['01AAAAAAAAAAAAAAAAAAAAAAAA']);
+        assert.deepEqual(
+          cat.listRuns({ sortBy: 'duration' }).map((r) => r.run_id),
+          ['01AAAAAAAAAAAAAAAAAAAAAAAA'],
+        );
       } finally {
         cat.close();
       }

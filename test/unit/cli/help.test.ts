@@ -8,7 +8,8 @@ describe('btnb help and exit codes', () => {
   it('--help lists every command and exits 0', () => {
     const r = btnb('--help');
     assert.equal(r.status, 0);
-    for (const name of ['decode', 'data', 'db', 'backtest', 'runs', 'sweep', 'demo']) assert.match(r.stdout, new RegExp(`^  ${name} `, 'm'));
+    for (const name of ['decode', 'data', 'db', 'backtest', 'runs', 'sweep', 'demo'])
+      assert.match(r.stdout, new RegExp(`^  ${name} `, 'm'));
   });
   it('no command prints help and exits 2 (usage)', () => {
     assert.equal(btnb().status, 2);

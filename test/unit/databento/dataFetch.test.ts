@@ -50,7 +50,14 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
 
   async function run(
     argv: string[],
-    o: { fake?: Partial<FakeDatabentoOptions>; key?: string | null; stdinTTY?: boolean; answer?: string; stderrTTY?: boolean; signal?: AbortSignal } = {},
+    o: {
+      fake?: Partial<FakeDatabentoOptions>;
+      key?: string | null;
+      stdinTTY?: boolean;
+      answer?: string;
+      stderrTTY?: boolean;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<{ code: number; stdout: string; stderr: string; ranges: number }> {
     fake ??= await startFakeDatabento({ key: KEY, files: { trades: TRADES, tbbo: TBBO }, ...o.fake });
     const stdout = new Capture();
@@ -59,7 +66,14 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     if (o.answer !== undefined) stdin.end(o.answer);
     const env: Record<string, string | undefined> = { DATABENTO_BASE_URL: fake.url, BTNB_DATA_DIR: dataDir };
     if (o.key !== null) env.DATABENTO_API_KEY = o.key ?? KEY;
-    const code = await runDataFetch(argv, { stdout, stderr, stdin, env, client: { sleep: async () => {}, timeoutMs: 5000 }, ...(o.signal ? { signal: o.signal } : {}) });
+    const code = await runDataFetch(argv, {
+      stdout,
+      stderr,
+      stdin,
+      env,
+      client: { sleep: async () => {}, timeoutMs: 5000 },
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
     const ranges = fake.requests.filter((r) => r.endpoint === 'timeseries.get_range').length;
     return { code, stdout: stdout.text, stderr: stderr.text, ranges };
   }
@@ -75,8 +89,14 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     assert.match(r.stdout, /total\s+4\s+256 B\s+<\$0\.01/);
     assert.deepEqual(
       fake!.requests.map((q) => `${q.endpoint} ${q.form.schema}`),
-      ['metadata.get_cost trades', 'metadata.get_record_count trades', 'metadata.get_billable_size trades',
-        'metadata.get_cost tbbo', 'metadata.get_record_count tbbo', 'metadata.get_billable_size tbbo'],
+      [
+        'metadata.get_cost trades',
+        'metadata.get_record_count trades',
+        'metadata.get_billable_size trades',
+        'metadata.get_cost tbbo',
+        'metadata.get_record_count tbbo',
+        'metadata.get_billable_size tbbo',
+      ],
     );
     assert.deepEqual(filesUnder(dataDir), []);
   });
@@ -101,8 +121,14 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     ];
     const r = await run([...ARGS, '--yes', '--json'], { fake: { faults } });
     assert.equal(r.ranges, 3, 'trades dropped once and retried, then tbbo');
-    assert.deepEqual(fake!.requests.filter((q) => q.endpoint === 'timeseries.get_range').map((q) => `${q.form.schema} ${q.fault}`), ['trades drop', 'trades null', 'tbbo null']);
-    assert.deepEqual(fake!.requests.slice(0, 2).map((q) => q.status), [500, 200]);
+    assert.deepEqual(
+      fake!.requests.filter((q) => q.endpoint === 'timeseries.get_range').map((q) => `${q.form.schema} ${q.fault}`),
+      ['trades drop', 'trades null', 'tbbo null'],
+    );
+    assert.deepEqual(
+      fake!.requests.slice(0, 2).map((q) => q.status),
+      [500, 200],
+    );
     for (const text of [r.stdout, r.stderr]) {
       assert.ok(!text.includes(KEY), 'key printed');
       assert.ok(!text.includes(Buffer.from(`${KEY}:`).toString('base64')), 'auth header printed');
@@ -112,7 +138,10 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
       assert.ok(!bytes.includes(KEY) && !bytes.includes(Buffer.from(`${KEY}:`).toString('base64')), `key found in ${f}`);
       assert.ok(!f.endsWith('.part'), `left ${f}`);
     }
-    assert.match(r.stderr, /(^|\n)metadata\.get_cost: attempt 1\/5 failed \(HTTP 500 \(server error\): Internal Server Error \(request-id fake-1\)\); retrying in 0\.\d s\n/);
+    assert.match(
+      r.stderr,
+      /(^|\n)metadata\.get_cost: attempt 1\/5 failed \(HTTP 500 \(server error\): Internal Server Error \(request-id fake-1\)\); retrying in 0\.\d s\n/,
+    );
     assert.match(r.stderr, /timeseries\.get_range: attempt 1\/5 failed \(.*connection dropped|aborted/);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as {
@@ -120,12 +149,21 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
       cost: { usd: number; schemas: { schema: string; usd: number; records: number; billable_bytes: number }[] };
       downloads: { schema: string; bytes: number; sha256: string; attempts: number; status: number }[];
     };
-    assert.deepEqual(out.cost.schemas.map((s) => [s.schema, s.records, s.billable_bytes]), [['trades', 2, 96], ['tbbo', 2, 160]]);
+    assert.deepEqual(
+      out.cost.schemas.map((s) => [s.schema, s.records, s.billable_bytes]),
+      [
+        ['trades', 2, 96],
+        ['tbbo', 2, 160],
+      ],
+    );
     assert.equal(out.cost.usd, fake!.costOf('trades') + fake!.costOf('tbbo'));
-    assert.deepEqual(out.downloads.map((d) => [d.schema, d.bytes, d.sha256]), [
-      ['trades', statSync(TRADES).size, sha(TRADES)],
-      ['tbbo', statSync(TBBO).size, sha(TBBO)],
-    ]);
+    assert.deepEqual(
+      out.downloads.map((d) => [d.schema, d.bytes, d.sha256]),
+      [
+        ['trades', statSync(TRADES).size, sha(TRADES)],
+        ['tbbo', statSync(TBBO).size, sha(TBBO)],
+      ],
+    );
     assert.equal(out.datasets.length, 1);
     assert.equal(out.datasets[0]!.symbol, 'ESH1');
     assert.deepEqual([...out.datasets[0]!.schemas].sort(), ['tbbo', 'trades']);
@@ -135,7 +173,9 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
   it('imports into the raw cache (bytes = the served bytes), prints like `data import`; a second fetch is a no-op', async () => {
     const r = await run([...ARGS, '--yes']);
     assert.equal(r.code, 0, r.stderr);
-    const raw = filesUnder(join(dataDir, 'raw')).map((f) => f.slice(dataDir.length + 1)).sort();
+    const raw = filesUnder(join(dataDir, 'raw'))
+      .map((f) => f.slice(dataDir.length + 1))
+      .sort();
     assert.deepEqual(raw, [`raw/databento/GLBX.MDP3/tbbo/${sha(TBBO)}.dbn.zst`, `raw/databento/GLBX.MDP3/trades/${sha(TRADES)}.dbn.zst`]);
     assert.match(r.stdout, /(^|\n)ds_[0-9a-f]{16}  ESH1  (trades\+tbbo|tbbo\+trades)  2020-12-28T\S+ → \S+  2 sources\n$/);
     const again = await run([...ARGS, '--yes']);
@@ -157,7 +197,19 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
   });
 
   it('non-TTY progress is plain lines; TTY progress redraws one line with \\r', async () => {
-    const one = ['--dataset', 'GLBX.MDP3', '--symbols', 'ESH1', '--schema', 'trades', '--start', '2020-12-28', '--end', '2020-12-29', '--yes'];
+    const one = [
+      '--dataset',
+      'GLBX.MDP3',
+      '--symbols',
+      'ESH1',
+      '--schema',
+      'trades',
+      '--start',
+      '2020-12-28',
+      '--end',
+      '2020-12-29',
+      '--yes',
+    ];
     const plain = await run(one);
     assert.equal(plain.ranges, 1);
     assert.ok(!plain.stderr.includes('\r'));
@@ -169,8 +221,25 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
   });
 
   it('X-Warning warnings are shown once each, and a 206 is reported as partial', async () => {
-    const one = ['--dataset', 'GLBX.MDP3', '--symbols', 'ESH1', '--schema', 'trades', '--start', '2020-12-28', '--end', '2020-12-29', '--yes'];
-    const r = await run(one, { fake: { warnings: ['Reduced quality data on 2020-12-28'], faults: [{ endpoint: 'timeseries.get_range', kind: 'partial', warning: 'ESH1 partly resolved' }] } });
+    const one = [
+      '--dataset',
+      'GLBX.MDP3',
+      '--symbols',
+      'ESH1',
+      '--schema',
+      'trades',
+      '--start',
+      '2020-12-28',
+      '--end',
+      '2020-12-29',
+      '--yes',
+    ];
+    const r = await run(one, {
+      fake: {
+        warnings: ['Reduced quality data on 2020-12-28'],
+        faults: [{ endpoint: 'timeseries.get_range', kind: 'partial', warning: 'ESH1 partly resolved' }],
+      },
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr.match(/Databento warning \(metadata\.get_cost\): Reduced quality data on 2020-12-28\n/g)?.length, 1);
     assert.equal(r.stderr.match(/Reduced quality/g)?.length, 1);
@@ -199,10 +268,25 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     assert.ok(!r.stderr.includes(wrong) && !r.stdout.includes(wrong));
   });
 
-  it('a refused request (422, nested shape) shows Databento\'s message, exit 1', async () => {
-    const r = await run(['--dataset', 'GLBX.MDP3', '--symbols', 'ESH1', '--schema', 'trades', '--start', '2000-01-03', '--end', '2000-01-04', '--yes']);
+  it("a refused request (422, nested shape) shows Databento's message, exit 1", async () => {
+    const r = await run([
+      '--dataset',
+      'GLBX.MDP3',
+      '--symbols',
+      'ESH1',
+      '--schema',
+      'trades',
+      '--start',
+      '2000-01-03',
+      '--end',
+      '2000-01-04',
+      '--yes',
+    ]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /btnb data fetch: Databento metadata\.get_cost: HTTP 422 \(request refused\): The dataset GLBX\.MDP3 has data available from 2010-06-06\. Try a later `start`\. \[data_start_before_available_start\]/);
+    assert.match(
+      r.stderr,
+      /btnb data fetch: Databento metadata\.get_cost: HTTP 422 \(request refused\): The dataset GLBX\.MDP3 has data available from 2010-06-06\. Try a later `start`\. \[data_start_before_available_start\]/,
+    );
   });
 
   it('no DATABENTO_API_KEY: exit 1 before any request', async () => {
@@ -230,7 +314,9 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
   });
 
   it('a download that fails for good exits 1 and leaves nothing half-written', async () => {
-    const r = await run([...ARGS, '--yes', '--max-attempts', '2'], { fake: { faults: [{ endpoint: 'timeseries.get_range', kind: 'drop', afterBytes: 40, times: 2 }] } });
+    const r = await run([...ARGS, '--yes', '--max-attempts', '2'], {
+      fake: { faults: [{ endpoint: 'timeseries.get_range', kind: 'drop', afterBytes: 40, times: 2 }] },
+    });
     assert.equal(r.code, 1);
     assert.equal(r.ranges, 2);
     assert.match(r.stderr, /timeseries\.get_range: gave up after 2 attempts/);
@@ -238,9 +324,14 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
   });
 
   it('tbbo failing for good after trades arrived: exit 1, the paid-for trades file is kept and named', async () => {
-    const r = await run([...ARGS, '--yes', '--max-attempts', '2'], { fake: { faults: [{ endpoint: 'timeseries.get_range', schema: 'tbbo', kind: 'status', status: 503, times: 2 }] } });
+    const r = await run([...ARGS, '--yes', '--max-attempts', '2'], {
+      fake: { faults: [{ endpoint: 'timeseries.get_range', schema: 'tbbo', kind: 'status', status: 503, times: 2 }] },
+    });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /btnb data fetch: Databento timeseries\.get_range: gave up after 2 attempts; last error: HTTP 503 \(server error\): Service Unavailable \(request-id fake-\d+\)\n/);
+    assert.match(
+      r.stderr,
+      /btnb data fetch: Databento timeseries\.get_range: gave up after 2 attempts; last error: HTTP 503 \(server error\): Service Unavailable \(request-id fake-\d+\)\n/,
+    );
     const m = /Completed downloads are kept in (\S+): trades\n/.exec(r.stderr);
     assert.ok(m, r.stderr);
     assert.deepEqual(readdirSync(m[1]!), ['GLBX.MDP3.trades.ESH1.2020-12-28.2020-12-29.dbn.zst']);
@@ -248,10 +339,25 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
   });
 
   it('a body of the wrong schema (tbbo served for trades) is refused by its DBN metadata, naming the file', async () => {
-    const one = ['--dataset', 'GLBX.MDP3', '--symbols', 'ESH1', '--schema', 'trades', '--start', '2020-12-28', '--end', '2020-12-29', '--yes'];
+    const one = [
+      '--dataset',
+      'GLBX.MDP3',
+      '--symbols',
+      'ESH1',
+      '--schema',
+      'trades',
+      '--start',
+      '2020-12-28',
+      '--end',
+      '2020-12-29',
+      '--yes',
+    ];
     const r = await run(one, { fake: { files: { trades: TBBO } } });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /btnb data fetch: \S+GLBX\.MDP3\.trades\.ESH1\.2020-12-28\.2020-12-29\.dbn\.zst: Databento sent dataset GLBX\.MDP3 schema tbbo \(DBN metadata\), but GLBX\.MDP3 trades was requested\n/);
+    assert.match(
+      r.stderr,
+      /btnb data fetch: \S+GLBX\.MDP3\.trades\.ESH1\.2020-12-28\.2020-12-29\.dbn\.zst: Databento sent dataset GLBX\.MDP3 schema tbbo \(DBN metadata\), but GLBX\.MDP3 trades was requested\n/,
+    );
     assert.deepEqual(filesUnder(dataDir), []);
   });
 
@@ -268,7 +374,11 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
 
   it('cancel (the caller\'s signal) mid-download: exit 1, "canceled", nothing left in the data dir', async () => {
     const ac = new AbortController();
-    fake = await startFakeDatabento({ key: KEY, files: { trades: TRADES, tbbo: TBBO }, faults: [{ endpoint: 'timeseries.get_range', kind: 'stall', afterBytes: 64, ms: 4000 }] });
+    fake = await startFakeDatabento({
+      key: KEY,
+      files: { trades: TRADES, tbbo: TBBO },
+      faults: [{ endpoint: 'timeseries.get_range', kind: 'stall', afterBytes: 64, ms: 4000 }],
+    });
     const poll = setInterval(() => {
       if (fake!.requests.some((q) => q.endpoint === 'timeseries.get_range' && q.bytesSent >= 64)) ac.abort();
     }, 5);
@@ -279,9 +389,20 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
   });
 
   it('Ctrl-C (SIGINT) on the real process mid-download: exit 1, no .part, no temp dir', async () => {
-    fake = await startFakeDatabento({ key: KEY, files: { trades: TRADES, tbbo: TBBO }, faults: [{ endpoint: 'timeseries.get_range', kind: 'stall', afterBytes: 64, ms: 8000 }] });
+    fake = await startFakeDatabento({
+      key: KEY,
+      files: { trades: TRADES, tbbo: TBBO },
+      faults: [{ endpoint: 'timeseries.get_range', kind: 'stall', afterBytes: 64, ms: 8000 }],
+    });
     const child = spawn(process.execPath, ['src/engine/cli/main.ts', 'data', 'fetch', ...ARGS, '--yes'], {
-      env: { ...process.env, DATABENTO_API_KEY: KEY, DATABENTO_BASE_URL: fake.url, BTNB_DATA_DIR: dataDir, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
+      env: {
+        ...process.env,
+        DATABENTO_API_KEY: KEY,
+        DATABENTO_BASE_URL: fake.url,
+        BTNB_DATA_DIR: dataDir,
+        NO_PROXY: '127.0.0.1',
+        no_proxy: '127.0.0.1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -305,7 +426,14 @@ describe('btnb data fetch (runDataFetch against the fake server)', function () {
     const exec = (key: string, extra: string[]): Promise<{ status: number | null; stderr: string }> =>
       new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ['src/engine/cli/main.ts', 'data', 'fetch', ...ARGS, ...extra], {
-          env: { ...process.env, DATABENTO_API_KEY: key, DATABENTO_BASE_URL: fake!.url, BTNB_DATA_DIR: dataDir, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
+          env: {
+            ...process.env,
+            DATABENTO_API_KEY: key,
+            DATABENTO_BASE_URL: fake!.url,
+            BTNB_DATA_DIR: dataDir,
+            NO_PROXY: '127.0.0.1',
+            no_proxy: '127.0.0.1',
+          },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let stderr = '';

@@ -4,16 +4,32 @@ import { startFakeDatabento, type FakeDatabento } from '../../support/fakeDatabe
 // The fake is reused by the extension's tests: its own answers are pinned here with raw HTTP.
 const KEY = 'db-FAKEfakeFAKEfakeFAKEfakeFAKEfa';
 const auth = (user: string, pass = ''): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-const FORM = { dataset: 'GLBX.MDP3', symbols: 'ESH1', schema: 'trades', start: '2020-12-28', end: '2020-12-29', encoding: 'dbn', compression: 'zstd' };
+const FORM = {
+  dataset: 'GLBX.MDP3',
+  symbols: 'ESH1',
+  schema: 'trades',
+  start: '2020-12-28',
+  end: '2020-12-29',
+  encoding: 'dbn',
+  compression: 'zstd',
+};
 
 describe('fakeDatabento (test support)', () => {
   let fake: FakeDatabento;
   before(async () => {
-    fake = await startFakeDatabento({ key: KEY, files: { trades: 'test/fixtures/dbn/test_data.trades.v3.dbn.zst', tbbo: 'test/fixtures/dbn/test_data.tbbo.dbn' } });
+    fake = await startFakeDatabento({
+      key: KEY,
+      files: { trades: 'test/fixtures/dbn/test_data.trades.v3.dbn.zst', tbbo: 'test/fixtures/dbn/test_data.tbbo.dbn' },
+    });
   });
   after(() => fake.close());
 
-  const post = async (endpoint: string, form: Record<string, string>, authorization = auth(KEY), method = 'POST'): Promise<{ status: number; body: unknown }> => {
+  const post = async (
+    endpoint: string,
+    form: Record<string, string>,
+    authorization = auth(KEY),
+    method = 'POST',
+  ): Promise<{ status: number; body: unknown }> => {
     const res = await fetch(`${fake.url}/v0/${endpoint}`, {
       method,
       headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
@@ -29,7 +45,7 @@ describe('fakeDatabento (test support)', () => {
     return { status: res.status, body };
   };
 
-  it('401 for a wrong key, a non-empty password or no auth, with Databento\'s flat body', async () => {
+  it("401 for a wrong key, a non-empty password or no auth, with Databento's flat body", async () => {
     for (const a of [auth('db-other'), auth(KEY, 'x'), '']) {
       assert.deepEqual(await post('metadata.get_record_count', FORM, a), { status: 401, body: { detail: 'Authentication failed.' } });
     }
@@ -67,7 +83,11 @@ describe('fakeDatabento (test support)', () => {
     assert.deepEqual(await post('metadata.get_billable_size', { ...FORM, schema: 'tbbo' }), { status: 200, body: 160 });
     assert.equal(fake.served.tbbo!.bytes.readUInt32LE(0), 0xfd2fb528);
     assert.deepEqual(fake.served.trades!.symbols, ['ESH1']);
-    const res = await fetch(`${fake.url}/v0/timeseries.get_range`, { method: 'POST', headers: { authorization: auth(KEY) }, body: new URLSearchParams(FORM) });
+    const res = await fetch(`${fake.url}/v0/timeseries.get_range`, {
+      method: 'POST',
+      headers: { authorization: auth(KEY) },
+      body: new URLSearchParams(FORM),
+    });
     assert.equal(res.headers.get('content-length'), null, 'chunked, like Databento');
     assert.deepEqual(Buffer.from(await res.arrayBuffer()), fake.served.trades!.bytes);
   });

@@ -2,7 +2,13 @@ import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { downloadAndImport, FetchFailedError, HistoricalClient, quoteFetch, type FetchRequest } from '../../../src/engine/databento/index.ts';
+import {
+  downloadAndImport,
+  FetchFailedError,
+  HistoricalClient,
+  quoteFetch,
+  type FetchRequest,
+} from '../../../src/engine/databento/index.ts';
 import { startFakeDatabento, type FakeDatabento } from '../../support/fakeDatabento.ts';
 
 // The flow as a job would use it (no CLI): quote → (own confirmation) → downloadAndImport.
@@ -21,10 +27,20 @@ describe('databento fetchFlow (programmatic)', () => {
   });
 
   it('quotes every schema with totals, downloads in order, imports one dataset and removes the temp dir', async () => {
-    fake = await startFakeDatabento({ key: KEY, files: { trades: 'test/fixtures/dbn/test_data.trades.v3.dbn.zst', tbbo: 'test/fixtures/dbn/test_data.tbbo.v3.dbn.zst' }, usdPerGb: 1e7 });
+    fake = await startFakeDatabento({
+      key: KEY,
+      files: { trades: 'test/fixtures/dbn/test_data.trades.v3.dbn.zst', tbbo: 'test/fixtures/dbn/test_data.tbbo.v3.dbn.zst' },
+      usdPerGb: 1e7,
+    });
     const client = new HistoricalClient({ key: KEY, baseUrl: fake.url, env: {} });
     const quote = await quoteFetch(client, REQ);
-    assert.deepEqual(quote.schemas.map((q) => [q.schema, q.records, q.billableBytes]), [['trades', 2, 96], ['tbbo', 2, 160]]);
+    assert.deepEqual(
+      quote.schemas.map((q) => [q.schema, q.records, q.billableBytes]),
+      [
+        ['trades', 2, 96],
+        ['tbbo', 2, 160],
+      ],
+    );
     assert.equal(quote.totalRecords, 4);
     assert.equal(quote.totalBillableBytes, 256);
     assert.ok(Math.abs(quote.totalUsd - 2.56) < 1e-12);
@@ -52,7 +68,10 @@ describe('databento fetchFlow (programmatic)', () => {
       assert.ok(e instanceof FetchFailedError);
       assert.equal(e.stage, 'download');
       assert.match(e.message, /HTTP 403 \(the API key lacks permission for this dataset or schema\): No tbbo license/);
-      assert.deepEqual(e.completed.map((f) => f.schema), ['trades']);
+      assert.deepEqual(
+        e.completed.map((f) => f.schema),
+        ['trades'],
+      );
       assert.ok(e.keptDir && existsSync(join(e.keptDir, 'GLBX.MDP3.trades.ESH1.2020-12-28.2020-12-29.dbn.zst')));
       return true;
     });

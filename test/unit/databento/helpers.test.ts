@@ -29,7 +29,10 @@ describe('databento helpers', () => {
       for (let cut = 0; cut < b.length; cut++) {
         const w = walk(b.subarray(0, cut), 13);
         assert.equal(w.complete, false, `prefix ${cut}`);
-        assert.throws(() => w.finish(), (e: ZstdFrameError) => e instanceof ZstdFrameError && e.offset === cut);
+        assert.throws(
+          () => w.finish(),
+          (e: ZstdFrameError) => e instanceof ZstdFrameError && e.offset === cut,
+        );
       }
     });
 
@@ -55,7 +58,10 @@ describe('databento helpers', () => {
       assert.equal(w.frames, 1);
       assert.equal(w.complete, true);
       assert.equal(w.contentSize, null);
-      assert.throws(() => walk(z.subarray(0, z.length - 2)).finish(), /expected more of zstd frame 1 \(2 more bytes of block data or checksum\)/);
+      assert.throws(
+        () => walk(z.subarray(0, z.length - 2)).finish(),
+        /expected more of zstd frame 1 \(2 more bytes of block data or checksum\)/,
+      );
     });
 
     it('rejects bytes that are not zstd, naming the offset and what was expected', () => {
@@ -69,7 +75,9 @@ describe('databento helpers', () => {
     it('parses both JSON error shapes and falls back to the raw body', () => {
       assert.deepEqual(parseErrorBody('{"detail":"Authentication failed."}'), { detail: 'Authentication failed.', case: null, docs: null });
       assert.deepEqual(
-        parseErrorBody('{"detail":{"case":"data_start_before_available_start","message":"Too early.","status_code":422,"docs":"https://d/x","payload":{}}}'),
+        parseErrorBody(
+          '{"detail":{"case":"data_start_before_available_start","message":"Too early.","status_code":422,"docs":"https://d/x","payload":{}}}',
+        ),
         { detail: 'Too early.', case: 'data_start_before_available_start', docs: 'https://d/x' },
       );
       assert.deepEqual(parseErrorBody('  Bad\n\nGateway  '), { detail: 'Bad Gateway', case: null, docs: null });
@@ -102,7 +110,14 @@ describe('databento helpers', () => {
 
   describe('progress output', () => {
     it('formats sizes in decimal units and sub-cent costs honestly', () => {
-      assert.deepEqual([0, 999, 1000, 12_345, 123_456_789, 1.5e12].map(formatBytes), ['0 B', '999 B', '1.00 kB', '12.3 kB', '123 MB', '1.50 TB']);
+      assert.deepEqual([0, 999, 1000, 12_345, 123_456_789, 1.5e12].map(formatBytes), [
+        '0 B',
+        '999 B',
+        '1.00 kB',
+        '12.3 kB',
+        '123 MB',
+        '1.50 TB',
+      ]);
       assert.deepEqual([0, 0.004, 0.005, 1234.567].map(formatUsd), ['$0.00', '<$0.01', '$0.01', '$1,234.57']);
     });
 

@@ -34,7 +34,10 @@ describe('databento HistoricalClient (against the fake server)', function () {
     sleeps.push(ms);
   };
 
-  async function setup(extra: Partial<FakeDatabentoOptions> = {}, clientOpts: Partial<HistoricalClientOptions> = {}): Promise<HistoricalClient> {
+  async function setup(
+    extra: Partial<FakeDatabentoOptions> = {},
+    clientOpts: Partial<HistoricalClientOptions> = {},
+  ): Promise<HistoricalClient> {
     fake = await startFakeDatabento({ key: KEY, files: { trades: TRADES, tbbo: TBBO }, ...extra });
     return new HistoricalClient({ key: KEY, env: {}, baseUrl: fake.url, sleep: fastSleep, timeoutMs: 2000, ...clientOpts });
   }
@@ -72,8 +75,15 @@ describe('databento HistoricalClient (against the fake server)', function () {
     assert.equal(req.path, '/v0/timeseries.get_range');
     assert.equal(req.authorization, `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`);
     assert.deepEqual(req.form, {
-      dataset: 'GLBX.MDP3', symbols: 'ESH1', schema: 'trades', start: '2020-12-28', end: '2020-12-29',
-      stype_in: 'raw_symbol', stype_out: 'instrument_id', encoding: 'dbn', compression: 'zstd',
+      dataset: 'GLBX.MDP3',
+      symbols: 'ESH1',
+      schema: 'trades',
+      start: '2020-12-28',
+      end: '2020-12-29',
+      stype_in: 'raw_symbol',
+      stype_out: 'instrument_id',
+      encoding: 'dbn',
+      compression: 'zstd',
     });
   });
 
@@ -84,20 +94,40 @@ describe('databento HistoricalClient (against the fake server)', function () {
     assert.equal(await client.getCost(PARAMS), (TRADES_BILLABLE / 1e9) * 10);
     assert.equal(await client.getRecordCount({ ...PARAMS, schema: 'tbbo' }), 2);
     assert.equal(await client.getBillableSize({ ...PARAMS, schema: 'tbbo' }), 2 * 80);
-    assert.deepEqual(fake!.requests.map((r) => r.endpoint).slice(0, 3), ['metadata.get_record_count', 'metadata.get_billable_size', 'metadata.get_cost']);
-    assert.deepEqual(fake!.requests[0]!.form, { dataset: 'GLBX.MDP3', symbols: 'ESH1', schema: 'trades', start: '2020-12-28', end: '2020-12-29', stype_in: 'raw_symbol' });
+    assert.deepEqual(fake!.requests.map((r) => r.endpoint).slice(0, 3), [
+      'metadata.get_record_count',
+      'metadata.get_billable_size',
+      'metadata.get_cost',
+    ]);
+    assert.deepEqual(fake!.requests[0]!.form, {
+      dataset: 'GLBX.MDP3',
+      symbols: 'ESH1',
+      schema: 'trades',
+      start: '2020-12-28',
+      end: '2020-12-29',
+      stype_in: 'raw_symbol',
+    });
   });
 
   it('honours Retry-After seconds on 429, then succeeds', async () => {
     const client = await setup({ faults: [{ kind: 'status', status: 429, retryAfter: '1', body: { detail: 'Too many requests' } }] });
     const retries: string[] = [];
-    const c2 = new HistoricalClient({ key: KEY, env: {}, baseUrl: fake!.url, sleep: fastSleep, onRetry: (e) => retries.push(`${e.attempt}/${e.maxAttempts} ${e.delayMs}`) });
+    const c2 = new HistoricalClient({
+      key: KEY,
+      env: {},
+      baseUrl: fake!.url,
+      sleep: fastSleep,
+      onRetry: (e) => retries.push(`${e.attempt}/${e.maxAttempts} ${e.delayMs}`),
+    });
     void client;
     const r = await c2.getRange(PARAMS, dest());
     assert.deepEqual(sleeps, [1000]);
     assert.deepEqual(retries, ['1/5 1000']);
     assert.equal(r.attempts, 2);
-    assert.deepEqual(fake!.requests.map((q) => q.status), [429, 200]);
+    assert.deepEqual(
+      fake!.requests.map((q) => q.status),
+      [429, 200],
+    );
     assert.deepEqual(readFileSync(dest()), fixtureBytes);
   });
 
@@ -112,18 +142,27 @@ describe('databento HistoricalClient (against the fake server)', function () {
 
   it('gives up instead of waiting when Retry-After exceeds maxRetryAfterMs', async () => {
     const client = await setup({ faults: [{ kind: 'status', status: 429, retryAfter: '3600' }] }, { maxRetryAfterMs: 60_000 });
-    await assert.rejects(client.getRange(PARAMS, dest()), (e: Error) => e instanceof DatabentoRetriesExhaustedError && /Retry-After 3600 s exceeds the 60 s limit/.test(e.message));
+    await assert.rejects(
+      client.getRange(PARAMS, dest()),
+      (e: Error) => e instanceof DatabentoRetriesExhaustedError && /Retry-After 3600 s exceeds the 60 s limit/.test(e.message),
+    );
     assert.deepEqual(sleeps, []);
     assert.ok(!existsSync(dest()));
   });
 
   it('retries 500 and 503 with seeded exponential backoff + jitter, then succeeds', async () => {
-    const faults = [{ kind: 'status' as const, status: 500 }, { kind: 'status' as const, status: 503, body: 'upstream unavailable' }];
+    const faults = [
+      { kind: 'status' as const, status: 500 },
+      { kind: 'status' as const, status: 503, body: 'upstream unavailable' },
+    ];
     const client = await setup({ faults }, { random: () => 0.5, baseDelayMs: 100 });
     await client.getRange(PARAMS, dest());
     // equal jitter: full/2 + r·full/2 with full = 100·2^(n−1) → 75, 150
     assert.deepEqual(sleeps, [75, 150]);
-    assert.deepEqual(fake!.requests.map((q) => q.status), [500, 503, 200]);
+    assert.deepEqual(
+      fake!.requests.map((q) => q.status),
+      [500, 503, 200],
+    );
     assert.deepEqual(readFileSync(dest()), fixtureBytes);
   });
 
@@ -173,7 +212,14 @@ describe('databento HistoricalClient (against the fake server)', function () {
   it('a stalled body times out (idle timeout) and is retried', async () => {
     const client = await setup({ faults: [{ kind: 'stall', afterBytes: 64, ms: 3000 }] }, { timeoutMs: 150 });
     const retries: string[] = [];
-    const c = new HistoricalClient({ key: KEY, env: {}, baseUrl: fake!.url, sleep: fastSleep, timeoutMs: 150, onRetry: (e) => retries.push(e.reason) });
+    const c = new HistoricalClient({
+      key: KEY,
+      env: {},
+      baseUrl: fake!.url,
+      sleep: fastSleep,
+      timeoutMs: 150,
+      onRetry: (e) => retries.push(e.reason),
+    });
     void client;
     await c.getRange(PARAMS, dest());
     assert.match(retries[0]!, /no data from the server for 0\.15 s/);
@@ -182,12 +228,21 @@ describe('databento HistoricalClient (against the fake server)', function () {
 
   it('slow headers time out; with maxAttempts 1 the timeout error is thrown as is', async () => {
     const client = await setup({ faults: [{ kind: 'delay', ms: 3000 }] }, { timeoutMs: 150, maxAttempts: 1 });
-    await assert.rejects(client.getCost(PARAMS), (e: Error) => e instanceof DatabentoTransportError && e.kind === 'timeout' && /metadata\.get_cost/.test(e.message));
+    await assert.rejects(
+      client.getCost(PARAMS),
+      (e: Error) => e instanceof DatabentoTransportError && e.kind === 'timeout' && /metadata\.get_cost/.test(e.message),
+    );
   });
 
   it('gives up after maxAttempts drops, leaving neither the file nor a .part', async () => {
     const client = await setup({ faults: [{ kind: 'drop', afterBytes: 50, times: 10 }] }, { maxAttempts: 3 });
-    await assert.rejects(client.getRange(PARAMS, dest()), (e: Error) => e instanceof DatabentoRetriesExhaustedError && e.attempts === 3 && /connection dropped after 50 bytes|aborted|socket hang up|ECONNRESET/.test(e.message));
+    await assert.rejects(
+      client.getRange(PARAMS, dest()),
+      (e: Error) =>
+        e instanceof DatabentoRetriesExhaustedError &&
+        e.attempts === 3 &&
+        /connection dropped after 50 bytes|aborted|socket hang up|ECONNRESET/.test(e.message),
+    );
     assert.equal(ranges(), 3);
     assert.deepEqual(readdirSync(dir), []);
   });
@@ -199,7 +254,10 @@ describe('databento HistoricalClient (against the fake server)', function () {
     await assert.rejects(bad.getRange(PARAMS, dest()), (e: Error) => {
       assert.ok(e instanceof DatabentoApiError);
       assert.equal(e.status, 401);
-      assert.equal(e.message, 'Databento timeseries.get_range: HTTP 401 (authentication failed: check the API key (env DATABENTO_API_KEY)): Authentication failed. (request-id fake-1)');
+      assert.equal(
+        e.message,
+        'Databento timeseries.get_range: HTTP 401 (authentication failed: check the API key (env DATABENTO_API_KEY)): Authentication failed. (request-id fake-1)',
+      );
       assert.ok(!e.message.includes('WRONGKEY'));
       return true;
     });
@@ -215,7 +273,10 @@ describe('databento HistoricalClient (against the fake server)', function () {
       assert.equal(e.status, 422);
       assert.equal(e.case, 'data_start_before_available_start');
       assert.equal(e.detail, 'The dataset GLBX.MDP3 has data available from 2010-06-06. Try a later `start`.');
-      assert.match(e.message, /HTTP 422 \(request refused\): The dataset GLBX\.MDP3 has data available from 2010-06-06\. Try a later `start`\. \[data_start_before_available_start\] \(see https:/);
+      assert.match(
+        e.message,
+        /HTTP 422 \(request refused\): The dataset GLBX\.MDP3 has data available from 2010-06-06\. Try a later `start`\. \[data_start_before_available_start\] \(see https:/,
+      );
       return true;
     });
     assert.equal(fake!.requests.length, 1, '4xx is not retried');
@@ -248,7 +309,9 @@ describe('databento HistoricalClient (against the fake server)', function () {
   });
 
   it('a 200 whose body is not zstd (a JSON error, a proxy page) is refused, not retried, and shows the body start', async () => {
-    const client = await setup({ faults: [{ endpoint: 'timeseries.get_range', kind: 'status', status: 200, body: { detail: 'maintenance window' } }] });
+    const client = await setup({
+      faults: [{ endpoint: 'timeseries.get_range', kind: 'status', status: 200, body: { detail: 'maintenance window' } }],
+    });
     await assert.rejects(client.getRange(PARAMS, dest()), (e: Error) => {
       assert.ok(e instanceof DatabentoTransportError && e.kind === 'corrupt', String(e));
       assert.equal(
@@ -263,7 +326,10 @@ describe('databento HistoricalClient (against the fake server)', function () {
 
   it('surfaces X-Warning warnings and accepts 206 (partial symbols)', async () => {
     const warned: string[] = [];
-    const client = await setup({ warnings: ['Reduced quality data on 2020-12-28'], faults: [{ kind: 'partial', warning: 'ESH1 partially resolved' }] }, { onWarning: (w, ep) => warned.push(`${ep}: ${w}`) });
+    const client = await setup(
+      { warnings: ['Reduced quality data on 2020-12-28'], faults: [{ kind: 'partial', warning: 'ESH1 partially resolved' }] },
+      { onWarning: (w, ep) => warned.push(`${ep}: ${w}`) },
+    );
     const r = await client.getRange(PARAMS, dest());
     assert.equal(r.status, 206);
     assert.equal(r.partial, true);
@@ -299,7 +365,13 @@ describe('databento HistoricalClient (against the fake server)', function () {
   it('an unwritable destination fails before the request is sent (nothing requested, nothing paid)', async () => {
     const client = await setup();
     const target = join(dir, 'missing-dir', 'out.dbn.zst');
-    await assert.rejects(client.getRange(PARAMS, target), (e: Error) => e instanceof DownloadWriteError && e.code === 'ENOENT' && e.message.startsWith(`cannot write the download to ${target}.part: ENOENT`));
+    await assert.rejects(
+      client.getRange(PARAMS, target),
+      (e: Error) =>
+        e instanceof DownloadWriteError &&
+        e.code === 'ENOENT' &&
+        e.message.startsWith(`cannot write the download to ${target}.part: ENOENT`),
+    );
     assert.equal(fake!.requests.length, 0);
   });
 
@@ -316,7 +388,10 @@ describe('databento HistoricalClient (against the fake server)', function () {
   it('base URL: env DATABENTO_BASE_URL, /v0 appended once, credentials refused; the key never shows in inspect/JSON', async () => {
     assert.equal(new HistoricalClient({ key: KEY, env: {} }).baseUrl, 'https://hist.databento.com/v0');
     assert.equal(new HistoricalClient({ key: KEY, env: { DATABENTO_BASE_URL: 'http://127.0.0.1:9/' } }).baseUrl, 'http://127.0.0.1:9/v0');
-    assert.equal(new HistoricalClient({ key: KEY, baseUrl: 'http://h/x/v0/', env: { DATABENTO_BASE_URL: 'http://other' } }).baseUrl, 'http://h/x/v0');
+    assert.equal(
+      new HistoricalClient({ key: KEY, baseUrl: 'http://h/x/v0/', env: { DATABENTO_BASE_URL: 'http://other' } }).baseUrl,
+      'http://h/x/v0',
+    );
     assert.throws(() => new HistoricalClient({ key: KEY, env: {}, baseUrl: 'http://u:p@h' }), /must not contain credentials/);
     assert.throws(() => new HistoricalClient({ key: '', env: {} }), /expected a non-empty key/);
     const c = new HistoricalClient({ key: KEY, env: {} });
@@ -358,7 +433,10 @@ describe('databento HistoricalClient (against the fake server)', function () {
     await fake!.close();
     fake = null;
     const c = new HistoricalClient({ key: KEY, env: {}, baseUrl: url, sleep: fastSleep, maxAttempts: 2 });
-    await assert.rejects(c.getCost(PARAMS), (e: Error) => e instanceof DatabentoRetriesExhaustedError && /ECONNREFUSED/.test(e.message) && !e.message.includes(KEY));
+    await assert.rejects(
+      c.getCost(PARAMS),
+      (e: Error) => e instanceof DatabentoRetriesExhaustedError && /ECONNREFUSED/.test(e.message) && !e.message.includes(KEY),
+    );
     assert.equal(sleeps.length, 1);
   });
 });

@@ -10,7 +10,9 @@ import { DbnError } from '../../../src/engine/dbn/errors.ts';
 import { fixtureBytes, fixturePath } from './helpers.ts';
 
 let dir: string;
-before(() => { dir = mkdtempSync(join(tmpdir(), 'btnb-dbn-bad-')); });
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'btnb-dbn-bad-'));
+});
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function file(name: string, bytes: Uint8Array): string {
@@ -52,23 +54,33 @@ describe('dbn bad input', () => {
     await expectDbnError(file('empty.dbn', new Uint8Array(0)), 0, /DBN magic "DBN" or a zstd frame, found empty input/);
   });
   it('wrong magic (a zip file)', async () => {
-    await expectDbnError(file('x.zip', Uint8Array.from([0x50, 0x4b, 3, 4, 20, 0, 0, 0, 8, 0, 0, 0, 0, 0])), 0, /expected DBN magic.*found 50 4b 03 04/);
+    await expectDbnError(
+      file('x.zip', Uint8Array.from([0x50, 0x4b, 3, 4, 20, 0, 0, 0, 8, 0, 0, 0, 0, 0])),
+      0,
+      /expected DBN magic.*found 50 4b 03 04/,
+    );
   });
   it('a short garbage file (< 8 bytes)', async () => {
     await expectDbnError(file('short', Uint8Array.from([1, 2, 3])), 0, /found 3 bytes: 01 02 03/);
   });
   it('version 0 and version 4', async () => {
     for (const v of [0, 4]) {
-      const b = trades.slice(); b[3] = v;
+      const b = trades.slice();
+      b[3] = v;
       await expectDbnError(file(`v${v}.dbn`, b), 3, new RegExp(`DBN version 1, 2 or 3, found ${v}`));
     }
   });
   it('truncated prelude and truncated metadata', async () => {
     await expectDbnError(file('pre.dbn', trades.subarray(0, 5)), 5, /8-byte DBN prelude/);
-    await expectDbnError(file('meta.dbn', trades.subarray(0, 100)), 100, /metadata of 345 bytes \(ending at byte 353\), found end of input after 100 bytes/);
+    await expectDbnError(
+      file('meta.dbn', trades.subarray(0, 100)),
+      100,
+      /metadata of 345 bytes \(ending at byte 353\), found end of input after 100 bytes/,
+    );
   });
   it('metadata length beyond the file, and beyond the 64 MiB cap', async () => {
-    const b = trades.slice(); new DataView(b.buffer).setUint32(4, 100000, true);
+    const b = trades.slice();
+    new DataView(b.buffer).setUint32(4, 100000, true);
     await expectDbnError(file('len.dbn', b), 449, /metadata of 100000 bytes/);
     new DataView(b.buffer).setUint32(4, 0xfffffff0, true);
     await expectDbnError(file('cap.dbn', b), 4, /64 MiB cap/);
@@ -77,16 +89,26 @@ describe('dbn bad input', () => {
     await assert.rejects(readMetadata(file('rm.dbn', trades.subarray(0, 300))), /byte 300: expected metadata of 345 bytes/);
   });
   it('record length < 16 bytes', async () => {
-    const b = trades.slice(); b[401] = 3;
+    const b = trades.slice();
+    b[401] = 3;
     await expectDbnError(file('rl.dbn', b), 401, /record length of at least 16 bytes \(length byte >= 4\), found length byte 3/);
   });
-  it('record length below its type\'s size', async () => {
-    const b = trades.slice(); b[353] = 11;
+  it("record length below its type's size", async () => {
+    const b = trades.slice();
+    b[353] = 11;
     await expectDbnError(file('rs.dbn', b), 353, /at least 48 bytes for a mbp-0 record \(rtype 0\), found 44 bytes/);
   });
   it('record running past the end (truncated file), also inside zstd', async () => {
-    await expectDbnError(file('cut.dbn', trades.subarray(0, 440)), 401, /48 bytes for a mbp-0 record \(length byte 12\), found 39 bytes before the end of input/);
-    await expectDbnError(file('cut.dbn.zst', new Uint8Array(zstdCompressSync(trades.subarray(0, 420)))), 401, /found 19 bytes before the end/);
+    await expectDbnError(
+      file('cut.dbn', trades.subarray(0, 440)),
+      401,
+      /48 bytes for a mbp-0 record \(length byte 12\), found 39 bytes before the end of input/,
+    );
+    await expectDbnError(
+      file('cut.dbn.zst', new Uint8Array(zstdCompressSync(trades.subarray(0, 420)))),
+      401,
+      /found 19 bytes before the end/,
+    );
   });
   it('truncated zstd stream', async () => {
     const z = new Uint8Array(zstdCompressSync(trades));
@@ -98,14 +120,18 @@ describe('dbn bad input', () => {
     const hdr = 4 + 1 + 1 + 2; // magic, FHD, window, FCS(2) for this frame: found by parsing below
     void hdr;
     const fhd = z[4]!;
-    const fcs = [fhd >> 5 & 1 ? 1 : 0, 2, 4, 8][fhd >> 6]!;
+    const fcs = [(fhd >> 5) & 1 ? 1 : 0, 2, 4, 8][fhd >> 6]!;
     const blockAt = 5 + ((fhd >> 5) & 1 ? 0 : 1) + fcs;
-    const r = z.slice(); r[blockAt] = r[blockAt]! | 0b110;
+    const r = z.slice();
+    r[blockAt] = r[blockAt]! | 0b110;
     await expectDbnError(file('r.zst', r), 0, /(zstd block type 0-2.*found reserved block type 3)|(valid zstd stream.*corruption)/);
     const d = z.slice();
     for (let i = blockAt + 10; i < blockAt + 40; i++) d[i] = d[i]! ^ 0x5a;
     const p = file('d.zst', d);
-    await assert.rejects(decodeFile(p, {}), (e: unknown) => e instanceof DbnError && e.file === p && /zstd|record|metadata|DBN/.test(e.message));
+    await assert.rejects(
+      decodeFile(p, {}),
+      (e: unknown) => e instanceof DbnError && e.file === p && /zstd|record|metadata|DBN/.test(e.message),
+    );
   });
   it('a zstd frame asking for a window beyond 128 MiB is refused before any allocation', async () => {
     // magic, FHD (no single segment, no checksum), window descriptor: exponent 20 -> 2^30
@@ -117,7 +143,9 @@ describe('dbn bad input', () => {
   });
   it('garbage after the last zstd frame', async () => {
     const z = new Uint8Array(zstdCompressSync(trades));
-    const g = new Uint8Array(z.length + 8); g.set(z); g.set([1, 2, 3, 4, 5, 6, 7, 8], z.length);
+    const g = new Uint8Array(z.length + 8);
+    g.set(z);
+    g.set([1, 2, 3, 4, 5, 6, 7, 8], z.length);
     await expectDbnError(file('g.zst', g), 449, /zstd frame magic \(28 b5 2f fd\) \(zstd, compressed byte \d+\), found 01 02 03 04/);
   });
   it('a 1 GB garbage file fails on the magic without reading it', async () => {
@@ -139,10 +167,14 @@ describe('dbn bad input', () => {
     await assert.rejects(decodeStream(gig(), 'gig', {}), /gig: byte 0: expected DBN magic/);
     assert.equal(pulled, 1);
     pulled = 0;
-    async function* zgig() { // zstd magic, then garbage block headers
+    async function* zgig() {
+      // zstd magic, then garbage block headers
       pulled++;
       yield Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50, 0xff, 0xff, 0xff]);
-      for (let i = 0; i < 1024; i++) { pulled++; yield new Uint8Array(1 << 20).fill(0xff); }
+      for (let i = 0; i < 1024; i++) {
+        pulled++;
+        yield new Uint8Array(1 << 20).fill(0xff);
+      }
     }
     await assert.rejects(decodeStream(zgig(), 'zgig', {}), (e: unknown) => e instanceof DbnError && /zstd/.test(e.message));
     assert.ok(pulled <= 2, `pulled ${pulled}`);

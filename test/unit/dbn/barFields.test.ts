@@ -13,7 +13,7 @@ const MBP1_FIELDS = [...TRADE_FIELDS, 'bidPx', 'askPx', 'bidSz', 'askSz'] as con
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 async function* chunked(b: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
@@ -21,7 +21,12 @@ async function* chunked(b: Uint8Array, size: number): AsyncGenerator<Uint8Array>
 }
 
 /** Every decoded batch's `fields`, concatenated per field as plain numbers (NaN kept). */
-async function columns(bytes: Uint8Array, fields: readonly string[], opts: DecodeOptions, chunk: number): Promise<Record<string, number[]>> {
+async function columns(
+  bytes: Uint8Array,
+  fields: readonly string[],
+  opts: DecodeOptions,
+  chunk: number,
+): Promise<Record<string, number[]>> {
   const out: Record<string, number[]> = Object.fromEntries(fields.map((f) => [f, []]));
   const take = (b: TradeColumns | Mbp1Columns) => {
     for (const f of fields) {
@@ -37,8 +42,15 @@ async function columns(bytes: Uint8Array, fields: readonly string[], opts: Decod
 describe('barFieldsOnly decoding', () => {
   const r = rng(11);
   const recs: QuoteSpec[] = Array.from({ length: 700 }, (_, i) => ({
-    ts: T0 + BigInt(i) * 1_000_000n, px: 4800 + Math.floor(r() * 40) / 4, sz: 1 + Math.floor(r() * 20), side: (['A', 'B', 'N'] as const)[i % 3]!,
-    id: i % 5 === 0 ? 7 : 42, bid: i % 50 === 0 ? null : 4799.75, ask: 4800.25, bsz: Math.floor(r() * 9), asz: Math.floor(r() * 9),
+    ts: T0 + BigInt(i) * 1_000_000n,
+    px: 4800 + Math.floor(r() * 40) / 4,
+    sz: 1 + Math.floor(r() * 20),
+    side: (['A', 'B', 'N'] as const)[i % 3]!,
+    id: i % 5 === 0 ? 7 : 42,
+    bid: i % 50 === 0 ? null : 4799.75,
+    ask: 4800.25,
+    bsz: Math.floor(r() * 9),
+    asz: Math.floor(r() * 9),
   }));
   const inputs = [
     ['trades v3 (aligned)', dbnBytes({ schema: 'trades' }, recs), TRADE_FIELDS],

@@ -16,7 +16,9 @@ function btnb(...args: string[]) {
 describe('btnb decode', function () {
   this.timeout(30000);
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'btnb-decode-cli-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'btnb-decode-cli-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('--json prints one dbn-style JSON object per record', () => {
@@ -25,14 +27,23 @@ describe('btnb decode', function () {
     assert.equal(r.err, '');
     const lines = r.out.trimEnd().split('\n');
     assert.equal(lines.length, 2);
-    assert.equal(lines[0], '{"hd":{"ts_event":"1609160400098821953","rtype":0,"publisher_id":1,"instrument_id":5482},"price":"3720250000000","size":5,"action":"T","side":"A","flags":129,"depth":0,"ts_recv":"1609160400099150057","ts_in_delta":19251,"sequence":1170380}');
+    assert.equal(
+      lines[0],
+      '{"hd":{"ts_event":"1609160400098821953","rtype":0,"publisher_id":1,"instrument_id":5482},"price":"3720250000000","size":5,"action":"T","side":"A","flags":129,"depth":0,"ts_recv":"1609160400099150057","ts_in_delta":19251,"sequence":1170380}',
+    );
     assert.equal(JSON.parse(lines[1]!).sequence, 1170414);
   });
 
   it('--limit N stops after N records', () => {
     const r = btnb('decode', fixturePath('multi-frame.definition.v1.dbn.frag.zst'), '--json', '--limit', '3');
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual(r.out.trimEnd().split('\n').map((l) => JSON.parse(l).hd.rtype), [19, 19, 19]);
+    assert.deepEqual(
+      r.out
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l).hd.rtype),
+      [19, 19, 19],
+    );
   });
 
   it('default: a text summary; --summary --json: one JSON object', () => {
@@ -49,10 +60,38 @@ describe('btnb decode', function () {
     assert.equal(j.code, 0, j.err);
     const s = JSON.parse(j.out);
     assert.deepEqual(
-      [s.version, s.dataset, s.schema, s.start_ns, s.end, s.symbols, s.records, s.record_counts, s.bytes, s.compressed_bytes, s.stype_in, s.stype_out],
-      [2, 'GLBX.MDP3', 'tbbo', '1609160400000000000', '2020-12-29T00:00:00.000000000Z', ['ESH1'], 2, { 'mbp-1': 2 }, 513, 197, 'raw_symbol', 'instrument_id'],
+      [
+        s.version,
+        s.dataset,
+        s.schema,
+        s.start_ns,
+        s.end,
+        s.symbols,
+        s.records,
+        s.record_counts,
+        s.bytes,
+        s.compressed_bytes,
+        s.stype_in,
+        s.stype_out,
+      ],
+      [
+        2,
+        'GLBX.MDP3',
+        'tbbo',
+        '1609160400000000000',
+        '2020-12-29T00:00:00.000000000Z',
+        ['ESH1'],
+        2,
+        { 'mbp-1': 2 },
+        513,
+        197,
+        'raw_symbol',
+        'instrument_id',
+      ],
     );
-    assert.deepEqual(s.mappings, [{ raw_symbol: 'ESH1', intervals: [{ start_date: '2020-12-28', end_date: '2020-12-29', symbol: '5482' }] }]);
+    assert.deepEqual(s.mappings, [
+      { raw_symbol: 'ESH1', intervals: [{ start_date: '2020-12-28', end_date: '2020-12-29', symbol: '5482' }] },
+    ]);
   });
 
   it('bad file: exit 1, the error names the file and byte offset on stderr, nothing on stdout', () => {
@@ -77,23 +116,58 @@ describe('btnb decode', function () {
   });
 
   it('reads a pipe in one pass (zstd on /dev/stdin)', () => {
-    const r = spawnSync('bash', ['-c', `zstd -q -c "${fixturePath('test_data.tbbo.dbn')}" | "${process.execPath}" "${MAIN}" decode /dev/stdin --json`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      ['-c', `zstd -q -c "${fixturePath('test_data.tbbo.dbn')}" | "${process.execPath}" "${MAIN}" decode /dev/stdin --json`],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).levels[0].bid_sz), [26, 21]);
+    assert.deepEqual(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l).levels[0].bid_sz),
+      [26, 21],
+    );
   });
 
   it('a closed stdout pipe (| head -1) ends quietly with exit 0', () => {
     const n = 40000;
-    const meta = encodeMetadata({ version: 3, dataset: 'GLBX.MDP3', schema: 4, start: 0n, end: null, stypeIn: 1, stypeOut: 0, symbols: [], mappings: [] });
+    const meta = encodeMetadata({
+      version: 3,
+      dataset: 'GLBX.MDP3',
+      schema: 4,
+      start: 0n,
+      end: null,
+      stypeIn: 1,
+      stypeOut: 0,
+      symbols: [],
+      mappings: [],
+    });
     const bytes = new Uint8Array(meta.length + n * 48);
     bytes.set(meta);
     const v = new DataView(bytes.buffer);
     for (let i = 0, o = meta.length; i < n; i++) {
-      o = writeTradeRecord(v, o, { publisherId: 1, instrumentId: 1, tsEvent: BigInt(i), price: 1n, size: 1, action: 84, side: 65, flags: 0, depth: 0, tsRecv: BigInt(i), tsInDelta: 0, sequence: i });
+      o = writeTradeRecord(v, o, {
+        publisherId: 1,
+        instrumentId: 1,
+        tsEvent: BigInt(i),
+        price: 1n,
+        size: 1,
+        action: 84,
+        side: 65,
+        flags: 0,
+        depth: 0,
+        tsRecv: BigInt(i),
+        tsInDelta: 0,
+        sequence: i,
+      });
     }
     const p = join(dir, 'many.dbn');
     writeFileSync(p, bytes);
-    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${MAIN}" decode "${p}" --json | head -1; echo "rc=\${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${MAIN}" decode "${p}" --json | head -1; echo "rc=\${PIPESTATUS[0]}" >&2`], {
+      encoding: 'utf8',
+    });
     assert.equal(JSON.parse(r.stdout.trim()).sequence, 0);
     assert.equal(r.stderr.trim(), 'rc=0');
   });

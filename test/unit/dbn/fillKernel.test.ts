@@ -16,7 +16,20 @@ import { WASM_BASE64 } from '../../../src/engine/dbn/kernel/fillWasm.ts';
 import { DbnStreamDecoder } from '../../../src/engine/dbn/streamDecoder.ts';
 import { chunked, fixtureBytes, prng } from './helpers.ts';
 
-const TRADE_COLS = ['publisherId', 'instrumentId', 'tsEvent', 'tsRecv', 'price', 'size', 'action', 'side', 'flags', 'depth', 'tsInDelta', 'sequence'] as const;
+const TRADE_COLS = [
+  'publisherId',
+  'instrumentId',
+  'tsEvent',
+  'tsRecv',
+  'price',
+  'size',
+  'action',
+  'side',
+  'flags',
+  'depth',
+  'tsInDelta',
+  'sequence',
+] as const;
 const MBP1_COLS = [...TRADE_COLS, 'bidPx', 'askPx', 'bidSz', 'askSz', 'bidCt', 'askCt'] as const;
 const BAR_TRADE_COLS = ['instrumentId', 'tsRecv', 'price', 'size', 'side'] as const;
 const BAR_MBP1_COLS = [...BAR_TRADE_COLS, 'bidPx', 'askPx', 'bidSz', 'askSz'] as const;
@@ -24,7 +37,10 @@ const BAR_MBP1_COLS = [...BAR_TRADE_COLS, 'bidPx', 'askPx', 'bidSz', 'askSz'] as
 type Cols = Record<string, number[]>;
 
 /** The bytes of each column's valid rows, per batch kind, as hex-free number lists (bit-exact). */
-async function decodeColumns(chunks: AsyncIterable<Uint8Array>, opts: DecodeOptions): Promise<{ trades: Cols; mbp1: Cols; batches: string }> {
+async function decodeColumns(
+  chunks: AsyncIterable<Uint8Array>,
+  opts: DecodeOptions,
+): Promise<{ trades: Cols; mbp1: Cols; batches: string }> {
   const full = !opts.barFieldsOnly;
   const out = { trades: {} as Cols, mbp1: {} as Cols, batches: '' };
   const take = (into: Cols, cols: readonly string[]) => (b: TradeColumns | Mbp1Columns) => {
@@ -36,10 +52,21 @@ async function decodeColumns(chunks: AsyncIterable<Uint8Array>, opts: DecodeOpti
   };
   const onTrades = take(out.trades, full ? TRADE_COLS : BAR_TRADE_COLS);
   const onMbp1 = take(out.mbp1, full ? MBP1_COLS : BAR_MBP1_COLS);
-  await decodeStream(chunks, 'k.dbn', {
-    onTrades: (b) => { out.batches += 'T'; onTrades(b); },
-    onMbp1: (b) => { out.batches += 'M'; onMbp1(b); },
-  }, opts);
+  await decodeStream(
+    chunks,
+    'k.dbn',
+    {
+      onTrades: (b) => {
+        out.batches += 'T';
+        onTrades(b);
+      },
+      onMbp1: (b) => {
+        out.batches += 'M';
+        onMbp1(b);
+      },
+    },
+    opts,
+  );
   return out;
 }
 
@@ -70,7 +97,10 @@ function randomRecords(n: number, seed: number): Uint8Array {
   }
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -92,13 +122,31 @@ describe('WebAssembly fill kernel', () => {
     assert.equal(new DbnStreamDecoder('x', { onTrades() {} }, { kernel: 'js' }).kernel, 'js');
   });
 
-  for (const name of ['test_data.trades.dbn', 'test_data.trades.v1.dbn.zst', 'test_data.trades.v3.dbn.zst', 'test_data.mbp-1.v1.dbn.zst', 'test_data.mbp-1.v3.dbn.zst', 'test_data.tbbo.dbn', 'test_data.tbbo.v2.dbn.zst']) {
+  for (const name of [
+    'test_data.trades.dbn',
+    'test_data.trades.v1.dbn.zst',
+    'test_data.trades.v3.dbn.zst',
+    'test_data.mbp-1.v1.dbn.zst',
+    'test_data.mbp-1.v3.dbn.zst',
+    'test_data.tbbo.dbn',
+    'test_data.tbbo.v2.dbn.zst',
+  ]) {
     it(`${name}: every column equals the JS kernel's, full and bar fields, any batch size and chunking`, async () => {
       const bytes = fixtureBytes(name);
       for (const barFieldsOnly of [false, true]) {
         for (const batchSize of [1, 3, 16384]) {
-          for (const [sizes, misalign] of [[[bytes.length], 0], [[13, 7, 100], 1], [[1000], 2]] as const) {
-            await assertKernelsAgree(bytes, [...sizes], misalign, { batchSize, barFieldsOnly }, `${name} bar=${barFieldsOnly} batch=${batchSize} chunks=${sizes} misalign=${misalign}`);
+          for (const [sizes, misalign] of [
+            [[bytes.length], 0],
+            [[13, 7, 100], 1],
+            [[1000], 2],
+          ] as const) {
+            await assertKernelsAgree(
+              bytes,
+              [...sizes],
+              misalign,
+              { batchSize, barFieldsOnly },
+              `${name} bar=${barFieldsOnly} batch=${batchSize} chunks=${sizes} misalign=${misalign}`,
+            );
           }
         }
       }
@@ -113,8 +161,18 @@ describe('WebAssembly fill kernel', () => {
       const bytes = randomRecords(3000, seed);
       for (const barFieldsOnly of [false, true]) {
         for (const batchSize of [5, 16384]) {
-          for (const [sizes, misalign] of [[[bytes.length], 0], [[4093, 77], 3], [[300 * 1024], 0]] as const) {
-            await assertKernelsAgree(bytes, [...sizes], misalign, { batchSize, barFieldsOnly }, `seed ${seed} bar=${barFieldsOnly} batch=${batchSize} chunks=${sizes}`);
+          for (const [sizes, misalign] of [
+            [[bytes.length], 0],
+            [[4093, 77], 3],
+            [[300 * 1024], 0],
+          ] as const) {
+            await assertKernelsAgree(
+              bytes,
+              [...sizes],
+              misalign,
+              { batchSize, barFieldsOnly },
+              `seed ${seed} bar=${barFieldsOnly} batch=${batchSize} chunks=${sizes}`,
+            );
           }
         }
       }
@@ -128,7 +186,12 @@ describe('WebAssembly fill kernel', () => {
   it('mutated inputs (500 seeded cases): the same columns or the same error as the JS kernel', async function () {
     this.timeout(60_000);
     const r = prng(77);
-    const sources = [fixtureBytes('test_data.trades.dbn'), fixtureBytes('test_data.tbbo.v3.dbn.zst'), fixtureBytes('test_data.mbp-1.v2.dbn.zst'), randomRecords(400, 5)];
+    const sources = [
+      fixtureBytes('test_data.trades.dbn'),
+      fixtureBytes('test_data.tbbo.v3.dbn.zst'),
+      fixtureBytes('test_data.mbp-1.v2.dbn.zst'),
+      randomRecords(400, 5),
+    ];
     const outcome = async (input: Uint8Array, sizes: number[], kernel: 'js' | 'wasm') => {
       try {
         return JSON.stringify(await decodeColumns(chunked(input, sizes, 1), { kernel, batchSize: 9 }));
@@ -163,10 +226,24 @@ describe('WebAssembly fill kernel', () => {
       const sums: Record<string, number[]> = {};
       for (const kernel of ['js', 'wasm'] as const) {
         const acc = [0, 0, 0, 0];
-        await decodeFile(path, {
-          onTrades(b) { for (let i = 0; i < b.length; i++) { acc[0] = (acc[0]! * 31 + b.tsRecvU32[2 * i]! + b.sequence[i]!) % 1e9; acc[1]! += b.length; } },
-          onMbp1(b) { for (let i = 0; i < b.length; i++) { acc[2] = (acc[2]! * 31 + b.askCt[i]! + b.flags[i]!) % 1e9; acc[3]! += b.length; } },
-        }, { kernel });
+        await decodeFile(
+          path,
+          {
+            onTrades(b) {
+              for (let i = 0; i < b.length; i++) {
+                acc[0] = (acc[0]! * 31 + b.tsRecvU32[2 * i]! + b.sequence[i]!) % 1e9;
+                acc[1]! += b.length;
+              }
+            },
+            onMbp1(b) {
+              for (let i = 0; i < b.length; i++) {
+                acc[2] = (acc[2]! * 31 + b.askCt[i]! + b.flags[i]!) % 1e9;
+                acc[3]! += b.length;
+              }
+            },
+          },
+          { kernel },
+        );
         sums[kernel] = acc;
       }
       assert.deepEqual(sums.wasm, sums.js);
@@ -181,16 +258,24 @@ describe('WebAssembly fill kernel', () => {
     for (const kernel of ['js', 'wasm'] as const) {
       const held: { b: TradeColumns; snapshot: number[] }[] = [];
       const seen = new Set<TradeColumns>();
-      const snap = (b: TradeColumns) => [...new Uint8Array(b.price.buffer, b.price.byteOffset, 8 * b.length), ...b.sequence.subarray(0, b.length)];
-      await decodeStream(chunked(bytes, [bytes.length]), 'ring.dbn', {
-        onTrades(b) {
-          seen.add(b);
-          // The two batches handed over before this one are intact.
-          for (const h of held) assert.deepEqual(snap(h.b), h.snapshot, `${kernel}: a kept batch changed`);
-          held.push({ b, snapshot: snap(b) });
-          if (held.length > 2) held.shift();
+      const snap = (b: TradeColumns) => [
+        ...new Uint8Array(b.price.buffer, b.price.byteOffset, 8 * b.length),
+        ...b.sequence.subarray(0, b.length),
+      ];
+      await decodeStream(
+        chunked(bytes, [bytes.length]),
+        'ring.dbn',
+        {
+          onTrades(b) {
+            seen.add(b);
+            // The two batches handed over before this one are intact.
+            for (const h of held) assert.deepEqual(snap(h.b), h.snapshot, `${kernel}: a kept batch changed`);
+            held.push({ b, snapshot: snap(b) });
+            if (held.length > 2) held.shift();
+          },
         },
-      }, { kernel, batchSize: 16, batchRing: 3 });
+        { kernel, batchSize: 16, batchRing: 3 },
+      );
       assert.equal(seen.size, 3, `${kernel}: three batches rotate`);
     }
   });
@@ -214,14 +299,21 @@ describe('WebAssembly fill kernel', () => {
     }
     regions.sort((a, b) => a[1] - b[1]);
     assert.ok(regions[0]![1] >= 18 * 4 * 5, 'descriptors come first');
-    for (let i = 1; i < regions.length; i++) assert.ok(regions[i]![1] >= regions[i - 1]![2], `${regions[i - 1]![0]} overlaps ${regions[i]![0]}`);
+    for (let i = 1; i < regions.length; i++)
+      assert.ok(regions[i]![1] >= regions[i - 1]![2], `${regions[i - 1]![0]} overlaps ${regions[i]![0]}`);
     assert.ok(regions.at(-1)![2] <= k.memory.buffer.byteLength);
   });
 
   it('refuses a layout beyond wasm32 memory (the decoder then uses the JS loops), and an explicit wasm request fails', () => {
     // Checked before any memory is reserved; the decoder's fallback catches this RangeError.
-    assert.throws(() => new FillKernel({ capacity: 2 ** 24, tradeSets: 4, mbp1Sets: 4, inputBytes: 1 << 23 }), (e: unknown) => e instanceof RangeError && /exceeds 4 GiB/.test(e.message));
-    assert.throws(() => new DbnStreamDecoder('x', { onTrades() {}, onMbp1() {} }, { batchSize: 2 ** 24, batchRing: 16, kernel: 'wasm' }), /exceeds 4 GiB/);
+    assert.throws(
+      () => new FillKernel({ capacity: 2 ** 24, tradeSets: 4, mbp1Sets: 4, inputBytes: 1 << 23 }),
+      (e: unknown) => e instanceof RangeError && /exceeds 4 GiB/.test(e.message),
+    );
+    assert.throws(
+      () => new DbnStreamDecoder('x', { onTrades() {}, onMbp1() {} }, { batchSize: 2 ** 24, batchRing: 16, kernel: 'wasm' }),
+      /exceeds 4 GiB/,
+    );
   });
 
   it('the embedded binary is what npm run gen:wasm builds from kernel/fill.wat', async () => {

@@ -10,13 +10,28 @@ const UNDEF_TS = '18446744073709551615';
 
 /** schema → [records, rtype] (brief §10). */
 const COUNTS: Record<string, [number, number]> = {
-  'bbo-1m': [4, 0xc4], 'bbo-1s': [4, 0xc3], 'cbbo-1s': [2, 0xc0], 'cmbp-1': [2, 0xb1], definition: [2, 0x13],
-  imbalance: [2, 0x14], mbo: [2, 0xa0], 'mbp-1': [2, 1], 'mbp-10': [2, 10], 'ohlcv-1d': [0, 0x23], 'ohlcv-1h': [2, 0x22],
-  'ohlcv-1m': [2, 0x21], 'ohlcv-1s': [2, 0x20], statistics: [2, 0x18], status: [4, 0x12], tbbo: [2, 1], trades: [2, 0],
+  'bbo-1m': [4, 0xc4],
+  'bbo-1s': [4, 0xc3],
+  'cbbo-1s': [2, 0xc0],
+  'cmbp-1': [2, 0xb1],
+  definition: [2, 0x13],
+  imbalance: [2, 0x14],
+  mbo: [2, 0xa0],
+  'mbp-1': [2, 1],
+  'mbp-10': [2, 10],
+  'ohlcv-1d': [0, 0x23],
+  'ohlcv-1h': [2, 0x22],
+  'ohlcv-1m': [2, 0x21],
+  'ohlcv-1s': [2, 0x20],
+  statistics: [2, 0x18],
+  status: [4, 0x12],
+  tbbo: [2, 1],
+  trades: [2, 0],
 };
 
 const files = readdirSync(FIXTURES).sort();
-const versionsOf = (schema: string) => files.filter((f) => f.startsWith(`test_data.${schema}.`) && !f.endsWith('.dbz') && !f.includes('.frag'));
+const versionsOf = (schema: string) =>
+  files.filter((f) => f.startsWith(`test_data.${schema}.`) && !f.endsWith('.dbz') && !f.includes('.frag'));
 const cache = new Map<string, Promise<Decoded>>();
 const dec = (f: string) => {
   if (!cache.has(f)) cache.set(f, decodeAll(fixturePath(f)));
@@ -51,7 +66,13 @@ describe('dbn fixtures', () => {
       assert.deepEqual(d.summary.recordCounts, count ? { [rtype]: count } : {});
       for (const r of d.records) assert.equal(r.hd.rtype, rtype);
       const version = /\.v(\d)\./.exec(f)?.[1];
-      const expectedVersion = version ? Number(version) : f === 'test_data.definition.dbn.frag.zst' ? 2 : f.startsWith('multi-frame') ? 1 : 2;
+      const expectedVersion = version
+        ? Number(version)
+        : f === 'test_data.definition.dbn.frag.zst'
+          ? 2
+          : f.startsWith('multi-frame')
+            ? 1
+            : 2;
       assert.equal(d.summary.version, expectedVersion);
       assert.equal(d.summary.fragment, f.includes('.frag'));
       if (!f.includes('.frag')) assert.equal(d.summary.metadata!.schemaName, schema);
@@ -60,7 +81,22 @@ describe('dbn fixtures', () => {
 
   describe('§10 metadata', () => {
     it('GLBX ESH1 files: dataset, range, limit, stypes, symbols, mapping; lengths 198/345/352', async () => {
-      for (const schema of ['trades', 'tbbo', 'mbp-1', 'mbp-10', 'mbo', 'ohlcv-1s', 'ohlcv-1m', 'ohlcv-1h', 'ohlcv-1d', 'cbbo-1s', 'cmbp-1', 'status', 'bbo-1s', 'bbo-1m']) {
+      for (const schema of [
+        'trades',
+        'tbbo',
+        'mbp-1',
+        'mbp-10',
+        'mbo',
+        'ohlcv-1s',
+        'ohlcv-1m',
+        'ohlcv-1h',
+        'ohlcv-1d',
+        'cbbo-1s',
+        'cmbp-1',
+        'status',
+        'bbo-1s',
+        'bbo-1m',
+      ]) {
         for (const f of versionsOf(schema)) {
           const m = await readMetadata(fixturePath(f));
           const early = ['status', 'bbo-1s', 'bbo-1m'].includes(schema);
@@ -81,7 +117,14 @@ describe('dbn fixtures', () => {
       }
     });
     it('XNAS files: imbalance SPOT with 64 intervals; metadata lengths per version', async () => {
-      const lens: Record<string, number> = { 'definition.v1': 2028, 'definition.v2': 5164, 'definition.v3': 5168, 'imbalance.v1': 2088, 'imbalance.v2': 5322, 'imbalance.v3': 5328 };
+      const lens: Record<string, number> = {
+        'definition.v1': 2028,
+        'definition.v2': 5164,
+        'definition.v3': 5168,
+        'imbalance.v1': 2088,
+        'imbalance.v2': 5322,
+        'imbalance.v3': 5328,
+      };
       for (const [k, len] of Object.entries(lens)) {
         const m = await readMetadata(fixturePath(`test_data.${k}.dbn.zst`));
         assert.equal(m.recordsOffset - 8, len, k);
@@ -120,7 +163,26 @@ describe('dbn fixtures', () => {
       assert.equal(rows.length, 2);
       assert.deepEqual(
         { ...rows[0]!, bidPx: undefined, askPx: undefined, bidSz: undefined, askSz: undefined, bidCt: undefined, askCt: undefined },
-        { publisherId: 1, instrumentId: 5482, tsEvent: 1609160400098821953n, tsRecv: 1609160400099150057n, price: 3720250000000, size: 5, action: 'T', side: 'A', flags: 129, depth: 0, tsInDelta: 19251, sequence: 1170380, bidPx: undefined, askPx: undefined, bidSz: undefined, askSz: undefined, bidCt: undefined, askCt: undefined },
+        {
+          publisherId: 1,
+          instrumentId: 5482,
+          tsEvent: 1609160400098821953n,
+          tsRecv: 1609160400099150057n,
+          price: 3720250000000,
+          size: 5,
+          action: 'T',
+          side: 'A',
+          flags: 129,
+          depth: 0,
+          tsInDelta: 19251,
+          sequence: 1170380,
+          bidPx: undefined,
+          askPx: undefined,
+          bidSz: undefined,
+          askSz: undefined,
+          bidCt: undefined,
+          askCt: undefined,
+        },
       );
       assert.equal(rows[1]!.tsEvent, 1609160400107665963n);
       assert.equal(rows[1]!.tsRecv, 1609160400108142648n);
@@ -146,11 +208,18 @@ describe('dbn fixtures', () => {
       it(`B. ${f}: trades as rtype 1 with the book before each trade`, async () => {
         const d = await dec(f);
         tradeFields(d, 1);
-        assert.deepEqual(d.records[0]!.levels, [{ bid_px: '3720250000000', ask_px: '3720500000000', bid_sz: 26, ask_sz: 7, bid_ct: 16, ask_ct: 6 }]);
-        assert.deepEqual(d.records[1]!.levels, [{ bid_px: '3720250000000', ask_px: '3720500000000', bid_sz: 21, ask_sz: 22, bid_ct: 13, ask_ct: 15 }]);
+        assert.deepEqual(d.records[0]!.levels, [
+          { bid_px: '3720250000000', ask_px: '3720500000000', bid_sz: 26, ask_sz: 7, bid_ct: 16, ask_ct: 6 },
+        ]);
+        assert.deepEqual(d.records[1]!.levels, [
+          { bid_px: '3720250000000', ask_px: '3720500000000', bid_sz: 21, ask_sz: 22, bid_ct: 13, ask_ct: 15 },
+        ]);
         const [r0, r1] = d.mbp1;
         assert.deepEqual([r0!.bidPx, r0!.askPx, r0!.bidSz, r0!.askSz, r0!.bidCt, r0!.askCt], [3720250000000, 3720500000000, 26, 7, 16, 6]);
-        assert.deepEqual([r1!.bidPx, r1!.askPx, r1!.bidSz, r1!.askSz, r1!.bidCt, r1!.askCt], [3720250000000, 3720500000000, 21, 22, 13, 15]);
+        assert.deepEqual(
+          [r1!.bidPx, r1!.askPx, r1!.bidSz, r1!.askSz, r1!.bidCt, r1!.askCt],
+          [3720250000000, 3720500000000, 21, 22, 13, 15],
+        );
         assert.equal(d.summary.metadata!.schemaName, 'tbbo');
       });
     }
@@ -159,30 +228,48 @@ describe('dbn fixtures', () => {
         const d = await dec(f);
         const [a, b] = d.records;
         assert.deepEqual(a!.hd, { ts_event: '1609160400006001487', rtype: 1, publisher_id: 1, instrument_id: 5482 });
-        assert.deepEqual([a!.price, a!.size, a!.action, a!.side, a!.flags, a!.depth, a!.ts_recv, a!.ts_in_delta, a!.sequence],
-          ['3720500000000', 1, 'A', 'A', 128, 0, '1609160400006136329', 17214, 1170362]);
+        assert.deepEqual(
+          [a!.price, a!.size, a!.action, a!.side, a!.flags, a!.depth, a!.ts_recv, a!.ts_in_delta, a!.sequence],
+          ['3720500000000', 1, 'A', 'A', 128, 0, '1609160400006136329', 17214, 1170362],
+        );
         assert.deepEqual(a!.levels, [{ bid_px: '3720250000000', ask_px: '3720500000000', bid_sz: 24, ask_sz: 11, bid_ct: 15, ask_ct: 9 }]);
-        assert.deepEqual([b!.hd.ts_event, b!.price, b!.size, b!.action, b!.side, b!.flags, b!.ts_recv, b!.ts_in_delta, b!.sequence],
-          ['1609160400006146661', '3720500000000', 1, 'A', 'A', 128, '1609160400006246513', 18858, 1170364]);
+        assert.deepEqual(
+          [b!.hd.ts_event, b!.price, b!.size, b!.action, b!.side, b!.flags, b!.ts_recv, b!.ts_in_delta, b!.sequence],
+          ['1609160400006146661', '3720500000000', 1, 'A', 'A', 128, '1609160400006246513', 18858, 1170364],
+        );
         assert.deepEqual(b!.levels, [{ bid_px: '3720250000000', ask_px: '3720500000000', bid_sz: 24, ask_sz: 12, bid_ct: 15, ask_ct: 10 }]);
-        assert.deepEqual(d.mbp1.map((r) => [r.tsRecv, r.price, r.bidPx, r.askPx, r.bidSz, r.askSz, r.bidCt, r.askCt]), [
-          [1609160400006136329n, 3720500000000, 3720250000000, 3720500000000, 24, 11, 15, 9],
-          [1609160400006246513n, 3720500000000, 3720250000000, 3720500000000, 24, 12, 15, 10],
-        ]);
+        assert.deepEqual(
+          d.mbp1.map((r) => [r.tsRecv, r.price, r.bidPx, r.askPx, r.bidSz, r.askSz, r.bidCt, r.askCt]),
+          [
+            [1609160400006136329n, 3720500000000, 3720250000000, 3720500000000, 24, 11, 15, 9],
+            [1609160400006246513n, 3720500000000, 3720250000000, 3720500000000, 24, 12, 15, 10],
+          ],
+        );
       });
     }
     const P = (x: number) => String(BigInt(x) * 1000000000n);
     const ohlcv: Record<string, [string, number[], number][]> = {
-      'ohlcv-1m': [['1609160400000000000', [372025, 372150, 372025, 372100], 353], ['1609160460000000000', [372100, 372150, 372100, 372150], 152]],
-      'ohlcv-1s': [['1609160400000000000', [372025, 372050, 372025, 372050], 57], ['1609160401000000000', [372050, 372050, 372050, 372050], 13]],
-      'ohlcv-1h': [['1609160400000000000', [372025, 372350, 372025, 372225], 9385], ['1609164000000000000', [372225, 372450, 371600, 371950], 112698]],
+      'ohlcv-1m': [
+        ['1609160400000000000', [372025, 372150, 372025, 372100], 353],
+        ['1609160460000000000', [372100, 372150, 372100, 372150], 152],
+      ],
+      'ohlcv-1s': [
+        ['1609160400000000000', [372025, 372050, 372025, 372050], 57],
+        ['1609160401000000000', [372050, 372050, 372050, 372050], 13],
+      ],
+      'ohlcv-1h': [
+        ['1609160400000000000', [372025, 372350, 372025, 372225], 9385],
+        ['1609164000000000000', [372225, 372450, 371600, 371950], 112698],
+      ],
     };
     for (const [schema, rows] of Object.entries(ohlcv)) {
       for (const f of versionsOf(schema)) {
         it(`D. ${f}`, async () => {
           const d = await dec(f);
-          assert.deepEqual(d.records.map((r) => [r.hd.ts_event, [r.open, r.high, r.low, r.close], r.volume]),
-            rows.map(([ts, px, vol]) => [ts, px.map(P), String(vol)]));
+          assert.deepEqual(
+            d.records.map((r) => [r.hd.ts_event, [r.open, r.high, r.low, r.close], r.volume]),
+            rows.map(([ts, px, vol]) => [ts, px.map(P), String(vol)]),
+          );
         });
       }
     }
@@ -234,7 +321,10 @@ describe('dbn fixtures', () => {
           ['GEM3 P9812', 'GE', 'OOF', 'XCME', 'ZE', 'USD', 'OPAFPS', 'P'],
         );
         assert.deepEqual([a!.strike_price, a!.min_price_increment, a!.display_factor], ['9812500000000', '500000000', '1000000000']);
-        assert.deepEqual([a!.expiration, a!.activation, a!.maturity_year, a!.maturity_month], ['1687168800000000000', '1560547800000000000', 2023, 6]);
+        assert.deepEqual(
+          [a!.expiration, a!.activation, a!.maturity_year, a!.maturity_month],
+          ['1687168800000000000', '1560547800000000000', 2023, 6],
+        );
         assert.deepEqual([b!.hd.instrument_id, b!.raw_symbol, b!.asset, b!.strike_price], [688141, 'ESH1 P2250', 'ES', '2250000000000']);
       });
     }
@@ -255,15 +345,24 @@ describe('dbn fixtures', () => {
     for (const f of versionsOf('statistics')) {
       it(`G. ${f}: stat_type 7 then 5, price 100.0, quantity UNDEF per version`, async () => {
         const d = await dec(f);
-        assert.deepEqual(d.records.map((r) => r.stat_type), [7, 5]);
-        assert.deepEqual(d.records.map((r) => r.price), ['100000000000', '100000000000']);
+        assert.deepEqual(
+          d.records.map((r) => r.stat_type),
+          [7, 5],
+        );
+        assert.deepEqual(
+          d.records.map((r) => r.price),
+          ['100000000000', '100000000000'],
+        );
         const v3 = f.includes('.v3.');
         for (const r of d.records) assert.equal(r.quantity, v3 ? '9223372036854775807' : 2147483647);
       });
     }
     for (const f of versionsOf('imbalance')) {
       it(`G. ${f}: ref_price 229.43 then 229.99`, async () => {
-        assert.deepEqual((await dec(f)).records.map((r) => r.ref_price), ['229430000000', '229990000000']);
+        assert.deepEqual(
+          (await dec(f)).records.map((r) => r.ref_price),
+          ['229430000000', '229990000000'],
+        );
       });
     }
   });

@@ -10,7 +10,9 @@ const CASES = 3000;
 
 describe('dbn fuzz', function () {
   this.timeout(60000);
-  const names = readdirSync(FIXTURES).filter((f) => !f.endsWith('.dbz')).sort();
+  const names = readdirSync(FIXTURES)
+    .filter((f) => !f.endsWith('.dbz'))
+    .sort();
   const raw = names.filter((f) => !f.endsWith('.zst')).map((f) => fixtureBytes(f));
   const zst = names.filter((f) => f.endsWith('.zst')).map((f) => new Uint8Array(readFileSync(fixturePath(f))));
 
@@ -21,7 +23,10 @@ describe('dbn fuzz', function () {
       const at = Math.floor(rnd() * Math.max(1, b.length));
       switch (Math.floor(rnd() * 6)) {
         case 0: // bit flips
-          for (let i = 0; i < 1 + rnd() * 8; i++) { const j = Math.floor(rnd() * b.length); b[j] = b[j]! ^ (1 << Math.floor(rnd() * 8)); }
+          for (let i = 0; i < 1 + rnd() * 8; i++) {
+            const j = Math.floor(rnd() * b.length);
+            b[j] = b[j]! ^ (1 << Math.floor(rnd() * 8));
+          }
           break;
         case 1: // truncation
           b = b.subarray(0, at);
@@ -30,12 +35,15 @@ describe('dbn fuzz', function () {
           if (rnd() < 0.3 && b.length >= 8) new DataView(b.buffer, b.byteOffset).setUint32(4, Math.floor(rnd() * 2 ** 32), true);
           else b[at] = [0, 1, 3, 4, 12, 20, 255][Math.floor(rnd() * 7)]!;
           break;
-        case 3: { // splice in a range of another input
+        case 3: {
+          // splice in a range of another input
           const other = raw[Math.floor(rnd() * raw.length)]!;
           const from = Math.floor(rnd() * other.length);
           const piece = other.subarray(from, from + Math.floor(rnd() * 200));
           const out = new Uint8Array(b.length + piece.length);
-          out.set(b.subarray(0, at)); out.set(piece, at); out.set(b.subarray(at), at + piece.length);
+          out.set(b.subarray(0, at));
+          out.set(piece, at);
+          out.set(b.subarray(at), at + piece.length);
           b = out;
           break;
         }
@@ -62,15 +70,29 @@ describe('dbn fuzz', function () {
       const sizes = rnd() < 0.5 ? [input.length || 1] : [1 + Math.floor(rnd() * 64), 1 + Math.floor(rnd() * 512)];
       let records = 0;
       try {
-        await decodeStream(chunked(input, sizes, i % 4), `case-${i}`, {
-          onRecord: (r) => { records++; JSON.stringify(r); },
-          onTrades: (b) => { assert.ok(b.length <= b.capacity); },
-          onMbp1: (b) => { assert.ok(b.length <= b.capacity); },
-        }, { batchSize: 16, zstd: (['native', 'native-stream', 'fzstd'] as const)[i % 3], fragmentVersion: rnd() < 0.1 ? 2 : undefined });
+        await decodeStream(
+          chunked(input, sizes, i % 4),
+          `case-${i}`,
+          {
+            onRecord: (r) => {
+              records++;
+              JSON.stringify(r);
+            },
+            onTrades: (b) => {
+              assert.ok(b.length <= b.capacity);
+            },
+            onMbp1: (b) => {
+              assert.ok(b.length <= b.capacity);
+            },
+          },
+          { batchSize: 16, zstd: (['native', 'native-stream', 'fzstd'] as const)[i % 3], fragmentVersion: rnd() < 0.1 ? 2 : undefined },
+        );
         ok++;
       } catch (e) {
         if (!(e instanceof DbnError)) {
-          throw new Error(`case ${i}: non-DbnError ${e instanceof Error ? e.stack : String(e)}\ninput: ${Buffer.from(input.subarray(0, 64)).toString('hex')}`);
+          throw new Error(
+            `case ${i}: non-DbnError ${e instanceof Error ? e.stack : String(e)}\ninput: ${Buffer.from(input.subarray(0, 64)).toString('hex')}`,
+          );
         }
         assert.equal(e.file, `case-${i}`);
         assert.ok(Number.isInteger(e.offset) && e.offset >= 0, e.message);

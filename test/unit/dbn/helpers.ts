@@ -18,16 +18,30 @@ export function fixtureBytes(name: string): Uint8Array {
   return new Uint8Array(zstdDecompressSync(raw));
 }
 
-
 import { decodeFile, decodeStream, type DecodeSummary, type StreamOptions } from '../../../src/engine/dbn/decoder.ts';
 import type { DbnRecord } from '../../../src/engine/dbn/records.ts';
 import type { Mbp1Columns, TradeColumns } from '../../../src/engine/dbn/columns.ts';
 
 /** One row copied out of a columnar batch (timestamps as BigInt, from the U32 aliases). */
 export interface TradeRow {
-  publisherId: number; instrumentId: number; tsEvent: bigint; tsRecv: bigint; price: number; size: number;
-  action: string; side: string; flags: number; depth: number; tsInDelta: number; sequence: number;
-  bidPx?: number; askPx?: number; bidSz?: number; askSz?: number; bidCt?: number; askCt?: number;
+  publisherId: number;
+  instrumentId: number;
+  tsEvent: bigint;
+  tsRecv: bigint;
+  price: number;
+  size: number;
+  action: string;
+  side: string;
+  flags: number;
+  depth: number;
+  tsInDelta: number;
+  sequence: number;
+  bidPx?: number;
+  askPx?: number;
+  bidSz?: number;
+  askSz?: number;
+  bidCt?: number;
+  askCt?: number;
 }
 
 function u64(a: Uint32Array, i: number): bigint {
@@ -39,13 +53,29 @@ export function tradeRows(b: TradeColumns): TradeRow[] {
   for (let i = 0; i < b.length; i++) {
     assert.equal(b.tsEvent[i], u64(b.tsEventU32, i), 'BigUint64 and U32 alias agree');
     const row: TradeRow = {
-      publisherId: b.publisherId[i]!, instrumentId: b.instrumentId[i]!, tsEvent: u64(b.tsEventU32, i), tsRecv: u64(b.tsRecvU32, i),
-      price: b.price[i]!, size: b.size[i]!, action: String.fromCharCode(b.action[i]!), side: String.fromCharCode(b.side[i]!),
-      flags: b.flags[i]!, depth: b.depth[i]!, tsInDelta: b.tsInDelta[i]!, sequence: b.sequence[i]!,
+      publisherId: b.publisherId[i]!,
+      instrumentId: b.instrumentId[i]!,
+      tsEvent: u64(b.tsEventU32, i),
+      tsRecv: u64(b.tsRecvU32, i),
+      price: b.price[i]!,
+      size: b.size[i]!,
+      action: String.fromCharCode(b.action[i]!),
+      side: String.fromCharCode(b.side[i]!),
+      flags: b.flags[i]!,
+      depth: b.depth[i]!,
+      tsInDelta: b.tsInDelta[i]!,
+      sequence: b.sequence[i]!,
     };
     if ('bidPx' in b) {
       const m = b as Mbp1Columns;
-      Object.assign(row, { bidPx: m.bidPx[i], askPx: m.askPx[i], bidSz: m.bidSz[i], askSz: m.askSz[i], bidCt: m.bidCt[i], askCt: m.askCt[i] });
+      Object.assign(row, {
+        bidPx: m.bidPx[i],
+        askPx: m.askPx[i],
+        bidSz: m.bidSz[i],
+        askSz: m.askSz[i],
+        bidCt: m.bidCt[i],
+        askCt: m.askCt[i],
+      });
     }
     rows.push(row);
   }
@@ -62,13 +92,28 @@ export interface Decoded {
 }
 
 /** Decodes everything (small batches by default: tests decode many tiny inputs). */
-export async function decodeAll(input: string | Uint8Array | AsyncIterable<Uint8Array>, options: StreamOptions & { objects?: boolean } = {}): Promise<Decoded> {
+export async function decodeAll(
+  input: string | Uint8Array | AsyncIterable<Uint8Array>,
+  options: StreamOptions & { objects?: boolean } = {},
+): Promise<Decoded> {
   const opts = { batchSize: 7, ...options };
   const out: Decoded = { summary: undefined as unknown as DecodeSummary, records: [], trades: [], mbp1: [], batches: [] };
   const sink = {
-    onTrades: (b: TradeColumns) => { out.trades.push(...tradeRows(b)); out.batches.push('T'); },
-    onMbp1: (b: Mbp1Columns) => { out.mbp1.push(...tradeRows(b)); out.batches.push('M'); },
-    ...(opts.objects === false ? {} : { onRecord: (r: DbnRecord) => { out.records.push(r); } }),
+    onTrades: (b: TradeColumns) => {
+      out.trades.push(...tradeRows(b));
+      out.batches.push('T');
+    },
+    onMbp1: (b: Mbp1Columns) => {
+      out.mbp1.push(...tradeRows(b));
+      out.batches.push('M');
+    },
+    ...(opts.objects === false
+      ? {}
+      : {
+          onRecord: (r: DbnRecord) => {
+            out.records.push(r);
+          },
+        }),
   };
   if (typeof input === 'string') out.summary = await decodeFile(input, sink, opts);
   else if (input instanceof Uint8Array) out.summary = await decodeStream(chunked(input, [input.length]), 'mem.dbn', sink, opts);

@@ -97,7 +97,13 @@ describe('dbn metadata', () => {
         partial: ['TSLA'],
         notFound: ['NOPE', 'ZZZ'],
         mappings: [
-          { rawSymbol: 'AAPL', intervals: [{ startDate: 20240102, endDate: 20240103, symbol: '1' }, { startDate: 20240103, endDate: 20240105, symbol: '2' }] },
+          {
+            rawSymbol: 'AAPL',
+            intervals: [
+              { startDate: 20240102, endDate: 20240103, symbol: '1' },
+              { startDate: 20240103, endDate: 20240105, symbol: '2' },
+            ],
+          },
           { rawSymbol: 'MSFT', intervals: [] },
         ],
       };
@@ -125,31 +131,39 @@ describe('dbn metadata', () => {
   describe('bad metadata', () => {
     const good = encodeMetadata({ ...GLBX, version: 2, schema: SCHEMA.trades });
     const expectErr = (b: Uint8Array, offset: number, re: RegExp) => {
-      assert.throws(() => parseMetadata(b, 'bad.dbn'), (e: unknown) => {
-        assert.ok(e instanceof DbnError, String(e));
-        assert.equal(e.file, 'bad.dbn');
-        assert.equal(e.offset, offset);
-        assert.match(e.message, re);
-        assert.match(e.message, /^bad\.dbn: byte \d+: expected /);
-        return true;
-      });
+      assert.throws(
+        () => parseMetadata(b, 'bad.dbn'),
+        (e: unknown) => {
+          assert.ok(e instanceof DbnError, String(e));
+          assert.equal(e.file, 'bad.dbn');
+          assert.equal(e.offset, offset);
+          assert.match(e.message, re);
+          assert.match(e.message, /^bad\.dbn: byte \d+: expected /);
+          return true;
+        },
+      );
     };
     it('wrong magic, version 0 and 4, short and oversized lengths', () => {
       expectErr(Uint8Array.from([0x50, 0x4b, 3, 4, 0, 0, 0, 0]), 0, /DBN magic.*found 50 4b 03 04/);
-      const v0 = good.slice(); v0[3] = 0;
+      const v0 = good.slice();
+      v0[3] = 0;
       expectErr(v0, 3, /version 1, 2 or 3, found 0/);
-      const v4 = good.slice(); v4[3] = 4;
+      const v4 = good.slice();
+      v4[3] = 4;
       expectErr(v4, 3, /version 1, 2 or 3, found 4/);
-      const short = good.slice(); new DataView(short.buffer).setUint32(4, 50, true);
+      const short = good.slice();
+      new DataView(short.buffer).setUint32(4, 50, true);
       expectErr(short, 4, /metadata length >= 120, found 50/);
-      const huge = good.slice(); new DataView(huge.buffer).setUint32(4, MAX_METADATA_LENGTH + 1, true);
+      const huge = good.slice();
+      new DataView(huge.buffer).setUint32(4, MAX_METADATA_LENGTH + 1, true);
       expectErr(huge, 4, /64 MiB cap/);
     });
     it('metadata length beyond the input', () => {
       expectErr(good.subarray(0, 200), 200, /metadata of 345 bytes \(ending at byte 353\), found end of input after 200 bytes/);
     });
     it('a symbol count that cannot fit is refused before allocating', () => {
-      const b = good.slice(); new DataView(b.buffer).setUint32(112, 0xffffffff, true);
+      const b = good.slice();
+      new DataView(b.buffer).setUint32(112, 0xffffffff, true);
       expectErr(b, 112, /symbols count whose entries fit/);
     });
     it('an interval count that cannot fit', () => {
@@ -159,7 +173,8 @@ describe('dbn metadata', () => {
       expectErr(b, 270, /mapping intervals count/);
     });
     it('non-zero schema_definition_length', () => {
-      const b = good.slice(); b[108] = 1;
+      const b = good.slice();
+      b[108] = 1;
       expectErr(b, 108, /schema_definition_length 0/);
     });
   });

@@ -16,7 +16,7 @@ import { ringSupported, zstdBinding } from '../../../src/engine/dbn/zstdRing.ts'
 
 function prng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 /** Compressible but not trivial bytes (a random walk), so frames have many blocks. */
@@ -34,7 +34,10 @@ function plainBytes(n: number, seed: number): Uint8Array {
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -58,7 +61,12 @@ async function* chunks(b: Uint8Array, size: number): AsyncGenerator<Uint8Array> 
  * Decompresses through ZstdStream; a slow consumer re-checks each chunk after yielding to the
  * event loop (so the pool fills the other slots meanwhile): a slot reused too early shows.
  */
-async function run(z: Uint8Array, impl: ZstdImpl, inSize: number, slot: number): Promise<{ out: Uint8Array; offsets: number[]; buffers: number; stream: ZstdStream }> {
+async function run(
+  z: Uint8Array,
+  impl: ZstdImpl,
+  inSize: number,
+  slot: number,
+): Promise<{ out: Uint8Array; offsets: number[]; buffers: number; stream: ZstdStream }> {
   const stream = new ZstdStream('t.zst', impl, slot);
   const parts: Uint8Array[] = [];
   const offsets: number[] = [];
@@ -82,13 +90,22 @@ describe('native zstd into owned buffers (zstdRing)', () => {
   const z = framed(plain, [1, 100_000, 100_003, 350_000]);
 
   it('decompresses multi-frame input with skippable frames like zstd, at any slot and input size', async () => {
-    for (const [inSize, slot] of [[z.length, 1 << 20], [4096, 65536], [1000, 4096], [37, 4099], [65536, 61]] as const) {
+    for (const [inSize, slot] of [
+      [z.length, 1 << 20],
+      [4096, 65536],
+      [1000, 4096],
+      [37, 4099],
+      [65536, 61],
+    ] as const) {
       const r = await run(z, 'native', inSize, slot);
       assert.deepEqual(r.out, plain, `input ${inSize}, slot ${slot}`);
       assert.equal(r.stream.decompressedBytes, plain.length);
       assert.equal(r.stream.compressedBytes, z.length);
       // Every chunk starts at the start of its slot: 4-aligned for the decoder's word path.
-      assert.ok(r.offsets.every((o) => o === 0), `input ${inSize}, slot ${slot}`);
+      assert.ok(
+        r.offsets.every((o) => o === 0),
+        `input ${inSize}, slot ${slot}`,
+      );
       // Bounded memory: the output always comes from the same few slots (4), allocated on need.
       assert.ok(r.buffers <= 4, `${r.buffers} output buffers`);
       if (slot >= 4096) assert.ok(r.offsets.length <= Math.ceil(plain.length / slot) + Math.ceil(z.length / inSize) + 1);
@@ -101,7 +118,7 @@ describe('native zstd into owned buffers (zstdRing)', () => {
     assert.deepEqual(a.out, b.out);
   });
 
-  it('writes into slots the consumer gives (the decoder\'s kernel memory) and hands out views of them, same bytes', async () => {
+  it("writes into slots the consumer gives (the decoder's kernel memory) and hands out views of them, same bytes", async () => {
     const host = new Uint8Array(4 * 8192 + 64);
     let asked: number[] = [];
     const stream = new ZstdStream('t.zst', 'native', 8192, (count, bytes) => {
@@ -122,7 +139,10 @@ describe('native zstd into owned buffers (zstdRing)', () => {
     const stream = new ZstdStream('t.zst', 'native', 1 << 20);
     let pulled = 0;
     async function* src(): AsyncGenerator<Uint8Array> {
-      for (let i = 0; i < z.length; i += 1024) { pulled++; yield z.slice(i, i + 1024); }
+      for (let i = 0; i < z.length; i += 1024) {
+        pulled++;
+        yield z.slice(i, i + 1024);
+      }
     }
     for await (const c of stream.decompress(src())) {
       assert.ok(c.length > 0 && c.length < plain.length);
@@ -136,12 +156,17 @@ describe('native zstd into owned buffers (zstdRing)', () => {
     for (const slot of [61, 4096, 1 << 20]) {
       const stream = new ZstdStream('g.zst', 'native', slot);
       let seen = 0;
-      await assert.rejects(async () => { for await (const c of stream.decompress(chunks(bad, 5000))) seen += c.length; }, (e: unknown) => {
-        assert.ok(e instanceof DbnError);
-        assert.equal(e.offset, plain.length);
-        assert.match(e.message, /zstd frame magic \(28 b5 2f fd\)/);
-        return true;
-      });
+      await assert.rejects(
+        async () => {
+          for await (const c of stream.decompress(chunks(bad, 5000))) seen += c.length;
+        },
+        (e: unknown) => {
+          assert.ok(e instanceof DbnError);
+          assert.equal(e.offset, plain.length);
+          assert.match(e.message, /zstd frame magic \(28 b5 2f fd\)/);
+          return true;
+        },
+      );
       assert.equal(seen, plain.length);
     }
   });
@@ -150,9 +175,18 @@ describe('native zstd into owned buffers (zstdRing)', () => {
     const one = new Uint8Array(zstdCompressSync(plain, { params: { [zlib.ZSTD_c_checksumFlag]: 1 } }));
     const damaged = one.slice();
     for (let i = 200; i < 260; i++) damaged[i] = damaged[i]! ^ 0x5a;
-    for (const [b, re] of [[damaged, /valid zstd stream|zstd block/], [one.subarray(0, one.length - 9), /the rest of the zstd frame/]] as const) {
-      await assert.rejects(async () => { for await (const _ of new ZstdStream('c.zst', 'native', 4096).decompress(chunks(b, 3000))) { /* drain */ } },
-        (e: unknown) => e instanceof DbnError && re.test(e.message));
+    for (const [b, re] of [
+      [damaged, /valid zstd stream|zstd block/],
+      [one.subarray(0, one.length - 9), /the rest of the zstd frame/],
+    ] as const) {
+      await assert.rejects(
+        async () => {
+          for await (const _ of new ZstdStream('c.zst', 'native', 4096).decompress(chunks(b, 3000))) {
+            /* drain */
+          }
+        },
+        (e: unknown) => e instanceof DbnError && re.test(e.message),
+      );
     }
   });
 
@@ -179,7 +213,13 @@ describe('ZstdFrameSplitter slices', () => {
     const segs: FrameSegment[] = [];
     whole.push(z, segs);
     // One slice per frame, each a view of the input.
-    assert.deepEqual(segs.map((s) => [s.bytes.byteOffset, s.bytes.length, s.frameEnd]), [[0, f1.length, true], [f1.length + skip.length, f2.length, true]]);
+    assert.deepEqual(
+      segs.map((s) => [s.bytes.byteOffset, s.bytes.length, s.frameEnd]),
+      [
+        [0, f1.length, true],
+        [f1.length + skip.length, f2.length, true],
+      ],
+    );
     assert.ok(segs.every((s) => s.bytes.buffer === z.buffer));
     for (let cut = 1; cut < z.length; cut += cut < 64 || z.length - cut < 64 ? 1 : 97) {
       const sp = new ZstdFrameSplitter('s');

@@ -7,9 +7,14 @@ import { withTempDir } from '../../../src/engine/io/files.ts';
 /** Runs the real CLI (`btnb …` from source) in a child process. */
 function btnb(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    execFile(process.execPath, ['src/engine/cli/main.ts', ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['src/engine/cli/main.ts', ...args],
+      { env: { ...process.env, ...env }, maxBuffer: 1 << 26 },
+      (err, stdout, stderr) => {
+        res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -19,7 +24,27 @@ describe('btnb data (CLI, real processes)', function () {
   it('synth --import --derive --json, then list, show and derive again', async () => {
     await withTempDir(async (dir) => {
       const dataDir = join(dir, 'data');
-      const s = await btnb(['data', 'synth', '--symbol', 'DEMO', '--start', '2024-03-04', '--days', '1', '--seed', '7', '--trades-per-day', '2000', '--out', join(dir, 'in'), '--import', '--derive', '--json', '--data-dir', dataDir]);
+      const s = await btnb([
+        'data',
+        'synth',
+        '--symbol',
+        'DEMO',
+        '--start',
+        '2024-03-04',
+        '--days',
+        '1',
+        '--seed',
+        '7',
+        '--trades-per-day',
+        '2000',
+        '--out',
+        join(dir, 'in'),
+        '--import',
+        '--derive',
+        '--json',
+        '--data-dir',
+        dataDir,
+      ]);
       assert.equal(s.code, 0, s.stderr);
       const out = JSON.parse(s.stdout);
       assert.equal(out.files.length, 2);
@@ -33,7 +58,10 @@ describe('btnb data (CLI, real processes)', function () {
       const l = await btnb(['data', 'list', '--json'], { BTNB_DATA_DIR: dataDir });
       assert.equal(l.code, 0, l.stderr);
       const listed = JSON.parse(l.stdout).datasets;
-      assert.deepEqual(listed.map((r: { dataset_id: string; status: string; bar_count: number }) => [r.dataset_id, r.status, r.bar_count]), [[ds.dataset_id, 'ready', ds.bar_count]]);
+      assert.deepEqual(
+        listed.map((r: { dataset_id: string; status: string; bar_count: number }) => [r.dataset_id, r.status, r.bar_count]),
+        [[ds.dataset_id, 'ready', ds.bar_count]],
+      );
 
       const sh = await btnb(['data', 'show', ds.dataset_id, '--rows', '3', '--json', '--data-dir', dataDir]);
       assert.equal(sh.code, 0, sh.stderr);

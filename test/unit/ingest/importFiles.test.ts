@@ -12,19 +12,30 @@ import { dbnBytes, MIN, S, T0, type TradeSpec } from '../bars/dbnBuild.ts';
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 /** dataset_id computed independently from the contract text (§2). */
 function expectedId(symbol: string, shas: string[]): string {
-  const json = `{"derive_version":1,"sources":[${[...shas].sort().map((s) => `"${s}"`).join(',')}],"symbol":"${symbol}"}`;
+  const json = `{"derive_version":1,"sources":[${[...shas]
+    .sort()
+    .map((s) => `"${s}"`)
+    .join(',')}],"symbol":"${symbol}"}`;
   return `ds_${sha(Buffer.from(json)).slice(0, 16)}`;
 }
 function listFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
 }
 function datasets(dataDir: string) {
   if (!existsSync(join(dataDir, 'catalog.sqlite'))) return [];
   const c = openCatalog(join(dataDir, 'catalog.sqlite'));
-  try { return c.listDatasets(); } finally { c.close(); }
+  try {
+    return c.listDatasets();
+  } finally {
+    c.close();
+  }
 }
-const trades = (n: number, t0: bigint, id = 42): TradeSpec[] => Array.from({ length: n }, (_, i) => ({ ts: t0 + BigInt(i) * S, px: 10 + i / 100, sz: 1 + i, side: 'B' as const, id }));
+const trades = (n: number, t0: bigint, id = 42): TradeSpec[] =>
+  Array.from({ length: n }, (_, i) => ({ ts: t0 + BigInt(i) * S, px: 10 + i / 100, sz: 1 + i, side: 'B' as const, id }));
 
 describe('importFiles (btnb data import)', function () {
   this.timeout(60_000);
@@ -32,7 +43,8 @@ describe('importFiles (btnb data import)', function () {
   let root: string;
   before(async () => {
     root = execFileSync('mktemp', ['-d', '/tmp/btnb-import-XXXXXX']).toString().trim();
-    synth = (await synthesize({ symbol: 'DEMO', start: '2024-03-04', days: 2, seed: 7, outDir: join(root, 'synth'), tradesPerDay: 2000 })).files;
+    synth = (await synthesize({ symbol: 'DEMO', start: '2024-03-04', days: 2, seed: 7, outDir: join(root, 'synth'), tradesPerDay: 2000 }))
+      .files;
   });
   after(() => execFileSync('rm', ['-rf', root]));
 
@@ -59,7 +71,10 @@ describe('importFiles (btnb data import)', function () {
       assert.equal(rows[0]!.status, 'imported');
       assert.deepEqual(rows[0]!.sources.map((s) => s.sha256).sort(), [...shas].sort());
       // No temp files left anywhere.
-      assert.deepEqual(listFiles(join(dataDir, 'raw')).filter((f) => f.endsWith('.tmp')), []);
+      assert.deepEqual(
+        listFiles(join(dataDir, 'raw')).filter((f) => f.endsWith('.tmp')),
+        [],
+      );
     });
   });
 
@@ -73,7 +88,10 @@ describe('importFiles (btnb data import)', function () {
       assert.equal(b.datasets[0]!.created, false);
       assert.equal(b.datasets[0]!.sources.length, 2);
       assert.deepEqual(datasets(dataDir), before, 'catalog rows unchanged (updated_at included)');
-      assert.deepEqual(listFiles(dataDir).filter((f) => !f.includes('catalog.sqlite')), filesBefore);
+      assert.deepEqual(
+        listFiles(dataDir).filter((f) => !f.includes('catalog.sqlite')),
+        filesBefore,
+      );
     });
   });
 
@@ -84,17 +102,34 @@ describe('importFiles (btnb data import)', function () {
         { rawSymbol: 'BBB', intervals: [{ startDate: 20240304, endDate: 20240305, symbol: '12' }] },
       ];
       const file = join(dir, 'multi.trades.dbn');
-      writeFileSync(file, dbnBytes({ schema: 'trades', mappings }, [...trades(3, T0, 11), ...trades(2, T0 + MIN, 12)].sort((a, b) => (a.ts < b.ts ? -1 : 1))));
+      writeFileSync(
+        file,
+        dbnBytes(
+          { schema: 'trades', mappings },
+          [...trades(3, T0, 11), ...trades(2, T0 + MIN, 12)].sort((a, b) => (a.ts < b.ts ? -1 : 1)),
+        ),
+      );
       const dataDir = join(dir, 'data');
       const res = await importFiles([file], { dataDir });
-      assert.deepEqual(res.datasets.map((d) => d.symbol), ['AAA', 'BBB']);
+      assert.deepEqual(
+        res.datasets.map((d) => d.symbol),
+        ['AAA', 'BBB'],
+      );
       const h = sha(readFileSync(file));
-      assert.deepEqual(res.datasets.map((d) => d.dataset_id), [expectedId('AAA', [h]), expectedId('BBB', [h])]);
+      assert.deepEqual(
+        res.datasets.map((d) => d.dataset_id),
+        [expectedId('AAA', [h]), expectedId('BBB', [h])],
+      );
       assert.deepEqual(listFiles(join(dataDir, 'raw')), [join(dataDir, 'raw/databento/XNAS.ITCH/trades', `${h}.dbn`)]);
       const only = await importFiles([file], { dataDir, symbol: 'BBB' });
-      assert.deepEqual(only.datasets.map((d) => [d.symbol, d.created]), [['BBB', false]]);
-      await assert.rejects(importFiles([file], { dataDir: join(dir, 'other'), symbol: 'ZZZ' }),
-        (e: Error) => e.message.includes(file) && e.message.includes("symbol 'ZZZ' is not in the file") && e.message.includes('AAA, BBB'));
+      assert.deepEqual(
+        only.datasets.map((d) => [d.symbol, d.created]),
+        [['BBB', false]],
+      );
+      await assert.rejects(
+        importFiles([file], { dataDir: join(dir, 'other'), symbol: 'ZZZ' }),
+        (e: Error) => e.message.includes(file) && e.message.includes("symbol 'ZZZ' is not in the file") && e.message.includes('AAA, BBB'),
+      );
       assert.ok(!existsSync(join(dir, 'other')), 'nothing written for a refused import');
     });
   });
@@ -102,10 +137,28 @@ describe('importFiles (btnb data import)', function () {
   it('refuses a symbol mapped to two instruments on one date (parent symbology would mix contracts)', async () => {
     await withTempDir(async (dir) => {
       const file = join(dir, 'parent.trades.dbn');
-      writeFileSync(file, dbnBytes({ schema: 'trades', mappings: [{ rawSymbol: 'ES.FUT', intervals: [
-        { startDate: 20240304, endDate: 20240306, symbol: '11' }, { startDate: 20240305, endDate: 20240306, symbol: '12' }] }] }, trades(2, T0, 11)));
-      await assert.rejects(importFiles([file], { dataDir: join(dir, 'data') }),
-        (e: Error) => e.message.includes(file) && e.message.includes("'ES.FUT' to instruments 11 and 12 on 20240305"));
+      writeFileSync(
+        file,
+        dbnBytes(
+          {
+            schema: 'trades',
+            mappings: [
+              {
+                rawSymbol: 'ES.FUT',
+                intervals: [
+                  { startDate: 20240304, endDate: 20240306, symbol: '11' },
+                  { startDate: 20240305, endDate: 20240306, symbol: '12' },
+                ],
+              },
+            ],
+          },
+          trades(2, T0, 11),
+        ),
+      );
+      await assert.rejects(
+        importFiles([file], { dataDir: join(dir, 'data') }),
+        (e: Error) => e.message.includes(file) && e.message.includes("'ES.FUT' to instruments 11 and 12 on 20240305"),
+      );
       assert.ok(!existsSync(join(dir, 'data')));
     });
   });
@@ -117,8 +170,10 @@ describe('importFiles (btnb data import)', function () {
       const before = datasets(dataDir);
       const filesBefore = listFiles(dataDir).filter((f) => !f.includes('catalog.sqlite'));
       const mbo = 'test/fixtures/dbn/test_data.mbo.v3.dbn.zst';
-      await assert.rejects(importFiles([synth[1]!, mbo], { dataDir }),
-        (e: Error) => e.message.includes(mbo) && /schema 'mbo'/.test(e.message) && e.message.includes('supported schemas: trades, tbbo'));
+      await assert.rejects(
+        importFiles([synth[1]!, mbo], { dataDir }),
+        (e: Error) => e.message.includes(mbo) && /schema 'mbo'/.test(e.message) && e.message.includes('supported schemas: trades, tbbo'),
+      );
       const ohlcv = 'test/fixtures/dbn/test_data.ohlcv-1m.v3.dbn.zst';
       await assert.rejects(importFiles([ohlcv], { dataDir }), /schema 'ohlcv-1m'.*supported schemas: trades, tbbo/);
       // Two different trades files of one symbol whose spans overlap.
@@ -126,9 +181,15 @@ describe('importFiles (btnb data import)', function () {
       const b = join(dir, 'b.trades.dbn');
       writeFileSync(a, dbnBytes({ schema: 'trades', start: T0, end: T0 + 10n * MIN }, trades(3, T0)));
       writeFileSync(b, dbnBytes({ schema: 'trades', start: T0 + 5n * MIN, end: T0 + 20n * MIN }, trades(3, T0 + 6n * MIN)));
-      await assert.rejects(importFiles([a, b], { dataDir }), (e: Error) => e.message.includes(a) && e.message.includes(b) && /overlap/.test(e.message));
+      await assert.rejects(
+        importFiles([a, b], { dataDir }),
+        (e: Error) => e.message.includes(a) && e.message.includes(b) && /overlap/.test(e.message),
+      );
       assert.deepEqual(datasets(dataDir), before);
-      assert.deepEqual(listFiles(dataDir).filter((f) => !f.includes('catalog.sqlite')), filesBefore);
+      assert.deepEqual(
+        listFiles(dataDir).filter((f) => !f.includes('catalog.sqlite')),
+        filesBefore,
+      );
       // Adjacent spans [start, end) do not overlap: one dataset with both.
       const c = join(dir, 'c.trades.dbn');
       writeFileSync(c, dbnBytes({ schema: 'trades', start: T0 + 10n * MIN, end: T0 + 20n * MIN }, trades(3, T0 + 11n * MIN)));
@@ -149,7 +210,10 @@ describe('importFiles (btnb data import)', function () {
     await withTempDir(async (dir) => {
       const blocker = join(dir, 'file');
       writeFileSync(blocker, 'not a directory');
-      await assert.rejects(importFiles(synth, { dataDir: join(blocker, 'data') }), (e: Error) => e.message.includes(join(blocker, 'data')) && /ENOTDIR/.test(e.message));
+      await assert.rejects(
+        importFiles(synth, { dataDir: join(blocker, 'data') }),
+        (e: Error) => e.message.includes(join(blocker, 'data')) && /ENOTDIR/.test(e.message),
+      );
       await assert.rejects(importFiles([join(dir, 'missing.dbn')], { dataDir: join(dir, 'd') }), /missing\.dbn: cannot read \(ENOENT\)/);
       assert.ok(!existsSync(join(dir, 'd')));
     });
@@ -171,10 +235,17 @@ describe('importFiles (btnb data import)', function () {
       const before = datasets(dataDir);
       const big = join(root, 'big.trades.dbn');
       writeFileSync(big, dbnBytes({ schema: 'trades', start: T0 + 3600n * S * 48n, end: null }, trades(20000, T0 + 3600n * S * 48n)));
-      await assert.rejects(importFiles([big], { dataDir }), (e: NodeJS.ErrnoException) => /ENOSPC/.test(e.message) && e.message.includes(big));
+      await assert.rejects(
+        importFiles([big], { dataDir }),
+        (e: NodeJS.ErrnoException) => /ENOSPC/.test(e.message) && e.message.includes(big),
+      );
       assert.deepEqual(datasets(dataDir), before);
       const raw = listFiles(join(dataDir, 'raw'));
-      assert.deepEqual(raw, [join(dataDir, 'raw/databento/XNAS.ITCH/trades', `${sha(readFileSync(small))}.dbn`)], 'only the first import, no partial or temp file');
+      assert.deepEqual(
+        raw,
+        [join(dataDir, 'raw/databento/XNAS.ITCH/trades', `${sha(readFileSync(small))}.dbn`)],
+        'only the first import, no partial or temp file',
+      );
     } finally {
       execFileSync('umount', [mnt]);
     }
@@ -183,20 +254,31 @@ describe('importFiles (btnb data import)', function () {
   it('two processes importing the same files into one data dir at once both succeed with one dataset', async () => {
     await withTempDir(async (dataDir) => {
       const startAt = Date.now() + 1500;
-      const run = () => new Promise<{ code: number; out: string; err: string }>((res) => {
-        const p = spawn(process.execPath, ['test/unit/ingest/support/importWorker.ts', dataDir, String(startAt), ...synth], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '', err = '';
-        p.stdout.on('data', (d) => { out += d; });
-        p.stderr.on('data', (d) => { err += d; });
-        p.on('close', (code) => res({ code: code ?? -1, out, err }));
-      });
+      const run = () =>
+        new Promise<{ code: number; out: string; err: string }>((res) => {
+          const p = spawn(process.execPath, ['test/unit/ingest/support/importWorker.ts', dataDir, String(startAt), ...synth], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let out = '',
+            err = '';
+          p.stdout.on('data', (d) => {
+            out += d;
+          });
+          p.stderr.on('data', (d) => {
+            err += d;
+          });
+          p.on('close', (code) => res({ code: code ?? -1, out, err }));
+        });
       const [a, b] = await Promise.all([run(), run()]);
       assert.equal(a.code, 0, a.err);
       assert.equal(b.code, 0, b.err);
       const ia = JSON.parse(a.out).datasets[0].dataset_id;
       assert.equal(JSON.parse(b.out).datasets[0].dataset_id, ia);
       const rows = datasets(dataDir);
-      assert.deepEqual(rows.map((r) => r.dataset_id), [ia]);
+      assert.deepEqual(
+        rows.map((r) => r.dataset_id),
+        [ia],
+      );
       assert.equal(rows[0]!.sources.length, 2);
       for (const f of listFiles(join(dataDir, 'raw'))) assert.equal(sha(readFileSync(f)), f.split('/').pop()!.split('.')[0], `${f} intact`);
       assert.equal(listFiles(join(dataDir, 'raw')).length, 2);

@@ -12,7 +12,14 @@ describe('MarketDataPort (LocalMarketData)', function () {
   it('ensureDataset finds an imported dataset covering the range, derives it, and loadBars reads its Parquet', async () => {
     await withTempDir(async (dir) => {
       const dataDir = join(dir, 'data');
-      const files = await synthesize({ symbol: 'DEMO', start: '2024-03-04', days: 2, seed: 5, outDir: join(dir, 'in'), tradesPerDay: 1500 });
+      const files = await synthesize({
+        symbol: 'DEMO',
+        start: '2024-03-04',
+        days: 2,
+        seed: 5,
+        outDir: join(dir, 'in'),
+        tradesPerDay: 1500,
+      });
       const { datasets } = await importFiles(files.files, { dataDir });
       const md = new LocalMarketData({ dataDir });
       const id = await md.ensureDataset('DEMO', '2024-03-04', '2024-03-06');
@@ -29,11 +36,18 @@ describe('MarketDataPort (LocalMarketData)', function () {
 
   it('with synthesizeMissing it builds a seeded synthetic dataset instead of failing, the same one twice', async () => {
     await withTempDir(async (dir) => {
-      const md = new LocalMarketData({ dataDir: join(dir, 'data'), synthesizeMissing: { seed: 9, outDir: join(dir, 'synth'), tradesPerDay: 800 } });
+      const md = new LocalMarketData({
+        dataDir: join(dir, 'data'),
+        synthesizeMissing: { seed: 9, outDir: join(dir, 'synth'), tradesPerDay: 800 },
+      });
       const id = await md.ensureDataset('SYN', '2024-03-04', '2024-03-06');
       assert.match(id, /^ds_[0-9a-f]{16}$/);
       assert.equal(await md.ensureDataset('SYN', '2024-03-04', '2024-03-06'), id);
-      assert.deepEqual(readdirSync(join(dir, 'synth')).sort(), ['SYN.2024-03-04.2d.seed9.tbbo.dbn.zst', 'SYN.2024-03-04.2d.seed9.trades.dbn.zst'], 'two trading days, synthesised once');
+      assert.deepEqual(
+        readdirSync(join(dir, 'synth')).sort(),
+        ['SYN.2024-03-04.2d.seed9.tbbo.dbn.zst', 'SYN.2024-03-04.2d.seed9.trades.dbn.zst'],
+        'two trading days, synthesised once',
+      );
       assert.ok((await md.loadBars(id)).length > 100);
     });
   });

@@ -9,21 +9,55 @@ import { Sfc32 } from '../../../src/engine/util/prng.ts';
 
 /** Copies the columns we check out of the reused decoder batches. */
 async function readAll(path: string) {
-  const ts: bigint[] = [], px: number[] = [], sz: number[] = [], side: number[] = [], seq: number[] = [], ids: number[] = [];
-  const bid: number[] = [], ask: number[] = [];
+  const ts: bigint[] = [],
+    px: number[] = [],
+    sz: number[] = [],
+    side: number[] = [],
+    seq: number[] = [],
+    ids: number[] = [];
+  const bid: number[] = [],
+    ask: number[] = [];
   await decodeFile(path, {
-    onTrades: (b: TradeColumns) => { for (let i = 0; i < b.length; i++) { ts.push(b.tsRecv[i]!); px.push(b.price[i]!); sz.push(b.size[i]!); side.push(b.side[i]!); seq.push(b.sequence[i]!); ids.push(b.instrumentId[i]!); } },
-    onMbp1: (b: Mbp1Columns) => { for (let i = 0; i < b.length; i++) { ts.push(b.tsRecv[i]!); px.push(b.price[i]!); sz.push(b.size[i]!); side.push(b.side[i]!); seq.push(b.sequence[i]!); ids.push(b.instrumentId[i]!); bid.push(b.bidPx[i]!); ask.push(b.askPx[i]!); } },
+    onTrades: (b: TradeColumns) => {
+      for (let i = 0; i < b.length; i++) {
+        ts.push(b.tsRecv[i]!);
+        px.push(b.price[i]!);
+        sz.push(b.size[i]!);
+        side.push(b.side[i]!);
+        seq.push(b.sequence[i]!);
+        ids.push(b.instrumentId[i]!);
+      }
+    },
+    onMbp1: (b: Mbp1Columns) => {
+      for (let i = 0; i < b.length; i++) {
+        ts.push(b.tsRecv[i]!);
+        px.push(b.price[i]!);
+        sz.push(b.size[i]!);
+        side.push(b.side[i]!);
+        seq.push(b.sequence[i]!);
+        ids.push(b.instrumentId[i]!);
+        bid.push(b.bidPx[i]!);
+        ask.push(b.askPx[i]!);
+      }
+    },
   });
   return { ts, px, sz, side, seq, ids, bid, ask };
 }
 
 describe('synthetic data (btnb data synth)', () => {
   it('sfc32 reproduces its stream from a seed and differs across seeds', () => {
-    const a = new Sfc32(7), b = new Sfc32(7), c = new Sfc32(8);
+    const a = new Sfc32(7),
+      b = new Sfc32(7),
+      c = new Sfc32(8);
     const xa = Array.from({ length: 5 }, () => a.u32());
-    assert.deepEqual(xa, Array.from({ length: 5 }, () => b.u32()));
-    assert.notDeepEqual(xa, Array.from({ length: 5 }, () => c.u32()));
+    assert.deepEqual(
+      xa,
+      Array.from({ length: 5 }, () => b.u32()),
+    );
+    assert.notDeepEqual(
+      xa,
+      Array.from({ length: 5 }, () => c.u32()),
+    );
   });
 
   it('same seed → byte-identical files; another seed → different bytes; .zst decompresses to the raw file', async () => {
@@ -60,7 +94,10 @@ describe('synthetic data (btnb data synth)', () => {
       assert.ok(r.trades > 36000 && r.trades < 44000, `about 2 × 20000 trades, got ${r.trades}`);
       // Every record is mapped: its instrument id is the one of its UTC date's interval.
       const byDate = new Map(meta.mappings[0]!.intervals.map((iv) => [iv.startDate, Number(iv.symbol)]));
-      let rth = 0, first30 = 0, mid30 = 0, last30 = 0;
+      let rth = 0,
+        first30 = 0,
+        mid30 = 0,
+        last30 = 0;
       for (let i = 0; i < t.ts.length; i++) {
         if (i > 0) assert.ok(t.ts[i]! >= t.ts[i - 1]!, 'sorted by ts_recv');
         const d = new Date(Number(t.ts[i]! / 1_000_000n));
@@ -81,7 +118,8 @@ describe('synthetic data (btnb data synth)', () => {
         assert.equal(q.sz[i], t.sz[i]);
         assert.equal(q.side[i], t.side[i]);
         assert.equal(q.seq[i], t.seq[i]);
-        const bid = q.bid[i]!, ask = q.ask[i]!;
+        const bid = q.bid[i]!,
+          ask = q.ask[i]!;
         if (bid === bid && ask === ask) {
           const ticks = (ask - bid) / 10_000_000;
           assert.ok(Number.isInteger(ticks) && ticks >= 1 && ticks <= 5, `spread ${ticks} ticks`);

@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  createAtomicWriteStream, nodeAtomicFs, removeStaleTemps, sha256File, TEMP_NAME_RE, withTempDir, writeFileAtomic, type AtomicFs,
+  createAtomicWriteStream,
+  nodeAtomicFs,
+  removeStaleTemps,
+  sha256File,
+  TEMP_NAME_RE,
+  withTempDir,
+  writeFileAtomic,
+  type AtomicFs,
 } from '../../../src/engine/io/atomicWrite.ts';
 
 /** A file system that fails the n-th write with ENOSPC after writing part of the buffer. */
@@ -33,7 +40,9 @@ function failingFs(failOnWrite: number): AtomicFs & { writes: number } {
 
 describe('io/atomicWrite', () => {
   let dir: string;
-  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'btnb-aw-')); });
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'btnb-aw-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('writes bytes and strings, replacing an existing file, leaving no temp behind', async () => {
@@ -49,7 +58,13 @@ describe('io/atomicWrite', () => {
   it('uses pid + counter temp names in the destination directory', async () => {
     const p = join(dir, 'x.json');
     const seen: string[] = [];
-    const spy: AtomicFs = { ...nodeAtomicFs, open: (path, fl, m) => { seen.push(path); return nodeAtomicFs.open(path, fl, m); } };
+    const spy: AtomicFs = {
+      ...nodeAtomicFs,
+      open: (path, fl, m) => {
+        seen.push(path);
+        return nodeAtomicFs.open(path, fl, m);
+      },
+    };
     await writeFileAtomic(p, '1', { fs: spy });
     await writeFileAtomic(p, '2', { fs: spy });
     assert.equal(seen.length, 2);
@@ -82,7 +97,12 @@ describe('io/atomicWrite', () => {
 
   it('a failing rename unlinks the temp file', async () => {
     const p = join(dir, 'm.json');
-    const f: AtomicFs = { ...nodeAtomicFs, rename: async () => { throw Object.assign(new Error('EXDEV'), { code: 'EXDEV' }); } };
+    const f: AtomicFs = {
+      ...nodeAtomicFs,
+      rename: async () => {
+        throw Object.assign(new Error('EXDEV'), { code: 'EXDEV' });
+      },
+    };
     await assert.rejects(writeFileAtomic(p, 'x', { fs: f }), /m\.json: renaming .*EXDEV/);
     assert.deepEqual(readdirSync(dir), []);
   });
@@ -97,10 +117,17 @@ describe('io/atomicWrite', () => {
     }
     try {
       const p = join(mnt, 'big.bin');
-      await assert.rejects(writeFileAtomic(p, new Uint8Array(1 << 20)), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC' && err.message.includes('big.bin'));
+      await assert.rejects(
+        writeFileAtomic(p, new Uint8Array(1 << 20)),
+        (err: NodeJS.ErrnoException) => err.code === 'ENOSPC' && err.message.includes('big.bin'),
+      );
       assert.deepEqual(readdirSync(mnt), []);
       const s = createAtomicWriteStream(join(mnt, 'stream.bin'));
-      const chunks = Readable.from((function* () { for (let i = 0; i < 64; i++) yield Buffer.alloc(16384, i); })());
+      const chunks = Readable.from(
+        (function* () {
+          for (let i = 0; i < 64; i++) yield Buffer.alloc(16384, i);
+        })(),
+      );
       await assert.rejects(pipeline(chunks, s), /ENOSPC/);
       await s.abort(); // waits for the cleanup the failed pipeline started
       assert.deepEqual(readdirSync(mnt), []);
@@ -139,8 +166,15 @@ describe('io/atomicWrite', () => {
   it('stream: a write error mid-stream fails pipeline and commit and leaves nothing', async () => {
     const p = join(dir, 'g.bin');
     const s = createAtomicWriteStream(p, { fs: failingFs(5) });
-    const src = Readable.from((function* () { for (let i = 0; i < 20; i++) yield Buffer.alloc(10_000, i); })());
-    await assert.rejects(pipeline(src, s), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC' && /g\.bin: writing at byte/.test(err.message));
+    const src = Readable.from(
+      (function* () {
+        for (let i = 0; i < 20; i++) yield Buffer.alloc(10_000, i);
+      })(),
+    );
+    await assert.rejects(
+      pipeline(src, s),
+      (err: NodeJS.ErrnoException) => err.code === 'ENOSPC' && /g\.bin: writing at byte/.test(err.message),
+    );
     await assert.rejects(s.commit(), /ENOSPC/);
     assert.deepEqual(readdirSync(dir), []);
   });
@@ -155,22 +189,28 @@ describe('io/atomicWrite', () => {
     writeFileSync(join(dir, '.bars-1m.parquet.1.1.tmp'), 'pid 1 (init) is alive');
     writeFileSync(join(dir, '.hidden'), 'not a temp');
     assert.deepEqual(await removeStaleTemps(dir), [`.bars-1m.parquet.${deadPid}.3.tmp`]);
-    assert.deepEqual(readdirSync(dir).sort(), ['.bars-1m.parquet.1.1.tmp', `.bars-1m.parquet.${process.pid}.9.tmp`, '.hidden', 'bars-1m.parquet'].sort());
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      ['.bars-1m.parquet.1.1.tmp', `.bars-1m.parquet.${process.pid}.9.tmp`, '.hidden', 'bars-1m.parquet'].sort(),
+    );
     assert.deepEqual(await removeStaleTemps(join(dir, 'missing')), []);
   });
 
   it('sha256File streams and matches crypto over the whole buffer; withTempDir cleans up even on throw', async () => {
     let seen = '';
-    await assert.rejects(withTempDir(async (d) => {
-      seen = d;
-      const buf = Buffer.alloc(3 * (1 << 20) + 17);
-      for (let i = 0; i < buf.length; i++) buf[i] = (i * 7 + (i >> 11)) & 0xff;
-      writeFileSync(join(d, 'f'), buf);
-      assert.equal(await sha256File(join(d, 'f')), createHash('sha256').update(buf).digest('hex'));
-      writeFileSync(join(d, 'e'), '');
-      assert.equal(await sha256File(join(d, 'e')), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-      throw new Error('boom');
-    }), /boom/);
+    await assert.rejects(
+      withTempDir(async (d) => {
+        seen = d;
+        const buf = Buffer.alloc(3 * (1 << 20) + 17);
+        for (let i = 0; i < buf.length; i++) buf[i] = (i * 7 + (i >> 11)) & 0xff;
+        writeFileSync(join(d, 'f'), buf);
+        assert.equal(await sha256File(join(d, 'f')), createHash('sha256').update(buf).digest('hex'));
+        writeFileSync(join(d, 'e'), '');
+        assert.equal(await sha256File(join(d, 'e')), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
     assert.ok(seen.startsWith(tmpdir()));
     assert.equal(existsSync(seen), false);
     await assert.rejects(sha256File(join(dir, 'missing')), /ENOENT/);

@@ -21,7 +21,9 @@ describe('dataDir', () => {
     const r = '01JDQ0000000000000000000AB';
     assert.equal(p.runDir(r), `/d/backtests/${r}`);
     assert.deepEqual(
-      [p.runMetrics(r), p.runEquity(r), p.runOrders(r), p.runFills(r), p.runTrades(r), p.runManifest(r)].map((x) => x.slice(`/d/backtests/${r}/`.length)),
+      [p.runMetrics(r), p.runEquity(r), p.runOrders(r), p.runFills(r), p.runTrades(r), p.runManifest(r)].map((x) =>
+        x.slice(`/d/backtests/${r}/`.length),
+      ),
       ['metrics.json', 'equity.parquet', 'orders.parquet', 'fills.parquet', 'trades.parquet', 'run-manifest.json'],
     );
   });

@@ -17,13 +17,26 @@ function alive(pid: number): boolean {
 }
 
 function spec(mode: string, extra: Record<string, unknown> = {}) {
-  return { kind: 'backtest' as const, title: mode, runId: `run-${mode}`, params: { dataDir: '/tmp/x', datasetId: 'ds_1', strategyId: 'sma-cross', runId: `run-${mode}`, params: { mode, ...extra } } };
+  return {
+    kind: 'backtest' as const,
+    title: mode,
+    runId: `run-${mode}`,
+    params: { dataDir: '/tmp/x', datasetId: 'ds_1', strategyId: 'sma-cross', runId: `run-${mode}`, params: { mode, ...extra } },
+  };
 }
 
 describe('job protocol', () => {
   it('validates messages on arrival and names the bad field', () => {
-    assert.deepEqual(parseToHost({ type: 'progress', phase: 'bars', done: 1, total: 2 }), { type: 'progress', phase: 'bars', done: 1, total: 2 });
-    assert.throws(() => parseToHost({ type: 'progress', phase: 'bars', done: -1, total: 2 }), (e: Error) => e instanceof ProtocolError && /"progress".*done/.test(e.message));
+    assert.deepEqual(parseToHost({ type: 'progress', phase: 'bars', done: 1, total: 2 }), {
+      type: 'progress',
+      phase: 'bars',
+      done: 1,
+      total: 2,
+    });
+    assert.throws(
+      () => parseToHost({ type: 'progress', phase: 'bars', done: -1, total: 2 }),
+      (e: Error) => e instanceof ProtocolError && /"progress".*done/.test(e.message),
+    );
     assert.throws(() => parseToHost({ type: 'bogus' }), /to-host.*"bogus"/);
     assert.throws(() => parseToChild({ type: 'start', kind: 'nope', params: {} }), /to-child.*kind/);
     assert.deepEqual(parseToChild({ type: 'cancel' }), { type: 'cancel' });
@@ -34,8 +47,21 @@ describe('job protocol', () => {
     assert.equal(p.seed, 0);
     assert.equal(p.session, 'all');
     assert.deepEqual(p.costs, {});
-    assert.throws(() => parseJobParams('backtest', { dataDir: 'd', datasetId: 'ds', strategyId: 's', params: {}, costs: { slippage_bps: 1, slippage: 'half-spread' } }), /costs.*exclusive/);
-    assert.throws(() => parseJobParams('fetch', { dataDir: 'd', apiKey: '', dataset: 'X', symbols: ['A'], schemas: ['trades'], start: 'a', end: 'b' }), /apiKey/);
+    assert.throws(
+      () =>
+        parseJobParams('backtest', {
+          dataDir: 'd',
+          datasetId: 'ds',
+          strategyId: 's',
+          params: {},
+          costs: { slippage_bps: 1, slippage: 'half-spread' },
+        }),
+      /costs.*exclusive/,
+    );
+    assert.throws(
+      () => parseJobParams('fetch', { dataDir: 'd', apiKey: '', dataset: 'X', symbols: ['A'], schemas: ['trades'], start: 'a', end: 'b' }),
+      /apiKey/,
+    );
   });
 });
 
@@ -61,13 +87,16 @@ describe('JobQueue with real child processes', function () {
     job.on('progress', (p) => progress.push(p.done));
     job.on('log', (_l, t) => logs.push(t));
     const out = await job.outcome;
-    assert.deepEqual(out, { status: 'succeeded', result: { runId: 'run-ok', created: true, status: 'succeeded', inputHash: 'h', artifactsDir: 'fast=3', metrics: { fast: 3 } } });
+    assert.deepEqual(out, {
+      status: 'succeeded',
+      result: { runId: 'run-ok', created: true, status: 'succeeded', inputHash: 'h', artifactsDir: 'fast=3', metrics: { fast: 3 } },
+    });
     assert.equal(progress.at(-1), 3, 'the final progress message is never throttled away');
     assert.ok(logs.includes('running sma-cross'));
     assert.equal(job.state, 'succeeded');
   });
 
-  it('refuses a result that breaks its kind\'s result schema: failed, naming the field', async () => {
+  it("refuses a result that breaks its kind's result schema: failed, naming the field", async () => {
     queue = new JobQueue({ jobsDir: dir, maxParallel: () => 1 });
     const out = await queue.submit(spec('bad-result')).outcome;
     assert.ok(out.status === 'failed' && !out.crashed, JSON.stringify(out));

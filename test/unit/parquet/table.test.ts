@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readParquetBatches, readParquetTable, parquetFileInfo, writeParquetTable, type ColumnSpec } from '../../../src/engine/parquet/table.ts';
+import {
+  readParquetBatches,
+  readParquetTable,
+  parquetFileInfo,
+  writeParquetTable,
+  type ColumnSpec,
+} from '../../../src/engine/parquet/table.ts';
 import { lit, q } from './duck.ts';
 
 const T0 = 1709562600e9;
@@ -15,7 +21,12 @@ function fills(): ColumnSpec[] {
     { name: 'ts', type: 'timestamp_ns_utc', values: new Float64Array([T0, T0 + 60e9, T0 + 120e9, T0 + 180e9]) },
     { name: 'side', type: 'utf8', values: ['buy', 'sell', null, 'bûy ✓'] },
     { name: 'qty', type: 'float64', values: [100, 50.5, NaN, -0], nanIsNull: true },
-    { name: 'price', type: 'float64', values: new Float64Array([4770.25, 1e-300, 1.7976931348623157e308, -0.5]), nulls: new Uint8Array([0, 0, 1, 0]) },
+    {
+      name: 'price',
+      type: 'float64',
+      values: new Float64Array([4770.25, 1e-300, 1.7976931348623157e308, -0.5]),
+      nulls: new Uint8Array([0, 0, 1, 0]),
+    },
     { name: 'is_open', type: 'bool', values: [true, false, true, false], nulls: new Uint8Array([0, 0, 0, 1]) },
     { name: 'n', type: 'int64', values: [1, -2, 2 ** 53, 0] },
   ];
@@ -23,20 +34,41 @@ function fills(): ColumnSpec[] {
 
 describe('parquet/table', () => {
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'btnb-pqt-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'btnb-pqt-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('writes every column type; DuckDB sees the types, values and nulls', async () => {
     const p = join(dir, 'fills.parquet');
     await writeParquetTable(p, fills(), { metadata: { run_id: '01ARYZ6S410000000000000000', kind: 'fills' } });
     const desc = await q(`DESCRIBE SELECT * FROM read_parquet(${lit(p)})`);
-    assert.deepEqual(desc.map((d) => `${d.column_name}:${d.column_type}`), [
-      'fill_id:INTEGER', 'order_id:BIGINT', 'ts:TIMESTAMP WITH TIME ZONE', 'side:VARCHAR', 'qty:DOUBLE', 'price:DOUBLE', 'is_open:BOOLEAN', 'n:BIGINT',
-    ]);
+    assert.deepEqual(
+      desc.map((d) => `${d.column_name}:${d.column_type}`),
+      [
+        'fill_id:INTEGER',
+        'order_id:BIGINT',
+        'ts:TIMESTAMP WITH TIME ZONE',
+        'side:VARCHAR',
+        'qty:DOUBLE',
+        'price:DOUBLE',
+        'is_open:BOOLEAN',
+        'n:BIGINT',
+      ],
+    );
     const rows = await q(`SELECT fill_id, order_id, epoch_ns(ts) AS ts, side, qty, price, is_open, n FROM read_parquet(${lit(p)})`);
     assert.deepEqual(rows, [
       { fill_id: 1, order_id: '10', ts: '1709562600000000000', side: 'buy', qty: 100, price: 4770.25, is_open: true, n: '1' },
-      { fill_id: 2, order_id: '9007199254740993', ts: '1709562660000000000', side: 'sell', qty: 50.5, price: 1e-300, is_open: false, n: '-2' },
+      {
+        fill_id: 2,
+        order_id: '9007199254740993',
+        ts: '1709562660000000000',
+        side: 'sell',
+        qty: 50.5,
+        price: 1e-300,
+        is_open: false,
+        n: '-2',
+      },
       { fill_id: 3, order_id: '-5', ts: '1709562720000000000', side: null, qty: null, price: null, is_open: true, n: '9007199254740992' },
       { fill_id: 4, order_id: '0', ts: '1709562780000000000', side: 'bûy ✓', qty: -0, price: -0.5, is_open: null, n: '0' },
     ]);
@@ -49,15 +81,27 @@ describe('parquet/table', () => {
     const p = join(dir, 'rt.parquet');
     await writeParquetTable(p, fills());
     const t = await readParquetTable(p);
-    assert.deepEqual(t.schema.fields.map((f) => `${f.name}:${f.type}:${f.nullable}`), [
-      'fill_id:Int32:false', 'order_id:Int64:false', 'ts:Timestamp<NANOSECOND, UTC>:false', 'side:Utf8:true',
-      'qty:Float64:true', 'price:Float64:true', 'is_open:Bool:true', 'n:Int64:false',
-    ]);
+    assert.deepEqual(
+      t.schema.fields.map((f) => `${f.name}:${f.type}:${f.nullable}`),
+      [
+        'fill_id:Int32:false',
+        'order_id:Int64:false',
+        'ts:Timestamp<NANOSECOND, UTC>:false',
+        'side:Utf8:true',
+        'qty:Float64:true',
+        'price:Float64:true',
+        'is_open:Bool:true',
+        'n:Int64:false',
+      ],
+    );
     assert.deepEqual(t.getChild('order_id')!.toArray(), new BigInt64Array([10n, 9007199254740993n, -5n, 0n]));
     assert.deepEqual([...t.getChild('side')!], ['buy', 'sell', null, 'bûy ✓']);
     assert.deepEqual([...t.getChild('qty')!], [100, 50.5, null, -0]);
     assert.deepEqual([...t.getChild('is_open')!], [true, false, true, null]);
-    assert.deepEqual(t.getChild('ts')!.data[0]!.values, new BigInt64Array([1709562600000000000n, 1709562660000000000n, 1709562720000000000n, 1709562780000000000n]));
+    assert.deepEqual(
+      t.getChild('ts')!.data[0]!.values,
+      new BigInt64Array([1709562600000000000n, 1709562660000000000n, 1709562720000000000n, 1709562780000000000n]),
+    );
     const sub = await readParquetTable(p, { columns: ['side', 'fill_id'] });
     assert.deepEqual(sub.schema.fields.map((f) => f.name).sort(), ['fill_id', 'side']);
   });
@@ -82,13 +126,22 @@ describe('parquet/table', () => {
       const eq = batch.getChild('equity')!.toArray() as Float64Array;
       for (const v of eq) sum += v;
     }
-    assert.equal(sizes.reduce((x, y) => x + y, 0), n);
-    assert.ok(sizes.every((s) => s <= 3000), `batches ${sizes}`);
+    assert.equal(
+      sizes.reduce((x, y) => x + y, 0),
+      n,
+    );
+    assert.ok(
+      sizes.every((s) => s <= 3000),
+      `batches ${sizes}`,
+    );
     let want = 0;
     for (const v of cols[1]!.values as Float64Array) want += v;
     assert.ok(Math.abs(sum - want) <= 1e-9 * Math.abs(want));
     // Stopping early releases the file (no hang, the next full read still works).
-    for await (const batch of readParquetBatches(a, { batchSize: 1000 })) { assert.equal(batch.numRows, 1000); break; }
+    for await (const batch of readParquetBatches(a, { batchSize: 1000 })) {
+      assert.equal(batch.numRows, 1000);
+      break;
+    }
     const [d] = await q(`SELECT count(*) FILTER (WHERE side = 'sell') AS sells FROM read_parquet(${lit(a)})`);
     assert.equal(d!.sells, String(Math.ceil(n / 3)));
   });
@@ -96,8 +149,19 @@ describe('parquet/table', () => {
   it('one-shot and streamed encodes give the same bytes; delta-encoded ts/ids read back exactly in DuckDB', async () => {
     const n = 9000;
     const cols: ColumnSpec[] = [
-      { name: 'ts', type: 'timestamp_ns_utc', values: Float64Array.from({ length: n }, (_, i) => T0 + i * 60e9 + (i % 7 === 0 ? 3600e9 : 0)), encoding: 'delta' },
-      { name: 'id', type: 'int32', values: Int32Array.from({ length: n }, (_, i) => (i % 11 === 0 ? 0 : i + 1)), nulls: Uint8Array.from({ length: n }, (_, i) => (i % 11 === 0 ? 1 : 0)), encoding: 'delta' },
+      {
+        name: 'ts',
+        type: 'timestamp_ns_utc',
+        values: Float64Array.from({ length: n }, (_, i) => T0 + i * 60e9 + (i % 7 === 0 ? 3600e9 : 0)),
+        encoding: 'delta',
+      },
+      {
+        name: 'id',
+        type: 'int32',
+        values: Int32Array.from({ length: n }, (_, i) => (i % 11 === 0 ? 0 : i + 1)),
+        nulls: Uint8Array.from({ length: n }, (_, i) => (i % 11 === 0 ? 1 : 0)),
+        encoding: 'delta',
+      },
       { name: 'big', type: 'int64', values: Array.from({ length: n }, (_, i) => (i % 2 ? -1 : 1) * (2 ** 53 - i)), encoding: 'delta' },
       { name: 'x', type: 'float64', values: Float64Array.from({ length: n }, (_, i) => i / 7), dictionary: false },
     ];
@@ -108,7 +172,15 @@ describe('parquet/table', () => {
     assert.ok(readFileSync(a).equals(readFileSync(b)), 'one-shot and streamed files differ');
     assert.deepEqual((await parquetFileInfo(a)).rowGroupRows, [4000, 4000, 1000]);
     const enc = await q(`SELECT DISTINCT path_in_schema AS col, encodings FROM parquet_metadata(${lit(a)}) ORDER BY col`);
-    assert.deepEqual(enc.map((r) => [r.col, String(r.encodings).includes('DELTA_BINARY_PACKED')]), [['big', true], ['id', true], ['ts', true], ['x', false]]);
+    assert.deepEqual(
+      enc.map((r) => [r.col, String(r.encodings).includes('DELTA_BINARY_PACKED')]),
+      [
+        ['big', true],
+        ['id', true],
+        ['ts', true],
+        ['x', false],
+      ],
+    );
     // Independent sums over the columns (DuckDB) against the inputs.
     let tsSum = 0n;
     let idSum = 0;
@@ -118,23 +190,48 @@ describe('parquet/table', () => {
       if (i % 11 !== 0) idSum += i + 1;
       bigSum += BigInt((cols[2]!.values as number[])[i]!);
     }
-    const [d] = await q(`SELECT sum(epoch_us(ts))::HUGEINT AS ts, sum(id)::BIGINT AS id, count(id) AS ids, sum(big)::HUGEINT AS big FROM read_parquet(${lit(a)})`);
+    const [d] = await q(
+      `SELECT sum(epoch_us(ts))::HUGEINT AS ts, sum(id)::BIGINT AS id, count(id) AS ids, sum(big)::HUGEINT AS big FROM read_parquet(${lit(a)})`,
+    );
     assert.equal(d!.ts, String(tsSum));
     assert.equal(d!.id, String(idSum));
     assert.equal(d!.ids, String(n - Math.ceil(n / 11)));
     assert.equal(d!.big, String(bigSum));
-    await assert.rejects(writeParquetTable(join(dir, 'bad.parquet'), [{ name: 'x', type: 'float64', values: [1], encoding: 'delta' }]), /bad\.parquet: column 'x' row 0: delta encoding needs an integer or timestamp column, got float64/);
+    await assert.rejects(
+      writeParquetTable(join(dir, 'bad.parquet'), [{ name: 'x', type: 'float64', values: [1], encoding: 'delta' }]),
+      /bad\.parquet: column 'x' row 0: delta encoding needs an integer or timestamp column, got float64/,
+    );
   });
 
   it('refuses inconsistent input naming the file, column and row', async () => {
     const p = join(dir, 'bad.parquet');
     await assert.rejects(writeParquetTable(p, []), /bad\.parquet: no columns/);
-    await assert.rejects(writeParquetTable(p, [{ name: 'a', type: 'int32', values: [1] }, { name: 'b', type: 'int32', values: [1, 2] }]),
-      /bad\.parquet: column 'b' has 2 rows, expected 1 \(as 'a'\)/);
-    await assert.rejects(writeParquetTable(p, [{ name: 'a', type: 'int32', values: [1] }, { name: 'a', type: 'int32', values: [1] }]), /duplicate column 'a'/);
-    await assert.rejects(writeParquetTable(p, [{ name: 'v', type: 'int64', values: [1, 2.5] }]), /bad\.parquet: column 'v' row 1: 2\.5 is not an integer/);
-    await assert.rejects(writeParquetTable(p, [{ name: 'c', type: 'int32', values: [0, 1, 2 ** 31] }]), /column 'c' row 2: 2147483648 is not an int32/);
-    await assert.rejects(writeParquetTable(p, [{ name: 'c', type: 'float64', values: [1], nanIsNull: true, nullable: false }]), /declared non-nullable but has a null mask/);
+    await assert.rejects(
+      writeParquetTable(p, [
+        { name: 'a', type: 'int32', values: [1] },
+        { name: 'b', type: 'int32', values: [1, 2] },
+      ]),
+      /bad\.parquet: column 'b' has 2 rows, expected 1 \(as 'a'\)/,
+    );
+    await assert.rejects(
+      writeParquetTable(p, [
+        { name: 'a', type: 'int32', values: [1] },
+        { name: 'a', type: 'int32', values: [1] },
+      ]),
+      /duplicate column 'a'/,
+    );
+    await assert.rejects(
+      writeParquetTable(p, [{ name: 'v', type: 'int64', values: [1, 2.5] }]),
+      /bad\.parquet: column 'v' row 1: 2\.5 is not an integer/,
+    );
+    await assert.rejects(
+      writeParquetTable(p, [{ name: 'c', type: 'int32', values: [0, 1, 2 ** 31] }]),
+      /column 'c' row 2: 2147483648 is not an int32/,
+    );
+    await assert.rejects(
+      writeParquetTable(p, [{ name: 'c', type: 'float64', values: [1], nanIsNull: true, nullable: false }]),
+      /declared non-nullable but has a null mask/,
+    );
     await assert.rejects(readParquetTable(join(dir, 'nope.parquet')), /nope\.parquet: cannot open/);
   });
 });

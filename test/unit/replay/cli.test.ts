@@ -11,7 +11,10 @@ import { makeDataDir } from '../backtest/support/dataset.ts';
 const MAIN = new URL('../../../src/engine/cli/main.ts', import.meta.url).pathname;
 
 function lines(stdout: string): ServerMsg[] {
-  return stdout.trim().split('\n').map((l) => ServerMsg.parse(JSON.parse(l)));
+  return stdout
+    .trim()
+    .split('\n')
+    .map((l) => ServerMsg.parse(JSON.parse(l)));
 }
 
 describe('btnb replay (CLI)', function () {
@@ -21,12 +24,23 @@ describe('btnb replay (CLI)', function () {
   before(async () => {
     const d = await makeDataDir(6000, 8);
     dataDir = d.dataDir;
-    runId = (await runBacktestToCatalog({ dataDir, datasetId: d.datasetId, strategy: 'donchian-breakout', params: { entry: 10, exit: 5, allow_short: true } })).run.run_id;
+    runId = (
+      await runBacktestToCatalog({
+        dataDir,
+        datasetId: d.datasetId,
+        strategy: 'donchian-breakout',
+        params: { entry: 10, exit: 5, allow_short: true },
+      })
+    ).run.run_id;
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('--jsonl --speed max: meta, frames carrying every fill and order event with the artifacts\' ids, end complete; byte-identical twice', async () => {
-    const run = () => spawnSync(process.execPath, [MAIN, 'replay', runId, '--data-dir', dataDir, '--jsonl', '--speed', 'max'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  it("--jsonl --speed max: meta, frames carrying every fill and order event with the artifacts' ids, end complete; byte-identical twice", async () => {
+    const run = () =>
+      spawnSync(process.execPath, [MAIN, 'replay', runId, '--data-dir', dataDir, '--jsonl', '--speed', 'max'], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+      });
     const a = run();
     assert.equal(a.status, 0, a.stderr);
     assert.equal(run().stdout, a.stdout, 'repeatable output');
@@ -47,19 +61,25 @@ describe('btnb replay (CLI)', function () {
   });
 
   it('--from/--to by bar and time; without --jsonl prints one summary line', () => {
-    const r = spawnSync(process.execPath, [MAIN, 'replay', runId, '--data-dir', dataDir, '--from', '100', '--to', '2024-03-05T16:00:00Z'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [MAIN, 'replay', runId, '--data-dir', dataDir, '--from', '100', '--to', '2024-03-05T16:00:00Z'], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^replay ${runId}: \\d+ bars, \\d+ frames, \\d+ fills, \\d+ order events in [\\d.]+ s\\n$`));
     const bad = spawnSync(process.execPath, [MAIN, 'replay', runId, '--data-dir', dataDir, '--from', 'soon'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /from: 'soon' is neither a bar index/);
-    const missing = spawnSync(process.execPath, [MAIN, 'replay', '01ZZZZZZZZZZZZZZZZZZZZZZZZ', '--data-dir', dataDir], { encoding: 'utf8' });
+    const missing = spawnSync(process.execPath, [MAIN, 'replay', '01ZZZZZZZZZZZZZZZZZZZZZZZZ', '--data-dir', dataDir], {
+      encoding: 'utf8',
+    });
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /not in the catalog/);
   });
 
   it('--control: starts paused, answers ctrl lines, err for a malformed line and goes on, end of stdin → end stopped, exit 0', async () => {
-    const child = spawn(process.execPath, [MAIN, 'replay', runId, '--data-dir', dataDir, '--control'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [MAIN, 'replay', runId, '--data-dir', dataDir, '--control'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     const waitFor = async (pred: (m: ServerMsg[]) => boolean) => {

@@ -9,7 +9,7 @@ import { loadRunSeries, type RunDataError } from '../../../src/engine/replay/run
 import { q, lit } from '../parquet/duck.ts';
 import { makeDataDir } from '../backtest/support/dataset.ts';
 
-describe('replay: a run\'s series from its artifacts', function () {
+describe("replay: a run's series from its artifacts", function () {
   this.timeout(60_000);
   let dataDir = '';
   let datasetId = '';
@@ -18,20 +18,33 @@ describe('replay: a run\'s series from its artifacts', function () {
   let rth = '';
   before(async () => {
     ({ dataDir, datasetId, bars } = await makeDataDir(3000, 3));
-    donchian = (await runBacktestToCatalog({ dataDir, datasetId, strategy: 'donchian-breakout', params: { entry: 15, exit: 8, allow_short: true }, costs: { fee_per_unit: 0.01 } })).run.run_id;
-    rth = (await runBacktestToCatalog({ dataDir, datasetId, strategy: 'sma-cross', params: { fast: 5, slow: 20 }, session: 'rth' })).run.run_id;
+    donchian = (
+      await runBacktestToCatalog({
+        dataDir,
+        datasetId,
+        strategy: 'donchian-breakout',
+        params: { entry: 15, exit: 8, allow_short: true },
+        costs: { fee_per_unit: 0.01 },
+      })
+    ).run.run_id;
+    rth = (await runBacktestToCatalog({ dataDir, datasetId, strategy: 'sma-cross', params: { fast: 5, slow: 20 }, session: 'rth' })).run
+      .run_id;
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('orders.parquet records when each canceled order was canceled (DuckDB reads canceled_ts)', async () => {
     const p = dataPaths(dataDir).runOrders(donchian);
-    const rows = await q(`SELECT status, count(*)::INTEGER AS n, count(canceled_ts)::INTEGER AS with_ts FROM read_parquet(${lit(p)}) GROUP BY status ORDER BY status`);
+    const rows = await q(
+      `SELECT status, count(*)::INTEGER AS n, count(canceled_ts)::INTEGER AS with_ts FROM read_parquet(${lit(p)}) GROUP BY status ORDER BY status`,
+    );
     const by = Object.fromEntries(rows.map((r) => [r.status, r]));
     assert.ok((by.canceled?.n as number) > 100);
     assert.equal(by.canceled!.with_ts, by.canceled!.n, 'every canceled order has a cancel time');
     assert.equal(by.filled?.with_ts ?? 0, 0, 'filled orders have none');
     // donchian cancels and re-places every bar: canceled one bar after submission
-    const gap = await q(`SELECT min(epoch_ms(canceled_ts) - epoch_ms(ts))::BIGINT AS lo FROM read_parquet(${lit(p)}) WHERE canceled_ts IS NOT NULL`);
+    const gap = await q(
+      `SELECT min(epoch_ms(canceled_ts) - epoch_ms(ts))::BIGINT AS lo FROM read_parquet(${lit(p)}) WHERE canceled_ts IS NOT NULL`,
+    );
     assert.ok(Number(gap[0]!.lo) >= 60_000);
   });
 
@@ -54,7 +67,8 @@ describe('replay: a run\'s series from its artifacts', function () {
         assert.equal(s.fills.positionAfter[k], s.position[b], `position after fill ${k}`);
       }
       for (let k = 0; k < s.orders.length; k++) {
-        if (s.orders.status[k] === 2) assert.equal(s.orders.canceledBar[k], s.orders.bar[k]! + 1, `order ${k + 1} canceled at the next bar`);
+        if (s.orders.status[k] === 2)
+          assert.equal(s.orders.canceledBar[k], s.orders.bar[k]! + 1, `order ${k + 1} canceled at the next bar`);
         if (s.orders.status[k] === 1) assert.ok(s.orders.fillBar[k]! > s.orders.bar[k]!);
       }
       assert.ok(s.cancelTimesKnown);
@@ -74,7 +88,14 @@ describe('replay: a run\'s series from its artifacts', function () {
     const cat = openCatalog(paths.catalog);
     try {
       const p = paths.runOrders(donchian);
-      const t = await readArtifactColumns(p, { order_id: { kind: 'i32', nullInt: 0 }, ts: { kind: 'i64' }, qty: { kind: 'f64' }, limit_price: { kind: 'f64' }, stop_price: { kind: 'f64' }, fill_id: { kind: 'i32', nullInt: 0 } });
+      const t = await readArtifactColumns(p, {
+        order_id: { kind: 'i32', nullInt: 0 },
+        ts: { kind: 'i64' },
+        qty: { kind: 'f64' },
+        limit_price: { kind: 'f64' },
+        stop_price: { kind: 'f64' },
+        fill_id: { kind: 'i32', nullInt: 0 },
+      });
       const rows = await q(`SELECT side, type, status FROM read_parquet(${lit(p)}) ORDER BY order_id`);
       const c = t.columns;
       await writeParquetTable(p, [
@@ -86,7 +107,12 @@ describe('replay: a run\'s series from its artifacts', function () {
         { name: 'limit_price', type: 'float64', values: c.limit_price as Float64Array, nanIsNull: true },
         { name: 'stop_price', type: 'float64', values: c.stop_price as Float64Array, nanIsNull: true },
         { name: 'status', type: 'utf8', values: rows.map((r) => r.status as string) },
-        { name: 'fill_id', type: 'int32', values: c.fill_id as Int32Array, nulls: Uint8Array.from(c.fill_id as Int32Array, (v) => (v === 0 ? 1 : 0)) },
+        {
+          name: 'fill_id',
+          type: 'int32',
+          values: c.fill_id as Int32Array,
+          nulls: Uint8Array.from(c.fill_id as Int32Array, (v) => (v === 0 ? 1 : 0)),
+        },
       ]);
       const old = await loadRunSeries(dataDir, cat, donchian);
       assert.equal(old.cancelTimesKnown, false);
@@ -100,9 +126,25 @@ describe('replay: a run\'s series from its artifacts', function () {
       } finally {
         renameSync(`${paths.barsParquet(datasetId)}.away`, paths.barsParquet(datasetId));
       }
-      await assert.rejects(loadRunSeries(dataDir, cat, '01ZZZZZZZZZZZZZZZZZZZZZZZZ'), (e: RunDataError) => e.code === 'not_found' && /not in the catalog/.test(e.message));
-      const queued = cat.createRun({ input_hash: 'f'.repeat(64), dataset_id: datasetId, strategy_id: 'x', params: {}, seed: 0, costs: {}, session: 'all', code_hash: 'c', engine_version: '1' }).run;
-      await assert.rejects(loadRunSeries(dataDir, cat, queued.run_id), (e: RunDataError) => e.code === 'not_finished' && /queued/.test(e.message));
+      await assert.rejects(
+        loadRunSeries(dataDir, cat, '01ZZZZZZZZZZZZZZZZZZZZZZZZ'),
+        (e: RunDataError) => e.code === 'not_found' && /not in the catalog/.test(e.message),
+      );
+      const queued = cat.createRun({
+        input_hash: 'f'.repeat(64),
+        dataset_id: datasetId,
+        strategy_id: 'x',
+        params: {},
+        seed: 0,
+        costs: {},
+        session: 'all',
+        code_hash: 'c',
+        engine_version: '1',
+      }).run;
+      await assert.rejects(
+        loadRunSeries(dataDir, cat, queued.run_id),
+        (e: RunDataError) => e.code === 'not_finished' && /queued/.test(e.message),
+      );
     } finally {
       cat.close();
     }
@@ -110,14 +152,25 @@ describe('replay: a run\'s series from its artifacts', function () {
 });
 
 describe('replay: position and cash rebuilt from fills', () => {
-  it('equal equity.parquet\'s position and cash columns bit for bit (fees, slippage, shorts)', async () => {
+  it("equal equity.parquet's position and cash columns bit for bit (fees, slippage, shorts)", async () => {
     const { dataDir, datasetId } = await makeDataDir(5000, 9);
     try {
-      const out = await runBacktestToCatalog({ dataDir, datasetId, strategy: 'sma-cross', params: { fast: 3, slow: 12, allow_short: true }, costs: { slippage_model: 'random', slippage_bps: 3, fee_per_unit: 0.013, fee_bps: 0.7, fee_min: 0.5 }, seed: 4 });
+      const out = await runBacktestToCatalog({
+        dataDir,
+        datasetId,
+        strategy: 'sma-cross',
+        params: { fast: 3, slow: 12, allow_short: true },
+        costs: { slippage_model: 'random', slippage_bps: 3, fee_per_unit: 0.013, fee_bps: 0.7, fee_min: 0.5 },
+        seed: 4,
+      });
       const cat = openCatalog(dataPaths(dataDir).catalog);
       const s = await loadRunSeries(dataDir, cat, out.run.run_id);
       cat.close();
-      const eq = await readArtifactColumns(dataPaths(dataDir).runEquity(out.run.run_id), { position: { kind: 'f64' }, cash: { kind: 'f64' }, close: { kind: 'f64' } });
+      const eq = await readArtifactColumns(dataPaths(dataDir).runEquity(out.run.run_id), {
+        position: { kind: 'f64' },
+        cash: { kind: 'f64' },
+        close: { kind: 'f64' },
+      });
       assert.ok(s.fills.length > 100);
       assert.deepEqual(Array.from(s.position), Array.from(eq.columns.position as Float64Array));
       assert.deepEqual(Array.from(s.cash), Array.from(eq.columns.cash as Float64Array));

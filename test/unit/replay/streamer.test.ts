@@ -14,14 +14,19 @@ interface Sent {
 function open(s: RunSeries, opts: Partial<ReplayOptions> = {}) {
   const clock = new ManualClock();
   const sent: Sent[] = [];
-  const stream = new ReplayStream(s, (m) => {
-    // every message must satisfy the protocol schema (and survive JSON)
-    const parsed = ServerMsg.parse(JSON.parse(JSON.stringify(m)));
-    sent.push({ at: clock.now(), msg: parsed });
-  }, { clock, ...opts });
+  const stream = new ReplayStream(
+    s,
+    (m) => {
+      // every message must satisfy the protocol schema (and survive JSON)
+      const parsed = ServerMsg.parse(JSON.parse(JSON.stringify(m)));
+      sent.push({ at: clock.now(), msg: parsed });
+    },
+    { clock, ...opts },
+  );
   stream.start();
   const frames = () => sent.filter((x) => x.msg.type === 'frame').map((x) => x.msg as FrameMsg);
-  const last = <T extends ServerMsg['type']>(type: T) => [...sent].reverse().find((x) => x.msg.type === type)?.msg as Extract<ServerMsg, { type: T }> | undefined;
+  const last = <T extends ServerMsg['type']>(type: T) =>
+    [...sent].reverse().find((x) => x.msg.type === type)?.msg as Extract<ServerMsg, { type: T }> | undefined;
   return { clock, sent, stream, frames, last, ctrl: (m: object) => stream.control({ type: 'ctrl', ...m }) };
 }
 
@@ -43,7 +48,10 @@ function checkBuckets(s: RunSeries, f: FrameMsg): void {
     const b = a + f.bars.n[k]!;
     let h = -Infinity;
     let l = Infinity;
-    for (let j = a; j < b; j++) { h = Math.max(h, s.high[j]!); l = Math.min(l, s.low[j]!); }
+    for (let j = a; j < b; j++) {
+      h = Math.max(h, s.high[j]!);
+      l = Math.min(l, s.low[j]!);
+    }
     assert.equal(f.bars.open[k], s.open[a], `bucket ${a}+${f.bars.n[k]} open`);
     assert.equal(f.bars.close[k], s.close[b - 1], `bucket ${a}+${f.bars.n[k]} close`);
     assert.equal(f.bars.high[k], h);
@@ -54,55 +62,68 @@ function checkBuckets(s: RunSeries, f: FrameMsg): void {
 
 describe('replay streamer', () => {
   it('plays a run to the end: every fill and order event exactly once and in order, bars contiguous, ≤ 30 frames/s, bounded frames (property)', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 2500 }), fc.integer({ min: 1, max: 1e6 }), fc.double({ min: 0, max: 0.9, noNaN: true }),
-      fc.oneof(fc.constant('max' as const), fc.integer({ min: 1, max: 50_000 })), fc.integer({ min: 1, max: 300 }),
-      (n, seed, rate, speed, budget) => {
-        const s = randomSeries(seed, n, rate);
-        const r = open(s, { speed, play: true, maxEventsPerFrame: budget, maxBarsPerTick: 700 });
-        for (let guard = 0; guard < 100_000 && r.stream.state !== 'ended'; guard++) r.clock.advance(50);
-        assert.equal(r.stream.state, 'ended');
-        const frames = r.frames();
-        assert.equal(frames[0]!.reset, true);
-        assert.equal(frames[0]!.cursor, 0);
-        const fills: number[] = [...frames[0]!.fills.fill_id];
-        const orders: string[] = [];
-        // the reset at bar 0 carries bar 0's fills and its resting orders; replay bar 0's events to compare
-        const first = expectedEvents(s).orders.filter((k) => {
-          const [ev, id] = k.split(':');
-          const o = Number(id) - 1;
-          const bar = ev === 'submitted' ? s.orders.bar[o] : ev === 'canceled' ? s.orders.canceledBar[o] : s.orders.fillBar[o];
-          return bar === 0;
-        });
-        orders.push(...first);
-        let next = frames[0]!.cursor + 1;
-        const frameTimes = r.sent.filter((x) => x.msg.type === 'frame').map((x) => x.at);
-        for (let k = 1; k < frameTimes.length; k++) assert.ok(frameTimes[k]! - frameTimes[k - 1]! >= MIN_FRAME_INTERVAL_MS - 1e-9, `frames ${k - 1},${k} ${frameTimes[k]! - frameTimes[k - 1]!} ms apart`);
-        for (const f of frames.slice(1)) {
-          assert.equal(f.reset, undefined);
-          assert.ok(f.bars.i.length <= MAX_BARS_PER_FRAME, `${f.bars.i.length} buckets`);
-          assert.equal(f.bars.i[0], next, 'bars continue where the previous frame ended');
-          let end = next;
-          for (let k = 0; k < f.bars.i.length; k++) { assert.equal(f.bars.i[k], end); end += f.bars.n[k]!; }
-          assert.equal(end - 1, f.cursor);
-          checkBuckets(s, f);
-          const events = f.fills.fill_id.length + f.orders.order_id.length;
-          const oneBar = f.cursor === next; // a single bar may hold more than the budget
-          assert.ok(events <= budget || oneBar, `${events} events > budget ${budget} over bars ${next}..${f.cursor}`);
-          fills.push(...f.fills.fill_id);
-          orders.push(...f.orders.event.map((e, k) => `${e}:${f.orders.order_id[k]}`));
-          assert.ok(f.equity.i.every((i) => i >= next && i <= f.cursor));
-          assert.equal(f.account!.bar, f.cursor);
-          next = f.cursor + 1;
-        }
-        assert.equal(next, n, 'every bar delivered');
-        const want = expectedEvents(s);
-        assert.deepEqual(fills, want.fills);
-        assert.deepEqual(orders, want.orders);
-        const end = r.last('end');
-        assert.deepEqual(end, { type: 'end', cursor: n - 1, reason: 'complete' });
-      },
-    ), { numRuns: 60, seed: 4242 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2500 }),
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.double({ min: 0, max: 0.9, noNaN: true }),
+        fc.oneof(fc.constant('max' as const), fc.integer({ min: 1, max: 50_000 })),
+        fc.integer({ min: 1, max: 300 }),
+        (n, seed, rate, speed, budget) => {
+          const s = randomSeries(seed, n, rate);
+          const r = open(s, { speed, play: true, maxEventsPerFrame: budget, maxBarsPerTick: 700 });
+          for (let guard = 0; guard < 100_000 && r.stream.state !== 'ended'; guard++) r.clock.advance(50);
+          assert.equal(r.stream.state, 'ended');
+          const frames = r.frames();
+          assert.equal(frames[0]!.reset, true);
+          assert.equal(frames[0]!.cursor, 0);
+          const fills: number[] = [...frames[0]!.fills.fill_id];
+          const orders: string[] = [];
+          // the reset at bar 0 carries bar 0's fills and its resting orders; replay bar 0's events to compare
+          const first = expectedEvents(s).orders.filter((k) => {
+            const [ev, id] = k.split(':');
+            const o = Number(id) - 1;
+            const bar = ev === 'submitted' ? s.orders.bar[o] : ev === 'canceled' ? s.orders.canceledBar[o] : s.orders.fillBar[o];
+            return bar === 0;
+          });
+          orders.push(...first);
+          let next = frames[0]!.cursor + 1;
+          const frameTimes = r.sent.filter((x) => x.msg.type === 'frame').map((x) => x.at);
+          for (let k = 1; k < frameTimes.length; k++)
+            assert.ok(
+              frameTimes[k]! - frameTimes[k - 1]! >= MIN_FRAME_INTERVAL_MS - 1e-9,
+              `frames ${k - 1},${k} ${frameTimes[k]! - frameTimes[k - 1]!} ms apart`,
+            );
+          for (const f of frames.slice(1)) {
+            assert.equal(f.reset, undefined);
+            assert.ok(f.bars.i.length <= MAX_BARS_PER_FRAME, `${f.bars.i.length} buckets`);
+            assert.equal(f.bars.i[0], next, 'bars continue where the previous frame ended');
+            let end = next;
+            for (let k = 0; k < f.bars.i.length; k++) {
+              assert.equal(f.bars.i[k], end);
+              end += f.bars.n[k]!;
+            }
+            assert.equal(end - 1, f.cursor);
+            checkBuckets(s, f);
+            const events = f.fills.fill_id.length + f.orders.order_id.length;
+            const oneBar = f.cursor === next; // a single bar may hold more than the budget
+            assert.ok(events <= budget || oneBar, `${events} events > budget ${budget} over bars ${next}..${f.cursor}`);
+            fills.push(...f.fills.fill_id);
+            orders.push(...f.orders.event.map((e, k) => `${e}:${f.orders.order_id[k]}`));
+            assert.ok(f.equity.i.every((i) => i >= next && i <= f.cursor));
+            assert.equal(f.account!.bar, f.cursor);
+            next = f.cursor + 1;
+          }
+          assert.equal(next, n, 'every bar delivered');
+          const want = expectedEvents(s);
+          assert.deepEqual(fills, want.fills);
+          assert.deepEqual(orders, want.orders);
+          const end = r.last('end');
+          assert.deepEqual(end, { type: 'end', cursor: n - 1, reason: 'complete' });
+        },
+      ),
+      { numRuns: 60, seed: 4242 },
+    );
   });
 
   it('with seeks and steps in between, the view rebuilt from frames holds exactly the fills up to the cursor (property)', () => {
@@ -112,33 +133,41 @@ describe('replay streamer', () => {
       fc.record({ cmd: fc.constantFrom('next-fill', 'prev-fill', 'play', 'pause') }),
       fc.record({ cmd: fc.constant('wait'), ms: fc.integer({ min: 0, max: 400 }) }),
     );
-    fc.assert(fc.property(fc.integer({ min: 1, max: 1500 }), fc.integer({ min: 1, max: 1e6 }), fc.array(cmd, { maxLength: 25 }), (n, seed, cmds) => {
-      const s = randomSeries(seed, n, 0.3);
-      const r = open(s, { speed: 500 });
-      for (const c of cmds) {
-        if (c.cmd === 'wait') r.clock.advance((c as { ms: number }).ms);
-        else if (c.cmd === 'seek') r.ctrl({ cmd: 'seek', value: Math.min(n - 1, Math.floor((c as { frac: number }).frac * n)) });
-        else if (c.cmd === 'step') r.ctrl({ cmd: 'step', value: (c as { value: number }).value });
-        else r.ctrl({ cmd: c.cmd });
-      }
-      r.ctrl({ cmd: 'pause' });
-      r.clock.advance(1000);
-      let view: number[] = [];
-      let cursor = -1;
-      for (const f of r.frames()) {
-        if (f.reset) view = [...f.fills.fill_id];
-        else {
-          assert.equal(f.bars.i[0], cursor + 1);
-          view.push(...f.fills.fill_id);
-        }
-        cursor = f.cursor;
-      }
-      assert.equal(cursor, r.stream.cursor);
-      const want = Array.from(s.fills.fillId).filter((_, k) => s.fills.bar[k]! <= cursor);
-      assert.deepEqual(view, want);
-      const ctrl = r.last('ctrl')!;
-      assert.equal(ctrl.cursor, cursor);
-    }), { numRuns: 80, seed: 99 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1500 }),
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.array(cmd, { maxLength: 25 }),
+        (n, seed, cmds) => {
+          const s = randomSeries(seed, n, 0.3);
+          const r = open(s, { speed: 500 });
+          for (const c of cmds) {
+            if (c.cmd === 'wait') r.clock.advance((c as { ms: number }).ms);
+            else if (c.cmd === 'seek') r.ctrl({ cmd: 'seek', value: Math.min(n - 1, Math.floor((c as { frac: number }).frac * n)) });
+            else if (c.cmd === 'step') r.ctrl({ cmd: 'step', value: (c as { value: number }).value });
+            else r.ctrl({ cmd: c.cmd });
+          }
+          r.ctrl({ cmd: 'pause' });
+          r.clock.advance(1000);
+          let view: number[] = [];
+          let cursor = -1;
+          for (const f of r.frames()) {
+            if (f.reset) view = [...f.fills.fill_id];
+            else {
+              assert.equal(f.bars.i[0], cursor + 1);
+              view.push(...f.fills.fill_id);
+            }
+            cursor = f.cursor;
+          }
+          assert.equal(cursor, r.stream.cursor);
+          const want = Array.from(s.fills.fillId).filter((_, k) => s.fills.bar[k]! <= cursor);
+          assert.deepEqual(view, want);
+          const ctrl = r.last('ctrl')!;
+          assert.equal(ctrl.cursor, cursor);
+        },
+      ),
+      { numRuns: 80, seed: 99 },
+    );
   });
 
   it('paces by speed on the injected clock: 10 bars/s → 10 bars per second; 300 bars/s → ≤ 30 frames/s carrying 300 bars', () => {
@@ -231,12 +260,26 @@ describe('replay streamer', () => {
     const s = randomSeries(2, 500, 0.2);
     const r = open(s, { speed: 100, play: true });
     const bad: unknown[] = [
-      null, 42, 'play', [], {}, { type: 'frame' }, { type: 'ctrl' }, { type: 'ctrl', cmd: 'rewind' },
-      { type: 'ctrl', cmd: 'seek' }, { type: 'ctrl', cmd: 'seek', value: -3 }, { type: 'ctrl', cmd: 'seek', value: 1.5 },
-      { type: 'ctrl', cmd: 'seek', value: 'yesterday' }, { type: 'ctrl', cmd: 'seek', value: 10_000 },
-      { type: 'ctrl', cmd: 'seek', value: '2031-01-01T00:00:00Z' }, { type: 'ctrl', cmd: 'speed', value: 0 },
-      { type: 'ctrl', cmd: 'speed', value: -5 }, { type: 'ctrl', cmd: 'speed', value: 'fast' }, { type: 'ctrl', cmd: 'step', value: 0 },
-      { type: 'ctrl', cmd: 'play', extra: 1 }, { type: 'ctrl', cmd: 'seek', value: { bar: 3 } },
+      null,
+      42,
+      'play',
+      [],
+      {},
+      { type: 'frame' },
+      { type: 'ctrl' },
+      { type: 'ctrl', cmd: 'rewind' },
+      { type: 'ctrl', cmd: 'seek' },
+      { type: 'ctrl', cmd: 'seek', value: -3 },
+      { type: 'ctrl', cmd: 'seek', value: 1.5 },
+      { type: 'ctrl', cmd: 'seek', value: 'yesterday' },
+      { type: 'ctrl', cmd: 'seek', value: 10_000 },
+      { type: 'ctrl', cmd: 'seek', value: '2031-01-01T00:00:00Z' },
+      { type: 'ctrl', cmd: 'speed', value: 0 },
+      { type: 'ctrl', cmd: 'speed', value: -5 },
+      { type: 'ctrl', cmd: 'speed', value: 'fast' },
+      { type: 'ctrl', cmd: 'step', value: 0 },
+      { type: 'ctrl', cmd: 'play', extra: 1 },
+      { type: 'ctrl', cmd: 'seek', value: { bar: 3 } },
     ];
     for (const m of bad) {
       const n = r.sent.length;
@@ -255,7 +298,10 @@ describe('replay streamer', () => {
     const r = open(s);
     r.clock.advance(15_000);
     const hbs = r.sent.filter((x) => x.msg.type === 'hb');
-    assert.deepEqual(hbs.map((x) => x.at), [5000, 10_000, 15_000]);
+    assert.deepEqual(
+      hbs.map((x) => x.at),
+      [5000, 10_000, 15_000],
+    );
     r.ctrl({ cmd: 'play' });
     r.clock.advance(500);
     r.stream.close();
@@ -270,7 +316,10 @@ describe('replay streamer', () => {
   it('meta first, then the reset frame at `from`, then the state; play at the end restarts from `from`', () => {
     const s = randomSeries(4, 300, 0.2);
     const r = open(s, { from: 50, to: 120, speed: 'max', play: true });
-    assert.deepEqual(r.sent.slice(0, 3).map((x) => x.msg.type), ['meta', 'frame', 'ctrl']);
+    assert.deepEqual(
+      r.sent.slice(0, 3).map((x) => x.msg.type),
+      ['meta', 'frame', 'ctrl'],
+    );
     const meta = r.sent[0]!.msg as Extract<ServerMsg, { type: 'meta' }>;
     assert.equal(meta.bar_count, 300);
     assert.equal(meta.from, 50);
@@ -308,12 +357,18 @@ describe('replay streamer: reset history', () => {
     const f = r.frames().at(-1)!;
     assert.equal(f.reset, true);
     let at = 0;
-    for (let k = 0; k < f.bars.i.length; k++) { assert.equal(f.bars.i[k], at); at += f.bars.n[k]!; }
+    for (let k = 0; k < f.bars.i.length; k++) {
+      assert.equal(f.bars.i[k], at);
+      at += f.bars.n[k]!;
+    }
     assert.equal(at, 15_001);
     const fine = f.bars.n.filter((n) => n === 1).length;
     assert.ok(fine >= FINE_TAIL, `${fine} single-bar buckets`);
     assert.ok(f.bars.i.length <= 200 + FINE_TAIL + 1, `${f.bars.i.length} buckets`);
     checkBuckets(s, f);
-    assert.deepEqual(f.equity.i.slice(-FINE_TAIL), Array.from({ length: FINE_TAIL }, (_, k) => 15_001 - FINE_TAIL + k));
+    assert.deepEqual(
+      f.equity.i.slice(-FINE_TAIL),
+      Array.from({ length: FINE_TAIL }, (_, k) => 15_001 - FINE_TAIL + k),
+    );
   });
 });

@@ -10,10 +10,18 @@ import { dataPaths } from '../../../src/engine/dataDir.ts';
 import { RunViewsBackend } from '../../../src/engine/views/runViewsBackend.ts';
 import { keyParams, paramsText } from '../../../src/engine/backtest/paramText.ts';
 import { builtinDefaults } from '../../../src/engine/strategies/index.ts';
-import { CompareData, RunDetail, RunsPage, SeriesWindow, SweepData, TablePage, type RunsQuery } from '../../../src/engine/views/protocol.ts';
+import {
+  CompareData,
+  RunDetail,
+  RunsPage,
+  SeriesWindow,
+  SweepData,
+  TablePage,
+  type RunsQuery,
+} from '../../../src/engine/views/protocol.ts';
 import { makeDataDir } from '../backtest/support/dataset.ts';
 
-describe('run views backend (catalog + artifacts → the views\' protocol)', function () {
+describe("run views backend (catalog + artifacts → the views' protocol)", function () {
   this.timeout(120_000);
   let dataDir = '';
   let datasetId = '';
@@ -27,10 +35,53 @@ describe('run views backend (catalog + artifacts → the views\' protocol)', fun
   before(async () => {
     ({ dataDir, datasetId } = await makeDataDir(4000, 12));
     sma = (await runBacktestToCatalog({ dataDir, datasetId, strategy: 'sma-cross', params: { fast: 5, slow: 20 } })).run.run_id;
-    sma2 = (await runBacktestToCatalog({ dataDir, datasetId, strategy: 'sma-cross', params: { fast: 8, slow: 20 }, costs: { fee_per_unit: 0.01 }, session: 'rth' })).run.run_id;
-    donchian = (await runBacktestToCatalog({ dataDir, datasetId, strategy: 'donchian-breakout', params: { entry: 12, exit: 6 } })).run.run_id;
-    sweepId = (await runSweep({ dataDir, datasetId, strategy: 'sma-cross', points: gridPoints([['fast', [3, 5, 8]], ['slow', [15, 30]]]), seed: 0, costs: {}, session: 'all', force: false, workers: 1 })).sweep_id;
-    wfId = (await runWalkForward({ dataDir, datasetId, strategy: 'sma-cross', points: gridPoints([['fast', [3, 5]], ['slow', [15, 30]]]), trainDays: 2, testDays: 1, sortKey: 'total_return', seed: 0, costs: {}, session: 'all', force: false, workers: 1 })).walk_forward_id;
+    sma2 = (
+      await runBacktestToCatalog({
+        dataDir,
+        datasetId,
+        strategy: 'sma-cross',
+        params: { fast: 8, slow: 20 },
+        costs: { fee_per_unit: 0.01 },
+        session: 'rth',
+      })
+    ).run.run_id;
+    donchian = (await runBacktestToCatalog({ dataDir, datasetId, strategy: 'donchian-breakout', params: { entry: 12, exit: 6 } })).run
+      .run_id;
+    sweepId = (
+      await runSweep({
+        dataDir,
+        datasetId,
+        strategy: 'sma-cross',
+        points: gridPoints([
+          ['fast', [3, 5, 8]],
+          ['slow', [15, 30]],
+        ]),
+        seed: 0,
+        costs: {},
+        session: 'all',
+        force: false,
+        workers: 1,
+      })
+    ).sweep_id;
+    wfId = (
+      await runWalkForward({
+        dataDir,
+        datasetId,
+        strategy: 'sma-cross',
+        points: gridPoints([
+          ['fast', [3, 5]],
+          ['slow', [15, 30]],
+        ]),
+        trainDays: 2,
+        testDays: 1,
+        sortKey: 'total_return',
+        seed: 0,
+        costs: {},
+        session: 'all',
+        force: false,
+        workers: 1,
+      })
+    ).walk_forward_id;
     cat = openCatalog(dataPaths(dataDir).catalog);
     backend = new RunViewsBackend({ dataDir: () => dataDir, catalog: async () => cat });
   });
@@ -45,15 +96,27 @@ describe('run views backend (catalog + artifacts → the views\' protocol)', fun
     const all = RunsPage.parse(await backend.runsList(q()));
     const total = cat.countRuns();
     assert.equal(all.total, total);
-    assert.deepEqual(all.rows.map((r) => r.run_id), cat.listRuns().map((r) => r.run_id));
+    assert.deepEqual(
+      all.rows.map((r) => r.run_id),
+      cat.listRuns().map((r) => r.run_id),
+    );
     const page = await backend.runsList(q({ offset: 2, limit: 3 }));
-    assert.deepEqual(page.rows.map((r) => r.run_id), all.rows.slice(2, 5).map((r) => r.run_id));
+    assert.deepEqual(
+      page.rows.map((r) => r.run_id),
+      all.rows.slice(2, 5).map((r) => r.run_id),
+    );
     const byReturn = await backend.runsList(q({ sort: { key: 'total_return', dir: 'desc' } }));
     const rets = byReturn.rows.map((r) => r.metrics?.total_return ?? -Infinity);
-    assert.deepEqual(rets, [...rets].sort((a, b) => b - a));
+    assert.deepEqual(
+      rets,
+      [...rets].sort((a, b) => b - a),
+    );
     const byDuration = await backend.runsList(q({ sort: { key: 'duration', dir: 'asc' } }));
     const durs = byDuration.rows.map((r) => r.duration_ms!);
-    assert.deepEqual(durs, [...durs].sort((a, b) => a - b));
+    assert.deepEqual(
+      durs,
+      [...durs].sort((a, b) => a - b),
+    );
     for (const key of ['strategy', 'symbol', 'status', 'params', 'sharpe', 'max_drawdown', 'num_trades', 'final_equity'] as const) {
       const r = await backend.runsList(q({ sort: { key, dir: 'asc' } }));
       assert.equal(r.rows.length, total, key);
@@ -90,10 +153,13 @@ describe('run views backend (catalog + artifacts → the views\' protocol)', fun
     assert.ok(stops.length > 10);
     const t = TablePage.parse(await backend.runTable(donchian, 'orders', 0, 50, { column: 'stop_price', dir: 'desc' }));
     const sp = t.rows.stop_price!.filter((v) => v !== null) as number[];
-    assert.deepEqual(sp, [...sp].sort((a, b) => b - a));
+    assert.deepEqual(
+      sp,
+      [...sp].sort((a, b) => b - a),
+    );
     const fillsPage = await backend.runTable(donchian, 'fills', 0, 5);
     assert.deepEqual(fillsPage.rows.fill_id, [1, 2, 3, 4, 5]);
-    const row = await backend.runTableLocate(donchian, 'fills', (fillsPage.rows.bar![3] as number));
+    const row = await backend.runTableLocate(donchian, 'fills', fillsPage.rows.bar![3] as number);
     assert.equal(row, 3);
     await assert.rejects(backend.runTable(donchian, 'fills', 0, 5, { column: 'nope', dir: 'asc' }), /no column 'nope'/);
     const trades = await backend.runTable(donchian, 'trades', 0, 1000, { column: 'pnl', dir: 'asc' });
@@ -101,7 +167,17 @@ describe('run views backend (catalog + artifacts → the views\' protocol)', fun
   });
 
   it('run/get of a queued run says why there are no charts; a deleted run is not_found', async () => {
-    const queued = cat.createRun({ input_hash: 'a'.repeat(64), dataset_id: datasetId, strategy_id: 'sma-cross', params: {}, seed: 0, costs: {}, session: 'all', code_hash: 'x', engine_version: '1' }).run;
+    const queued = cat.createRun({
+      input_hash: 'a'.repeat(64),
+      dataset_id: datasetId,
+      strategy_id: 'sma-cross',
+      params: {},
+      seed: 0,
+      costs: {},
+      session: 'all',
+      code_hash: 'x',
+      engine_version: '1',
+    }).run;
     const d = await backend.runGet(queued.run_id);
     assert.equal(d.series, null);
     assert.match(d.unavailable!, /queued: its charts appear when it finishes/);
@@ -127,12 +203,18 @@ describe('run views backend (catalog + artifacts → the views\' protocol)', fun
     const s = SweepData.parse(await backend.sweepGet(sweepId, 500));
     assert.equal(s.kind, 'grid');
     assert.equal(s.runs.length, 6);
-    assert.deepEqual(s.params, [{ key: 'fast', values: [3, 5, 8] }, { key: 'slow', values: [15, 30] }]);
+    assert.deepEqual(s.params, [
+      { key: 'fast', values: [3, 5, 8] },
+      { key: 'slow', values: [15, 30] },
+    ]);
     const wf = SweepData.parse(await backend.sweepGet(wfId, 20_000));
     assert.equal(wf.kind, 'walk-forward');
     const folds = wf.walk_forward!.folds;
     assert.ok(folds.length >= 2);
-    assert.deepEqual(folds.map((f) => f.fold), folds.map((_, k) => k + 1));
+    assert.deepEqual(
+      folds.map((f) => f.fold),
+      folds.map((_, k) => k + 1),
+    );
     for (let k = 1; k < folds.length; k++) assert.ok(folds[k]!.start_ms > folds[k - 1]!.end_ms);
     // stitched: each fold continues from the previous fold's final equity
     const eq = wf.walk_forward!.equity;

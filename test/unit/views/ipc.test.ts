@@ -26,8 +26,14 @@ describe('views IPC (request/response and notifications over a postMessage-like 
     b.onRequest(Add, ({ a: x, b: y }) => ({ sum: x + y }));
     const [r1, r2] = await Promise.all([a.request(Add, { a: 1, b: 2 }), a.request(Add, { a: 10, b: 20 })]);
     assert.deepEqual([r1, r2], [{ sum: 3 }, { sum: 30 }]);
-    assert.deepEqual(wire.filter((m) => m.kind === 'request').map((m) => (m as { id: number }).id), [1, 2]);
-    await assert.rejects(a.request(Add, { a: 1, b: 'two' } as never), (e: IpcError) => e.code === 'bad_params' && /math\/add: b: /.test(e.message));
+    assert.deepEqual(
+      wire.filter((m) => m.kind === 'request').map((m) => (m as { id: number }).id),
+      [1, 2],
+    );
+    await assert.rejects(
+      a.request(Add, { a: 1, b: 'two' } as never),
+      (e: IpcError) => e.code === 'bad_params' && /math\/add: b: /.test(e.message),
+    );
   });
 
   it('unknown methods, thrown errors and invalid results come back as typed errors', async () => {
@@ -47,7 +53,8 @@ describe('views IPC (request/response and notifications over a postMessage-like 
     const off = b.onNotification(Tick, (p) => seen.push(p.n));
     a.notify(Tick, { n: 1 });
     a.notify(Tick, { n: 1.5 });
-    for (const junk of [null, 'x', { kind: 'request' }, { kind: 'notify', method: '' }, { kind: 'response', id: 99, ok: true, result: 1 }]) b.receive(junk);
+    for (const junk of [null, 'x', { kind: 'request' }, { kind: 'notify', method: '' }, { kind: 'response', id: 99, ok: true, result: 1 }])
+      b.receive(junk);
     b.receive({ kind: 'notify', method: 'nope', params: {} });
     await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(seen, [1]);

@@ -11,7 +11,13 @@ describe('chart models (what the run chart draws)', () => {
     const s = randomSeries(31, 1500, 0.4);
     const clock = new ManualClock();
     const model = new ReplayModel();
-    const stream = new ReplayStream(s, (m: ServerMsg) => { if (m.type === 'frame') model.apply(m); }, { clock, speed: 2000, play: true, maxEventsPerFrame: 50 });
+    const stream = new ReplayStream(
+      s,
+      (m: ServerMsg) => {
+        if (m.type === 'frame') model.apply(m);
+      },
+      { clock, speed: 2000, play: true, maxEventsPerFrame: 50 },
+    );
     stream.start();
     clock.advance(10_000);
     assert.equal(stream.state, 'ended');

@@ -33,7 +33,10 @@ describe('webview time zones (display zone, DST)', () => {
     const idx: number[] = [];
     const ts: number[] = [];
     for (const day of ['2024-03-08T14:30:00Z', '2024-03-11T13:30:00Z', '2024-03-12T13:30:00Z']) {
-      for (let k = 0; k < 390; k++) { idx.push(idx.length); ts.push(ms(day) + k * 60_000); }
+      for (let k = 0; k < 390; k++) {
+        idx.push(idx.length);
+        ts.push(ms(day) + k * 60_000);
+      }
     }
     const days = indexTicks(idx, ts, 0, idx.length - 1, NY, 4);
     assert.deepEqual(days.vals, [0, 390, 780]);

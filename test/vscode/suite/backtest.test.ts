@@ -9,7 +9,15 @@ import { alive, api, catalogAt, repoRoot, useDataDir, waitFor, workspaceDir } fr
 import { dataPaths } from '../../../src/engine/dataDir.ts';
 import { fmtNum, fmtPct } from '../../../src/extension/catalog/model.ts';
 
-type Res = { ok: boolean; error?: string; runId?: string; created?: boolean; metrics?: Record<string, number | null>; done?: Promise<Res>; result?: unknown };
+type Res = {
+  ok: boolean;
+  error?: string;
+  runId?: string;
+  created?: boolean;
+  metrics?: Record<string, number | null>;
+  done?: Promise<Res>;
+  result?: unknown;
+};
 
 function runRow(dir: string, id: string) {
   const cat = catalogAt(dir);
@@ -24,9 +32,12 @@ function writeStrategy(name: string, body: string): string {
   const dir = join(workspaceDir(), 'strategies');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.ts`);
-  writeFileSync(file, `import { defineStrategy, z } from 'backtest-notebook';
+  writeFileSync(
+    file,
+    `import { defineStrategy, z } from 'backtest-notebook';
 export default defineStrategy({ id: '${name}', params: z.strictObject({}), onBar(ctx) { ${body} } });
-`);
+`,
+  );
   return file;
 }
 
@@ -35,7 +46,14 @@ describe('backtests from commands', function () {
   let dir: string;
   let datasetId: string;
   let firstRun: string;
-  const args = () => ({ datasetId, strategyId: 'sma-cross', params: { fast: 5, slow: 20 }, seed: 0, costs: { fee_per_unit: 0.005 }, session: 'all' as const });
+  const args = () => ({
+    datasetId,
+    strategyId: 'sma-cross',
+    params: { fast: 5, slow: 20 },
+    seed: 0,
+    costs: { fee_per_unit: 0.005 },
+    session: 'all' as const,
+  });
 
   before(async () => {
     dir = await useDataDir('data-backtest');
@@ -98,7 +116,10 @@ describe('backtests from commands', function () {
     assert.equal(r.error, 'Invalid parameters for sma-cross: slow: slow must be greater than fast');
     assert.ok(errors.includes('Invalid parameters for sma-cross: slow: slow must be greater than fast'), JSON.stringify(errors));
     assert.equal(r2.ok, false);
-    assert.ok(errors.some((e) => /^fast: .*(>=|at least|too small).*1/i.test(e)), JSON.stringify(errors));
+    assert.ok(
+      errors.some((e) => /^fast: .*(>=|at least|too small).*1/i.test(e)),
+      JSON.stringify(errors),
+    );
     const cat2 = catalogAt(dir);
     assert.equal(cat2.countRuns(), before);
     cat2.close();
@@ -107,7 +128,15 @@ describe('backtests from commands', function () {
   it('cancel kills the child (SIGKILL when it does not stop) and the host marks the run canceled', async () => {
     const a = await api();
     const file = writeStrategy('spin', 'const t = Date.now(); while (Date.now() - t < 50) { /* busy: never yields */ }');
-    const r = await vscode.commands.executeCommand<Res>('btnb.runBacktest', { datasetId, strategyPath: file, params: {}, seed: 0, costs: {}, session: 'all', wait: false });
+    const r = await vscode.commands.executeCommand<Res>('btnb.runBacktest', {
+      datasetId,
+      strategyPath: file,
+      params: {},
+      seed: 0,
+      costs: {},
+      session: 'all',
+      wait: false,
+    });
     assert.equal(r.ok, true, r.error);
     const runId = r.runId!;
     await waitFor(() => runRow(dir, runId)?.status === 'running', 'the run marked running by the child');
@@ -128,7 +157,16 @@ describe('backtests from commands', function () {
     await vscode.workspace.getConfiguration('btnb').update('maxParallelJobs', 1, vscode.ConfigurationTarget.Workspace);
     try {
       const file = writeStrategy('spin2', 'const t = Date.now(); while (Date.now() - t < 50) { /* busy */ }');
-      const start = (seed: number) => vscode.commands.executeCommand<Res>('btnb.runBacktest', { datasetId, strategyPath: file, params: {}, seed, costs: {}, session: 'all', wait: false });
+      const start = (seed: number) =>
+        vscode.commands.executeCommand<Res>('btnb.runBacktest', {
+          datasetId,
+          strategyPath: file,
+          params: {},
+          seed,
+          costs: {},
+          session: 'all',
+          wait: false,
+        });
       const r1 = await start(1);
       const r2 = await start(2);
       const j1 = a.services.jobs.jobForRun(r1.runId!)!;
@@ -163,14 +201,24 @@ describe('backtests from commands', function () {
     const file = writeStrategy('crash', 'process.exit(7);');
     const errors: string[] = [];
     const sub = a.ui.onDidShowMessage((m) => m.level === 'error' && errors.push(m.text));
-    const r = await vscode.commands.executeCommand<Res>('btnb.runBacktest', { datasetId, strategyPath: file, params: {}, seed: 0, costs: {}, session: 'all' });
+    const r = await vscode.commands.executeCommand<Res>('btnb.runBacktest', {
+      datasetId,
+      strategyPath: file,
+      params: {},
+      seed: 0,
+      costs: {},
+      session: 'all',
+    });
     sub.dispose();
     assert.equal(r.ok, false);
     assert.match(r.error!, /exited with code 7/);
     const row = runRow(dir, r.runId!)!;
     assert.equal(row.status, 'failed');
     assert.match(row.error!, /exited with code 7/);
-    assert.ok(errors.some((e) => /crashed.*exited with code 7/.test(e)), JSON.stringify(errors));
+    assert.ok(
+      errors.some((e) => /crashed.*exited with code 7/.test(e)),
+      JSON.stringify(errors),
+    );
   });
 
   it('a workspace strategy: its code lens runs it through the real prompts (scripted answers)', async () => {
@@ -183,7 +231,13 @@ describe('backtests from commands', function () {
     const lens = lenses.find((l) => l.command?.command === 'btnb.runBacktestForFile');
     assert.ok(lens, `no Run Backtest lens among ${JSON.stringify(lenses.map((l) => l.command?.title))}`);
     assert.equal(lens.command!.title, '$(play) Run Backtest');
-    assert.equal(lens.range.start.line, doc.getText().split('\n').findIndex((l) => l.includes('defineStrategy({')));
+    assert.equal(
+      lens.range.start.line,
+      doc
+        .getText()
+        .split('\n')
+        .findIndex((l) => l.includes('defineStrategy({')),
+    );
     // Prompts in order: dataset (quick pick), params (JSON: workspace code is validated in the job), costs, seed, session.
     a.ui.queueAnswers('BT', '{"period": 10}', 'fee_per_unit=0.01', '0', 'rth');
     const r = await vscode.commands.executeCommand<Res>(lens.command!.command, ...(lens.command!.arguments ?? []));
@@ -195,17 +249,43 @@ describe('backtests from commands', function () {
     assert.deepEqual(row.params, { period: 10, oversold: 30, exit: 55, size: 100 });
     assert.equal((row.costs as { fee_per_unit: number }).fee_per_unit, 0.01);
     // A schema violation in a workspace strategy is reported by the job, naming the field.
-    const bad = await vscode.commands.executeCommand<Res>('btnb.runBacktest', { datasetId, strategyPath: file, params: { period: 10, oversold: 40, exit: 35 }, seed: 0, costs: {}, session: 'all' });
+    const bad = await vscode.commands.executeCommand<Res>('btnb.runBacktest', {
+      datasetId,
+      strategyPath: file,
+      params: { period: 10, oversold: 40, exit: 35 },
+      seed: 0,
+      costs: {},
+      session: 'all',
+    });
     assert.equal(bad.ok, false);
     assert.match(bad.error!, /exit: exit must be above oversold/);
   });
 
   it('Run Parameter Sweep runs the grid as one job; every combination lands in the catalog', async () => {
-    const r = await vscode.commands.executeCommand<Res>('btnb.runSweep', { datasetId, strategyId: 'sma-cross', grid: { fast: [3, 5], slow: [20, 40] }, costs: {}, session: 'all' });
+    const r = await vscode.commands.executeCommand<Res>('btnb.runSweep', {
+      datasetId,
+      strategyId: 'sma-cross',
+      grid: { fast: [3, 5], slow: [20, 40] },
+      costs: {},
+      session: 'all',
+    });
     assert.equal(r.ok, true, r.error);
-    const out = r.result as { sweepId: string; total: number; succeeded: number; runs: { runId: string; params: Record<string, number> }[] };
+    const out = r.result as {
+      sweepId: string;
+      total: number;
+      succeeded: number;
+      runs: { runId: string; params: Record<string, number> }[];
+    };
     assert.equal(out.total, 4);
-    assert.deepEqual(out.runs.map((x) => [x.params.fast, x.params.slow]), [[3, 20], [3, 40], [5, 20], [5, 40]]);
+    assert.deepEqual(
+      out.runs.map((x) => [x.params.fast, x.params.slow]),
+      [
+        [3, 20],
+        [3, 40],
+        [5, 20],
+        [5, 40],
+      ],
+    );
     assert.equal(out.succeeded, 4);
     const cat = catalogAt(dir);
     try {

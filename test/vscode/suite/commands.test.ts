@@ -8,7 +8,11 @@ import { api, repoRoot, workspaceDir } from './ext-helpers.ts';
 import { COMMAND_IDS } from '../../../src/extension/extension.ts';
 
 interface Manifest {
-  contributes: { commands: { command: string; category?: string; title: string }[]; menus: Record<string, { command: string }[]>; configuration: { properties: Record<string, { default?: unknown }> } };
+  contributes: {
+    commands: { command: string; category?: string; title: string }[];
+    menus: Record<string, { command: string }[]>;
+    configuration: { properties: Record<string, { default?: unknown }> };
+  };
   capabilities: { untrustedWorkspaces: { supported: string } };
 }
 const manifest = (): Manifest => JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as Manifest;
@@ -25,14 +29,25 @@ describe('commands', () => {
   });
 
   it("the extension's command table and the manifest list the same ids", () => {
-    assert.deepEqual([...COMMAND_IDS].sort(), manifest().contributes.commands.map((c) => c.command).sort());
+    assert.deepEqual(
+      [...COMMAND_IDS].sort(),
+      manifest()
+        .contributes.commands.map((c) => c.command)
+        .sort(),
+    );
   });
 
   it('every command is in the Backtest category and every menu item names a contributed command', () => {
     const m = manifest();
     const ids = new Set(m.contributes.commands.map((c) => c.command));
-    assert.deepEqual(m.contributes.commands.filter((c) => c.category !== 'Backtest').map((c) => c.command), []);
-    const dangling = Object.values(m.contributes.menus).flat().filter((i) => !ids.has(i.command)).map((i) => i.command);
+    assert.deepEqual(
+      m.contributes.commands.filter((c) => c.category !== 'Backtest').map((c) => c.command),
+      [],
+    );
+    const dangling = Object.values(m.contributes.menus)
+      .flat()
+      .filter((i) => !ids.has(i.command))
+      .map((i) => i.command);
     assert.deepEqual(dangling, []);
   });
 
@@ -65,7 +80,13 @@ describe('commands', () => {
     writeFileSync(file, JSON.stringify(JSON.parse(readFileSync(src, 'utf8'))));
     const nb = await vscode.workspace.openNotebookDocument(vscode.Uri.file(file));
     assert.equal(nb.notebookType, 'btnb-notebook');
-    assert.deepEqual(nb.getCells().map((c) => [c.kind === vscode.NotebookCellKind.Markup ? 'markdown' : 'code', c.document.languageId]), [['markdown', 'markdown'], ['code', 'typescript']]);
+    assert.deepEqual(
+      nb.getCells().map((c) => [c.kind === vscode.NotebookCellKind.Markup ? 'markdown' : 'code', c.document.languageId]),
+      [
+        ['markdown', 'markdown'],
+        ['code', 'typescript'],
+      ],
+    );
     // A real edit and its undo, so the document is dirty and save() writes.
     const add = new vscode.WorkspaceEdit();
     add.set(nb.uri, [vscode.NotebookEdit.insertCells(2, [new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'x', 'typescript')])]);

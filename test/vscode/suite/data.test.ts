@@ -44,14 +44,20 @@ describe('data jobs', function () {
       cat.close();
     }
     assert.ok(statSync(dataPaths(dir).barsParquet(sampleId)).size > 0);
-    await waitFor(async () => (await a.services.tree.getChildren()).some((n) => n.kind === 'dataset' && n.dataset.id === sampleId), 'the dataset in the tree');
+    await waitFor(
+      async () => (await a.services.tree.getChildren()).some((n) => n.kind === 'dataset' && n.dataset.id === sampleId),
+      'the dataset in the tree',
+    );
     const node = (await a.services.tree.getChildren()).find((n) => n.kind === 'dataset' && n.dataset.id === sampleId)!;
     assert.equal(a.services.tree.getTreeItem(node).description, `${sampleBars.toLocaleString('en-US')} bars · 0 runs`);
   });
 
   it('Derive Bars re-derives the same bars (deterministic, same count)', async () => {
     const before = statSync(dataPaths(dir).barsParquet(sampleId));
-    const r = await vscode.commands.executeCommand<{ ok: boolean; error?: string; result?: { bar_count: number } }>('btnb.deriveBars', sampleId);
+    const r = await vscode.commands.executeCommand<{ ok: boolean; error?: string; result?: { bar_count: number } }>(
+      'btnb.deriveBars',
+      sampleId,
+    );
     assert.equal(r.ok, true, r.error);
     assert.equal(r.result!.bar_count, sampleBars);
     assert.equal(statSync(dataPaths(dir).barsParquet(sampleId)).size, before.size);
@@ -79,13 +85,19 @@ describe('data jobs', function () {
     sub.dispose();
     assert.equal(r.ok, false);
     assert.match(r.error!, /package\.json/);
-    assert.ok(shown.some((t) => t.includes('package.json')), `error shown: ${JSON.stringify(shown)}`);
+    assert.ok(
+      shown.some((t) => t.includes('package.json')),
+      `error shown: ${JSON.stringify(shown)}`,
+    );
   });
 
   it('cancel kills a running job child; the job ends canceled', async () => {
     const a = await api();
     const pending = vscode.commands.executeCommand<Result>('btnb.generateSampleDataset', { symbol: 'LONG', days: 400, seed: 9 });
-    await waitFor(() => a.services.jobs.jobs().some((j) => j.spec.kind === 'synth' && j.state === 'running' && j.pid !== undefined), 'the synth job running');
+    await waitFor(
+      () => a.services.jobs.jobs().some((j) => j.spec.kind === 'synth' && j.state === 'running' && j.pid !== undefined),
+      'the synth job running',
+    );
     const job = a.services.jobs.jobs().find((j) => j.spec.kind === 'synth')!;
     const pid = job.pid!;
     assert.ok(alive(pid));

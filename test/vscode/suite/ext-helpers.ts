@@ -45,8 +45,16 @@ export function seedDataset(dir: string, id: string, symbol: string, barCount: n
   const cat = catalogAt(dir);
   try {
     cat.upsertDataset({
-      dataset_id: id, symbol, schemas: ['trades', 'tbbo'], derive_version: 1, databento_dataset: 'XNAS.ITCH',
-      start: '2024-03-04T14:30:00.000Z', end: '2024-03-08T21:00:00.000Z', bar_count: barCount, bars_path: `derived/bars/${id}/bars-1m.parquet`, status: 'ready',
+      dataset_id: id,
+      symbol,
+      schemas: ['trades', 'tbbo'],
+      derive_version: 1,
+      databento_dataset: 'XNAS.ITCH',
+      start: '2024-03-04T14:30:00.000Z',
+      end: '2024-03-08T21:00:00.000Z',
+      bar_count: barCount,
+      bars_path: `derived/bars/${id}/bars-1m.parquet`,
+      status: 'ready',
     });
   } finally {
     cat.close();

@@ -39,7 +39,11 @@ function sourceMappedStack(): (stack: string) => string {
     stack.replace(/([^\s(]*index\.js):(\d+):(\d+)/g, (whole, file: string, line: string, col: string) => {
       if (!resolve(file).startsWith(resolve(__dirname)) && !file.endsWith('out/test/suite/index.js')) return whole;
       map ??= new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8')));
-      const e = map.findEntry(Number(line) - 1, Number(col) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+      const e = map.findEntry(Number(line) - 1, Number(col) - 1) as {
+        originalSource?: string;
+        originalLine?: number;
+        originalColumn?: number;
+      };
       if (!e.originalSource) return whole;
       const src = e.originalSource.startsWith('file://') ? e.originalSource.slice(7) : resolve(__dirname, e.originalSource);
       return `${src}:${e.originalLine! + 1}:${e.originalColumn! + 1}`;
@@ -51,7 +55,10 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, ...(grep ? { grep } : {}) });
   const files = findTests(SUITE_DIR);
   for (const file of files) {
-    const name = relative(SUITE_DIR, file).split(sep).join('/').replace(/\.test\.ts$/, '');
+    const name = relative(SUITE_DIR, file)
+      .split(sep)
+      .join('/')
+      .replace(/\.test\.ts$/, '');
     mocha.suite.emit('pre-require', globalThis, file, mocha);
     let mod: unknown;
     try {

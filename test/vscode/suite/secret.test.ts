@@ -68,8 +68,19 @@ describe('Databento API key', function () {
       assert.ok(!cmdline.includes(key), 'key in the job argv');
       assert.ok(!environ.includes(key), 'key in the job environment');
     });
-    const r = await vscode.commands.executeCommand<{ ok: boolean; error?: string; cost?: string; result?: { datasets: { dataset_id: string; symbol: string }[] } }>(
-      'btnb.downloadDatabento', { dataset: 'GLBX.MDP3', symbols: ['ESH1'], schemas: ['trades'], start: '2020-12-28', end: '2020-12-29', confirm: true });
+    const r = await vscode.commands.executeCommand<{
+      ok: boolean;
+      error?: string;
+      cost?: string;
+      result?: { datasets: { dataset_id: string; symbol: string }[] };
+    }>('btnb.downloadDatabento', {
+      dataset: 'GLBX.MDP3',
+      symbols: ['ESH1'],
+      schemas: ['trades'],
+      start: '2020-12-28',
+      end: '2020-12-29',
+      confirm: true,
+    });
     sub.dispose();
     assert.equal(r.ok, true, r.error);
     assert.ok(inspected, 'the fetch child was seen running');
@@ -79,7 +90,10 @@ describe('Databento API key', function () {
     const endpoints = fake.requests.map((q) => q.endpoint);
     assert.ok(endpoints.includes('metadata.get_cost') && endpoints.includes('timeseries.get_range'), endpoints.join(','));
     assert.ok(fake.requests.every((q) => q.authorization === expectedAuth && q.authOk));
-    assert.deepEqual(r.result!.datasets.map((d) => d.symbol), ['ESH1']);
+    assert.deepEqual(
+      r.result!.datasets.map((d) => d.symbol),
+      ['ESH1'],
+    );
     const cat = catalogAt(dir);
     try {
       assert.equal(cat.getDataset(r.result!.datasets[0]!.dataset_id)!.databento_dataset, 'GLBX.MDP3');
@@ -94,20 +108,34 @@ describe('Databento API key', function () {
     const asked: string[] = [];
     const sub = a.ui.onDidShowMessage((m) => asked.push(m.text));
     a.ui.queueAnswers(false);
-    const r = await vscode.commands.executeCommand<{ ok: boolean; error?: string }>(
-      'btnb.downloadDatabento', { dataset: 'GLBX.MDP3', symbols: ['ESH1'], schemas: ['trades'], start: '2020-12-28', end: '2020-12-29' });
+    const r = await vscode.commands.executeCommand<{ ok: boolean; error?: string }>('btnb.downloadDatabento', {
+      dataset: 'GLBX.MDP3',
+      symbols: ['ESH1'],
+      schemas: ['trades'],
+      start: '2020-12-28',
+      end: '2020-12-29',
+    });
     sub.dispose();
     assert.deepEqual(r, { ok: false, error: 'declined' });
-    assert.ok(asked.some((t) => t.includes(`Estimated cost $${fake.costOf('trades').toFixed(2)}`)), JSON.stringify(asked));
+    assert.ok(
+      asked.some((t) => t.includes(`Estimated cost $${fake.costOf('trades').toFixed(2)}`)),
+      JSON.stringify(asked),
+    );
     assert.equal(fake.requests.filter((q) => q.endpoint === 'timeseries.get_range').length, before);
   });
 
-  it('a rejected key reports Databento\'s error without echoing the key', async () => {
+  it("a rejected key reports Databento's error without echoing the key", async () => {
     const a = await api();
     await a.services.context.secrets.store(SECRET_KEY, `${key}x`);
     try {
-      const r = await vscode.commands.executeCommand<{ ok: boolean; error?: string }>(
-        'btnb.downloadDatabento', { dataset: 'GLBX.MDP3', symbols: ['ESH1'], schemas: ['trades'], start: '2020-12-28', end: '2020-12-29', confirm: true });
+      const r = await vscode.commands.executeCommand<{ ok: boolean; error?: string }>('btnb.downloadDatabento', {
+        dataset: 'GLBX.MDP3',
+        symbols: ['ESH1'],
+        schemas: ['trades'],
+        start: '2020-12-28',
+        end: '2020-12-29',
+        confirm: true,
+      });
       assert.equal(r.ok, false);
       assert.match(r.error!, /401|[Aa]uthentication/);
       assert.ok(!r.error!.includes(key), 'key echoed in the error');
@@ -132,7 +160,10 @@ describe('Databento API key', function () {
       }
     }
     assert.ok(scanned.length > 20, `scanned only ${scanned.length} files`);
-    assert.ok(scanned.some((f) => f.endsWith('.sqlite')), 'the catalog was among the scanned files');
+    assert.ok(
+      scanned.some((f) => f.endsWith('.sqlite')),
+      'the catalog was among the scanned files',
+    );
     assert.deepEqual(hits, []);
   });
 });

@@ -48,7 +48,10 @@ describe('runs tree', function () {
 
   it('shows datasets with symbol, New York date range and bar count', async () => {
     const roots = await apiSync!.services.tree.getChildren();
-    assert.deepEqual(roots.map((n) => n.kind), ['dataset', 'dataset']);
+    assert.deepEqual(
+      roots.map((n) => n.kind),
+      ['dataset', 'dataset'],
+    );
     const labels = roots.map((n) => item(n).label);
     // 2024-03-04T14:30Z is 09:30 New York; the exclusive end 2024-03-08T21:00Z is 16:00 on the 8th.
     assert.deepEqual(labels.sort(), ['AAPL 2024-03-04 → 2024-03-08', 'MSFT 2024-03-04 → 2024-03-08']);
@@ -62,9 +65,18 @@ describe('runs tree', function () {
     const roots = await apiSync!.services.tree.getChildren();
     const aapl = roots.find((n) => n.kind === 'dataset' && n.dataset.id === DS_A)!;
     const runs = (await apiSync!.services.tree.getChildren(aapl)).map(item);
-    assert.deepEqual(runs.map((r) => r.label), ['sma-cross fast=5 slow=50', 'bollinger-reversion k=2.5', 'sma-cross fast=10 slow=30']);
-    assert.deepEqual(runs.map((r) => r.contextValue), ['run.running', 'run.failed', 'run.succeeded']);
-    assert.deepEqual(runs.map((r) => (r.iconPath as vscode.ThemeIcon).id), ['loading~spin', 'error', 'pass']);
+    assert.deepEqual(
+      runs.map((r) => r.label),
+      ['sma-cross fast=5 slow=50', 'bollinger-reversion k=2.5', 'sma-cross fast=10 slow=30'],
+    );
+    assert.deepEqual(
+      runs.map((r) => r.contextValue),
+      ['run.running', 'run.failed', 'run.succeeded'],
+    );
+    assert.deepEqual(
+      runs.map((r) => (r.iconPath as vscode.ThemeIcon).id),
+      ['loading~spin', 'error', 'pass'],
+    );
     // 0.123456 → +12.35 %, Sharpe 1.2345 → 1.23 (two decimals).
     assert.equal(runs[2]!.description, '+12.35% · Sharpe 1.23');
     assert.equal(runs[1]!.description, 'failed: strategy threw at bar 7');
@@ -79,13 +91,22 @@ describe('runs tree', function () {
     await vscode.commands.executeCommand('btnb.groupByStrategy');
     try {
       const roots = await tree.getChildren();
-      assert.deepEqual(roots.map((n) => item(n).label), ['bollinger-reversion', 'sma-cross']);
+      assert.deepEqual(
+        roots.map((n) => item(n).label),
+        ['bollinger-reversion', 'sma-cross'],
+      );
       assert.equal(item(roots[1]!).description, '2 runs');
       await vscode.commands.executeCommand('btnb.filterByStatus', { statuses: ['succeeded'] });
       const filtered = await tree.getChildren();
-      assert.deepEqual(filtered.map((n) => item(n).label), ['sma-cross']);
+      assert.deepEqual(
+        filtered.map((n) => item(n).label),
+        ['sma-cross'],
+      );
       const only = await tree.getChildren(filtered[0]);
-      assert.deepEqual(only.map((n) => (n.kind === 'run' ? n.run.id : '')), [ids.ok]);
+      assert.deepEqual(
+        only.map((n) => (n.kind === 'run' ? n.run.id : '')),
+        [ids.ok],
+      );
     } finally {
       await vscode.commands.executeCommand('btnb.filterByStatus', { statuses: ['queued', 'running', 'succeeded', 'failed', 'canceled'] });
       await vscode.commands.executeCommand('btnb.groupByDataset');
@@ -116,11 +137,36 @@ c.close();`;
   it('refreshes after the btnb CLI (dist/cli.js in a child process) imports a dataset', async () => {
     const a = apiSync!;
     const before = a.services.catalog.refreshes;
-    const { stdout } = await run(process.execPath, [join(repoRoot(), 'dist/cli.js'), 'data', 'synth', '--symbol', 'CLI', '--start', '2024-03-04', '--days', '1', '--seed', '2', '--out', join(workspaceDir(), 'cli-synth'), '--import', '--json', '--data-dir', dir], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    const { stdout } = await run(
+      process.execPath,
+      [
+        join(repoRoot(), 'dist/cli.js'),
+        'data',
+        'synth',
+        '--symbol',
+        'CLI',
+        '--start',
+        '2024-03-04',
+        '--days',
+        '1',
+        '--seed',
+        '2',
+        '--out',
+        join(workspaceDir(), 'cli-synth'),
+        '--import',
+        '--json',
+        '--data-dir',
+        dir,
+      ],
+      { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+    );
     const id = /"dataset_id":\s*"(ds_[0-9a-f]{16})"/.exec(stdout)?.[1];
     assert.ok(id, stdout);
     await waitFor(() => a.services.catalog.refreshes > before, 'a refresh event after the CLI wrote the catalog');
-    await waitFor(async () => (await a.services.tree.getChildren()).some((n) => n.kind === 'dataset' && n.dataset.id === id), `dataset ${id} in the tree`);
+    await waitFor(
+      async () => (await a.services.tree.getChildren()).some((n) => n.kind === 'dataset' && n.dataset.id === id),
+      `dataset ${id} in the tree`,
+    );
   });
 
   it('Delete Run removes the run from the catalog and the tree', async () => {
@@ -151,7 +197,9 @@ c.close();`;
     await waitFor(() => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.label.startsWith('Run sma-cross'))), 'the run tab');
     await vscode.commands.executeCommand('btnb.copyRunId', ids.ok);
     assert.equal(await vscode.env.clipboard.readText(), ids.ok);
-    const cmp = await vscode.commands.executeCommand<{ ok: boolean; runIds: string[] }>('btnb.compareRuns', { runIds: [ids.ok, ids.running] });
+    const cmp = await vscode.commands.executeCommand<{ ok: boolean; runIds: string[] }>('btnb.compareRuns', {
+      runIds: [ids.ok, ids.running],
+    });
     assert.deepEqual(cmp.runIds, [ids.ok, ids.running]);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
@@ -162,7 +210,31 @@ c.close();`;
     await vscode.workspace.getConfiguration('btnb').update('dataDir', late, vscode.ConfigurationTarget.Workspace);
     await waitFor(() => a.services.catalog.dataDir === late, 'switched to the missing dir');
     assert.deepEqual(await a.services.tree.getChildren(), []);
-    await run(process.execPath, [join(repoRoot(), 'dist/cli.js'), 'data', 'synth', '--symbol', 'LATE', '--start', '2024-03-04', '--days', '1', '--seed', '3', '--out', join(workspaceDir(), 'late-synth'), '--import', '--data-dir', late], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
-    await waitFor(async () => (await a.services.tree.getChildren()).some((n) => n.kind === 'dataset' && n.dataset.symbol === 'LATE'), 'the LATE dataset in the tree');
+    await run(
+      process.execPath,
+      [
+        join(repoRoot(), 'dist/cli.js'),
+        'data',
+        'synth',
+        '--symbol',
+        'LATE',
+        '--start',
+        '2024-03-04',
+        '--days',
+        '1',
+        '--seed',
+        '3',
+        '--out',
+        join(workspaceDir(), 'late-synth'),
+        '--import',
+        '--data-dir',
+        late,
+      ],
+      { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+    );
+    await waitFor(
+      async () => (await a.services.tree.getChildren()).some((n) => n.kind === 'dataset' && n.dataset.symbol === 'LATE'),
+      'the LATE dataset in the tree',
+    );
   });
 });

@@ -12,7 +12,10 @@ import type { TraceEntry } from '../../../src/extension/webview/viewConnection.t
 const exec = promisify(execFile);
 
 async function cli(args: string[], dir: string): Promise<string> {
-  const { stdout } = await exec(process.execPath, [join(repoRoot(), 'dist/cli.js'), ...args, '--data-dir', dir], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, maxBuffer: 1 << 26 });
+  const { stdout } = await exec(process.execPath, [join(repoRoot(), 'dist/cli.js'), ...args, '--data-dir', dir], {
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    maxBuffer: 1 << 26,
+  });
   return stdout;
 }
 
@@ -31,11 +34,37 @@ describe('run views (webviews over the views protocol)', function () {
 
   before(async () => {
     dir = await useDataDir('data-views');
-    const synth = await cli(['data', 'synth', '--symbol', 'VIEW', '--start', '2024-03-04', '--days', '2', '--seed', '5', '--out', join(workspaceDir(), 'views-synth'), '--import', '--derive', '--json'], dir);
+    const synth = await cli(
+      [
+        'data',
+        'synth',
+        '--symbol',
+        'VIEW',
+        '--start',
+        '2024-03-04',
+        '--days',
+        '2',
+        '--seed',
+        '5',
+        '--out',
+        join(workspaceDir(), 'views-synth'),
+        '--import',
+        '--derive',
+        '--json',
+      ],
+      dir,
+    );
     const ds = /"dataset_id":\s*"(ds_[0-9a-f]{16})"/.exec(synth)![1]!;
-    runA = JSON.parse(await cli(['backtest', '--dataset', ds, '--strategy', 'sma-cross', '--param', 'fast=5', '--param', 'slow=20', '--json'], dir)).run_id;
+    runA = JSON.parse(
+      await cli(['backtest', '--dataset', ds, '--strategy', 'sma-cross', '--param', 'fast=5', '--param', 'slow=20', '--json'], dir),
+    ).run_id;
     runB = JSON.parse(await cli(['backtest', '--dataset', ds, '--strategy', 'donchian-breakout', '--json'], dir)).run_id;
-    sweepId = JSON.parse(await cli(['sweep', '--dataset', ds, '--strategy', 'sma-cross', '--grid', 'fast=3,5', '--grid', 'slow=20,30', '--workers', '1', '--json'], dir)).sweep_id;
+    sweepId = JSON.parse(
+      await cli(
+        ['sweep', '--dataset', ds, '--strategy', 'sma-cross', '--grid', 'fast=3,5', '--grid', 'slow=20,30', '--workers', '1', '--json'],
+        dir,
+      ),
+    ).sweep_id;
     (await api()).services.catalog.refresh();
   });
 
@@ -49,16 +78,23 @@ describe('run views (webviews over the views protocol)', function () {
     const r = await vscode.commands.executeCommand<{ ok: boolean; runId: string }>('btnb.openRun', runA);
     assert.equal(r.ok, true);
     let v = (await views()).find((x) => x.key === `run:${runA}`);
-    await waitFor(async () => {
-      v = (await views()).find((x) => x.key === `run:${runA}`);
-      return !!v && v.ready && !!reply(v.trace, 'run/series') && !!reply(v.trace, 'run/table');
-    }, 'the run view to load its data', 60_000);
+    await waitFor(
+      async () => {
+        v = (await views()).find((x) => x.key === `run:${runA}`);
+        return !!v && v.ready && !!reply(v.trace, 'run/series') && !!reply(v.trace, 'run/table');
+      },
+      'the run view to load its data',
+      60_000,
+    );
     const cat = catalogAt(dir);
     const row = cat.getRun(runA)!;
     cat.close();
     const detail = reply(v!.trace, 'run/get')!;
     assert.equal(detail.ok, true);
-    const body = detail.body as { run: { run_id: string; metrics: Record<string, number> }; series: { bar_count: number; fill_count: number } };
+    const body = detail.body as {
+      run: { run_id: string; metrics: Record<string, number> };
+      series: { bar_count: number; fill_count: number };
+    };
     assert.equal(body.run.run_id, runA);
     assert.deepEqual(body.run.metrics, row.metrics);
     assert.equal(body.series.fill_count, row.metrics!.num_fills);
@@ -71,48 +107,80 @@ describe('run views (webviews over the views protocol)', function () {
     assert.equal((table.body as { total: number }).total, row.metrics!.num_fills, 'the fills tab is the default');
     // the settings handshake went out after ready
     assert.ok(v!.trace.some((t) => t.dir === 'out' && t.method === 'settings'));
-    await waitFor(() => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.label.startsWith('Run sma-cross'))), 'the tab named after the run');
+    await waitFor(
+      () => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.label.startsWith('Run sma-cross'))),
+      'the tab named after the run',
+    );
   });
 
   it('RunsList: pages of runs from SQL; a catalog change from another process is pushed and the page refetched', async () => {
     await vscode.commands.executeCommand('btnb.openRunsList');
     let v = (await views()).find((x) => x.key === 'runs');
-    await waitFor(async () => !!(v = (await views()).find((x) => x.key === 'runs')) && !!reply(v.trace, 'runs/list'), 'the runs list page', 60_000);
+    await waitFor(
+      async () => !!(v = (await views()).find((x) => x.key === 'runs')) && !!reply(v.trace, 'runs/list'),
+      'the runs list page',
+      60_000,
+    );
     const cat = catalogAt(dir);
     const total = cat.countRuns();
     cat.close();
     assert.equal((reply(v!.trace, 'runs/list')!.body as { total: number }).total, total);
     const before = v!.trace.filter((t) => t.dir === 'in' && t.method === 'runs/list').length;
     await cli(['runs', 'tag', runB, 'reviewed'], dir);
-    await waitFor(async () => {
-      v = (await views()).find((x) => x.key === 'runs');
-      return v!.trace.some((t) => t.dir === 'out' && t.method === 'catalog/changed') && v!.trace.filter((t) => t.dir === 'in' && t.method === 'runs/list').length > before;
-    }, 'catalog/changed pushed and the page refetched', 30_000);
+    await waitFor(
+      async () => {
+        v = (await views()).find((x) => x.key === 'runs');
+        return (
+          v!.trace.some((t) => t.dir === 'out' && t.method === 'catalog/changed') &&
+          v!.trace.filter((t) => t.dir === 'in' && t.method === 'runs/list').length > before
+        );
+      },
+      'catalog/changed pushed and the page refetched',
+      30_000,
+    );
   });
 
   it('Compare and SweepResults load their data over the protocol', async () => {
     // one at a time: a panel hidden behind another in the same group does not load
     await vscode.commands.executeCommand('btnb.compareRuns', { runIds: [runA, runB] });
     let all = await views();
-    await waitFor(async () => !!reply((all = await views()).find((x) => x.args.view === 'compare')?.trace ?? [], 'compare/get'), 'compare data', 60_000);
+    await waitFor(
+      async () => !!reply((all = await views()).find((x) => x.args.view === 'compare')?.trace ?? [], 'compare/get'),
+      'compare data',
+      60_000,
+    );
     await vscode.commands.executeCommand('btnb.openSweep', { sweepId });
-    await waitFor(async () => !!reply((all = await views()).find((x) => x.args.view === 'sweep')?.trace ?? [], 'sweep/get'), 'sweep data', 60_000);
+    await waitFor(
+      async () => !!reply((all = await views()).find((x) => x.args.view === 'sweep')?.trace ?? [], 'sweep/get'),
+      'sweep data',
+      60_000,
+    );
     const c = reply(all.find((x) => x.args.view === 'compare')!.trace, 'compare/get')!;
     assert.equal(c.ok, true);
     const cmp = c.body as { runs: { run: { run_id: string } }[]; diff: { field: string }[] };
-    assert.deepEqual(cmp.runs.map((x) => x.run.run_id), [runA, runB]);
+    assert.deepEqual(
+      cmp.runs.map((x) => x.run.run_id),
+      [runA, runB],
+    );
     assert.ok(cmp.diff.some((d) => d.field === 'strategy_id'));
     const s = reply(all.find((x) => x.args.view === 'sweep')!.trace, 'sweep/get')!;
     assert.equal(s.ok, true);
     const sw = s.body as { runs: unknown[]; params: { key: string }[] };
     assert.equal(sw.runs.length, 4);
-    assert.deepEqual(sw.params.map((p) => p.key), ['fast', 'slow']);
+    assert.deepEqual(
+      sw.params.map((p) => p.key),
+      ['fast', 'slow'],
+    );
   });
 
   it('a bad request gets an error reply naming the field, not a crash: opening an unknown run', async () => {
     (await (await api()).services.views()).open({ view: 'run', runId: '01ZZZZZZZZZZZZZZZZZZZZZZZZ' });
     let v = (await views()).find((x) => x.key === 'run:01ZZZZZZZZZZZZZZZZZZZZZZZZ');
-    await waitFor(async () => !!(v = (await views()).find((x) => x.key === 'run:01ZZZZZZZZZZZZZZZZZZZZZZZZ')) && !!reply(v.trace, 'run/get'), 'the reply to run/get', 60_000);
+    await waitFor(
+      async () => !!(v = (await views()).find((x) => x.key === 'run:01ZZZZZZZZZZZZZZZZZZZZZZZZ')) && !!reply(v.trace, 'run/get'),
+      'the reply to run/get',
+      60_000,
+    );
     const r = reply(v!.trace, 'run/get')!;
     assert.equal(r.ok, false);
     assert.match(JSON.stringify(r.body), /not_found.*not in the catalog/);
@@ -122,7 +190,11 @@ describe('run views (webviews over the views protocol)', function () {
     const panel = vscode.window.createWebviewPanel('btnb.runDetail', 'restoring', vscode.ViewColumn.Active, {});
     (await (await api()).services.views()).restore(panel, { args: { view: 'run', runId: runB } });
     let v = (await views()).find((x) => x.key === `run:${runB}`);
-    await waitFor(async () => !!(v = (await views()).find((x) => x.key === `run:${runB}`)) && v.ready && !!reply(v.trace, 'run/get'), 'the restored view to load', 60_000);
+    await waitFor(
+      async () => !!(v = (await views()).find((x) => x.key === `run:${runB}`)) && v.ready && !!reply(v.trace, 'run/get'),
+      'the restored view to load',
+      60_000,
+    );
     assert.equal((reply(v!.trace, 'run/get')!.body as { run: { run_id: string } }).run.run_id, runB);
     assert.ok(panel.webview.html.includes("default-src 'none'"), 'strict CSP');
     assert.doesNotMatch(panel.webview.html, /unsafe-(inline|eval)/);

@@ -31,7 +31,8 @@ export function synthBars(n: number, seed: number): BarSeries {
     b.sellVolume[i] = 40;
     const q = rng.next() < 0.9;
     b.quoteCount[i] = q ? 4 : 0;
-    for (const c of ['bidClose', 'askClose', 'spreadMean', 'spreadMax', 'bidSizeMean', 'askSizeMean', 'imbalanceMean'] as const) b[c][i] = NaN;
+    for (const c of ['bidClose', 'askClose', 'spreadMean', 'spreadMax', 'bidSizeMean', 'askSizeMean', 'imbalanceMean'] as const)
+      b[c][i] = NaN;
     if (q) {
       b.spreadMean[i] = 0.01 + Math.floor(rng.next() * 3) / 100;
       b.spreadMax[i] = b.spreadMean[i]! + 0.01;
@@ -43,7 +44,7 @@ export function synthBars(n: number, seed: number): BarSeries {
     }
     // one trading minute after another; jump from the close to the next open (overnight)
     t += NS_PER_MINUTE;
-    const minuteOfDay = ((t / NS_PER_MINUTE) % 1440 + 1440) % 1440;
+    const minuteOfDay = (((t / NS_PER_MINUTE) % 1440) + 1440) % 1440;
     if (minuteOfDay === 21 * 60) t += (17 * 60 + 30) * NS_PER_MINUTE;
   }
   return b;
@@ -59,8 +60,11 @@ export async function makeDataDir(n = 2000, seed = 1, dataDir?: string): Promise
   try {
     cat.upsertDataset({ dataset_id: DATASET_ID, symbol: 'SYN', schemas: ['trades', 'tbbo'], derive_version: 1 });
     cat.setDatasetDerived(DATASET_ID, {
-      bar_count: n, start: new Date(bars.ts[0]! / 1e6).toISOString(), end: new Date(bars.ts[n - 1]! / 1e6 + 60_000).toISOString(),
-      bars_path: relative(dir, paths.barsParquet(DATASET_ID)), manifest: { rows: n },
+      bar_count: n,
+      start: new Date(bars.ts[0]! / 1e6).toISOString(),
+      end: new Date(bars.ts[n - 1]! / 1e6 + 60_000).toISOString(),
+      bars_path: relative(dir, paths.barsParquet(DATASET_ID)),
+      manifest: { rows: n },
     });
   } finally {
     cat.close();

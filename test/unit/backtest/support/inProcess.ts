@@ -9,8 +9,14 @@ export async function btnbInProcess(args: string[]): Promise<{ status: number; s
   const ow = process.stdout.write;
   // eslint-disable-next-line @typescript-eslint/unbound-method
   const ew = process.stderr.write;
-  process.stdout.write = ((s: string | Uint8Array) => { out.push(String(s)); return true; });
-  process.stderr.write = ((s: string | Uint8Array) => { err.push(String(s)); return true; });
+  process.stdout.write = (s: string | Uint8Array) => {
+    out.push(String(s));
+    return true;
+  };
+  process.stderr.write = (s: string | Uint8Array) => {
+    err.push(String(s));
+    return true;
+  };
   let status: number;
   try {
     status = await runCli(args);

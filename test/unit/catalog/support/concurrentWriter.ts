@@ -16,8 +16,16 @@ cat.upsertDataset({ dataset_id: 'ds_00000000000000aa', symbol: 'DEMO', schemas: 
 for (let i = 0; i < count; i++) {
   const hash = createHash('sha256').update(`${tag}/${i}`).digest('hex');
   const { run } = cat.createRun({
-    input_hash: hash, dataset_id: 'ds_00000000000000aa', strategy_id: 'sma-cross', params: { fast: i }, seed: 0,
-    costs: {}, session: 'all', code_hash: 'c', engine_version: '0', notes: `writer ${tag} ${i}`,
+    input_hash: hash,
+    dataset_id: 'ds_00000000000000aa',
+    strategy_id: 'sma-cross',
+    params: { fast: i },
+    seed: 0,
+    costs: {},
+    session: 'all',
+    code_hash: 'c',
+    engine_version: '0',
+    notes: `writer ${tag} ${i}`,
   });
   if (i % 2 === 0) {
     cat.markRunning(run.run_id);
