@@ -49,7 +49,7 @@ export function parseParams(list: readonly string[] | undefined, flag = 'param')
 }
 
 /** The cost flags, through the one costs grammar (costs.ts); refusals are usage errors naming the flag. */
-export function parseCosts(args: ParsedArgs): CostsInput {
+export function costsOption(args: ParsedArgs): CostsInput {
   try {
     return costsFromFlags(args.values);
   } catch (err) {

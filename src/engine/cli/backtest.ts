@@ -5,7 +5,7 @@
  */
 import { parseArgs, UsageError } from './args.ts';
 import type { CliCommand } from './commands.ts';
-import { RUN_OPTIONS, RUN_OPTIONS_HELP, parseCosts, parseParams, parseSeed, parseSession, requireValue } from '../backtest/cliOptions.ts';
+import { RUN_OPTIONS, RUN_OPTIONS_HELP, costsOption, parseParams, parseSeed, parseSession, requireValue } from '../backtest/cliOptions.ts';
 
 const HELP = `Usage: btnb backtest --dataset ID --strategy sma-cross|PATH [--param k=v ...] [options]
 
@@ -27,7 +27,7 @@ export const command: CliCommand = {
     const datasetId = requireValue(args, 'dataset');
     const strategy = requireValue(args, 'strategy');
     const params = parseParams(args.multi.get('param'));
-    const costs = parseCosts(args);
+    const costs = costsOption(args);
     const seed = parseSeed(args);
     const session = parseSession(args);
     const json = args.flags.has('json');

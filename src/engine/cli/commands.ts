@@ -10,13 +10,6 @@ export interface CliCommand {
   run(argv: string[]): Promise<number>;
 }
 
-// Each command lives in its own module and registers here.
-const commands: Record<string, () => Promise<CliCommand>> = {};
-
-export function registerLazy(name: string, load: () => Promise<CliCommand>): void {
-  commands[name] = load;
-}
-
 function mainHelp(summaries: [string, string][]): string {
   const width = Math.max(...summaries.map(([n]) => n.length), 8);
   return [
@@ -34,7 +27,7 @@ function mainHelp(summaries: [string, string][]): string {
 }
 
 export async function runCli(argv: string[]): Promise<number> {
-  await import('./registry.ts');
+  const { COMMANDS: commands } = await import('./registry.ts');
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const summaries: [string, string][] = [];

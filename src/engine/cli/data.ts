@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { intOption, parseArgs, type ParsedArgs, UsageError } from './args.ts';
 import type { CliCommand } from './commands.ts';
+import { formatDatasets, jsonText, phaseLine, type DatasetLike } from './output.ts';
 
 const HELP = `Usage: btnb data <import|synth|derive|list|show|fetch> [options]
 
@@ -21,65 +22,13 @@ const HELP = `Usage: btnb data <import|synth|derive|list|show|fetch> [options]
 
 Every subcommand takes --data-dir DIR (default: env BTNB_DATA_DIR, else ./data).`;
 
-type Progress = { phase: string; done: number; total: number };
-
-/**
- * Import/derive progress as one self-overwriting `phase done/total` line on a terminal; off the
- * terminal there is no callback at all (the work skips reporting). end() clears the line.
- */
-export function phaseLine(out: { write(s: string): unknown; isTTY?: boolean } = process.stderr): {
-  onProgress: ((p: Progress) => void) | undefined;
-  end(): void;
-} {
-  if (!out.isTTY) return { onProgress: undefined, end() {} };
-  let last = '';
-  return {
-    onProgress(p) {
-      const line = `${p.phase} ${p.done}/${p.total}`;
-      if (line !== last) out.write(`\r${line}\x1b[K`);
-      last = line;
-    },
-    end() {
-      if (last) out.write('\r\x1b[K');
-    },
-  };
-}
-
 async function dataDirOf(args: ParsedArgs): Promise<string> {
   const { resolveDataDir } = await import('../dataDir.ts');
   return resolveDataDir(args.values.get('data-dir'));
 }
 
-/** Pretty JSON with bigint nanoseconds as decimal strings (the `--json` documents of `btnb data`). */
-export function jsonText(v: unknown): string {
-  return `${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`;
-}
-
 function jsonOut(v: unknown): void {
   process.stdout.write(jsonText(v));
-}
-
-export interface DatasetLike {
-  dataset_id: string;
-  symbol: string;
-  schemas: string[];
-  start: string | null;
-  end: string | null;
-  sources: unknown[];
-  created?: boolean;
-  bars_path?: string;
-  bar_count?: number;
-}
-
-/** Imported datasets as `btnb data import|synth|fetch` list them: one line each, plus the bars file once derived. */
-export function formatDatasets(list: DatasetLike[], dataDir: string): string {
-  let out = '';
-  for (const d of list) {
-    const tag = d.created === false ? ' (already imported)' : '';
-    out += `${d.dataset_id}  ${d.symbol}  ${d.schemas.join('+')}  ${d.start ?? '?'} → ${d.end ?? '?'}  ${d.sources.length} source${d.sources.length === 1 ? '' : 's'}${tag}\n`;
-    if (d.bars_path) out += `  bars: ${resolve(dataDir, d.bars_path)} (${d.bar_count} rows)\n`;
-  }
-  return out;
 }
 
 async function runImport(argv: string[]): Promise<number> {

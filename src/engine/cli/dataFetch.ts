@@ -15,7 +15,7 @@ import {
 } from '../databento/fetchFlow.ts';
 import { formatBytes, formatCount, formatUsd, ProgressRenderer } from '../databento/progress.ts';
 import { parseArgs, UsageError } from './args.ts';
-import { formatDatasets, jsonText, phaseLine } from './data.ts';
+import { formatDatasets, jsonText, phaseLine } from './output.ts';
 
 export const DATA_FETCH_HELP = `Usage: btnb data fetch --dataset GLBX.MDP3 --symbols ESH4[,..] --schema trades[,tbbo]
                        --start 2024-01-02 --end 2024-01-05 [--stype-in raw_symbol]

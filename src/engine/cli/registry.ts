@@ -1,20 +1,22 @@
-// The CLI's command table: one line per command, each loaded lazily.
-import { registerLazy } from './commands.ts';
+// The CLI's command table: one line per command, each module loaded only when its command runs.
+import type { CliCommand } from './commands.ts';
 
-registerLazy('version', async () => ({
-  summary: 'print the version',
-  help: 'Usage: btnb version',
-  run: async () => {
-    const { PRODUCT_VERSION } = await import('../version.ts');
-    process.stdout.write(`${PRODUCT_VERSION}\n`);
-    return 0;
-  },
-}));
-registerLazy('db', async () => (await import('./db.ts')).command);
-registerLazy('data', async () => (await import('./data.ts')).command);
-registerLazy('decode', async () => (await import('./decode.ts')).decodeCommand);
-registerLazy('backtest', async () => (await import('./backtest.ts')).command);
-registerLazy('runs', async () => (await import('./runs.ts')).command);
-registerLazy('sweep', async () => (await import('./sweep.ts')).command);
-registerLazy('demo', async () => (await import('./demo.ts')).command);
-registerLazy('replay', async () => (await import('./replay.ts')).command);
+export const COMMANDS: Readonly<Record<string, () => Promise<CliCommand>>> = {
+  version: async () => ({
+    summary: 'print the version',
+    help: 'Usage: btnb version',
+    run: async () => {
+      const { PRODUCT_VERSION } = await import('../version.ts');
+      process.stdout.write(`${PRODUCT_VERSION}\n`);
+      return 0;
+    },
+  }),
+  db: async () => (await import('./db.ts')).command,
+  data: async () => (await import('./data.ts')).command,
+  decode: async () => (await import('./decode.ts')).decodeCommand,
+  backtest: async () => (await import('./backtest.ts')).command,
+  runs: async () => (await import('./runs.ts')).command,
+  sweep: async () => (await import('./sweep.ts')).command,
+  demo: async () => (await import('./demo.ts')).command,
+  replay: async () => (await import('./replay.ts')).command,
+};

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs, UsageError, intOption } from './args.ts';
 import type { CliCommand } from './commands.ts';
-import { RUN_OPTIONS, RUN_OPTIONS_HELP, parseCosts, parseParams, parseSeed, parseSession, requireValue } from '../backtest/cliOptions.ts';
+import { RUN_OPTIONS, RUN_OPTIONS_HELP, costsOption, parseParams, parseSeed, parseSession, requireValue } from '../backtest/cliOptions.ts';
 
 const HELP = `Usage: btnb sweep --dataset ID --strategy S --grid k=a:b:step [--grid k=v1,v2 ...] [options]
 
@@ -61,7 +61,7 @@ export const command: CliCommand = {
     const datasetId = requireValue(args, 'dataset');
     const strategy = requireValue(args, 'strategy');
     const fixed = parseParams(args.multi.get('param'));
-    const costs = parseCosts(args);
+    const costs = costsOption(args);
     const seed = parseSeed(args);
     const session = parseSession(args);
     const json = args.flags.has('json');

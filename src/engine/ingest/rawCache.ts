@@ -8,6 +8,7 @@ import { constants as fsConstants } from 'node:fs';
 import { copyFile, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { dataPaths } from '../dataDir.ts';
+import { isSkippableMagic, isZstdMagic } from '../dbn/zstdFrames.ts';
 import { tempPathFor } from '../io/atomicWrite.ts';
 import { sha256File } from '../io/files.ts';
 
@@ -20,13 +21,6 @@ export interface CachedFile {
   relPath: string;
   /** False when the cache already held these bytes. */
   copied: boolean;
-}
-
-/** True when the bytes start with the zstd frame magic (28 B5 2F FD) or a skippable frame. */
-export function isZstd(head: Uint8Array): boolean {
-  if (head.length < 4) return false;
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return true;
-  return (head[0]! & 0xf0) === 0x50 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18;
 }
 
 export async function readHead(path: string, n = 4): Promise<Uint8Array> {
@@ -49,7 +43,8 @@ export async function copyIntoCache(
   signal?: AbortSignal,
 ): Promise<CachedFile> {
   const paths = dataPaths(dataDir);
-  const ext = isZstd(await readHead(src)) ? '.dbn.zst' : '.dbn';
+  const head = await readHead(src);
+  const ext = isZstdMagic(head) || isSkippableMagic(head) ? '.dbn.zst' : '.dbn';
   const dir = paths.rawDir(databentoDataset || 'UNKNOWN', schema);
   try {
     await mkdir(dir, { recursive: true });

@@ -13,7 +13,7 @@ import {
 } from '../../../src/engine/backtest/grid.ts';
 import { ProtocolError, parseJobParams } from '../../../src/engine/jobs/protocol.ts';
 import { parseArgs } from '../../../src/engine/cli/args.ts';
-import { RUN_OPTIONS, parseCosts as cliCosts } from '../../../src/engine/backtest/cliOptions.ts';
+import { RUN_OPTIONS, costsOption as cliCosts } from '../../../src/engine/backtest/cliOptions.ts';
 import { DEFAULT_COSTS } from '../../../src/engine/backtest/types.ts';
 
 const sweepJob = (grid: unknown, costs: unknown = {}) =>
