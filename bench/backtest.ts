@@ -1,6 +1,6 @@
 /**
  * `npm run bench:backtest`: sma-cross over ≥ 10 M synthetic 1-minute bars through the engine,
- * next to a minimal hand-written loop of the same semantics (contracts §3) over Float64Arrays
+ * next to a minimal hand-written loop of the same semantics (docs/backtest.md) over Float64Arrays
  * in the same run (same final equity, asserted), and sweep throughput with 1 and N workers
  * through `dist/cli.js sweep` when a data dir with a dataset is given (BENCH_DATASET).
  *
@@ -45,7 +45,7 @@ function synthBars(n: number, seed: number): BarSeries {
   return b;
 }
 
-/** The baseline: contracts §3 sma-cross written out by hand over the columns. */
+/** The baseline: docs/backtest.md sma-cross written out by hand over the columns. */
 function handLoop(b: BarSeries, cash0: number): { finalEquity: number; fills: number; equity: Float64Array } {
   const n = b.length;
   const close = b.close;

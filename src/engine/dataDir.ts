@@ -1,5 +1,5 @@
 /**
- * The data directory layout (contracts §1). Every path any part of the engine reads or writes
+ * The data directory layout (docs/data-layout.md). Every path any part of the engine reads or writes
  * under the data dir comes from `dataPaths(root)`, so the layout lives in one place.
  */
 import { isAbsolute, join, resolve } from 'node:path';

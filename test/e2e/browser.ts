@@ -1,7 +1,7 @@
 // End-to-end helpers: what a person sees in VS Code (code-server) in real headless Chromium.
 // A Workbench = a private code-server + a Chromium page showing it, with the extension either
 // installed from a packaged .vsix (`--install-extension`, as a user gets it) or loaded as a
-// development extension from the repository. See ../shared/docs/vscode-testing.md.
+// development extension from the repository. See docs/DEVELOPING.md ("Tests in real VS Code and Chromium").
 //
 //   const wb = await openWorkbench({ vsix: 'backtest-notebook-0.1.0.vsix' });
 //   await wb.runCommand('Backtest: Show Version');

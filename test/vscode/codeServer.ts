@@ -1,6 +1,6 @@
 // A private code-server (real VS Code 1.139.1 + Node extension host) per test run.
 // Used by the extension-host integration runner (test/vscode/run.mjs) and the Chromium
-// end-to-end helpers (test/e2e/browser.ts). See ../shared/docs/vscode-testing.md.
+// end-to-end helpers (test/e2e/browser.ts). See docs/DEVELOPING.md ("Tests in real VS Code and Chromium").
 //
 // The server runs in its own process group (detached spawn = setsid) because it forks an
 // agent host, file watchers and extension hosts that outlive the main PID; stop() and the

@@ -1,5 +1,5 @@
 /**
- * Run artifacts (contracts §1, §5): metrics.json + equity/orders/fills/trades Parquet. Every
+ * Run artifacts (docs/data-layout.md, docs/backtest.md): metrics.json + equity/orders/fills/trades Parquet. Every
  * byte depends only on the BacktestResult (no clock, no paths), so equal inputs give
  * byte-identical files. Nullable columns are declared nullable whatever the data, so the
  * schema never depends on the run. Numeric columns are written without dictionary encoding:

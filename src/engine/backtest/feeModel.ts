@@ -1,4 +1,4 @@
-/** Fees (contracts §3): per unit + bps of notional, with a minimum applied to every fill. */
+/** Fees (docs/backtest.md): per unit + bps of notional, with a minimum applied to every fill. */
 import type { Costs } from './types.ts';
 
 /** Fee of a fill on its price after slippage: max(fee_min, |q|·per_unit + |q|·price·bps/1e4). */

@@ -1,5 +1,5 @@
 /**
- * Slippage (contracts §3): moves the reference price against the order's side.
+ * Slippage (docs/backtest.md): moves the reference price against the order's side.
  * fixed: ± ref·bps/1e4; half-spread: ± spread_mean/2 of the fill bar (0 when null);
  * random: ± ref·u·max_bps/1e4 with u uniform in [0, 1) drawn from the run's seeded PRNG, one
  * draw per slipped fill (so the draws, and the result, depend only on the seed and the fills).

@@ -1,5 +1,5 @@
 /**
- * Cash, one signed position, and round-trip accounting (contracts §3).
+ * Cash, one signed position, and round-trip accounting (docs/backtest.md).
  *
  * A round trip opens when the position leaves 0 and closes when it returns to 0 or changes
  * sign; a reversal fill closes one trip and opens the next, its fee split by quantity.

@@ -1,6 +1,6 @@
 /**
  * BacktestRunnerPort's local adapter: a dataset's bars + a strategy → a catalog run with
- * artifacts under data/backtests/<run_id>/ (contracts §5).
+ * artifacts under data/backtests/<run_id>/ (docs/catalog.md).
  *
  * - input_hash = SHA-256 of the canonical JSON of {code_hash, costs, dataset_id,
  *   engine_version, params (validated, defaults filled), seed, session, strategy_id}; a run
@@ -77,7 +77,7 @@ function looksLikePath(s: string): boolean {
   return /[\\/]/.test(s) || /\.(ts|mts|cts|js|mjs|cjs)$/.test(s);
 }
 
-/** code_hash = SHA-256 of the strategy source identity and the engine version (contracts §5). */
+/** code_hash = SHA-256 of the strategy source identity and the engine version (docs/catalog.md). */
 export async function resolveStrategy(strategy: string): Promise<ResolvedStrategy> {
   const builtin = builtinStrategy(strategy);
   if (builtin)
@@ -177,6 +177,9 @@ export async function runBacktestToCatalog(req: BacktestRequest): Promise<Backte
       throw new Error(`dataset '${req.datasetId}' is not in the catalog ${paths.catalog} (import it with \`btnb data import\`)`);
     if (dataset.status !== 'ready' || !dataset.bars_path)
       throw new Error(`dataset '${req.datasetId}' has no bars yet (status ${dataset.status}); run \`btnb data derive ${req.datasetId}\``);
+    // A run made for a sweep or walk-forward carries `sweep:<id>`, whoever started it (CLI, job,
+    // notebook), and so does an identical earlier run it reuses.
+    const tags = [...new Set([...(req.tags ?? []), ...(req.sweepId ? [`sweep:${req.sweepId}`] : [])])];
     const { run, created } = catalog.createRun({
       ...(req.runId ? { run_id: req.runId } : {}),
       input_hash: hash,
@@ -191,15 +194,14 @@ export async function runBacktestToCatalog(req: BacktestRequest): Promise<Backte
       engine_version: ENGINE_VERSION,
       force: req.force ?? false,
       sweep_id: req.sweepId ?? null,
-      tags: req.tags ?? [],
+      tags,
     });
     const artifactsDir = paths.runDir(run.run_id);
     if (!created) {
-      // The identical earlier run is this request's run too: it gains the request's tags and
-      // sweep tag, so a sweep's or walk-forward's results find the points they reused.
+      // The identical earlier run is this request's run too: it gains the request's tags, so a
+      // sweep's or walk-forward's results find the points they reused.
       let reused = run;
-      for (const tag of [...(req.tags ?? []), ...(req.sweepId ? [`sweep:${req.sweepId}`] : [])])
-        reused = catalog.addTag(reused.run_id, tag);
+      for (const tag of tags) reused = catalog.addTag(reused.run_id, tag);
       return { run: reused, created, input_hash: hash, artifacts_dir: artifactsDir, metrics: reused.metrics };
     }
     req.onStatus?.(run);

@@ -1,4 +1,4 @@
-/** Session filter (contracts §3): `all` keeps every bar; `rth` keeps XNYS regular-hours bars only. */
+/** Session filter (docs/backtest.md): `all` keeps every bar; `rth` keeps XNYS regular-hours bars only. */
 import { allocBarSeries, type BarSeries } from '../bars/barSeries.ts';
 import { rthMask } from '../calendar/xnys.ts';
 import type { Session } from './types.ts';

@@ -1,4 +1,4 @@
-/** Metrics exactly per contracts §4, and the metrics.json encoding (key order, number form). */
+/** Metrics exactly per docs/backtest.md, and the metrics.json encoding (key order, number form). */
 import { NyDayCursor } from '../calendar/newYork.ts';
 import type { Metrics, TradeColumns, FillColumns } from './types.ts';
 

@@ -1,11 +1,11 @@
-/** Public types of the backtest engine: run settings, result columns, metrics (contracts §3–§5). */
+/** Public types of the backtest engine: run settings, result columns, metrics (docs/backtest.md, docs/catalog.md). */
 import type { BarSeries } from '../bars/barSeries.ts';
 
 export type Session = 'all' | 'rth';
 export type SlippageModel = 'fixed' | 'half-spread' | 'random';
 
 /**
- * Run settings that shape fills and cash (contracts §3). Serialized as-is (snake_case) into the
+ * Run settings that shape fills and cash (docs/backtest.md). Serialized as-is (snake_case) into the
  * canonical JSON of input_hash and into run-manifest.json `costs`. `cash` lives here so that
  * two runs differing only in starting cash never share an input_hash.
  */
@@ -110,7 +110,7 @@ export interface EventColumns {
   ref: Int32Array;
 }
 
-/** Contracts §4, in metrics.json key order. null = undefined for that run. */
+/** docs/backtest.md, in metrics.json key order. null = undefined for that run. */
 export interface Metrics {
   final_equity: number;
   total_return: number;

@@ -11,7 +11,7 @@ import { dataPaths } from '../dataDir.ts';
 import type { CatalogPort } from '../ports/catalog.ts';
 import { readBarsParquet } from '../parquet/barsParquet.ts';
 import { runBacktest } from './engine.ts';
-import { resolveStrategy } from './runner.ts';
+import { barsInDateRange, resolveStrategy, type DateRange } from './runner.ts';
 import { writeRunArtifacts, ARTIFACT_FILES } from './artifacts.ts';
 import type { Session } from './types.ts';
 
@@ -32,9 +32,11 @@ export async function verifyRun(dataDir: string, catalog: CatalogPort, runId: st
   const dir = paths.runDir(runId);
   const manifestPath = paths.runManifest(runId);
   if (!existsSync(manifestPath)) throw new Error(`${manifestPath}: missing (the run's artifacts were removed?)`);
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { strategy_path?: string | null };
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { strategy_path?: string | null; date_range?: DateRange };
   const strategy = await resolveStrategy(manifest.strategy_path ?? run.strategy_id);
-  const bars = await readBarsParquet(paths.barsParquet(run.dataset_id));
+  // A walk-forward fold ran over its date range only: so does its re-run.
+  const all = await readBarsParquet(paths.barsParquet(run.dataset_id));
+  const bars = manifest.date_range ? barsInDateRange(all, manifest.date_range) : all;
   const result = runBacktest(bars, {
     strategy: strategy.def,
     params: run.params,

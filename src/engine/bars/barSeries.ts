@@ -1,5 +1,5 @@
 /**
- * 1-minute bars in memory, column by column (the in-memory form of bars-1m.parquet, contracts §2).
+ * 1-minute bars in memory, column by column (the in-memory form of bars-1m.parquet, docs/bars.md).
  * Nulls: doubles use NaN; quoteCount uses -1 for null (no TBBO source covers that minute).
  * ts is the minute start in ns UTC as a float64: every multiple of 60 s in ns is a multiple of
  * 2^11, so it is exact in a double up to 2^64.

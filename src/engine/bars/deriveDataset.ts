@@ -1,5 +1,5 @@
 /**
- * `btnb data derive`: a dataset's raw files → `bars-1m.parquet` + `manifest.json` (contracts §2).
+ * `btnb data derive`: a dataset's raw files → `bars-1m.parquet` + `manifest.json` (docs/bars.md).
  *
  * Streams every source through the columnar decoder, merges them by ts_recv (sourceMerge.ts),
  * keeps the dataset's symbol (per-file mappings by UTC date) and aggregates minute by minute.

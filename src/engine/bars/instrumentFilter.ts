@@ -1,5 +1,5 @@
 /**
- * Resolves records to a symbol through a file's metadata symbol mappings (contracts §2): by the
+ * Resolves records to a symbol through a file's metadata symbol mappings (docs/bars.md): by the
  * UTC date of ts_recv, intervals [start_date, end_date); a record no mapping covers gets its
  * instrument id (decimal string) as its symbol. Used on the hot path: the day bounds are kept as
  * u32 halves and only recomputed (with BigInt) when a record leaves the current UTC day.

@@ -1,5 +1,5 @@
 /**
- * Streams trade / TBBO columns (already in merge order, contracts §2) into 1-minute bars.
+ * Streams trade / TBBO columns (already in merge order, docs/bars.md) into 1-minute bars.
  *
  * One minute is open at a time; records must arrive with non-decreasing ts_recv (the merge
  * guarantees it and derive refuses out-of-order files). The minute test is done on the u32

@@ -1,5 +1,5 @@
 /**
- * K-way merge of several DBN sources by ts_recv, over columnar batches (contracts §2): among
+ * K-way merge of several DBN sources by ts_recv, over columnar batches (docs/bars.md): among
  * equal ts_recv, sources are ordered by (first ts_recv, SHA-256) and records keep their order
  * within a file. The order is exact within a lane (sources of one schema: trades, or tbbo);
  * across lanes it is exact per minute only — a minute's trades and quotes both come before the

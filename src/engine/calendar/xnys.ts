@@ -125,7 +125,7 @@ export function earlyCloses(year: number): string[] {
 }
 
 /**
- * Marks the bars whose minute start lies in the regular session (contracts §3 `rth`):
+ * Marks the bars whose minute start lies in the regular session (docs/times.md, session `rth`):
  * a trading day and 09:30 ≤ start < close. One calendar lookup per New York date.
  */
 export function rthMask(ts: Float64Array, length = ts.length): Uint8Array {

@@ -1,9 +1,9 @@
--- Backtest Notebook catalog, schema version 1 (contracts §5). The whole DDL lives here;
+-- Backtest Notebook catalog, schema version 1 (docs/catalog.md). The whole DDL lives here;
 -- later versions add migration steps in migrations.ts. All timestamps are UTC: ISO-8601 text
 -- with 'Z' (millisecond precision) or integer nanoseconds since the epoch (*_ts_* columns).
 -- STRICT tables: a value of the wrong type is an error, never silently coerced.
 
--- One symbol over a date range, built from one or more DBN sources (contracts §2).
+-- One symbol over a date range, built from one or more DBN sources (docs/bars.md).
 CREATE TABLE datasets (
   dataset_id        TEXT PRIMARY KEY CHECK (dataset_id GLOB 'ds_[0-9a-f]*' AND length(dataset_id) = 19),
   symbol            TEXT NOT NULL CHECK (symbol <> ''),
@@ -23,7 +23,7 @@ CREATE TABLE datasets (
 ) STRICT;
 CREATE INDEX datasets_by_symbol ON datasets (symbol, range_start);
 
--- The DBN files a dataset was built from, content-addressed in the raw cache (contracts §1).
+-- The DBN files a dataset was built from, content-addressed in the raw cache (docs/data-layout.md).
 CREATE TABLE dataset_sources (
   dataset_id    TEXT NOT NULL REFERENCES datasets (dataset_id) ON DELETE CASCADE,
   sha256        TEXT NOT NULL CHECK (sha256 GLOB '[0-9a-f]*' AND length(sha256) = 64),
@@ -41,7 +41,7 @@ CREATE TABLE dataset_sources (
 ) STRICT;
 CREATE INDEX dataset_sources_by_sha ON dataset_sources (sha256);
 
--- One backtest run (contracts §5). run_id is a ULID: its text order is its creation order.
+-- One backtest run (docs/catalog.md). run_id is a ULID: its text order is its creation order.
 CREATE TABLE runs (
   run_id         TEXT PRIMARY KEY CHECK (length(run_id) = 26),
   input_hash     TEXT NOT NULL CHECK (length(input_hash) = 64),

@@ -121,7 +121,7 @@ function normalizeTags(tags: readonly string[]): string[] {
 function checkMetrics(m: Metrics): void {
   for (const [k, v] of Object.entries(m)) {
     if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) {
-      throw new Error(`catalog: metric '${k}' is ${String(v)}; expected a finite number or null (contracts §4: never NaN or Infinity)`);
+      throw new Error(`catalog: metric '${k}' is ${String(v)}; expected a finite number or null (docs/backtest.md: never NaN or Infinity)`);
     }
   }
 }
@@ -230,7 +230,7 @@ export class SqliteCatalog implements CatalogPort {
 
   upsertDataset(row: DatasetInput): DatasetRow {
     if (!/^ds_[0-9a-f]{16}$/.test(row.dataset_id))
-      throw new Error(`catalog: dataset_id '${row.dataset_id}' is not ds_ + 16 lowercase hex digits (contracts §2)`);
+      throw new Error(`catalog: dataset_id '${row.dataset_id}' is not ds_ + 16 lowercase hex digits (docs/bars.md)`);
     checkIso('start', row.start);
     checkIso('end', row.end);
     const now = this.#now();

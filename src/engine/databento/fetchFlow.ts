@@ -9,7 +9,7 @@ import type { DatasetInfo, ImportProgress } from '../ingest/importFiles.ts';
 import type { DownloadProgress, HistoricalClient, RangeDownload } from './historicalClient.ts';
 import type { RangeParams } from './params.ts';
 
-/** What derive builds bars from (contracts §2). */
+/** What derive builds bars from (docs/bars.md). */
 export const FETCHABLE_SCHEMAS = ['trades', 'tbbo'] as const;
 export type FetchableSchema = (typeof FETCHABLE_SCHEMAS)[number];
 

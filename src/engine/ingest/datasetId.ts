@@ -1,4 +1,4 @@
-/** dataset_id (contracts §2) and the canonical JSON it hashes. */
+/** dataset_id (docs/bars.md) and the canonical JSON it hashes. */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../util/canonicalJson.ts';
 import { DERIVE_VERSION } from '../version.ts';

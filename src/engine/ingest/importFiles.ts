@@ -178,7 +178,7 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
 
   let symbols: string[];
   if (opts.symbol !== undefined) {
-    // An instrument id (decimal) names the records no mapping covers (contracts §2); it is
+    // An instrument id (decimal) names the records no mapping covers (docs/bars.md); it is
     // accepted without scanning the file (the dataset may then have no bars).
     const byId = /^\d+$/.test(opts.symbol);
     const missing = byId ? [] : unique.filter((f) => f.symbols.length > 0 && !f.symbols.includes(opts.symbol!));

@@ -1,5 +1,5 @@
 /**
- * The content-addressed raw cache (contracts §1): `raw/databento/<DATASET>/<schema>/<sha256>.dbn[.zst]`.
+ * The content-addressed raw cache (docs/data-layout.md): `raw/databento/<DATASET>/<schema>/<sha256>.dbn[.zst]`.
  * A file is copied verbatim (kernel copy) while it is hashed: bytes go to a temp name in the
  * destination directory, then are fsynced and renamed to their hash name (or dropped if that
  * name already exists: same hash, same bytes). No partial file ever carries a final name.

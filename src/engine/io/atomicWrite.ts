@@ -1,5 +1,5 @@
 /**
- * Atomic file writes (contracts §1): bytes go to a temporary name in the destination's own
+ * Atomic file writes (docs/data-layout.md): bytes go to a temporary name in the destination's own
  * directory (same filesystem, so rename is atomic), are fsynced, and only then renamed over the
  * final name. A failure or an abort unlinks the temporary file, so no reader ever sees a
  * half-written file under a final name.

@@ -57,7 +57,6 @@ runJobChild('sweep', async (p, ctx) => {
       force: p.force,
       workers,
       sweepId,
-      tags: [`sweep:${sweepId}`],
       signal: ctx.signal,
       ...(entry ? { workerEntry: entry } : {}),
       onProgress: (done) => ctx.progress('sweep', done, total, `${done}/${total} runs`),

@@ -1,5 +1,5 @@
 /**
- * bars-1m.parquet (contracts §2) ↔ BarSeries. Column types are exactly the contract's:
+ * bars-1m.parquet (docs/bars.md) ↔ BarSeries. Column types are exactly the contract's:
  * ts INT64 TIMESTAMP(NANOS, UTC); symbol STRING; prices/means DOUBLE; volume, buy_volume,
  * sell_volume INT64; trade_count INT32; quote_count INT32 (nullable, -1 in memory);
  * quote doubles and imbalance_mean nullable (NaN in memory). OHLC, vwap and counts are

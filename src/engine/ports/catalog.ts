@@ -1,5 +1,5 @@
 /**
- * The catalog port (contracts §5): datasets and backtest runs. The SQLite adapter
+ * The catalog port (docs/catalog.md): datasets and backtest runs. The SQLite adapter
  * (sqliteCatalog.ts) implements it; everything else depends only on this file.
  *
  * Rows use the column names of schema.sql (snake_case), so `--json` output and SQL agree.
@@ -138,7 +138,7 @@ export interface CreateRunInput {
 export const EXTRACTED_METRICS = ['total_return', 'sharpe', 'max_drawdown', 'num_trades', 'final_equity'] as const;
 
 export interface MetricRange {
-  /** A metrics.json key (contracts §4), e.g. 'sharpe'. */
+  /** A metrics.json key (docs/backtest.md), e.g. 'sharpe'. */
   key: string;
   min?: number;
   max?: number;

@@ -1,5 +1,5 @@
 /**
- * `sma-cross` exactly per contracts §3: at bar i ≥ slow − 1 the target is +size when
+ * `sma-cross` exactly per docs/backtest.md: at bar i ≥ slow − 1 the target is +size when
  * SMA_fast(i) > SMA_slow(i), else −size with allow_short, else 0; one market order for
  * target − position, never at the last bar. The comparison is exact: Σfast·slow > Σslow·fast
  * on raw fixed-point closes (raw = round(close·1e9)): window sums in doubles while they stay
@@ -86,7 +86,7 @@ function bigStep(s: State, raw: number, outFast: number, outSlow: number, slot: 
 
 export const smaCross = defineStrategy({
   id: 'sma-cross',
-  description: 'Long (or short) while the fast SMA of closes is above (below) the slow SMA; contracts §3.',
+  description: 'Long (or short) while the fast SMA of closes is above (below) the slow SMA; docs/backtest.md.',
   params: smaCrossParams,
   onStart(ctx, p): State {
     return {

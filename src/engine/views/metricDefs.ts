@@ -1,5 +1,5 @@
 /**
- * The metrics of metrics.json (docs/metrics.md) in their order, with how views show them and
+ * The metrics of metrics.json (docs/backtest.md, "Metrics") in their order, with how views show them and
  * the definition a tooltip gives. Views only display metrics; the engine computes them.
  */
 export type MetricFormat = 'money' | 'pct-signed' | 'pct' | 'ratio' | 'int';

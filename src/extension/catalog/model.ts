@@ -1,5 +1,5 @@
 /** What the views need from the catalog, independent of its row shapes (mapped in catalogAdapter.ts). */
-// One definition of the run lifecycle: the catalog port's (contracts §5).
+// One definition of the run lifecycle: the catalog port's (docs/catalog.md).
 export { RUN_STATUSES, type RunStatus } from '../../engine/ports/catalog.ts';
 import type { CatalogPort, RunStatus } from '../../engine/ports/catalog.ts';
 

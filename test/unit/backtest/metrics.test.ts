@@ -8,7 +8,7 @@ const approx = (a: number | null, b: number) => {
   assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${a} ≉ ${b}`);
 };
 
-describe('statistics (contracts §4)', () => {
+describe('statistics (docs/backtest.md)', () => {
   // Three New York dates; the buy fills at bar 1 (100), the sell at bar 3 (95).
   const ts = ['2024-03-04T15:00:00Z', '2024-03-04T15:01:00Z', '2024-03-05T15:00:00Z', '2024-03-05T15:01:00Z', '2024-03-06T15:00:00Z'].map(
     ns,

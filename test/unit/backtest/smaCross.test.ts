@@ -6,7 +6,7 @@ import { closesToBars } from './helpers.ts';
 
 const col = (a: ArrayLike<number>) => Array.from(a);
 
-/** Reference targets straight from contracts §3 with BigInt sums (independent of the strategy code). */
+/** Reference targets straight from docs/backtest.md with BigInt sums (independent of the strategy code). */
 function referenceFills(closes: number[], fast: number, slow: number, size: number, allowShort: boolean): { bar: number; qty: number }[] {
   const raw = closes.map((c) => BigInt(Math.round(c * 1e9)));
   const out: { bar: number; qty: number }[] = [];
@@ -25,7 +25,7 @@ function referenceFills(closes: number[], fast: number, slow: number, size: numb
   return out;
 }
 
-describe('sma-cross (contracts §3)', () => {
+describe('sma-cross (docs/backtest.md)', () => {
   const closes = [10, 11, 12, 11, 10, 9, 10, 12, 13, 12];
 
   it('hand-computed long-only run: fills at the next open, none at the last bar', () => {

@@ -10,6 +10,7 @@ import { openCatalog } from '../../../src/engine/catalog/sqliteCatalog.ts';
 import { dataPaths } from '../../../src/engine/dataDir.ts';
 import { isoDate, nyDayOfUtcNs } from '../../../src/engine/calendar/newYork.ts';
 import { makeDataDir, synthBars } from './support/dataset.ts';
+import { verifyRun } from '../../../src/engine/backtest/verify.ts';
 
 const MAIN = new URL('../../../src/engine/cli/main.ts', import.meta.url).pathname;
 
@@ -162,6 +163,8 @@ describe('sweeps and walk-forward', function () {
           cash = oos.metrics.final_equity;
         }
         assert.equal(out.metrics.final_equity, cash);
+        // a fold run re-runs over its own dates only: verify reproduces it byte for byte
+        for (const fold of out.folds) assert.equal((await verifyRun(dataDir, cat, fold.run_id)).ok, true, `verify fold run ${fold.run_id}`);
         const mem = walkForward({
           bars,
           strategy: smaCross,
@@ -237,6 +240,10 @@ describe('sweeps and walk-forward', function () {
       cat.close();
       assert.equal(runs.length, 4);
       assert.ok(runs.every((r) => r.status === 'succeeded'));
+      assert.ok(
+        runs.every((r) => r.sweep_id === out.sweep_id && r.tags.includes(`sweep:${out.sweep_id}`)),
+        'every run of a CLI sweep is tagged like a job sweep',
+      );
       // the same metrics as a direct in-memory run of one point
       const one = out.results.find((r: { params: { fast: number; slow: number } }) => r.params.fast === 4 && r.params.slow === 16);
       const { readBarsParquet } = await import('../../../src/engine/parquet/barsParquet.ts');

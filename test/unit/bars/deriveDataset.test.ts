@@ -108,7 +108,7 @@ describe('deriveDataset (btnb data derive)', function () {
     });
   });
 
-  it('deriving twice gives byte-identical Parquet and the manifest of contracts §2; the catalog row records count and range', async () => {
+  it('deriving twice gives byte-identical Parquet and the manifest of docs/bars.md; the catalog row records count and range', async () => {
     await withTempDir(async (dataDir) => {
       const id = (await importFiles(synth, { dataDir })).datasets[0]!.dataset_id;
       const a = await deriveDataset(dataDir, id);

@@ -43,7 +43,7 @@ const quote = (
   asz: number,
 ): QuoteSpec => ({ ts, px, sz, side, bid, ask, bsz, asz });
 
-describe('minute aggregator (contracts §2), inputs as real DBN bytes', () => {
+describe('minute aggregator (docs/bars.md), inputs as real DBN bytes', () => {
   it('buckets by ts_recv exactly: :00.000000000 opens a minute, 1 ns before stays; empty minutes give no row; equal timestamps keep file order', async () => {
     const bars = await aggregate([
       {

@@ -1,4 +1,4 @@
-/** An independent reference for derive, written straight from contracts §2 (test helper). */
+/** An independent reference for derive, written straight from docs/bars.md (test helper). */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { decodeFile, readMetadata } from '../../../src/engine/dbn/decoder.ts';

@@ -10,7 +10,7 @@ describe('dataDir', () => {
     assert.equal(resolveDataDir(undefined, { BTNB_DATA_DIR: '' }, '/cwd'), '/cwd/data');
   });
 
-  it('gives every path of contracts §1', () => {
+  it('gives every path of docs/data-layout.md', () => {
     const p = dataPaths('/d');
     const sha = 'ab'.repeat(32);
     assert.equal(p.catalog, '/d/catalog.sqlite');
