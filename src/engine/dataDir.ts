@@ -36,6 +36,10 @@ export interface DataPaths {
   runFills(runId: string): string;
   runTrades(runId: string): string;
   runManifest(runId: string): string;
+  /** data/strategies: notebook strategy cells, one file per distinct source */
+  strategiesRoot: string;
+  /** data/strategies/<sha256>.ts */
+  strategySource(sha256: string): string;
 }
 
 // Path components come from ids, hashes and Databento names; refusing separators and dot-dot
@@ -77,5 +81,10 @@ export function dataPaths(root: string): DataPaths {
     runFills: (id) => join(runDir(id), 'fills.parquet'),
     runTrades: (id) => join(runDir(id), 'trades.parquet'),
     runManifest: (id) => join(runDir(id), 'run-manifest.json'),
+    strategiesRoot: join(root, 'strategies'),
+    strategySource(sha256) {
+      if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`data dir: invalid sha256 '${sha256}' (expected 64 lowercase hex digits)`);
+      return join(root, 'strategies', `${sha256}.ts`);
+    },
   };
 }

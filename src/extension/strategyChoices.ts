@@ -5,7 +5,10 @@
  */
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { ParamField } from '../engine/backtest/paramFields.ts';
+
+export { paramFields, type ParamField } from '../engine/backtest/paramFields.ts';
 
 export interface StrategyChoice {
   id: string;
@@ -51,30 +54,6 @@ export function validateParams(
   const r = choice.schema.safeParse(params);
   if (r.success) return { ok: true, value: r.data as Record<string, unknown> };
   return { ok: false, issues: r.error.issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(params)'}: ${i.message}`) };
-}
-
-export interface ParamField {
-  name: string;
-  type: 'integer' | 'number' | 'boolean' | 'string';
-  default?: unknown;
-  description?: string;
-}
-
-/** The fields of an object schema, from its JSON Schema (zod 4). */
-export function paramFields(schema: z.ZodType | undefined): ParamField[] {
-  if (!schema) return [];
-  let js: { properties?: Record<string, { type?: string; default?: unknown; description?: string }> };
-  try {
-    js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as typeof js;
-  } catch {
-    return [];
-  }
-  return Object.entries(js.properties ?? {}).map(([name, p]) => ({
-    name,
-    type: p.type === 'integer' || p.type === 'number' || p.type === 'boolean' ? p.type : 'string',
-    ...(p.default !== undefined ? { default: p.default } : {}),
-    ...(p.description ? { description: p.description } : {}),
-  }));
 }
 
 export function parseField(f: ParamField, text: string): unknown {

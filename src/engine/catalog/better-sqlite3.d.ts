@@ -12,6 +12,9 @@ declare module 'better-sqlite3' {
       all(...params: unknown[]): unknown[];
       iterate(...params: unknown[]): IterableIterator<unknown>;
       safeIntegers(toggle?: boolean): this;
+      /** Rows as arrays of values instead of objects. */
+      raw(toggle?: boolean): this;
+      columns(): { name: string; column: string | null; table: string | null; database: string | null; type: string | null }[];
       readonly reader: boolean;
     }
     interface Transaction<F extends (...args: never[]) => unknown> {

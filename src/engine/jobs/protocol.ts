@@ -14,7 +14,7 @@ import { gridFromRecord } from '../backtest/grid.ts';
 
 export const PROTOCOL_VERSION = 1;
 
-export const JOB_KINDS = ['ingest', 'fetch', 'derive', 'backtest', 'sweep', 'synth'] as const;
+export const JOB_KINDS = ['ingest', 'fetch', 'derive', 'backtest', 'sweep', 'synth', 'query', 'strategy'] as const;
 export const JobKind = z.enum(JOB_KINDS);
 export type JobKind = z.infer<typeof JobKind>;
 
@@ -113,6 +113,21 @@ export const SweepParams = BacktestParams.omit({ params: true, runId: true }).ex
   /** Each key maps to the values to try (or 'a:b:step'); the sweep is their cartesian product. */
   grid: GridRecord,
   fixed: z.record(z.string(), z.unknown()).default({}),
+  /** The metric that ranks points (and picks each walk-forward fold's best). */
+  sort: z.string().min(1).default('sharpe'),
+  /** Walk-forward instead of a plain sweep: rolling folds in New York trading days. */
+  walkForward: z.object({ trainDays: z.number().int().positive(), testDays: z.number().int().positive() }).optional(),
+});
+/** A read-only SQL query over the catalog (notebook `sql` cells). */
+export const QueryParams = z.object({
+  dataDir: z.string().min(1),
+  sql: z.string().min(1),
+  /** Rows returned; the rest are counted. */
+  maxRows: z.number().int().positive().max(100_000).default(1000),
+});
+/** Loads and checks a strategy file (notebook `typescript` cells are materialized to one first). */
+export const StrategyParams = z.object({
+  path: z.string().min(1),
 });
 export const PARAMS_BY_KIND = {
   ingest: IngestParams,
@@ -121,6 +136,8 @@ export const PARAMS_BY_KIND = {
   fetch: FetchParams,
   backtest: BacktestParams,
   sweep: SweepParams,
+  query: QueryParams,
+  strategy: StrategyParams,
 } as const;
 export type IngestParams = z.input<typeof IngestParams>;
 export type SynthParams = z.input<typeof SynthParams>;
@@ -128,6 +145,8 @@ export type DeriveParams = z.input<typeof DeriveParams>;
 export type FetchParams = z.input<typeof FetchParams>;
 export type BacktestParams = z.input<typeof BacktestParams>;
 export type SweepParams = z.input<typeof SweepParams>;
+export type QueryParams = z.input<typeof QueryParams>;
+export type StrategyParams = z.input<typeof StrategyParams>;
 export type JobParams = { [K in JobKind]: z.input<(typeof PARAMS_BY_KIND)[K]> };
 
 // ── job results (checked by the host against the kind it started, as params are by the child) ──
@@ -182,6 +201,39 @@ export const SweepResult = z.strictObject({
       error: z.string().optional(),
     }),
   ),
+  /** Walk-forward sweeps: the folds (each with its out-of-sample run) and the stitched metrics. */
+  walkForward: z
+    .strictObject({
+      folds: z.array(
+        z.strictObject({
+          fold: z.number().int().positive(),
+          trainStart: z.string(),
+          trainEnd: z.string(),
+          testStart: z.string(),
+          testEnd: z.string(),
+          params: z.record(z.string(), z.unknown()),
+          trainScore: z.number().nullable(),
+          testReturn: z.number(),
+          runId: z.string(),
+        }),
+      ),
+      metrics: metricsRecord,
+    })
+    .optional(),
+});
+const Cell = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+export const QueryResult = z.strictObject({
+  columns: z.array(z.string()),
+  rows: z.array(z.array(Cell)),
+  /** Rows the statement produced in all (rows holds the first maxRows). */
+  total: z.number().int().nonnegative(),
+});
+export const StrategyResult = z.strictObject({
+  strategyId: z.string(),
+  description: z.string().nullable(),
+  codeHash: z.string(),
+  /** The parameters with their defaults (null when a parameter has none). */
+  params: z.array(z.strictObject({ name: z.string(), type: z.string(), default: z.unknown(), description: z.string().nullable() })),
 });
 /** Each kind's result next to its params (as rust-analyzer pairs a request's params and result). */
 export const RESULT_BY_KIND = {
@@ -191,6 +243,8 @@ export const RESULT_BY_KIND = {
   fetch: FetchResult,
   backtest: BacktestResult,
   sweep: SweepResult,
+  query: QueryResult,
+  strategy: StrategyResult,
 } as const;
 export type JobResults = { [K in JobKind]: z.output<(typeof RESULT_BY_KIND)[K]> };
 

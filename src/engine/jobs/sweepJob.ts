@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runJobChild } from './childRuntime.ts';
+import { runJobChild, type JobHandler } from './childRuntime.ts';
 
 /** At most this many worker processes (this one included): the host and other jobs share the machine. */
 const MAX_WORKERS = 2;
@@ -31,6 +31,59 @@ function workerEntry(): string | null {
   return null;
 }
 
+type SweepJobParams = Parameters<JobHandler<'sweep'>>[0];
+type Ctx = Parameters<JobHandler<'sweep'>>[1];
+
+/** Walk-forward: folds scored on the same pool; each fold's best point run out of sample. */
+async function walkForwardJob(p: SweepJobParams, points: Record<string, unknown>[], workers: number, entry: string | null, ctx: Ctx) {
+  const { runWalkForward } = await import('../backtest/walkForwardRun.ts');
+  const wf = p.walkForward!;
+  let r;
+  try {
+    r = await runWalkForward({
+      dataDir: p.dataDir,
+      datasetId: p.datasetId,
+      strategy: p.strategyPath ?? p.strategyId,
+      points,
+      trainDays: wf.trainDays,
+      testDays: wf.testDays,
+      sortKey: p.sort,
+      seed: p.seed,
+      costs: p.costs,
+      session: p.session,
+      force: p.force,
+      workers,
+      signal: ctx.signal,
+      ...(entry ? { workerEntry: entry } : {}),
+      onProgress: (done, total) => ctx.progress('walk-forward', done, total, `${done}/${total} scored or run`),
+    });
+  } catch (err) {
+    if (ctx.signal.aborted) throw Object.assign(new Error('canceled'), { name: 'AbortError' });
+    throw err;
+  }
+  const folds = r.folds.map((f, i) => ({
+    fold: i + 1,
+    trainStart: f.train_start,
+    trainEnd: f.train_end,
+    testStart: f.test_start,
+    testEnd: f.test_end,
+    params: f.best_params,
+    trainScore: f.train_score,
+    testReturn: f.test_return,
+    runId: f.run_id ?? '',
+  }));
+  const metrics = Object.fromEntries(
+    Object.entries(r.metrics).map(([k, v]) => [k, typeof v === 'number' && Number.isFinite(v) ? v : null]),
+  );
+  return {
+    sweepId: r.walk_forward_id,
+    total: folds.length,
+    succeeded: folds.length,
+    runs: folds.map((f) => ({ runId: f.runId, params: f.params, status: 'succeeded', created: true, metrics: null })),
+    walkForward: { folds, metrics },
+  };
+}
+
 runJobChild('sweep', async (p, ctx) => {
   const [{ gridFromRecord, gridPoints }, { runSweep }, { newUlid }] = await Promise.all([
     import('../backtest/grid.ts'),
@@ -39,9 +92,10 @@ runJobChild('sweep', async (p, ctx) => {
   ]);
   const points = gridPoints(gridFromRecord(p.grid), p.fixed);
   const total = points.length;
-  const sweepId = newUlid();
   const entry = workerEntry();
   const workers = entry ? Math.max(1, Math.min(MAX_WORKERS, availableParallelism(), total)) : 1;
+  if (p.walkForward) return walkForwardJob(p, points, workers, entry, ctx);
+  const sweepId = newUlid();
   ctx.log('info', `sweep ${sweepId}: ${total} combinations on ${workers} worker process${workers === 1 ? '' : 'es'}`);
   ctx.progress('sweep', 0, total);
   let res;
