@@ -34,6 +34,7 @@ const targets = [
     format: 'cjs',
     target: 'node22',
     external: nodeExternal,
+    inject: ['src/extension/zodHost.ts'],
   },
   {
     ...common,
@@ -68,6 +69,7 @@ if (existsSync('test/vscode/suite/index.ts')) {
     format: 'cjs',
     target: 'node22',
     external: [...nodeExternal, 'mocha'],
+    inject: ['src/extension/zodHost.ts'],
   });
 }
 

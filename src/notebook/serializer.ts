@@ -4,14 +4,20 @@
  * be read opens as one error cell holding its text, and saving that cell writes the text back.
  */
 import * as vscode from 'vscode';
-import { INVALID_KEY, MIME, readNotebook, writeNotebook, type NotebookCell, type OutputJson } from './format.ts';
+import type * as FormatModule from './format.ts';
+import type { NotebookCell, OutputJson } from './format.ts';
 
 export const NOTEBOOK_TYPE = 'btnb-notebook';
+/** Notebook metadata key of a file that could not be read (format.ts's INVALID_KEY). */
+const INVALID_KEY = 'btnbInvalid';
 
-const PERSISTED: readonly string[] = Object.values(MIME);
 const decoder = new TextDecoder();
+// The format (and zod) load with the first notebook, not at activation.
+type Format = typeof FormatModule;
+let format: Promise<Format> | undefined;
+const loadFormat = () => (format ??= import('./format.ts'));
 
-function toOutput(o: OutputJson): vscode.NotebookCellOutput {
+function toOutput({ MIME }: Format, o: OutputJson): vscode.NotebookCellOutput {
   if (o.mime === MIME.text) return new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.text(String(o.data))]);
   if (o.mime === MIME.error) {
     const e = (o.data ?? {}) as { name?: string; message?: string; stack?: string };
@@ -24,8 +30,9 @@ function toOutput(o: OutputJson): vscode.NotebookCellOutput {
 }
 
 /** The one item of an output the file keeps: the first of a persisted MIME type. */
-function fromOutput(out: vscode.NotebookCellOutput): OutputJson | null {
-  const item = out.items.find((i) => PERSISTED.includes(i.mime));
+function fromOutput({ MIME }: Format, out: vscode.NotebookCellOutput): OutputJson | null {
+  const persisted: readonly string[] = Object.values(MIME);
+  const item = out.items.find((i) => persisted.includes(i.mime));
   if (!item) return null;
   const text = decoder.decode(item.data);
   if (item.mime === MIME.text) return { mime: item.mime, data: text };
@@ -37,8 +44,9 @@ function fromOutput(out: vscode.NotebookCellOutput): OutputJson | null {
 }
 
 export class BtnbSerializer implements vscode.NotebookSerializer {
-  deserializeNotebook(content: Uint8Array): vscode.NotebookData {
-    const doc = readNotebook(decoder.decode(content));
+  async deserializeNotebook(content: Uint8Array): Promise<vscode.NotebookData> {
+    const f = await loadFormat();
+    const doc = f.readNotebook(decoder.decode(content));
     const data = new vscode.NotebookData(
       doc.cells.map((c) => {
         const cell = new vscode.NotebookCellData(
@@ -47,7 +55,7 @@ export class BtnbSerializer implements vscode.NotebookSerializer {
           c.language,
         );
         cell.metadata = c.metadata;
-        cell.outputs = c.outputs.map(toOutput);
+        cell.outputs = c.outputs.map((o) => toOutput(f, o));
         if (c.execution)
           cell.executionSummary = {
             ...(c.execution.order !== null ? { executionOrder: c.execution.order } : {}),
@@ -60,7 +68,8 @@ export class BtnbSerializer implements vscode.NotebookSerializer {
     return data;
   }
 
-  serializeNotebook(data: vscode.NotebookData): Uint8Array {
+  async serializeNotebook(data: vscode.NotebookData): Promise<Uint8Array> {
+    const f = await loadFormat();
     const cells: NotebookCell[] = data.cells.map((c) => ({
       kind: c.kind === vscode.NotebookCellKind.Markup ? 'markdown' : 'code',
       language: c.languageId,
@@ -69,9 +78,9 @@ export class BtnbSerializer implements vscode.NotebookSerializer {
       execution: c.executionSummary
         ? { order: c.executionSummary.executionOrder ?? null, success: c.executionSummary.success ?? null }
         : null,
-      outputs: (c.outputs ?? []).map(fromOutput).filter((o): o is OutputJson => o !== null),
+      outputs: (c.outputs ?? []).map((o) => fromOutput(f, o)).filter((o): o is OutputJson => o !== null),
     }));
-    return new TextEncoder().encode(writeNotebook({ metadata: { ...(data.metadata ?? {}) }, cells }));
+    return new TextEncoder().encode(f.writeNotebook({ metadata: { ...(data.metadata ?? {}) }, cells }));
   }
 }
 

@@ -14,6 +14,7 @@ import { SweepContainer } from './containers/SweepContainer.tsx';
 import { postMessageClient } from './services/hostClient.ts';
 import { loadPlotly } from './components/PlotlyChart.tsx';
 import { mark } from './lib/perf.ts';
+import './page.css';
 import './styles.css';
 
 // A strict CSP is the contract: any violation is a bug worth seeing (tests watch the console).
@@ -23,6 +24,8 @@ document.addEventListener('securitypolicyviolation', (e) =>
 
 mark('main');
 const root = document.getElementById('root')!;
+// every style of the views is scoped under .btnb (shared with notebook outputs)
+root.classList.add('btnb');
 const args = ViewArgs.parse(JSON.parse(root.dataset.args ?? '{"view":"runs"}'));
 const tz = root.dataset.tz ?? 'America/New_York';
 // Views that chart fetch Plotly (the big chunk) while they ask for their data, not after.

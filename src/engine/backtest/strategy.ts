@@ -7,6 +7,7 @@
  * object, handed to every later callback — so a definition holds no per-run state and can be
  * run many times (sweeps) in one process.
  */
+import { mapStack } from './sourceMap.ts';
 import type { z } from 'zod';
 import type { StrategyContext } from './context.ts';
 
@@ -71,7 +72,7 @@ export class StrategyError extends Error {
   override name = 'StrategyError';
   constructor(message: string, cause: unknown) {
     super(message, { cause });
-    const inner = cause instanceof Error ? (cause.stack ?? `${cause.name}: ${cause.message}`) : String(cause);
+    const inner = cause instanceof Error ? mapStack(cause.stack ?? `${cause.name}: ${cause.message}`) : String(cause);
     this.stack = `${this.name}: ${message}\n${inner}`;
   }
 }

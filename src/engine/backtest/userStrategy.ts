@@ -12,11 +12,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { runInThisContext } from 'node:vm';
 import { readFile } from 'node:fs/promises';
 import { resolve, dirname } from 'node:path';
 import * as zod from 'zod';
 import * as api from './api.ts';
 import type { StrategyDefinition } from './strategy.ts';
+import { mapStack, registerSourceMap } from './sourceMap.ts';
 
 export interface LoadedStrategy {
   def: StrategyDefinition;
@@ -60,7 +62,9 @@ export async function loadStrategyFile(file: string): Promise<LoadedStrategy> {
       format: 'cjs',
       platform: 'node',
       target: 'node22',
-      sourcemap: 'inline',
+      // A separate map: V8 would not apply an inline one to evaluated code, sourceMap.ts does.
+      sourcemap: 'external',
+      outfile: `${path}.bundle.js`,
       metafile: true,
       logLevel: 'silent',
       external: ['backtest-notebook', 'backtest-notebook/*', 'zod', 'zod/*'],
@@ -70,7 +74,8 @@ export async function loadStrategyFile(file: string): Promise<LoadedStrategy> {
     const lines = errors.map((m) => (m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ${m.text}` : m.text));
     throw new StrategyLoadError(`${path}: bundling failed\n${lines.join('\n') || (e as Error).message}`);
   }
-  const code = out.outputFiles![0]!.text;
+  const code = out.outputFiles!.find((f) => f.path.endsWith('.bundle.js'))!.text;
+  const map = out.outputFiles!.find((f) => f.path.endsWith('.bundle.js.map'))?.text;
   const inputs = Object.keys(out.metafile!.inputs).sort();
   const parts = await Promise.all(
     inputs.map(async (p) =>
@@ -89,15 +94,19 @@ export async function loadStrategyFile(file: string): Promise<LoadedStrategy> {
     if (base) return API_MODULES[base];
     return nodeRequire(id);
   };
+  // Stack frames into the bundle map back to the strategy's own lines (StrategyError, load errors).
+  if (map) registerSourceMap(path, map, (s) => resolve(dirname(path), s));
   const mod: { exports: Record<string, unknown> } = { exports: {} };
   try {
-    // The bundle is evaluated like a CommonJS module; the sourceURL names the file in stack traces.
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- evaluating the user's bundled strategy is the point (trusted workspaces only)
-    const fn = new Function('module', 'exports', 'require', '__filename', '__dirname', `${code}\n//# sourceURL=${path}`);
+    // Evaluated like a CommonJS module (the wrapper shares the bundle's first line, so stack
+    // lines are bundle lines); the file name names the strategy in stack traces.
+    const fn = runInThisContext(`(function (module, exports, require, __filename, __dirname) {${code}\n})`, { filename: path }) as (
+      ...args: unknown[]
+    ) => void;
     fn(mod, mod.exports, req, path, dirname(path));
   } catch (e) {
     const err = new StrategyLoadError(`${path}: evaluating the strategy module threw: ${(e as Error).message}`);
-    err.stack = `${err.stack}\n${(e as Error).stack ?? ''}`;
+    err.stack = `${err.stack}\n${mapStack((e as Error).stack ?? '')}`;
     throw err;
   }
   const ex = mod.exports;

@@ -82,10 +82,14 @@ export class JobManager implements vscode.Disposable {
     this.changed.fire();
   }
 
-  /** Queues a job; resolves with its outcome after the notification closed. Failures are shown to the user. */
+  /**
+   * Queues a job; resolves with its outcome after the notification closed. Failures are shown to
+   * the user. `notify: false` (notebook cells: progress and errors show in the cell) shows no
+   * notification and no failure message; the status bar still counts the job.
+   */
   async run<K extends JobKind>(
     spec: JobSpec<K>,
-    opts: { quiet?: boolean } = {},
+    opts: { quiet?: boolean; notify?: boolean } = {},
   ): Promise<{ job: Job<K>; outcome: Promise<JobOutcome<K>> }> {
     const job = (await this.getQueue()).submit(spec);
     const tag = `[${spec.kind}#${job.id}]`;
@@ -99,6 +103,14 @@ export class JobManager implements vscode.Disposable {
       }
     });
     job.on('state', (s) => this.output.info(`${tag} ${s}${s === 'running' ? ` (pid ${job.pid})` : ''}`));
+    if (opts.notify === false) {
+      if (spec.runId) job.on('progress', (p) => this.progressed.fire({ runId: spec.runId!, phase: p.phase, done: p.done, total: p.total }));
+      const settled = job.outcome.then(async (o) => {
+        await this.afterJob(job, o, true);
+        return o;
+      });
+      return { job, outcome: settled };
+    }
     const outcome = vscode.window
       .withProgress({ location: vscode.ProgressLocation.Notification, title: spec.title, cancellable: true }, async (progress, token) => {
         token.onCancellationRequested(() => job.cancel());

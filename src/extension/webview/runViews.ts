@@ -128,7 +128,7 @@ export class RunViews implements vscode.Disposable {
       connection.ipc.notify(Notifications.settings, { displayTz: displayTimeZone() });
     });
     const binding: RunViewsBinding = bindRunViews(connection.ipc, this.backend, this.streamer, {
-      act: (a, ids) => this.#act(a, ids),
+      act: (a, ids) => this.act(a, ids),
       copy: (t) => Promise.resolve(vscode.env.clipboard.writeText(t)),
       displayTz: displayTimeZone,
     });
@@ -180,7 +180,8 @@ export class RunViews implements vscode.Disposable {
     }
   }
 
-  async #act(action: RunAction, runIds: string[]): Promise<{ ok: boolean; message?: string }> {
+  /** A run action from a view or a notebook output (open, compare, rerun, delete, …). */
+  async act(action: RunAction, runIds: string[]): Promise<{ ok: boolean; message?: string }> {
     const run = (cmd: string, arg: unknown) => vscode.commands.executeCommand<{ ok?: boolean; error?: string } | undefined>(cmd, arg);
     switch (action) {
       case 'open':

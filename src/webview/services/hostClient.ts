@@ -21,16 +21,46 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-/** A HostClient over VS Code's webview postMessage. */
-export function postMessageClient(onFault: (message: string) => void): HostClient {
-  const vscode = acquireVsCodeApi();
-  const ipc = new IpcEndpoint({ post: (m) => vscode.postMessage(m), onFault });
-  window.addEventListener('message', (e: MessageEvent) => ipc.receive(e.data));
+/** Where a HostClient's envelopes go and come from, and where it keeps view state. */
+export interface Transport {
+  post(message: unknown): void;
+  /** Calls `fn` with every message from the host; returns the unsubscribe. */
+  subscribe(fn: (message: unknown) => void): () => void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+/** A HostClient over any transport; `close()` stops listening and fails pending requests. */
+export function transportClient(t: Transport, onFault: (message: string) => void): HostClient & { close(): void } {
+  const ipc = new IpcEndpoint({ post: (m) => t.post(m), onFault });
+  const unsubscribe = t.subscribe((m) => ipc.receive(m));
   return {
     request: (type, params) => ipc.request(type, params),
     notify: (type, params) => ipc.notify(type, params),
     on: (type, fn) => ipc.onNotification(type, fn),
-    getState: <T>() => (vscode.getState() ?? undefined) as T | undefined,
-    setState: (s) => vscode.setState(s),
+    getState: <T>() => (t.getState() ?? undefined) as T | undefined,
+    setState: (s) => t.setState(s),
+    close: () => {
+      unsubscribe();
+      ipc.close();
+    },
   };
+}
+
+/** A HostClient over VS Code's webview postMessage. */
+export function postMessageClient(onFault: (message: string) => void): HostClient {
+  const vscode = acquireVsCodeApi();
+  return transportClient(
+    {
+      post: (m) => vscode.postMessage(m),
+      subscribe: (fn) => {
+        const on = (e: MessageEvent) => fn(e.data);
+        window.addEventListener('message', on);
+        return () => window.removeEventListener('message', on);
+      },
+      getState: () => vscode.getState(),
+      setState: (s) => vscode.setState(s),
+    },
+    onFault,
+  );
 }

@@ -81,6 +81,40 @@ module.exports.strategy = defineStrategy({ id: 'bad', params: z.object({}), onBa
     );
   });
 
+  it("a throw in a TypeScript strategy's hook or at load is reported at its own line and column, not the bundle's", async () => {
+    // Line 7 of the file (1-based), behind an imported module: the bundle puts it elsewhere.
+    writeFileSync(
+      join(dir, 'lines.ts'),
+      [
+        "import { defineStrategy, z } from 'backtest-notebook';",
+        "import { threshold } from './lib/rules.ts';",
+        'export default defineStrategy({',
+        "  id: 'lines',",
+        '  params: z.object({}),',
+        '  onBar(ctx) {',
+        "    if (ctx.index === threshold(1)) throw new RangeError('boom on line 7');",
+        '  },',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    const { def } = await loadStrategyFile(join(dir, 'lines.ts'));
+    assert.throws(
+      () => runBacktest(closesToBars([1, 2, 3, 4]), { strategy: def }),
+      (e: unknown) => {
+        assert.ok(e instanceof StrategyError);
+        assert.match(e.stack!, new RegExp(`${join(dir, 'lines.ts').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:7:\\d+\\)`), e.stack);
+        return true;
+      },
+    );
+    writeFileSync(join(dir, 'loadthrow.ts'), "import { z } from 'zod';\nconst x = z.object({});\n\nthrow new Error('at load, line 4');\n");
+    await assert.rejects(loadStrategyFile(join(dir, 'loadthrow.ts')), (e: unknown) => {
+      assert.ok(e instanceof StrategyLoadError);
+      assert.match(e.stack!, /loadthrow\.ts:4:\d+/, e.stack);
+      return true;
+    });
+  });
+
   it('reports bundling errors with file:line:column, and a missing export', async () => {
     await assert.rejects(loadStrategyFile(join(dir, 'syntax.ts')), (e: unknown) => {
       assert.ok(e instanceof StrategyLoadError);
