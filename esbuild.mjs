@@ -91,7 +91,7 @@ const zodEnglishOnly = {
 };
 targets.push({
   ...common,
-  entryPoints: { main: 'src/webview/main.tsx' },
+  entryPoints: { main: 'src/webview/main.tsx', renderer: 'src/notebook/renderer.tsx' },
   outdir: 'dist/webview',
   platform: 'browser',
   format: 'esm',

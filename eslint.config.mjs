@@ -98,7 +98,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/webview/**/*.{ts,tsx}'],
+    files: ['src/webview/**/*.{ts,tsx}', 'src/notebook/renderer.tsx'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       'no-restricted-imports': [
@@ -110,7 +110,16 @@ export default tseslint.config(
           ],
           patterns: [
             { group: ['node:*'], message: 'webviews run in a browser: no Node built-ins.' },
-            { group: ['**/extension/**', '**/notebook/**'], message: 'webviews share protocol modules with src/engine only.' },
+            {
+              group: [
+                '**/extension/**',
+                '**/notebook/**',
+                '!**/notebook/outputs.ts',
+                '!**/notebook/format.ts',
+                '!**/notebook/rendererProtocol.ts',
+              ],
+              message: 'webviews share protocol modules with src/engine and the notebook output formats only.',
+            },
           ],
         },
       ],
@@ -120,5 +129,13 @@ export default tseslint.config(
     // Tests and benchmarks print whatever they got (rows from DuckDB, replies) in assertion messages.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/restrict-template-expressions': 'off' },
+  },
+  {
+    // The notebook renderer is browser code beside the host code of src/notebook: typed by the
+    // webviews' tsconfig, which includes it.
+    files: ['src/notebook/renderer.tsx'],
+    languageOptions: {
+      parserOptions: { projectService: false, project: ['./src/webview/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
+    },
   },
 );

@@ -15,6 +15,10 @@ import { dataDir, displayTimeZone, maxParallelJobs } from './settings.ts';
 import type { Services } from './services.ts';
 import * as ui from './ui.ts';
 import { registerSerializer } from '../notebook/serializer.ts';
+import { BtnbController } from '../notebook/controller.ts';
+import { RENDERER_ID } from '../notebook/ids.ts';
+import type { RendererBridge } from '../notebook/rendererBridge.ts';
+import { registerCellLanguageFeatures } from '../notebook/languageFeatures.ts';
 import { registerViewSerializers } from './webview/viewSerializers.ts';
 import type { RunViews } from './webview/runViews.ts';
 
@@ -162,6 +166,25 @@ export function activate(context: vscode.ExtensionContext): BtnbApi {
   // Synchronously: a .btnb opened at startup must find its serializer once activate() returns,
   // and run view panels left open must find theirs.
   context.subscriptions.push(registerSerializer(), ...registerViewSerializers(services.views));
+  // The notebook kernel exists as soon as a .btnb can open (no kernel picker); its cell runners,
+  // the renderer bridge and the cell language features load when first used.
+  const controller = new BtnbController(services);
+  const messaging = vscode.notebooks.createRendererMessaging(RENDERER_ID);
+  let bridge: Promise<RendererBridge> | undefined;
+  services.notebook = {
+    controller,
+    bridge: () =>
+      (bridge ??= import('../notebook/rendererBridge.ts').then((m) => {
+        const b = new m.RendererBridge(messaging, services.views, displayTimeZone, (t) => jobs.output.warn(t));
+        context.subscriptions.push(b);
+        return b;
+      })),
+  };
+  context.subscriptions.push(
+    controller,
+    messaging.onDidReceiveMessage((e) => void services.notebook!.bridge().then((b) => b.receive(e.editor, e.message))),
+    registerCellLanguageFeatures(services),
+  );
   // The palette's when-clauses (btnb.hasDatasets / hasRuns) need one catalog read even while the
   // sidebar is closed: do it after startup settles, off the activation path.
   const warm = setTimeout(() => void tree.rootNodes().catch(() => undefined), 1500);

@@ -10,7 +10,7 @@ import { IpcEndpoint } from '../engine/views/ipc.ts';
 import { bindRunViews, type RunViewsBinding } from '../engine/views/bindRunViews.ts';
 import { Notifications } from '../engine/views/protocol.ts';
 import type { RunViews } from '../extension/webview/runViews.ts';
-import { HostToRenderer, RENDERER_ID, RendererToHost } from './rendererProtocol.ts';
+import { HostToRenderer, RendererToHost } from './rendererProtocol.ts';
 
 interface Connection {
   editor: vscode.NotebookEditor;
@@ -20,21 +20,25 @@ interface Connection {
 }
 
 export class RendererBridge implements vscode.Disposable {
-  readonly #messaging = vscode.notebooks.createRendererMessaging(RENDERER_ID);
+  readonly #messaging: vscode.NotebookRendererMessaging;
   readonly #connections = new Map<string, Connection>();
   readonly #subs: vscode.Disposable[] = [];
   readonly #views: () => Promise<RunViews>;
   readonly #displayTz: () => string;
   readonly #log: (s: string) => void;
 
-  constructor(views: () => Promise<RunViews>, displayTz: () => string, log: (s: string) => void) {
+  /** `messaging` is created at activation (renderer messages may come before this module loads). */
+  constructor(
+    messaging: vscode.NotebookRendererMessaging,
+    views: () => Promise<RunViews>,
+    displayTz: () => string,
+    log: (s: string) => void,
+  ) {
+    this.#messaging = messaging;
     this.#views = views;
     this.#displayTz = displayTz;
     this.#log = log;
-    this.#subs.push(
-      this.#messaging.onDidReceiveMessage((e) => void this.#receive(e.editor, e.message)),
-      vscode.workspace.onDidCloseNotebookDocument((nb) => this.closeNotebook(nb.uri.toString())),
-    );
+    this.#subs.push(vscode.workspace.onDidCloseNotebookDocument((nb) => this.closeNotebook(nb.uri.toString())));
   }
 
   /** Open connections and the replays they hold (tests check both drop to zero). */
@@ -44,7 +48,8 @@ export class RendererBridge implements vscode.Disposable {
     return { connections: this.#connections.size, replays };
   }
 
-  async #receive(editor: vscode.NotebookEditor, raw: unknown): Promise<void> {
+  /** Every message of the renderer (the extension forwards them from activation on). */
+  async receive(editor: vscode.NotebookEditor, raw: unknown): Promise<void> {
     const parsed = RendererToHost.safeParse(raw);
     if (!parsed.success) {
       this.#log(`notebook renderer: invalid message: ${parsed.error.issues[0]?.message ?? 'unknown'}`);

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 
-export const RENDERER_ID = 'btnb-renderer';
+export { RENDERER_ID } from './ids.ts';
 
 const connection = z.string().min(1).max(200);
 

@@ -7,7 +7,9 @@ import * as vscode from 'vscode';
 import type * as FormatModule from './format.ts';
 import type { NotebookCell, OutputJson } from './format.ts';
 
-export const NOTEBOOK_TYPE = 'btnb-notebook';
+import { NOTEBOOK_TYPE } from './ids.ts';
+
+export { NOTEBOOK_TYPE };
 /** Notebook metadata key of a file that could not be read (format.ts's INVALID_KEY). */
 const INVALID_KEY = 'btnbInvalid';
 

@@ -26,6 +26,8 @@ export interface SweepRequest {
   sweepId?: string;
   /** Tags every run of the sweep gets. */
   tags?: string[];
+  /** Every point runs over these New York dates only (inclusive, YYYY-MM-DD). */
+  dateRange?: { from: string; to: string };
   /** Entry script to fork for workers (the CLI: dist/cli.js or src/engine/cli/main.ts); without it all runs are in this process. */
   workerEntry?: string;
   onProgress?: (done: number, total: number) => void;
@@ -83,6 +85,7 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
       sweepId,
       ...(req.signal ? { signal: req.signal } : {}),
       ...(req.tags ? { tags: req.tags } : {}),
+      ...(req.dateRange ? { dateRange: req.dateRange } : {}),
     };
     try {
       // RUNS_IN_FLIGHT lanes over the points in order, as on each pool executor.
@@ -115,6 +118,7 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
         force: req.force,
         sweepId,
         ...(req.tags ? { tags: req.tags } : {}),
+        ...(req.dateRange ? { dateRange: req.dateRange } : {}),
       },
       jobs: valid.map((v) => ({ type: 'run' as const, idx: v.idx, params: v.params })),
       onReply: (m) => {

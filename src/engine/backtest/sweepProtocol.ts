@@ -54,6 +54,8 @@ export const StartMsg = z.object({
   force: z.boolean(),
   sweepId: z.string(),
   tags: z.array(z.string()).optional(),
+  /** Every point runs over these New York dates only (part of each run's identity). */
+  dateRange: z.object({ from: z.string(), to: z.string() }).optional(),
   /** The dataset's bars, read once by the pool (each worker would otherwise read and decode the file again). */
   bars: z.custom<BarSeries>(isBarSeries, 'expected a BarSeries').optional(),
 });

@@ -43,6 +43,7 @@ export function workerContext(msg: SetupMsg, catalog: NonNullable<BacktestReques
       barsCache,
       signal,
       ...(msg.tags ? { tags: msg.tags } : {}),
+      ...(msg.dateRange ? { dateRange: msg.dateRange } : {}),
     },
     sessionCache: new Map(),
   };

@@ -13,7 +13,7 @@ import { dataPaths } from '../dataDir.ts';
 import { readBarsParquet } from '../parquet/barsParquet.ts';
 import { runBacktest } from './engine.ts';
 import { toCosts } from './costs.ts';
-import { LocalBacktestRunner, resolveStrategy } from './runner.ts';
+import { barsInDateRange, LocalBacktestRunner, resolveStrategy } from './runner.ts';
 import { applySession } from './session.ts';
 import { sliceBars } from './sliceBars.ts';
 import { runOnWorkers } from './workerPool.ts';
@@ -26,6 +26,8 @@ export interface WalkForwardRunRequest extends WalkForwardPlan {
   strategy: string;
   force: boolean;
   workers: number;
+  /** Only the bars of these New York dates (inclusive) are folded. */
+  dateRange?: { from: string; to: string };
   /** Entry script to fork for workers (as for sweeps); without it scoring runs in this process. */
   workerEntry?: string;
   signal?: AbortSignal;
@@ -47,7 +49,8 @@ export async function runWalkForward(req: WalkForwardRunRequest): Promise<WalkFo
       throw new Error(
         `dataset '${req.datasetId}' is not in the catalog ${paths.catalog} with bars (status ${dataset?.status ?? 'missing'})`,
       );
-    const raw = await readBarsParquet(paths.barsParquet(req.datasetId));
+    const all = await readBarsParquet(paths.barsParquet(req.datasetId));
+    const raw = req.dateRange ? barsInDateRange(all, req.dateRange) : all;
     const bars = applySession(raw, req.session);
     const plans = planFolds(bars, req.trainDays, req.testDays);
     const valid = validPoints(strategy.def, req.points);

@@ -24,6 +24,13 @@ function covers(row: DatasetRow, from: string, to: string): boolean {
   return row.start !== null && row.end !== null && row.start.slice(0, 10) <= from && row.end.slice(0, 10) >= to;
 }
 
+/** The dataset of `symbol` covering [from, to] (YYYY-MM-DD): derived ones first, then the narrowest. */
+export function datasetCovering(rows: readonly DatasetRow[], symbol: string, from: string, to: string): DatasetRow | undefined {
+  return rows
+    .filter((r) => r.symbol === symbol && covers(r, from, to))
+    .sort((a, b) => (a.status === 'ready' ? 0 : 1) - (b.status === 'ready' ? 0 : 1) || (a.start! > b.start! ? -1 : 1))[0];
+}
+
 export class LocalMarketData implements MarketDataPort {
   readonly dataDir: string;
   readonly #opts: LocalMarketDataOptions;
@@ -36,11 +43,7 @@ export class LocalMarketData implements MarketDataPort {
   #find(symbol: string, from: string, to: string): DatasetRow | undefined {
     const cat = openCatalog(dataPaths(this.dataDir).catalog);
     try {
-      // Prefer derived datasets, then the narrowest range (fewest bytes to scan).
-      return cat
-        .listDatasets()
-        .filter((r) => r.symbol === symbol && covers(r, from, to))
-        .sort((a, b) => (a.status === 'ready' ? 0 : 1) - (b.status === 'ready' ? 0 : 1) || (a.start! > b.start! ? -1 : 1))[0];
+      return datasetCovering(cat.listDatasets(), symbol, from, to);
     } finally {
       cat.close();
     }

@@ -16,6 +16,7 @@ runJobChild('backtest', async (p, ctx) => {
     session: p.session,
     ...(p.runId ? { runId: p.runId } : {}),
     force: p.force,
+    ...(p.dateRange ? { dateRange: p.dateRange } : {}),
     signal: ctx.signal,
     onStatus: (run) => ctx.log('info', `run ${run.run_id} ${run.status}`),
     onProgress: (phase, done, total) => ctx.progress(phase, done, total),

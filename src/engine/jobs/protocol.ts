@@ -108,6 +108,8 @@ export const BacktestParams = z.object({
   /** Chosen by the host so it can mark the run canceled/failed if the child dies. */
   runId: z.string().optional(),
   force: z.boolean().default(false),
+  /** Only bars whose New York date is in [from, to] (part of the run identity). */
+  dateRange: z.object({ from: z.string(), to: z.string() }).optional(),
 });
 export const SweepParams = BacktestParams.omit({ params: true, runId: true }).extend({
   /** Each key maps to the values to try (or 'a:b:step'); the sweep is their cartesian product. */

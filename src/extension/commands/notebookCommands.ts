@@ -1,20 +1,18 @@
-/** New Backtest Notebook: an untitled .btnb with a starter cell layout. */
+/** New Backtest Notebook: an untitled .btnb with the starter cells (src/notebook/starter.ts). */
 import * as vscode from 'vscode';
-import { NOTEBOOK_TYPE } from '../../notebook/serializer.ts';
+import { NOTEBOOK_TYPE } from '../../notebook/ids.ts';
+import { starterNotebook } from '../../notebook/starter.ts';
 
 export async function newNotebook(): Promise<{ ok: true; uri: string }> {
-  const cells = [
-    new vscode.NotebookCellData(
-      vscode.NotebookCellKind.Markup,
-      "# Backtest notebook\nRuns of this workspace's catalog, one cell per question.",
-      'markdown',
-    ),
-    new vscode.NotebookCellData(
-      vscode.NotebookCellKind.Code,
-      "// e.g. list the best runs by Sharpe\nbtnb.runs({ sortBy: 'sharpe', limit: 10 })",
-      'typescript',
-    ),
-  ];
+  const cells = starterNotebook().cells.map((c) => {
+    const cell = new vscode.NotebookCellData(
+      c.kind === 'markdown' ? vscode.NotebookCellKind.Markup : vscode.NotebookCellKind.Code,
+      c.source,
+      c.language,
+    );
+    cell.metadata = c.metadata;
+    return cell;
+  });
   const doc = await vscode.workspace.openNotebookDocument(NOTEBOOK_TYPE, new vscode.NotebookData(cells));
   await vscode.window.showNotebookDocument(doc);
   return { ok: true, uri: doc.uri.toString() };

@@ -7,11 +7,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Speed } from '../../engine/replay/protocol.ts';
 import { Notifications, Requests, type RunDetail, type SeriesWindow, type TableName } from '../../engine/views/protocol.ts';
 import { mark } from '../lib/perf.ts';
-import { emptyModel, modelFromWindow, type ChartModel } from '../lib/chartModel.ts';
-import { fmtDateTime } from '../lib/time.ts';
 import { RunDetailView, type DetailTab } from '../views/RunDetail.tsx';
-import { useDebounced, useDisplayTz, useHost, usePersisted, useTheme, useWidth } from './hooks.ts';
-import { useReplay } from './useReplay.ts';
+import { useDisplayTz, useHost, usePersisted, useTheme, useWidth } from './hooks.ts';
+import { replayKeys, useRunChart } from './useRunChart.ts';
 import { useTablePages } from './useTablePages.ts';
 
 interface Saved {
@@ -26,8 +24,6 @@ interface Saved {
 }
 
 const PX_PER_CANDLE = 3;
-/** Bars visible while a replay follows its cursor (until the user zooms). */
-const FOLLOW_WIDTH = 150;
 
 export function RunDetailContainer(props: { runId: string; tz: string }) {
   const host = useHost();
@@ -45,8 +41,6 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
   });
   const [detail, setDetail] = useState<RunDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [win, setWin] = useState<ChartModel | null>(null);
-  const [winKey, setWinKey] = useState(0);
   const [notice, setNotice] = useState<string | null>(null);
   const [highlight, setHighlight] = useState<{ table: TableName; row: number } | null>(null);
   const chartBox = useRef<HTMLDivElement>(null);
@@ -54,20 +48,6 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
   // a candle needs ~3 px to read as one (TradingView's tightest spacing): more buckets only cost drawing time
   const points = Math.max(100, Math.min(2000, Math.round(width / PX_PER_CANDLE)));
   const n = detail?.series?.bar_count ?? 0;
-  const fullRange: [number, number] = [-0.5, Math.max(0.5, n - 0.5)];
-  const [followWidth, setFollowWidth] = useState(FOLLOW_WIDTH);
-  const [replayRange, setReplayRange] = useState<[number, number] | null>(null);
-
-  const replay = useReplay(host, props.runId, saved.speed, points, (c) => {
-    save({ replayCursor: c });
-    setReplayRange((r) => {
-      const w = r ? r[1] - r[0] : followWidth;
-      // follow the cursor while playing, or when it left the view
-      if (r && replay.state !== 'playing' && c >= r[0] && c <= r[1]) return r;
-      return [c - w * 0.92, c + w * 0.08];
-    });
-  });
-  const replaying = replay.state !== 'idle' && replay.model !== null;
 
   // The first window (the whole run at about the page's width) is asked for together with the
   // run: the two answers share one read of the artifacts and the chart needs no second trip.
@@ -103,59 +83,17 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
     });
   }, [props.runId]);
 
-  // a restored view resumes its replay where it was, paused
-  const resumed = useRef(false);
-  useEffect(() => {
-    if (!detail?.series || resumed.current) return;
-    resumed.current = true;
-    if (saved.replayCursor !== null) replay.start(Math.min(saved.replayCursor, n - 1), false);
-  }, [detail]);
-
-  const range = replaying ? (replayRange ?? [replay.cursor - followWidth, replay.cursor + 2]) : (saved.range ?? fullRange);
-
-  // the static chart: the visible range at the chart's width
-  const fetchWindow = useDebounced((a: number, b: number, pts: number) => {
-    const from = Math.max(0, Math.floor(a));
-    const to = Math.min(n, Math.ceil(b) + 1);
-    if (to <= from) return;
-    host.request(Requests.runSeries, { runId: props.runId, from, to, points: pts }).then(
-      (w) => {
-        setWin(modelFromWindow(w));
-        setWinKey((k) => k + 1);
-      },
-      (e: Error) => setNotice(e.message),
-    );
-  }, 80);
-  useEffect(() => {
-    if (!detail?.series || replaying) return;
-    const pre = prefetch.current;
-    // the prefetched full-range window serves while the view shows the whole run at about that width
-    if (pre && saved.range === null && Math.abs(pre.points - points) < pre.points * 0.25) {
-      void pre.window.then((w) => {
-        if (w) {
-          mark('first-window');
-          setWin(modelFromWindow(w));
-          setWinKey((k) => k + 1);
-        } else fetchWindow(range[0], range[1], points);
-      });
-      return;
-    }
-    fetchWindow(range[0], range[1], points);
-  }, [detail?.series?.bar_count, range[0], range[1], points, replaying]);
-
-  const onRange = (r: [number, number] | null) => {
-    if (replaying) {
-      if (r) {
-        setReplayRange(r);
-        setFollowWidth(Math.max(10, r[1] - r[0]));
-      } else {
-        setReplayRange(null);
-        setFollowWidth(FOLLOW_WIDTH);
-      }
-      return;
-    }
-    save({ range: r ? [Math.max(-0.5, r[0]), Math.min(n - 0.5, r[1])] : null });
-  };
+  const chart = useRunChart(host, props.runId, {
+    barCount: n,
+    ready: !!detail?.series,
+    points,
+    tz,
+    saved,
+    save,
+    firstWindow: prefetch.current,
+    onError: setNotice,
+  });
+  const { range } = chart;
 
   // tables
   const tab = saved.tab;
@@ -163,53 +101,13 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
   const sort = tableName ? saved.sorts[tableName] : undefined;
   const pages = useTablePages(host, props.runId, tableName ?? 'fills', sort, !!detail?.series && tableName !== null);
 
-  const goToBar = (bar: number) => {
-    if (replaying) {
-      replay.send({ cmd: 'seek', value: bar });
-      return;
-    }
-    const [a, b] = range;
-    const w = Math.min(b - a, 240);
-    save({ range: [Math.max(-0.5, bar - w / 2), Math.min(n - 0.5, bar + w / 2)] });
-  };
-
   // keyboard: Space plays/pauses, arrows step, Shift+arrows jump between fills
   useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const t = e.target as HTMLElement;
-      if (t.closest('input, select, textarea, .vbody, [role="tablist"]')) return;
-      if (e.key === ' ') {
-        if (replay.state === 'playing') replay.send({ cmd: 'pause' });
-        else play();
-      } else if (e.key === 'ArrowRight') {
-        if (e.shiftKey) nextFill();
-        else step(1);
-      } else if (e.key === 'ArrowLeft') {
-        if (e.shiftKey) prevFill();
-        else step(-1);
-      } else return;
-      e.preventDefault();
-    };
+    const onKey = (e: KeyboardEvent) => void replayKeys(e, chart.controls);
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   });
 
-  const play = () => {
-    if (replay.state === 'idle') replay.start(0, true);
-    else replay.send({ cmd: 'play' });
-  };
-  const step = (k: number) =>
-    replay.state === 'idle'
-      ? k > 0
-        ? replay.start(0, false, { cmd: 'step', value: k })
-        : undefined
-      : replay.send({ cmd: 'step', value: k });
-  const nextFill = () => (replay.state === 'idle' ? replay.start(0, false, { cmd: 'next-fill' }) : replay.send({ cmd: 'next-fill' }));
-  const prevFill = () => replay.send({ cmd: 'prev-fill' });
-  const seek = (bar: number) => (replay.state === 'idle' ? replay.start(bar, false) : replay.send({ cmd: 'seek', value: bar }));
-
-  const model = replaying ? replay.model! : (win ?? emptyModel());
-  const cursorTime = replaying && replay.model && n > 0 ? fmtDateTime(replay.account?.ts_ms ?? null, tz) : '';
   const copy = (text: string, what: string) =>
     host.request(Requests.clipboardWrite, { text }).then(
       () => setNotice(`Copied ${what}`),
@@ -222,37 +120,16 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
       error={error}
       tz={tz}
       theme={theme}
-      notice={notice ?? replay.error}
+      notice={notice ?? chart.replay.error}
       chartRef={chartBox}
-      model={model}
-      modelRevision={replaying ? replay.frames : winKey}
+      model={chart.model}
+      modelRevision={chart.modelRevision}
       range={range}
       barCount={n}
       panels={{ volume: saved.volume, spread: saved.spread, orders: saved.orders }}
       onPanels={(p) => save(p)}
-      onRange={onRange}
-      replay={{
-        state: replaying ? replay.state : replay.state === 'opening' ? 'opening' : 'idle',
-        cursor: replay.cursor,
-        speed: replay.speed,
-        cursorTime,
-        account: replaying ? replay.account : null,
-        onPlay: play,
-        onPause: () => replay.send({ cmd: 'pause' }),
-        onStep: step,
-        onNextFill: nextFill,
-        onPrevFill: prevFill,
-        onSeek: seek,
-        onSpeed: (s) => {
-          save({ speed: s });
-          replay.setSpeed(s);
-        },
-        onExit: () => {
-          replay.exit();
-          save({ replayCursor: null });
-          setReplayRange(null);
-        },
-      }}
+      onRange={chart.onRange}
+      replay={chart.controls}
       tab={tab}
       onTab={(t) => save({ tab: t })}
       table={{
@@ -272,7 +149,7 @@ export function RunDetailContainer(props: { runId: string; tz: string }) {
           if (!tableName) return;
           setHighlight({ table: tableName, row: index });
           const bar = row.bar;
-          if (typeof bar === 'number') goToBar(bar);
+          if (typeof bar === 'number') chart.goToBar(bar);
         },
         highlight: highlight && highlight.table === tableName ? highlight.row : null,
       }}

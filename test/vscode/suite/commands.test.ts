@@ -68,7 +68,11 @@ describe('commands', () => {
     assert.ok(nb, 'no active notebook editor');
     assert.equal(nb.notebookType, 'btnb-notebook');
     assert.equal(nb.isUntitled, true);
-    assert.equal(nb.cellCount, 2);
+    // the starter: every kind of cell, top to bottom on the sample dataset
+    assert.deepEqual(
+      nb.getCells().map((c) => c.document.languageId),
+      ['markdown', 'btnb-data', 'typescript', 'btnb-backtest', 'btnb-backtest', 'btnb-sweep', 'sql'],
+    );
     assert.equal(nb.cellAt(0).kind, vscode.NotebookCellKind.Markup);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
@@ -84,15 +88,20 @@ describe('commands', () => {
       nb.getCells().map((c) => [c.kind === vscode.NotebookCellKind.Markup ? 'markdown' : 'code', c.document.languageId]),
       [
         ['markdown', 'markdown'],
+        ['code', 'btnb-data'],
         ['code', 'typescript'],
+        ['code', 'btnb-backtest'],
+        ['code', 'btnb-backtest'],
+        ['code', 'btnb-sweep'],
+        ['code', 'sql'],
       ],
     );
     // A real edit and its undo, so the document is dirty and save() writes.
     const add = new vscode.WorkspaceEdit();
-    add.set(nb.uri, [vscode.NotebookEdit.insertCells(2, [new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'x', 'typescript')])]);
+    add.set(nb.uri, [vscode.NotebookEdit.insertCells(7, [new vscode.NotebookCellData(vscode.NotebookCellKind.Code, 'x', 'typescript')])]);
     assert.ok(await vscode.workspace.applyEdit(add));
     const del = new vscode.WorkspaceEdit();
-    del.set(nb.uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(2, 3))]);
+    del.set(nb.uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(7, 8))]);
     assert.ok(await vscode.workspace.applyEdit(del));
     assert.equal(nb.isDirty, true);
     assert.equal(await nb.save(), true);
