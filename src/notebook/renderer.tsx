@@ -19,6 +19,7 @@ import { DatasetOutputView, StrategyOutputView, SweepStaticView, TableOutputView
 import { readTheme } from '../webview/lib/theme.ts';
 import { emptyModel } from '../webview/lib/chartModel.ts';
 import { Notice } from '../webview/components/Notice.tsx';
+import { setChartDefaults } from '../webview/components/PlotlyChart.tsx';
 import { MIME } from './format.ts';
 import { DatasetOutput, RunOutput, StrategyOutput, SweepOutput, TableOutput } from './outputs.ts';
 import { HostToRenderer } from './rendererProtocol.ts';
@@ -125,10 +126,9 @@ function view(item: OutputItem, host: HostClient | null): ComponentChildren {
       if (!r.success) return bad('sweep', r.error);
       if (!host) return <SweepStaticView data={r.data} note={STATIC_NOTE} />;
       return (
-        <>
-          <SweepStaticView data={r.data} note={null} />
+        <section class="nb-output sweep-output" aria-label={`Sweep ${r.data.sweep_id}`}>
           <SweepContainer sweepId={r.data.sweep_id} tz={DEFAULT_TZ} />
-        </>
+        </section>
       );
     }
     case MIME.dataset: {
@@ -150,6 +150,8 @@ function view(item: OutputItem, host: HostClient | null): ComponentChildren {
 
 export const activate: ActivationFunction = (ctx) => {
   ensureStyles();
+  // In a notebook the wheel scrolls the notebook; charts zoom by dragging (double-click resets).
+  setChartDefaults({ scrollZoom: false });
   const outputs = new Map<string, { root: HTMLElement; client: (HostClient & { close(): void }) | null }>();
   const dispose = (id: string) => {
     const o = outputs.get(id);

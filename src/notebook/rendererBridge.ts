@@ -2,7 +2,8 @@
  * The host end of the notebook renderer's messaging: one run-views connection per output that
  * asks (rendererProtocol.ts), served by the run views' own backend and streamer (bindRunViews),
  * so an output's chart, series and replay are the run view's. A connection lives until its
- * output says `close` (disposed, re-rendered), its notebook closes, or the bridge is disposed:
+ * output says `close` (disposed, re-rendered), its editor closes or hides, its notebook closes,
+ * or the bridge is disposed:
  * every replay it opened stops with it — no timer outlives the output.
  */
 import * as vscode from 'vscode';
@@ -38,7 +39,14 @@ export class RendererBridge implements vscode.Disposable {
     this.#views = views;
     this.#displayTz = displayTz;
     this.#log = log;
-    this.#subs.push(vscode.workspace.onDidCloseNotebookDocument((nb) => this.closeNotebook(nb.uri.toString())));
+    this.#subs.push(
+      vscode.workspace.onDidCloseNotebookDocument((nb) => this.closeNotebook(nb.uri.toString())),
+      // An editor that closed (or was hidden) takes its outputs' streams with it; an output that
+      // shows again reconnects with its next request.
+      vscode.window.onDidChangeVisibleNotebookEditors((visible) => {
+        for (const [id, c] of [...this.#connections]) if (!visible.includes(c.editor)) this.#close(id);
+      }),
+    );
   }
 
   /** Open connections and the replays they hold (tests check both drop to zero). */

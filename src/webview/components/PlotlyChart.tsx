@@ -45,6 +45,12 @@ export interface PlotlyChartProps {
   onDrawn?: () => void;
 }
 
+/** Page-wide chart behaviour: a notebook output turns wheel zoom off (the wheel scrolls the notebook). */
+const chartDefaults = { scrollZoom: true };
+export function setChartDefaults(d: Partial<typeof chartDefaults>): void {
+  Object.assign(chartDefaults, d);
+}
+
 type PlotEl = HTMLDivElement & { on?(ev: string, fn: (e: unknown) => void): void; removeAllListeners?(ev: string): void };
 
 export function PlotlyChart(props: PlotlyChartProps) {
@@ -78,7 +84,7 @@ export function PlotlyChart(props: PlotlyChartProps) {
       await P.react(el, props.data, props.layout, {
         displaylogo: false,
         responsive: false,
-        scrollZoom: true,
+        scrollZoom: chartDefaults.scrollZoom,
         modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d', 'toImage'],
       });
       if (!el.removeAllListeners) return;

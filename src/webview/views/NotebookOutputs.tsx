@@ -53,7 +53,8 @@ export function DatasetOutputView(p: { data: DatasetOutput }) {
 }
 
 type Cell = TableOutput['rows'][number][number];
-const cellText = (v: Cell) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : String(v));
+/** Numbers at 12 significant digits: binary noise (0.0010600000000000061) hidden, precision kept. */
+const cellText = (v: Cell) => (v === null ? 'NULL' : typeof v === 'number' ? String(Number(v.toPrecision(12))) : String(v));
 const compare = (a: Cell, b: Cell) => {
   if (a === b) return 0;
   if (a === null) return 1;
