@@ -16,7 +16,7 @@ export type ConfigLanguage = (typeof CONFIG_LANGUAGES)[number];
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
 const DatasetRef = z.union(
   [
-    z.string().regex(/^ds_[0-9a-f]{16}$/, 'expected a dataset id (ds_ + 16 hex digits)'),
+    z.string().regex(/^ds_[0-9a-f]{16}$/, 'expected a dataset id (ds_ + 16 hex digits) or { symbol, from, to }'),
     z.strictObject({ symbol: z.string().min(1), from: isoDate, to: isoDate }),
   ],
   { error: 'expected a dataset id (ds_…) or { symbol, from, to }' },
@@ -288,14 +288,25 @@ export function analyzeCell<L extends ConfigLanguage>(language: L, text: string)
       continue;
     }
     const { node, key } = nodeAt(root, i.path);
-    const missing = i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined;
+    const missing = i.path.length > 0 && valueAt(value, i.path) === undefined;
     const [start, end] = rangeOf(missing ? (key ?? root) : node, text);
     const dotted = i.path.map(String).join('.');
     // Messages from the engine's grammars already name their field (costs.cash: …).
     const where = i.path.length && !i.message.includes(`${dotted}:`) ? `${dotted}: ` : '';
     issues.push({ message: missing ? `${where}required` : `${where}${i.message}`, severity: 'error', start, end });
   }
+  // in the order they appear in the cell
+  issues.sort((a, b) => a.start - b.start);
   return { ok: false, config: null, issues };
+}
+
+function valueAt(v: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = v;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
 }
 
 /** The documented keys of the map at `path` (top level for []), or undefined. */
