@@ -7,6 +7,18 @@ const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 const nodeExternal = ['vscode', 'better-sqlite3', 'parquet-wasm', '@duckdb/node-api', 'esbuild'];
 
+/** zod re-exports all its locales from one index; every bundle speaks English only (~260 KiB less each). */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${'node_modules'}/zod/`)
+        ? { path: new URL('src/webview/lib/zodLocales.js', import.meta.url).pathname }
+        : undefined,
+    );
+  },
+};
+
 const common = {
   bundle: true,
   sourcemap: production ? false : 'linked',
@@ -14,6 +26,7 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
   loader: { '.sql': 'text' },
+  plugins: [zodEnglishOnly],
 };
 
 /** Child-process job entry points: every src/engine/jobs/*Job.ts becomes dist/jobs/<name>.js. */
@@ -78,17 +91,6 @@ if (existsSync('test/vscode/suite/index.ts')) {
 // sources need: GLSL shaders as text, its regl fork, and no Node built-ins (typedarray-pool
 // only touches Buffer for an API we never call; the map CSS belongs to traces we leave out).
 const emptyModule = 'src/webview/lib/empty.cjs';
-/** zod re-exports all its locales from one index; the views need English only. */
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(build) {
-    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${'node_modules'}/zod/`)
-        ? { path: new URL('src/webview/lib/zodLocales.js', import.meta.url).pathname }
-        : undefined,
-    );
-  },
-};
 targets.push({
   ...common,
   entryPoints: { main: 'src/webview/main.tsx', renderer: 'src/notebook/renderer.tsx' },
