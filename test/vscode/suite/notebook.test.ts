@@ -184,6 +184,48 @@ describe('.btnb notebooks (controller, outputs, renderer bridge)', function () {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
+  it('configuration cells get diagnostics at the key, completion of keys and values, and hover docs', async () => {
+    const uri = notebookFile('assist.btnb', [
+      {
+        language: 'typescript',
+        source:
+          "import { defineStrategy, z } from 'backtest-notebook';\nexport const mine = defineStrategy({ id: 'mine', params: z.object({}), onBar() {} });",
+      },
+      { language: 'btnb-backtest', source: 'dataset: ds_0123456789abcdef\nstrategy: sma-cross\nbogus: 1\nsession: \n' },
+    ]);
+    const nb = await open(uri);
+    const doc = nb.cellAt(1).document;
+    await waitFor(() => vscode.languages.getDiagnostics(doc.uri).length > 0, 'diagnostics of the backtest cell');
+    const diags = vscode.languages.getDiagnostics(doc.uri);
+    const unknown = diags.find((d) => /unknown key 'bogus'/.test(d.message));
+    assert.ok(unknown, diags.map((d) => d.message).join('; '));
+    assert.equal(doc.getText(unknown.range), 'bogus');
+    assert.equal(unknown.range.start.line, 2);
+
+    const at = async (line: number, character: number) =>
+      (
+        await vscode.commands.executeCommand<vscode.CompletionList>(
+          'vscode.executeCompletionItemProvider',
+          doc.uri,
+          new vscode.Position(line, character),
+        )
+      ).items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    assert.deepEqual((await at(3, 9)).sort(), ['all', 'rth'], 'session values');
+    const keys = await at(4, 0);
+    for (const k of ['costs', 'params', 'seed', 'force']) assert.ok(keys.includes(k), `key ${k} offered: ${keys.join(', ')}`);
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(doc.uri, doc.lineAt(1).range, 'strategy: ');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    const strategies = await at(1, 10);
+    for (const s of ['sma-cross', 'donchian-breakout', 'mine'])
+      assert.ok(strategies.includes(s), `strategy ${s} offered: ${strategies.join(', ')}`);
+
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(0, 2));
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : (c as vscode.MarkdownString).value))).join('\n');
+    assert.match(text, /\*\*dataset\*\* — The dataset: its id/);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
   it('cancel stops a running sweep: its processes exit and no run is left running', async () => {
     const uri = notebookFile('cancel.btnb', [
       {
