@@ -59,6 +59,16 @@ const targets = [
     external: nodeExternal,
     banner: { js: '#!/usr/bin/env node' },
   },
+  // The strategy sandbox's thread (src/engine/backtest/sandbox.ts), beside the bundles that start it.
+  {
+    ...common,
+    entryPoints: { sandboxWorker: 'src/engine/backtest/sandboxWorker.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    external: nodeExternal,
+  },
 ];
 const jobs = jobEntries();
 if (jobs.length > 0) {

@@ -142,6 +142,7 @@ export function activate(context: vscode.ExtensionContext): BtnbApi {
       if (e.affectsConfiguration('btnb.dataDir')) {
         try {
           catalog.setDataDir(dataDir());
+          settle(catalog.dataDir);
         } catch (err) {
           void ui.error((err as Error).message);
         }
@@ -187,7 +188,22 @@ export function activate(context: vscode.ExtensionContext): BtnbApi {
   );
   // The palette's when-clauses (btnb.hasDatasets / hasRuns) need one catalog read even while the
   // sidebar is closed: do it after startup settles, off the activation path.
-  const warm = setTimeout(() => void tree.rootNodes().catch(() => undefined), 1500);
+  // What a killed process (an earlier window, a CLI) left running or half-written is settled then too.
+  const settle = (d: string) =>
+    void import('../engine/recovery.ts')
+      .then((m) => m.recoverDataDir(d))
+      .then((r) => {
+        if (r.runs.length + r.datasets.length + r.temps.length === 0) return;
+        jobs.output.info(
+          `settled after an earlier crash: runs ${r.runs.join(', ') || '-'}; derives ${r.datasets.join(', ') || '-'}; ${r.temps.length} temp files removed`,
+        );
+        catalog.refresh();
+      })
+      .catch((err: Error) => jobs.output.warn(`could not check ${d} for abandoned runs: ${err.message}`));
+  const warm = setTimeout(() => {
+    settle(catalog.dataDir);
+    void tree.rootNodes().catch(() => undefined);
+  }, 1500);
   context.subscriptions.push({ dispose: () => clearTimeout(warm) });
   const activationMs = performance.now() - t0;
   jobs.output.info(`Backtest Notebook ${PRODUCT_VERSION} activated in ${activationMs.toFixed(1)} ms; data dir ${dir}`);

@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dataPaths } from '../dataDir.ts';
+import { writePoint } from '../io/crashPoints.ts';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
 import type { CatalogPort, RunRow } from '../ports/catalog.ts';
 import { readBarsParquet } from '../parquet/barsParquet.ts';
@@ -23,6 +24,7 @@ import { CALENDAR_VERSION } from '../calendar/xnys.ts';
 import { ENGINE_VERSION } from '../version.ts';
 import { builtinStrategy } from '../strategies/index.ts';
 import { runBacktestAsync, RunCanceledError } from './engine.ts';
+import { sharedSandbox } from './sandbox.ts';
 import { toCosts } from './costs.ts';
 import { parseParams, type StrategyDefinition } from './strategy.ts';
 import { loadStrategyFile } from './userStrategy.ts';
@@ -260,19 +262,28 @@ async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promi
     const all = await cachedBars(p.req.barsCache, p.paths.barsParquet(p.req.datasetId), p.req.datasetId);
     const bars = p.req.dateRange ? barsInDateRange(all, p.req.dateRange) : all;
     if (signal?.aborted) throw new RunCanceledError();
-    const result = await runBacktestAsync(
-      bars,
-      { strategy: p.strategy.def, params: p.params, seed: p.seed, costs: p.costs, session: p.session },
-      {
-        ...(signal ? { signal } : {}),
-        onProgress: (done, total) => p.req.onProgress?.('run', done, total),
-      },
-    );
+    // user code runs in the sandbox (CPU and heap limits); the engine's own strategies in-process
+    const result = p.strategy.path
+      ? await sharedSandbox().run(
+          bars,
+          { strategyPath: p.strategy.path, params: p.params, seed: p.seed, costs: p.costs, session: p.session },
+          signal ? { signal } : {},
+        )
+      : await runBacktestAsync(
+          bars,
+          { strategy: p.strategy.def, params: p.params, seed: p.seed, costs: p.costs, session: p.session },
+          {
+            ...(signal ? { signal } : {}),
+            onProgress: (done, total) => p.req.onProgress?.('run', done, total),
+          },
+        );
     p.req.onResult?.(result);
     p.req.onProgress?.('write', 0, 1);
     await rm(tempDir, { recursive: true, force: true });
     await mkdir(tempDir, { recursive: true });
+    writePoint(`artifacts ${runId}`);
     const files = await writeRunArtifacts(tempDir, result);
+    writePoint(`artifacts written ${runId}`);
     if (signal?.aborted) throw new RunCanceledError();
     const finishedAt = new Date().toISOString();
     const manifest = {
@@ -304,7 +315,9 @@ async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promi
     // only before the rename, so all are synced at once (one journal commit, not two).
     await syncFiles([...files, manifestPath, tempDir]);
     if (existsSync(finalDir)) throw new Error(`${finalDir} already exists; refusing to overwrite another run's artifacts`);
+    writePoint(`rename ${finalDir}`);
     await rename(tempDir, finalDir);
+    writePoint(`renamed ${finalDir}`);
     await syncFiles([], [p.paths.backtestsRoot]);
     const metrics = result.metrics as unknown as Record<string, number | null>;
     const run = catalog.markSucceeded(runId, metrics, finishedAt);

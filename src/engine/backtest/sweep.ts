@@ -51,6 +51,8 @@ export interface SweepResult {
 }
 
 export async function runSweep(req: SweepRequest): Promise<SweepResult> {
+  // points of a killed earlier sweep are settled first, so identical points run again
+  await (await import('../recovery.ts')).recoverDataDir(req.dataDir);
   const strategy = await resolveStrategy(req.strategy);
   const sweepId = req.sweepId ?? newUlid();
   const valid: { idx: number; params: Record<string, unknown> }[] = [];

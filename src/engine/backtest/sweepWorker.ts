@@ -151,13 +151,16 @@ export async function sweepWorkerMain(): Promise<number> {
   const onTerm = () => ac.abort();
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
-  // The parent went away (killed): stop like a cancel rather than linger.
-  process.on('disconnect', onTerm);
+  // The parent went away (killed): exit at once — the runs in flight are settled as abandoned by
+  // the next process that opens the catalog (recovery.ts), their temp directories removed then.
+  let exiting = false;
+  process.on('disconnect', () => {
+    if (!exiting) process.exit(129);
+  });
   // Jobs are not chained: the pool keeps several in flight, so one run's artifact fsyncs
   // overlap the next run's compute.
   const inFlight = new Set<Promise<void>>();
   return await new Promise<number>((resolveExit) => {
-    let exiting = false;
     const exit = (code: number) => {
       if (exiting) return;
       exiting = true;

@@ -32,6 +32,8 @@ export class StrategyLoadError extends Error {
 }
 
 const API_MODULES: Record<string, unknown> = { 'backtest-notebook': api, zod };
+/** Time a strategy module's top-level code may take to evaluate. */
+const LOAD_TIMEOUT_MS = 10_000;
 
 function looksLikeStrategy(v: unknown): v is StrategyDefinition {
   return (
@@ -99,11 +101,18 @@ export async function loadStrategyFile(file: string): Promise<LoadedStrategy> {
   const mod: { exports: Record<string, unknown> } = { exports: {} };
   try {
     // Evaluated like a CommonJS module (the wrapper shares the bundle's first line, so stack
-    // lines are bundle lines); the file name names the strategy in stack traces.
-    const fn = runInThisContext(`(function (module, exports, require, __filename, __dirname) {${code}\n})`, { filename: path }) as (
-      ...args: unknown[]
-    ) => void;
-    fn(mod, mod.exports, req, path, dirname(path));
+    // lines are bundle lines; the file name names the strategy in stack traces). The module body
+    // runs inside the script, under a time limit: a top-level loop that never ends is stopped.
+    const g = globalThis as { __btnbLoadStrategy?: (fn: (...a: unknown[]) => void) => void };
+    g.__btnbLoadStrategy = (fn) => fn(mod, mod.exports, req, path, dirname(path));
+    try {
+      runInThisContext(`__btnbLoadStrategy(function (module, exports, require, __filename, __dirname) {${code}\n})`, {
+        filename: path,
+        timeout: LOAD_TIMEOUT_MS,
+      });
+    } finally {
+      delete g.__btnbLoadStrategy;
+    }
   } catch (e) {
     const err = new StrategyLoadError(`${path}: evaluating the strategy module threw: ${(e as Error).message}`);
     err.stack = `${err.stack}\n${mapStack((e as Error).stack ?? '')}`;

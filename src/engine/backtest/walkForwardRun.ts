@@ -39,6 +39,7 @@ export interface WalkForwardRunResult extends WalkForwardResult {
 }
 
 export async function runWalkForward(req: WalkForwardRunRequest): Promise<WalkForwardRunResult> {
+  await (await import('../recovery.ts')).recoverDataDir(req.dataDir);
   const paths = dataPaths(req.dataDir);
   const strategy = await resolveStrategy(req.strategy);
   const costs = toCosts(req.costs);

@@ -29,9 +29,20 @@ CREATE INDEX runs_by_final_equity ON runs (final_equity, run_id);
 CREATE INDEX runs_by_duration ON runs (duration_ms, run_id);
 `;
 
+/**
+ * Version 3 (reliability): the process that owns a queued/running run or a deriving dataset
+ * (owner.ts: pid, host, start token), so a process killed outright leaves rows the next one can
+ * recognise as abandoned and settle. NULL once the row reached a final status.
+ */
+const OWNERS = `
+ALTER TABLE runs ADD COLUMN owner TEXT CHECK (owner IS NULL OR json_valid(owner));
+ALTER TABLE datasets ADD COLUMN owner TEXT CHECK (owner IS NULL OR json_valid(owner));
+`;
+
 export const MIGRATIONS: readonly MigrationStep[] = [
   { version: 1, name: 'schema', up: (db) => db.exec(loadSchemaSql()) },
   { version: 2, name: 'run view indices', up: (db) => db.exec(VIEW_INDICES) },
+  { version: 3, name: 'row owners', up: (db) => db.exec(OWNERS) },
 ];
 
 export const CATALOG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -4,6 +4,8 @@
  * the write lock up front, so concurrent writers (CLI + extension + sweep workers) wait on the
  * busy timeout instead of failing with SQLITE_BUSY on a read→write upgrade.
  */
+import { currentOwner, ownerAlive, parseOwner, type Owner } from './owner.ts';
+import { writePoint } from '../io/crashPoints.ts';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -188,6 +190,7 @@ export class SqliteCatalog implements CatalogPort {
 
   /** Runs fn in an IMMEDIATE transaction; errors name the catalog file and the operation. */
   #write<T>(what: string, fn: () => T): T {
+    writePoint(`catalog ${what}`);
     try {
       return this.db.transaction(fn).immediate();
     } catch (err) {
@@ -284,9 +287,10 @@ export class SqliteCatalog implements CatalogPort {
 
   setDatasetStatus(id: string, status: DatasetStatus, error: string | null = null): void {
     this.#write(`set status of dataset ${id}`, () => {
-      const r = this.#stmt('UPDATE datasets SET status = ?, error = ?, updated_at = ? WHERE dataset_id = ?').run(
+      const r = this.#stmt('UPDATE datasets SET status = ?, error = ?, owner = ?, updated_at = ? WHERE dataset_id = ?').run(
         status,
         error,
+        status === 'deriving' ? JSON.stringify(currentOwner()) : null,
         this.#now(),
         id,
       );
@@ -361,15 +365,18 @@ export class SqliteCatalog implements CatalogPort {
           `SELECT * FROM runs WHERE input_hash = ? AND status IN ('queued', 'running', 'succeeded')
           ORDER BY run_id DESC LIMIT 1`,
         ).get(input.input_hash) as Raw | undefined;
-        if (existing) return { run: toRun(existing), created: false };
+        // an identical run whose process died is not this request's run: it is settled, and a new one made
+        const owner = existing && existing.status !== 'succeeded' ? parseOwner(existing.owner as string | null) : null;
+        if (existing && owner && !ownerAlive(owner)) this.#abandonRun(existing.run_id as string, existing.status as RunStatus, owner);
+        else if (existing) return { run: toRun(existing), created: false };
       }
       const ds = this.#stmt('SELECT symbol FROM datasets WHERE dataset_id = ?').get(input.dataset_id) as { symbol: string } | undefined;
       if (!ds) throw new CatalogRefusal(`dataset ${input.dataset_id} is not in the catalog`);
       const runId = input.run_id ?? this.#newRunId();
       this.#stmt(
         `INSERT INTO runs (run_id, input_hash, status, dataset_id, symbol, strategy_id, params, seed, costs, session,
-        code_hash, engine_version, artifacts_dir, tags, notes, created_at, sweep_id)
-        VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        code_hash, engine_version, artifacts_dir, tags, notes, created_at, sweep_id, owner)
+        VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         runId,
         input.input_hash,
@@ -387,6 +394,7 @@ export class SqliteCatalog implements CatalogPort {
         input.notes ?? '',
         this.#now(),
         input.sweep_id ?? null,
+        JSON.stringify(currentOwner()),
       );
       return { run: this.getRun(runId)!, created: true };
     });
@@ -407,7 +415,7 @@ export class SqliteCatalog implements CatalogPort {
 
   markRunning(id: string, startedAt?: string): RunRow {
     checkIso('started_at', startedAt);
-    return this.#transition(id, 'running', 'started_at = ?', [startedAt ?? this.#now()]);
+    return this.#transition(id, 'running', 'started_at = ?, owner = ?', [startedAt ?? this.#now(), JSON.stringify(currentOwner())]);
   }
 
   markSucceeded(id: string, metrics: Metrics, finishedAt?: string): RunRow {
@@ -417,7 +425,7 @@ export class SqliteCatalog implements CatalogPort {
     return this.#transition(
       id,
       'succeeded',
-      'metrics = ?, total_return = ?, sharpe = ?, max_drawdown = ?, num_trades = ?, final_equity = ?, error = NULL, finished_at = ?',
+      'metrics = ?, total_return = ?, sharpe = ?, max_drawdown = ?, num_trades = ?, final_equity = ?, error = NULL, finished_at = ?, owner = NULL',
       [
         JSON.stringify(metrics),
         num('total_return'),
@@ -432,12 +440,73 @@ export class SqliteCatalog implements CatalogPort {
 
   markFailed(id: string, error: string, finishedAt?: string): RunRow {
     checkIso('finished_at', finishedAt);
-    return this.#transition(id, 'failed', 'error = ?, finished_at = ?', [error, finishedAt ?? this.#now()]);
+    return this.#transition(id, 'failed', 'error = ?, finished_at = ?, owner = NULL', [error, finishedAt ?? this.#now()]);
   }
 
   markCanceled(id: string, finishedAt?: string): RunRow {
     checkIso('finished_at', finishedAt);
-    return this.#transition(id, 'canceled', 'finished_at = ?', [finishedAt ?? this.#now()]);
+    return this.#transition(id, 'canceled', 'finished_at = ?, owner = NULL', [finishedAt ?? this.#now()]);
+  }
+
+  #abandonRun(id: string, was: RunStatus, o: Owner): void {
+    this.#stmt(`UPDATE runs SET status = 'failed', error = ?, finished_at = ?, owner = NULL WHERE run_id = ?`).run(
+      `abandoned: the process that ${was === 'queued' ? 'queued' : 'ran'} it (pid ${o.pid} on ${o.host}) ended before it finished`,
+      this.#now(),
+      id,
+    );
+  }
+
+  /**
+   * Settles the rows whose owning process is gone (killed, crashed): queued/running runs become
+   * failed saying so; a deriving dataset goes back to ready (its previous bars are intact: bars
+   * are written whole or not at all) or becomes failed. Returns what it settled.
+   */
+  recoverAbandoned(): { runs: string[]; datasets: string[] } {
+    const runs = this.#stmt(`SELECT run_id, status, owner FROM runs WHERE status IN ('queued', 'running') AND owner IS NOT NULL`).all() as {
+      run_id: string;
+      status: RunStatus;
+      owner: string;
+    }[];
+    const deadRuns = runs.filter((r) => {
+      const o = parseOwner(r.owner);
+      return o !== null && !ownerAlive(o);
+    });
+    const ds = this.#stmt(`SELECT dataset_id, bars_path, owner FROM datasets WHERE status = 'deriving' AND owner IS NOT NULL`).all() as {
+      dataset_id: string;
+      bars_path: string | null;
+      owner: string;
+    }[];
+    const deadDs = ds.filter((d) => {
+      const o = parseOwner(d.owner);
+      return o !== null && !ownerAlive(o);
+    });
+    if (deadRuns.length === 0 && deadDs.length === 0) return { runs: [], datasets: [] };
+    return this.#write('settle abandoned runs and derives', () => {
+      const settledRuns: string[] = [];
+      for (const r of deadRuns) {
+        // re-read inside the write lock: another process may have settled it meanwhile
+        const cur = this.#stmt('SELECT status, owner FROM runs WHERE run_id = ?').get(r.run_id) as
+          { status: RunStatus; owner: string | null } | undefined;
+        if (!cur || (cur.status !== 'queued' && cur.status !== 'running') || cur.owner !== r.owner) continue;
+        this.#abandonRun(r.run_id, cur.status, parseOwner(r.owner)!);
+        settledRuns.push(r.run_id);
+      }
+      const settledDs: string[] = [];
+      for (const d of deadDs) {
+        const o = parseOwner(d.owner)!;
+        const r = this.#stmt(
+          `UPDATE datasets SET status = ?, error = ?, owner = NULL, updated_at = ? WHERE dataset_id = ? AND status = 'deriving' AND owner = ?`,
+        ).run(
+          d.bars_path ? 'ready' : 'failed',
+          `abandoned: the derive process (pid ${o.pid} on ${o.host}) ended before it finished${d.bars_path ? '; the previous bars are kept' : ''}`,
+          this.#now(),
+          d.dataset_id,
+          d.owner,
+        );
+        if (r.changes > 0) settledDs.push(d.dataset_id);
+      }
+      return { runs: settledRuns, datasets: settledDs };
+    });
   }
 
   getRun(id: string): RunRow | null {

@@ -35,6 +35,7 @@ export const command: CliCommand = {
     const { LocalBacktestRunner } = await import('../backtest/runner.ts');
     const { metricsTable } = await import('../backtest/format.ts');
     const dataDir = resolveDataDir(args.values.get('data-dir'));
+    await (await import('./recover.ts')).settleAbandoned(dataDir);
 
     const ac = new AbortController();
     const onSignal = (sig: NodeJS.Signals) => {

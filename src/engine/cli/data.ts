@@ -24,7 +24,9 @@ Every subcommand takes --data-dir DIR (default: env BTNB_DATA_DIR, else ./data).
 
 async function dataDirOf(args: ParsedArgs): Promise<string> {
   const { resolveDataDir } = await import('../dataDir.ts');
-  return resolveDataDir(args.values.get('data-dir'));
+  const dir = resolveDataDir(args.values.get('data-dir'));
+  await (await import('./recover.ts')).settleAbandoned(dir);
+  return dir;
 }
 
 function jsonOut(v: unknown): void {

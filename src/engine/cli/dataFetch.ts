@@ -273,6 +273,7 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
 
     // 3. Download each schema into <data>/tmp/fetch-XXXX/, then import (and derive).
     const dataDir = resolveDataDir(args.dataDirFlag, io.env);
+    await (await import('./recover.ts')).settleAbandoned(dataDir);
     const tty = io.stderr.isTTY === true;
     let bar: ProgressRenderer | null = null;
     const importLine = phaseLine(io.stderr);

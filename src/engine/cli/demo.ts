@@ -34,6 +34,7 @@ export const command: CliCommand = {
     const json = args.flags.has('json');
     const { resolveDataDir } = await import('../dataDir.ts');
     const dataDir = resolveDataDir(args.values.get('data-dir'));
+    await (await import('./recover.ts')).settleAbandoned(dataDir);
     const say = (s: string) => {
       if (!json) process.stdout.write(s);
     };

@@ -81,6 +81,7 @@ export const command: CliCommand = {
     const { resolveDataDir, dataPaths } = await import('../dataDir.ts');
     const { openCatalog } = await import('../catalog/sqliteCatalog.ts');
     const dataDir = resolveDataDir(args.values.get('data-dir'));
+    await (await import('./recover.ts')).settleAbandoned(dataDir);
     const needId = () => {
       if (id === undefined) throw new UsageError(`runs ${sub}: missing run ID`);
       return id;

@@ -86,6 +86,7 @@ export const command: CliCommand = {
     const points = gridPoints(grid, fixed);
     const { resolveDataDir } = await import('../dataDir.ts');
     const dataDir = resolveDataDir(args.values.get('data-dir'));
+    await (await import('./recover.ts')).settleAbandoned(dataDir);
     const gridKeys = grid.map(([k]) => k);
 
     const wf = args.values.get('walk-forward');

@@ -120,7 +120,8 @@ export async function downloadAndImport(
   if (wanted.length === 0) throw new Error('Databento has no records for this request (check the symbols, dates and stype_in)');
   const tmpRoot = join(opts.dataDir, 'tmp');
   await mkdir(tmpRoot, { recursive: true });
-  const dir = await mkdtemp(join(tmpRoot, 'fetch-'));
+  // the pid in the name lets a later process remove it if this one is killed (recovery.ts)
+  const dir = await mkdtemp(join(tmpRoot, `fetch-${process.pid}-`));
   const downloads: FetchedFile[] = [];
   try {
     for (const q of wanted) {

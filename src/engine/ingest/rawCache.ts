@@ -10,6 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { dataPaths } from '../dataDir.ts';
 import { isSkippableMagic, isZstdMagic } from '../dbn/zstdFrames.ts';
 import { tempPathFor } from '../io/atomicWrite.ts';
+import { writePoint } from '../io/crashPoints.ts';
 import { sha256File } from '../io/files.ts';
 
 export interface CachedFile {
@@ -78,7 +79,9 @@ export async function copyIntoCache(
       await unlink(temp);
       copied = false;
     } else {
+      writePoint(`rename ${finalPath}`);
       await rename(temp, finalPath);
+      writePoint(`renamed ${finalPath}`);
     }
     return { sha256, bytes, path: finalPath, relPath: relative(dataDir, finalPath), copied };
   } catch (err) {

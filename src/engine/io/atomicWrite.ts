@@ -7,6 +7,7 @@
  * Temp names are `.<basename>.<pid>.<counter>.tmp`: unique per process without randomness,
  * recognisable (and safe to sweep) after a crash.
  */
+import { writePoint } from './crashPoints.ts';
 import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -120,6 +121,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
   const { fd, temp } = await openTemp(path, afs, opts.mode ?? 0o644);
   let open: number | null = fd;
   try {
+    writePoint(`write ${path}`);
     try {
       await writeAll(afs, fd, bytes);
     } catch (err) {
@@ -138,11 +140,13 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
     } catch (err) {
       throw annotate(err, path, 'close');
     }
+    writePoint(`rename ${path}`);
     try {
       await afs.rename(temp, path);
     } catch (err) {
       throw annotate(err, path, `renaming ${temp}`);
     }
+    writePoint(`renamed ${path}`);
   } catch (err) {
     await discard(afs, open, temp);
     throw err;
@@ -232,7 +236,9 @@ export class AtomicWriteStream extends Writable {
     this.#fd = null;
     try {
       await this.#afs.close(fd);
+      writePoint(`rename ${this.path}`);
       await this.#afs.rename(this.tempPath, this.path);
+      writePoint(`renamed ${this.path}`);
     } catch (err) {
       this.#state = 'aborted';
       try {
@@ -290,7 +296,7 @@ export function createAtomicWriteStream(path: string, opts: AtomicWriteOptions =
 
 export { sha256File, withTempDir } from './files.ts';
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

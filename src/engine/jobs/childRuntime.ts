@@ -52,7 +52,9 @@ export function runJobChild<K extends JobKind>(kind: K, handler: JobHandler<K>):
   if (!JOB_KINDS.includes(kind)) throw new Error(`unknown job kind ${kind}`);
   const abort = new AbortController();
   let started = false;
+  let finishing = false;
   const finish = async (msg: ToHostMsg, code: number) => {
+    finishing = true;
     await send(msg);
     process.exitCode = code;
     if (process.connected) process.disconnect();
@@ -109,6 +111,10 @@ export function runJobChild<K extends JobKind>(kind: K, handler: JobHandler<K>):
       },
     );
   });
-  process.on('disconnect', () => abort.abort());
+  // The host went away (killed, crashed): exit at once. What this job left queued or running is
+  // settled by the next process that opens the catalog (recovery.ts), its temps removed then.
+  process.on('disconnect', () => {
+    if (!finishing) process.exit(129);
+  });
   void send({ type: 'ready', protocol: PROTOCOL_VERSION, kind, pid: process.pid });
 }

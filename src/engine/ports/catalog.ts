@@ -182,6 +182,8 @@ export interface CatalogPort {
   markSucceeded(id: string, metrics: Metrics, finishedAt?: string): RunRow;
   markFailed(id: string, error: string, finishedAt?: string): RunRow;
   markCanceled(id: string, finishedAt?: string): RunRow;
+  /** Settles queued/running runs and deriving datasets whose owning process is gone (killed). */
+  recoverAbandoned(): { runs: string[]; datasets: string[] };
   getRun(id: string): RunRow | null;
   listRuns(filter?: RunFilter): RunRow[];
   countRuns(filter?: RunFilter): number;

@@ -80,7 +80,7 @@ describe('catalog/sqliteCatalog', () => {
       cat.close();
       assert.throws(
         () => openCatalog(file),
-        (e: Error) => e.message.includes(file) && /schema version 99 is newer .* \(2\)/.test(e.message),
+        (e: Error) => e.message.includes(file) && /schema version 99 is newer .* \(3\)/.test(e.message),
       );
       const raw = new Database(file);
       raw.pragma(`user_version = ${CATALOG_SCHEMA_VERSION}`);
@@ -538,7 +538,7 @@ describe('catalog migration 2: run view indices', () => {
       raw.close();
       const cat = openCatalog(file);
       try {
-        assert.equal(cat.schemaVersion, 2);
+        assert.equal(cat.schemaVersion, CATALOG_SCHEMA_VERSION);
         assert.equal((cat.db.prepare('SELECT duration_ms FROM runs').get() as { duration_ms: number }).duration_ms, 1250);
         const plan = (sql: string) =>
           (cat.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
