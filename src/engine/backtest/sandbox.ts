@@ -69,8 +69,20 @@ function compact(b: BarSeries): BarSeries {
   return out as unknown as BarSeries;
 }
 
-type Pending = { resolve: (r: BacktestResult) => void; reject: (e: Error) => void; bars: BarSeries; session: Session; cpuAt: number };
+interface Pending {
+  resolve: (r: BacktestResult) => void;
+  reject: (e: Error) => void;
+  bars: BarSeries;
+  req: SandboxRun;
+  /** The thread's CPU time when this run started executing (null while queued in the thread). */
+  cpuAt: number | null;
+}
 
+/**
+ * The thread runs one backtest at a time (the engine loop is synchronous); runs sent while one
+ * executes wait in its queue. A limit breach or a cancel ends the thread: the run that was
+ * executing fails (or cancels), the queued ones are sent again to a fresh thread.
+ */
 export class StrategySandbox {
   readonly limits: SandboxLimits;
   #worker: Worker | null = null;
@@ -78,6 +90,8 @@ export class StrategySandbox {
   #barsIds = 0;
   #seq = 0;
   #pending = new Map<number, Pending>();
+  /** The run executing in the thread now. */
+  #current: number | null = null;
   #watch: ReturnType<typeof setInterval> | null = null;
 
   constructor(limits: SandboxLimits = defaultLimits()) {
@@ -90,14 +104,24 @@ export class StrategySandbox {
       stdout: false,
       stderr: false,
     });
-    w.unref();
     w.on('message', (m: { type: string; id: number; result?: BacktestResult; message?: string; stack?: string; name?: string }) => {
       const p = this.#pending.get(m.id);
       if (!p) return;
+      if (m.type === 'started') {
+        this.#current = m.id;
+        void w.cpuUsage().then(
+          (u) => {
+            p.cpuAt = (u.user + u.system) / 1000;
+          },
+          () => undefined,
+        );
+        return;
+      }
       this.#pending.delete(m.id);
+      if (this.#current === m.id) this.#current = null;
       if (m.type === 'result') {
         const r = m.result!;
-        r.bars = applySession(p.bars, p.session);
+        r.bars = applySession(p.bars, p.req.session);
         p.resolve(r);
       } else {
         const e = new Error(m.message);
@@ -105,53 +129,85 @@ export class StrategySandbox {
         e.stack = m.stack ?? e.stack;
         p.reject(e);
       }
+      this.#idle();
     });
     w.on('error', (err: Error & { code?: string }) => {
       const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      this.#fail(oom ? new StrategyLimitError(`the strategy ran out of its ${this.limits.heapMb} MB heap limit (BTNB_RUN_HEAP_MB)`) : err);
+      this.#restart(
+        oom ? new StrategyLimitError(`the strategy ran out of its ${this.limits.heapMb} MB heap limit (BTNB_RUN_HEAP_MB)`) : err,
+      );
     });
     w.on('exit', () => {
-      if (this.#worker === w) this.#worker = null;
-      this.#fail(new Error('the strategy sandbox thread exited'));
+      if (this.#worker === w) this.#restart(new Error('the strategy sandbox thread exited'));
     });
+    // Idle, the thread must not keep the process alive; busy, it must (#send refs it). Unref
+    // after the listeners: adding a 'message' listener refs the worker's port again.
+    w.unref();
     this.#worker = w;
     this.#barsSent = new WeakMap();
     return w;
   }
 
-  /** Ends the thread and fails every run in it with `err`. */
-  #fail(err: Error): void {
+  #send(id: number, p: Pending): void {
+    const w = this.#worker ?? this.#start();
+    let barsId = this.#barsSent.get(p.bars);
+    if (barsId === undefined) {
+      barsId = ++this.#barsIds;
+      this.#barsSent.set(p.bars, barsId);
+      w.postMessage({ type: 'bars', barsId, bars: compact(p.bars) });
+    }
+    w.ref();
+    this.#startWatch();
+    w.postMessage({ type: 'run', id, barsId, ...p.req });
+  }
+
+  /**
+   * Ends the thread: the executing run fails with `err` (all runs, when none was executing or the
+   * thread died on its own); queued runs go to a fresh thread.
+   */
+  #restart(err: Error, only: number | null = this.#current): void {
     const w = this.#worker;
     this.#worker = null;
-    for (const [, p] of this.#pending) p.reject(err);
-    this.#pending.clear();
-    this.#stopWatch();
+    this.#current = null;
     if (w) void w.terminate();
+    const failed = only !== null ? [only] : [...this.#pending.keys()];
+    for (const id of failed) {
+      this.#pending.get(id)?.reject(err);
+      this.#pending.delete(id);
+    }
+    for (const [id, p] of this.#pending) {
+      p.cpuAt = null;
+      this.#send(id, p);
+    }
+    this.#idle();
   }
 
-  #stopWatch(): void {
+  #idle(): void {
+    if (this.#pending.size > 0) return;
     if (this.#watch) clearInterval(this.#watch);
     this.#watch = null;
+    this.#worker?.unref();
   }
 
-  /** CPU-time watchdog: the thread's CPU since each run started, checked from this thread. */
-  #startWatch(w: Worker): void {
+  /** CPU-time watchdog: the thread's CPU since the executing run started, read from this thread. */
+  #startWatch(): void {
     if (this.#watch) return;
     this.#watch = setInterval(
       () => {
+        const w = this.#worker;
+        const id = this.#current;
+        const p = id === null ? undefined : this.#pending.get(id);
+        if (!w || !p || p.cpuAt === null) return;
+        const at = p.cpuAt;
         void w.cpuUsage().then(
           (u) => {
-            const cpu = (u.user + u.system) / 1000;
-            for (const [, p] of this.#pending) {
-              if (cpu - p.cpuAt > this.limits.cpuMs) {
-                this.#fail(
-                  new StrategyLimitError(
-                    `the strategy used more than ${(this.limits.cpuMs / 1000).toLocaleString('en-US')} s of CPU in one run and was stopped (BTNB_RUN_CPU_MS)`,
-                  ),
-                );
-                return;
-              }
-            }
+            if (this.#worker !== w || this.#current !== id || (u.user + u.system) / 1000 - at <= this.limits.cpuMs) return;
+            this.#restart(
+              new StrategyLimitError(
+                `the strategy used more than ${(this.limits.cpuMs / 1000).toLocaleString('en-US')} s of CPU in one run and was stopped (BTNB_RUN_CPU_MS)`,
+              ),
+              id,
+            );
           },
           () => undefined,
         );
@@ -163,36 +219,41 @@ export class StrategySandbox {
 
   async run(bars: BarSeries, req: SandboxRun, opts: { signal?: AbortSignal } = {}): Promise<BacktestResult> {
     if (opts.signal?.aborted) throw new RunCanceledError();
-    const w = this.#worker ?? this.#start();
-    let barsId = this.#barsSent.get(bars);
-    if (barsId === undefined) {
-      barsId = ++this.#barsIds;
-      this.#barsSent.set(bars, barsId);
-      w.postMessage({ type: 'bars', barsId, bars: compact(bars) });
-    }
-    const cpuAt = await w.cpuUsage().then(
-      (u) => (u.user + u.system) / 1000,
-      () => 0,
-    );
     const id = ++this.#seq;
     const done = new Promise<BacktestResult>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, bars, session: req.session, cpuAt });
+      const p: Pending = { resolve, reject, bars, req, cpuAt: null };
+      this.#pending.set(id, p);
+      this.#send(id, p);
     });
-    const onAbort = () => this.#fail(new RunCanceledError());
+    const onAbort = () => {
+      if (!this.#pending.has(id)) return;
+      if (this.#current === id) this.#restart(new RunCanceledError(), id);
+      else {
+        // still queued in the thread: it skips the run when it gets to it
+        this.#pending.get(id)!.reject(new RunCanceledError());
+        this.#pending.delete(id);
+        this.#worker?.postMessage({ type: 'skip', id });
+        this.#idle();
+      }
+    };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    this.#startWatch(w);
-    w.postMessage({ type: 'run', id, barsId, ...req });
     try {
       return await done;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
-      if (this.#pending.size === 0) this.#stopWatch();
     }
   }
 
   /** Ends the thread (runs in it fail). */
   close(): void {
-    this.#fail(new Error('the strategy sandbox was closed'));
+    const err = new Error('the strategy sandbox was closed');
+    const w = this.#worker;
+    this.#worker = null;
+    if (w) void w.terminate();
+    for (const [, p] of this.#pending) p.reject(err);
+    this.#pending.clear();
+    this.#current = null;
+    this.#idle();
   }
 }
 

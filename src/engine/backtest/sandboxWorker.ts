@@ -12,6 +12,8 @@ import type { StrategyDefinition } from './strategy.ts';
 const port = parentPort!;
 const bars = new Map<number, BarSeries>();
 const strategies = new Map<string, Promise<StrategyDefinition>>();
+/** Runs canceled while queued here. */
+const skipped = new Set<number>();
 
 /** The underlying buffers of every typed array in `v` (to transfer them). */
 function buffers(v: unknown, out: Set<ArrayBuffer> = new Set()): Set<ArrayBuffer> {
@@ -26,14 +28,21 @@ port.on('message', (m: { type: string; barsId: number; bars?: BarSeries; id: num
     bars.set(m.barsId, m.bars!);
     return;
   }
+  if (m.type === 'skip') {
+    skipped.add(m.id);
+    return;
+  }
   void (async () => {
     try {
       let def = strategies.get(m.strategyPath);
       if (!def) strategies.set(m.strategyPath, (def = loadStrategyFile(m.strategyPath).then((l) => l.def)));
       const input = bars.get(m.barsId);
       if (!input) throw new Error(`sandbox: bars ${m.barsId} were not sent`);
+      const strategy = await def;
+      if (skipped.delete(m.id)) return;
+      port.postMessage({ type: 'started', id: m.id });
       const result = runBacktest(input, {
-        strategy: await def,
+        strategy,
         params: m.params,
         seed: m.seed as number,
         costs: m.costs as never,

@@ -3,6 +3,7 @@
  * walk-forward in-sample scores — shared by the pool's own process and its forked workers
  * (`btnb sweep --worker`, the CLI entry forked by workerPool.ts).
  */
+import { errorSummary } from './errorFrames.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
 import { cachedBars, LocalBacktestRunner, resolveStrategy, type BacktestRequest } from './runner.ts';
 import type { BacktestRunnerPort, BacktestRunRequest } from '../ports/backtestRunner.ts';
@@ -122,7 +123,7 @@ export async function runPoint(
       status: run?.status ?? 'failed',
       created: true,
       metrics: null,
-      error: e instanceof Error ? e.message : String(e),
+      error: errorSummary(e),
     };
   }
 }

@@ -23,6 +23,8 @@ function linuxStartTicks(pid: number): string | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // the command name (field 2) may contain spaces and parentheses: fields after its last ')'
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // a zombie (exited, not yet reaped — orphans in a container whose init does not reap) is gone
+    if (rest[0] === 'Z' || rest[0] === 'X') return null;
     return rest[19] ?? null; // field 22: starttime
   } catch {
     return null;

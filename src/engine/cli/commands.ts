@@ -1,3 +1,4 @@
+import { userFrames } from '../backtest/errorFrames.ts';
 import { PRODUCT_VERSION } from '../version.ts';
 import { UsageError } from './args.ts';
 
@@ -58,6 +59,8 @@ export async function runCli(argv: string[]): Promise<number> {
       return 2;
     }
     process.stderr.write(`btnb ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    // a strategy's own frames (its file:line:column), not the engine's
+    if (err instanceof Error && err.name === 'StrategyError') for (const l of userFrames(err.stack)) process.stderr.write(`    ${l}\n`);
     if (process.env.BTNB_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     return 1;
   }

@@ -297,6 +297,14 @@ export function createAtomicWriteStream(path: string, opts: AtomicWriteOptions =
 export { sha256File, withTempDir } from './files.ts';
 
 export function pidAlive(pid: number): boolean {
+  // Linux: an exited process not yet reaped (a zombie) still answers kill(pid, 0); it is gone.
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && process.platform === 'linux') return false;
+  }
   try {
     process.kill(pid, 0);
     return true;
