@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: every check the project has, in order — typecheck, lint (eslint + prettier), unit tests (mocha), build,
+// `npm test`: every check the project has, in order — typecheck, lint (eslint + prettier), unit tests (mocha),
+// the chaos suite (quick mode), build,
 // extension-host integration tests (real VS Code via code-server + Chromium), Chromium e2e.
 // Prints each phase's result and time, then the closing line `all: N passed, N failed, N skipped`.
 // Exit 1 if anything failed. Every phase runs even after an earlier one failed (except that
@@ -14,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE24 = join(ROOT, 'node_modules', '.bin', 'node');
 const MOCHA = join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
-const PHASES = ['typecheck', 'lint', 'unit', 'build', 'vscode', 'e2e'];
+const PHASES = ['typecheck', 'lint', 'unit', 'chaos', 'build', 'vscode', 'e2e'];
 
 function parseList(flag) {
   const i = process.argv.indexOf(flag);
@@ -95,6 +96,8 @@ const tAll = Date.now();
 if (wanted('typecheck')) checkPhase('typecheck', 'npm', ['run', '--silent', 'typecheck']);
 if (wanted('lint')) checkPhase('lint', 'npm', ['run', '--silent', 'lint']);
 if (wanted('unit')) testPhase('unit', NODE24, [MOCHA]);
+// the reliability suite in its bounded quick mode (npm run test:chaos -- --full for the report's counts)
+if (wanted('chaos')) testPhase('chaos', NODE24, [join(ROOT, 'test', 'run-chaos.mjs')]);
 let built = true;
 if (wantBuild) built = checkPhase('build', NODE24, ['esbuild.mjs']);
 for (const name of ['vscode', 'e2e']) {

@@ -172,6 +172,9 @@ export async function runBacktestToCatalog(req: BacktestRequest): Promise<Backte
     ...(dateRange ? { date_range: dateRange } : {}),
   });
 
+  // A data dir without a catalog has no dataset to run on: say so instead of creating one there.
+  if (!req.catalog && !existsSync(paths.catalog))
+    throw new Error(`dataset '${req.datasetId}': no catalog at ${paths.catalog} (import data with \`btnb data import\` first)`);
   const catalog = req.catalog ?? openCatalog(paths.catalog);
   try {
     const dataset = catalog.getDataset(req.datasetId);

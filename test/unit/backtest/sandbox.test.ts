@@ -37,7 +37,13 @@ export default defineStrategy({
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const req = (mode: number, fast = 5) => ({ strategyPath: file, params: { mode, fast }, seed: 0, costs: toCosts({}), session: 'all' as const });
+  const req = (mode: number, fast = 5) => ({
+    strategyPath: file,
+    params: { mode, fast },
+    seed: 0,
+    costs: toCosts({}),
+    session: 'all' as const,
+  });
 
   it('equals the in-process engine; a loop fails on CPU time while the run queued behind it still succeeds', async () => {
     const bars = synthBars(3000, 3);
