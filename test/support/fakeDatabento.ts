@@ -27,10 +27,19 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 
-export type FakeEndpoint = 'timeseries.get_range' | 'metadata.get_cost' | 'metadata.get_record_count' | 'metadata.get_billable_size';
+export type FakeEndpoint =
+  | 'timeseries.get_range'
+  | 'metadata.get_cost'
+  | 'metadata.get_record_count'
+  | 'metadata.get_billable_size'
+  | 'batch.submit_job'
+  | 'batch.list_jobs'
+  | 'batch.list_files'
+  | 'batch.download';
 
 /** `endpoint`/`schema` restrict which requests a fault hits; `times` (default 1) how many. */
 export type FakeFault = { endpoint?: FakeEndpoint; schema?: string; times?: number } & (
@@ -40,6 +49,8 @@ export type FakeFault = { endpoint?: FakeEndpoint; schema?: string; times?: numb
   | { kind: 'truncate'; afterBytes: number }
   | { kind: 'stall'; afterBytes: number; ms: number }
   | { kind: 'partial'; warning?: string }
+  /** batch.download: one byte of the body flipped (the file no longer matches its listed SHA-256). */
+  | { kind: 'corrupt'; atByte: number }
 );
 
 export interface FakeDatabentoOptions {
@@ -57,6 +68,8 @@ export interface FakeDatabentoOptions {
   contentLength?: boolean;
   /** Bytes per body write (default 64). */
   chunkSize?: number;
+  /** batch.list_jobs polls a job takes to reach 'done' (received → queued → processing → done; default 3). */
+  batchPolls?: number;
 }
 
 export interface FakeRequest {
@@ -70,8 +83,10 @@ export interface FakeRequest {
   /** Status answered (0 until the answer is sent; stays 0 for a pure drop before headers). */
   status: number;
   fault: FakeFault['kind'] | null;
-  /** Body bytes written (get_range). */
+  /** Body bytes written (get_range, batch.download). */
   bytesSent: number;
+  /** The Range header of a batch.download. */
+  range: string | undefined;
 }
 
 export interface ServedFile {
@@ -139,6 +154,7 @@ export async function startFakeDatabento(opts: FakeDatabentoOptions): Promise<Fa
       status: 0,
       fault: null,
       bytesSent: 0,
+      range: req.headers.range,
     };
     requests.push(rec);
     const json = (status: number, value: unknown, headers: Record<string, string> = {}): void => {
@@ -149,6 +165,7 @@ export async function startFakeDatabento(opts: FakeDatabentoOptions): Promise<Fa
     const nested = (status: number, kase: string, message: string, payload: unknown = {}): void =>
       json(status, { detail: { case: kase, message, status_code: status, docs: DOCS, payload } });
 
+    if (url.pathname.startsWith('/v0/batch')) return batch(req, res, url, endpoint, form, rec, json);
     const known: string[] = ['timeseries.get_range', 'metadata.get_cost', 'metadata.get_record_count', 'metadata.get_billable_size'];
     if (!url.pathname.startsWith('/v0/') || !known.includes(endpoint)) return json(404, { detail: 'Not Found' });
     if (req.method !== 'POST') return json(405, { detail: 'Method Not Allowed' });
@@ -256,6 +273,111 @@ export async function startFakeDatabento(opts: FakeDatabentoOptions): Promise<Fa
         else if (fault!.kind === 'truncate' && !opts.contentLength) return void res.end();
         else return void req.socket.destroy(); // drop (and truncate with Content-Length)
         if (res.destroyed) return;
+      }
+      const end = Math.min(bytes.length, off + chunkSize, cut > off ? cut : bytes.length);
+      await new Promise<void>((r) => res.write(bytes.subarray(off, end), () => r()));
+      rec.bytesSent += end - off;
+      off = end;
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    res.end();
+  }
+
+  // ---- batch API: jobs that take `batchPolls` polls, files with size + sha256, downloads with Range ----
+  const jobs = new Map<string, { schema: string; polls: number; dataset: string }>();
+  const takeFault = (endpoint: string): FakeFault | null => {
+    const f = faults.find((x) => x.left > 0 && (x.endpoint === undefined || x.endpoint === endpoint));
+    if (!f) return null;
+    f.left--;
+    return f;
+  };
+  const fileName = (id: string, schema: string) => `${id}.${schema}.dbn.zst`;
+  async function batch(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    endpoint: string,
+    form: Record<string, string>,
+    rec: FakeRequest,
+    json: (status: number, value: unknown, headers?: Record<string, string>) => void,
+  ): Promise<void> {
+    if (!rec.authOk) return json(401, { detail: 'Authentication failed.' });
+    const isDownload = url.pathname.startsWith('/v0/batch/download/');
+    if (isDownload) rec.endpoint = 'batch.download';
+    const fault = takeFault(rec.endpoint);
+    if (fault) rec.fault = fault.kind;
+    if (fault?.kind === 'status') {
+      const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {};
+      return json(fault.status, fault.body ?? { detail: http.STATUS_CODES[fault.status] ?? 'error' }, headers);
+    }
+    if (endpoint === 'batch.submit_job') {
+      if (req.method !== 'POST') return json(405, { detail: 'Method Not Allowed' });
+      const file = served[form.schema ?? ''];
+      if (!file || form.dataset !== file.dataset) return json(422, { detail: `No ${form.schema} file for ${form.dataset} in this fake.` });
+      if (form.encoding !== 'dbn' || form.compression !== 'zstd')
+        return json(422, { detail: 'This fake serves encoding=dbn compression=zstd only.' });
+      const id = `${file.dataset.replace('.', '-')}-2026${String(jobs.size + 1).padStart(4, '0')}`;
+      jobs.set(id, { schema: form.schema!, polls: 0, dataset: file.dataset });
+      return json(200, { id, state: 'received', cost_usd: costOf(form.schema!), split_duration: form.split_duration ?? null });
+    }
+    if (req.method !== 'GET') return json(405, { detail: 'Method Not Allowed' });
+    if (endpoint === 'batch.list_jobs') {
+      const states = ['received', 'queued', 'processing'];
+      return json(
+        200,
+        [...jobs].map(([id, j]) => {
+          j.polls++;
+          return { id, state: j.polls >= (opts.batchPolls ?? 3) ? 'done' : states[Math.min(j.polls - 1, 2)], cost_usd: costOf(j.schema) };
+        }),
+      );
+    }
+    if (endpoint === 'batch.list_files') {
+      const id = url.searchParams.get('job_id') ?? '';
+      const j = jobs.get(id);
+      if (!j) return json(404, { detail: `Job ${id} not found.` });
+      const bytes = served[j.schema]!.bytes;
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v0/batch/download/${id}`;
+      const manifest = Buffer.from('{"files":1}');
+      const hash = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+      return json(200, [
+        { filename: 'manifest.json', size: manifest.length, hash: hash(manifest), urls: { https: `${base}/manifest.json` } },
+        { filename: fileName(id, j.schema), size: bytes.length, hash: hash(bytes), urls: { https: `${base}/${fileName(id, j.schema)}` } },
+      ]);
+    }
+    if (!isDownload) return json(404, { detail: 'Not Found' });
+    const [, , , , id = '', name = ''] = url.pathname.split('/');
+    const j = jobs.get(id);
+    if (!j || name !== fileName(id, j.schema)) return json(404, { detail: 'Not Found' });
+    let bytes = served[j.schema]!.bytes;
+    if (fault?.kind === 'corrupt') {
+      bytes = Buffer.from(bytes);
+      bytes[fault.atByte] = bytes[fault.atByte]! ^ 0xff;
+    }
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const from = m ? Number(m[1]) : 0;
+    if (from >= bytes.length && bytes.length > 0) {
+      rec.status = 416;
+      res.writeHead(416, { 'content-range': `bytes */${bytes.length}` });
+      return void res.end();
+    }
+    rec.status = m ? 206 : 200;
+    res.writeHead(rec.status, {
+      'content-type': 'application/octet-stream',
+      'content-length': String(bytes.length - from),
+      'accept-ranges': 'bytes',
+      ...(m ? { 'content-range': `bytes ${from}-${bytes.length - 1}/${bytes.length}` } : {}),
+    });
+    const cut = fault && (fault.kind === 'drop' || fault.kind === 'stall') ? Math.min(from + fault.afterBytes, bytes.length) : -1;
+    let off = from;
+    while (off < bytes.length) {
+      if (res.destroyed) return;
+      if (off === cut) {
+        if (fault!.kind === 'stall') await sleep((fault as { ms: number }).ms);
+        else {
+          // the bytes sent reach the client before the connection goes (a drop, not a lost write)
+          await sleep(50);
+          return void req.socket.destroy();
+        }
       }
       const end = Math.min(bytes.length, off + chunkSize, cut > off ? cut : bytes.length);
       await new Promise<void>((r) => res.write(bytes.subarray(off, end), () => r()));

@@ -92,6 +92,8 @@ export class StrategySandbox {
   #pending = new Map<number, Pending>();
   /** The run executing in the thread now. */
   #current: number | null = null;
+  /** Runs canceled while queued in the thread (it may have started one before the skip arrived). */
+  #canceled = new Set<number>();
   #watch: ReturnType<typeof setInterval> | null = null;
 
   constructor(limits: SandboxLimits = defaultLimits()) {
@@ -105,6 +107,9 @@ export class StrategySandbox {
       stderr: false,
     });
     w.on('message', (m: { type: string; id: number; result?: BacktestResult; message?: string; stack?: string; name?: string }) => {
+      // a run canceled while we thought it queued, whose start crossed the skip: end the thread
+      if (m.type === 'started' && this.#canceled.delete(m.id)) return this.#restart(new RunCanceledError(), m.id);
+      if (m.type !== 'started') this.#canceled.delete(m.id);
       const p = this.#pending.get(m.id);
       if (!p) return;
       if (m.type === 'started') {
@@ -169,6 +174,7 @@ export class StrategySandbox {
     const w = this.#worker;
     this.#worker = null;
     this.#current = null;
+    this.#canceled.clear();
     if (w) void w.terminate();
     const failed = only !== null ? [only] : [...this.#pending.keys()];
     for (const id of failed) {
@@ -232,6 +238,7 @@ export class StrategySandbox {
         // still queued in the thread: it skips the run when it gets to it
         this.#pending.get(id)!.reject(new RunCanceledError());
         this.#pending.delete(id);
+        this.#canceled.add(id);
         this.#worker?.postMessage({ type: 'skip', id });
         this.#idle();
       }

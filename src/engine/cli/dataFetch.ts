@@ -20,7 +20,7 @@ import { formatDatasets, jsonText, phaseLine } from './output.ts';
 export const DATA_FETCH_HELP = `Usage: btnb data fetch --dataset GLBX.MDP3 --symbols ESH4[,..] --schema trades[,tbbo]
                        --start 2024-01-02 --end 2024-01-05 [--stype-in raw_symbol]
                        [--yes] [--derive] [--data-dir D] [--json] [--base-url URL] [--max-attempts N]
-                       [--max-cost USD]
+                       [--max-cost USD] [--batch-above BYTES]
 
 Downloads trades/tbbo from Databento's historical API and imports them (like \`btnb data import\`).
 First asks Databento for each schema's cost, record count and size and shows them; downloads only
@@ -28,7 +28,11 @@ after you confirm (on a terminal) or with --yes, and never when the total exceed
 an offset is given; dates, ISO-8601 datetimes or UNIX nanoseconds).
 
 Transient failures (timeouts, dropped connections, HTTP 429 honouring Retry-After, 5xx) are retried
-with exponential backoff, --max-attempts in all (default 5); a retried download restarts from scratch.
+with exponential backoff, --max-attempts in all (default 5); a retried get_range download restarts
+from scratch. A schema billed at least --batch-above bytes (default 5e9) goes through Databento's
+batch API instead: the job is submitted and polled, its files download with resume (HTTP Range)
+and are checked by size and SHA-256; an interrupted fetch run again continues the same job and the
+partial files (kept in <data-dir>/tmp/batch-*/ until the import succeeds).
 
 Environment: DATABENTO_API_KEY (required), DATABENTO_BASE_URL (default https://hist.databento.com),
 BTNB_DATA_DIR, HTTPS_PROXY/HTTP_PROXY/NO_PROXY.
@@ -65,6 +69,7 @@ const SPEC = {
   'base-url': { type: 'string' },
   'max-attempts': { type: 'string' },
   'max-cost': { type: 'string' },
+  'batch-above': { type: 'string' },
 } as const;
 
 function required(values: Map<string, string>, name: string): string {
@@ -83,6 +88,7 @@ export function parseFetchArgs(argv: string[]): {
   baseUrl: string | undefined;
   maxAttempts: number | undefined;
   maxCostUsd: number | undefined;
+  batchAboveBytes: number | undefined;
 } {
   const a = parseArgs(argv, SPEC);
   if (a.positionals.length) throw new UsageError(`unexpected argument '${a.positionals[0]}'`);
@@ -125,8 +131,12 @@ export function parseFetchArgs(argv: string[]): {
   if (ma !== undefined && !/^[1-9]\d*$/.test(ma)) throw new UsageError(`--max-attempts expects a positive integer, got '${ma}'`);
   const mc = a.values.get('max-cost');
   if (mc !== undefined && !/^\d+(\.\d+)?$/.test(mc)) throw new UsageError(`--max-cost expects US dollars like 25 or 2.50, got '${mc}'`);
+  const ba = a.values.get('batch-above');
+  if (ba !== undefined && !(Number.isFinite(Number(ba)) && Number(ba) >= 0))
+    throw new UsageError(`--batch-above expects a byte count like 5e9 or 0, got '${ba}'`);
   return {
     request,
+    batchAboveBytes: ba === undefined ? undefined : Number(ba),
     maxCostUsd: mc === undefined ? undefined : Number(mc),
     yes: a.flags.has('yes'),
     derive: a.flags.has('derive'),
@@ -281,6 +291,10 @@ export async function runDataFetch(argv: string[], ioIn: Partial<DataFetchIo> = 
       dataDir,
       derive: args.derive,
       signal: ac.signal,
+      ...(args.batchAboveBytes !== undefined ? { batchAboveBytes: args.batchAboveBytes } : {}),
+      onBatchState: (schema, state, polls) => {
+        if (state !== 'done' || polls === 1) io.stderr.write(`${schema}: batch job ${state}${polls > 1 ? ` (poll ${polls})` : ''}\n`);
+      },
       onDownloadStart: (q) => {
         bar = new ProgressRenderer(io.stderr, q.schema, tty);
         if (!tty) io.stderr.write(`${q.schema}: downloading ${formatCount(q.records)} records\n`);

@@ -2,12 +2,19 @@
 // download each schema into <data>/tmp/fetch-XXXX and import (and derive) the files. The CLI
 // (`btnb data fetch`) and the extension's fetch job put their own confirmation and progress
 // around these two calls.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomicWrite.ts';
+import type { BatchState } from './batch.ts';
 import { readMetadata } from '../dbn/decoder.ts';
 import type { DatasetInfo, ImportProgress } from '../ingest/importFiles.ts';
 import type { DownloadProgress, HistoricalClient, RangeDownload } from './historicalClient.ts';
-import type { RangeParams } from './params.ts';
+import { rangeForm, type RangeParams } from './params.ts';
+
+/** Billable size from which a schema goes through the batch API instead of get_range (Databento suggests batch above ~5 GB). */
+export const DEFAULT_BATCH_ABOVE_BYTES = 5e9;
 
 /** What derive builds bars from (docs/bars.md). */
 export const FETCHABLE_SCHEMAS = ['trades', 'tbbo'] as const;
@@ -42,6 +49,10 @@ export interface FetchQuote {
 
 export interface FetchedFile extends RangeDownload {
   schema: FetchableSchema;
+  /** Batch API downloads: the job, its directory (kept until the import succeeds) and where attempts resumed. */
+  batchJobId?: string;
+  batchDir?: string;
+  resumedFrom?: number[];
   dbnVersion: number;
   /** From the DBN metadata: symbols resolved on only some days, and symbols not found at all. */
   partialSymbols: string[];
@@ -114,6 +125,11 @@ export async function downloadAndImport(
     onDownloadProgress?: (schema: FetchableSchema, p: DownloadProgress) => void;
     onDownloaded?: (f: FetchedFile) => void;
     onImportProgress?: (p: ImportProgress) => void;
+    /** Schemas billed at least this many bytes use the batch API (default DEFAULT_BATCH_ABOVE_BYTES). */
+    batchAboveBytes?: number;
+    /** Batch job polling interval (default 10 s). */
+    batchPollMs?: number;
+    onBatchState?: (schema: FetchableSchema, state: BatchState, polls: number) => void;
   },
 ): Promise<FetchOutcome> {
   const wanted = quote.schemas.filter((q) => q.records > 0);
@@ -126,26 +142,33 @@ export async function downloadAndImport(
   try {
     for (const q of wanted) {
       opts.onDownloadStart?.(q);
-      const r = await client.getRange(rangeParams(quote.request, q.schema), join(dir, downloadFileName(quote.request, q.schema)), {
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        onProgress: (p) => opts.onDownloadProgress?.(q.schema, p),
-      });
-      // The body is what we asked for: a DBN stream of this dataset and schema.
-      const meta = await readMetadata(r.path);
-      if (meta.dataset !== quote.request.dataset || meta.schemaName !== q.schema) {
-        throw new Error(
-          `${r.path}: Databento sent dataset ${meta.dataset} schema ${meta.schemaName ?? 'mixed'} (DBN metadata), but ${quote.request.dataset} ${q.schema} was requested`,
-        );
+      const got =
+        q.billableBytes >= (opts.batchAboveBytes ?? DEFAULT_BATCH_ABOVE_BYTES)
+          ? await batchDownload(client, quote.request, q.schema, tmpRoot, opts)
+          : [
+              await client.getRange(rangeParams(quote.request, q.schema), join(dir, downloadFileName(quote.request, q.schema)), {
+                ...(opts.signal ? { signal: opts.signal } : {}),
+                onProgress: (p) => opts.onDownloadProgress?.(q.schema, p),
+              }),
+            ];
+      for (const r of got) {
+        // The body is what we asked for: a DBN stream of this dataset and schema.
+        const meta = await readMetadata(r.path);
+        if (meta.dataset !== quote.request.dataset || meta.schemaName !== q.schema) {
+          throw new Error(
+            `${r.path}: Databento sent dataset ${meta.dataset} schema ${meta.schemaName ?? 'mixed'} (DBN metadata), but ${quote.request.dataset} ${q.schema} was requested`,
+          );
+        }
+        const f: FetchedFile = {
+          ...r,
+          schema: q.schema,
+          dbnVersion: meta.version,
+          partialSymbols: meta.partial,
+          notFoundSymbols: meta.notFound,
+        };
+        downloads.push(f);
+        opts.onDownloaded?.(f);
       }
-      const f: FetchedFile = {
-        ...r,
-        schema: q.schema,
-        dbnVersion: meta.version,
-        partialSymbols: meta.partial,
-        notFoundSymbols: meta.notFound,
-      };
-      downloads.push(f);
-      opts.onDownloaded?.(f);
     }
   } catch (err) {
     if (downloads.length === 0) {
@@ -172,7 +195,87 @@ export async function downloadAndImport(
     throw new FetchFailedError('import', err as Error, dir, downloads, client.redact);
   }
   await rm(dir, { recursive: true, force: true });
+  for (const d of new Set(downloads.map((f) => f.batchDir).filter((x): x is string => !!x))) await rm(d, { recursive: true, force: true });
   return { datasets, downloads };
+}
+
+/** The batch job directory of a request: named by the request, not the process, so a re-run resumes it. */
+export function batchDirOf(tmpRoot: string, params: RangeParams): string {
+  return join(tmpRoot, `batch-${createHash('sha256').update(rangeForm(params).toString()).digest('hex').slice(0, 20)}`);
+}
+
+/**
+ * One schema through the batch API: submit (or find the job an earlier, interrupted run of the
+ * same request submitted: `job.json` in the request's batch dir), poll until done, download
+ * every DBN file with resume. The dir stays until the import succeeded.
+ */
+async function batchDownload(
+  client: HistoricalClient,
+  req: FetchRequest,
+  schema: FetchableSchema,
+  tmpRoot: string,
+  opts: {
+    signal?: AbortSignal;
+    batchPollMs?: number;
+    onBatchState?: (schema: FetchableSchema, state: BatchState, polls: number) => void;
+    onDownloadProgress?: (schema: FetchableSchema, p: DownloadProgress) => void;
+  },
+): Promise<(RangeDownload & { batchDir: string; batchJobId: string; resumedFrom: number[] })[]> {
+  const params = rangeParams(req, schema);
+  const dir = batchDirOf(tmpRoot, params);
+  await mkdir(dir, { recursive: true });
+  const jobFile = join(dir, 'job.json');
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  const t0 = performance.now();
+  let id = existsSync(jobFile) ? (JSON.parse(readFileSync(jobFile, 'utf8')) as { id: string }).id : null;
+  const follow = (jobId: string) =>
+    client.batch.wait(jobId, {
+      ...signal,
+      ...(opts.batchPollMs !== undefined ? { pollMs: opts.batchPollMs } : {}),
+      onState: (s, polls) => opts.onBatchState?.(schema, s, polls),
+    });
+  try {
+    if (!id) throw new Error('no job yet');
+    await follow(id);
+  } catch (err) {
+    if (id === null || /expired|not in batch\.list_jobs/.test((err as Error).message)) {
+      const job = await client.batch.submit(params, opts.signal);
+      id = job.id;
+      await writeFileAtomic(jobFile, `${JSON.stringify({ id, schema, request: req })}\n`);
+      await follow(id);
+    } else throw err;
+  }
+  const files = (await client.batch.files(id, opts.signal)).filter((f) => /\.dbn(\.zst)?$/.test(f.filename));
+  const out: (RangeDownload & { batchDir: string; batchJobId: string; resumedFrom: number[] })[] = [];
+  for (const f of files) {
+    const d = await client.batch.download(f, join(dir, f.filename), {
+      ...signal,
+      onProgress: (bytes, total) =>
+        opts.onDownloadProgress?.(schema, {
+          bytes,
+          totalBytes: total,
+          attempt: 1,
+          elapsedMs: performance.now() - t0,
+          done: bytes >= total,
+        }),
+    });
+    out.push({
+      path: d.path,
+      bytes: d.bytes,
+      sha256: d.sha256,
+      status: 200,
+      partial: false,
+      warnings: [],
+      attempts: d.attempts,
+      requestId: null,
+      zstdFrames: 0,
+      elapsedMs: performance.now() - t0,
+      batchDir: dir,
+      resumedFrom: d.resumedFrom,
+      batchJobId: id,
+    });
+  }
+  return out;
 }
 
 /** The `--json` document of `btnb data fetch` (also what a job can return). */

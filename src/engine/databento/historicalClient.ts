@@ -6,6 +6,16 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../io/atomicWrite.ts';
 import { DatabentoAbortError, DatabentoTransportError, makeRedactor, parseWarnings } from './errors.ts';
+import {
+  downloadFile,
+  listFiles,
+  submitJob,
+  waitForJob,
+  type BatchDownload,
+  type BatchFile,
+  type BatchJob,
+  type BatchState,
+} from './batch.ts';
 import { metadataForm, rangeForm, type RangeParams } from './params.ts';
 import { RetryPolicy, type RetryEvent, type RetryOptions } from './retry.ts';
 import { apiError, header, makeAgents, mapNetworkError, normalizeBaseUrl, post, readSmallBody, type TransportConfig } from './transport.ts';
@@ -118,6 +128,26 @@ export class HistoricalClient {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
       throw this.#shape('metadata.get_billable_size', 'a non-negative JSON integer (bytes)', v);
     return v;
+  }
+
+  /** The batch API (batch.ts) with this client's key, retries and timeouts. */
+  get batch(): {
+    submit(params: RangeParams, signal?: AbortSignal): Promise<BatchJob>;
+    wait(id: string, o?: { pollMs?: number; onState?: (s: BatchState, polls: number) => void; signal?: AbortSignal }): Promise<BatchJob>;
+    files(id: string, signal?: AbortSignal): Promise<BatchFile[]>;
+    download(
+      f: BatchFile,
+      destPath: string,
+      o?: { signal?: AbortSignal; onProgress?: (bytes: number, total: number) => void },
+    ): Promise<BatchDownload>;
+  } {
+    const ctx = { cfg: this.#cfg, retry: this.#retry, onRetry: this.#onRetry };
+    return {
+      submit: (params, signal) => submitJob(ctx, params, signal),
+      wait: (id, o = {}) => waitForJob(ctx, id, { pollMs: o.pollMs ?? 10_000, sleep: this.#retry.sleep, ...o }),
+      files: (id, signal) => listFiles(ctx, id, signal),
+      download: (f, destPath, o) => downloadFile(ctx, f, destPath, o),
+    };
   }
 
   /**

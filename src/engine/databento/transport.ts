@@ -63,21 +63,55 @@ export function post(
   accept: string,
   signal?: AbortSignal,
 ): Promise<Exchange> {
-  const url = new URL(`${cfg.baseUrl}/${endpoint}`);
+  return send(cfg, endpoint, new URL(`${cfg.baseUrl}/${endpoint}`), { method: 'POST', form, accept }, signal);
+}
+
+/**
+ * GETs `<base>/<endpoint>?query`, or an absolute URL the API handed out (a batch file's
+ * download URL). The key goes only to the API's own origin: a URL elsewhere is refused.
+ */
+export function get(
+  cfg: TransportConfig,
+  endpoint: string,
+  target: URLSearchParams | string,
+  accept: string,
+  opts: { headers?: Record<string, string>; signal?: AbortSignal } = {},
+): Promise<Exchange> {
+  let url: URL;
+  if (typeof target === 'string') {
+    url = new URL(target);
+    if (url.origin !== new URL(cfg.baseUrl).origin)
+      return Promise.reject(
+        new TypeError(`${endpoint}: refusing to send the API key to ${url.origin} (the API is ${new URL(cfg.baseUrl).origin})`),
+      );
+  } else {
+    url = new URL(`${cfg.baseUrl}/${endpoint}`);
+    url.search = target.toString();
+  }
+  return send(cfg, endpoint, url, { method: 'GET', accept, ...(opts.headers ? { headers: opts.headers } : {}) }, opts.signal);
+}
+
+function send(
+  cfg: TransportConfig,
+  endpoint: string,
+  url: URL,
+  o: { method: 'GET' | 'POST'; accept: string; form?: URLSearchParams; headers?: Record<string, string> },
+  signal?: AbortSignal,
+): Promise<Exchange> {
   const mod = url.protocol === 'https:' ? https : http;
-  const body = Buffer.from(form.toString(), 'utf8');
+  const body = o.form ? Buffer.from(o.form.toString(), 'utf8') : null;
   if (signal?.aborted) return Promise.reject(new DatabentoAbortError(endpoint));
   return new Promise<Exchange>((resolve, reject) => {
     let timedOut = false;
     let settled = false;
     const req = mod.request(url, {
-      method: 'POST',
+      method: o.method,
       agent: url.protocol === 'https:' ? cfg.agents.https : cfg.agents.http,
       headers: {
+        ...o.headers,
         authorization: cfg.authorization,
-        'content-type': 'application/x-www-form-urlencoded',
-        'content-length': String(body.length),
-        accept,
+        ...(body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) } : {}),
+        accept: o.accept,
         'user-agent': cfg.userAgent,
       },
     });
@@ -99,7 +133,7 @@ export function post(
       settled = true;
       resolve({ res, timedOut: () => timedOut, destroy: (e) => req.destroy(e) });
     });
-    req.end(body);
+    req.end(body ?? undefined);
   });
 }
 

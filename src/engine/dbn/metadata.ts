@@ -52,6 +52,7 @@ export const MAX_METADATA_LENGTH = 64 * 1024 * 1024;
 export const MIN_METADATA_LENGTH = 120;
 export const PRELUDE_LENGTH = 8;
 export const V1_SYMBOL_CSTR_LEN = 22;
+const INT64_MAX = 2n ** 63n - 1n;
 const U64_MAX = 0xffffffffffffffffn;
 
 export interface Prelude {
@@ -193,8 +194,17 @@ export function parseMetadata(bytes: Uint8Array, file: string): DbnMetadata {
   const c = new MetaCursor(bytes, PRELUDE_LENGTH, end, file);
   const dataset = c.cstr(16, 'dataset');
   const schemaRaw = c.u16('schema');
-  const start = c.u64('start');
-  const endTs = c.u64('end');
+  // Timestamps are ns since the epoch: beyond 2^63 (year 2262) only the end's "undefined" sentinel is valid.
+  const tsField = (what: string): bigint => {
+    const at = c.offset;
+    const v = c.u64(what);
+    if (v > INT64_MAX && v !== U64_MAX)
+      throw new DbnError(file, at, `a ${what} timestamp below 2^63 ns (or the undefined sentinel 2^64 - 1)`, `${v}`);
+    return v;
+  };
+  const start = tsField('start');
+  if (start === U64_MAX) throw new DbnError(file, c.offset - 8, 'a start timestamp below 2^63 ns', `${start} (undefined)`);
+  const endTs = tsField('end');
   const limit = c.u64('limit');
   let stypeIn: number;
   let stypeOut: number;

@@ -10,7 +10,7 @@
  * (trades and tbbo, any dates). A file with several symbols is stored once and referenced by
  * several datasets; derive filters records to the dataset's symbol.
  */
-import { stat } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
 import type { DatasetRow, DatasetSourceRow } from '../ports/catalog.ts';
@@ -208,7 +208,11 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
   // the import registered first, then the derive, exactly as in the sequential order.
   const early = opts.derive ? startEarlyDerive(fileGroups, opts) : null;
   // Copy into the raw cache, hashing on the way (a no-op for bytes already there).
-  const cached = new Map<string, { relPath: string }>();
+  const cached = new Map<string, { relPath: string; path: string; copied: boolean }>();
+  // A refused import leaves the raw cache as it found it: files this import added are removed.
+  const undoCopies = async () => {
+    for (const c of cached.values()) if (c.copied) await unlink(c.path).catch(() => undefined);
+  };
   try {
     for (const [i, f] of unique.entries()) {
       progress({ phase: 'copy', done: i, total: unique.length });
@@ -220,6 +224,7 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
     }
   } catch (err) {
     if (early) await early.cancel();
+    await undoCopies();
     throw err;
   }
   progress({ phase: 'copy', done: unique.length, total: unique.length });
@@ -265,6 +270,7 @@ export async function importFiles(paths: string[], opts: ImportOptions): Promise
     registerDatasets(opts.dataDir, infos, groups, cached);
   } catch (err) {
     if (early) await early.cancel();
+    await undoCopies();
     throw err;
   }
 

@@ -34,6 +34,7 @@ runJobChild('fetch', async (p, ctx) => {
           `${f.schema}: ${f.bytes} bytes, sha256 ${f.sha256}${f.partial ? ' (HTTP 206: some symbols only partly resolved)' : ''}`,
         ),
       onImportProgress: ctx.phaseProgress,
+      onBatchState: (schema, state, polls) => ctx.log('info', `${schema}: batch job ${state} (poll ${polls})`),
     });
     return flow.fetchResultJson(quote, outcome);
   } catch (err) {
