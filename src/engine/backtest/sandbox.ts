@@ -142,8 +142,10 @@ export class StrategySandbox {
         oom ? new StrategyLimitError(`the strategy ran out of its ${this.limits.heapMb} MB heap limit (BTNB_RUN_HEAP_MB)`) : err,
       );
     });
-    w.on('exit', () => {
-      if (this.#worker === w) this.#restart(new Error('the strategy sandbox thread exited'));
+    w.on('exit', (code) => {
+      // e.g. process.exit() in strategy code: in a worker thread it ends the thread, not the process
+      if (this.#worker === w)
+        this.#restart(new Error(`the strategy ended its sandbox thread: exited with code ${code} (process.exit in strategy code?)`));
     });
     // Idle, the thread must not keep the process alive; busy, it must (#send refs it). Unref
     // after the listeners: adding a 'message' listener refs the worker's port again.
