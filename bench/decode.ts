@@ -5,7 +5,7 @@
  * then, each measurement in a fresh child process so peak RSS belongs to that run alone:
  *  - records/s decoding the raw file into columnar batches (best of 5) with the WebAssembly
  *    fill kernel (the default), and with the JS loops as the baseline, and their ratio,
- *  - MB/s (decompressed) decoding the zstd file with Node's built-in zstd and with fzstd,
+ *  - MB/s (decompressed) decoding the zstd file with Node's built-in zstd (owned-buffer ring and public stream),
  *  - MB/s of `zstd -d -c FILE > /dev/null` on the same file, and the ratio,
  *  - peak RSS (process.resourceUsage().maxRSS) per run: it must not grow with file size.
  * Goals: >= 50 M records/s raw; >= 0.5 x `zstd -d`; RSS independent of file size.
@@ -48,7 +48,7 @@ async function worker(mode: string, file: string): Promise<void> {
           sum += b.length + b.size[0]! + b.price[b.length - 1]!;
         },
       },
-      { zstd: mode === 'fzstd' ? 'fzstd' : 'native', kernel: mode === 'raw-js' ? 'js' : 'wasm' },
+      { zstd: mode === 'native-stream' ? 'native-stream' : 'native', kernel: mode === 'raw-js' ? 'js' : 'wasm' },
     );
     seconds.push((performance.now() - t0) / 1000);
     const c = process.cpuUsage(c0);
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     const r = runWorker('raw', raw);
     const rjs = runWorker('raw-js', raw);
     const nat = runWorker('native', zst);
-    const fz = runWorker('fzstd', zst);
+    const fz = runWorker('native-stream', zst);
     const cli = zstdCli(zst);
     const mb = nat.bytes / 1e6;
     const recPerSec = r.records / Math.min(...r.seconds);
@@ -138,11 +138,11 @@ async function main(): Promise<void> {
       `  zstd, Node built-in     : ${f(natMBs, 0)} MB/s decompressed (${f(nat.records / Math.min(...nat.seconds) / 1e6)} M records/s)   [wall ${nat.seconds.map((s) => f(s, 3)).join(', ')} s; CPU (all threads) best ${f(Math.min(...nat.cpuSeconds), 3)} s]   peak RSS ${f(nat.maxRssMiB, 0)} MiB`,
     );
     console.log(
-      `  zstd, fzstd (JS)        : ${f(fzMBs, 0)} MB/s decompressed (${f(fz.records / Math.min(...fz.seconds) / 1e6)} M records/s)   peak RSS ${f(fz.maxRssMiB, 0)} MiB`,
+      `  zstd, built-in stream  : ${f(fzMBs, 0)} MB/s decompressed (${f(fz.records / Math.min(...fz.seconds) / 1e6)} M records/s)   peak RSS ${f(fz.maxRssMiB, 0)} MiB`,
     );
     console.log(`  zstd -d -c > /dev/null  : ${f(cliMBs, 0)} MB/s`);
     console.log(
-      `  ratio built-in / zstd -d: ${f(natMBs / cliMBs, 2)}   (fzstd / zstd -d: ${f(fzMBs / cliMBs, 2)}; built-in is ${f(natMBs / fzMBs, 2)}x fzstd)`,
+      `  ratio built-in / zstd -d: ${f(natMBs / cliMBs, 2)}   (stream / zstd -d: ${f(fzMBs / cliMBs, 2)}; ring is ${f(natMBs / fzMBs, 2)}x the stream)`,
     );
     rows.push(`${n / 1e6}M: raw RSS ${f(r.maxRssMiB, 0)} MiB, zstd RSS ${f(nat.maxRssMiB, 0)} MiB`);
     ok &&= recPerSec >= 50e6 && natMBs >= 0.5 * cliMBs;

@@ -7,7 +7,7 @@ import { DbnError } from './errors.ts';
 import { looksLikeDbz, dbzError, type DbnMetadata } from './metadata.ts';
 import { DbnStreamDecoder, type DecodeOptions, type DecodeSink, type DecodeSummary } from './streamDecoder.ts';
 import { isSkippableMagic, isZstdMagic } from './zstdFrames.ts';
-import { defaultZstdImpl, ZstdStream, type ZstdImpl } from './zstd.ts';
+import { ZstdStream, type ZstdImpl } from './zstd.ts';
 
 export { DbnError } from './errors.ts';
 export type { DbnMetadata } from './metadata.ts';
@@ -29,8 +29,7 @@ const RAW_READ = 4 * 1024 * 1024;
  * Reads the file in chunks, keeping one read in flight while the consumer works on the previous
  * chunk (reads run on the libuv pool, so I/O overlaps decoding). Once `slots()` gives two
  * buffers, reads alternate between them: safe because the raw decoder is done with a chunk,
- * and native zstd has consumed it, before asking for the next one (fzstd input gets fresh
- * buffers). For raw DBN the slots are the decoder's own (in its kernel memory): no copy.
+ * and native zstd has consumed it, before asking for the next one. For raw DBN the slots are the decoder's own (in its kernel memory): no copy.
  * The first read is small so a wrong magic fails fast. Closes the file when done or abandoned.
  */
 async function* readChunks(path: string, size: number, slots: () => Uint8Array[] | null): AsyncGenerator<Uint8Array> {
@@ -75,9 +74,9 @@ export async function decodeFile(path: string, sink: DecodeSink, opts: StreamOpt
     (zstd, decoder) => {
       // Native zstd has consumed a chunk (its write callback ran) before the next one is asked
       // for, so read buffers can alternate there too: ~1/3 less ArrayBuffer churn (fewer
-      // external-memory mark-compacts). fzstd may keep a slice of its input: fresh buffers.
+      // external-memory mark-compacts).
       if (!zstd) slots = decoder.inputSlots(2, RAW_READ) ?? [new Uint8Array(RAW_READ), new Uint8Array(RAW_READ)];
-      else if ((opts.zstd ?? defaultZstdImpl()) !== 'fzstd') slots = [new Uint8Array(RAW_READ), new Uint8Array(RAW_READ)];
+      else slots = [new Uint8Array(RAW_READ), new Uint8Array(RAW_READ)];
     },
   );
 }

@@ -1,32 +1,28 @@
 /**
- * Streaming zstd decompression with bounded memory: Node's built-in zstd (fast, native) when the
- * running Node has it, else the `fzstd` package. Concatenated frames, frames without a content
- * size and skippable frames are handled via ZstdFrameSplitter.
+ * Streaming zstd decompression with bounded memory: Node's built-in zstd (node:zlib, Node ≥ 22.15;
+ * every runtime btnb supports, VS Code's included). Concatenated frames, frames without a content
+ * size and skippable frames are handled via ZstdFrameSplitter. (The pure-JS `fzstd` fallback is
+ * gone: the chaos fuzz found a corrupt FSE table that sent it into an endless loop,
+ * test/fixtures/fuzz/fzstd-fse-table-hang.dbn.)
  */
 import * as zlib from 'node:zlib';
-import { Decompress as FzstdDecompress } from 'fzstd';
 import { DbnError } from './errors.ts';
 import { ZstdFrameSplitter, type FrameSegment } from './zstdFrames.ts';
 import { zstdBinding, ZstdRing } from './zstdRing.ts';
 
 /** 'native' = built-in zstd into owned buffers (zstdRing.ts), or through its public stream
- *  ('native-stream', also the fallback when the binding is not reachable); 'fzstd' = JS. */
-export type ZstdImpl = 'native' | 'native-stream' | 'fzstd';
+ *  ('native-stream', also the fallback when the binding is not reachable). */
+export type ZstdImpl = 'native' | 'native-stream';
 
 export function nativeZstdAvailable(): boolean {
   return typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
 }
 
-/** The implementation used by default: native when present (measured faster: bench/decode.ts). */
+/** The implementation used by default: the owned-buffer ring (measured faster: bench/decode.ts). */
 export function defaultZstdImpl(): ZstdImpl {
-  const forced = process.env.BTNB_ZSTD;
-  if (forced === 'fzstd' || forced === 'native' || forced === 'native-stream')
-    return forced !== 'fzstd' && !nativeZstdAvailable() ? 'fzstd' : forced;
-  return nativeZstdAvailable() ? 'native' : 'fzstd';
+  return process.env.BTNB_ZSTD === 'native-stream' ? 'native-stream' : 'native';
 }
 
-/** fzstd decodes a whole pushed slice synchronously; small slices bound its output per step. */
-const FZSTD_SLICE = 16 * 1024;
 /** Native output chunk size, and the decompressed bytes allowed to wait for the decoder. */
 const NATIVE_CHUNK = Number(process.env.BTNB_ZSTD_CHUNK) || 256 * 1024;
 const QUEUE_HIGH = 4 * NATIVE_CHUNK;
@@ -54,6 +50,13 @@ export class ZstdStream {
    * decoder's kernel memory, so decompressed bytes are decoded where they land).
    */
   constructor(name: string, impl: ZstdImpl = defaultZstdImpl(), ringSlot = RING_SLOT, outputSlots: OutputSlots | null = null) {
+    if (!nativeZstdAvailable())
+      throw new DbnError(
+        name,
+        0,
+        'a Node runtime with built-in zstd (node:zlib, Node >= 22.15)',
+        `Node ${process.version}; decompress the file first (zstd -d)`,
+      );
     this.name = name;
     this.impl = impl;
     this.ringSlot = ringSlot;
@@ -84,8 +87,7 @@ export class ZstdStream {
   async *decompress(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     const b = this.impl === 'native' ? zstdBinding() : null;
     if (b !== null) yield* this.ring(source, b);
-    else if (this.impl !== 'fzstd') yield* this.native(source);
-    else yield* this.fzstd(source);
+    else yield* this.native(source);
   }
 
   /** Frame slices of `chunk`. A framing error is raised only after the slices before it were
@@ -279,33 +281,5 @@ export class ZstdStream {
     } finally {
       if (d) d.destroy();
     }
-  }
-
-  private async *fzstd(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    const queue: Uint8Array[] = [];
-    let d: FzstdDecompress | null = null;
-    for await (const chunk of source) {
-      for (const seg of this.split(chunk)) {
-        d ??= new FzstdDecompress((data) => {
-          if (data.length > 0) queue.push(data);
-        });
-        const b = seg.bytes;
-        for (let i = 0; i < b.length; i += FZSTD_SLICE) {
-          const last = seg.frameEnd && i + FZSTD_SLICE >= b.length;
-          try {
-            d.push(b.subarray(i, Math.min(b.length, i + FZSTD_SLICE)), last);
-          } catch (e) {
-            throw this.corrupt(e);
-          }
-          while (queue.length > 0) {
-            const out = queue.shift()!;
-            this.decompressedBytes += out.length;
-            yield out;
-          }
-        }
-        if (seg.frameEnd) d = null;
-      }
-    }
-    if (!this.splitter.atFrameBoundary) throw this.truncated();
   }
 }

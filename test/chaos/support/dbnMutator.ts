@@ -168,9 +168,6 @@ export async function decodeOutcome(input: Uint8Array, sizes: number[], name: st
         onTrades: () => undefined,
         onMbp1: () => undefined,
       },
-      // fzstd (the pure-JS fallback for runtimes without node:zlib zstd) is left out: a corrupt FSE
-      // table header sends it into an endless loop (test/fixtures/fuzz/fzstd-fse-table-hang.dbn,
-      // docs/reliability.md); every runtime btnb supports decodes with native zstd.
       { batchSize: 16, zstd: (['native', 'native-stream'] as const)[i % 2] },
     );
   } catch (e) {
