@@ -5,7 +5,9 @@
  * through `dist/cli.js sweep` when a data dir with a dataset is given (BENCH_DATASET).
  *
  * Env: BENCH_BARS (default 10_000_000), BENCH_REPS (default 3), BENCH_SWEEP_BARS (default 100_000;
- * 0 skips the sweep), BENCH_SWEEP_REPS (default 2), BENCH_SWEEP_POINTS (256 by default; 64).
+ * 0 skips the sweep), BENCH_SWEEP_REPS (default 2), BENCH_SWEEP_POINTS (256 by default; 64),
+ * BENCH_PHASE_BARS (default 199 301, a year of minute bars; 0 skips the per-phase breakdown of a
+ * run and a sweep point, bench/lib/runPhases.ts), BENCH_PHASE_REPS (default 3).
  */
 import { allocBarSeries, type BarSeries, NS_PER_MINUTE } from '../src/engine/bars/barSeries.ts';
 import { runBacktest } from '../src/engine/backtest/engine.ts';
@@ -272,4 +274,18 @@ if (SWEEP_BARS <= 0) {
         `machine load ${(await import('node:os')).loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores (speed-up needs idle cores)`,
     );
   }
+}
+
+// ── where a run's time goes: per-phase CPU of a backtest and of a sweep point, whole processes ──
+const PHASE_BARS = Number(process.env.BENCH_PHASE_BARS ?? 199_301); // a year of 1-minute bars
+if (PHASE_BARS > 0) {
+  const { reportRunPhases } = await import('./lib/runPhases.ts');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  await reportRunPhases({
+    bars: PHASE_BARS,
+    reps: Math.max(1, Number(process.env.BENCH_PHASE_REPS ?? 3)),
+    cli: existsSync(cli) ? cli : null,
+    makeDataDir: (n, seed) => makeDataDir(n, seed, mkdtempSync(`${tmpdir()}/btnb-bench-phases-`)),
+  });
 }
