@@ -1,14 +1,14 @@
 /**
  * The configuration cells of a notebook — `btnb-backtest`, `btnb-sweep`, `btnb-data` — written in
  * YAML or JSON (JSON is YAML). One zod schema per language, built on the engine's own grammars
- * (backtest/costs.ts, backtest/grid.ts): the controller runs what they accept, and the editor's
+ * (backtest/costs.ts, sweep/grid.ts): the controller runs what they accept, and the editor's
  * diagnostics, completions and hovers (languageFeatures.ts) come from the same schemas and the
  * key docs below. No vscode here: offsets, not positions.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { CostsError, parseCostsText, toCosts, type CostsInput } from '../engine/backtest/costs.ts';
-import { GridError, gridFromRecord, gridSize, parseGrid, type Grid } from '../engine/backtest/grid.ts';
+import { GridError, gridFromRecord, gridSize, parseGrid, type Grid } from '../engine/sweep/grid.ts';
 
 export const CONFIG_LANGUAGES = ['btnb-backtest', 'btnb-sweep', 'btnb-data'] as const;
 export type ConfigLanguage = (typeof CONFIG_LANGUAGES)[number];

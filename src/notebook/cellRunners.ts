@@ -9,7 +9,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
 import { FetchResult, type JobKind, type JobParams, type JobResults } from '../engine/jobs/protocol.ts';
 import type { CatalogPort } from '../engine/ports/catalog.ts';
-import { gridToRecord, metricScore } from '../engine/backtest/grid.ts';
+import { gridToRecord, metricScore } from '../engine/sweep/grid.ts';
 import { newUlid } from '../engine/catalog/ulid.ts';
 import { BUILTIN_STRATEGIES } from '../engine/strategies/index.ts';
 import { materializeStrategySource } from '../engine/backtest/strategySource.ts';

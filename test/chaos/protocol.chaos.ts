@@ -44,7 +44,7 @@ import {
   RunResult,
   ScoreResult,
   StartMsg as SweepStart,
-} from '../../src/engine/backtest/sweepProtocol.ts';
+} from '../../src/engine/sweep/protocol.ts';
 import { RendererToHost } from '../../src/notebook/rendererProtocol.ts';
 import { variants, HOSTILE_VALUES } from './support/malformed.ts';
 import { btnb } from './support/processes.ts';

@@ -13,6 +13,33 @@ import { importCycles, importsOf, sourceFiles } from './support/importGraph.ts';
 const ROOTS = ['src', 'test', 'bench', 'scripts'];
 const all = () => ROOTS.flatMap((d) => sourceFiles(d)).filter((f) => !f.startsWith('bench/scratch/'));
 
+describe('rooms', () => {
+  it('the sweep room is entered through sweep/index.ts (running) or sweep/grid.ts (the grammar) only', () => {
+    const inside = (f: string) => f.startsWith('src/engine/sweep/');
+    const bad: string[] = [];
+    for (const f of sourceFiles('src').filter((x) => !inside(x)))
+      for (const e of importsOf(f))
+        if (e.resolved && inside(e.resolved) && !/^src\/engine\/sweep\/(index|grid)\.ts$/.test(e.resolved))
+          bad.push(`${f}:${e.line} → ${e.resolved}`);
+    assert.deepEqual(bad, []);
+  });
+
+  it('the engine room (backtest/) holds no sweep machinery and no CLI option parsing', () => {
+    const names = readdirSync('src/engine/backtest');
+    for (const n of [
+      'grid.ts',
+      'sweep.ts',
+      'sweepProtocol.ts',
+      'sweepWorker.ts',
+      'workerPool.ts',
+      'walkForward.ts',
+      'walkForwardRun.ts',
+      'cliOptions.ts',
+    ])
+      assert.ok(!names.includes(n), `src/engine/backtest/${n}`);
+  });
+});
+
 describe('import cycles', () => {
   it('there is none among the sources, tests, benchmarks and scripts (static, side-effect and dynamic imports)', () => {
     const files = all();
@@ -71,10 +98,10 @@ describe('one module per concept', () => {
     return strays;
   };
 
-  it('grids are parsed and enumerated only in src/engine/backtest/grid.ts', () => {
+  it('grids are parsed and enumerated only in src/engine/sweep/grid.ts', () => {
     const pattern = /^(parse|expand|enumerate|normalize)\w*grid|^grid(points|size|from|to)/i;
-    assert.ok(declaredNames('src/engine/backtest/grid.ts').filter((n) => pattern.test(n)).length >= 5, 'the pattern names grid.ts');
-    assert.deepEqual(grammar('src/engine/backtest/grid.ts', pattern), []);
+    assert.ok(declaredNames('src/engine/sweep/grid.ts').filter((n) => pattern.test(n)).length >= 5, 'the pattern names grid.ts');
+    assert.deepEqual(grammar('src/engine/sweep/grid.ts', pattern), []);
   });
 
   it('costs are parsed and converted only in src/engine/backtest/costs.ts', () => {

@@ -5,7 +5,7 @@
  */
 import { parseArgs, UsageError } from './args.ts';
 import type { CliCommand } from './commands.ts';
-import { RUN_OPTIONS, RUN_OPTIONS_HELP, costsOption, parseParams, parseSeed, parseSession, requireValue } from '../backtest/cliOptions.ts';
+import { RUN_OPTIONS, RUN_OPTIONS_HELP, costsOption, parseParams, parseSeed, parseSession, requireValue } from './backtestOptions.ts';
 
 const HELP = `Usage: btnb backtest --dataset ID --strategy sma-cross|PATH [--param k=v ...] [options]
 

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs, UsageError, intOption } from './args.ts';
 import type { CliCommand } from './commands.ts';
-import { RUN_OPTIONS, RUN_OPTIONS_HELP, costsOption, parseParams, parseSeed, parseSession, requireValue } from '../backtest/cliOptions.ts';
+import { RUN_OPTIONS, RUN_OPTIONS_HELP, costsOption, parseParams, parseSeed, parseSession, requireValue } from './backtestOptions.ts';
 
 const HELP = `Usage: btnb sweep --dataset ID --strategy S --grid k=a:b:step [--grid k=v1,v2 ...] [options]
 
@@ -54,7 +54,7 @@ export const command: CliCommand = {
       worker: { type: 'boolean' },
     });
     if (args.flags.has('worker')) {
-      const { sweepWorkerMain } = await import('../backtest/sweepWorker.ts');
+      const { sweepWorkerMain } = await import('../sweep/index.ts');
       return sweepWorkerMain();
     }
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
@@ -74,7 +74,7 @@ export const command: CliCommand = {
     if (workers < 1) throw new UsageError('--workers expects an integer ≥ 1');
     const gridSpecs = args.multi.get('grid') ?? [];
     if (gridSpecs.length === 0) throw new UsageError('missing --grid');
-    const { parseGrid, gridPoints, metricScore, GridError } = await import('../backtest/grid.ts');
+    const { parseGrid, gridPoints, metricScore, GridError } = await import('../sweep/grid.ts');
     let grid;
     try {
       grid = parseGrid(gridSpecs);
@@ -91,14 +91,14 @@ export const command: CliCommand = {
 
     const wf = args.values.get('walk-forward');
     if (wf !== undefined) {
-      const { parseWalkForward } = await import('../backtest/walkForward.ts');
+      const { parseWalkForward } = await import('../sweep/index.ts');
       let trainTest: [number, number];
       try {
         trainTest = parseWalkForward(wf);
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
-      const { runWalkForward } = await import('../backtest/walkForwardRun.ts');
+      const { runWalkForward } = await import('../sweep/index.ts');
       const entry = process.argv[1];
       const ac = new AbortController();
       const onSignal = () => ac.abort();
@@ -153,7 +153,7 @@ export const command: CliCommand = {
       return 0;
     }
 
-    const { runSweep } = await import('../backtest/sweep.ts');
+    const { runSweep } = await import('../sweep/index.ts');
     const entry = process.argv[1];
     const t0 = performance.now();
     const ac = new AbortController();

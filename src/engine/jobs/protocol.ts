@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { CostsInput, toCosts, type CostsError } from '../backtest/costs.ts';
-import { gridFromRecord } from '../backtest/grid.ts';
+import { gridFromRecord } from '../sweep/grid.ts';
 
 export const PROTOCOL_VERSION = 1;
 

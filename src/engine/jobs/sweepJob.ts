@@ -1,5 +1,5 @@
 /**
- * Child process: a parameter sweep — the grid's points (backtest/grid.ts: the one grammar and
+ * Child process: a parameter sweep — the grid's points (sweep/grid.ts: the one grammar and
  * order), one catalog run per combination
  * sharing a sweep_id, on the sweep pool of `btnb sweep`: this process runs points too, next
  * to forked CLI sweep workers (`btnb sweep --worker`; none when the CLI bundle is not beside
@@ -36,7 +36,7 @@ type Ctx = Parameters<JobHandler<'sweep'>>[1];
 
 /** Walk-forward: folds scored on the same pool; each fold's best point run out of sample. */
 async function walkForwardJob(p: SweepJobParams, points: Record<string, unknown>[], workers: number, entry: string | null, ctx: Ctx) {
-  const { runWalkForward } = await import('../backtest/walkForwardRun.ts');
+  const { runWalkForward } = await import('../sweep/index.ts');
   const wf = p.walkForward!;
   let r;
   try {
@@ -87,8 +87,8 @@ async function walkForwardJob(p: SweepJobParams, points: Record<string, unknown>
 
 runJobChild('sweep', async (p, ctx) => {
   const [{ gridFromRecord, gridPoints }, { runSweep }, { newUlid }] = await Promise.all([
-    import('../backtest/grid.ts'),
-    import('../backtest/sweep.ts'),
+    import('../sweep/grid.ts'),
+    import('../sweep/index.ts'),
     import('../catalog/ulid.ts'),
   ]);
   const points = gridPoints(gridFromRecord(p.grid), p.fixed);

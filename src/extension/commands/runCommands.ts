@@ -8,7 +8,7 @@ import type { Services } from '../services.ts';
 import { ulid } from '../ids.ts';
 import { dataPaths } from '../../engine/dataDir.ts';
 import { CostsError, parseCostsText, toCosts, type CostsInput } from '../../engine/backtest/costs.ts';
-import { GridError, gridFromRecord, gridSize, gridToRecord, parseGridText, type Grid } from '../../engine/backtest/grid.ts';
+import { GridError, gridFromRecord, gridSize, gridToRecord, parseGridText, type Grid } from '../../engine/sweep/grid.ts';
 import { allChoices, paramFields, parseField, validateParams, workspaceChoices, type StrategyChoice } from '../strategyChoices.ts';
 import { finished, pickDatasetId, type CommandResult } from './dataCommands.ts';
 import { fmtNum, fmtPct, type RunView } from '../catalog/model.ts';
@@ -124,7 +124,7 @@ async function promptCosts(title: string, placeHolder: string): Promise<{ ok: tr
   return costsOf(() => parseCostsText(text));
 }
 
-/** The one grid grammar (engine/backtest/grid.ts), as an {ok} result. */
+/** The one grid grammar (engine/sweep/grid.ts), as an {ok} result. */
 function gridOf(parse: () => Grid): { ok: true; grid: Grid } | { ok: false; error: string } {
   try {
     return { ok: true, grid: parse() };

@@ -10,10 +10,10 @@ import {
   gridSize,
   parseGrid,
   parseGridText,
-} from '../../../src/engine/backtest/grid.ts';
+} from '../../../src/engine/sweep/grid.ts';
 import { ProtocolError, parseJobParams } from '../../../src/engine/jobs/protocol.ts';
 import { parseArgs } from '../../../src/engine/cli/args.ts';
-import { RUN_OPTIONS, costsOption as cliCosts } from '../../../src/engine/backtest/cliOptions.ts';
+import { RUN_OPTIONS, costsOption as cliCosts } from '../../../src/engine/cli/backtestOptions.ts';
 import { DEFAULT_COSTS } from '../../../src/engine/backtest/types.ts';
 
 const sweepJob = (grid: unknown, costs: unknown = {}) =>

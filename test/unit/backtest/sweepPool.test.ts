@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { openCatalog } from '../../../src/engine/catalog/sqliteCatalog.ts';
 import { dataPaths } from '../../../src/engine/dataDir.ts';
 import { readBarsParquet } from '../../../src/engine/parquet/barsParquet.ts';
-import { runOnWorkers } from '../../../src/engine/backtest/workerPool.ts';
-import type { WorkerReply } from '../../../src/engine/backtest/sweepProtocol.ts';
+import { runOnWorkers } from '../../../src/engine/sweep/workerPool.ts';
+import type { WorkerReply } from '../../../src/engine/sweep/protocol.ts';
 import { makeDataDir } from './support/dataset.ts';
 
 const MAIN = new URL('../../../src/engine/cli/main.ts', import.meta.url).pathname;

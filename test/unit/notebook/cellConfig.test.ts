@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { analyzeCell, cursorContext, docsAt, KEY_DOCS } from '../../../src/notebook/cellConfig.ts';
-import { gridPoints, parseGrid } from '../../../src/engine/backtest/grid.ts';
+import { gridPoints, parseGrid } from '../../../src/engine/sweep/grid.ts';
 import { cellLocations, strategyCellName, strategyCells } from '../../../src/notebook/strategyCells.ts';
 
 /** The text each issue points at. */

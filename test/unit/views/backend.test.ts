@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { runBacktestToCatalog } from '../../../src/engine/backtest/runner.ts';
-import { runSweep } from '../../../src/engine/backtest/sweep.ts';
-import { runWalkForward } from '../../../src/engine/backtest/walkForwardRun.ts';
-import { gridPoints } from '../../../src/engine/backtest/grid.ts';
+import { runSweep } from '../../../src/engine/sweep/sweep.ts';
+import { runWalkForward } from '../../../src/engine/sweep/walkForwardRun.ts';
+import { gridPoints } from '../../../src/engine/sweep/grid.ts';
 import { readArtifactColumns } from '../../../src/engine/backtest/artifactReader.ts';
 import { openCatalog, type SqliteCatalog } from '../../../src/engine/catalog/sqliteCatalog.ts';
 import { dataPaths } from '../../../src/engine/dataDir.ts';

@@ -5,12 +5,12 @@
  */
 import { newUlid } from '../catalog/ulid.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
-import { LocalBacktestRunner, resolveStrategy } from './runner.ts';
-import { parseParams as validateParams, StrategyParamsError } from './strategy.ts';
-import { runPoint } from './sweepWorker.ts';
+import { LocalBacktestRunner, resolveStrategy } from '../backtest/runner.ts';
+import { parseParams as validateParams, StrategyParamsError } from '../backtest/strategy.ts';
+import { runPoint } from './worker.ts';
 import { runOnWorkers, RUNS_IN_FLIGHT } from './workerPool.ts';
-import type { Costs, Session } from './types.ts';
-import type { CostsInput } from './costs.ts';
+import type { Costs, Session } from '../backtest/types.ts';
+import type { CostsInput } from '../backtest/costs.ts';
 
 export interface SweepRequest {
   dataDir: string;

@@ -2,10 +2,10 @@
  * Shared CLI parsing for `btnb backtest` and `btnb sweep`: `--param k=v` values, cost flags,
  * session, seed — every error a UsageError naming the flag and what was expected.
  */
-import { UsageError, type OptionSpec, type ParsedArgs } from '../cli/args.ts';
-import { CostsError, costsFromFlags, type CostsInput } from './costs.ts';
-import { ParamTextError, parseParamList } from './paramText.ts';
-import type { Session } from './types.ts';
+import { UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
+import { CostsError, costsFromFlags, type CostsInput } from '../backtest/costs.ts';
+import { ParamTextError, parseParamList } from '../backtest/paramText.ts';
+import type { Session } from '../backtest/types.ts';
 
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
   'data-dir': { type: 'string' },

@@ -9,7 +9,7 @@
  *   gives the same points in the same order everywhere.
  * - At most MAX_GRID_POINTS combinations.
  */
-import { parseParamValue } from './paramText.ts';
+import { parseParamValue } from '../backtest/paramText.ts';
 
 export type GridValue = number | string | boolean;
 /** Keys sorted by name, each with its values. */

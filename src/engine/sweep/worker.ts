@@ -3,12 +3,12 @@
  * walk-forward in-sample scores — shared by the pool's own process and its forked workers
  * (`btnb sweep --worker`, the CLI entry forked by workerPool.ts).
  */
-import { errorSummary } from './errorFrames.ts';
+import { errorSummary } from '../backtest/errorFrames.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
-import { cachedBars, LocalBacktestRunner, resolveStrategy, type BacktestRequest } from './runner.ts';
+import { cachedBars, LocalBacktestRunner, resolveStrategy, type BacktestRequest } from '../backtest/runner.ts';
 import type { BacktestRunnerPort, BacktestRunRequest } from '../ports/backtestRunner.ts';
-import { parseParams as validateParams } from './strategy.ts';
-import { parseToWorker, type SetupMsg, type ToParent, type WorkerJob, type WorkerReply } from './sweepProtocol.ts';
+import { parseParams as validateParams } from '../backtest/strategy.ts';
+import { parseToWorker, type SetupMsg, type ToParent, type WorkerJob, type WorkerReply } from './protocol.ts';
 import { ProtocolError } from '../jobs/protocol.ts';
 
 /** One executor's state: the run request minus params, its runner, and its session-filtered bars. */
@@ -57,7 +57,7 @@ async function sessionBarsOf(ctx: WorkerContext): Promise<BarSeries> {
   const hit = cache.get(key);
   if (hit) return hit;
   const { dataPaths } = await import('../dataDir.ts');
-  const { applySession } = await import('./session.ts');
+  const { applySession } = await import('../backtest/session.ts');
   const bars = applySession(
     await cachedBars(base.barsCache, dataPaths(base.dataDir).barsParquet(base.datasetId), base.datasetId),
     base.session ?? 'all',
@@ -72,7 +72,7 @@ async function scoreJob(ctx: WorkerContext, m: Extract<WorkerJob, { type: 'score
   const base = ctx.base;
   try {
     const { scorePoint } = await import('./walkForward.ts');
-    const { toCosts } = await import('./costs.ts');
+    const { toCosts } = await import('../backtest/costs.ts');
     const bars = await sessionBarsOf(ctx);
     if (m.to > bars.length || m.from >= m.to)
       throw new RangeError(`score job ${m.idx}: bars [${m.from}, ${m.to}) outside the ${bars.length} session bars`);

@@ -11,13 +11,13 @@ import { newUlid } from '../catalog/ulid.ts';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
 import { dataPaths } from '../dataDir.ts';
 import { readBarsParquet } from '../parquet/barsParquet.ts';
-import { runBacktest } from './engine.ts';
-import { toCosts } from './costs.ts';
-import { barsInDateRange, LocalBacktestRunner, resolveStrategy } from './runner.ts';
-import { applySession } from './session.ts';
-import { sliceBars } from './sliceBars.ts';
+import { runBacktest } from '../backtest/engine.ts';
+import { toCosts } from '../backtest/costs.ts';
+import { barsInDateRange, LocalBacktestRunner, resolveStrategy } from '../backtest/runner.ts';
+import { applySession } from '../backtest/session.ts';
+import { sliceBars } from '../backtest/sliceBars.ts';
 import { runOnWorkers } from './workerPool.ts';
-import type { BacktestResult } from './types.ts';
+import type { BacktestResult } from '../backtest/types.ts';
 import { argBest, OosStitcher, planFolds, scorePoint, validPoints, type WalkForwardPlan, type WalkForwardResult } from './walkForward.ts';
 
 export interface WalkForwardRunRequest extends WalkForwardPlan {

@@ -16,9 +16,9 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { BarSeries } from '../bars/barSeries.ts';
-import { cachedBars } from './runner.ts';
-import { parseToParent, type SetupMsg, type ToWorker, type WorkerJob, type WorkerReply } from './sweepProtocol.ts';
-import { handleJob, workerContext } from './sweepWorker.ts';
+import { cachedBars } from '../backtest/runner.ts';
+import { parseToParent, type SetupMsg, type ToWorker, type WorkerJob, type WorkerReply } from './protocol.ts';
+import { handleJob, workerContext } from './worker.ts';
 
 /**
  * Jobs each executor keeps in flight: a run's compute and Parquet encode are synchronous, so

@@ -1,5 +1,5 @@
 /**
- * Messages between a sweep's pool (workerPool.ts) and its forked workers (sweepWorker.ts),
+ * Messages between a sweep's pool (workerPool.ts) and its forked workers (worker.ts),
  * over the IPC channel with 'advanced' serialization (typed arrays travel as such), checked
  * with zod on arrival on both sides.
  */

@@ -8,14 +8,14 @@
  */
 import type { BarSeries } from '../bars/barSeries.ts';
 import { NyDayCursor, isoDate } from '../calendar/newYork.ts';
-import { runBacktest } from './engine.ts';
-import { toCosts, type CostsInput } from './costs.ts';
-import { sliceBars } from './sliceBars.ts';
-import { applySession } from './session.ts';
-import { computeMetrics } from './statistics.ts';
+import { runBacktest } from '../backtest/engine.ts';
+import { toCosts, type CostsInput } from '../backtest/costs.ts';
+import { sliceBars } from '../backtest/sliceBars.ts';
+import { applySession } from '../backtest/session.ts';
+import { computeMetrics } from '../backtest/statistics.ts';
 import { metricScore } from './grid.ts';
-import { parseParams, StrategyParamsError, type StrategyDefinition } from './strategy.ts';
-import type { BacktestResult, Costs, FillColumns, Metrics, Session, TradeColumns } from './types.ts';
+import { parseParams, StrategyParamsError, type StrategyDefinition } from '../backtest/strategy.ts';
+import type { BacktestResult, Costs, FillColumns, Metrics, Session, TradeColumns } from '../backtest/types.ts';
 
 /** What a walk-forward optimises and how (shared by the in-memory and the catalog/worker paths). */
 export interface WalkForwardPlan {
@@ -62,7 +62,7 @@ export function parseWalkForward(spec: string): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
-export { sliceBars } from './sliceBars.ts';
+export { sliceBars } from '../backtest/sliceBars.ts';
 
 /** Start index of each New York date, plus the end sentinel. */
 function dayStarts(ts: Float64Array): { starts: number[]; days: number[] } {
