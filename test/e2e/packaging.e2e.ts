@@ -69,6 +69,7 @@ describe('e2e: platform-specific .vsix packages', function () {
       for (const must of [
         'extension/dist/extension.js',
         'extension/dist/cli.js',
+        'extension/dist/cli-main.js',
         'extension/node_modules/esbuild/lib/main.js',
         'extension/node_modules/parquet-wasm/node/parquet_wasm_bg.wasm',
       ]) {
