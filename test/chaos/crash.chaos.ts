@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { recoverDataDir } from '../../src/engine/recovery.ts';
 import { Sfc32 } from '../../src/engine/util/prng.ts';
 import { consistencyProblems } from './support/consistency.ts';
-import { btnb } from './support/processes.ts';
+import { alive, btnb, childrenOf } from './support/processes.ts';
 import { count, Probe } from './support/report.ts';
 import { buildWorld, caseDir, disposeWorld, type Scenario, type World } from './support/scenarios.ts';
 
@@ -23,22 +23,6 @@ const kindOf = (label: string) =>
     .replace(/ds_[0-9a-f]{16}/g, '<ds>')
     .replace(/[0-9A-Z]{26}/g, '<run>')
     .trim();
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/\) Z /.test(stat);
-  } catch {
-    return false;
-  }
-}
 
 /** How long the children of each killed parent took to go (promise 6). */
 const orphanMs: number[] = [];

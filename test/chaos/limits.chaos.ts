@@ -6,10 +6,10 @@
  * worker is stuck in user code leaves no process behind.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { consistencyProblems } from './support/consistency.ts';
-import { btnb, start } from './support/processes.ts';
+import { alive, btnb, childrenOf, start } from './support/processes.ts';
 import { Probe } from './support/report.ts';
 import { buildWorld, caseDir, disposeWorld, type World } from './support/scenarios.ts';
 
@@ -34,21 +34,6 @@ const EXPECT: Record<number, RegExp> = {
   2: /256 MB heap limit.*BTNB_RUN_HEAP_MB/,
   3: /boom at bar 100[\s\S]*hostile\.ts:9/,
   4: /qty|quantity|NaN/i,
-};
-
-function children(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-const alive = (pid: number) => {
-  try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 };
 
 describe('chaos: resource limits, promise 6', function () {
@@ -145,7 +130,7 @@ describe('chaos: resource limits, promise 6', function () {
         },
       );
       await new Promise((r) => setTimeout(r, 1500));
-      const kids = children(l.child.pid!);
+      const kids = childrenOf(l.child.pid!);
       l.child.kill('SIGKILL');
       await l.exit;
       const t0 = performance.now();

@@ -5,11 +5,11 @@
  * size and SHA-256 the API lists before it is renamed into place. A mismatch discards the part
  * and downloads it again.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { open, rename, truncate, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../io/atomicWrite.ts';
+import { sha256File } from '../io/files.ts';
 import { DatabentoAbortError, DatabentoTransportError } from './errors.ts';
 import { rangeForm, type RangeParams } from './params.ts';
 import type { RetryEvent, RetryPolicy } from './retry.ts';
@@ -141,12 +141,6 @@ export async function listFiles(ctx: Ctx, id: string, signal?: AbortSignal): Pro
       );
     return { filename: f.filename, size: f.size as number, sha256: hash, url: f.urls.https };
   });
-}
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 /**

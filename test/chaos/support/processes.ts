@@ -1,5 +1,6 @@
 /** Real `btnb` processes for the chaos probes: run, run-and-kill, and wait for exit. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../../src/engine/cli/main.ts', import.meta.url));
@@ -41,19 +42,20 @@ export async function killAfter(args: string[], afterMs: number, env: Record<str
   return { ...e, killed: killed && e.signal === 'SIGKILL' };
 }
 
-/** pids of live processes whose command line contains `needle` (Linux /proc). */
-export async function livePidsWith(needle: string): Promise<number[]> {
-  const { readdirSync, readFileSync } = await import('node:fs');
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (cmd.includes(needle) && !/\) Z /.test(stat)) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
+/** The child pids of `pid` (Linux /proc). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
   }
-  return out;
+}
+
+/** True while `pid` exists and is not a zombie (an exited child nobody reaped is gone). */
+export function alive(pid: number): boolean {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
