@@ -10,12 +10,10 @@
  *   to `backtests/<run_id>` only when complete; a failure or cancel removes the temp dir.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dataPaths } from '../dataDir.ts';
-import { writePoint } from '../io/crashPoints.ts';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
 import type { CatalogPort, RunRow } from '../ports/catalog.ts';
 import { readBarsParquet } from '../parquet/barsParquet.ts';
@@ -28,8 +26,8 @@ import { sharedSandbox } from './sandbox.ts';
 import { toCosts } from './costs.ts';
 import { parseParams, type StrategyDefinition } from './strategy.ts';
 import { loadStrategyFile } from './userStrategy.ts';
-import { syncFiles, writeRunArtifacts } from './artifacts.ts';
-import type { Costs, Session } from './types.ts';
+import { publishRunDir } from './publishRun.ts';
+import type { BacktestResult, Costs, Session } from './types.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
 import { dayNumber, nyDayOfUtcNs } from '../calendar/newYork.ts';
 import { sliceBars } from './sliceBars.ts';
@@ -147,9 +145,21 @@ function errorText(err: unknown): string {
   return String(err);
 }
 
-export async function runBacktestToCatalog(req: BacktestRequest): Promise<BacktestOutcome> {
-  const paths = dataPaths(resolve(req.dataDir));
-  const strategy = await resolveStrategy(req.strategy);
+/** What makes a run this run: validated params (defaults filled), costs, seed, session, date range and their input_hash. */
+export interface RunIdentity {
+  params: Record<string, unknown>;
+  costs: Costs;
+  seed: number;
+  session: Session;
+  dateRange: DateRange | undefined;
+  hash: string;
+}
+
+/** A request's identity under a resolved strategy; throws on bad params, seed, session or dates. */
+export function runIdentity(
+  strategy: ResolvedStrategy,
+  req: Pick<BacktestRunRequest, 'datasetId' | 'params' | 'costs' | 'seed' | 'session' | 'dateRange'>,
+): RunIdentity {
   const params = parseParams(strategy.def, req.params ?? {}) as Record<string, unknown>;
   const costs = toCosts(req.costs);
   const seed = req.seed ?? 0;
@@ -171,6 +181,74 @@ export async function runBacktestToCatalog(req: BacktestRequest): Promise<Backte
     session,
     ...(dateRange ? { date_range: dateRange } : {}),
   });
+  return { params, costs, seed, session, dateRange, hash };
+}
+
+/** The run-manifest.json of a run (docs/catalog.md): a direct run writes it, a light sweep point records it. */
+export function runManifest(m: {
+  runId: string;
+  datasetId: string;
+  symbol: string;
+  strategy: ResolvedStrategy;
+  id: RunIdentity;
+  barCount: number;
+  startedAt: string;
+  finishedAt: string;
+}): Record<string, unknown> {
+  return {
+    run_id: m.runId,
+    input_hash: m.id.hash,
+    dataset_ids: [m.datasetId],
+    symbol: m.symbol,
+    strategy_id: m.strategy.strategyId,
+    strategy_path: m.strategy.path,
+    params: m.id.params,
+    seed: m.id.seed,
+    costs: m.id.costs,
+    session: m.id.session,
+    ...(m.id.dateRange ? { date_range: m.id.dateRange } : {}),
+    code_hash: m.strategy.codeHash,
+    env_lock: envLock(),
+    calendar_version: CALENDAR_VERSION,
+    tz: 'UTC',
+    display_tz: 'America/New_York',
+    engine_version: ENGINE_VERSION,
+    bar_count: m.barCount,
+    started_at: m.startedAt,
+    finished_at: m.finishedAt,
+  };
+}
+
+/**
+ * The backtest itself over a dataset's bars (cut to the date range): user code in the sandbox
+ * (CPU and heap limits), the engine's own strategies in-process.
+ */
+export async function computeResult(
+  all: BarSeries,
+  strategy: ResolvedStrategy,
+  id: RunIdentity,
+  opts: { signal?: AbortSignal | undefined; onProgress?: ((done: number, total: number) => void) | undefined } = {},
+): Promise<BacktestResult> {
+  const bars = id.dateRange ? barsInDateRange(all, id.dateRange) : all;
+  const signal = opts.signal;
+  return strategy.path
+    ? await sharedSandbox().run(
+        bars,
+        { strategyPath: strategy.path, params: id.params, seed: id.seed, costs: id.costs, session: id.session },
+        signal ? { signal } : {},
+      )
+    : await runBacktestAsync(
+        bars,
+        { strategy: strategy.def, params: id.params, seed: id.seed, costs: id.costs, session: id.session },
+        { ...(signal ? { signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) },
+      );
+}
+
+export async function runBacktestToCatalog(req: BacktestRequest): Promise<BacktestOutcome> {
+  const paths = dataPaths(resolve(req.dataDir));
+  const strategy = await resolveStrategy(req.strategy);
+  const id = runIdentity(strategy, req);
+  const { params, costs, seed, session, hash } = id;
 
   // A data dir without a catalog has no dataset to run on: say so instead of creating one there.
   if (!req.catalog && !existsSync(paths.catalog))
@@ -210,7 +288,7 @@ export async function runBacktestToCatalog(req: BacktestRequest): Promise<Backte
       return { run: reused, created, input_hash: hash, artifacts_dir: artifactsDir, metrics: reused.metrics };
     }
     req.onStatus?.(run);
-    return await execute(catalog, run, { req, strategy, params, costs, seed, session, hash, paths, symbol: dataset.symbol });
+    return await execute(catalog, run, { req, strategy, id, paths, symbol: dataset.symbol });
   } finally {
     if (!req.catalog) catalog.close();
   }
@@ -219,11 +297,7 @@ export async function runBacktestToCatalog(req: BacktestRequest): Promise<Backte
 interface Prepared {
   req: BacktestRequest;
   strategy: ResolvedStrategy;
-  params: Record<string, unknown>;
-  costs: Costs;
-  seed: number;
-  session: Session;
-  hash: string;
+  id: RunIdentity;
   paths: ReturnType<typeof dataPaths>;
   symbol: string;
 }
@@ -253,8 +327,6 @@ export async function cachedBars(cache: Map<string, BarSeries> | undefined, path
 
 async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promise<BacktestOutcome> {
   const runId = queued.run_id;
-  const finalDir = p.paths.runDir(runId);
-  const tempDir = join(p.paths.backtestsRoot, `.${runId}.${process.pid}.tmp`);
   const signal = p.req.signal;
   const startedAt = new Date().toISOString();
   const running = catalog.markRunning(runId, startedAt);
@@ -263,71 +335,30 @@ async function execute(catalog: CatalogPort, queued: RunRow, p: Prepared): Promi
     if (signal?.aborted) throw new RunCanceledError();
     p.req.onProgress?.('read', 0, 1);
     const all = await cachedBars(p.req.barsCache, p.paths.barsParquet(p.req.datasetId), p.req.datasetId);
-    const bars = p.req.dateRange ? barsInDateRange(all, p.req.dateRange) : all;
     if (signal?.aborted) throw new RunCanceledError();
-    // user code runs in the sandbox (CPU and heap limits); the engine's own strategies in-process
-    const result = p.strategy.path
-      ? await sharedSandbox().run(
-          bars,
-          { strategyPath: p.strategy.path, params: p.params, seed: p.seed, costs: p.costs, session: p.session },
-          signal ? { signal } : {},
-        )
-      : await runBacktestAsync(
-          bars,
-          { strategy: p.strategy.def, params: p.params, seed: p.seed, costs: p.costs, session: p.session },
-          {
-            ...(signal ? { signal } : {}),
-            onProgress: (done, total) => p.req.onProgress?.('run', done, total),
-          },
-        );
+    const result = await computeResult(all, p.strategy, p.id, {
+      signal,
+      onProgress: (done, total) => p.req.onProgress?.('run', done, total),
+    });
     p.req.onResult?.(result);
     p.req.onProgress?.('write', 0, 1);
-    await rm(tempDir, { recursive: true, force: true });
-    await mkdir(tempDir, { recursive: true });
-    writePoint(`artifacts ${runId}`);
-    const files = await writeRunArtifacts(tempDir, result);
-    writePoint(`artifacts written ${runId}`);
-    if (signal?.aborted) throw new RunCanceledError();
     const finishedAt = new Date().toISOString();
-    const manifest = {
-      run_id: runId,
-      input_hash: p.hash,
-      dataset_ids: [p.req.datasetId],
+    const manifest = runManifest({
+      runId,
+      datasetId: p.req.datasetId,
       symbol: p.symbol,
-      strategy_id: p.strategy.strategyId,
-      strategy_path: p.strategy.path,
-      params: p.params,
-      seed: p.seed,
-      costs: p.costs,
-      session: p.session,
-      ...(p.req.dateRange ? { date_range: { from: p.req.dateRange.from, to: p.req.dateRange.to } } : {}),
-      code_hash: p.strategy.codeHash,
-      env_lock: envLock(),
-      calendar_version: CALENDAR_VERSION,
-      tz: 'UTC',
-      display_tz: 'America/New_York',
-      engine_version: ENGINE_VERSION,
-      bar_count: result.bars.length,
-      started_at: startedAt,
-      finished_at: finishedAt,
-    };
-    const manifestPath = join(tempDir, 'run-manifest.json');
-    await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-    // Durable before visible: every file and the directory reach the disk, then one rename
-    // publishes them. The directory's entries need not reach the disk after its files' data,
-    // only before the rename, so all are synced at once (one journal commit, not two).
-    await syncFiles([...files, manifestPath, tempDir]);
-    if (existsSync(finalDir)) throw new Error(`${finalDir} already exists; refusing to overwrite another run's artifacts`);
-    writePoint(`rename ${finalDir}`);
-    await rename(tempDir, finalDir);
-    writePoint(`renamed ${finalDir}`);
-    await syncFiles([], [p.paths.backtestsRoot]);
+      strategy: p.strategy,
+      id: p.id,
+      barCount: result.bars.length,
+      startedAt,
+      finishedAt,
+    });
+    const finalDir = await publishRunDir(p.paths, runId, result, manifest, { signal });
     const metrics = result.metrics as unknown as Record<string, number | null>;
     const run = catalog.markSucceeded(runId, metrics, finishedAt);
     p.req.onProgress?.('done', 1, 1);
-    return { run, created: true, input_hash: p.hash, artifacts_dir: finalDir, metrics: result.metrics };
+    return { run, created: true, input_hash: p.id.hash, artifacts_dir: finalDir, metrics: result.metrics };
   } catch (err) {
-    await rm(tempDir, { recursive: true, force: true }).catch(() => undefined);
     if (err instanceof RunCanceledError || signal?.aborted) {
       const run = catalog.markCanceled(runId);
       const e = new RunCanceledError();

@@ -1,6 +1,8 @@
 /**
  * `runs verify`: re-runs a finished run from its recorded inputs (catalog row + manifest) into a
  * scratch directory and compares the SHA-256 of each deterministic artifact with the stored one.
+ * A light sweep point has no files yet: its re-run's metrics.json is compared with the metrics
+ * the catalog recorded (the other files are what materialising it would write).
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -13,12 +15,15 @@ import { readBarsParquet } from '../parquet/barsParquet.ts';
 import { runBacktest } from './engine.ts';
 import { barsInDateRange, resolveStrategy, type DateRange } from './runner.ts';
 import { writeRunArtifacts, ARTIFACT_FILES } from './artifacts.ts';
-import type { Session } from './types.ts';
+import type { Metrics, Session } from './types.ts';
+import { metricsJson } from './statistics.ts';
 
 export interface VerifyReport {
   run_id: string;
   ok: boolean;
   code_hash_ok: boolean;
+  /** A light sweep point: only metrics.json is compared (with the catalog's metrics). */
+  light: boolean;
   files: { file: string; stored: string | null; rerun: string; ok: boolean }[];
 }
 
@@ -31,8 +36,16 @@ export async function verifyRun(dataDir: string, catalog: CatalogPort, runId: st
   const paths = dataPaths(dataDir);
   const dir = paths.runDir(runId);
   const manifestPath = paths.runManifest(runId);
-  if (!existsSync(manifestPath)) throw new Error(`${manifestPath}: missing (the run's artifacts were removed?)`);
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { strategy_path?: string | null; date_range?: DateRange };
+  type Manifest = { strategy_path?: string | null; date_range?: DateRange };
+  let manifest: Manifest;
+  if (!run.materialized) {
+    const recorded = catalog.getRunManifest(runId);
+    if (!recorded) throw new Error(`run '${runId}' has no artifacts and no recorded manifest`);
+    manifest = recorded;
+  } else {
+    if (!existsSync(manifestPath)) throw new Error(`${manifestPath}: missing (the run's artifacts were removed?)`);
+    manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
+  }
   const strategy = await resolveStrategy(manifest.strategy_path ?? run.strategy_id);
   // A walk-forward fold ran over its date range only: so does its re-run.
   const all = await readBarsParquet(paths.barsParquet(run.dataset_id));
@@ -48,13 +61,17 @@ export async function verifyRun(dataDir: string, catalog: CatalogPort, runId: st
   try {
     await writeRunArtifacts(scratch, result);
     const files = [];
-    for (const f of ARTIFACT_FILES) {
-      const stored = existsSync(join(dir, f)) ? sha(await readFile(join(dir, f))) : null;
+    for (const f of run.materialized ? ARTIFACT_FILES : (['metrics.json'] as const)) {
+      const stored = !run.materialized
+        ? sha(new TextEncoder().encode(metricsJson(run.metrics as unknown as Metrics)))
+        : existsSync(join(dir, f))
+          ? sha(await readFile(join(dir, f)))
+          : null;
       const rerun = sha(await readFile(join(scratch, f)));
       files.push({ file: f, stored, rerun, ok: stored === rerun });
     }
     const codeOk = strategy.codeHash === run.code_hash;
-    return { run_id: runId, ok: codeOk && files.every((f) => f.ok), code_hash_ok: codeOk, files };
+    return { run_id: runId, ok: codeOk && files.every((f) => f.ok), code_hash_ok: codeOk, light: !run.materialized, files };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

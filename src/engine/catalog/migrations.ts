@@ -39,10 +39,21 @@ ALTER TABLE runs ADD COLUMN owner TEXT CHECK (owner IS NULL OR json_valid(owner)
 ALTER TABLE datasets ADD COLUMN owner TEXT CHECK (owner IS NULL OR json_valid(owner));
 `;
 
+/**
+ * Version 4 (light sweep points): a sweep point is recorded with its metrics and manifest but
+ * without artifacts (`materialized` 0) until someone opens it; materialize.ts then re-runs it
+ * deterministically into backtests/<run_id> and sets 1. Every run made before is materialized.
+ */
+const LAZY_POINTS = `
+ALTER TABLE runs ADD COLUMN materialized INTEGER NOT NULL DEFAULT 1 CHECK (materialized IN (0, 1));
+ALTER TABLE runs ADD COLUMN manifest TEXT CHECK (manifest IS NULL OR json_valid(manifest));
+`;
+
 export const MIGRATIONS: readonly MigrationStep[] = [
   { version: 1, name: 'schema', up: (db) => db.exec(loadSchemaSql()) },
   { version: 2, name: 'run view indices', up: (db) => db.exec(VIEW_INDICES) },
   { version: 3, name: 'row owners', up: (db) => db.exec(OWNERS) },
+  { version: 4, name: 'light sweep points', up: (db) => db.exec(LAZY_POINTS) },
 ];
 
 export const CATALOG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -18,6 +18,8 @@ import type {
   DatasetSourceRow,
   DatasetStatus,
   Metrics,
+  RecordedRun,
+  RecordRunInput,
   RunFilter,
   RunRow,
   RunStatus,
@@ -77,6 +79,7 @@ function toRun(r: Raw): RunRow {
     code_hash: r.code_hash as string,
     engine_version: r.engine_version as string,
     artifacts_dir: (r.artifacts_dir as string | null) ?? null,
+    materialized: r.materialized !== 0,
     metrics: json<Metrics | null>(r.metrics, null),
     error: (r.error as string | null) ?? null,
     tags: json<string[]>(r.tags, []),
@@ -446,6 +449,120 @@ export class SqliteCatalog implements CatalogPort {
   markCanceled(id: string, finishedAt?: string): RunRow {
     checkIso('finished_at', finishedAt);
     return this.#transition(id, 'canceled', 'finished_at = ?, owner = NULL', [finishedAt ?? this.#now()]);
+  }
+
+  recordRuns(rows: readonly RecordRunInput[]): RecordedRun[] {
+    for (const r of rows) {
+      if (!/^[0-9a-f]{64}$/.test(r.input_hash))
+        throw new Error(`catalog: input_hash '${r.input_hash}' is not 64 lowercase hex digits (SHA-256)`);
+      checkIso('started_at', r.started_at);
+      checkIso('finished_at', r.finished_at);
+      if (r.metrics) checkMetrics(r.metrics);
+    }
+    if (rows.length === 0) return [];
+    return this.#write(`record ${rows.length} sweep point(s)`, () => {
+      const existing = this.#stmt(
+        `SELECT run_id, status, metrics, error, tags FROM runs WHERE input_hash = ? AND status IN ('queued', 'running', 'succeeded')
+        ORDER BY run_id DESC LIMIT 1`,
+      );
+      const insert = this.#stmt(
+        `INSERT INTO runs (run_id, input_hash, status, dataset_id, symbol, strategy_id, params, seed, costs, session,
+        code_hash, engine_version, artifacts_dir, metrics, total_return, sharpe, max_drawdown, num_trades, final_equity,
+        error, tags, created_at, started_at, finished_at, sweep_id, materialized, manifest)
+        VALUES (?, ?, ?, ?, (SELECT symbol FROM datasets WHERE dataset_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+      );
+      const now = this.#now();
+      return rows.map((r): RecordedRun => {
+        const tags = normalizeTags(r.tags);
+        // Another process recorded or ran the same input meanwhile: that run is this point's.
+        const hit = r.force ? undefined : (existing.get(r.input_hash) as Raw | undefined);
+        if (hit) {
+          const had = json<string[]>(hit.tags, []);
+          const merged = normalizeTags([...had, ...tags]);
+          if (merged.length !== had.length) this.#stmt('UPDATE runs SET tags = ? WHERE run_id = ?').run(JSON.stringify(merged), hit.run_id);
+          return {
+            run_id: hit.run_id as string,
+            status: hit.status as RunStatus,
+            created: false,
+            metrics: json<Metrics | null>(hit.metrics, null),
+            error: (hit.error as string | null) ?? null,
+          };
+        }
+        const m = r.metrics;
+        const num = (k: string) => (m && typeof m[k] === 'number' ? m[k] : null);
+        insert.run(
+          r.run_id,
+          r.input_hash,
+          r.status,
+          r.dataset_id,
+          r.dataset_id,
+          r.strategy_id,
+          JSON.stringify(r.params),
+          r.seed,
+          JSON.stringify(r.costs),
+          r.session,
+          r.code_hash,
+          r.engine_version,
+          `backtests/${r.run_id}`,
+          m ? JSON.stringify(m) : null,
+          num('total_return'),
+          num('sharpe'),
+          num('max_drawdown'),
+          num('num_trades') === null ? null : Math.round(num('num_trades')!),
+          num('final_equity'),
+          r.error,
+          JSON.stringify(tags),
+          now,
+          r.started_at,
+          r.finished_at,
+          r.sweep_id,
+          JSON.stringify(r.manifest),
+        );
+        return { run_id: r.run_id, status: r.status, created: true, metrics: m, error: r.error };
+      });
+    });
+  }
+
+  findRunsByInputHash(hashes: readonly string[]): Map<string, RunRow> {
+    const out = new Map<string, RunRow>();
+    const q = this.#stmt(
+      `SELECT * FROM runs WHERE input_hash = ? AND status IN ('queued', 'running', 'succeeded') ORDER BY run_id DESC LIMIT 1`,
+    );
+    for (const h of new Set(hashes)) {
+      const r = q.get(h) as Raw | undefined;
+      if (r) out.set(h, toRun(r));
+    }
+    return out;
+  }
+
+  tagRuns(ids: readonly string[], tag: string): void {
+    const [t] = normalizeTags([tag]);
+    if (ids.length === 0) return;
+    this.#write(`tag ${ids.length} run(s) ${t!}`, () => {
+      const get = this.#stmt('SELECT tags FROM runs WHERE run_id = ?');
+      const set = this.#stmt('UPDATE runs SET tags = ? WHERE run_id = ?');
+      for (const id of ids) {
+        const r = get.get(id) as { tags: string } | undefined;
+        if (!r) continue;
+        const tags = json<string[]>(r.tags, []);
+        if (!tags.includes(t!)) set.run(JSON.stringify([...tags, t!]), id);
+      }
+    });
+  }
+
+  markMaterialized(id: string): RunRow {
+    return this.#write(`mark run ${id} materialized`, () => {
+      const cur = this.#stmt('SELECT status FROM runs WHERE run_id = ?').get(id) as { status: RunStatus } | undefined;
+      if (!cur) throw new CatalogRefusal(`run ${id} not found`);
+      if (cur.status !== 'succeeded') throw new CatalogRefusal(`run ${id} is ${cur.status}; only a succeeded run has artifacts`);
+      this.#stmt('UPDATE runs SET materialized = 1 WHERE run_id = ?').run(id);
+      return this.getRun(id)!;
+    });
+  }
+
+  getRunManifest(id: string): Record<string, unknown> | null {
+    const r = this.#stmt('SELECT manifest FROM runs WHERE run_id = ?').get(id) as { manifest: string | null } | undefined;
+    return r ? json<Record<string, unknown> | null>(r.manifest, null) : null;
   }
 
   #abandonRun(id: string, was: RunStatus, o: Owner): void {

@@ -8,7 +8,7 @@ import { RUN_STATUSES, type MetricRange, type RunFilter, type RunRow, type RunSt
 
 const HELP = `Usage: btnb runs list [--status S] [--strategy S] [--dataset ID] [--search TEXT]
                       [--min METRIC=X] [--max METRIC=X] [--sort METRIC] [--limit N] [--json]
-       btnb runs show ID [--json]
+       btnb runs show ID [--artifacts] [--json]  (--artifacts: re-create a light sweep point's files first)
        btnb runs delete ID [--force]  (the catalog row and its artifacts; --force for a stale queued/running row)
        btnb runs tag ID TAG [--remove]
        btnb runs note ID TEXT
@@ -75,6 +75,7 @@ export const command: CliCommand = {
       json: { type: 'boolean' },
       remove: { type: 'boolean' },
       force: { type: 'boolean' },
+      artifacts: { type: 'boolean' },
     });
     const [sub, id, ...rest] = args.positionals;
     const json = args.flags.has('json');
@@ -116,9 +117,22 @@ export const command: CliCommand = {
           return 0;
         }
         case 'show': {
-          const r = get(needId());
+          let r = get(needId());
+          let files: { file: string; bytes: number }[] | null = null;
+          if (args.flags.has('artifacts')) {
+            const { ensureRunArtifacts } = await import('../backtest/materialize.ts');
+            const fsp = await import('node:fs/promises');
+            const path = await import('node:path');
+            const join = (a: string, b: string) => path.join(a, b);
+            const dir = await ensureRunArtifacts(dataDir, cat, r.run_id);
+            r = get(r.run_id);
+            files = await Promise.all(
+              (await fsp.readdir(dir)).sort().map(async (f) => ({ file: join(dir, f), bytes: (await fsp.stat(join(dir, f))).size })),
+            );
+          }
+          const dir = dataPaths(dataDir).runDir(r.run_id);
           if (json) {
-            process.stdout.write(`${JSON.stringify(r)}\n`);
+            process.stdout.write(`${JSON.stringify(files ? { ...r, artifacts: files } : r)}\n`);
             return 0;
           }
           const { metricsTable } = await import('../backtest/format.ts');
@@ -134,7 +148,12 @@ export const command: CliCommand = {
             `notes      ${r.notes || '—'}`,
           ];
           if (r.error) lines.push(`error      ${r.error}`);
-          process.stdout.write(`${lines.join('\n')}\n\n${metricsTable(r.metrics)}\nartifacts: ${dataPaths(dataDir).runDir(r.run_id)}\n`);
+          const where = files
+            ? `artifacts: ${dir}\n${files.map((f) => `  ${f.file}  ${f.bytes} bytes`).join('\n')}`
+            : r.materialized || r.status !== 'succeeded'
+              ? `artifacts: ${dir}`
+              : `artifacts: not written yet (a light sweep point); \`btnb runs show ${r.run_id} --artifacts\` re-creates them in ${dir}`;
+          process.stdout.write(`${lines.join('\n')}\n\n${metricsTable(r.metrics)}\n${where}\n`);
           return 0;
         }
         case 'delete': {
@@ -175,7 +194,11 @@ export const command: CliCommand = {
               );
             process.stdout.write(rep.code_hash_ok ? '' : 'MISMATCH  code_hash: the strategy code changed since the run\n');
             process.stdout.write(
-              rep.ok ? `run ${rep.run_id}: verified, artifacts reproduce byte for byte\n` : `run ${rep.run_id}: NOT reproducible\n`,
+              !rep.ok
+                ? `run ${rep.run_id}: NOT reproducible\n`
+                : rep.light
+                  ? `run ${rep.run_id}: verified, its re-run gives the recorded metrics (a light sweep point: no artifacts written yet)\n`
+                  : `run ${rep.run_id}: verified, artifacts reproduce byte for byte\n`,
             );
           }
           return rep.ok ? 0 : 1;

@@ -18,6 +18,9 @@ Options:
   --workers N                 worker processes (default: number of cores)
   --sort METRIC               rank by this metrics.json key (default sharpe; max_drawdown ranks low first)
   --top N                     rows shown on a terminal (default 20; --json has all)
+  --artifacts all|top:N|none  which points get Parquet artifacts as they run (default top:10 by
+                              --sort); the others are recorded with their metrics and their
+                              artifacts re-created when opened (btnb runs show --artifacts)
   --walk-forward TRAIN:TEST   e.g. 20d:5d — optimise on TRAIN trading days, test on the next TEST, roll
 ${RUN_OPTIONS_HELP}
 
@@ -50,6 +53,7 @@ export const command: CliCommand = {
       workers: { type: 'string' },
       sort: { type: 'string' },
       top: { type: 'string' },
+      artifacts: { type: 'string' },
       'walk-forward': { type: 'string' },
       worker: { type: 'boolean' },
     });
@@ -74,7 +78,13 @@ export const command: CliCommand = {
     if (workers < 1) throw new UsageError('--workers expects an integer ≥ 1');
     const gridSpecs = args.multi.get('grid') ?? [];
     if (gridSpecs.length === 0) throw new UsageError('missing --grid');
-    const { parseGrid, gridPoints, metricScore, GridError } = await import('../sweep/grid.ts');
+    const { parseGrid, gridPoints, metricScore, GridError, parseArtifactsMode, formatArtifactsMode } = await import('../sweep/grid.ts');
+    let artifacts;
+    try {
+      artifacts = parseArtifactsMode(args.values.get('artifacts') ?? 'top:10');
+    } catch (e) {
+      throw new UsageError(`--${(e as Error).message}`);
+    }
     let grid;
     try {
       grid = parseGrid(gridSpecs);
@@ -172,6 +182,8 @@ export const command: CliCommand = {
         session,
         force: args.flags.has('force'),
         workers,
+        artifacts,
+        sortKey: sort,
         signal: ac.signal,
         ...(entry ? { workerEntry: entry } : {}),
         ...(progressBar('sweep') ? { onProgress: progressBar('sweep')! } : {}),
@@ -185,7 +197,7 @@ export const command: CliCommand = {
     const failed = res.results.filter((r) => r.status !== 'succeeded').length;
     if (json) {
       process.stdout.write(
-        `${JSON.stringify({ sweep_id: res.sweep_id, dataset_id: datasetId, strategy, sort, points: points.length, runs: res.results.length, failed, skipped: res.skipped, seconds: Number(secs.toFixed(3)), results: sorted })}\n`,
+        `${JSON.stringify({ sweep_id: res.sweep_id, dataset_id: datasetId, strategy, sort, artifacts: formatArtifactsMode(artifacts), points: points.length, runs: res.results.length, failed, skipped: res.skipped, seconds: Number(secs.toFixed(3)), results: sorted })}\n`,
       );
     } else {
       const rows = sorted

@@ -10,7 +10,16 @@
  */
 import { z } from 'zod';
 import { CostsInput, toCosts, type CostsError } from '../backtest/costs.ts';
-import { gridFromRecord } from '../sweep/grid.ts';
+import { gridFromRecord, parseArtifactsMode } from '../sweep/grid.ts';
+
+function isArtifactsMode(s: string): boolean {
+  try {
+    parseArtifactsMode(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const PROTOCOL_VERSION = 1;
 
@@ -117,6 +126,11 @@ export const SweepParams = BacktestParams.omit({ params: true, runId: true }).ex
   fixed: z.record(z.string(), z.unknown()).default({}),
   /** The metric that ranks points (and picks each walk-forward fold's best). */
   sort: z.string().min(1).default('sharpe'),
+  /** Which points get artifacts as they run: all, none or top:N by `sort` (the others are materialised when opened). */
+  artifacts: z
+    .string()
+    .default('top:10')
+    .refine((s) => isArtifactsMode(s), 'expected all, none or top:N (e.g. top:10)'),
   /** Walk-forward instead of a plain sweep: rolling folds in New York trading days. */
   walkForward: z.object({ trainDays: z.number().int().positive(), testDays: z.number().int().positive() }).optional(),
 });

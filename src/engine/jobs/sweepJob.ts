@@ -86,7 +86,7 @@ async function walkForwardJob(p: SweepJobParams, points: Record<string, unknown>
 }
 
 runJobChild('sweep', async (p, ctx) => {
-  const [{ gridFromRecord, gridPoints }, { runSweep }, { newUlid }] = await Promise.all([
+  const [{ gridFromRecord, gridPoints, parseArtifactsMode }, { runSweep }, { newUlid }] = await Promise.all([
     import('../sweep/grid.ts'),
     import('../sweep/index.ts'),
     import('../catalog/ulid.ts'),
@@ -111,6 +111,8 @@ runJobChild('sweep', async (p, ctx) => {
       session: p.session,
       force: p.force,
       workers,
+      artifacts: parseArtifactsMode(p.artifacts),
+      sortKey: p.sort,
       sweepId,
       ...(p.dateRange ? { dateRange: p.dateRange } : {}),
       signal: ctx.signal,

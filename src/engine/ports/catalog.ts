@@ -101,6 +101,11 @@ export interface RunRow {
   engine_version: string;
   /** Relative to the data dir (e.g. backtests/<run_id>). */
   artifacts_dir: string | null;
+  /**
+   * False for a light sweep point: recorded (metrics, manifest) without artifacts, which
+   * materialize.ts re-creates on demand by re-running it (same bytes as a direct run).
+   */
+  materialized: boolean;
   metrics: Metrics | null;
   error: string | null;
   tags: string[];
@@ -132,6 +137,40 @@ export interface CreateRunInput {
   sweep_id?: string | null;
   /** Make a new run even when one with this input_hash is queued, running or succeeded. */
   force?: boolean;
+}
+
+/** A finished sweep point recorded without artifacts (recordRuns: many per transaction). */
+export interface RecordRunInput {
+  run_id: string;
+  input_hash: string;
+  dataset_id: string;
+  strategy_id: string;
+  params: Record<string, unknown>;
+  seed: number;
+  costs: Record<string, unknown>;
+  session: string;
+  code_hash: string;
+  engine_version: string;
+  sweep_id: string | null;
+  tags: string[];
+  status: 'succeeded' | 'failed';
+  metrics: Metrics | null;
+  error: string | null;
+  started_at: string;
+  finished_at: string;
+  /** The run-manifest.json its artifacts get when materialized. */
+  manifest: Record<string, unknown>;
+  /** Record it even when a run with this input_hash is queued, running or succeeded. */
+  force?: boolean;
+}
+
+/** What recordRuns did with one input: recorded it, or found an identical run (tagged with the input's tags). */
+export interface RecordedRun {
+  run_id: string;
+  status: RunStatus;
+  created: boolean;
+  metrics: Metrics | null;
+  error: string | null;
 }
 
 /** Metric columns that are indexed-friendly real columns; other keys filter through JSON. */
@@ -182,6 +221,16 @@ export interface CatalogPort {
   markSucceeded(id: string, metrics: Metrics, finishedAt?: string): RunRow;
   markFailed(id: string, error: string, finishedAt?: string): RunRow;
   markCanceled(id: string, finishedAt?: string): RunRow;
+  /** Finished sweep points, unmaterialized, in one transaction (one fsync for the batch). */
+  recordRuns(rows: readonly RecordRunInput[]): RecordedRun[];
+  /** The newest queued, running or succeeded run of each input hash that has one. */
+  findRunsByInputHash(hashes: readonly string[]): Map<string, RunRow>;
+  /** Adds a tag to many runs in one transaction. */
+  tagRuns(ids: readonly string[], tag: string): void;
+  /** Records that a succeeded run's artifacts are now on disk. */
+  markMaterialized(id: string): RunRow;
+  /** The run-manifest.json recorded with a light sweep point (null for other runs). */
+  getRunManifest(id: string): Record<string, unknown> | null;
   /** Settles queued/running runs and deriving datasets whose owning process is gone (killed). */
   recoverAbandoned(): { runs: string[]; datasets: string[] };
   getRun(id: string): RunRow | null;

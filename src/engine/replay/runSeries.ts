@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { dataPaths } from '../dataDir.ts';
 import type { CatalogPort, RunRow } from '../ports/catalog.ts';
 import { readArtifactColumns } from '../backtest/artifactReader.ts';
+import { ensureRunArtifacts, MaterializeError } from '../backtest/materialize.ts';
 import { DIRECTION_NAMES, ORDER_TYPE_NAMES, SIDE_NAMES, STATUS_NAMES } from '../backtest/types.ts';
 
 export const NS_PER_MS = 1_000_000;
@@ -280,6 +281,15 @@ export async function loadRunSeries(dataDir: string, catalog: CatalogPort, runId
   if (!run) throw new RunDataError('not_found', `run ${runId} is not in the catalog ${catalog.path}`);
   if (run.status !== 'succeeded')
     throw new RunDataError('not_finished', `run ${runId} is ${run.status}: only a succeeded run has artifacts to show`);
+  if (!run.materialized) {
+    // a light sweep point: its files are re-created (deterministically) the first time it is opened
+    try {
+      await ensureRunArtifacts(dataDir, catalog, runId);
+    } catch (err) {
+      if (err instanceof MaterializeError) throw new RunDataError(err.code === 'not_found' ? 'not_found' : 'bad_artifact', err.message);
+      throw err;
+    }
+  }
   const paths = dataPaths(dataDir);
   const dir = paths.runDir(runId);
   if (!existsSync(paths.runEquity(runId)))

@@ -127,3 +127,22 @@ export function metricScore(metrics: Record<string, number | null> | null | unde
   if (v === null || v === undefined || Number.isNaN(v)) return -Infinity;
   return key === 'max_drawdown' ? -v : v;
 }
+
+/**
+ * Which sweep points get artifacts when they run (`--artifacts`): every one, the best N by the
+ * sort metric, or none; the others are light (catalog only) and materialised when opened.
+ */
+export type ArtifactsMode = { kind: 'all' } | { kind: 'top'; n: number } | { kind: 'none' };
+export const DEFAULT_ARTIFACTS: ArtifactsMode = { kind: 'top', n: 10 };
+
+/** `all`, `none` or `top:N` (N ≥ 0). */
+export function parseArtifactsMode(text: string): ArtifactsMode {
+  if (text === 'all' || text === 'none') return { kind: text };
+  const m = /^top:(\d{1,6})$/.exec(text);
+  if (m) return { kind: 'top', n: Number(m[1]) };
+  throw new GridError(`artifacts: expected all, none or top:N (e.g. top:10), got ${JSON.stringify(text)}`);
+}
+
+export function formatArtifactsMode(m: ArtifactsMode): string {
+  return m.kind === 'top' ? `top:${m.n}` : m.kind;
+}

@@ -73,10 +73,20 @@ export const ScoreMsg = z.object({
   to: z.number().int().nonnegative(),
   sortKey: z.string(),
 });
+/**
+ * Light sweep points: several grid points (validated params) run for their metrics only — no
+ * catalog, no files; the pool's parent records them in batches (lightPoints.ts).
+ */
+export const PointsMsg = z.object({
+  type: z.literal('points'),
+  idx: z.number().int(),
+  points: z.array(z.record(z.string(), z.unknown())).min(1),
+});
 export const ToWorker = z.discriminatedUnion('type', [
   StartMsg,
   RunMsg,
   ScoreMsg,
+  PointsMsg,
   z.object({ type: z.literal('stop') }),
   z.object({ type: z.literal('cancel') }),
 ]);
@@ -100,17 +110,35 @@ export const ScoreResult = z.object({
   scores: z.array(z.number().nullable()),
   error: z.string().nullable(),
 });
+/** One light point's outcome: its metrics, or the error that ended it; bar count and times for its manifest. */
+export const PointOutcome = z.object({
+  metrics: z.record(z.string(), z.number().nullable()).nullable(),
+  error: z.string().nullable(),
+  bar_count: z.number().int().nonnegative(),
+  started_at: z.string(),
+  finished_at: z.string(),
+});
+export type LightOutcome = z.infer<typeof PointOutcome>;
+/** Outcomes in the order of the batch's points; error set (and outcomes empty) when the batch as a whole failed. */
+export const PointsResult = z.object({
+  type: z.literal('result'),
+  job: z.literal('points'),
+  idx: z.number().int(),
+  outcomes: z.array(PointOutcome),
+  error: z.string().nullable(),
+});
 export const ToParent = z.union([
   z.object({ type: z.literal('ready'), pid: z.number().int() }),
   RunResult,
   ScoreResult,
+  PointsResult,
   z.object({ type: z.literal('error'), message: z.string() }),
 ]);
 export type ToParent = z.infer<typeof ToParent>;
 
 export type SetupMsg = z.infer<typeof StartMsg>;
-export type WorkerJob = z.infer<typeof RunMsg> | z.infer<typeof ScoreMsg>;
-export type WorkerReply = z.infer<typeof RunResult> | z.infer<typeof ScoreResult>;
+export type WorkerJob = z.infer<typeof RunMsg> | z.infer<typeof ScoreMsg> | z.infer<typeof PointsMsg>;
+export type WorkerReply = z.infer<typeof RunResult> | z.infer<typeof ScoreResult> | z.infer<typeof PointsResult>;
 
 export function parseToWorker(raw: unknown): ToWorker {
   const r = ToWorker.safeParse(raw);

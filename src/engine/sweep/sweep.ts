@@ -1,7 +1,12 @@
 /**
  * Parameter sweeps: every grid point becomes a catalog run (idempotent by input_hash), run in
  * this process (1 worker) or on the worker pool (workerPool.ts: this process plus forked
- * `btnb sweep --worker` child processes), each keeping one catalog connection and the bars.
+ * `btnb sweep --worker` child processes).
+ *
+ * By default (`artifacts: top:10`) points are light (lightPoints.ts): workers compute metrics,
+ * this process records them in batches and writes artifacts for the best N only; the rest are
+ * materialised when opened. `artifacts: all` runs every point as a full catalog run with its
+ * artifacts, each executor keeping one catalog connection and the bars.
  */
 import { newUlid } from '../catalog/ulid.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
@@ -11,6 +16,7 @@ import { runPoint } from './worker.ts';
 import { runOnWorkers, RUNS_IN_FLIGHT } from './workerPool.ts';
 import type { Costs, Session } from '../backtest/types.ts';
 import type { CostsInput } from '../backtest/costs.ts';
+import { DEFAULT_ARTIFACTS, type ArtifactsMode } from './grid.ts';
 
 export interface SweepRequest {
   dataDir: string;
@@ -22,6 +28,10 @@ export interface SweepRequest {
   session: Session;
   force: boolean;
   workers: number;
+  /** Which points get artifacts as they run (default top:10 by `sortKey`); the others are light. */
+  artifacts?: ArtifactsMode;
+  /** The metrics key that ranks points for `artifacts: top:N` (default sharpe). */
+  sortKey?: string;
   /** The sweep's id (sweep_id of every run); a new ULID when absent. */
   sweepId?: string;
   /** Tags every run of the sweep gets. */
@@ -71,7 +81,27 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
   const total = valid.length;
   req.onProgress?.(0, total);
   const workers = Math.max(1, Math.min(req.workers, total));
-  if (workers === 1 || !req.workerEntry) {
+  const artifacts = req.artifacts ?? DEFAULT_ARTIFACTS;
+  if (artifacts.kind !== 'all') {
+    const { openCatalog } = await import('../catalog/sqliteCatalog.ts');
+    const { dataPaths } = await import('../dataDir.ts');
+    const { runLightPoints } = await import('./lightPoints.ts');
+    const catalog = openCatalog(dataPaths(req.dataDir).catalog);
+    try {
+      await runLightPoints(req, {
+        sweepId,
+        strategy,
+        valid,
+        results,
+        catalog,
+        artifacts,
+        sortKey: req.sortKey ?? 'sharpe',
+        onDone: () => req.onProgress?.(++done, total),
+      });
+    } finally {
+      catalog.close();
+    }
+  } else if (workers === 1 || !req.workerEntry) {
     const { openCatalog } = await import('../catalog/sqliteCatalog.ts');
     const { dataPaths } = await import('../dataDir.ts');
     const catalog = openCatalog(dataPaths(req.dataDir).catalog);

@@ -8,7 +8,7 @@ import type { BarSeries } from '../bars/barSeries.ts';
 import { cachedBars, LocalBacktestRunner, resolveStrategy, type BacktestRequest } from '../backtest/runner.ts';
 import type { BacktestRunnerPort, BacktestRunRequest } from '../ports/backtestRunner.ts';
 import { parseParams as validateParams } from '../backtest/strategy.ts';
-import { parseToWorker, type SetupMsg, type ToParent, type WorkerJob, type WorkerReply } from './protocol.ts';
+import { parseToWorker, type LightOutcome, type SetupMsg, type ToParent, type WorkerJob, type WorkerReply } from './protocol.ts';
 import { ProtocolError } from '../jobs/protocol.ts';
 
 /** One executor's state: the run request minus params, its runner, and its session-filtered bars. */
@@ -128,8 +128,39 @@ export async function runPoint(
   }
 }
 
+/** Light points: each run over the cached bars for its metrics; one point's failure is its outcome. */
+async function pointsJob(ctx: WorkerContext, m: Extract<WorkerJob, { type: 'points' }>): Promise<WorkerReply> {
+  const base = ctx.base;
+  try {
+    const { dataPaths } = await import('../dataDir.ts');
+    const { computeResult, runIdentity } = await import('../backtest/runner.ts');
+    let strategy = strategies.get(base.strategy);
+    if (!strategy) strategies.set(base.strategy, (strategy = resolveStrategy(base.strategy)));
+    const resolved = await strategy;
+    const all = await cachedBars(base.barsCache, dataPaths(base.dataDir).barsParquet(base.datasetId), base.datasetId);
+    const outcomes: LightOutcome[] = [];
+    for (const params of m.points) {
+      if (base.signal?.aborted) break;
+      const startedAt = new Date().toISOString();
+      try {
+        const id = runIdentity(resolved, { ...base, params });
+        const r = await computeResult(all, resolved, id, { signal: base.signal });
+        const metrics = r.metrics as unknown as Record<string, number | null>;
+        outcomes.push({ metrics, error: null, bar_count: r.bars.length, started_at: startedAt, finished_at: new Date().toISOString() });
+      } catch (e) {
+        if (base.signal?.aborted) break;
+        outcomes.push({ metrics: null, error: errorSummary(e), bar_count: 0, started_at: startedAt, finished_at: new Date().toISOString() });
+      }
+    }
+    return { type: 'result', job: 'points', idx: m.idx, outcomes, error: null };
+  } catch (e) {
+    return { type: 'result', job: 'points', idx: m.idx, outcomes: [], error: errorSummary(e) };
+  }
+}
+
 export async function handleJob(ctx: WorkerContext, job: WorkerJob): Promise<WorkerReply> {
   if (job.type === 'score') return scoreJob(ctx, job);
+  if (job.type === 'points') return pointsJob(ctx, job);
   return { type: 'result', job: 'run', idx: job.idx, ...(await runPoint(ctx.runner, ctx.base, job.params)) };
 }
 

@@ -38,8 +38,8 @@ export const CANCEL_GRACE_MS = 750;
 const WORKER_EXEC_ARGV = [...process.execArgv, '--single-threaded-gc'];
 
 export interface PoolOptions {
-  /** Entry script forked with `sweep --worker` for each worker (dist/cli.js or src/engine/cli/main.ts). */
-  workerEntry: string;
+  /** Entry script forked with `sweep --worker` for each worker (dist/cli.js or src/engine/cli/main.ts); null: this process only. */
+  workerEntry: string | null;
   /** Executors in all, this process included. */
   workers: number;
   setup: Omit<SetupMsg, 'bars'>;
@@ -138,9 +138,10 @@ export async function runOnWorkers(opts: PoolOptions): Promise<void> {
       }
     };
 
-    const childCount = Math.max(0, Math.min(opts.workers, total) - 1);
+    const entry = opts.workerEntry;
+    const childCount = entry === null ? 0 : Math.max(0, Math.min(opts.workers, total) - 1);
     for (let w = 0; w < childCount; w++) {
-      const child = fork(opts.workerEntry, ['sweep', '--worker'], {
+      const child = fork(entry!, ['sweep', '--worker'], {
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
         serialization: 'advanced',
         execArgv: WORKER_EXEC_ARGV,

@@ -194,7 +194,10 @@ export class RunViewsBackend {
     const run = await this.#run(runId);
     let manifest: Record<string, unknown> | null = null;
     try {
-      manifest = JSON.parse(await readFile(dataPaths(this.#opts.dataDir()).runManifest(runId), 'utf8')) as Record<string, unknown>;
+      // a light sweep point's manifest is in the catalog until it is materialised (by series() below)
+      manifest = run.materialized
+        ? (JSON.parse(await readFile(dataPaths(this.#opts.dataDir()).runManifest(runId), 'utf8')) as Record<string, unknown>)
+        : (await this.#catalog()).getRunManifest(runId);
     } catch {
       /* no manifest: not finished, or deleted files */
     }

@@ -452,6 +452,14 @@ export async function revealArtifacts(s: Services, arg?: unknown): Promise<Comma
   const run = await runArg(s, arg, 'Reveal artifacts of which run?');
   if (!run) return { ok: false, error: 'no run' };
   const dir = dataPaths(s.catalog.dataDir).runDir(run.id);
+  const port = (await s.catalog.require()).port;
+  if (port.getRun(run.id)?.materialized === false) {
+    // a light sweep point: its files are made (re-run deterministically) before they are shown
+    const { ensureRunArtifacts } = await import('../../engine/backtest/materialize.ts');
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Writing the artifacts of run ${run.id}…` }, () =>
+      ensureRunArtifacts(s.catalog.dataDir, port, run.id),
+    );
+  }
   const uri = vscode.Uri.file(dir);
   const root = workspaceRoot();
   const inside = root !== undefined && !relative(root, dir).startsWith('..') && !isAbsolute(relative(root, dir));

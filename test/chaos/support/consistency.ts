@@ -48,13 +48,22 @@ export function consistencyProblems(dataDir: string): string[] {
       problems.push(`run ${r.run_id} left ${r.status}`);
     for (const r of db.prepare(`SELECT dataset_id FROM datasets WHERE status = 'deriving'`).all() as { dataset_id: string }[])
       problems.push(`dataset ${r.dataset_id} left deriving`);
-    const runs = db.prepare(`SELECT run_id, status, artifacts_dir FROM runs`).all() as {
+    const runs = db.prepare(`SELECT run_id, status, artifacts_dir, materialized, metrics, manifest FROM runs`).all() as {
       run_id: string;
       status: string;
       artifacts_dir: string | null;
+      materialized: number;
+      metrics: string | null;
+      manifest: string | null;
     }[];
     for (const r of runs) {
       if (r.status === 'succeeded' && !r.artifacts_dir) problems.push(`run ${r.run_id} succeeded without artifacts_dir`);
+      if (r.status === 'succeeded' && !r.metrics) problems.push(`run ${r.run_id} succeeded without metrics`);
+      // a light sweep point: recorded whole (metrics + manifest), its files made when opened
+      if (r.materialized === 0) {
+        if (!r.manifest) problems.push(`light run ${r.run_id} has no recorded manifest`);
+        continue;
+      }
       if (!r.artifacts_dir) continue;
       const dir = join(dataDir, r.artifacts_dir);
       if (r.status === 'succeeded')

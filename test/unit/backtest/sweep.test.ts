@@ -263,7 +263,7 @@ describe('sweeps and walk-forward', function () {
     }
   });
 
-  it('SIGTERM to a running 2-worker sweep: workers stop, runs in flight end canceled, none left running', async () => {
+  it('SIGTERM to a running 2-worker sweep (--artifacts all): workers stop, runs in flight end canceled, none left running', async () => {
     const { dataDir, datasetId } = await makeDataDir(3000, 6);
     try {
       const slow = join(dataDir, 'slow.ts');
@@ -274,7 +274,7 @@ export default defineStrategy({ id: 'slowsweep', params: z.object({ a: z.number(
       );
       const child = spawn(
         process.execPath,
-        [MAIN, 'sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', slow, '--grid', 'a=1:6:1', '--workers', '2'],
+        [MAIN, 'sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', slow, '--grid', 'a=1:6:1', '--workers', '2', '--artifacts', 'all'],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let stderr = '';

@@ -19,15 +19,15 @@ describe('btnb db', () => {
     const f = join(dir, 'nested', 'catalog.sqlite');
     const first = btnb('db', 'apply', f, '--json');
     assert.equal(first.status, 0, first.stderr);
-    assert.deepEqual(JSON.parse(first.stdout), { file: f, created: true, from_version: 0, user_version: 3 });
+    assert.deepEqual(JSON.parse(first.stdout), { file: f, created: true, from_version: 0, user_version: 4 });
     const again = btnb('db', 'apply', f);
-    assert.equal(again.stdout, `${f}: user_version 3 (up to date)\n`);
+    assert.equal(again.stdout, `${f}: user_version 4 (up to date)\n`);
     const db = new Database(f, { readonly: true });
-    assert.equal(db.pragma('user_version', { simple: true }), 3);
+    assert.equal(db.pragma('user_version', { simple: true }), 4);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
     const info = JSON.parse(execFileSync(process.execPath, [MAIN, 'db', 'info', f, '--json'], { encoding: 'utf8' }));
-    assert.deepEqual(info, { file: f, user_version: 3, datasets: 0, runs: 0, change_counter: 0, journal_mode: 'wal' });
+    assert.deepEqual(info, { file: f, user_version: 4, datasets: 0, runs: 0, change_counter: 0, journal_mode: 'wal' });
   });
 
   it('exits 2 on usage errors and 1 with the file named on a non-database', () => {

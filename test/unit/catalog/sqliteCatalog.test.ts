@@ -80,7 +80,7 @@ describe('catalog/sqliteCatalog', () => {
       cat.close();
       assert.throws(
         () => openCatalog(file),
-        (e: Error) => e.message.includes(file) && /schema version 99 is newer .* \(3\)/.test(e.message),
+        (e: Error) => e.message.includes(file) && /schema version 99 is newer .* \(4\)/.test(e.message),
       );
       const raw = new Database(file);
       raw.pragma(`user_version = ${CATALOG_SCHEMA_VERSION}`);

@@ -3,6 +3,7 @@
 // and gets answers whose content matches the catalog; the panel serializer restores a RunDetail.
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
@@ -31,6 +32,7 @@ describe('run views (webviews over the views protocol)', function () {
   let runA = '';
   let runB = '';
   let sweepId = '';
+  let lightRun = '';
 
   before(async () => {
     dir = await useDataDir('data-views');
@@ -65,6 +67,13 @@ describe('run views (webviews over the views protocol)', function () {
         dir,
       ),
     ).sweep_id;
+    // a sweep whose points are all light: recorded with metrics, no artifacts until opened
+    lightRun = JSON.parse(
+      await cli(
+        ['sweep', '--dataset', ds, '--strategy', 'sma-cross', '--grid', 'fast=4,6', '--grid', 'slow=25', '--artifacts', 'none', '--json'],
+        dir,
+      ),
+    ).results[0].run_id;
     (await api()).services.catalog.refresh();
   });
 
@@ -111,6 +120,35 @@ describe('run views (webviews over the views protocol)', function () {
       () => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.label.startsWith('Run sma-cross'))),
       'the tab named after the run',
     );
+  });
+
+  it('RunDetail on a light sweep point: opening it materialises its artifacts (catalog and files) and shows its fills', async () => {
+    const before = catalogAt(dir);
+    const light = before.getRun(lightRun)!;
+    before.close();
+    assert.equal(light.materialized, false, 'the point has no artifacts before it is opened');
+    assert.equal(existsSync(join(dir, 'backtests', lightRun)), false);
+    const r = await vscode.commands.executeCommand<{ ok: boolean; runId: string }>('btnb.openRun', lightRun);
+    assert.equal(r.ok, true);
+    let v = (await views()).find((x) => x.key === `run:${lightRun}`);
+    await waitFor(
+      async () => {
+        v = (await views()).find((x) => x.key === `run:${lightRun}`);
+        return !!v && v.ready && !!reply(v.trace, 'run/series');
+      },
+      'the light run view to load its data',
+      60_000,
+    );
+    const detail = reply(v!.trace, 'run/get')!.body as { series: { fill_count: number } | null; unavailable: string | null };
+    assert.equal(detail.unavailable, null);
+    assert.equal(detail.series!.fill_count, light.metrics!.num_fills);
+    const w = reply(v!.trace, 'run/series')!.body as { fills: { fill_id: number[] } };
+    assert.equal(w.fills.fill_id.length, light.metrics!.num_fills);
+    const after = catalogAt(dir);
+    assert.equal(after.getRun(lightRun)!.materialized, true);
+    after.close();
+    for (const f of ['metrics.json', 'equity.parquet', 'fills.parquet', 'orders.parquet', 'trades.parquet', 'run-manifest.json'])
+      assert.ok(existsSync(join(dir, 'backtests', lightRun, f)), f);
   });
 
   it('RunsList: pages of runs from SQL; a catalog change from another process is pushed and the page refetched', async () => {
