@@ -7,7 +7,8 @@ import type { BarSeries } from '../bars/barSeries.ts';
 import type { Portfolio } from './portfolio.ts';
 import type { SimulatedExchange } from './simulatedExchange.ts';
 import type { RunLog } from './runLog.ts';
-import { Atr, Bollinger, Ema, type Indicator, RollingExtreme, Rsi, Sma } from './indicators.ts';
+import { Atr, Bollinger, type BollingerBands, Ema, type Indicator, RollingExtreme, Rsi, Sma } from './indicators.ts';
+import { type IndicatorSource, sharedBands, sharedIndicator } from './indicatorCache.ts';
 import { ORDER_LIMIT, ORDER_MARKET, ORDER_STOP, SIDE_BUY, SIDE_SELL } from './types.ts';
 
 export type PriceField = 'open' | 'high' | 'low' | 'close' | 'vwap' | 'volume' | 'spreadMean' | 'bidClose' | 'askClose' | 'imbalanceMean';
@@ -17,6 +18,8 @@ export interface OrderOptions {
   /** stop price: a stop (market-on-trigger) order. */
   stop?: number;
 }
+
+const ATR_FIELDS = ['high', 'low', 'close'] as const;
 
 export class StrategyContext {
   /** Current bar index (0-based, over the session-filtered series). */
@@ -35,9 +38,13 @@ export class StrategyContext {
   private readonly portfolio: Portfolio;
   private readonly exchange: SimulatedExchange;
   private readonly log: RunLog;
+  /** The input `bars` were filtered from (the indicator cache's key). */
+  private readonly source: IndicatorSource;
 
-  constructor(bars: BarSeries, portfolio: Portfolio, exchange: SimulatedExchange, log: RunLog) {
+  /** `source`: the unfiltered input and the session that gave `bars` (default: bars, 'all'). */
+  constructor(bars: BarSeries, portfolio: Portfolio, exchange: SimulatedExchange, log: RunLog, source?: IndicatorSource) {
     this.bars = bars;
+    this.source = source ?? { bars, session: 'all' };
     this.length = bars.length;
     this.symbol = bars.symbol;
     this.portfolio = portfolio;
@@ -175,9 +182,20 @@ export class StrategyContext {
     return this.exchange.submit(this.orderBar, side, qty, type, limit, stop);
   }
 
-  private add<T extends Indicator>(ind: T, n: number, what: string): T {
+  /**
+   * A factory's new incremental instance goes to the cache (indicatorCache.ts), which hands back
+   * a reader of the series shared by every run over the same input (computed with this instance
+   * on a miss), or the instance itself.
+   */
+  private add(fresh: Indicator, n: number, what: string, key: string, fields: readonly string[]): Indicator {
+    return this.register(sharedIndicator(this.check(fresh, n, what), this.length, this.source, key, fields));
+  }
+  private check<T extends Indicator>(ind: T, n: number, what: string): T {
     if (this.started) throw new Error(`${what}: indicators can only be created in onStart`);
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`${what}: period must be an integer ≥ 1, got ${n}`);
+    return ind;
+  }
+  private register<T extends Indicator>(ind: T): T {
     this.indicators.push(ind);
     return ind;
   }
@@ -186,25 +204,26 @@ export class StrategyContext {
     if (!(col instanceof Float64Array)) throw new RangeError(`unknown bar field '${field}'`);
     return col;
   }
-  sma(n: number, field: PriceField = 'close'): Sma {
-    return this.add(new Sma(this.src(field), n), n, `sma(${n})`);
+  sma(n: number, field: PriceField = 'close'): Indicator {
+    return this.add(new Sma(this.src(field), n), n, `sma(${n})`, `sma ${n}`, [field]);
   }
-  ema(n: number, field: PriceField = 'close'): Ema {
-    return this.add(new Ema(this.src(field), n), n, `ema(${n})`);
+  ema(n: number, field: PriceField = 'close'): Indicator {
+    return this.add(new Ema(this.src(field), n), n, `ema(${n})`, `ema ${n}`, [field]);
   }
-  rsi(n: number, field: PriceField = 'close'): Rsi {
-    return this.add(new Rsi(this.src(field), n), n, `rsi(${n})`);
+  rsi(n: number, field: PriceField = 'close'): Indicator {
+    return this.add(new Rsi(this.src(field), n), n, `rsi(${n})`, `rsi ${n}`, [field]);
   }
-  atr(n: number): Atr {
-    return this.add(new Atr(this.bars.high, this.bars.low, this.bars.close, n), n, `atr(${n})`);
+  atr(n: number): Indicator {
+    return this.add(new Atr(this.bars.high, this.bars.low, this.bars.close, n), n, `atr(${n})`, `atr ${n}`, ATR_FIELDS);
   }
-  bollinger(n: number, k = 2, field: PriceField = 'close'): Bollinger {
-    return this.add(new Bollinger(this.src(field), n, k), n, `bollinger(${n})`);
+  bollinger(n: number, k = 2, field: PriceField = 'close'): BollingerBands {
+    const fresh = this.check(new Bollinger(this.src(field), n, k), n, `bollinger(${n})`);
+    return this.register(sharedBands(fresh, this.length, this.source, `bollinger ${n}`, field, k));
   }
-  highest(n: number, field: PriceField = 'high'): RollingExtreme {
-    return this.add(new RollingExtreme(this.src(field), n, 1), n, `highest(${n})`);
+  highest(n: number, field: PriceField = 'high'): Indicator {
+    return this.add(new RollingExtreme(this.src(field), n, 1), n, `highest(${n})`, `highest ${n}`, [field]);
   }
-  lowest(n: number, field: PriceField = 'low'): RollingExtreme {
-    return this.add(new RollingExtreme(this.src(field), n, -1), n, `lowest(${n})`);
+  lowest(n: number, field: PriceField = 'low'): Indicator {
+    return this.add(new RollingExtreme(this.src(field), n, -1), n, `lowest(${n})`, `lowest ${n}`, [field]);
   }
 }

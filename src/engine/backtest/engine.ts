@@ -103,7 +103,8 @@ export class BacktestEngine {
     this.log = new RunLog(bars.ts);
     this.portfolio = new Portfolio(this.costs.cash, this.log);
     this.exchange = new SimulatedExchange(bars, this.log, this.portfolio, new FillModel(this.costs, this.seed), this.costs);
-    this.ctx = new StrategyContext(bars, this.portfolio, this.exchange, this.log);
+    // the input and session key the indicator series shared across runs (indicatorCache.ts)
+    this.ctx = new StrategyContext(bars, this.portfolio, this.exchange, this.log, { bars: input, session: this.session });
     this.peak = this.costs.cash;
     this.lastEquity = this.costs.cash;
   }

@@ -1,12 +1,22 @@
 /**
  * Incremental indicators, O(1) per bar (amortized for rolling high/low), no allocation after
  * construction. The engine calls `update(i)` for every bar before the strategy's onBar, so a
- * value at bar i includes bar i. `value` is NaN until enough bars have been seen.
+ * value at bar i includes bar i. `value` is NaN until enough bars have been seen. These classes
+ * are the one definition of each indicator: the strategy context's factories hand out series
+ * that indicatorCache.ts recorded by running them once over a dataset's bars.
  */
 export interface Indicator {
   readonly value: number;
   readonly ready: boolean;
   update(i: number): void;
+}
+
+/** What `ctx.bollinger` hands out: value = middle band. */
+export interface BollingerBands extends Indicator {
+  readonly upper: number;
+  readonly lower: number;
+  readonly std: number;
+  readonly middle: number;
 }
 
 /** Simple moving average over n values; the running sum is re-summed every 4096 steps to bound drift. */
@@ -142,7 +152,7 @@ export class Atr implements Indicator {
  * Rolling sums of (x − shift) and its square, shift = the first value seen (keeps the sum of
  * squares well conditioned); re-summed from the window every 4096 steps to bound drift.
  */
-export class Bollinger implements Indicator {
+export class Bollinger implements BollingerBands {
   value = NaN;
   upper = NaN;
   lower = NaN;
@@ -198,9 +208,17 @@ export class Bollinger implements Indicator {
     const variance = this.s2 / n - mean * mean;
     this.value = this.shift + mean;
     this.std = Math.sqrt(variance > 0 ? variance : 0);
-    this.upper = this.value + this.k * this.std;
-    this.lower = this.value - this.k * this.std;
+    this.upper = upperBand(this.value, this.k, this.std);
+    this.lower = lowerBand(this.value, this.k, this.std);
   }
+}
+
+/** Bollinger's outer bands around the middle, k standard deviations away (the cached bands use them too). */
+export function upperBand(middle: number, k: number, std: number): number {
+  return middle + k * std;
+}
+export function lowerBand(middle: number, k: number, std: number): number {
+  return middle - k * std;
 }
 
 /** Rolling maximum (sign = 1) or minimum (sign = −1) over n bars with a monotonic deque. */
