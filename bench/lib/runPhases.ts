@@ -186,7 +186,22 @@ export async function reportRunPhases(opts: {
       for (const [k, v] of Object.entries(costs))
         console.log(`    ${k.padEnd(52)} CPU ${v.cpu.toFixed(0).padStart(7)} ms  wall ${v.wall.toFixed(0).padStart(7)} ms`);
       // the CLI goals are about wall time on a shared machine: medians of several
-      const backtestArgs = [node, opts.cli, 'backtest', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', '--param', 'fast=7', '--param', 'slow=60', '--force'];
+      const backtestArgs = [
+        node,
+        opts.cli,
+        'backtest',
+        '--data-dir',
+        dataDir,
+        '--dataset',
+        datasetId,
+        '--strategy',
+        'sma-cross',
+        '--param',
+        'fast=7',
+        '--param',
+        'slow=60',
+        '--force',
+      ];
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
       for (const [k, cmd, goal] of [
         ['btnb --help', [node, opts.cli, '--help'], 150],
@@ -194,7 +209,11 @@ export async function reportRunPhases(opts: {
       ] as const) {
         const xs = Array.from({ length: 7 }, () => processCost([...cmd]));
         console.log(
-          `    ${`${k}, median of 7`.padEnd(52)} CPU ${med(xs.map((x) => x.cpu)).toFixed(0).padStart(7)} ms  wall ${med(xs.map((x) => x.wall)).toFixed(0).padStart(7)} ms   [goal < ${goal} ms wall]`,
+          `    ${`${k}, median of 7`.padEnd(52)} CPU ${med(xs.map((x) => x.cpu))
+            .toFixed(0)
+            .padStart(7)} ms  wall ${med(xs.map((x) => x.wall))
+            .toFixed(0)
+            .padStart(7)} ms   [goal < ${goal} ms wall]`,
         );
       }
     }

@@ -54,7 +54,16 @@ export async function reportSweepScale(opts: { dataDir: string; datasetId: strin
     best.engine = Math.min(best.engine, cpuNow() - c);
     c = cpuNow();
     const runId = newUlid();
-    const manifest = runManifest({ runId, datasetId, symbol: 'SYN', strategy, id, barCount: r.bars.length, startedAt: new Date().toISOString(), finishedAt: new Date().toISOString() });
+    const manifest = runManifest({
+      runId,
+      datasetId,
+      symbol: 'SYN',
+      strategy,
+      id,
+      barCount: r.bars.length,
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+    });
     best.manifest = Math.min(best.manifest, cpuNow() - c);
     rows.push({
       run_id: runId,
@@ -93,7 +102,9 @@ export async function reportSweepScale(opts: { dataDir: string; datasetId: strin
     [`catalog: recordRuns (${N} per transaction, wall ${recordWall.toFixed(2)} ms/pt)`, record],
   ] as const)
     console.log(`    ${k.padEnd(60)} ${v.toFixed(2).padStart(8)}  ${((100 * v) / total).toFixed(0).padStart(3)}%`);
-  console.log(`    ${'total'.padEnd(60)} ${total.toFixed(2).padStart(8)}   = ${(total / best.engine).toFixed(2)}× the engine   [goal ≤ 2×]`);
+  console.log(
+    `    ${'total'.padEnd(60)} ${total.toFixed(2).padStart(8)}   = ${(total / best.engine).toFixed(2)}× the engine   [goal ≤ 2×]`,
+  );
 
   // ── materialising one light point ──
   const mats: { cpu: number; wall: number }[] = [];
@@ -111,7 +122,9 @@ export async function reportSweepScale(opts: { dataDir: string; datasetId: strin
   const node = process.execPath;
   const lightId = recorded[10]!.run_id;
   const show = run([node, opts.cli, 'runs', 'show', lightId, '--artifacts', '--data-dir', dataDir]);
-  console.log(`  btnb runs show ID --artifacts (whole process, a light point): CPU ${show.cpu.toFixed(0)} ms, wall ${show.wall.toFixed(0)} ms`);
+  console.log(
+    `  btnb runs show ID --artifacts (whole process, a light point): CPU ${show.cpu.toFixed(0)} ms, wall ${show.wall.toFixed(0)} ms`,
+  );
 
   // ── whole sweeps ──
   const sweep = (grid: string[], workers: number, artifacts: string) => {
@@ -139,7 +152,9 @@ export async function reportSweepScale(opts: { dataDir: string; datasetId: strin
   };
   const big = ['--grid', 'fast=2:41:1', '--grid', 'slow=50:290:10']; // 40 × 25 = 1,000 points
   const small = ['--grid', 'fast=2:21:1', '--grid', 'slow=50:140:10']; // 20 × 10 = 200 points
-  console.log(`\n  btnb sweep over ${bars.length.toLocaleString('en-US')} bars, whole process (start, bars read, all points, catalog), best of ${opts.reps}:`);
+  console.log(
+    `\n  btnb sweep over ${bars.length.toLocaleString('en-US')} bars, whole process (start, bars read, all points, catalog), best of ${opts.reps}:`,
+  );
   const line = (label: string, xs: ReturnType<typeof sweep>[], engineMs: number) => {
     const wall = Math.min(...xs.map((x) => x.wall));
     const cpu = Math.min(...xs.map((x) => x.cpu));

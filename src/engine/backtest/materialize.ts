@@ -42,7 +42,12 @@ const inFlight = new Map<string, Promise<string>>();
  * A materialized run's directory is returned as it is (its files may have been deleted by hand:
  * readers report that themselves).
  */
-export async function ensureRunArtifacts(dataDir: string, catalog: CatalogPort, runId: string, opts: MaterializeOptions = {}): Promise<string> {
+export async function ensureRunArtifacts(
+  dataDir: string,
+  catalog: CatalogPort,
+  runId: string,
+  opts: MaterializeOptions = {},
+): Promise<string> {
   const paths = dataPaths(resolve(dataDir));
   const run = catalog.getRun(runId);
   if (!run) throw new MaterializeError('not_found', `run ${runId} is not in the catalog ${catalog.path}`);
@@ -58,10 +63,16 @@ export async function ensureRunArtifacts(dataDir: string, catalog: CatalogPort, 
   return p;
 }
 
-async function materialize(paths: ReturnType<typeof dataPaths>, catalog: CatalogPort, run: RunRow, opts: MaterializeOptions): Promise<string> {
+async function materialize(
+  paths: ReturnType<typeof dataPaths>,
+  catalog: CatalogPort,
+  run: RunRow,
+  opts: MaterializeOptions,
+): Promise<string> {
   const runId = run.run_id;
   const manifest = catalog.getRunManifest(runId);
-  if (!manifest) throw new MaterializeError('inputs_changed', `run ${runId} has no artifacts and no recorded manifest to re-create them from`);
+  if (!manifest)
+    throw new MaterializeError('inputs_changed', `run ${runId} has no artifacts and no recorded manifest to re-create them from`);
   const ref = typeof manifest.strategy_path === 'string' ? manifest.strategy_path : run.strategy_id;
   const strategy = await resolveStrategy(ref);
   if (strategy.codeHash !== run.code_hash)
@@ -78,7 +89,10 @@ async function materialize(paths: ReturnType<typeof dataPaths>, catalog: Catalog
     ...(manifest.date_range ? { dateRange: manifest.date_range as DateRange } : {}),
   });
   if (id.hash !== run.input_hash)
-    throw new MaterializeError('inputs_changed', `run ${runId}: its recorded inputs hash to ${id.hash}, not its input_hash ${run.input_hash}`);
+    throw new MaterializeError(
+      'inputs_changed',
+      `run ${runId}: its recorded inputs hash to ${id.hash}, not its input_hash ${run.input_hash}`,
+    );
   const all = await cachedBars(opts.barsCache, paths.barsParquet(run.dataset_id), run.dataset_id);
   const result = await computeResult(all, strategy, id, { signal: opts.signal });
   // The same inputs must give the same run: a re-derived dataset (same id, other bars) does not.

@@ -53,7 +53,13 @@ export async function runLightPoints(
   if (dataset.status !== 'ready' || !dataset.bars_path)
     throw new Error(`dataset '${req.datasetId}' has no bars yet (status ${dataset.status}); run \`btnb data derive ${req.datasetId}\``);
   const tags = [...new Set([...(req.tags ?? []), `sweep:${sweepId}`])];
-  const request = { datasetId: req.datasetId, costs: req.costs, seed: req.seed, session: req.session, ...(req.dateRange ? { dateRange: req.dateRange } : {}) };
+  const request = {
+    datasetId: req.datasetId,
+    costs: req.costs,
+    seed: req.seed,
+    session: req.session,
+    ...(req.dateRange ? { dateRange: req.dateRange } : {}),
+  };
 
   // Identical points (within the grid, or run before) run once: the first of each input_hash.
   const byHash = new Map<string, Pending[]>();
@@ -70,7 +76,11 @@ export async function runLightPoints(
     }
   };
   const earlier = req.force ? new Map() : catalog.findRunsByInputHash([...byHash.keys()]);
-  for (const t of tags) catalog.tagRuns([...earlier.values()].map((r) => r.run_id), t);
+  for (const t of tags)
+    catalog.tagRuns(
+      [...earlier.values()].map((r) => r.run_id),
+      t,
+    );
   const todo: Pending[][] = [];
   for (const [hash, group] of byHash) {
     const run = earlier.get(hash);

@@ -149,7 +149,13 @@ async function pointsJob(ctx: WorkerContext, m: Extract<WorkerJob, { type: 'poin
         outcomes.push({ metrics, error: null, bar_count: r.bars.length, started_at: startedAt, finished_at: new Date().toISOString() });
       } catch (e) {
         if (base.signal?.aborted) break;
-        outcomes.push({ metrics: null, error: errorSummary(e), bar_count: 0, started_at: startedAt, finished_at: new Date().toISOString() });
+        outcomes.push({
+          metrics: null,
+          error: errorSummary(e),
+          bar_count: 0,
+          started_at: startedAt,
+          finished_at: new Date().toISOString(),
+        });
       }
     }
     return { type: 'result', job: 'points', idx: m.idx, outcomes, error: null };

@@ -40,8 +40,7 @@ describe('light sweep points', function () {
     assert.deepEqual(parseArtifactsMode('all'), { kind: 'all' });
     assert.deepEqual(parseArtifactsMode('none'), { kind: 'none' });
     assert.deepEqual(parseArtifactsMode('top:3'), { kind: 'top', n: 3 });
-    for (const bad of ['top', 'top:-1', 'top:x', 'some', ''])
-      assert.throws(() => parseArtifactsMode(bad), /expected all, none or top:N/);
+    for (const bad of ['top', 'top:-1', 'top:x', 'some', '']) assert.throws(() => parseArtifactsMode(bad), /expected all, none or top:N/);
   });
 
   it('property: a materialised light point has exactly the artifacts a direct run of the same input writes', async () => {
@@ -65,7 +64,18 @@ describe('light sweep points', function () {
             {},
           );
           const costs = { fee_per_unit: fee };
-          const res = await runSweep({ dataDir, datasetId, strategy: 'sma-cross', points, seed, costs, session, force: true, workers: 1, artifacts: { kind: 'none' } });
+          const res = await runSweep({
+            dataDir,
+            datasetId,
+            strategy: 'sma-cross',
+            points,
+            seed,
+            costs,
+            session,
+            force: true,
+            workers: 1,
+            artifacts: { kind: 'none' },
+          });
           assert.equal(res.results.length, points.length);
           const point = res.results[pick % res.results.length]!;
           const cat = openCatalog(dataPaths(dataDir).catalog);
@@ -78,7 +88,16 @@ describe('light sweep points', function () {
             assert.deepEqual(row.metrics, JSON.parse(JSON.stringify(direct.metrics)));
             const dir = await ensureRunArtifacts(dataDir, cat, row.run_id);
             assert.equal(cat.getRun(row.run_id)!.materialized, true);
-            const ref = await runBacktestToCatalog({ dataDir, datasetId, strategy: 'sma-cross', params: point.params, seed, costs, session, force: true });
+            const ref = await runBacktestToCatalog({
+              dataDir,
+              datasetId,
+              strategy: 'sma-cross',
+              params: point.params,
+              seed,
+              costs,
+              session,
+              force: true,
+            });
             assert.notEqual(ref.run.run_id, row.run_id);
             assert.deepEqual(hashes(dir), hashes(ref.artifacts_dir));
             const manifest = JSON.parse(readFileSync(join(dir, 'run-manifest.json'), 'utf8')) as Record<string, unknown>;
@@ -97,7 +116,20 @@ describe('light sweep points', function () {
 
   it('--artifacts none | top:N | all: files for exactly the chosen points, every point in the catalog with its metrics', async () => {
     const grid = ['--grid', 'fast=3:12:3', '--grid', 'slow=20:40:10'];
-    const base = [MAIN, 'sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', 'sma-cross', ...grid, '--seed', '7', '--json'];
+    const base = [
+      MAIN,
+      'sweep',
+      '--data-dir',
+      dataDir,
+      '--dataset',
+      datasetId,
+      '--strategy',
+      'sma-cross',
+      ...grid,
+      '--seed',
+      '7',
+      '--json',
+    ];
     const sweep = (artifacts: string) => {
       const r = spawnSync(process.execPath, [...base, '--force', '--workers', '2', '--artifacts', artifacts, '--sort', 'total_return'], {
         encoding: 'utf8',

@@ -274,7 +274,22 @@ export default defineStrategy({ id: 'slowsweep', params: z.object({ a: z.number(
       );
       const child = spawn(
         process.execPath,
-        [MAIN, 'sweep', '--data-dir', dataDir, '--dataset', datasetId, '--strategy', slow, '--grid', 'a=1:6:1', '--workers', '2', '--artifacts', 'all'],
+        [
+          MAIN,
+          'sweep',
+          '--data-dir',
+          dataDir,
+          '--dataset',
+          datasetId,
+          '--strategy',
+          slow,
+          '--grid',
+          'a=1:6:1',
+          '--workers',
+          '2',
+          '--artifacts',
+          'all',
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let stderr = '';
