@@ -6,6 +6,8 @@
 import { parentPort } from 'node:worker_threads';
 import type { BarSeries } from '../bars/barSeries.ts';
 import { runBacktest } from './engine.ts';
+import { applySession } from './session.ts';
+import type { Session } from './types.ts';
 import { loadStrategyFile } from './userStrategy.ts';
 import type { StrategyDefinition } from './strategy.ts';
 
@@ -52,7 +54,8 @@ port.on('message', (m: { type: string; barsId: number; bars?: BarSeries; id: num
       // buffer with the kept bars (a result may hold a bars column itself) are copied, not
       // transferred — a transfer would detach them here for the next run.
       const { bars: _bars, ...rest } = result;
-      const kept = buffers(input);
+      // the session-filtered bars are kept too (session.ts makes them once per input)
+      const kept = new Set([...buffers(input), ...buffers(applySession(input, (m.session ?? 'all') as Session))]);
       const transfer = [...buffers(rest)].filter((b) => !kept.has(b));
       port.postMessage({ type: 'result', id: m.id, result: rest }, transfer);
     } catch (err) {

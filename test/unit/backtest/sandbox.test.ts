@@ -10,6 +10,7 @@ import { toCosts } from '../../../src/engine/backtest/costs.ts';
 import { RunCanceledError } from '../../../src/engine/backtest/engine.ts';
 import { StrategyLimitError, StrategySandbox } from '../../../src/engine/backtest/sandbox.ts';
 import { loadStrategyFile } from '../../../src/engine/backtest/userStrategy.ts';
+import { applySession } from '../../../src/engine/backtest/session.ts';
 import { synthBars } from './support/dataset.ts';
 
 describe('strategy sandbox (worker thread with CPU and heap limits)', function () {
@@ -43,6 +44,33 @@ export default defineStrategy({
     seed: 0,
     costs: toCosts({}),
     session: 'all' as const,
+  });
+
+  it('rth runs share one session filter of the bars (session.ts), also in the sandbox thread, whose results never detach it', async () => {
+    const bars = synthBars(6000, 4);
+    const rth = applySession(bars, 'rth');
+    assert.ok(rth.length < bars.length && rth.length > 0);
+    assert.equal(applySession(bars, 'rth'), rth, 'made once per input');
+    assert.notEqual(applySession(synthBars(6000, 4), 'rth'), rth, 'not shared with other bars');
+    const sb = new StrategySandbox({ cpuMs: 5000, heapMb: 256 });
+    try {
+      const def = (await loadStrategyFile(file)).def;
+      const direct = runBacktest(synthBars(6000, 4), { strategy: def, params: { mode: 0, fast: 6 }, seed: 0, costs: {}, session: 'rth' });
+      const rthReq = { ...req(0, 6), session: 'rth' as const };
+      for (let k = 0; k < 3; k++) {
+        const r = await sb.run(bars, rthReq);
+        assert.deepEqual(r.metrics, direct.metrics, `run ${k}`);
+        assert.deepEqual(Array.from(r.equity.equity), Array.from(direct.equity.equity));
+      }
+      // in this thread too: the cached filter is intact after runs over it
+      assert.equal(rth.ts.length, rth.length);
+      assert.deepEqual(
+        runBacktest(bars, { strategy: def, params: { mode: 0, fast: 6 }, seed: 0, costs: {}, session: 'rth' }).metrics,
+        direct.metrics,
+      );
+    } finally {
+      await sb.close();
+    }
   });
 
   it('equals the in-process engine; a loop fails on CPU time while the run queued behind it still succeeds', async () => {
