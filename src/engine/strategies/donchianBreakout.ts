@@ -26,7 +26,8 @@ export const donchianBreakout = defineStrategy({
   }),
   onBar(ctx, s, p) {
     ctx.cancelAll();
-    if (!s.entryHigh.ready || ctx.isLastBar) return;
+    // an exit channel longer than the entry one is ready later: no order until both are
+    if (!s.entryHigh.ready || !s.exitLow.ready || ctx.isLastBar) return;
     const pos = ctx.position;
     if (pos === 0) {
       ctx.buy(p.size, { stop: s.entryHigh.value });

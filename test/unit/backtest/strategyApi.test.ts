@@ -157,6 +157,13 @@ describe('strategy API and engine', () => {
     }
   });
 
+  it('donchian-breakout with an exit channel longer than the entry one waits for both (no NaN stop)', () => {
+    const bars = walk(3000, 6);
+    const r = runBacktest(bars, { strategy: BUILTIN_STRATEGIES['donchian-breakout']!, params: { entry: 10, exit: 30, allow_short: true } });
+    assert.ok(r.fills.length > 0);
+    for (let k = 0; k < r.orders.length; k++) assert.ok(Number.isFinite(r.orders.stopPrice[k]) && r.orders.bar[k]! >= 29);
+  });
+
   it('bollinger-reversion on a hand-computed series: buy below the lower band, exit at the middle', () => {
     // i=4: window 10,10,10,7 → mean 9.25, population std √1.6875 ≈ 1.299 → lower ≈ 7.95 > 7 → buy (fills bar 5 @ 8)
     // i=5: window 10,10,7,8 → middle 8.75 > 8 → hold; i=6: window 10,7,8,11 → middle 9 ≤ 11 → sell (fills bar 7 @ 10)
