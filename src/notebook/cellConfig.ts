@@ -8,7 +8,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { CostsError, parseCostsText, toCosts, type CostsInput } from '../engine/backtest/costs.ts';
-import { GridError, gridFromRecord, gridSize, parseGrid, type Grid } from '../engine/sweep/grid.ts';
+import { GridError, gridFromRecord, gridSize, parseArtifactsMode, parseGrid, type Grid } from '../engine/sweep/grid.ts';
 
 export const CONFIG_LANGUAGES = ['btnb-backtest', 'btnb-sweep', 'btnb-data'] as const;
 export type ConfigLanguage = (typeof CONFIG_LANGUAGES)[number];
@@ -77,6 +77,17 @@ export const SweepCell = z.strictObject({
   grid: GridField,
   params: z.record(z.string(), z.unknown()).default({}),
   sort: z.string().min(1).default('sharpe'),
+  artifacts: z
+    .string()
+    .default('top:10')
+    .refine((v) => {
+      try {
+        parseArtifactsMode(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected all, none or top:N (e.g. top:10)'),
   walk_forward: z
     .strictObject({
       train_days: z.number().int().positive(),
@@ -181,6 +192,9 @@ export const KEY_DOCS: Readonly<Record<ConfigLanguage, Readonly<Record<string, K
     },
     params: { doc: 'Parameters held fixed across the grid.' },
     sort: { doc: 'The metric that ranks the runs (default sharpe), e.g. total_return, max_drawdown, profit_factor.' },
+    artifacts: {
+      doc: 'Which points get Parquet artifacts as they run: `top:N` (default top:10 by `sort`), `none` or `all`. The others are recorded with their metrics and get their artifacts when opened.',
+    },
     walk_forward: {
       doc: 'Walk-forward instead of a plain sweep: rolling folds of train_days in-sample (best params by `sort`) and test_days out-of-sample.',
       keys: { train_days: { doc: 'In-sample trading days per fold.' }, test_days: { doc: 'Out-of-sample trading days per fold.' } },

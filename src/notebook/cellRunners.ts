@@ -186,6 +186,7 @@ export async function runSweepCell(ctx: CellContext): Promise<vscode.NotebookCel
     session: c.session,
     force: c.force,
     sort: c.sort,
+    artifacts: c.artifacts,
     ...(ds.range ? { dateRange: ds.range } : {}),
     ...(c.walk_forward ? { walkForward: { trainDays: c.walk_forward.train_days, testDays: c.walk_forward.test_days } } : {}),
   });
