@@ -40,7 +40,10 @@ if (mode === 'write') {
         for (const r of runs) {
           if (r.status !== 'succeeded') continue;
           seen++;
-          if (!r.artifacts_dir || !existsSync(join(dataDir!, r.artifacts_dir, 'run-manifest.json')))
+          // a light sweep point is whole without files: its metrics and the manifest it will get
+          if (!r.materialized) {
+            if (!r.metrics || !cat.getRunManifest(r.run_id)) errors.push(`light run ${r.run_id} without metrics or manifest`);
+          } else if (!r.artifacts_dir || !existsSync(join(dataDir!, r.artifacts_dir, 'run-manifest.json')))
             errors.push(`succeeded run ${r.run_id} without its artifacts`);
         }
       } finally {
