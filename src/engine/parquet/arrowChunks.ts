@@ -3,7 +3,7 @@
  * typed arrays on the way back. int64/timestamp conversion to doubles joins two 32-bit
  * halves: no BigInt per value.
  */
-import * as arrow from 'apache-arrow';
+import type * as arrow from 'apache-arrow';
 
 export type ColumnType = 'timestamp_ns_utc' | 'float64' | 'int64' | 'int32' | 'utf8' | 'bool';
 
@@ -31,23 +31,6 @@ export interface ColumnSpec {
 }
 
 const TWO32 = 4294967296;
-
-export function arrowType(t: ColumnType): arrow.DataType {
-  switch (t) {
-    case 'timestamp_ns_utc':
-      return new arrow.TimestampNanosecond('UTC');
-    case 'float64':
-      return new arrow.Float64();
-    case 'int64':
-      return new arrow.Int64();
-    case 'int32':
-      return new arrow.Int32();
-    case 'utf8':
-      return new arrow.Utf8();
-    case 'bool':
-      return new arrow.Bool();
-  }
-}
 
 export class ColumnError extends Error {
   readonly column: string;

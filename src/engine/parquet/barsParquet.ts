@@ -6,9 +6,12 @@
  * required (non-null) columns: a NaN there is a derive bug and is refused, naming the row.
  */
 import type * as arrow from 'apache-arrow';
+import { readFile } from 'node:fs/promises';
 import { allocBarSeries, BAR_COLUMNS, type BarSeries } from '../bars/barSeries.ts';
-import { copyFloat64, copyInt32, copyInt64AsDouble, validAt, type ColumnSpec, type ColumnType } from './arrowChunks.ts';
-import { ParquetFileError, parquetFileInfo, readParquetBatches, writeParquetTable, type WriteTableOptions } from './table.ts';
+import type { ColumnSpec, ColumnType } from './arrowChunks.ts';
+import { ParquetFileError } from './errors.ts';
+import { FlatReadUnsupported, parseFooter, PhysicalType, readColumnChunk, type ColumnSink, type FlatColumn } from './flatReader.ts';
+import type { WriteTableOptions } from './table.ts';
 
 type Field = keyof Omit<BarSeries, 'symbol' | 'length'>;
 
@@ -87,6 +90,7 @@ function checkBars(path: string, bars: BarSeries): void {
 /** Writes `bars` to `path` atomically (temp + rename), zstd, exact contract types, deterministic bytes. */
 export async function writeBarsParquet(path: string, bars: BarSeries, opts: Omit<WriteTableOptions, 'metadata'> = {}): Promise<void> {
   checkBars(path, bars);
+  const { writeParquetTable } = await import('./table.ts');
   await writeParquetTable(path, barColumnSpecs(bars), {
     ...opts,
     metadata: { 'btnb.kind': BARS_PARQUET_KIND, 'btnb.layout_version': BARS_PARQUET_LAYOUT_VERSION, 'btnb.symbol': bars.symbol },
@@ -135,8 +139,111 @@ function firstUtf8Mismatch(d: arrow.Data, want: Uint8Array): number {
   return -1;
 }
 
-/** Reads bars-1m.parquet into a BarSeries (row group by row group; memory ≈ the result). */
+/**
+ * Reads bars-1m.parquet into a BarSeries: a file btnb wrote is decoded by flatReader.ts straight
+ * into the columns (memory ≈ the file + the result); anything else — a foreign or damaged
+ * file, or one that cannot be read — goes through parquet-wasm (`readBarsParquetWasm`), whose
+ * checks and messages are the contract's. Both give the same series (a test compares them).
+ */
 export async function readBarsParquet(path: string): Promise<BarSeries> {
+  let bytes: Uint8Array | null = null;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    // the full reader says why the file cannot be opened, naming it
+  }
+  if (bytes !== null) {
+    try {
+      const bars = readBarsFlat(bytes);
+      if (bars !== null) return bars;
+    } catch {
+      // never worse than the full reader: it reads (or refuses) what this one could not
+    }
+  }
+  return readBarsParquetWasm(path);
+}
+
+const NANOS = 3; // parquet.thrift TimeUnit union: 1 MILLIS, 2 MICROS, 3 NANOS
+const CONVERTED_UTF8 = 0;
+const CONVERTED_INT_32 = 17;
+const CONVERTED_INT_64 = 18;
+
+/** Does a Parquet leaf column carry exactly the contract type `type` (as writeBarsParquet writes it)? */
+function contractType(c: FlatColumn, type: ColumnType): boolean {
+  const lt = c.logicalType;
+  const intOf = (bits: number) => {
+    const it = lt?.[10] as { 1?: unknown; 2?: unknown } | undefined;
+    return lt === undefined || (it !== undefined && it[1] === bits && it[2] === true && Object.keys(lt).length === 1);
+  };
+  switch (type) {
+    case 'timestamp_ns_utc': {
+      const ts = lt?.[8] as { 1?: unknown; 2?: Record<number, unknown> } | undefined;
+      return c.physicalType === PhysicalType.INT64 && ts?.[1] === true && ts[2]?.[NANOS] !== undefined;
+    }
+    case 'utf8':
+      return c.physicalType === PhysicalType.BYTE_ARRAY && (lt?.[1] !== undefined || c.convertedType === CONVERTED_UTF8);
+    case 'float64':
+      return c.physicalType === PhysicalType.DOUBLE && lt === undefined && c.convertedType === undefined;
+    case 'int64':
+      return c.physicalType === PhysicalType.INT64 && intOf(64) && (c.convertedType === undefined || c.convertedType === CONVERTED_INT_64);
+    case 'int32':
+      return c.physicalType === PhysicalType.INT32 && intOf(32) && (c.convertedType === undefined || c.convertedType === CONVERTED_INT_32);
+    case 'bool':
+      return false;
+  }
+}
+
+/**
+ * The bars of a bars-1m.parquet that btnb wrote (its `btnb.kind`, the contract's Parquet types
+ * and nullability, the symbol in the metadata), decoded without parquet-wasm; null when the file
+ * is anything else (then `readBarsParquet` uses the full reader).
+ */
+export function readBarsFlat(bytes: Uint8Array): BarSeries | null {
+  try {
+    const file = parseFooter(bytes);
+    let meta: Record<string, unknown>;
+    try {
+      meta = JSON.parse(file.keyValue.get('btnb.metadata') ?? '{}') as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+    const symbol = meta['btnb.symbol'];
+    if (meta['btnb.kind'] !== BARS_PARQUET_KIND || typeof symbol !== 'string') return null;
+    const columns = BAR_LAYOUT.map((l) => {
+      const c = file.columns.get(l.column);
+      if (c === undefined || c.optional !== l.nullable || !contractType(c, l.type)) throw new FlatReadUnsupported(`column ${l.column}`);
+      return c;
+    });
+    let rows = 0;
+    for (const g of file.rowGroups) rows += g.numRows;
+    if (rows !== file.numRows || rows > 0x7fffffff) return null;
+    const bars = allocBarSeries(symbol, rows);
+    const want = encoder.encode(symbol);
+    let at = 0;
+    for (let g = 0; g < file.rowGroups.length; g++) {
+      for (let i = 0; i < BAR_LAYOUT.length; i++) {
+        const l = BAR_LAYOUT[i]!;
+        let sink: ColumnSink;
+        if (l.field === 'symbol') sink = { kind: 'bytesEqual', want };
+        else if (l.type === 'int32') sink = { kind: 'int32', out: bars[l.field] as Int32Array, at, nullValue: -1 };
+        else sink = { kind: l.type === 'float64' ? 'float64' : 'int64', out: bars[l.field] as Float64Array, at };
+        readColumnChunk(file, g, columns[i]!, sink);
+      }
+      at += file.rowGroups[g]!.numRows;
+    }
+    return bars;
+  } catch (err) {
+    if (err instanceof FlatReadUnsupported) return null;
+    throw err;
+  }
+}
+
+/** Reads bars-1m.parquet into a BarSeries with parquet-wasm (row group by row group; memory ≈ the result). */
+export async function readBarsParquetWasm(path: string): Promise<BarSeries> {
+  const [{ parquetFileInfo, readParquetBatches }, { copyFloat64, copyInt32, copyInt64AsDouble, validAt }] = await Promise.all([
+    import('./table.ts'),
+    import('./arrowChunks.ts'),
+  ]);
   const info = await parquetFileInfo(path);
   for (const l of BAR_LAYOUT)
     expectType(

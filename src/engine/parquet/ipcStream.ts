@@ -5,16 +5,17 @@
  * Why not apache-arrow's `tableToIPC`: for a 100 k-row run artifact it built Data objects, a
  * chunk list and then a fresh multi-MB buffer per file (~7 ms and most of a sweep's GC churn).
  * Here every column is converted straight into its place in the body, and the record batch
- * header is a fixed-shape FlatBuffer written in place. The schema message still comes from
- * apache-arrow (built once per schema): parquet-wasm re-serialises the schema it reads into the
- * file's ARROW:schema, so sharing its source keeps the Parquet bytes identical.
+ * header is a fixed-shape FlatBuffer written in place. The schema message is a small FlatBuffer
+ * written here too (built once per schema), so writing Parquet never loads apache-arrow
+ * (~10 ms of module start per process): parquet-wasm re-serialises the schema it reads into the
+ * file's ARROW:schema, so the Parquet bytes are those apache-arrow's schema gave (a test
+ * compares them).
  *
  * The returned bytes are a view of the scratch buffer: valid until the next call (callers hand
  * them to parquet-wasm synchronously). Format: Arrow columnar spec, "Encapsulated message
  * format" (continuation 0xFFFFFFFF, metadata length, Message FlatBuffer, 8-byte aligned body).
  */
-import * as arrow from 'apache-arrow';
-import { arrowType, ColumnError, isNullable, type ColumnSpec } from './arrowChunks.ts';
+import { ColumnError, isNullable, type ColumnSpec, type ColumnType } from './arrowChunks.ts';
 
 const TWO32 = 4294967296;
 const pad8 = (n: number) => (n + 7) & ~7;
@@ -24,24 +25,184 @@ let scratch = new Uint8Array(1 << 16);
 /** Grows the scratch buffer (keeping the first `used` bytes) so that `need` bytes fit. */
 function ensure(need: number, used: number): void {
   if (need <= scratch.length) return;
-  let size = scratch.length;
-  while (size < need) size *= 2;
-  const next = new Uint8Array(size);
+  const next = new Uint8Array(Math.max(need + (need >> 3), 2 * scratch.length));
   next.set(scratch.subarray(0, used));
   scratch = next;
 }
 
+/**
+ * A FlatBuffer laid out front to back: every object is written after the offset that points to
+ * it (offsets are unsigned and point forward), tables after their vtables, each scalar aligned
+ * to its size relative to the buffer start (what the arrow-rs verifier checks).
+ */
+class ForwardFlatBuffer {
+  bytes = new Uint8Array(512);
+  pos = 0;
+
+  private view(): DataView {
+    return new DataView(this.bytes.buffer);
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.bytes.length) return;
+    const next = new Uint8Array(Math.max(2 * this.bytes.length, this.pos + n));
+    next.set(this.bytes);
+    this.bytes = next;
+  }
+
+  align(a: number): void {
+    const to = (this.pos + a - 1) & ~(a - 1);
+    this.room(to - this.pos);
+    this.pos = to;
+  }
+
+  u32(x: number): number {
+    this.align(4);
+    this.room(4);
+    const at = this.pos;
+    this.view().setUint32(at, x, true);
+    this.pos += 4;
+    return at;
+  }
+
+  /** Points the uoffset slot at `slot` to `target` (which must come after it). */
+  patch(slot: number, target: number): void {
+    this.view().setUint32(slot, target - slot, true);
+  }
+
+  /**
+   * A table of `fields` in vtable order: scalars {size, value} or {size: 0} for an offset (a
+   * slot patched later), null when absent. Returns the table's position and each field's slot.
+   */
+  table(fields: readonly ({ size: 0 | 1 | 2 | 4 | 8; value?: number } | null)[]): { at: number; slots: number[] } {
+    this.align(2);
+    const vt = this.pos;
+    const vtSize = 4 + 2 * fields.length;
+    const maxAlign = fields.some((f) => f?.size === 8) ? 8 : 4;
+    const tableAt = (vt + vtSize + maxAlign - 1) & ~(maxAlign - 1);
+    // field offsets inside the table, each aligned in absolute terms
+    let end = tableAt + 4;
+    const where = fields.map((f) => {
+      if (f === null) return 0;
+      const size = f.size === 0 ? 4 : f.size;
+      const at = (end + size - 1) & ~(size - 1);
+      end = at + size;
+      return at;
+    });
+    this.room(end - this.pos);
+    const v = this.view();
+    v.setUint16(vt, vtSize, true);
+    v.setUint16(vt + 2, end - tableAt, true);
+    fields.forEach((_, i) => v.setUint16(vt + 4 + 2 * i, where[i] === 0 ? 0 : where[i]! - tableAt, true));
+    this.bytes.fill(0, vt + vtSize, end);
+    v.setInt32(tableAt, tableAt - vt, true); // vtable = table − soffset
+    const slots: number[] = [];
+    fields.forEach((f, i) => {
+      if (f === null) return;
+      const at = where[i]!;
+      if (f.size === 0) slots[i] = at;
+      else if (f.size === 1) v.setUint8(at, f.value ?? 0);
+      else if (f.size === 2) v.setInt16(at, f.value ?? 0, true);
+      else if (f.size === 4) v.setInt32(at, f.value ?? 0, true);
+      else v.setBigInt64(at, BigInt(f.value ?? 0), true);
+    });
+    this.pos = end;
+    return { at: tableAt, slots };
+  }
+
+  string(s: string): number {
+    const utf8 = encoder.encode(s);
+    const at = this.u32(utf8.length);
+    this.room(utf8.length + 1);
+    this.bytes.set(utf8, this.pos);
+    this.bytes[this.pos + utf8.length] = 0;
+    this.pos += utf8.length + 1;
+    return at;
+  }
+
+  /** A vector of `n` offsets; returns the vector's position and its element slots. */
+  offsets(n: number): { at: number; slots: number[] } {
+    const at = this.u32(n);
+    const slots: number[] = [];
+    for (let i = 0; i < n; i++) slots.push(this.u32(0));
+    return { at, slots };
+  }
+}
+
+/** Arrow Schema.fbs `Type` union id of a column type. */
+const TYPE_ID: Record<ColumnType, number> = { int32: 2, int64: 2, float64: 3, utf8: 5, bool: 6, timestamp_ns_utc: 10 };
+
+/** The type table a column type points to (Int, FloatingPoint, Utf8, Bool or Timestamp). */
+function writeType(fb: ForwardFlatBuffer, t: ColumnType): number {
+  switch (t) {
+    case 'int32':
+    case 'int64':
+      return fb.table([
+        { size: 4, value: t === 'int32' ? 32 : 64 },
+        { size: 1, value: 1 },
+      ]).at; // bitWidth, is_signed
+    case 'float64':
+      return fb.table([{ size: 2, value: 2 }]).at; // precision: DOUBLE
+    case 'utf8':
+    case 'bool':
+      return fb.table([]).at;
+    case 'timestamp_ns_utc': {
+      const ts = fb.table([{ size: 2, value: 3 }, { size: 0 }]); // unit: NANOSECOND, timezone
+      fb.patch(ts.slots[1]!, fb.string('UTC'));
+      return ts.at;
+    }
+  }
+}
+
+/**
+ * The encapsulated Schema message (continuation, length, FlatBuffer padded to 8):
+ * Message{version V5, header Schema{endianness Little, fields}, bodyLength 0}; each Field has
+ * name, nullable, type and an empty children vector, as apache-arrow writes them.
+ */
+export function encodeSchemaMessage(columns: readonly ColumnSpec[]): Uint8Array {
+  const nullable = columns.map(isNullable);
+  const fb = new ForwardFlatBuffer();
+  const root = fb.u32(0);
+  // Message: version, header_type, header, bodyLength
+  const message = fb.table([{ size: 2, value: 4 }, { size: 1, value: 1 }, { size: 0 }, { size: 8, value: 0 }]);
+  fb.patch(root, message.at);
+  // Schema: endianness, fields
+  const schema = fb.table([{ size: 2, value: 0 }, { size: 0 }]);
+  fb.patch(message.slots[2]!, schema.at);
+  const fields = fb.offsets(columns.length);
+  fb.patch(schema.slots[1]!, fields.at);
+  columns.forEach((c, i) => {
+    // Field: name, nullable, type_type, type, dictionary (absent), children
+    const f = fb.table([
+      { size: 0 },
+      { size: 1, value: nullable[i] ? 1 : 0 },
+      { size: 1, value: TYPE_ID[c.type] },
+      { size: 0 },
+      null,
+      { size: 0 },
+    ]);
+    fb.patch(fields.slots[i]!, f.at);
+    fb.patch(f.slots[0]!, fb.string(c.name));
+    fb.patch(f.slots[3]!, writeType(fb, c.type));
+    fb.patch(f.slots[5]!, fb.offsets(0).at);
+  });
+  fb.align(8);
+  const out = new Uint8Array(8 + fb.pos);
+  const v = new DataView(out.buffer);
+  v.setInt32(0, -1, true);
+  v.setInt32(4, fb.pos, true);
+  out.set(fb.bytes.subarray(0, fb.pos), 8);
+  return out;
+}
+
 const schemaMessages = new Map<string, Uint8Array>();
 
-/** The encapsulated Schema message for these columns (apache-arrow's encoding), built once per schema. */
+/** The encapsulated Schema message for these columns, built once per schema. */
 function schemaMessage(columns: readonly ColumnSpec[]): Uint8Array {
-  const nullable = columns.map(isNullable);
-  const key = columns.map((c, i) => `${c.name}\u0000${c.type}\u0000${nullable[i] ? 1 : 0}`).join('\u0001');
+  const key = columns.map((c) => `${c.name}\u0000${c.type}\u0000${isNullable(c) ? 1 : 0}`).join('\u0001');
   let msg = schemaMessages.get(key);
   if (msg === undefined) {
-    const schema = new arrow.Schema(columns.map((c, i) => new arrow.Field(c.name, arrowType(c.type), nullable[i])));
-    const stream = arrow.tableToIPC(new arrow.Table(schema), 'stream');
-    msg = stream.slice(0, stream.length - 8); // without the end-of-stream marker
+    msg = encodeSchemaMessage(columns);
     if (schemaMessages.size < 64) schemaMessages.set(key, msg);
   }
   return msg;
@@ -300,6 +461,19 @@ function writeUtf8(w: BodyWriter, c: ColumnSpec, off: number, len: number): void
 
 const writer = new BodyWriter();
 
+/** Body bytes of `rows` rows of `columns` without padding (validity bitmaps counted as present). */
+function streamBytes(columns: readonly ColumnSpec[], rows: number): number {
+  let n = 0;
+  for (const c of columns) {
+    n += (rows + 7) >> 3;
+    if (c.type === 'float64' || c.type === 'int64' || c.type === 'timestamp_ns_utc') n += 8 * rows;
+    else if (c.type === 'int32') n += 4 * rows;
+    else if (c.type === 'bool') n += (rows + 7) >> 3;
+    else n += 4 * (rows + 1) + (c.constant === undefined ? 0 : encoder.encode(c.constant).length * rows);
+  }
+  return n;
+}
+
 /**
  * The IPC stream of `columns` (all `rows` long, already checked by the caller) cut into record
  * batches of `batchRows` rows (0 rows: one empty batch), or only rows [from, from+count) as
@@ -313,10 +487,13 @@ export function encodeIpcStream(columns: readonly ColumnSpec[], rows: number, ba
   const w = writer;
   if (w.nodes.length < 2 * fields) w.nodes = new Float64Array(2 * fields);
   if (w.regions.length < 2 * buffers) w.regions = new Float64Array(2 * buffers);
-  ensure(schema.length + 8, 0);
+  const end = count === undefined ? rows : from + count;
+  // the whole stream's size up front (strings beyond a constant are left to growth): one
+  // allocation instead of a doubling series of copies for a multi-MB table
+  const batches = Math.max(1, Math.ceil((end - from) / (count === undefined ? batchRows : Math.max(count, 1))));
+  ensure(schema.length + 16 + batches * (8 + headerSize(fields, buffers) + 8 * buffers) + streamBytes(columns, end - from), 0);
   scratch.set(schema, 0);
   w.pos = schema.length;
-  const end = count === undefined ? rows : from + count;
   let off = from;
   do {
     const len = count === undefined ? Math.min(batchRows, end - off) : count;

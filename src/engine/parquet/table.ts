@@ -8,16 +8,35 @@
  * and caller key/values — no timestamps, no random ids (a test writes twice and compares).
  */
 import { canonicalJson } from '../util/canonicalJson.ts';
-import * as arrow from 'apache-arrow';
+import type * as Arrow from 'apache-arrow';
 import { openAsBlob } from 'node:fs';
 import type { Writable } from 'node:stream';
-import * as pq from 'parquet-wasm';
+import type * as Pq from 'parquet-wasm';
 import { PRODUCT_VERSION } from '../version.ts';
 import { createAtomicWriteStream, writeFileAtomic, type AtomicFs } from '../io/atomicWrite.ts';
 import { ColumnError, type ColumnSpec } from './arrowChunks.ts';
 import { encodeIpcStream } from './ipcStream.ts';
+import { ParquetFileError } from './errors.ts';
 
 export type { ColumnSpec, ColumnType } from './arrowChunks.ts';
+export { ParquetFileError };
+
+let pqModule: typeof Pq | undefined;
+let arrowModule: typeof Arrow | undefined;
+
+/**
+ * parquet-wasm, loaded on first use: its require compiles the ~5 MB WebAssembly module, which a
+ * process that only imports this file (through artifacts.ts, say) for a command that never
+ * reads or writes Parquet should not pay for. Node's module cache makes it once per process.
+ */
+async function parquetWasm(): Promise<typeof Pq> {
+  return (pqModule ??= await import('parquet-wasm'));
+}
+
+/** apache-arrow (a large module graph), only for the readers that hand out Arrow objects. */
+async function apacheArrow(): Promise<typeof Arrow> {
+  return (arrowModule ??= await import('apache-arrow'));
+}
 
 /** Rows per row group: ~10 MB of bar columns, fine-grained enough for parallel/partial reads. */
 export const DEFAULT_ROW_GROUP_SIZE = 65_536;
@@ -43,14 +62,6 @@ export interface WriteTableOptions {
   fs?: AtomicFs;
   /** Force the streaming encoder (tests; default: only above ONE_SHOT_MAX_CELLS). */
   stream?: boolean;
-}
-
-export class ParquetFileError extends Error {
-  readonly file: string;
-  constructor(file: string, message: string, cause?: unknown) {
-    super(`${file}: ${message}`, { cause });
-    this.file = file;
-  }
 }
 
 /** Resolves on 'drain', rejects on 'error'; removes both listeners either way. */
@@ -90,7 +101,7 @@ function checkColumns(path: string, columns: readonly ColumnSpec[]): number {
   return rows;
 }
 
-function writerProperties(columns: readonly ColumnSpec[], opts: WriteTableOptions): pq.WriterProperties {
+function writerProperties(pq: typeof Pq, columns: readonly ColumnSpec[], opts: WriteTableOptions): Pq.WriterProperties {
   let b = new pq.WriterPropertiesBuilder()
     .setCompression(pq.Compression.ZSTD)
     .setMaxRowGroupSize(opts.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE)
@@ -118,9 +129,10 @@ function writerProperties(columns: readonly ColumnSpec[], opts: WriteTableOption
 export async function writeParquetTable(path: string, columns: readonly ColumnSpec[], opts: WriteTableOptions = {}): Promise<void> {
   const rows = checkColumns(path, columns);
   const rowGroup = opts.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
+  const pq = await parquetWasm();
   if (!Number.isInteger(rowGroup) || rowGroup < 1) throw new ParquetFileError(path, `rowGroupSize ${rowGroup} is not a positive integer`);
   // Row groups as record batches of the IPC stream (an empty table: one empty batch).
-  const batchAt = (off: number, len: number): pq.RecordBatch => {
+  const batchAt = (off: number, len: number): Pq.RecordBatch => {
     const wasm = pq.Table.fromIPCStream(encodeIpcStream(columns, rows, rowGroup, off, len));
     const batch = wasm.recordBatch(0);
     wasm.free();
@@ -131,7 +143,7 @@ export async function writeParquetTable(path: string, columns: readonly ColumnSp
     let bytes: Uint8Array;
     try {
       // writeParquet takes ownership of the wasm table (frees it).
-      bytes = pq.writeParquet(pq.Table.fromIPCStream(encodeIpcStream(columns, rows, rowGroup)), writerProperties(columns, opts));
+      bytes = pq.writeParquet(pq.Table.fromIPCStream(encodeIpcStream(columns, rows, rowGroup)), writerProperties(pq, columns, opts));
     } catch (err) {
       throw wrapWriteError(path, err);
     }
@@ -143,7 +155,7 @@ export async function writeParquetTable(path: string, columns: readonly ColumnSp
   // parquet-wasm turns a JS error from the source into an opaque "Dyn casting error": keep ours.
   let buildError: unknown = null;
   // Pull-driven: the next row group is built only when the encoder asks for it.
-  const batches = new ReadableStream<pq.RecordBatch>({
+  const batches = new ReadableStream<Pq.RecordBatch>({
     pull(ctl) {
       try {
         if (off >= rows && emitted) {
@@ -162,7 +174,7 @@ export async function writeParquetTable(path: string, columns: readonly ColumnSp
   });
   const out = createAtomicWriteStream(path, { fs: opts.fs });
   try {
-    const encoded = await pq.transformParquetStream(batches, writerProperties(columns, opts));
+    const encoded = await pq.transformParquetStream(batches, writerProperties(pq, columns, opts));
     for await (const chunk of encoded as unknown as AsyncIterable<Uint8Array>) {
       if (!out.write(chunk)) await drained(out);
     }
@@ -188,7 +200,7 @@ export interface ReadOptions {
   batchSize?: number;
 }
 
-async function openParquet(path: string): Promise<pq.ParquetFile> {
+async function openParquet(path: string): Promise<Pq.ParquetFile> {
   let blob: Blob;
   try {
     blob = await openAsBlob(path);
@@ -196,7 +208,7 @@ async function openParquet(path: string): Promise<pq.ParquetFile> {
     throw new ParquetFileError(path, `cannot open: ${(err as Error).message}`, err);
   }
   try {
-    return await pq.ParquetFile.fromFile(blob);
+    return await (await parquetWasm()).ParquetFile.fromFile(blob);
   } catch (err) {
     throw new ParquetFileError(
       path,
@@ -216,10 +228,11 @@ export interface ParquetFileInfo {
   keyValue: Map<string, string>;
   /** Our `metadata` option as written (empty when absent or unparsable). */
   metadata: Record<string, string>;
-  schema: arrow.Schema;
+  schema: Arrow.Schema;
 }
 
 export async function parquetFileInfo(path: string): Promise<ParquetFileInfo> {
+  const arrow = await apacheArrow();
   const file = await openParquet(path);
   try {
     const md = file.metadata();
@@ -249,10 +262,11 @@ export async function parquetFileInfo(path: string): Promise<ParquetFileInfo> {
 }
 
 /** Streams the file as Arrow JS record batches (one row group's worth at a time by default). */
-export async function* readParquetBatches(path: string, opts: ReadOptions = {}): AsyncGenerator<arrow.RecordBatch> {
+export async function* readParquetBatches(path: string, opts: ReadOptions = {}): AsyncGenerator<Arrow.RecordBatch> {
+  const arrow = await apacheArrow();
   const file = await openParquet(path);
   try {
-    let stream: ReadableStream<pq.RecordBatch>;
+    let stream: ReadableStream<Pq.RecordBatch>;
     try {
       stream = await file.stream({ batchSize: opts.batchSize ?? DEFAULT_ROW_GROUP_SIZE, columns: opts.columns });
     } catch (err) {
@@ -286,8 +300,9 @@ export async function* readParquetBatches(path: string, opts: ReadOptions = {}):
 }
 
 /** Reads the whole file into an apache-arrow Table (artifacts; bars use readBarsParquet). */
-export async function readParquetTable(path: string, opts: ReadOptions = {}): Promise<arrow.Table> {
-  const batches: arrow.RecordBatch[] = [];
+export async function readParquetTable(path: string, opts: ReadOptions = {}): Promise<Arrow.Table> {
+  const arrow = await apacheArrow();
+  const batches: Arrow.RecordBatch[] = [];
   for await (const b of readParquetBatches(path, opts)) batches.push(b);
   if (batches.length === 0) {
     const info = await parquetFileInfo(path);
