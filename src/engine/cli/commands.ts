@@ -31,21 +31,19 @@ export async function runCli(argv: string[]): Promise<number> {
   const { COMMANDS: commands } = await import('./registry.ts');
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const summaries: [string, string][] = [];
-    for (const [n, load] of Object.entries(commands)) summaries.push([n, (await load()).summary]);
-    process.stdout.write(mainHelp(summaries));
+    process.stdout.write(mainHelp(Object.entries(commands).map(([n, c]) => [n, c.summary])));
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-V') {
     process.stdout.write(`${PRODUCT_VERSION}\n`);
     return 0;
   }
-  const load = commands[name];
-  if (!load) {
+  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!entry) {
     process.stderr.write(`btnb: unknown command '${name}'. Run \`btnb --help\`.\n`);
     return 2;
   }
-  const cmd = await load();
+  const cmd = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     const text = (await cmd.helpFor?.(rest)) ?? cmd.help;
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

@@ -24,13 +24,9 @@ export { ParquetFileError };
 let pqModule: typeof Pq | undefined;
 let arrowModule: typeof Arrow | undefined;
 
-/**
- * parquet-wasm, loaded on first use: its require compiles the ~5 MB WebAssembly module, which a
- * process that only imports this file (through artifacts.ts, say) for a command that never
- * reads or writes Parquet should not pay for. Node's module cache makes it once per process.
- */
+/** parquet-wasm, loaded (its WebAssembly compiled) on first use, once per process (parquetWasm.ts). */
 async function parquetWasm(): Promise<typeof Pq> {
-  return (pqModule ??= await import('parquet-wasm'));
+  return (pqModule ??= (await import('./parquetWasm.ts')).pq);
 }
 
 /** apache-arrow (a large module graph), only for the readers that hand out Arrow objects. */
