@@ -439,6 +439,96 @@ function plainDictionary(sink: ColumnSink, physical: number, page: Uint8Array, c
 /** An index past the dictionary: the file is damaged (the full reader says how). */
 const badIndex = (): never => unsupported('dictionary index out of range');
 
+/**
+ * dst[at + k] = dict[index k] for the `count` dictionary indices of the hybrid at buf[pos, end):
+ * decodeHybrid and gatherFloat64 in one pass (no index array) for the common widths; an index
+ * past the dictionary is refused.
+ */
+function dictionaryDoubles(
+  buf: Uint8Array,
+  pos: number,
+  end: number,
+  width: number,
+  dict: Float64Array,
+  dst: Float64Array,
+  at: number,
+  count: number,
+): void {
+  if (width < 1 || width > 25) {
+    // width 0 (a one-value dictionary) or very wide indices: the general path
+    idx = grow(idx, count);
+    decodeHybrid(buf, pos, end, width, idx, count);
+    gatherFloat64(dst, at, dict, idx, count);
+    return;
+  }
+  const size = dict.length;
+  const mask = (1 << width) - 1;
+  const bytesPerRun = (width + 7) >> 3;
+  let i = 0;
+  while (i < count) {
+    let h = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (pos >= end || shift > 21) unsupported('hybrid: bad run header');
+      const b = buf[pos++]!;
+      h |= (b & 0x7f) << shift;
+      if ((b & 0x80) === 0) break;
+    }
+    if ((h & 1) === 1) {
+      const groups = h >>> 1;
+      const bytes = groups * width;
+      if (bytes > end - pos) unsupported('hybrid: bit-packed run past the end');
+      const take = Math.min(groups * 8, count - i);
+      const k = gatherPacked(buf, pos, end, width, mask, dict, dst, at + i, take);
+      if (k < take) {
+        // the last values of the page: bit by bit, inside the run's bytes
+        idx = grow(idx, take);
+        unpackBits(buf, pos, width, idx, 0, take, k);
+        for (let q = k; q < take; q++) {
+          const j = idx[q]!;
+          if (j >= size) badIndex();
+          dst[at + i + q] = dict[j]!;
+        }
+      }
+      i += take;
+      pos += bytes;
+    } else {
+      if (bytesPerRun > end - pos) unsupported('hybrid: truncated run value');
+      let v = 0;
+      for (let b = 0; b < bytesPerRun; b++) v |= buf[pos + b]! << (8 * b);
+      pos += bytesPerRun;
+      v &= mask;
+      if (v >= size) badIndex();
+      const take = Math.min(h >>> 1, count - i);
+      dst.fill(dict[v]!, at + i, at + i + take);
+      i += take;
+    }
+  }
+}
+
+/** Bit-packed indices → dst[o…] = dict[index] while a 4-byte window fits before `end`; returns how many were done. */
+function gatherPacked(
+  buf: Uint8Array,
+  pos: number,
+  end: number,
+  width: number,
+  mask: number,
+  dict: Float64Array,
+  dst: Float64Array,
+  o: number,
+  take: number,
+): number {
+  const size = dict.length;
+  let k = 0;
+  for (let bit = 0; k < take; k++, bit += width) {
+    const a = pos + (bit >>> 3);
+    if (a + 3 >= end) break;
+    const j = ((buf[a]! | (buf[a + 1]! << 8) | (buf[a + 2]! << 16) | (buf[a + 3]! << 24)) >>> (bit & 7)) & mask;
+    if (j >= size) badIndex();
+    dst[o + k] = dict[j]!;
+  }
+  return k;
+}
+
 /** dst[at + k] = dict[idx[k]] for k < n. */
 function gatherFloat64(dst: Float64Array, at: number, dict: Float64Array, idx: Int32Array, n: number): void {
   const size = dict.length;
@@ -516,7 +606,9 @@ function doubles(
   if (physical !== (int64 ? PhysicalType.INT64 : PhysicalType.DOUBLE)) unsupported('type');
   if (isDictionary(encoding)) {
     if (dict === null) return unsupported('dictionary-encoded page without a dictionary');
-    if (n > 0) gatherFloat64(dst, at, dict as Float64Array, dictionaryIndices(page, pos, n), n);
+    if (n === 0) return;
+    if (pos >= page.length) unsupported('dictionary indices missing');
+    dictionaryDoubles(page, pos + 1, page.length, page[pos]!, dict as Float64Array, dst, at, n);
     return;
   }
   if (encoding !== ENC_PLAIN) unsupported(`encoding ${encoding}`);
