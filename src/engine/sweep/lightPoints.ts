@@ -183,7 +183,7 @@ async function runJobs(
   onReply: (idx: number, outcomes: LightOutcome[], error: string | null) => void,
 ): Promise<void> {
   const bars = await cachedBars(barsCache, dataPaths(req.dataDir).barsParquet(req.datasetId), req.datasetId);
-  const setup: Omit<SetupMsg, 'bars'> = {
+  const setup: SetupMsg = {
     type: 'start',
     dataDir: req.dataDir,
     datasetId: req.datasetId,

@@ -5,40 +5,10 @@
  */
 import { z } from 'zod';
 import { ProtocolError, describeIssues } from '../jobs/protocol.ts';
-import type { BarSeries } from '../bars/barSeries.ts';
-
-const F64 = [
-  'ts',
-  'open',
-  'high',
-  'low',
-  'close',
-  'volume',
-  'vwap',
-  'buyVolume',
-  'sellVolume',
-  'bidClose',
-  'askClose',
-  'spreadMean',
-  'spreadMax',
-  'bidSizeMean',
-  'askSizeMean',
-  'imbalanceMean',
-] as const;
-
-/** A BarSeries as structured clone delivers it: every column a typed array of at least `length` values. */
-function isBarSeries(v: unknown): v is BarSeries {
-  if (typeof v !== 'object' || v === null) return false;
-  const b = v as Record<string, unknown>;
-  const n = b.length;
-  if (typeof b.symbol !== 'string' || typeof n !== 'number' || !Number.isInteger(n) || n < 0) return false;
-  const long = (a: unknown, T: typeof Float64Array | typeof Int32Array) => a instanceof T && a.length >= n;
-  return F64.every((k) => long(b[k], Float64Array)) && long(b.tradeCount, Int32Array) && long(b.quoteCount, Int32Array);
-}
 
 /**
  * The same envelope, names and error type as the job protocol (jobs/protocol.ts): the worker
- * says `ready`, gets `start` (the sweep's settings and bars), then work items (`run`: a grid
+ * says `ready`, gets `start` (the sweep's settings; it reads the bars itself), then work items (`run`: a grid
  * point as a catalog run; `score`: a batch of walk-forward in-sample scores), answers each with
  * a `result`, and reports a fatal problem as `error`. `stop` lets it finish what it has and
  * exit; `cancel` ends its runs in flight as canceled (SIGTERM only when it does not answer).
@@ -56,8 +26,6 @@ export const StartMsg = z.object({
   tags: z.array(z.string()).optional(),
   /** Every point runs over these New York dates only (part of each run's identity). */
   dateRange: z.object({ from: z.string(), to: z.string() }).optional(),
-  /** The dataset's bars, read once by the pool (each worker would otherwise read and decode the file again). */
-  bars: z.custom<BarSeries>(isBarSeries, 'expected a BarSeries').optional(),
 });
 export const RunMsg = z.object({ type: z.literal('run'), idx: z.number().int(), params: z.record(z.string(), z.unknown()) });
 /**

@@ -26,9 +26,9 @@ export interface PointOutcome {
   error: string | null;
 }
 
-/** A context for `setup` with an open catalog and bars cache (seeded with the setup's bars). */
+/** A context for `setup` with an open catalog and a bars cache (the dataset is read on first use). */
 export function workerContext(msg: SetupMsg, catalog: NonNullable<BacktestRequest['catalog']>, signal: AbortSignal): WorkerContext {
-  const barsCache = new Map<string, BarSeries>(msg.bars ? [[msg.datasetId, msg.bars]] : []);
+  const barsCache = new Map<string, BarSeries>();
   return {
     runner: new LocalBacktestRunner(msg.dataDir, { catalog, barsCache }),
     base: {

@@ -3,12 +3,11 @@
  * processes (`btnb sweep --worker` from the CLI entry) — each keeping RUNS_IN_FLIGHT jobs and
  * handed the next job as each reply arrives.
  *
- * Why this process runs jobs too, and why the bars travel over IPC: each forked worker pays
- * its own start-up, module load, JIT warm-up and TurboFan tier-up of parquet-wasm's 4.9 MB
- * module, and decoding the bars file costs it more again; this process has all of that done
- * already, so with 2 workers on 2 cores an idle parent plus two children spent the spare
- * core's time on start-up. The bars are read once here and cloned to the children with the
- * setup (a memcpy, 'advanced' serialization) instead of being decoded again by each.
+ * This process runs jobs too: it has its start-up, module load and JIT warm-up done already, so
+ * with 2 workers on 2 cores an idle parent plus two children would spend the spare core on a
+ * third start-up. Each child reads the bars file itself (parquet/flatReader.ts: ~40–90 ms for a
+ * year of minute bars) rather than receiving them over IPC: a 28 MB message only moves while the
+ * sending event loop polls, and this process's event loop is busy running its own jobs.
  *
  * Settles once this process's jobs are done and every child has exited; cancel (signal) or a
  * worker failure stops all (each run in flight ends `canceled`) and rejects. Workers are told
@@ -16,7 +15,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { BarSeries } from '../bars/barSeries.ts';
-import { cachedBars } from '../backtest/runner.ts';
 import { parseToParent, type SetupMsg, type ToWorker, type WorkerJob, type WorkerReply } from './protocol.ts';
 import { handleJob, workerContext } from './worker.ts';
 
@@ -42,8 +40,8 @@ export interface PoolOptions {
   workerEntry: string | null;
   /** Executors in all, this process included. */
   workers: number;
-  setup: Omit<SetupMsg, 'bars'>;
-  /** The dataset's bars when the caller has read them already; otherwise they are read here, once. */
+  setup: SetupMsg;
+  /** The dataset's bars when the caller has read them already (this process's executor uses them). */
   bars?: BarSeries;
   jobs: WorkerJob[];
   onReply: (m: WorkerReply) => void;
@@ -61,8 +59,6 @@ export async function runOnWorkers(opts: PoolOptions): Promise<void> {
   const local = workerContext(setup, catalog, localAbort.signal);
   const barsCache = local.base.barsCache!;
   if (opts.bars) barsCache.set(setup.datasetId, opts.bars);
-  // Read once for everyone. A dataset without bars fails each run with the runner's own error.
-  const barsReady = cachedBars(barsCache, dataPaths(setup.dataDir).barsParquet(setup.datasetId), setup.datasetId).catch(() => undefined);
 
   return new Promise<void>((resolveAll, rejectAll) => {
     let next = 0;
@@ -123,7 +119,10 @@ export async function runOnWorkers(opts: PoolOptions): Promise<void> {
       void handleJob(local, job).then((r) => {
         localBusy--;
         reply(r);
-        runLocal();
+        // A macrotask hop: a light job is pure compute chained by promises, so without it this
+        // process would never get to its children's messages (their `ready`, their results)
+        // until it ran out of jobs itself — and the children would idle.
+        setImmediate(runLocal);
       });
     };
 
@@ -159,11 +158,9 @@ export async function runOnWorkers(opts: PoolOptions): Promise<void> {
         }
         if (m.type === 'error') return failAll(new Error(`sweep worker ${child.pid}: ${m.message}`));
         if (m.type === 'ready') {
-          void barsReady.then((bars) => {
-            if (failure || !child.connected) return;
-            child.send({ ...setup, ...(bars ? { bars } : {}) } satisfies ToWorker);
-            for (let k = 0; k < RUNS_IN_FLIGHT; k++) dispatch(child);
-          });
+          if (failure || !child.connected) return;
+          child.send(setup satisfies ToWorker);
+          for (let k = 0; k < RUNS_IN_FLIGHT; k++) dispatch(child);
           return;
         }
         reply(m);

@@ -177,6 +177,35 @@ describe('light sweep points', function () {
     }
   });
 
+  it('2 workers: the forked worker gets light jobs too (the parent hops to its event loop between its own jobs)', async () => {
+    const file = join(dataDir, 'pidlog.ts');
+    const log = join(dataDir, 'light-pids.log');
+    writeFileSync(
+      file,
+      `import { appendFileSync } from 'node:fs';
+import { defineStrategy, z } from 'backtest-notebook';
+export default defineStrategy({ id: 'pidlog', params: z.object({ a: z.number() }), onStart() {
+  appendFileSync(${JSON.stringify(log)}, process.pid + '\\n');
+}, onBar() {} });\n`,
+    );
+    const res = await runSweep({
+      dataDir,
+      datasetId,
+      strategy: file,
+      points: Array.from({ length: 64 }, (_, a) => ({ a })),
+      seed: 0,
+      costs: {},
+      session: 'all',
+      force: true,
+      workers: 2,
+      workerEntry: MAIN,
+      artifacts: { kind: 'none' },
+    });
+    assert.equal(res.results.filter((r) => r.status === 'succeeded').length, 64);
+    const pids = new Set(readFileSync(log, 'utf8').trim().split('\n'));
+    assert.equal(pids.size, 2, `both processes ran points: ${[...pids].join(', ')}`);
+  });
+
   it('cancel mid-batch: every point reported done is in the catalog whole, none half-recorded, none running', async () => {
     const points = gridPoints(
       [
