@@ -186,13 +186,13 @@ describe('light sweep points', function () {
 import { defineStrategy, z } from 'backtest-notebook';
 export default defineStrategy({ id: 'pidlog', params: z.object({ a: z.number() }), onStart() {
   appendFileSync(${JSON.stringify(log)}, process.pid + '\\n');
-}, onBar() {} });\n`,
+}, onBar() { const t = performance.now(); while (performance.now() - t < 0.02) {} } });\n`,
     );
     const res = await runSweep({
       dataDir,
       datasetId,
       strategy: file,
-      points: Array.from({ length: 64 }, (_, a) => ({ a })),
+      points: Array.from({ length: 48 }, (_, a) => ({ a })), // ~80 ms each: far longer than a worker's start
       seed: 0,
       costs: {},
       session: 'all',
@@ -201,7 +201,7 @@ export default defineStrategy({ id: 'pidlog', params: z.object({ a: z.number() }
       workerEntry: MAIN,
       artifacts: { kind: 'none' },
     });
-    assert.equal(res.results.filter((r) => r.status === 'succeeded').length, 64);
+    assert.equal(res.results.filter((r) => r.status === 'succeeded').length, 48);
     const pids = new Set(readFileSync(log, 'utf8').trim().split('\n'));
     assert.equal(pids.size, 2, `both processes ran points: ${[...pids].join(', ')}`);
   });
