@@ -115,8 +115,9 @@ export async function reportSweepScale(opts: { dataDir: string; datasetId: strin
     mats.push({ cpu: cpuNow() - c, wall: performance.now() - t });
   }
   catalog.close();
+  const rest = mats.slice(1);
   console.log(
-    `\n  materialise one light point in process (re-run + 5 artifacts + fsync + rename), median of ${mats.length}: CPU ${median(mats.map((m) => m.cpu)).toFixed(0)} ms, wall ${median(mats.map((m) => m.wall)).toFixed(0)} ms   [goal < 150 ms]`,
+    `\n  materialise one light point in process (re-run + 5 artifacts + fsync + rename): the first (bars read) CPU ${mats[0]!.cpu.toFixed(0)} ms, wall ${mats[0]!.wall.toFixed(0)} ms; the next ones (bars kept), median of ${rest.length}: CPU ${median(rest.map((m) => m.cpu)).toFixed(0)} ms, wall ${median(rest.map((m) => m.wall)).toFixed(0)} ms   [goal < 150 ms]`,
   );
   if (!opts.cli) return;
   const node = process.execPath;

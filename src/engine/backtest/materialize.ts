@@ -7,7 +7,9 @@
  * directory is published atomically (publishRun.ts) and the catalog records it. The engine is
  * deterministic, so the files are byte for byte what a direct run of the same input writes.
  */
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { readBarsParquet } from '../parquet/barsParquet.ts';
 import { dataPaths } from '../dataDir.ts';
 import type { CatalogPort, RunRow } from '../ports/catalog.ts';
 import type { BarSeries } from '../bars/barSeries.ts';
@@ -63,6 +65,24 @@ export async function ensureRunArtifacts(
   return p;
 }
 
+/**
+ * The last dataset materialised from, kept while its file is unchanged (size and mtime): opening
+ * one light point after another of a sweep (RunDetail, Compare) reads the bars once.
+ */
+let recent: { key: string; bars: Promise<BarSeries> } | null = null;
+async function recentBars(path: string): Promise<BarSeries> {
+  const st = await stat(path);
+  const key = `${path}\u0000${st.size}\u0000${st.mtimeMs}`;
+  if (recent?.key !== key) {
+    const bars = readBarsParquet(path);
+    recent = { key, bars };
+    bars.catch(() => {
+      if (recent?.bars === bars) recent = null;
+    });
+  }
+  return recent.bars;
+}
+
 async function materialize(
   paths: ReturnType<typeof dataPaths>,
   catalog: CatalogPort,
@@ -93,7 +113,9 @@ async function materialize(
       'inputs_changed',
       `run ${runId}: its recorded inputs hash to ${id.hash}, not its input_hash ${run.input_hash}`,
     );
-  const all = await cachedBars(opts.barsCache, paths.barsParquet(run.dataset_id), run.dataset_id);
+  const all = opts.barsCache
+    ? await cachedBars(opts.barsCache, paths.barsParquet(run.dataset_id), run.dataset_id)
+    : await recentBars(paths.barsParquet(run.dataset_id));
   const result = await computeResult(all, strategy, id, { signal: opts.signal });
   // The same inputs must give the same run: a re-derived dataset (same id, other bars) does not.
   const again = canonicalJson(JSON.parse(JSON.stringify(result.metrics)));

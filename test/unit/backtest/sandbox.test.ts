@@ -69,7 +69,7 @@ export default defineStrategy({
         direct.metrics,
       );
     } finally {
-      await sb.close();
+      sb.close();
     }
   });
 
