@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataPaths } from './dataDir.ts';
+import type { CatalogPort } from './ports/catalog.ts';
 import { pidAlive, removeStaleTemps } from './io/atomicWrite.ts';
 
 export interface Recovered {
@@ -62,10 +63,11 @@ export async function removeAbandonedTemps(dataDir: string): Promise<string[]> {
 }
 
 /** Settles abandoned rows and removes abandoned temps; a data dir without a catalog has none. */
-export async function recoverDataDir(dataDir: string): Promise<Recovered> {
+export async function recoverDataDir(dataDir: string, catalog?: CatalogPort): Promise<Recovered> {
   const p = dataPaths(dataDir);
   let rows = { runs: [] as string[], datasets: [] as string[] };
-  if (existsSync(p.catalog)) {
+  if (catalog) rows = catalog.recoverAbandoned();
+  else if (existsSync(p.catalog)) {
     const { openCatalog } = await import('./catalog/sqliteCatalog.ts');
     const cat = openCatalog(p.catalog);
     try {

@@ -31,11 +31,16 @@ export const command: CliCommand = {
     const seed = parseSeed(args);
     const session = parseSession(args);
     const json = args.flags.has('json');
-    const { resolveDataDir } = await import('../dataDir.ts');
+    const { resolveDataDir, dataPaths } = await import('../dataDir.ts');
     const { LocalBacktestRunner } = await import('../backtest/runner.ts');
     const { metricsTable } = await import('../backtest/format.ts');
+    const { existsSync } = await import('node:fs');
     const dataDir = resolveDataDir(args.values.get('data-dir'));
-    await (await import('./recover.ts')).settleAbandoned(dataDir);
+    // one connection for recovery and the run (each open + close costs ~5-10 ms); without a
+    // catalog file the runner says what to do
+    const catalogPath = dataPaths(dataDir).catalog;
+    const catalog = existsSync(catalogPath) ? (await import('../catalog/sqliteCatalog.ts')).openCatalog(catalogPath) : undefined;
+    await (await import('./recover.ts')).settleAbandoned(dataDir, catalog);
 
     const ac = new AbortController();
     const onSignal = (sig: NodeJS.Signals) => {
@@ -45,7 +50,7 @@ export const command: CliCommand = {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     try {
-      const out = await new LocalBacktestRunner(dataDir).run({
+      const out = await new LocalBacktestRunner(dataDir, catalog ? { catalog } : {}).run({
         datasetId,
         strategy,
         params,
@@ -83,6 +88,7 @@ export const command: CliCommand = {
     } finally {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      catalog?.close();
     }
   },
 };

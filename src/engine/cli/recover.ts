@@ -1,8 +1,10 @@
+import type { CatalogPort } from '../ports/catalog.ts';
+
 /** Every CLI command that reads or writes a data dir first settles what killed processes left (recovery.ts). */
-export async function settleAbandoned(dataDir: string): Promise<void> {
+export async function settleAbandoned(dataDir: string, catalog?: CatalogPort): Promise<void> {
   const { recoverDataDir } = await import('../recovery.ts');
   try {
-    const r = await recoverDataDir(dataDir);
+    const r = await recoverDataDir(dataDir, catalog);
     const said: string[] = [];
     if (r.runs.length) said.push(`${r.runs.length} abandoned run${r.runs.length > 1 ? 's' : ''} marked failed (${r.runs.join(', ')})`);
     if (r.datasets.length)
