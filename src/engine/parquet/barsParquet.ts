@@ -9,8 +9,9 @@ import type * as arrow from 'apache-arrow';
 import { readFile } from 'node:fs/promises';
 import { allocBarSeries, BAR_COLUMNS, type BarSeries } from '../bars/barSeries.ts';
 import type { ColumnSpec, ColumnType } from './arrowChunks.ts';
-import { ParquetFileError } from './errors.ts';
-import { FlatReadUnsupported, parseFooter, PhysicalType, readColumnChunk, type ColumnSink, type FlatColumn } from './flatReader.ts';
+import { FlatReadUnsupported, ParquetFileError } from './errors.ts';
+import { parseFooter, PhysicalType, type FlatColumn } from './flatFooter.ts';
+import { readColumnChunk, type ColumnSink } from './flatReader.ts';
 import type { WriteTableOptions } from './table.ts';
 
 type Field = keyof Omit<BarSeries, 'symbol' | 'length'>;

@@ -12,7 +12,7 @@ import {
   readBarsParquetWasm,
   writeBarsParquet,
 } from '../../../src/engine/parquet/barsParquet.ts';
-import { decodeHybrid } from '../../../src/engine/parquet/flatReader.ts';
+import { decodeHybrid } from '../../../src/engine/parquet/rleHybrid.ts';
 import { encodeIpcStream } from '../../../src/engine/parquet/ipcStream.ts';
 import { Sfc32 } from '../../../src/engine/util/prng.ts';
 
