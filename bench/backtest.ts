@@ -13,6 +13,7 @@ import { allocBarSeries, type BarSeries, NS_PER_MINUTE } from '../src/engine/bar
 import { runBacktest } from '../src/engine/backtest/engine.ts';
 import { Sfc32 } from '../src/engine/util/prng.ts';
 import { smaCross } from '../src/engine/strategies/smaCross.ts';
+import { handLoop, SIZE } from './lib/handLoop.ts';
 import { defineStrategy } from '../src/engine/backtest/strategy.ts';
 import { z } from 'zod';
 
@@ -20,7 +21,6 @@ const N = Number(process.env.BENCH_BARS ?? 10_000_000);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const FAST = 10;
 const SLOW = 30;
-const SIZE = 100;
 
 function synthBars(n: number, seed: number): BarSeries {
   const b = allocBarSeries('BENCH', n);
@@ -45,44 +45,6 @@ function synthBars(n: number, seed: number): BarSeries {
     b.spreadMean[i] = NaN;
   }
   return b;
-}
-
-/** The baseline: docs/backtest.md sma-cross written out by hand over the columns. */
-function handLoop(b: BarSeries, cash0: number): { finalEquity: number; fills: number; equity: Float64Array } {
-  const n = b.length;
-  const close = b.close;
-  const open = b.open;
-  const equity = new Float64Array(n);
-  const posArr = new Float64Array(n);
-  const cashArr = new Float64Array(n);
-  const ring = new Float64Array(SLOW);
-  let sumF = 0;
-  let sumS = 0;
-  let cash = cash0;
-  let pos = 0;
-  let pending = 0;
-  let fills = 0;
-  for (let i = 0; i < n; i++) {
-    if (pending !== 0) {
-      cash -= pending * open[i]! + 0;
-      pos += pending;
-      pending = 0;
-      fills++;
-    }
-    const raw = Math.round(close[i]! * 1e9);
-    const slot = i % SLOW;
-    sumS += raw - (i >= SLOW ? ring[slot]! : 0);
-    sumF += raw - (i >= FAST ? ring[(i - FAST) % SLOW]! : 0);
-    ring[slot] = raw;
-    if (i >= SLOW - 1 && i < n - 1) {
-      const target = sumF * SLOW > sumS * FAST ? SIZE : 0;
-      if (target !== pos) pending = target - pos;
-    }
-    posArr[i] = pos;
-    cashArr[i] = cash;
-    equity[i] = cash + pos * close[i]!;
-  }
-  return { finalEquity: equity[n - 1]!, fills, equity };
 }
 
 /** Wall time and process CPU time (user + system, ms): on a shared machine CPU time is the steadier figure. */
@@ -119,7 +81,7 @@ for (let r = 0; r < REPS; r++) {
     engineFills = res.metrics.num_fills;
   });
   const h = timed(() => {
-    hand = handLoop(bars, 100_000);
+    hand = handLoop(bars, 100_000, FAST, SLOW);
   });
   tEngine = Math.min(tEngine, e.wall);
   cEngine = Math.min(cEngine, e.cpu);

@@ -13,6 +13,7 @@ import { dataPaths } from '../../src/engine/dataDir.ts';
 import { readBarsParquet } from '../../src/engine/parquet/barsParquet.ts';
 import { ENGINE_VERSION } from '../../src/engine/version.ts';
 import type { RecordRunInput } from '../../src/engine/ports/catalog.ts';
+import { handLoop } from './handLoop.ts';
 
 const cpuNow = () => {
   const c = process.cpuUsage();
@@ -93,6 +94,13 @@ export async function reportSweepScale(opts: { dataDir: string; datasetId: strin
   const recorded = catalog.recordRuns(rows);
   const record = (cpuNow() - c) / N;
   const recordWall = (performance.now() - t) / N;
+  // the hand-written loop of the same rules over the same bars, for scale
+  let hand = Infinity;
+  for (let k = 0; k < 9; k++) {
+    const c0 = cpuNow();
+    handLoop(bars, 100_000, 2 + k, 50);
+    hand = Math.min(hand, cpuNow() - c0);
+  }
   const total = best.identity + best.engine + best.manifest + record;
   console.log(`\n  light sweep point (bars cached; the catalog batch shared by ${N} points), best of ${N} per phase, CPU ms:`);
   for (const [k, v] of [
