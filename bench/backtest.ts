@@ -224,7 +224,7 @@ if (SWEEP_BARS <= 0) {
     const line = (x: ReturnType<typeof summary>) =>
       `${(x.ms / 1000).toFixed(2)} s  ${rate(x).toFixed(1)} runs/s  ${((rate(x) * SWEEP_BARS) / 1e6).toFixed(1)} M bars/s  (median ${(x.msMedian / 1000).toFixed(2)} s)`;
     console.log(
-      `  sweep sma-cross in ${base}: ${one.runs} runs × ${SWEEP_BARS.toLocaleString('en-US')} bars (each a catalog run + 4 Parquet artifacts), wall time incl. process start, best of ${SWEEP_REPS}:`,
+      `  sweep sma-cross in ${base}: ${one.runs} runs × ${SWEEP_BARS.toLocaleString('en-US')} bars (light points: each a catalog row, Parquet for the best 10), wall time incl. process start, best of ${SWEEP_REPS}:`,
     );
     console.log(`    1 worker:  ${line(one)}`);
     console.log(`    ${nWorkers} workers: ${line(many)}`);
