@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import * as ui from '../ui.ts';
 import { dataDir, databentoBaseUrl } from '../settings.ts';
 import { SECRET_KEY, type Services } from '../services.ts';
-import type { JobOutcome } from '../jobs/jobQueue.ts';
+import type { JobOutcome } from '../../engine/jobs/jobQueue.ts';
 import type { JobKind, JobResults } from '../../engine/jobs/protocol.ts';
 import type { Node } from '../tree/runsTree.ts';
 

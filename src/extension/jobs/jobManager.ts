@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 // jobQueue (and with it the zod protocol) loads on the first job, keeping activation cheap.
-import type { Job, JobOutcome, JobQueue, JobSpec } from './jobQueue.ts';
+import type { Job, JobOutcome, JobQueue, JobSpec } from '../../engine/jobs/jobQueue.ts';
 import type { JobKind } from '../../engine/jobs/protocol.ts';
 import * as ui from '../ui.ts';
 
@@ -41,7 +41,7 @@ export class JobManager implements vscode.Disposable {
 
   private getQueue(): Promise<JobQueue> {
     if (this.queue) return Promise.resolve(this.queue);
-    this.loading ??= import('./jobQueue.ts').then(({ JobQueue }) => {
+    this.loading ??= import('../../engine/jobs/jobQueue.ts').then(({ JobQueue }) => {
       const q = new JobQueue({ jobsDir: this.jobsDir, maxParallel: this.maxParallel });
       q.on('change', () => this.onQueueChange());
       this.queue = q;

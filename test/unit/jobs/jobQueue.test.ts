@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { JobQueue, type Job } from '../../../src/extension/jobs/jobQueue.ts';
+import { JobQueue, type Job } from '../../../src/engine/jobs/jobQueue.ts';
 import { parseToChild, parseToHost, parseJobParams, ProtocolError } from '../../../src/engine/jobs/protocol.ts';
 
 const fixture = resolve('test/unit/jobs/fixtures/scriptedJob.ts');

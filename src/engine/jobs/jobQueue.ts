@@ -1,5 +1,6 @@
 /**
- * Host side of the job protocol, free of the vscode API so it is unit-testable with plain Node:
+ * Host side of the job protocol — the extension's jobs and `btnb serve`'s — free of the vscode
+ * API so it is unit-testable with plain Node:
  * a FIFO queue that runs at most `maxParallel()` children at once, each a `child_process.fork`
  * of dist/jobs/<kind>Job.js with the host's own node (`execPath`), validated messages, cancel
  * (cooperative `cancel` message, then SIGKILL after a grace period) and crash detection.
@@ -16,7 +17,7 @@ import {
   type LogLevel,
   type ProgressMsg,
   type ToChildMsg,
-} from '../../engine/jobs/protocol.ts';
+} from './protocol.ts';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
 /** A job's end; a success carries its kind's result, validated on arrival (jobs/protocol.ts RESULT_BY_KIND). */
