@@ -263,7 +263,12 @@ export async function runBacktestToCatalog(req: BacktestRequest): Promise<Backte
     // A run made for a sweep or walk-forward carries `sweep:<id>`, whoever started it (CLI, job,
     // notebook), and so does an identical earlier run it reuses.
     const tags = [...new Set([...(req.tags ?? []), ...(req.sweepId ? [`sweep:${req.sweepId}`] : [])])];
-    const { run, created } = catalog.createRun({
+    // A host that queued the run itself (btnb serve: visible at once, one row however many
+    // identical requests) hands its id to the job, which adopts the queued row.
+    const adopted = req.runId ? catalog.getRun(req.runId) : null;
+    if (adopted && (adopted.status !== 'queued' || adopted.input_hash !== hash))
+      throw new Error(`run ${adopted.run_id} is ${adopted.status} with input_hash ${adopted.input_hash}; it cannot be run as ${hash}`);
+    const { run, created } = adopted ? { run: adopted, created: true } : catalog.createRun({
       ...(req.runId ? { run_id: req.runId } : {}),
       input_hash: hash,
       dataset_id: req.datasetId,

@@ -38,4 +38,8 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'replay a finished run as frame-protocol messages (JSON lines, or interactive with --control)',
     load: async () => (await import('./replay.ts')).command,
   },
+  serve: {
+    summary: 'serve the catalog, backtests and replays over HTTP (REST + WebSocket) on 127.0.0.1',
+    load: async () => (await import('./serve.ts')).command,
+  },
 };

@@ -1,0 +1,74 @@
+/**
+ * `btnb serve`'s HTTP application (Fastify): the engine's ports over HTTP for browsers, scripts
+ * and CI jobs outside VS Code. Routes validate with the zod schemas of api.ts (the type
+ * provider), errors are problem details (problem.ts), CPU work runs in the job children of
+ * jobs/jobQueue.ts — a handler only reads the catalog or queues a job.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { openCatalog } from '../catalog/sqliteCatalog.ts';
+import { dataPaths } from '../dataDir.ts';
+import { JobQueue } from '../jobs/jobQueue.ts';
+import type { ServerContext, ServerOptions } from './context.ts';
+import { problem, problemHandler, sendProblem } from './problem.ts';
+import { registerHealth } from './routes/health.ts';
+import { registerRuns } from './routes/runs.ts';
+import { registerBacktests } from './routes/backtests.ts';
+import { registerReplay } from './routes/replay.ts';
+import { registerArtifacts } from './routes/artifacts.ts';
+import { registerSweeps } from './routes/sweeps.ts';
+import { registerDatasets } from './routes/datasets.ts';
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? '');
+  if (!m) return false;
+  const a = Buffer.from(m[1]!);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyInstance; ctx: ServerContext; close(): Promise<void> }> {
+  const catalog = openCatalog(dataPaths(opts.dataDir).catalog);
+  const jobs = new JobQueue({ jobsDir: opts.jobsDir, maxParallel: () => opts.maxJobs });
+  const ctx: ServerContext = { opts, catalog, jobs };
+  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 1 << 20, return503OnClosing: true });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(problemHandler);
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, `no route ${req.method} ${req.url.split('?')[0]}`)));
+  app.addHook('onRequest', async (req, reply) => {
+    if (opts.token === null || req.url === '/healthz') return;
+    if (!tokenMatches(req.headers.authorization, opts.token))
+      return sendProblem(reply, problem(401, 'missing or wrong bearer token (Authorization: Bearer …)'), { 'WWW-Authenticate': 'Bearer' });
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    void reply.header('X-Content-Type-Options', 'nosniff');
+    void reply.header('Referrer-Policy', 'no-referrer');
+    if (!reply.hasHeader('Content-Security-Policy'))
+      void reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+    if (opts.cors) {
+      void reply.header('Access-Control-Allow-Origin', opts.cors);
+      void reply.header('Vary', 'Origin');
+    }
+    return payload;
+  });
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  registerHealth(typed, ctx);
+  registerRuns(typed, ctx);
+  registerBacktests(typed, ctx);
+  registerArtifacts(typed, ctx);
+  registerReplay(typed, ctx);
+  registerSweeps(typed, ctx);
+  registerDatasets(typed, ctx);
+  return {
+    app,
+    ctx,
+    close: async () => {
+      await app.close();
+      for (const j of jobs.list()) j.cancel();
+      await Promise.all(jobs.list().map((j) => j.outcome));
+      catalog.close();
+    },
+  };
+}

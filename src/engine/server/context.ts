@@ -1,0 +1,35 @@
+/** What every route of `btnb serve` shares: the data dir, one catalog connection, the job queue, limits. */
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { CatalogPort } from '../ports/catalog.ts';
+import type { JobQueue } from '../jobs/jobQueue.ts';
+
+export interface ServerOptions {
+  dataDir: string;
+  /** Folder of the job children's entry scripts (`<kind>Job.js`). */
+  jobsDir: string;
+  /** Bearer token every route but /healthz requires; null = no auth (127.0.0.1 only). */
+  token: string | null;
+  /** Jobs running at once; more wait in the queue. */
+  maxJobs: number;
+  /** Jobs waiting at most; beyond, POSTs answer 429 with Retry-After. */
+  maxQueued: number;
+  /** Largest request body in bytes (413 beyond). */
+  bodyLimit?: number;
+  /** Origin allowed by CORS (`--cors`); none by default. */
+  cors?: string | null;
+}
+
+export interface ServerContext {
+  readonly opts: ServerOptions;
+  readonly catalog: CatalogPort;
+  readonly jobs: JobQueue;
+}
+
+export type TypedApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
