@@ -33,3 +33,8 @@ export type TypedApp = FastifyInstance<
   FastifyBaseLogger,
   ZodTypeProvider
 >;
+
+/** A new job would have to wait and the waiting room is full: the caller answers 429. */
+export function queueFull(ctx: ServerContext): boolean {
+  return ctx.jobs.running >= ctx.opts.maxJobs && ctx.jobs.queued >= ctx.opts.maxQueued;
+}

@@ -12,7 +12,7 @@ import { CostsError } from '../../backtest/costs.ts';
 import { ENGINE_VERSION } from '../../version.ts';
 import type { RunRow } from '../../ports/catalog.ts';
 import { BacktestAccepted, BacktestBody, Problem } from '../api.ts';
-import type { ServerContext, TypedApp } from '../context.ts';
+import { queueFull, type ServerContext, type TypedApp } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
 
 export function registerBacktests(app: TypedApp, ctx: ServerContext): void {
@@ -74,7 +74,7 @@ export function registerBacktests(app: TypedApp, ctx: ServerContext): void {
         throw new HttpProblem(409, `dataset ${b.dataset_id} has no bars yet (status ${ds.status})`, { field: 'body.dataset_id' });
       const earlier = ctx.catalog.findRunsByInputHash([id.hash]).get(id.hash);
       if (earlier) return reply.code(200).header('Location', `/backtests/${earlier.run_id}`).send(accepted(earlier));
-      if (ctx.jobs.queued >= ctx.opts.maxQueued)
+      if (queueFull(ctx))
         throw new HttpProblem(429, `${ctx.jobs.queued} jobs are waiting (at most ${ctx.opts.maxQueued}); try again later`, {
           headers: { 'Retry-After': '5' },
         });
