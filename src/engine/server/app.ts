@@ -6,7 +6,9 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import fastifySwagger from '@fastify/swagger';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { PRODUCT_VERSION } from '../version.ts';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
 import { dataPaths } from '../dataDir.ts';
 import { JobQueue } from '../jobs/jobQueue.ts';
@@ -19,6 +21,7 @@ import { registerReplay } from './routes/replay.ts';
 import { registerArtifacts } from './routes/artifacts.ts';
 import { registerSweeps } from './routes/sweeps.ts';
 import { registerDatasets } from './routes/datasets.ts';
+import { registerJobs } from './routes/jobs.ts';
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   const m = /^Bearer (.+)$/.exec(header ?? '');
@@ -53,7 +56,23 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
     }
     return payload;
   });
+  // The OpenAPI 3.1 document is generated from the routes' zod schemas (never written by hand):
+  // served at /openapi.json, committed as docs/api/openapi.yaml (a test keeps that current).
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Backtest Notebook (btnb serve)',
+        version: PRODUCT_VERSION,
+        description: 'Backtests, the catalog and replays over HTTP. Errors are RFC 9457 problem details.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
   const typed = app.withTypeProvider<ZodTypeProvider>();
+  typed.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   registerHealth(typed, ctx);
   registerRuns(typed, ctx);
   registerBacktests(typed, ctx);
@@ -61,6 +80,7 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   registerReplay(typed, ctx);
   registerSweeps(typed, ctx);
   registerDatasets(typed, ctx);
+  registerJobs(typed, ctx);
   return {
     app,
     ctx,
