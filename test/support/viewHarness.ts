@@ -18,7 +18,7 @@ import { LocalStreamer } from '../../src/engine/replay/localStreamer.ts';
 import { systemClock } from '../../src/engine/replay/clock.ts';
 import { openCatalog } from '../../src/engine/catalog/sqliteCatalog.ts';
 import { dataPaths } from '../../src/engine/dataDir.ts';
-import { csp, nonce, readWebviewManifest } from '../../src/extension/webview/viewHtml.ts';
+import { csp, nonce, readWebviewManifest } from '../../src/engine/views/viewHtml.ts';
 import { launchChromium } from '../vscode/chromium.ts';
 import { REPO_ROOT } from '../vscode/codeServer.ts';
 

@@ -18,7 +18,7 @@ import { displayTimeZone } from '../settings.ts';
 import * as ui from '../ui.ts';
 import { ViewConnection, type TraceEntry } from './viewConnection.ts';
 import { VIEW_TYPES } from './viewSerializers.ts';
-import { readWebviewManifest, viewHtml } from './viewHtml.ts';
+import { readWebviewManifest, viewHtml } from '../../engine/views/viewHtml.ts';
 
 export interface OpenView {
   key: string;

@@ -1,5 +1,6 @@
 /**
- * The page of a run view: the webview bundle (dist/webview) as an ES module under a strict CSP
+ * The page of a run view — in a VS Code webview, and served by `btnb serve` to a plain browser:
+ * the webview bundle (dist/webview) as an ES module under a strict CSP
  * — scripts and styles only from the bundle folder or with this page's nonce, no inline
  * handlers, no eval, no remote content. Plotly's style rules go into a <style> element created
  * here with the nonce (Plotly reuses an element with its id instead of adding an unsigned one).
@@ -7,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ViewArgs } from '../../engine/views/protocol.ts';
+import type { ViewArgs } from './protocol.ts';
 
 /** dist/webview/manifest.json (esbuild.mjs): the entry, its CSS and the chunks to preload. */
 export interface WebviewManifest {
@@ -50,9 +51,11 @@ export interface ViewPage {
   args: ViewArgs;
   displayTz: string;
   title: string;
+  /** Where the page may connect (`btnb serve`: its own origin, for the WebSocket); none in VS Code. */
+  connectSrc?: string;
 }
 
-export function csp(cspSource: string, n: string): string {
+export function csp(cspSource: string, n: string, connectSrc?: string): string {
   return [
     "default-src 'none'",
     `script-src 'nonce-${n}' ${cspSource}`,
@@ -60,16 +63,16 @@ export function csp(cspSource: string, n: string): string {
     // Plotly's heatmap draws through a canvas into an <image> with a data: URL
     `img-src ${cspSource} data:`,
     `font-src ${cspSource}`,
+    ...(connectSrc ? [`connect-src ${connectSrc}`, "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"] : []),
   ].join('; ');
 }
 
-export function viewHtml(p: ViewPage): string {
-  const n = nonce();
+export function viewHtml(p: ViewPage, n: string = nonce()): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${esc(csp(p.cspSource, n))}">
+<meta http-equiv="Content-Security-Policy" content="${esc(csp(p.cspSource, n, p.connectSrc))}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(p.title)}</title>
 <link rel="stylesheet" href="${esc(p.style)}">
