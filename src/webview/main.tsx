@@ -11,7 +11,8 @@ import { RunDetailContainer } from './containers/RunDetailContainer.tsx';
 import { RunsListContainer } from './containers/RunsListContainer.tsx';
 import { CompareContainer } from './containers/CompareContainer.tsx';
 import { SweepContainer } from './containers/SweepContainer.tsx';
-import { postMessageClient } from './services/hostClient.ts';
+import { postMessageClient, type HostClient } from './services/hostClient.ts';
+import { webSocketClient } from './services/webSocketTransport.ts';
 import { loadPlotly } from './components/PlotlyChart.tsx';
 import { mark } from './lib/perf.ts';
 import './page.css';
@@ -30,8 +31,16 @@ const args = ViewArgs.parse(JSON.parse(root.dataset.args ?? '{"view":"runs"}'));
 const tz = root.dataset.tz ?? 'America/New_York';
 // Views that chart fetch Plotly (the big chunk) while they ask for their data, not after.
 if (args.view !== 'runs') void loadPlotly();
-const host = postMessageClient((fault) => console.warn(`btnb view: ${fault}`));
+const fault = (f: string) => console.warn(`btnb view: ${f}`);
+// Inside VS Code the page has acquireVsCodeApi; in a plain browser it talks to `btnb serve`.
+const inVsCode = typeof (globalThis as { acquireVsCodeApi?: unknown }).acquireVsCodeApi === 'function';
+const host: HostClient = inVsCode ? postMessageClient(fault) : webSocketClient(fault, () => host.notify(Notifications.ready, { args }));
 host.setState({ ...(host.getState<Record<string, unknown>>() ?? {}), args });
+// the browser shows another view by loading its page (the server says which)
+if (!inVsCode)
+  host.on(Notifications.navigate, (next) => {
+    window.location.assign(`/?${new URLSearchParams({ args: JSON.stringify(next) }).toString()}`);
+  });
 
 function App() {
   switch (args.view) {

@@ -18,6 +18,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Origin allowed by CORS (`--cors`); none by default. */
   cors?: string | null;
+  /** The built run views (dist/webview) served as the web app at `/`; null: no web app. */
+  webviewDir?: string | null;
 }
 
 export interface ServerContext {

@@ -310,4 +310,9 @@ export const Notifications = {
   runProgress: notification('runs/progress', z.strictObject({ runId: z.string(), phase: z.string(), done: z.number(), total: z.number() })),
   /** backend → view: display settings. */
   settings: notification('settings', z.strictObject({ displayTz: z.string() })),
+  /**
+   * backend → view: show another view in this page (a browser on `btnb serve`, where opening a
+   * run or a comparison replaces the page; VS Code opens panels instead and never sends it).
+   */
+  navigate: notification('view/navigate', ViewArgs),
 } as const;
