@@ -58,9 +58,17 @@ export const command: CliCommand = {
     await (await import('./recover.ts')).settleAbandoned(dataDir);
     const { jobsDirFor } = await import('../jobs/jobEntries.ts');
     const { buildServer } = await import('../server/app.ts');
+    const path = await import('node:path');
+    const entry = process.argv[1] ?? '';
+    const here = path.dirname(entry);
+    // the built run views: next to a bundled CLI (dist/webview), or the repository's build
+    const webviewDir = [path.join(here, 'webview'), path.join(here, '..', '..', '..', 'dist', 'webview')].find((d) =>
+      existsSync(path.join(d, 'manifest.json')),
+    );
     const server = await buildServer({
       dataDir,
-      jobsDir: jobsDirFor(process.argv[1] ?? ''),
+      jobsDir: jobsDirFor(entry),
+      webviewDir: webviewDir ?? null,
       token,
       maxJobs,
       maxQueued,

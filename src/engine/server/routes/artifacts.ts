@@ -17,7 +17,7 @@ import { dataPaths } from '../../dataDir.ts';
 import { ensureRunArtifacts, MaterializeError } from '../../backtest/materialize.ts';
 import { barAtOrAfter } from '../../replay/runSeries.ts';
 import { IpcError } from '../../views/ipc.ts';
-import { RunViewsBackend } from '../../views/runViewsBackend.ts';
+import { viewsBackend } from '../viewsBackend.ts';
 import type { TableName } from '../../views/protocol.ts';
 import type { RunRow } from '../../ports/catalog.ts';
 import {
@@ -151,9 +151,7 @@ function decodeCursor(cursor: string, key: string): number {
 }
 
 export function registerArtifacts(app: TypedApp, ctx: ServerContext): void {
-  let backend: RunViewsBackend | undefined;
-  const views = (): RunViewsBackend =>
-    (backend ??= new RunViewsBackend({ dataDir: () => ctx.opts.dataDir, catalog: async () => ctx.catalog }));
+  const views = () => viewsBackend(ctx);
   const errors = { 400: Problem, 404: Problem, 409: Problem, 500: Problem };
 
   app.get(
