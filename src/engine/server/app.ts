@@ -7,6 +7,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { PRODUCT_VERSION } from '../version.ts';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
@@ -14,6 +15,8 @@ import { dataPaths } from '../dataDir.ts';
 import { JobQueue } from '../jobs/jobQueue.ts';
 import type { ServerContext, ServerOptions } from './context.ts';
 import { problem, problemHandler, sendProblem } from './problem.ts';
+import { replayPreClose } from './replayHub.ts';
+import { redeemTicket } from './tickets.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerRuns } from './routes/runs.ts';
 import { registerBacktests } from './routes/backtests.ts';
@@ -40,9 +43,12 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, `no route ${req.method} ${req.url.split('?')[0]}`)));
+  // the WebSocket plugin before the routes and the auth hook (an upgrade refused with 401 must still be closed by it)
+  await app.register(websocket, { options: { maxPayload: 1 << 16 }, preClose: replayPreClose(ctx) });
   app.addHook('onRequest', async (req, reply) => {
     if (opts.token === null || req.url === '/healthz') return;
-    if (!tokenMatches(req.headers.authorization, opts.token))
+    // browsers cannot set headers on WebSocket/EventSource: the replay routes take a one-time ?ticket= (POST /tickets) instead
+    if (!tokenMatches(req.headers.authorization, opts.token) && !redeemTicket(ctx, req))
       return sendProblem(reply, problem(401, 'missing or wrong bearer token (Authorization: Bearer …)'), { 'WWW-Authenticate': 'Bearer' });
   });
   app.addHook('onSend', async (_req, reply, payload) => {
