@@ -36,6 +36,17 @@ const fault = (f: string) => console.warn(`btnb view: ${f}`);
 const inVsCode = typeof (globalThis as { acquireVsCodeApi?: unknown }).acquireVsCodeApi === 'function';
 const host: HostClient = inVsCode ? postMessageClient(fault) : webSocketClient(fault, () => host.notify(Notifications.ready, { args }));
 host.setState({ ...(host.getState<Record<string, unknown>>() ?? {}), args });
+// In a browser the page follows the system's light/dark setting through the body class VS Code
+// would set, so the views' fallback colours and the charts' theme apply as in VS Code.
+if (!inVsCode) {
+  const scheme = matchMedia('(prefers-color-scheme: dark)');
+  const apply = () => {
+    document.body.classList.toggle('vscode-dark', scheme.matches);
+    document.body.classList.toggle('vscode-light', !scheme.matches);
+  };
+  apply();
+  scheme.addEventListener('change', apply);
+}
 // the browser shows another view by loading its page (the server says which)
 if (!inVsCode)
   host.on(Notifications.navigate, (next) => {

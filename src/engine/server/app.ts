@@ -25,6 +25,8 @@ import { registerArtifacts } from './routes/artifacts.ts';
 import { registerSweeps } from './routes/sweeps.ts';
 import { registerDatasets } from './routes/datasets.ts';
 import { registerJobs } from './routes/jobs.ts';
+import { registerWebApp } from './routes/webApp.ts';
+import { registerViewsSocket } from './routes/viewsSocket.ts';
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   const m = /^Bearer (.+)$/.exec(header ?? '');
@@ -38,7 +40,9 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   const catalog = openCatalog(dataPaths(opts.dataDir).catalog);
   const jobs = new JobQueue({ jobsDir: opts.jobsDir, maxParallel: () => opts.maxJobs });
   const ctx: ServerContext = { opts, catalog, jobs };
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 1 << 20, return503OnClosing: true });
+  // forceCloseConnections: at shutdown the streams have already been ended (preClose); a
+  // keep-alive connection left open must not hold the process for its idle timeout
+  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 1 << 20, return503OnClosing: true, forceCloseConnections: true });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(problemHandler);
@@ -47,6 +51,9 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   await app.register(websocket, { options: { maxPayload: 1 << 16 }, preClose: replayPreClose(ctx) });
   app.addHook('onRequest', async (req, reply) => {
     if (opts.token === null || req.url === '/healthz') return;
+    // the web app's page and bundle hold no data (the page gets its data over /views/ws with a ticket)
+    const route = req.routeOptions.url ?? '';
+    if (req.method === 'GET' && (route === '/' || route === '/app/:file')) return;
     // browsers cannot set headers on WebSocket/EventSource: the replay routes take a one-time ?ticket= (POST /tickets) instead
     if (!tokenMatches(req.headers.authorization, opts.token) && !redeemTicket(ctx, req))
       return sendProblem(reply, problem(401, 'missing or wrong bearer token (Authorization: Bearer …)'), { 'WWW-Authenticate': 'Bearer' });
@@ -87,6 +94,8 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   registerSweeps(typed, ctx);
   registerDatasets(typed, ctx);
   registerJobs(typed, ctx);
+  registerWebApp(typed, ctx);
+  registerViewsSocket(typed, ctx);
   return {
     app,
     ctx,

@@ -10,7 +10,7 @@ import type { ServerContext } from './context.ts';
 
 export const TICKET_TTL_MS = 30_000;
 /** Routes a ticket opens (route patterns): nothing else accepts one. */
-export const TICKET_ROUTES: ReadonlySet<string> = new Set(['/backtests/:id/ws', '/backtests/:id/events']);
+export const TICKET_ROUTES: ReadonlySet<string> = new Set(['/backtests/:id/ws', '/backtests/:id/events', '/views/ws']);
 /** Unused tickets kept at most; the oldest go first beyond (a client that only asks never redeems). */
 const MAX_TICKETS = 10_000;
 
