@@ -360,3 +360,6 @@ export const ReplaySessionParams = RunId.extend({ session: z.string().regex(/^[0
 
 /** POST /backtests/{id}/events/{session}/ctrl: the command was handed to the session (answers arrive on the stream). */
 export const ReplayCtrlAccepted = z.object({ session_id: z.string() });
+
+/** A Server-Sent Events stream (documented as text; the route writes the stream itself). */
+export const SseStream = z.string();

@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { Job, JobOutcome, JobState } from '../../jobs/jobQueue.ts';
 import type { LogLevel, ProgressMsg } from '../../jobs/protocol.ts';
-import { JobId, JobInfo, Problem } from '../api.ts';
+import { JobId, JobInfo, Problem, SseStream } from '../api.ts';
 import type { ServerContext, TypedApp } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
 
@@ -82,56 +82,69 @@ export function registerJobs(app: TypedApp, ctx: ServerContext): void {
     };
   });
 
-  app.get('/jobs/:id/events', { schema: { params: JobId, response: { 400: Problem, 404: Problem } } }, async (req, typedReply) => {
-    const t = get(req.params.id);
-    // the stream is not a JSON body: the typed reply knows only the problem answers
-    const reply = typedReply as unknown as FastifyReply;
-    const { job } = t;
-    const stream = new PassThrough();
-    let closed = false;
-    const write = (s: string) => {
-      if (!closed) stream.write(s);
-    };
-    const onProgress = (p: ProgressMsg) => write(sse('progress', progressOf(p)));
-    const onLog = (level: LogLevel, text: string) => write(sse('log', { level, text }));
-    const onState = (state: JobState) => write(sse('state', { state }));
-    const heartbeat = setInterval(() => write(': hb\n\n'), sseSettings.heartbeatMs);
-    const cleanup = () => {
-      if (closed) return;
-      closed = true;
-      open.delete(stop);
-      clearInterval(heartbeat);
-      job.off('progress', onProgress);
-      job.off('log', onLog);
-      job.off('state', onState);
-      stream.end();
-    };
-    const stop = () => {
-      write(sse('end', { status: 'stopped' }));
-      cleanup();
-    };
-    write(`: job ${job.id} (${job.spec.kind})\n\n`);
-    write(sse('state', { state: job.state }));
-    if (job.lastProgress) write(sse('progress', progressOf(job.lastProgress)));
-    if (t.outcome) {
-      write(sse('end', endPayload(t.outcome)));
-      cleanup();
-    } else {
-      job.on('progress', onProgress);
-      job.on('log', onLog);
-      job.on('state', onState);
-      void job.outcome.then((o) => {
-        write(sse('end', endPayload(o)));
+  app.get(
+    '/jobs/:id/events',
+    {
+      schema: {
+        params: JobId,
+        response: {
+          200: SseStream.describe('text/event-stream: state, progress, log, then end with the outcome'),
+          400: Problem,
+          404: Problem,
+        },
+      },
+    },
+    async (req, typedReply) => {
+      const t = get(req.params.id);
+      // the stream is not a JSON body: the typed reply knows only the problem answers
+      const reply = typedReply as unknown as FastifyReply;
+      const { job } = t;
+      const stream = new PassThrough();
+      let closed = false;
+      const write = (s: string) => {
+        if (!closed) stream.write(s);
+      };
+      const onProgress = (p: ProgressMsg) => write(sse('progress', progressOf(p)));
+      const onLog = (level: LogLevel, text: string) => write(sse('log', { level, text }));
+      const onState = (state: JobState) => write(sse('state', { state }));
+      const heartbeat = setInterval(() => write(': hb\n\n'), sseSettings.heartbeatMs);
+      const cleanup = () => {
+        if (closed) return;
+        closed = true;
+        open.delete(stop);
+        clearInterval(heartbeat);
+        job.off('progress', onProgress);
+        job.off('log', onLog);
+        job.off('state', onState);
+        stream.end();
+      };
+      const stop = () => {
+        write(sse('end', { status: 'stopped' }));
         cleanup();
-      });
-      reply.raw.on('close', cleanup);
-      open.add(stop);
-    }
-    return reply
-      .code(200)
-      .header('Content-Type', 'text/event-stream; charset=utf-8')
-      .header('Cache-Control', 'no-cache')
-      .header('X-Accel-Buffering', 'no')
-      .send(stream) as unknown as typeof typedReply;
-  });
+      };
+      write(`: job ${job.id} (${job.spec.kind})\n\n`);
+      write(sse('state', { state: job.state }));
+      if (job.lastProgress) write(sse('progress', progressOf(job.lastProgress)));
+      if (t.outcome) {
+        write(sse('end', endPayload(t.outcome)));
+        cleanup();
+      } else {
+        job.on('progress', onProgress);
+        job.on('log', onLog);
+        job.on('state', onState);
+        void job.outcome.then((o) => {
+          write(sse('end', endPayload(o)));
+          cleanup();
+        });
+        reply.raw.on('close', cleanup);
+        open.add(stop);
+      }
+      return reply
+        .code(200)
+        .header('Content-Type', 'text/event-stream; charset=utf-8')
+        .header('Cache-Control', 'no-cache')
+        .header('X-Accel-Buffering', 'no')
+        .send(stream) as unknown as typeof typedReply;
+    },
+  );
 }

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { ReplaySession } from '../../ports/streamer.ts';
 import { CtrlCommand, type ServerMsg } from '../../replay/protocol.ts';
-import { Problem, ReplayCtrlAccepted, ReplayQuery, ReplaySessionParams, RunId, Ticket } from '../api.ts';
+import { Problem, ReplayCtrlAccepted, ReplayQuery, ReplaySessionParams, RunId, SseStream, Ticket } from '../api.ts';
 import type { ServerContext, TypedApp } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
 import { HIGH_WATER_BYTES, replayHub, withGate, type Gate, type LiveReplay } from '../replayHub.ts';
@@ -122,7 +122,19 @@ export function registerReplay(app: TypedApp, ctx: ServerContext): void {
 
   app.get(
     '/backtests/:id/events',
-    { schema: { params: RunId, querystring: ReplayQuery, response: { 400: Problem, 401: Problem } } },
+    {
+      schema: {
+        params: RunId,
+        querystring: ReplayQuery,
+        response: {
+          200: SseStream.describe(
+            'text/event-stream: `event: <type>` + `data: <replay message JSON>` (docs/replay.md); first a `session` event',
+          ),
+          400: Problem,
+          401: Problem,
+        },
+      },
+    },
     async (req, reply) => {
       const hub = replayHub(ctx);
       const runId = req.params.id;
