@@ -53,7 +53,7 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
     if (opts.token === null || req.url === '/healthz') return;
     // the web app's page and bundle hold no data (the page gets its data over /views/ws with a ticket)
     const route = req.routeOptions.url ?? '';
-    if (req.method === 'GET' && (route === '/' || route === '/app/:file')) return;
+    if (req.method === 'GET' && (route === '/' || route === '/app/:file' || route === '/favicon.ico')) return;
     // browsers cannot set headers on WebSocket/EventSource: the replay routes take a one-time ?ticket= (POST /tickets) instead
     if (!tokenMatches(req.headers.authorization, opts.token) && !redeemTicket(ctx, req))
       return sendProblem(reply, problem(401, 'missing or wrong bearer token (Authorization: Bearer …)'), { 'WWW-Authenticate': 'Bearer' });

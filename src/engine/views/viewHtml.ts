@@ -51,7 +51,7 @@ export interface ViewPage {
   args: ViewArgs;
   displayTz: string;
   title: string;
-  /** Where the page may connect (`btnb serve`: its own origin, for the WebSocket); none in VS Code. */
+  /** Where the page may connect (`btnb serve`: its own origin, for the WebSocket); none in VS Code. (frame-ancestors only works as a header: the server adds it.) */
   connectSrc?: string;
 }
 
@@ -63,7 +63,7 @@ export function csp(cspSource: string, n: string, connectSrc?: string): string {
     // Plotly's heatmap draws through a canvas into an <image> with a data: URL
     `img-src ${cspSource} data:`,
     `font-src ${cspSource}`,
-    ...(connectSrc ? [`connect-src ${connectSrc}`, "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"] : []),
+    ...(connectSrc ? [`connect-src ${connectSrc}`, "base-uri 'none'", "form-action 'none'"] : []),
   ].join('; ');
 }
 

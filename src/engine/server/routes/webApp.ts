@@ -77,11 +77,13 @@ export function registerWebApp(app: TypedApp, ctx: ServerContext): void {
       n,
     );
     return reply
-      .header('Content-Security-Policy', csp("'self'", n, "'self'"))
+      .header('Content-Security-Policy', `${csp("'self'", n, "'self'")}; frame-ancestors 'none'`)
       .header('Cache-Control', 'no-store')
       .type('text/html; charset=utf-8')
       .send(html);
   });
+  // browsers ask for it on every page; an empty answer instead of a 404 in the console
+  app.get('/favicon.ico', { schema: { hide: true } }, (_req, reply) => reply.code(204).send());
   app.get('/app/:file', { schema: { hide: true, params: z.object({ file: z.string() }) } }, (req, reply) => {
     const name = req.params.file;
     const path = dir && FILE.test(name) ? join(dir, name) : null;
