@@ -268,22 +268,24 @@ export async function runBacktestToCatalog(req: BacktestRequest): Promise<Backte
     const adopted = req.runId ? catalog.getRun(req.runId) : null;
     if (adopted && (adopted.status !== 'queued' || adopted.input_hash !== hash))
       throw new Error(`run ${adopted.run_id} is ${adopted.status} with input_hash ${adopted.input_hash}; it cannot be run as ${hash}`);
-    const { run, created } = adopted ? { run: adopted, created: true } : catalog.createRun({
-      ...(req.runId ? { run_id: req.runId } : {}),
-      input_hash: hash,
-      dataset_id: req.datasetId,
-      symbol: dataset.symbol,
-      strategy_id: strategy.strategyId,
-      params,
-      seed,
-      costs: costs as unknown as Record<string, unknown>,
-      session,
-      code_hash: strategy.codeHash,
-      engine_version: ENGINE_VERSION,
-      force: req.force ?? false,
-      sweep_id: req.sweepId ?? null,
-      tags,
-    });
+    const { run, created } = adopted
+      ? { run: adopted, created: true }
+      : catalog.createRun({
+          ...(req.runId ? { run_id: req.runId } : {}),
+          input_hash: hash,
+          dataset_id: req.datasetId,
+          symbol: dataset.symbol,
+          strategy_id: strategy.strategyId,
+          params,
+          seed,
+          costs: costs as unknown as Record<string, unknown>,
+          session,
+          code_hash: strategy.codeHash,
+          engine_version: ENGINE_VERSION,
+          force: req.force ?? false,
+          sweep_id: req.sweepId ?? null,
+          tags,
+        });
     const artifactsDir = paths.runDir(run.run_id);
     if (!created) {
       // The identical earlier run is this request's run too: it gains the request's tags, so a
