@@ -25,6 +25,8 @@ export const Health = z.object({
   version: z.string(),
   catalog: z.object({ ok: z.boolean(), path: z.string(), error: z.string().optional() }),
   jobs: z.object({ running: z.number().int(), queued: z.number().int(), max: z.number().int() }),
+  /** This process's event-loop delay since it started (handlers must never block it). */
+  event_loop: z.object({ p50_ms: z.number(), p99_ms: z.number(), max_ms: z.number() }),
 });
 
 const metrics = z.record(z.string(), z.number().nullable());

@@ -71,6 +71,8 @@ describe('btnb serve: core routes (real server, real catalog, real job children)
     assert.equal(h.status, 'ok');
     assert.deepEqual((h.catalog as { ok: boolean }).ok, true);
     assert.deepEqual(h.jobs, { running: 0, queued: 0, max: 2 });
+    const el = h.event_loop as { p50_ms: number; p99_ms: number; max_ms: number };
+    assert.ok(el.p50_ms >= 0 && el.p99_ms >= el.p50_ms && el.max_ms >= el.p99_ms, JSON.stringify(el));
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
     assert.match(r.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
   });

@@ -1,9 +1,14 @@
 /** GET /healthz: version, catalog reachable, jobs running and queued. The one route without auth. */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ENGINE_VERSION } from '../../version.ts';
 import { Health } from '../api.ts';
 import type { ServerContext, TypedApp } from '../context.ts';
 
 export function registerHealth(app: TypedApp, ctx: ServerContext): void {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  app.addHook('onClose', async () => delay.disable());
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
   app.get('/healthz', { schema: { security: [], response: { 200: Health } } }, () => {
     let catalog: { ok: boolean; path: string; error?: string } = { ok: true, path: ctx.catalog.path };
     try {
@@ -16,6 +21,7 @@ export function registerHealth(app: TypedApp, ctx: ServerContext): void {
       version: ENGINE_VERSION,
       catalog,
       jobs: { running: ctx.jobs.running, queued: ctx.jobs.queued, max: ctx.opts.maxJobs },
+      event_loop: { p50_ms: ms(delay.percentile(50)), p99_ms: ms(delay.percentile(99)), max_ms: ms(delay.max) },
     };
   });
 }
