@@ -5,10 +5,12 @@ import { Health } from '../api.ts';
 import type { ServerContext, TypedApp } from '../context.ts';
 
 export function registerHealth(app: TypedApp, ctx: ServerContext): void {
-  const delay = monitorEventLoopDelay({ resolution: 10 });
+  // the histogram holds the time between samples: the delay is what exceeds the sampling interval
+  const RESOLUTION_MS = 10;
+  const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   delay.enable();
   app.addHook('onClose', async () => delay.disable());
-  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  const ms = (ns: number) => Math.max(0, Math.round((ns - RESOLUTION_MS * 1e6) / 1e4) / 100);
   app.get('/healthz', { schema: { security: [], response: { 200: Health } } }, () => {
     let catalog: { ok: boolean; path: string; error?: string } = { ok: true, path: ctx.catalog.path };
     try {
