@@ -50,6 +50,16 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   // the WebSocket plugin before the routes and the auth hook (an upgrade refused with 401 must still be closed by it)
   await app.register(websocket, { options: { maxPayload: 1 << 16 }, preClose: replayPreClose(ctx) });
   app.addHook('onRequest', async (req, reply) => {
+    // a CORS preflight (only with --cors, for that origin) is answered before auth: it carries no credentials
+    if (opts.cors && req.method === 'OPTIONS' && req.headers.origin === opts.cors && req.headers['access-control-request-method'])
+      return reply
+        .code(204)
+        .header('Access-Control-Allow-Origin', opts.cors)
+        .header('Access-Control-Allow-Methods', 'GET, POST, PATCH, DELETE')
+        .header('Access-Control-Allow-Headers', 'Authorization, Content-Type, Idempotency-Key')
+        .header('Access-Control-Max-Age', '600')
+        .header('Vary', 'Origin')
+        .send();
     if (opts.token === null || req.url === '/healthz') return;
     // the web app's page and bundle hold no data (the page gets its data over /views/ws with a ticket)
     const route = req.routeOptions.url ?? '';

@@ -259,6 +259,39 @@ describe('btnb serve: core routes (real server, real catalog, real job children)
     }
   });
 
+  it('CORS only with --cors: the preflight of that origin is answered, other origins and no --cors get nothing', async () => {
+    const pre = (u: string, origin: string) =>
+      fetch(`${u}/backtests`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    const none = await pre(srv.url, 'https://app.example');
+    assert.equal(none.headers.get('access-control-allow-origin'), null);
+    const c = await buildServer({
+      dataDir,
+      jobsDir: jobsDirFor(MAIN),
+      token: 'a-token-of-sufficient-length',
+      maxJobs: 1,
+      maxQueued: 1,
+      cors: 'https://app.example',
+    });
+    const u = await c.app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const ok = await pre(u, 'https://app.example');
+      assert.equal(ok.status, 204);
+      assert.equal(ok.headers.get('access-control-allow-origin'), 'https://app.example');
+      assert.match(ok.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+      const other = await pre(u, 'https://evil.example');
+      assert.notEqual(other.headers.get('access-control-allow-origin'), 'https://evil.example');
+      const get = await fetch(`${u}/backtests`, {
+        headers: { origin: 'https://app.example', authorization: 'Bearer a-token-of-sufficient-length' },
+      });
+      assert.equal(get.headers.get('access-control-allow-origin'), 'https://app.example');
+    } finally {
+      await c.close();
+    }
+  });
+
   it('with a token: every route but /healthz needs the bearer token (constant-time compare)', async () => {
     const token = 'a-token-of-sufficient-length';
     const locked = await start(dataDir, { token });
