@@ -231,7 +231,9 @@ describe('.btnb notebooks (controller, outputs, renderer bridge)', function () {
       {
         language: 'btnb-sweep',
         source:
-          'dataset: { symbol: NBT, from: 2024-03-04, to: 2024-03-06 }\nstrategy: sma-cross\ngrid:\n  fast: 2:40:1\n  slow: 50:90:2\nforce: true',
+          // every point a full run (artifacts: all): light points finish the whole grid in about a
+          // second, before a cancel could land (their cancel is covered by the unit tests)
+          'dataset: { symbol: NBT, from: 2024-03-04, to: 2024-03-06 }\nstrategy: sma-cross\ngrid:\n  fast: 2:40:1\n  slow: 50:90:2\nartifacts: all\nforce: true',
       },
     ]);
     const nb = await open(uri);
