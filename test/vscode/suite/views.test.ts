@@ -134,7 +134,7 @@ describe('run views (webviews over the views protocol)', function () {
     await waitFor(
       async () => {
         v = (await views()).find((x) => x.key === `run:${lightRun}`);
-        return !!v && v.ready && !!reply(v.trace, 'run/series');
+        return !!v && v.ready && !!reply(v.trace, 'run/get') && !!reply(v.trace, 'run/series');
       },
       'the light run view to load its data',
       60_000,
