@@ -17,7 +17,7 @@ import { cachedBars, runIdentity, runManifest, type ResolvedStrategy, type RunId
 import { ensureRunArtifacts } from '../backtest/materialize.ts';
 import { ENGINE_VERSION } from '../version.ts';
 import { metricScore, type ArtifactsMode } from './grid.ts';
-import type { LightOutcome, SetupMsg, WorkerJob } from './protocol.ts';
+import { setupMessage, type LightOutcome, type WorkerJob } from './protocol.ts';
 import type { SweepPointResult, SweepRequest } from './sweep.ts';
 
 /** Points per worker job: one IPC round trip per batch, small enough to keep both workers busy to the end. */
@@ -183,19 +183,7 @@ async function runJobs(
   onReply: (idx: number, outcomes: LightOutcome[], error: string | null) => void,
 ): Promise<void> {
   const bars = await cachedBars(barsCache, dataPaths(req.dataDir).barsParquet(req.datasetId), req.datasetId);
-  const setup: SetupMsg = {
-    type: 'start',
-    dataDir: req.dataDir,
-    datasetId: req.datasetId,
-    strategy: req.strategy,
-    seed: req.seed,
-    costs: req.costs as Record<string, unknown>,
-    session: req.session,
-    force: req.force,
-    sweepId,
-    ...(req.tags ? { tags: req.tags } : {}),
-    ...(req.dateRange ? { dateRange: req.dateRange } : {}),
-  };
+  const setup = setupMessage(req, sweepId);
   const { runOnWorkers } = await import('./workerPool.ts');
   const workers = req.workerEntry ? Math.max(1, Math.min(req.workers, jobs.length)) : 1;
   // A reply that cannot be recorded (the catalog refused it) stops the pool like a cancel does.

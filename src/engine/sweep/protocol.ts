@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ProtocolError, describeIssues } from '../jobs/protocol.ts';
+import type { SweepRequest } from './sweep.ts';
 
 /**
  * The same envelope, names and error type as the job protocol (jobs/protocol.ts): the worker
@@ -118,4 +119,21 @@ export function parseToParent(raw: unknown): ToParent {
   const r = ToParent.safeParse(raw);
   if (!r.success) throw new ProtocolError('to-host', `sweep worker: invalid message: ${describeIssues(r.error)}`);
   return r.data;
+}
+
+/** The `start` message every sweep executor gets: the request's settings, once per worker. */
+export function setupMessage(req: SweepRequest, sweepId: string): SetupMsg {
+  return {
+    type: 'start',
+    dataDir: req.dataDir,
+    datasetId: req.datasetId,
+    strategy: req.strategy,
+    seed: req.seed,
+    costs: req.costs as Record<string, unknown>,
+    session: req.session,
+    force: req.force,
+    sweepId,
+    ...(req.tags ? { tags: req.tags } : {}),
+    ...(req.dateRange ? { dateRange: req.dateRange } : {}),
+  };
 }

@@ -13,6 +13,7 @@ import type { BarSeries } from '../bars/barSeries.ts';
 import { LocalBacktestRunner, resolveStrategy } from '../backtest/runner.ts';
 import { parseParams as validateParams, StrategyParamsError } from '../backtest/strategy.ts';
 import { runPoint } from './worker.ts';
+import { setupMessage } from './protocol.ts';
 import { runOnWorkers, RUNS_IN_FLIGHT } from './workerPool.ts';
 import type { Costs, Session } from '../backtest/types.ts';
 import type { CostsInput } from '../backtest/costs.ts';
@@ -139,19 +140,7 @@ export async function runSweep(req: SweepRequest): Promise<SweepResult> {
       workerEntry: req.workerEntry,
       workers,
       signal: req.signal,
-      setup: {
-        type: 'start',
-        dataDir: req.dataDir,
-        datasetId: req.datasetId,
-        strategy: req.strategy,
-        seed: req.seed,
-        costs: req.costs as Record<string, unknown>,
-        session: req.session,
-        force: req.force,
-        sweepId,
-        ...(req.tags ? { tags: req.tags } : {}),
-        ...(req.dateRange ? { dateRange: req.dateRange } : {}),
-      },
+      setup: setupMessage(req, sweepId),
       jobs: valid.map((v) => ({ type: 'run' as const, idx: v.idx, params: v.params })),
       onReply: (m) => {
         if (m.job !== 'run') return;
