@@ -40,6 +40,12 @@ function progressSender(): JobContext['progress'] {
   };
 }
 
+/** An error's string `code` (a MaterializeError's, a Node system error's) travels to the host. */
+function errorCode(e: Error): { code?: string } {
+  const code = (e as Error & { code?: unknown }).code;
+  return typeof code === 'string' ? { code } : {};
+}
+
 export function isAbort(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR');
 }
@@ -104,7 +110,7 @@ export function runJobChild<K extends JobKind>(kind: K, handler: JobHandler<K>):
             type: 'error',
             message: canceled ? 'canceled' : e.message,
             ...(e.stack ? { stack: e.stack } : {}),
-            ...(canceled ? { code: 'canceled' } : {}),
+            ...(canceled ? { code: 'canceled' } : errorCode(e)),
           },
           canceled ? 130 : 1,
         );

@@ -23,7 +23,13 @@ export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled
 /** A job's end; a success carries its kind's result, validated on arrival (jobs/protocol.ts RESULT_BY_KIND). */
 export type JobOutcome<K extends JobKind = JobKind> =
   | { status: 'succeeded'; result: JobResults[K] }
-  | { status: 'failed'; message: string; stack?: string; crashed: boolean }
+  | {
+      status: 'failed';
+      message: string;
+      stack?: string;
+      crashed: boolean;
+      /** The child's error code (e.g. a MaterializeError's). */ code?: string;
+    }
   | { status: 'canceled' };
 
 export interface JobSpec<K extends JobKind = JobKind> {
@@ -148,7 +154,14 @@ export class Job<K extends JobKind = JobKind> extends EventEmitter<{
         }
         case 'error':
           if (msg.code === 'canceled' || this.cancelRequested) this.finish({ status: 'canceled' });
-          else this.finish({ status: 'failed', message: msg.message, ...(msg.stack ? { stack: msg.stack } : {}), crashed: false });
+          else
+            this.finish({
+              status: 'failed',
+              message: msg.message,
+              ...(msg.stack ? { stack: msg.stack } : {}),
+              ...(msg.code ? { code: msg.code } : {}),
+              crashed: false,
+            });
           break;
       }
     });

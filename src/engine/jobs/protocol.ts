@@ -23,7 +23,7 @@ function isArtifactsMode(s: string): boolean {
 
 export const PROTOCOL_VERSION = 1;
 
-export const JOB_KINDS = ['ingest', 'fetch', 'derive', 'backtest', 'sweep', 'synth', 'query', 'strategy'] as const;
+export const JOB_KINDS = ['ingest', 'fetch', 'derive', 'backtest', 'sweep', 'synth', 'query', 'strategy', 'materialize'] as const;
 export const JobKind = z.enum(JOB_KINDS);
 export type JobKind = z.infer<typeof JobKind>;
 
@@ -145,6 +145,11 @@ export const QueryParams = z.object({
 export const StrategyParams = z.object({
   path: z.string().min(1),
 });
+/** Writes a light sweep point's artifacts (backtest/materialize.ts) — a whole engine run, so never on a server's event loop. */
+export const MaterializeParams = z.object({
+  dataDir: z.string().min(1),
+  runId: z.string().min(1),
+});
 export const PARAMS_BY_KIND = {
   ingest: IngestParams,
   synth: SynthParams,
@@ -154,6 +159,7 @@ export const PARAMS_BY_KIND = {
   sweep: SweepParams,
   query: QueryParams,
   strategy: StrategyParams,
+  materialize: MaterializeParams,
 } as const;
 export type IngestParams = z.input<typeof IngestParams>;
 export type SynthParams = z.input<typeof SynthParams>;
@@ -163,6 +169,7 @@ export type BacktestParams = z.input<typeof BacktestParams>;
 export type SweepParams = z.input<typeof SweepParams>;
 export type QueryParams = z.input<typeof QueryParams>;
 export type StrategyParams = z.input<typeof StrategyParams>;
+export type MaterializeParams = z.input<typeof MaterializeParams>;
 export type JobParams = { [K in JobKind]: z.input<(typeof PARAMS_BY_KIND)[K]> };
 
 // ── job results (checked by the host against the kind it started, as params are by the child) ──
@@ -251,6 +258,12 @@ export const StrategyResult = z.strictObject({
   /** The parameters with their defaults (null when a parameter has none). */
   params: z.array(z.strictObject({ name: z.string(), type: z.string(), default: z.unknown(), description: z.string().nullable() })),
 });
+export const MaterializeResult = z.strictObject({
+  runId: z.string(),
+  artifactsDir: z.string(),
+  /** False when the run already had its files (nothing was written). */
+  written: z.boolean(),
+});
 /** Each kind's result next to its params (as rust-analyzer pairs a request's params and result). */
 export const RESULT_BY_KIND = {
   ingest: ImportResult,
@@ -261,6 +274,7 @@ export const RESULT_BY_KIND = {
   sweep: SweepResult,
   query: QueryResult,
   strategy: StrategyResult,
+  materialize: MaterializeResult,
 } as const;
 export type JobResults = { [K in JobKind]: z.output<(typeof RESULT_BY_KIND)[K]> };
 

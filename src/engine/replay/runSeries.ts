@@ -100,8 +100,9 @@ export interface RunSeries {
 }
 
 export class RunDataError extends Error {
-  readonly code: 'not_found' | 'not_finished' | 'bad_artifact';
-  constructor(code: 'not_found' | 'not_finished' | 'bad_artifact', message: string) {
+  /** inputs_changed: a light point whose strategy or bars changed since it ran (its files cannot be re-created). */
+  readonly code: 'not_found' | 'not_finished' | 'bad_artifact' | 'inputs_changed';
+  constructor(code: RunDataError['code'], message: string) {
     super(message);
     this.code = code;
   }
@@ -275,8 +276,16 @@ async function datasetBars(
   return out;
 }
 
+/** Writes a light point's artifacts: in process by default, in a job child where the event loop must stay free. */
+export type Materializer = (dataDir: string, runId: string) => Promise<string>;
+
 /** Loads a succeeded run's series. Errors name the run and, for bad files, the file and row. */
-export async function loadRunSeries(dataDir: string, catalog: CatalogPort, runId: string): Promise<RunSeries> {
+export async function loadRunSeries(
+  dataDir: string,
+  catalog: CatalogPort,
+  runId: string,
+  materialize: Materializer = (d, id) => ensureRunArtifacts(d, catalog, id),
+): Promise<RunSeries> {
   const run = catalog.getRun(runId);
   if (!run) throw new RunDataError('not_found', `run ${runId} is not in the catalog ${catalog.path}`);
   if (run.status !== 'succeeded')
@@ -284,9 +293,13 @@ export async function loadRunSeries(dataDir: string, catalog: CatalogPort, runId
   if (!run.materialized) {
     // a light sweep point: its files are re-created (deterministically) the first time it is opened
     try {
-      await ensureRunArtifacts(dataDir, catalog, runId);
+      await materialize(dataDir, runId);
     } catch (err) {
-      if (err instanceof MaterializeError) throw new RunDataError(err.code === 'not_found' ? 'not_found' : 'bad_artifact', err.message);
+      if (err instanceof MaterializeError)
+        throw new RunDataError(
+          err.code === 'not_found' ? 'not_found' : err.code === 'inputs_changed' ? 'inputs_changed' : 'bad_artifact',
+          err.message,
+        );
       throw err;
     }
   }

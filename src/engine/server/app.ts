@@ -11,6 +11,7 @@ import websocket from '@fastify/websocket';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { PRODUCT_VERSION } from '../version.ts';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
+import { childMaterializer } from '../jobs/materializeInChild.ts';
 import { dataPaths } from '../dataDir.ts';
 import { JobQueue } from '../jobs/jobQueue.ts';
 import type { ServerContext, ServerOptions } from './context.ts';
@@ -39,7 +40,8 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyInstance; ctx: ServerContext; close(): Promise<void> }> {
   const catalog = openCatalog(dataPaths(opts.dataDir).catalog);
   const jobs = new JobQueue({ jobsDir: opts.jobsDir, maxParallel: () => opts.maxJobs });
-  const ctx: ServerContext = { opts, catalog, jobs };
+  const materialize = childMaterializer(async (params, title) => jobs.submit({ kind: 'materialize', params, title }).outcome);
+  const ctx: ServerContext = { opts, catalog, jobs, materialize };
   // forceCloseConnections: at shutdown the streams have already been ended (preClose); a
   // keep-alive connection left open must not hold the process for its idle timeout
   const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 1 << 20, return503OnClosing: true, forceCloseConnections: true });

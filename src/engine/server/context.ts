@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, Raw
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CatalogPort } from '../ports/catalog.ts';
 import type { JobQueue } from '../jobs/jobQueue.ts';
+import type { Materializer } from '../replay/runSeries.ts';
 
 export interface ServerOptions {
   dataDir: string;
@@ -26,6 +27,8 @@ export interface ServerContext {
   readonly opts: ServerOptions;
   readonly catalog: CatalogPort;
   readonly jobs: JobQueue;
+  /** Writes a light sweep point's files in a `materialize` job (never on the event loop). */
+  readonly materialize: Materializer;
 }
 
 export type TypedApp = FastifyInstance<

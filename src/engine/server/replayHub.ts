@@ -102,7 +102,7 @@ export class ReplayHub {
     if (p) {
       this.#cache.delete(runId); // most recently used last
     } else {
-      const loading = loadRunSeries(this.#ctx.opts.dataDir, this.#ctx.catalog, runId);
+      const loading = loadRunSeries(this.#ctx.opts.dataDir, this.#ctx.catalog, runId, this.#ctx.materialize);
       loading.catch(() => {
         if (this.#cache.get(runId) === loading) this.#cache.delete(runId);
       });

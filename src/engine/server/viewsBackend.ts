@@ -6,6 +6,10 @@ const backends = new WeakMap<ServerContext, RunViewsBackend>();
 
 export function viewsBackend(ctx: ServerContext): RunViewsBackend {
   let b = backends.get(ctx);
-  if (!b) backends.set(ctx, (b = new RunViewsBackend({ dataDir: () => ctx.opts.dataDir, catalog: async () => ctx.catalog })));
+  if (!b)
+    backends.set(
+      ctx,
+      (b = new RunViewsBackend({ dataDir: () => ctx.opts.dataDir, catalog: async () => ctx.catalog, materialize: ctx.materialize })),
+    );
   return b;
 }

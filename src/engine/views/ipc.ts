@@ -27,7 +27,8 @@ export function notification<P>(method: string, params: z.ZodType<P>): Notificat
   return { method, params };
 }
 
-export const IpcErrorCode = z.enum(['unknown_method', 'bad_params', 'bad_result', 'not_found', 'failed', 'closed']);
+/** conflict: the request cannot be met in the run's present state (e.g. a light point whose inputs changed). */
+export const IpcErrorCode = z.enum(['unknown_method', 'bad_params', 'bad_result', 'not_found', 'conflict', 'failed', 'closed']);
 export type IpcErrorCode = z.infer<typeof IpcErrorCode>;
 
 /** The wire envelope: notify (no reply), request (id) → response (same id). */

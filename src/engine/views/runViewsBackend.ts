@@ -12,7 +12,7 @@ import { readArtifactColumns } from '../backtest/artifactReader.ts';
 import { builtinDefaults } from '../strategies/index.ts';
 import { keyParams, paramsText } from '../backtest/paramText.ts';
 import { bucketSize, m4Indices, pickNum } from '../replay/decimate.ts';
-import { loadRunSeries, RunDataError, type RunSeries } from '../replay/runSeries.ts';
+import { loadRunSeries, RunDataError, type Materializer, type RunSeries } from '../replay/runSeries.ts';
 import { IpcError } from './ipc.ts';
 import { manifestDiff, normalisedCurves } from './compare.ts';
 import { seriesWindow } from './seriesWindow.ts';
@@ -37,6 +37,8 @@ export interface RunViewsBackendOptions {
   catalog: () => Promise<CatalogPort | undefined>;
   /** Bytes of loaded runs to keep (default 320 MB). */
   cacheBytes?: number;
+  /** How a light sweep point's files are written when a view opens it (default: in process). */
+  materialize?: Materializer;
 }
 
 function seriesBytes(s: RunSeries): number {
@@ -110,9 +112,10 @@ export class RunViewsBackend {
       return hit;
     }
     const cat = await this.#catalog();
-    const p = loadRunSeries(this.#opts.dataDir(), cat, runId).catch((err: unknown) => {
+    const p = loadRunSeries(this.#opts.dataDir(), cat, runId, this.#opts.materialize).catch((err: unknown) => {
       this.#cache.delete(runId);
-      if (err instanceof RunDataError) throw new IpcError(err.code === 'bad_artifact' ? 'failed' : 'not_found', err.message);
+      if (err instanceof RunDataError)
+        throw new IpcError(err.code === 'bad_artifact' ? 'failed' : err.code === 'inputs_changed' ? 'conflict' : 'not_found', err.message);
       throw err;
     });
     this.#cache.set(runId, p);

@@ -455,10 +455,9 @@ export async function revealArtifacts(s: Services, arg?: unknown): Promise<Comma
   const port = (await s.catalog.require()).port;
   if (port.getRun(run.id)?.materialized === false) {
     // a light sweep point: its files are made (re-run deterministically) before they are shown
-    const { ensureRunArtifacts } = await import('../../engine/backtest/materialize.ts');
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Writing the artifacts of run ${run.id}…` },
-      () => ensureRunArtifacts(s.catalog.dataDir, port, run.id),
+      () => s.jobs.materialize(s.catalog.dataDir, run.id),
     );
   }
   const uri = vscode.Uri.file(dir);

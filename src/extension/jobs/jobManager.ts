@@ -29,6 +29,7 @@ export class JobManager implements vscode.Disposable {
   /** Progress of jobs that belong to a run (the run views show it on the run's row). */
   readonly onDidProgressRun = this.progressed.event;
   private finalizer: RunFinalizer | undefined;
+  private materializer: Promise<(dataDir: string, runId: string) => Promise<string>> | undefined;
 
   constructor(extensionPath: string, maxParallel: () => number) {
     this.output = vscode.window.createOutputChannel('Backtest', { log: true });
@@ -48,6 +49,17 @@ export class JobManager implements vscode.Disposable {
       return q;
     });
     return this.loading;
+  }
+
+  /**
+   * Writes a light sweep point's artifacts in a `materialize` job child, so the extension host
+   * never runs the engine itself; concurrent requests for one run share the job.
+   */
+  async materialize(dataDir: string, runId: string): Promise<string> {
+    this.materializer ??= import('../../engine/jobs/materializeInChild.ts').then(({ childMaterializer }) =>
+      childMaterializer(async (params, title) => (await this.run({ kind: 'materialize', params, title }, { notify: false })).outcome),
+    );
+    return (await this.materializer)(dataDir, runId);
   }
 
   setFinalizer(f: RunFinalizer): void {

@@ -56,7 +56,11 @@ export class RunViews implements vscode.Disposable {
   constructor(s: Services) {
     this.#s = s;
     this.#root = vscode.Uri.file(join(s.context.extensionPath, 'dist', 'webview'));
-    this.backend = new RunViewsBackend({ dataDir: () => s.catalog.dataDir, catalog: async () => (await s.catalog.get())?.port });
+    this.backend = new RunViewsBackend({
+      dataDir: () => s.catalog.dataDir,
+      catalog: async () => (await s.catalog.get())?.port,
+      materialize: (dataDir, runId) => s.jobs.materialize(dataDir, runId),
+    });
     this.streamer = new LocalStreamer((id) => this.backend.series(id), systemClock);
     this.#subs.push(
       s.catalog.onDidChange(() => {

@@ -4,7 +4,9 @@
  * a real server on 127.0.0.1 with a real catalog.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Job } from '../../../src/engine/jobs/jobQueue.ts';
 import { buildServer } from '../../../src/engine/server/app.ts';
 import { jobsDirFor } from '../../../src/engine/jobs/jobEntries.ts';
 import { runBacktestToCatalog } from '../../../src/engine/backtest/runner.ts';
@@ -190,21 +192,55 @@ describe('btnb serve: artifacts, series and tables of a run', function () {
     await problemOf(await fetch(`${url}/backtests/not-a-run/artifacts/metrics.json`), 400);
   });
 
-  it('materialises a light sweep point on GET', async () => {
+  it('materialises a light sweep point on GET, once, in a job child (not on the event loop)', async () => {
     const cat = openCatalog(dataPaths(dataDir).catalog);
+    const jobs: { kind: string; pid: number | undefined; state: string }[] = [];
+    const onJob = (j: Job) => j.on('state', (st) => jobs.push({ kind: j.spec.kind, pid: j.pid, state: st }));
+    s.ctx.jobs.on('job', onJob);
     try {
       assert.equal(cat.getRun(lightId)!.materialized, false);
-      const res = await fetch(`${url}/backtests/${lightId}/artifacts/metrics.json`);
+      // three readers at once (the artifact, the series, the fills page) share one materialisation
+      const [res, series, page] = await Promise.all([
+        fetch(`${url}/backtests/${lightId}/artifacts/metrics.json`),
+        fetch(`${url}/backtests/${lightId}/series?points=20`),
+        fetch(`${url}/backtests/${lightId}/fills?limit=5`),
+      ]);
       assert.equal(res.status, 200);
+      assert.equal(series.status, 200);
+      assert.equal(page.status, 200);
       const body = Buffer.from(await res.arrayBuffer());
       assert.deepEqual(body, readFileSync(dataPaths(dataDir).runMetrics(lightId)));
       assert.equal(cat.getRun(lightId)!.materialized, true);
+      const done = jobs.filter((j) => j.state === 'succeeded');
+      assert.deepEqual(
+        done.map((j) => j.kind),
+        ['materialize'],
+        'one materialize job',
+      );
+      assert.ok(done[0]!.pid !== undefined && done[0]!.pid !== process.pid, 'run by a child process');
       const fills = await fetch(`${url}/backtests/${lightId}/artifacts/fills.parquet`);
       assert.equal(fills.status, 200);
       assert.deepEqual(Buffer.from(await fills.arrayBuffer()), readFileSync(dataPaths(dataDir).runFills(lightId)));
     } finally {
+      s.ctx.jobs.off('job', onJob);
       cat.close();
     }
+  });
+
+  it("refuses (409, nothing written) a light point whose strategy changed since it ran: the child's error maps back", async () => {
+    const other = openCatalog(dataPaths(dataDir).catalog);
+    const light2 = other.listRuns({}).find((r) => r.status === 'succeeded' && !r.materialized)!.run_id;
+    other.close();
+    const db = new Database(dataPaths(dataDir).catalog);
+    db.prepare('UPDATE runs SET code_hash = ? WHERE run_id = ?').run('0'.repeat(64), light2);
+    db.close();
+    const p = await problemOf(await fetch(`${url}/backtests/${light2}/artifacts/metrics.json`), 409);
+    assert.match(p.detail ?? '', /strategy sma-cross changed since the run was recorded/);
+    assert.equal(existsSync(dataPaths(dataDir).runDir(light2)), false, 'no directory written');
+    // the replay's loader says the same (a run it cannot show), and the server stays healthy
+    const series = await problemOf(await fetch(`${url}/backtests/${light2}/series`), 409);
+    assert.match(series.detail ?? '', /changed since the run was recorded/);
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
   });
 
   it('GET /series: the whole run or a time window, decimated, every fill kept', async () => {

@@ -7,14 +7,14 @@
  * - GET /backtests/{id}/series: the run views' decimated candles and equity for a time range,
  *   every fill in it (views/seriesWindow.ts through RunViewsBackend);
  * - GET /backtests/{id}/fills|orders|trades: the views' tables, paged with an opaque cursor.
- * A light sweep point is materialised first (backtest/materialize.ts), as when a view opens it.
+ * A light sweep point is materialised first, in a `materialize` job child (backtest/materialize.ts), as when a view opens it.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { dataPaths } from '../../dataDir.ts';
-import { ensureRunArtifacts, MaterializeError } from '../../backtest/materialize.ts';
+import { MaterializeError } from '../../backtest/materialize.ts';
 import { barAtOrAfter } from '../../replay/runSeries.ts';
 import { IpcError } from '../../views/ipc.ts';
 import { viewsBackend } from '../viewsBackend.ts';
@@ -122,6 +122,7 @@ function ipcToHttp(err: unknown): never {
   if (err instanceof IpcError) {
     if (err.code === 'not_found') throw new HttpProblem(404, err.message);
     if (err.code === 'bad_params') throw new HttpProblem(400, err.message, { field: 'querystring' });
+    if (err.code === 'conflict') throw new HttpProblem(409, err.message);
     throw new HttpProblem(500, err.message);
   }
   throw err;
@@ -178,7 +179,7 @@ export function registerArtifacts(app: TypedApp, ctx: ServerContext): void {
       const run = succeededRunOr409(ctx, id);
       if (!run.materialized) {
         try {
-          await ensureRunArtifacts(ctx.opts.dataDir, ctx.catalog, run.run_id);
+          await ctx.materialize(ctx.opts.dataDir, run.run_id);
         } catch (err) {
           if (err instanceof MaterializeError) throw new HttpProblem(err.code === 'not_found' ? 404 : 409, err.message);
           throw err;
