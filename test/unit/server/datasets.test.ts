@@ -8,6 +8,7 @@ import { buildServer } from '../../../src/engine/server/app.ts';
 import { jobsDirFor } from '../../../src/engine/jobs/jobEntries.ts';
 import { Dataset, DatasetJobAccepted, DatasetsList, Problem } from '../../../src/engine/server/api.ts';
 import { makeDataDir } from '../backtest/support/dataset.ts';
+import { startFakeDatabento } from '../../support/fakeDatabento.ts';
 
 const MAIN = new URL('../../../src/engine/cli/main.ts', import.meta.url).pathname;
 
@@ -30,6 +31,7 @@ describe('btnb serve: datasets', function () {
   let s: Server;
   let url = '';
   const savedKey = process.env.DATABENTO_API_KEY;
+  const savedBase = process.env.DATABENTO_BASE_URL;
 
   before(async () => {
     ({ dataDir, datasetId } = await makeDataDir(2000, 3));
@@ -40,6 +42,9 @@ describe('btnb serve: datasets', function () {
 
   after(async () => {
     if (savedKey !== undefined) process.env.DATABENTO_API_KEY = savedKey;
+    else delete process.env.DATABENTO_API_KEY;
+    if (savedBase !== undefined) process.env.DATABENTO_BASE_URL = savedBase;
+    else delete process.env.DATABENTO_BASE_URL;
     await s?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -113,5 +118,48 @@ describe('btnb serve: datasets', function () {
     const done = await post(url, body);
     assert.equal(done.status, 200);
     assert.equal(Dataset.parse(await done.json()).dataset_id, demo.dataset_id);
+  });
+
+  it('POST /datasets source databento: fetched by a job with the server’s key (never echoed), imported, then answered with 200', async () => {
+    const KEY = 'db-SERVEserveSERVEserveSERVEserv';
+    const fake = await startFakeDatabento({
+      key: KEY,
+      files: { trades: 'test/fixtures/dbn/test_data.trades.v3.dbn.zst', tbbo: 'test/fixtures/dbn/test_data.tbbo.v3.dbn.zst' },
+    });
+    process.env.DATABENTO_API_KEY = KEY;
+    process.env.DATABENTO_BASE_URL = fake.url;
+    try {
+      const body = { symbol: 'ESH1', start: '2020-12-28', end: '2020-12-28', source: 'databento', databento_dataset: 'GLBX.MDP3' };
+      const res = await post(url, body);
+      const text = await res.text();
+      assert.equal(res.status, 202, text);
+      const { job_id } = DatasetJobAccepted.parse(JSON.parse(text));
+      const events = fetch(`${url}/jobs/${job_id}/events`).then((r) => r.text());
+      const job = s.ctx.jobs.list().find((j) => String(j.id) === job_id);
+      assert.ok(job, 'the fetch job is in the queue');
+      assert.equal(job.spec.kind, 'fetch');
+      const outcome = await job.outcome;
+      assert.equal(outcome.status, 'succeeded', JSON.stringify(outcome));
+      // the API was asked with the server's key, for the day asked (Databento's end is exclusive)
+      const ranges = fake.requests.filter((r) => r.endpoint === 'timeseries.get_range');
+      assert.deepEqual(ranges.map((r) => r.form.schema).sort(), ['tbbo', 'trades']);
+      assert.ok(ranges.every((r) => r.authOk && r.form.start === '2020-12-28' && r.form.end === '2020-12-29'));
+
+      const info = await (await fetch(`${url}/jobs/${job_id}`)).text();
+      const stream = await events;
+      for (const [what, t] of [['job', info], ['events', stream], ['accepted', text]] as const)
+        assert.ok(!t.includes(KEY), `${what} must not carry the API key`);
+      assert.match(stream, /event: end/);
+
+      const list = DatasetsList.parse(await (await fetch(`${url}/datasets`)).json());
+      const es = list.datasets.find((d) => d.symbol === 'ESH1');
+      assert.ok(es, 'the fetched dataset is in the catalog');
+      assert.deepEqual(es.sources.map((x) => x.schema).sort(), ['tbbo', 'trades']);
+      const again = await post(url, body);
+      assert.equal(again.status, 200);
+      assert.equal(Dataset.parse(await again.json()).dataset_id, es.dataset_id);
+    } finally {
+      await fake.close();
+    }
   });
 });

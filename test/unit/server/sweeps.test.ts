@@ -8,6 +8,9 @@ import { buildServer } from '../../../src/engine/server/app.ts';
 import { sseSettings } from '../../../src/engine/server/routes/jobs.ts';
 import { jobsDirFor } from '../../../src/engine/jobs/jobEntries.ts';
 import { makeDataDir } from '../backtest/support/dataset.ts';
+import { walkForward } from '../../../src/engine/sweep/walkForward.ts';
+import { gridPoints } from '../../../src/engine/sweep/grid.ts';
+import { smaCross } from '../../../src/engine/strategies/smaCross.ts';
 
 type Server = Awaited<ReturnType<typeof buildServer>>;
 type Json = Record<string, unknown>;
@@ -97,10 +100,11 @@ describe('btnb serve: sweeps and jobs', function () {
   this.timeout(180_000);
   let dataDir: string;
   let datasetId: string;
+  let bars: Awaited<ReturnType<typeof makeDataDir>>['bars'];
   let srv: { s: Server; base: string };
 
   before(async () => {
-    ({ dataDir, datasetId } = await makeDataDir(2000, 7));
+    ({ dataDir, datasetId, bars } = await makeDataDir(2000, 7));
     srv = await start(dataDir);
   });
   after(async () => {
@@ -192,6 +196,58 @@ describe('btnb serve: sweeps and jobs', function () {
     } finally {
       await other.s.close();
     }
+  });
+
+  it('POST /sweeps with walk_forward: the folds, their out-of-sample catalog runs and the stitched metrics equal an in-memory walk-forward', async () => {
+    const { base, s } = srv;
+    const grid = { fast: [3, 5], slow: [10, 20] };
+    const post = await call(base, 'POST', '/sweeps', {
+      dataset_id: datasetId,
+      strategy_id: 'sma-cross',
+      grid,
+      walk_forward: { train_days: 2, test_days: 1 },
+      sort: 'total_return',
+    });
+    assert.equal(post.status, 202, JSON.stringify(post.json));
+    const st = await until(base, `/sweeps/${post.json.job_id as string}`, (j) => j.status !== 'queued' && j.status !== 'running');
+    assert.equal(st.status, 'succeeded', JSON.stringify(st));
+    const mem = walkForward({
+      bars,
+      strategy: smaCross,
+      points: gridPoints([
+        ['fast', grid.fast],
+        ['slow', grid.slow],
+      ]),
+      trainDays: 2,
+      testDays: 1,
+      sortKey: 'total_return',
+      seed: 0,
+      costs: {},
+      session: 'all',
+    });
+    assert.ok(mem.folds.length >= 2, `several folds (${mem.folds.length})`);
+    const wf = st.walk_forward as {
+      folds: { fold: number; train_start: string; test_end: string; params: Json; train_score: number; test_return: number; run_id: string }[];
+      metrics: Json;
+    };
+    assert.equal(wf.folds.length, mem.folds.length);
+    wf.folds.forEach((f, i) => {
+      const m = mem.folds[i]!;
+      assert.equal(f.fold, i + 1);
+      assert.deepEqual([f.train_start, f.test_end], [m.train_start, m.test_end], `fold ${i + 1} dates`);
+      assert.deepEqual(f.params, m.best_params, `fold ${i + 1} params`);
+      assert.equal(f.train_score, m.train_score);
+      assert.equal(f.test_return, m.test_return);
+      const run = s.ctx.catalog.getRun(f.run_id)!;
+      assert.equal(run.status, 'succeeded');
+      assert.ok(run.tags.includes(`fold:${i + 1}`), JSON.stringify(run.tags));
+    });
+    assert.deepEqual(wf.metrics, JSON.parse(JSON.stringify(mem.metrics)));
+    // results: one out-of-sample run per fold, in fold order (not re-sorted)
+    assert.deepEqual(
+      (st.results as { run_id: string }[]).map((r) => r.run_id),
+      wf.folds.map((f) => f.run_id),
+    );
   });
 
   it('GET /jobs/{id}/events streams progress, then end with the outcome, and closes', async () => {
