@@ -147,7 +147,11 @@ describe('btnb serve: datasets', function () {
 
       const info = await (await fetch(`${url}/jobs/${job_id}`)).text();
       const stream = await events;
-      for (const [what, t] of [['job', info], ['events', stream], ['accepted', text]] as const)
+      for (const [what, t] of [
+        ['job', info],
+        ['events', stream],
+        ['accepted', text],
+      ] as const)
         assert.ok(!t.includes(KEY), `${what} must not carry the API key`);
       assert.match(stream, /event: end/);
 

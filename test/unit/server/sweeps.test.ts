@@ -227,7 +227,15 @@ describe('btnb serve: sweeps and jobs', function () {
     });
     assert.ok(mem.folds.length >= 2, `several folds (${mem.folds.length})`);
     const wf = st.walk_forward as {
-      folds: { fold: number; train_start: string; test_end: string; params: Json; train_score: number; test_return: number; run_id: string }[];
+      folds: {
+        fold: number;
+        train_start: string;
+        test_end: string;
+        params: Json;
+        train_score: number;
+        test_return: number;
+        run_id: string;
+      }[];
       metrics: Json;
     };
     assert.equal(wf.folds.length, mem.folds.length);
