@@ -18,7 +18,11 @@ import type {
   DatasetSourceRow,
   DatasetStatus,
   Metrics,
+  OpenQueuedRun,
+  QueuedRun,
+  QueueRunInput,
   RecordedRun,
+  SettleQueuedRun,
   RecordRunInput,
   RunFilter,
   RunRow,
@@ -27,6 +31,7 @@ import type {
 import { migrate } from './migrations.ts';
 import { buildRunQuery } from './runQuery.ts';
 import { newUlid } from './ulid.ts';
+import { openQueuedRuns, queueRuns, settleQueuedRuns, startQueuedRuns } from './queuedRuns.ts';
 
 export interface OpenCatalogOptions {
   /** Clock for created_at/updated_at/started_at/finished_at (default: wall clock, ISO UTC). */
@@ -563,6 +568,36 @@ export class SqliteCatalog implements CatalogPort {
   getRunManifest(id: string): Record<string, unknown> | null {
     const r = this.#stmt('SELECT manifest FROM runs WHERE run_id = ?').get(id) as { manifest: string | null } | undefined;
     return r ? json<Record<string, unknown> | null>(r.manifest, null) : null;
+  }
+
+  queueRuns(rows: readonly QueueRunInput[]): QueuedRun[] {
+    for (const r of rows)
+      if (!/^[0-9a-f]{64}$/.test(r.input_hash))
+        throw new Error(`catalog: input_hash '${r.input_hash}' is not 64 lowercase hex digits (SHA-256)`);
+    if (rows.length === 0) return [];
+    return this.#write(`queue ${rows.length} run(s)`, () =>
+      queueRuns(this.db, this.#now(), rows, (had, add) => normalizeTags([...had, ...add])),
+    );
+  }
+
+  startQueuedRuns(ids: readonly string[], startedAt?: string): number {
+    checkIso('started_at', startedAt);
+    if (ids.length === 0) return 0;
+    return this.#write(`start ${ids.length} queued run(s)`, () => startQueuedRuns(this.db, ids, startedAt ?? this.#now()));
+  }
+
+  settleQueuedRuns(rows: readonly SettleQueuedRun[]): boolean[] {
+    for (const r of rows) {
+      checkIso('started_at', r.started_at);
+      checkIso('finished_at', r.finished_at);
+      if (r.metrics) checkMetrics(r.metrics);
+    }
+    if (rows.length === 0) return [];
+    return this.#write(`settle ${rows.length} queued run(s)`, () => settleQueuedRuns(this.db, rows));
+  }
+
+  openQueuedRuns(sweepId?: string): OpenQueuedRun[] {
+    return openQueuedRuns(this.db, sweepId);
   }
 
   #abandonRun(id: string, was: RunStatus, o: Owner): void {

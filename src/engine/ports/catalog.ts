@@ -203,6 +203,48 @@ export interface RunFilter {
   offset?: number;
 }
 
+/** A distributed sweep's point as queued (catalog/queuedRuns.ts): unowned, its liveness the queue's. */
+export interface QueueRunInput {
+  run_id: string;
+  input_hash: string;
+  dataset_id: string;
+  strategy_id: string;
+  params: Record<string, unknown>;
+  seed: number;
+  costs: Record<string, unknown>;
+  session: string;
+  code_hash: string;
+  engine_version: string;
+  sweep_id: string | null;
+  tags: string[];
+}
+
+/** What queueRuns did with one input: a new queued row, or the identical run that already was (tagged). */
+export interface QueuedRun {
+  run_id: string;
+  status: RunStatus;
+  created: boolean;
+}
+
+export interface SettleQueuedRun {
+  run_id: string;
+  status: 'succeeded' | 'failed' | 'canceled';
+  metrics: Metrics | null;
+  error: string | null;
+  started_at: string | null;
+  finished_at: string;
+  /** The run-manifest.json of a light point (its files are made on demand); null when its files were uploaded. */
+  manifest: Record<string, unknown> | null;
+  materialized: boolean;
+}
+
+export interface OpenQueuedRun {
+  run_id: string;
+  input_hash: string;
+  status: 'queued' | 'running';
+  sweep_id: string | null;
+}
+
 export interface CatalogPort {
   readonly path: string;
   // datasets
@@ -231,6 +273,14 @@ export interface CatalogPort {
   markMaterialized(id: string): RunRow;
   /** The run-manifest.json recorded with a light sweep point (null for other runs). */
   getRunManifest(id: string): Record<string, unknown> | null;
+  /** A distributed sweep's points: queued, unowned rows (catalog/queuedRuns.ts), identical inputs reused. */
+  queueRuns(rows: readonly QueueRunInput[]): QueuedRun[];
+  /** Queued → running for unowned runs; others are left alone. */
+  startQueuedRuns(ids: readonly string[], startedAt?: string): number;
+  /** Settles unowned queued/running runs in one transaction; already settled ones are left (false). */
+  settleQueuedRuns(rows: readonly SettleQueuedRun[]): boolean[];
+  /** Unowned queued/running runs (open distributed points), optionally of one sweep. */
+  openQueuedRuns(sweepId?: string): OpenQueuedRun[];
   /** Settles queued/running runs and deriving datasets whose owning process is gone (killed). */
   recoverAbandoned(): { runs: string[]; datasets: string[] };
   getRun(id: string): RunRow | null;
