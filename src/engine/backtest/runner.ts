@@ -69,6 +69,8 @@ export interface ResolvedStrategy {
   codeHash: string;
   /** Absolute path of a user strategy file; null for built-ins. */
   path: string | null;
+  /** A user strategy's bundled inputs, relative to its folder (empty for built-ins). */
+  inputs: string[];
 }
 
 const sha256 = (s: string | Uint8Array) => createHash('sha256').update(s).digest('hex');
@@ -81,7 +83,13 @@ function looksLikePath(s: string): boolean {
 export async function resolveStrategy(strategy: string): Promise<ResolvedStrategy> {
   const builtin = builtinStrategy(strategy);
   if (builtin)
-    return { def: builtin, strategyId: builtin.id, codeHash: sha256(`builtin:${builtin.id}\nengine:${ENGINE_VERSION}`), path: null };
+    return {
+      def: builtin,
+      strategyId: builtin.id,
+      codeHash: sha256(`builtin:${builtin.id}\nengine:${ENGINE_VERSION}`),
+      path: null,
+      inputs: [],
+    };
   if (!looksLikePath(strategy)) {
     throw new Error(
       `unknown strategy '${strategy}': expected a built-in (sma-cross, bollinger-reversion, donchian-breakout) or a path to a .ts/.js file`,
@@ -93,6 +101,7 @@ export async function resolveStrategy(strategy: string): Promise<ResolvedStrateg
     strategyId: loaded.def.id,
     codeHash: sha256(`source:${loaded.sourceHash}\nengine:${ENGINE_VERSION}`),
     path: loaded.path,
+    inputs: loaded.inputs,
   };
 }
 
@@ -140,7 +149,8 @@ export function envLock(): string | null {
 }
 declare const __filename: string | undefined;
 
-function errorText(err: unknown): string {
+/** An error as the catalog records it: its message and stack. */
+export function errorText(err: unknown): string {
   if (err instanceof Error) return err.stack && err.stack.includes(err.message) ? err.stack : `${err.message}\n${err.stack ?? ''}`;
   return String(err);
 }

@@ -25,6 +25,8 @@ export interface LoadedStrategy {
   /** SHA-256 (hex) of the strategy's bundled sources. */
   sourceHash: string;
   path: string;
+  /** The bundled inputs, relative to the entry's folder (what sourceHash covers): a distributed sweep ships them. */
+  inputs: string[];
 }
 
 export class StrategyLoadError extends Error {
@@ -129,5 +131,5 @@ export async function loadStrategyFile(file: string): Promise<LoadedStrategy> {
       `${path}: no strategy export found (expected \`export default defineStrategy({...})\` or \`export const strategy = ...\`; exports: ${Object.keys(ex).join(', ') || 'none'})`,
     );
   }
-  return { def, sourceHash, path };
+  return { def, sourceHash, path, inputs };
 }

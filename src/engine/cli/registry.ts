@@ -33,6 +33,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'parameter sweep (parallel workers) or walk-forward optimisation',
     load: async () => (await import('./sweep.ts')).command,
   },
+  worker: {
+    summary: 'run distributed sweep points from a BullMQ queue on Redis for a coordinator',
+    load: async () => (await import('./worker.ts')).command,
+  },
   demo: { summary: 'end-to-end demo: synth → import → derive → backtest sma-cross', load: async () => (await import('./demo.ts')).command },
   replay: {
     summary: 'replay a finished run as frame-protocol messages (JSON lines, or interactive with --control)',

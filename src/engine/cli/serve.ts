@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { intOption, parseArgs, UsageError } from './args.ts';
 import type { CliCommand } from './commands.ts';
 
-const HELP = `Usage: btnb serve [--host 127.0.0.1] [--port 8787] [--data-dir DIR] [--token T] [--max-jobs N]
+const HELP = `Usage: btnb serve [--host 127.0.0.1] [--port 8787] [--data-dir DIR] [--token T] [--max-jobs N] [--redis URL]
 
 Serves the catalog, backtests and replays over HTTP: REST with problem-details errors and a
 replay WebSocket. Only 127.0.0.1 without a token; any other --host needs a token (--token, or
@@ -21,6 +21,8 @@ Options:
   --max-jobs N       backtests/sweeps running at once (default 2); more wait in a queue
   --max-queued N     jobs waiting at most (default 64); beyond, POST answers 429
   --cors ORIGIN      allow this browser origin (no CORS by default)
+  --redis URL        coordinate distributed sweeps on this Redis (POST /sweeps {"queue": true};
+                     points run on \`btnb worker --redis URL --server <this server>\`)
   --json             print {"url","token"} on start instead of a sentence`;
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -37,6 +39,7 @@ export const command: CliCommand = {
       'max-jobs': { type: 'string' },
       'max-queued': { type: 'string' },
       cors: { type: 'string' },
+      redis: { type: 'string' },
       json: { type: 'boolean' },
     });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
@@ -73,6 +76,8 @@ export const command: CliCommand = {
       maxJobs,
       maxQueued,
       cors: args.values.get('cors') ?? null,
+      redisUrl: args.values.get('redis') ?? null,
+      log: (line) => process.stderr.write(`btnb serve: ${line}\n`),
     });
     const url = await server.app.listen({ host, port });
     if (args.flags.has('json')) process.stdout.write(`${JSON.stringify({ url, token: generated ? token : null })}\n`);

@@ -22,6 +22,12 @@ Options:
                               --sort); the others are recorded with their metrics and their
                               artifacts re-created when opened (btnb runs show --artifacts)
   --walk-forward TRAIN:TEST   e.g. 20d:5d — optimise on TRAIN trading days, test on the next TEST, roll
+  --queue redis://HOST:6379   run the points on \`btnb worker\`s through BullMQ on that Redis: this
+                              process coordinates (catalog, progress, results) and serves the
+                              workers' bars and uploads on --listen until the sweep ends
+  --listen HOST:PORT          the coordinator's address for the workers (default 127.0.0.1:8787;
+                              any other host needs --token)
+  --token T                   bearer token the workers must send (btnb worker --token)
 ${RUN_OPTIONS_HELP}
 
 Example: btnb sweep --dataset ds_… --strategy sma-cross --grid fast=5:50:5 --grid slow=20:200:10`;
@@ -56,6 +62,9 @@ export const command: CliCommand = {
       artifacts: { type: 'string' },
       'walk-forward': { type: 'string' },
       worker: { type: 'boolean' },
+      queue: { type: 'string' },
+      listen: { type: 'string' },
+      token: { type: 'string' },
     });
     if (args.flags.has('worker')) {
       const { sweepWorkerMain } = await import('../sweep/index.ts');
@@ -171,8 +180,18 @@ export const command: CliCommand = {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     let res;
+    const queue = args.values.get('queue');
+    const run = queue
+      ? async (req: Parameters<typeof runSweep>[0]) =>
+          (await import('./queuedSweepCli.ts')).queuedSweep(req, {
+            redisUrl: queue,
+            listen: args.values.get('listen') ?? '127.0.0.1:8787',
+            token: args.values.get('token') ?? null,
+            quiet: json,
+          })
+      : runSweep;
     try {
-      res = await runSweep({
+      res = await run({
         dataDir,
         datasetId,
         strategy,

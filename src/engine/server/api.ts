@@ -365,3 +365,6 @@ export const ReplayCtrlAccepted = z.object({ session_id: z.string() });
 
 /** A Server-Sent Events stream (documented as text; the route writes the stream itself). */
 export const SseStream = z.string();
+
+/** PUT /backtests/{id}/artifacts (a `btnb worker`'s upload): stored, or already there (a second delivery). */
+export const UploadAccepted = z.object({ run_id: z.string(), stored: z.boolean(), bytes: z.number().int() });

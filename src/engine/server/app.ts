@@ -12,6 +12,9 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { PRODUCT_VERSION } from '../version.ts';
 import { openCatalog } from '../catalog/sqliteCatalog.ts';
 import { childMaterializer } from '../jobs/materializeInChild.ts';
+import { QueueCoordinator } from '../distributed/coordinator.ts';
+import { registerDistributed } from './routes/distributed.ts';
+import fastifyMultipart from '@fastify/multipart';
 import { dataPaths } from '../dataDir.ts';
 import { JobQueue } from '../jobs/jobQueue.ts';
 import type { ServerContext, ServerOptions } from './context.ts';
@@ -41,7 +44,17 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   const catalog = openCatalog(dataPaths(opts.dataDir).catalog);
   const jobs = new JobQueue({ jobsDir: opts.jobsDir, maxParallel: () => opts.maxJobs });
   const materialize = childMaterializer(async (params, title) => jobs.submit({ kind: 'materialize', params, title }).outcome);
-  const ctx: ServerContext = { opts, catalog, jobs, materialize };
+  // with --redis this server coordinates distributed sweeps (distributed/coordinator.ts)
+  const coordinator = opts.redisUrl
+    ? await QueueCoordinator.start({
+        redisUrl: opts.redisUrl,
+        dataDir: opts.dataDir,
+        catalog,
+        ...(opts.queueName ? { queueName: opts.queueName } : {}),
+        ...(opts.log ? { log: opts.log } : {}),
+      })
+    : null;
+  const ctx: ServerContext = { opts, catalog, jobs, materialize, coordinator };
   // forceCloseConnections: at shutdown the streams have already been ended (preClose); a
   // keep-alive connection left open must not hold the process for its idle timeout
   const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 1 << 20, return503OnClosing: true, forceCloseConnections: true });
@@ -50,6 +63,8 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, `no route ${req.method} ${req.url.split('?')[0]}`)));
   // the WebSocket plugin before the routes and the auth hook (an upgrade refused with 401 must still be closed by it)
+  // multipart bodies (a worker's upload of a run's files): per-file limit, streamed to disk
+  await app.register(fastifyMultipart, { limits: { fileSize: 1 << 30, files: 8, fields: 2 } });
   await app.register(websocket, { options: { maxPayload: 1 << 16 }, preClose: replayPreClose(ctx) });
   app.addHook('onRequest', async (req, reply) => {
     // a CORS preflight (only with --cors, for that origin) is answered before auth: it carries no credentials
@@ -108,11 +123,13 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   registerJobs(typed, ctx);
   registerWebApp(typed, ctx);
   registerViewsSocket(typed, ctx);
+  registerDistributed(typed, ctx);
   return {
     app,
     ctx,
     close: async () => {
       await app.close();
+      await coordinator?.close();
       for (const j of jobs.list()) j.cancel();
       await Promise.all(jobs.list().map((j) => j.outcome));
       catalog.close();

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CatalogPort } from '../ports/catalog.ts';
 import type { JobQueue } from '../jobs/jobQueue.ts';
 import type { Materializer } from '../replay/runSeries.ts';
+import type { QueueCoordinator } from '../distributed/coordinator.ts';
 
 export interface ServerOptions {
   dataDir: string;
@@ -21,6 +22,11 @@ export interface ServerOptions {
   cors?: string | null;
   /** The built run views (dist/webview) served as the web app at `/`; null: no web app. */
   webviewDir?: string | null;
+  /** Redis of the distributed sweeps this server coordinates (`--redis`); none: sweeps stay local. */
+  redisUrl?: string | null;
+  /** BullMQ queue name (default btnb-points). */
+  queueName?: string;
+  log?: (line: string) => void;
 }
 
 export interface ServerContext {
@@ -29,6 +35,8 @@ export interface ServerContext {
   readonly jobs: JobQueue;
   /** Writes a light sweep point's files in a `materialize` job (never on the event loop). */
   readonly materialize: Materializer;
+  /** The distributed sweeps' coordinator (`--redis`), or null. */
+  readonly coordinator: QueueCoordinator | null;
 }
 
 export type TypedApp = FastifyInstance<

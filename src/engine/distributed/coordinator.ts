@@ -1,0 +1,405 @@
+/**
+ * The coordinator of distributed sweeps (`btnb serve --redis`, `btnb sweep --queue`): one BullMQ
+ * job per grid point (job id = input_hash), runs queued in the catalog as unowned rows
+ * (catalog/queuedRuns.ts), settled from BullMQ's queue events and, for whatever the events
+ * missed (a Redis restart, this process restarted), from the jobs themselves on a reconcile
+ * pass. The catalog is the source of truth: a settled run is never settled again, so a point
+ * delivered twice is recorded once. A job is removed once its outcome is in the catalog.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { EventEmitter, once } from 'node:events';
+import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { CatalogPort, RunRow, SettleQueuedRun } from '../ports/catalog.ts';
+import { dataPaths } from '../dataDir.ts';
+import { ENGINE_VERSION } from '../version.ts';
+import { newUlid } from '../catalog/ulid.ts';
+import { canceledKey, DEFAULT_QUEUE_NAME, JOB_ATTEMPTS, PointJobResult, QUEUE_PROTOCOL, type PointJobData } from './protocol.ts';
+import { redisConnection } from './redis.ts';
+import { strategySources } from './strategySources.ts';
+
+export interface CoordinatorOptions {
+  redisUrl: string;
+  queueName?: string;
+  dataDir: string;
+  catalog: CatalogPort;
+  /** How often open points are checked against their jobs (default 3 s). */
+  reconcileMs?: number;
+  log?: (line: string) => void;
+}
+
+/** One distributed sweep's points as the coordinator submits them. */
+export interface QueuedPoints {
+  sweepId: string;
+  datasetId: string;
+  strategy: string;
+  points: Record<string, unknown>[];
+  seed: number;
+  costs: Record<string, unknown>;
+  session: 'all' | 'rth';
+  dateRange?: { from: string; to: string } | undefined;
+  /** Every point uploads its files (artifacts: all); else points are light. */
+  uploadAll: boolean;
+  tags: string[];
+}
+
+const FLUSH_MS = 100;
+const FLUSH_ROWS = 256;
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string | null, runId: string] }> {
+  readonly queueName: string;
+  readonly #opts: CoordinatorOptions;
+  readonly #queue: Queue;
+  readonly #events: QueueEvents;
+  readonly #redis: Redis;
+  /** Open points: input_hash (job id) → run id. */
+  readonly #open = new Map<string, { runId: string; sweepId: string | null }>();
+  #pending: { hash: string; row: SettleQueuedRun }[] = [];
+  #flushTimer: NodeJS.Timeout | null = null;
+  #reconcileTimer: NodeJS.Timeout | null = null;
+  #reconciling: Promise<void> | null = null;
+  #closed = false;
+  #conns: Redis[] = [];
+  #barsSha = new Map<string, { stamp: string; sha: Promise<string> }>();
+
+  private constructor(opts: CoordinatorOptions, queue: Queue, events: QueueEvents, redis: Redis) {
+    super();
+    this.#opts = opts;
+    this.queueName = opts.queueName ?? DEFAULT_QUEUE_NAME;
+    this.#queue = queue;
+    this.#events = events;
+    this.#redis = redis;
+  }
+
+  /** Connects, resumes following the catalog's open distributed points, and reconciles them with Redis. */
+  static async start(opts: CoordinatorOptions): Promise<QueueCoordinator> {
+    const { Queue, QueueEvents } = await import('bullmq');
+    const name = opts.queueName ?? DEFAULT_QUEUE_NAME;
+    const conns = [redisConnection(opts.redisUrl), redisConnection(opts.redisUrl), redisConnection(opts.redisUrl)] as const;
+    const queue = new Queue(name, { connection: conns[0] });
+    const events = new QueueEvents(name, { connection: conns[1] });
+    const c = new QueueCoordinator(opts, queue, events, conns[2]);
+    c.#conns = [...conns];
+    queue.on('error', (e) => c.#log(`queue: ${e.message}`));
+    events.on('error', (e) => c.#log(`queue events: ${e.message}`));
+    events.on('active', ({ jobId }) => c.#started(jobId));
+    events.on('completed', ({ jobId, returnvalue }) => c.#completed(jobId, returnvalue));
+    events.on('failed', ({ jobId }) => void c.#failedEvent(jobId));
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    for (const r of opts.catalog.openQueuedRuns()) c.#open.set(r.input_hash, { runId: r.run_id, sweepId: r.sweep_id });
+    await c.reconcile();
+    c.#reconcileTimer = setInterval(() => void c.reconcile(), opts.reconcileMs ?? 3000);
+    c.#reconcileTimer.unref();
+    return c;
+  }
+
+  #log(line: string): void {
+    this.#opts.log?.(line);
+  }
+
+  /** The dataset's bars.parquet SHA-256 (kept while the file is unchanged). */
+  async barsSha256(datasetId: string): Promise<string> {
+    const path = dataPaths(this.#opts.dataDir).barsParquet(datasetId);
+    const { stat } = await import('node:fs/promises');
+    const st = await stat(path);
+    const stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
+    const hit = this.#barsSha.get(datasetId);
+    if (hit?.stamp === stamp) return hit.sha;
+    const sha = sha256File(path);
+    this.#barsSha.set(datasetId, { stamp, sha });
+    return sha;
+  }
+
+  /**
+   * Queues a sweep's points: a catalog row each (identical inputs reuse their run) and a job for
+   * each new one. Returns each point's run (in the points' order) and the points refused by the
+   * strategy's schema.
+   */
+  async submit(req: QueuedPoints): Promise<{
+    runs: { params: Record<string, unknown>; run: RunRow; created: boolean }[];
+    skipped: { params: Record<string, unknown>; error: string }[];
+  }> {
+    const [{ resolveStrategy, runIdentity }, { parseParams, StrategyParamsError }] = await Promise.all([
+      import('../backtest/runner.ts'),
+      import('../backtest/strategy.ts'),
+    ]);
+    const cat = this.#opts.catalog;
+    const strategy = await resolveStrategy(req.strategy);
+    const dataset = cat.getDataset(req.datasetId);
+    if (!dataset || dataset.status !== 'ready')
+      throw new Error(`dataset '${req.datasetId}' is not in the catalog with bars (status ${dataset?.status ?? 'missing'})`);
+    const [barsSha, sources] = await Promise.all([this.barsSha256(req.datasetId), strategySources(strategy)]);
+    const skipped: { params: Record<string, unknown>; error: string }[] = [];
+    const valid: { params: Record<string, unknown>; id: ReturnType<typeof runIdentity> }[] = [];
+    for (const p of req.points) {
+      try {
+        parseParams(strategy.def, p);
+        valid.push({
+          params: p,
+          id: runIdentity(strategy, {
+            datasetId: req.datasetId,
+            params: p,
+            seed: req.seed,
+            costs: req.costs,
+            session: req.session,
+            ...(req.dateRange ? { dateRange: req.dateRange } : {}),
+          }),
+        });
+      } catch (e) {
+        if (!(e instanceof StrategyParamsError)) throw e;
+        skipped.push({ params: p, error: e.issues.join('; ') });
+      }
+    }
+    const tags = [...new Set([...req.tags, `sweep:${req.sweepId}`])];
+    const queued = cat.queueRuns(
+      valid.map((v) => ({
+        run_id: newUlid(),
+        input_hash: v.id.hash,
+        dataset_id: req.datasetId,
+        strategy_id: strategy.strategyId,
+        params: v.id.params,
+        seed: v.id.seed,
+        costs: v.id.costs as unknown as Record<string, unknown>,
+        session: v.id.session,
+        code_hash: strategy.codeHash,
+        engine_version: ENGINE_VERSION,
+        sweep_id: req.sweepId,
+        tags,
+      })),
+    );
+    const jobs: {
+      name: string;
+      data: PointJobData;
+      opts: { jobId: string; attempts: number; backoff: { type: 'fixed'; delay: number } };
+    }[] = [];
+    const seen = new Set<string>();
+    queued.forEach((q, i) => {
+      const v = valid[i]!;
+      if (q.status !== 'queued' && q.status !== 'running') return;
+      // an open run of this input (this sweep's or another's) is followed until it settles
+      if (!this.#open.has(v.id.hash)) this.#open.set(v.id.hash, { runId: q.run_id, sweepId: req.sweepId });
+      if (!q.created || seen.has(v.id.hash)) return;
+      seen.add(v.id.hash);
+      jobs.push({
+        name: 'point',
+        data: {
+          protocol: QUEUE_PROTOCOL,
+          engine_version: ENGINE_VERSION,
+          sweep_id: req.sweepId,
+          run_id: q.run_id,
+          input_hash: v.id.hash,
+          dataset_id: req.datasetId,
+          symbol: dataset.symbol,
+          bars_sha256: barsSha,
+          strategy_id: strategy.strategyId,
+          code_hash: strategy.codeHash,
+          strategy: sources,
+          params: v.id.params,
+          seed: v.id.seed,
+          costs: v.id.costs as unknown as Record<string, unknown>,
+          session: v.id.session,
+          date_range: v.id.dateRange ?? null,
+          artifacts: req.uploadAll,
+        },
+        opts: { jobId: v.id.hash, attempts: JOB_ATTEMPTS, backoff: { type: 'fixed', delay: 500 } },
+      });
+    });
+    // a job of the same id left from an earlier, settled run would swallow the new one: removed first
+    for (const j of jobs) {
+      const old = await this.#queue.getJob(j.opts.jobId);
+      if (old && ((await old.isCompleted()) || (await old.isFailed()))) await old.remove();
+    }
+    for (let k = 0; k < jobs.length; k += 500) await this.#queue.addBulk(jobs.slice(k, k + 500));
+    this.#log(`sweep ${req.sweepId}: ${valid.length} points, ${jobs.length} queued, ${skipped.length} refused`);
+    return {
+      runs: valid.map((v, i) => ({ params: v.params, run: cat.getRun(queued[i]!.run_id)!, created: queued[i]!.created })),
+      skipped,
+    };
+  }
+
+  /** BullMQ's job counts of the queue (waiting, active, completed, failed, …). */
+  queueCounts(): Promise<Record<string, number>> {
+    return this.#queue.getJobCounts();
+  }
+
+  /** Open points of a sweep (null: all). */
+  openCount(sweepId: string | null = null): number {
+    let n = 0;
+    for (const o of this.#open.values()) if (sweepId === null || o.sweepId === sweepId) n++;
+    return n;
+  }
+
+  #started(jobId: string): void {
+    const o = this.#open.get(jobId);
+    if (o) this.#opts.catalog.startQueuedRuns([o.runId]);
+  }
+
+  #completed(jobId: string, raw: unknown): void {
+    const o = this.#open.get(jobId);
+    if (!o) return; // settled already (a second delivery) or not ours
+    const value = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
+    const r = PointJobResult.safeParse(value);
+    if (!r.success) {
+      this.#settle(jobId, {
+        run_id: o.runId,
+        status: 'failed',
+        metrics: null,
+        error: `worker result is not a btnb point result: ${r.error.issues[0]?.message}`,
+        started_at: null,
+        finished_at: new Date().toISOString(),
+        manifest: null,
+        materialized: false,
+      });
+      return;
+    }
+    const v = r.data;
+    this.#settle(jobId, {
+      run_id: o.runId,
+      status: v.status,
+      metrics: v.metrics,
+      error: v.error,
+      started_at: v.started_at,
+      finished_at: v.finished_at,
+      manifest: v.uploaded ? null : v.manifest,
+      materialized: v.status === 'succeeded' && v.uploaded,
+    });
+  }
+
+  async #failedEvent(jobId: string): Promise<void> {
+    // 'failed' comes for the final failure; a job moved back for another attempt is not failed
+    const job = await this.#queue.getJob(jobId);
+    if (job && (await job.getState()) === 'failed') this.#failedJob(job);
+  }
+
+  #failedJob(job: Job): void {
+    const o = this.#open.get(job.id!);
+    if (!o) return;
+    this.#settle(job.id!, {
+      run_id: o.runId,
+      status: 'failed',
+      metrics: null,
+      error: `${job.failedReason ?? 'failed'}${job.stacktrace?.length ? `\n${job.stacktrace.at(-1)}` : ''}`,
+      started_at: null,
+      finished_at: new Date().toISOString(),
+      manifest: null,
+      materialized: false,
+    });
+  }
+
+  #settle(hash: string, row: SettleQueuedRun): void {
+    this.#pending.push({ hash, row });
+    if (this.#pending.length >= FLUSH_ROWS) this.#flush();
+    else this.#flushTimer ??= setTimeout(() => this.#flush(), FLUSH_MS);
+  }
+
+  #flush(): void {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    const taken = this.#pending;
+    this.#pending = [];
+    if (taken.length === 0) return;
+    this.#opts.catalog.settleQueuedRuns(taken.map((t) => t.row));
+    for (const t of taken) {
+      const o = this.#open.get(t.hash);
+      this.#open.delete(t.hash);
+      // recorded: the job can go (its id is free for a later run of the same input)
+      void this.#queue.remove(t.hash).catch(() => undefined);
+      this.emit('settled', o?.sweepId ?? null, t.row.run_id);
+    }
+  }
+
+  /** Checks every open point against its job: settles what finished unseen, re-queues nothing lost silently. */
+  reconcile(): Promise<void> {
+    this.#reconciling ??= (async () => {
+      try {
+        for (const [hash, o] of [...this.#open]) {
+          if (this.#closed) return;
+          const row = this.#opts.catalog.getRun(o.runId);
+          if (!row || (row.status !== 'queued' && row.status !== 'running')) {
+            // settled elsewhere (canceled, or by another coordinator)
+            this.#open.delete(hash);
+            this.emit('settled', o.sweepId, o.runId);
+            continue;
+          }
+          const job = await this.#queue.getJob(hash);
+          if (!job) {
+            this.#settle(hash, {
+              run_id: o.runId,
+              status: 'failed',
+              metrics: null,
+              error: `its queue job ${hash} is gone from Redis (flushed, or Redis lost it without persistence)`,
+              started_at: null,
+              finished_at: new Date().toISOString(),
+              manifest: null,
+              materialized: false,
+            });
+            continue;
+          }
+          const state = await job.getState();
+          if (state === 'completed') this.#completed(hash, job.returnvalue);
+          else if (state === 'failed') this.#failedJob(job);
+          else if (state === 'active' && row.status === 'queued') this.#started(hash);
+        }
+        this.#flush();
+      } catch (err) {
+        this.#log(`reconcile: ${(err as Error).message}`);
+      } finally {
+        this.#reconciling = null;
+      }
+    })();
+    return this.#reconciling;
+  }
+
+  /** Resolves when none of the sweep's points is open. */
+  async waitFor(sweepId: string, signal?: AbortSignal): Promise<void> {
+    while (this.openCount(sweepId) > 0) {
+      if (signal?.aborted) throw Object.assign(new Error('sweep canceled'), { name: 'AbortError' });
+      // the next settled point of this sweep, a second, or the abort: whichever comes first
+      const ac = new AbortController();
+      await Promise.race([
+        once(this, 'settled', { signal: ac.signal }).catch(() => undefined),
+        new Promise((r) => setTimeout(r, 1000, undefined).unref()),
+        ...(signal ? [once(signal, 'abort', { signal: ac.signal }).catch(() => undefined)] : []),
+      ]);
+      ac.abort();
+    }
+  }
+
+  /** Cancels a sweep: waiting jobs removed, active ones told (they complete canceled), open runs end canceled now. */
+  async cancel(sweepId: string): Promise<number> {
+    await this.#redis.set(canceledKey(this.queueName, sweepId), '1', 'EX', 7 * 86400);
+    const now = new Date().toISOString();
+    const mine = [...this.#open].filter(([, o]) => o.sweepId === sweepId);
+    for (const [hash] of mine) await this.#queue.remove(hash).catch(() => 0); // an active (locked) job stays
+    for (const [hash, o] of mine)
+      this.#settle(hash, {
+        run_id: o.runId,
+        status: 'canceled',
+        metrics: null,
+        error: null,
+        started_at: null,
+        finished_at: now,
+        manifest: null,
+        materialized: false,
+      });
+    this.#flush();
+    return mine.length;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#reconcileTimer) clearInterval(this.#reconcileTimer);
+    await this.#reconciling;
+    this.#flush();
+    await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+    // connections we passed in are ours to close (BullMQ closes only those it made)
+    for (const r of this.#conns) r.disconnect();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The one protocol of distributed sweeps: what a BullMQ job carries to a `btnb worker` and what
+ * the worker completes it with, as zod schemas both sides check on arrival, and the queue's
+ * settings. The coordinator (coordinator.ts) writes the catalog; workers (worker.ts) never do.
+ *
+ * Delivery is at least once. A job's id is its point's input_hash (64 hex digits, never `:`),
+ * so a point is enqueued once while its job exists; the coordinator removes a job after it has
+ * recorded its outcome, and the catalog (keyed by input_hash, settled only from queued/running)
+ * makes a second completion of the same point a no-op.
+ */
+import { z } from 'zod';
+
+export const QUEUE_PROTOCOL = 1;
+/** The BullMQ queue of sweep points (one per Redis unless `--queue-name` says otherwise). */
+export const DEFAULT_QUEUE_NAME = 'btnb-points';
+
+/**
+ * Lock and stall settings, set deliberately (docs/distributed.md):
+ * - lockDuration 60 s, renewed every 30 s by the worker's event loop, which stays free: points
+ *   run in the engine's async loop (built-ins) or the sandbox thread (user code), and a point
+ *   takes milliseconds to seconds;
+ * - stalledInterval 15 s: a worker killed mid-point is noticed within 15 s after its lock ends;
+ * - maxStalledCount 3: a point whose worker dies three times fails instead of looping forever.
+ */
+export const QUEUE_SETTINGS = { lockDuration: 60_000, stalledInterval: 15_000, maxStalledCount: 3 } as const;
+/** Attempts of a job whose processor threw (an upload refused, the coordinator unreachable). */
+export const JOB_ATTEMPTS = 4;
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in 64 lowercase hex digits');
+
+/** A user strategy's bundled inputs: relative paths (to the entry's folder) and their text. */
+export const StrategySources = z.strictObject({
+  entry: z.string().min(1),
+  files: z.array(z.strictObject({ path: z.string().min(1), text: z.string() })).min(1),
+});
+export type StrategySources = z.infer<typeof StrategySources>;
+
+export const PointJobData = z.strictObject({
+  protocol: z.literal(QUEUE_PROTOCOL),
+  engine_version: z.string().min(1),
+  sweep_id: z.string().min(1),
+  run_id: z.string().min(1),
+  input_hash: Sha256,
+  dataset_id: z.string().min(1),
+  symbol: z.string(),
+  /** The dataset's bars.parquet, content-addressed: the worker fetches and verifies it once. */
+  bars_sha256: Sha256,
+  strategy_id: z.string().min(1),
+  code_hash: Sha256,
+  /** null for a built-in strategy. */
+  strategy: StrategySources.nullable(),
+  params: z.record(z.string(), z.unknown()),
+  seed: z.number().int().nonnegative(),
+  costs: z.record(z.string(), z.unknown()),
+  session: z.enum(['all', 'rth']),
+  date_range: z.strictObject({ from: z.string(), to: z.string() }).nullable(),
+  /** Upload the run's files (PUT /backtests/{id}/artifacts) before completing; else metrics only. */
+  artifacts: z.boolean(),
+});
+export type PointJobData = z.infer<typeof PointJobData>;
+
+const Metric = z.number().nullable();
+export const PointJobResult = z.strictObject({
+  protocol: z.literal(QUEUE_PROTOCOL),
+  /** failed: the strategy threw (deterministic: not retried); the error carries its stack. */
+  status: z.enum(['succeeded', 'failed', 'canceled']),
+  metrics: z.record(z.string(), Metric).nullable(),
+  error: z.string().nullable(),
+  started_at: z.string(),
+  finished_at: z.string(),
+  /** The run-manifest.json a light point's files will carry (null when the files were uploaded). */
+  manifest: z.record(z.string(), z.unknown()).nullable(),
+  uploaded: z.boolean(),
+  /** Which worker ran it (host:pid), for the logs. */
+  worker: z.string(),
+});
+export type PointJobResult = z.infer<typeof PointJobResult>;
+
+/** The Redis key a canceled sweep leaves for workers to see before they start or complete a point. */
+export function canceledKey(queueName: string, sweepId: string): string {
+  return `btnb:${queueName}:canceled:${sweepId}`;
+}
+
+/** Multipart field of PUT /backtests/{id}/artifacts: every file's SHA-256 (hex) by name, sent first. */
+export const DIGESTS_FIELD = 'sha256';
+export const UploadDigests = z.record(z.string(), Sha256);
