@@ -9,6 +9,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BarSeries } from '../bars/barSeries.ts';
 import { readBarsParquet } from '../parquet/barsParquet.ts';
+import { patiently } from './patience.ts';
 
 const KEEP = 4;
 
@@ -43,8 +44,7 @@ export class BarsCache {
     const path = join(this.#dir, `${sha256}.parquet`);
     if (existsSync(path)) return path;
     const url = `${this.#server}/datasets/${encodeURIComponent(datasetId)}/bars.parquet`;
-    const res = await fetch(url, { headers: this.#headers });
-    if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
+    const res = await patiently(`GET ${url}`, () => fetch(url, { headers: this.#headers }));
     const bytes = new Uint8Array(await res.arrayBuffer());
     this.bytesFetched += bytes.length;
     const got = createHash('sha256').update(bytes).digest('hex');

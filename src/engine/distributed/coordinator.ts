@@ -177,7 +177,7 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
     const jobs: {
       name: string;
       data: PointJobData;
-      opts: { jobId: string; attempts: number; backoff: { type: 'fixed'; delay: number } };
+      opts: { jobId: string; attempts: number; backoff: { type: 'exponential'; delay: number } };
     }[] = [];
     const seen = new Set<string>();
     queued.forEach((q, i) => {
@@ -208,7 +208,7 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
           date_range: v.id.dateRange ?? null,
           artifacts: req.uploadAll,
         },
-        opts: { jobId: v.id.hash, attempts: JOB_ATTEMPTS, backoff: { type: 'fixed', delay: 500 } },
+        opts: { jobId: v.id.hash, attempts: JOB_ATTEMPTS, backoff: { type: 'exponential', delay: 500 } },
       });
     });
     // a job of the same id left from an earlier, settled run would swallow the new one: removed first

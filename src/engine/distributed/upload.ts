@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DIGESTS_FIELD } from './protocol.ts';
+import { patiently } from './patience.ts';
 
 const fault = /^(corrupt|truncate):(\d+)$/.exec(process.env.BTNB_FAULT_UPLOAD ?? '');
 let faultsLeft = fault ? Number(fault[2]) : 0;
@@ -34,7 +35,6 @@ export async function uploadArtifacts(
   form.append(DIGESTS_FIELD, JSON.stringify(digests));
   files.forEach((f, i) => form.append('file', new Blob([bodies[i]!]), basename(f)));
   const url = `${server.replace(/\/$/, '')}/backtests/${encodeURIComponent(runId)}/artifacts`;
-  const res = await fetch(url, { method: 'PUT', headers, body: form });
-  if (!res.ok) throw new Error(`PUT ${url}: HTTP ${res.status} ${(await res.text()).slice(0, 500)}`);
+  await patiently(`PUT ${url}`, () => fetch(url, { method: 'PUT', headers, body: form }));
   return bodies.reduce((a, b) => a + b.length, 0);
 }

@@ -18,6 +18,7 @@ import { layOutSources } from './strategySources.ts';
 import { uploadArtifacts } from './upload.ts';
 import { canceledKey, DEFAULT_QUEUE_NAME, PointJobData, QUEUE_PROTOCOL, QUEUE_SETTINGS, type PointJobResult } from './protocol.ts';
 import { redisConnection } from './redis.ts';
+import { patiently } from './patience.ts';
 
 export interface WorkerOptions {
   redisUrl: string;
@@ -41,13 +42,8 @@ export interface RunningWorker {
 
 /** Checks the coordinator answers and runs this engine version; the worker refuses to start otherwise. */
 async function checkCoordinator(server: string): Promise<void> {
-  let res: Response;
-  try {
-    res = await fetch(`${server.replace(/\/$/, '')}/healthz`);
-  } catch (err) {
-    throw new Error(`--server ${server}: cannot reach the coordinator (${(err as Error).message})`);
-  }
-  if (!res.ok) throw new Error(`--server ${server}: GET /healthz answered HTTP ${res.status}`);
+  // a worker may start before its coordinator (both started by one script): it waits for it
+  const res = await patiently(`--server ${server}: GET /healthz`, () => fetch(`${server.replace(/\/$/, '')}/healthz`));
   const h = (await res.json()) as { version?: string };
   if (h.version !== ENGINE_VERSION)
     throw new Error(

@@ -226,15 +226,18 @@ export const SweepBody = BacktestBody.omit({ params: true }).extend({
   artifacts: z.string().min(1).default('top:10'),
   /** Walk-forward instead of a plain sweep: rolling folds in New York trading days. */
   walk_forward: z.strictObject({ train_days: z.number().int().positive(), test_days: z.number().int().positive() }).optional(),
+  /** Run the points on `btnb worker`s through the server's queue (`btnb serve --redis`) instead of a local job. */
+  queue: z.boolean().default(false),
 });
 export type SweepBody = z.infer<typeof SweepBody>;
 
 const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
 
 export const SweepAccepted = z.object({
-  /** Known once the sweep job has started (null while queued). */
+  /** Known once the sweep job has started (null while queued); at once for a queued sweep. */
   sweep_id: z.string().nullable(),
-  job_id: z.string(),
+  /** The local sweep's job; null for a sweep on the queue (follow it by sweep_id). */
+  job_id: z.string().nullable(),
   status: z.enum(JOB_STATES),
 });
 

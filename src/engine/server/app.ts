@@ -51,6 +51,7 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
         dataDir: opts.dataDir,
         catalog,
         ...(opts.queueName ? { queueName: opts.queueName } : {}),
+        ...(opts.reconcileMs ? { reconcileMs: opts.reconcileMs } : {}),
         ...(opts.log ? { log: opts.log } : {}),
       })
     : null;

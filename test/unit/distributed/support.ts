@@ -16,7 +16,7 @@ export interface WorkerProc {
 export function startWorkerProc(
   redisUrl: string,
   server: string,
-  opts: { concurrency?: number; env?: NodeJS.ProcessEnv; cache?: string; token?: string } = {},
+  opts: { concurrency?: number; env?: NodeJS.ProcessEnv; cache?: string; token?: string; extraArgs?: string[] } = {},
 ): WorkerProc {
   const cache = opts.cache ?? mkdtempSync(join(tmpdir(), 'btnb-wcache-'));
   const proc = spawn(
@@ -33,6 +33,7 @@ export function startWorkerProc(
       '--cache',
       cache,
       ...(opts.token ? ['--token', opts.token] : []),
+      ...(opts.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } },
   );

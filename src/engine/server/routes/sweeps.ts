@@ -20,6 +20,7 @@ import type { RunRow } from '../../ports/catalog.ts';
 import { Problem, SweepAccepted, SweepBody, SweepId, SweepStatus } from '../api.ts';
 import type { ServerContext, TypedApp } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
+import { QueuedSweeps } from './queuedSweeps.ts';
 
 type Point = SweepStatus['results'] extends (infer P)[] | null ? P : never;
 
@@ -51,6 +52,7 @@ function bestFirst(points: Point[], sort: string): Point[] {
 
 export function registerSweeps(app: TypedApp, ctx: ServerContext): void {
   const byJob = new Map<string, SweepEntry>();
+  const queued = new QueuedSweeps(ctx);
   const bySweep = new Map<string, SweepEntry>();
 
   /** The job's result in the `btnb sweep --json` shape (snake_case, best first, refusals apart). */
@@ -223,6 +225,10 @@ export function registerSweeps(app: TypedApp, ctx: ServerContext): void {
       if (!ds) throw new HttpProblem(404, `dataset ${b.dataset_id} is not in the catalog`, { field: 'body.dataset_id' });
       if (ds.status !== 'ready' || !ds.bars_path)
         throw new HttpProblem(409, `dataset ${b.dataset_id} has no bars yet (status ${ds.status})`, { field: 'body.dataset_id' });
+      if (b.queue) {
+        const q = queued.start(b, points, strategy.strategyId);
+        return reply.code(202).header('Location', `/sweeps/${q.sweepId}`).send({ sweep_id: q.sweepId, job_id: null, status: 'running' });
+      }
       if (ctx.jobs.queued >= ctx.opts.maxQueued)
         throw new HttpProblem(429, `${ctx.jobs.queued} jobs are waiting (at most ${ctx.opts.maxQueued}); try again later`, {
           headers: { 'Retry-After': '5' },
@@ -282,6 +288,8 @@ export function registerSweeps(app: TypedApp, ctx: ServerContext): void {
   app.get('/sweeps/:id', { schema: { params: SweepId, response: { 200: SweepStatus, 400: Problem, 404: Problem } } }, (req) => {
     const e = find(req.params.id);
     if (e) return statusOf(e);
+    const q = queued.status(req.params.id);
+    if (q) return q;
     const rebuilt = ULID.test(req.params.id) ? fromCatalog(req.params.id) : null;
     if (!rebuilt)
       throw new HttpProblem(404, `sweep ${req.params.id} is not known (no job, no runs in the catalog)`, { field: 'params.id' });
@@ -293,6 +301,7 @@ export function registerSweeps(app: TypedApp, ctx: ServerContext): void {
     { schema: { params: SweepId, response: { 202: SweepAccepted, 400: Problem, 404: Problem, 409: Problem } } },
     async (req, reply) => {
       const e = find(req.params.id);
+      if (!e && queued.cancel(req.params.id)) return reply.code(202).send({ sweep_id: req.params.id, job_id: null, status: 'canceled' });
       if (!e) {
         if (ULID.test(req.params.id) && fromCatalog(req.params.id))
           throw new HttpProblem(409, `sweep ${req.params.id} is not running on this server`, { field: 'params.id' });
