@@ -15,7 +15,6 @@ import { buildServer } from '../../../src/engine/server/app.ts';
 import { jobsDirFor } from '../../../src/engine/jobs/jobEntries.ts';
 import { runQueuedSweep } from '../../../src/engine/distributed/queuedSweep.ts';
 import { runSweep } from '../../../src/engine/sweep/sweep.ts';
-import { gridPoints } from '../../../src/engine/sweep/grid.ts';
 import { dataPaths } from '../../../src/engine/dataDir.ts';
 import { ARTIFACT_FILES } from '../../../src/engine/backtest/artifacts.ts';
 import { DEFAULT_QUEUE_NAME, QUEUE_PROTOCOL } from '../../../src/engine/distributed/protocol.ts';
