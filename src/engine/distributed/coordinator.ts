@@ -59,8 +59,10 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
   readonly #queue: Queue;
   readonly #events: QueueEvents;
   readonly #redis: Redis;
-  /** Open points: input_hash (job id) → run id. */
-  readonly #open = new Map<string, { runId: string; sweepId: string | null }>();
+  /** Open points: input_hash (job id) → its run and the sweeps waiting on it. */
+  readonly #open = new Map<string, { runId: string; sweeps: Set<string> }>();
+  /** Jobs to add once an earlier job of the same input (a canceled sweep's point, still active) ends. */
+  readonly #deferred = new Map<string, PointJobData>();
   #pending: { hash: string; row: SettleQueuedRun }[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
   #reconcileTimer: NodeJS.Timeout | null = null;
@@ -89,11 +91,13 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
     c.#conns = [...conns];
     queue.on('error', (e) => c.#log(`queue: ${e.message}`));
     events.on('error', (e) => c.#log(`queue events: ${e.message}`));
+    // the open points first: an event that arrives next must find its run
+    for (const r of opts.catalog.openQueuedRuns())
+      c.#open.set(r.input_hash, { runId: r.run_id, sweeps: new Set(r.sweep_id ? [r.sweep_id] : []) });
     events.on('active', ({ jobId }) => c.#started(jobId));
     events.on('completed', ({ jobId, returnvalue }) => c.#completed(jobId, returnvalue));
     events.on('failed', ({ jobId }) => void c.#failedEvent(jobId));
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-    for (const r of opts.catalog.openQueuedRuns()) c.#open.set(r.input_hash, { runId: r.run_id, sweepId: r.sweep_id });
     await c.reconcile();
     c.#reconcileTimer = setInterval(() => void c.reconcile(), opts.reconcileMs ?? 3000);
     c.#reconcileTimer.unref();
@@ -184,7 +188,9 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
       const v = valid[i]!;
       if (q.status !== 'queued' && q.status !== 'running') return;
       // an open run of this input (this sweep's or another's) is followed until it settles
-      if (!this.#open.has(v.id.hash)) this.#open.set(v.id.hash, { runId: q.run_id, sweepId: req.sweepId });
+      const open = this.#open.get(v.id.hash);
+      if (open) open.sweeps.add(req.sweepId);
+      else this.#open.set(v.id.hash, { runId: q.run_id, sweeps: new Set([req.sweepId]) });
       if (!q.created || seen.has(v.id.hash)) return;
       seen.add(v.id.hash);
       jobs.push({
@@ -211,12 +217,18 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
         opts: { jobId: v.id.hash, attempts: JOB_ATTEMPTS, backoff: { type: 'exponential', delay: 500 } },
       });
     });
-    // a job of the same id left from an earlier, settled run would swallow the new one: removed first
+    // A job of the same id left from an earlier, settled run would swallow the new one: a
+    // finished one is removed first; one still active (its sweep was canceled mid-point) is
+    // replaced when it ends (#completed, #failedJob).
+    const fresh: typeof jobs = [];
     for (const j of jobs) {
       const old = await this.#queue.getJob(j.opts.jobId);
-      if (old && ((await old.isCompleted()) || (await old.isFailed()))) await old.remove();
+      const state = old ? await old.getState() : null;
+      if (old && (state === 'completed' || state === 'failed')) await old.remove();
+      if (old && state === 'active') this.#deferred.set(j.opts.jobId, j.data);
+      else fresh.push(j);
     }
-    for (let k = 0; k < jobs.length; k += 500) await this.#queue.addBulk(jobs.slice(k, k + 500));
+    for (let k = 0; k < fresh.length; k += 500) await this.#queue.addBulk(fresh.slice(k, k + 500));
     this.#log(`sweep ${req.sweepId}: ${valid.length} points, ${jobs.length} queued, ${skipped.length} refused`);
     return {
       runs: valid.map((v, i) => ({ params: v.params, run: cat.getRun(queued[i]!.run_id)!, created: queued[i]!.created })),
@@ -232,7 +244,7 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
   /** Open points of a sweep (null: all). */
   openCount(sweepId: string | null = null): number {
     let n = 0;
-    for (const o of this.#open.values()) if (sweepId === null || o.sweepId === sweepId) n++;
+    for (const o of this.#open.values()) if (sweepId === null || o.sweeps.has(sweepId)) n++;
     return n;
   }
 
@@ -241,11 +253,42 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
     if (o) this.#opts.catalog.startQueuedRuns([o.runId]);
   }
 
+  /** A job of an earlier run of this input ended: its replacement for the open run goes in now. */
+  #replace(jobId: string): boolean {
+    const next = this.#deferred.get(jobId);
+    if (!next) return false;
+    this.#deferred.delete(jobId);
+    void this.#queue
+      .remove(jobId)
+      .then(() => this.#queue.add('point', next, { jobId, attempts: JOB_ATTEMPTS, backoff: { type: 'exponential', delay: 500 } }))
+      .catch((err: Error) => this.#log(`re-queue ${jobId}: ${err.message}`));
+    return true;
+  }
+
   #completed(jobId: string, raw: unknown): void {
     const o = this.#open.get(jobId);
-    if (!o) return; // settled already (a second delivery) or not ours
+    if (!o) {
+      // settled already (a second delivery, a canceled sweep's point): the job is not needed
+      if (!this.#replace(jobId)) void this.#queue.remove(jobId).catch(() => undefined);
+      return;
+    }
     const value = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
     const r = PointJobResult.safeParse(value);
+    if (r.success && r.data.run_id !== o.runId) {
+      // the result of an earlier run of the same input (its sweep canceled): not this run's
+      if (!this.#replace(jobId))
+        this.#settle(jobId, {
+          run_id: o.runId,
+          status: 'failed',
+          metrics: null,
+          error: `its queue job ran for run ${r.data.run_id}; run the point again`,
+          started_at: null,
+          finished_at: new Date().toISOString(),
+          manifest: null,
+          materialized: false,
+        });
+      return;
+    }
     if (!r.success) {
       this.#settle(jobId, {
         run_id: o.runId,
@@ -280,7 +323,13 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
 
   #failedJob(job: Job): void {
     const o = this.#open.get(job.id!);
-    if (!o) return;
+    const forRun = (job.data as { run_id?: string } | undefined)?.run_id;
+    if (!o) {
+      // the failed job of a settled run: replaced by a later run's job, or dropped
+      if (!this.#replace(job.id!)) void this.#queue.remove(job.id!).catch(() => undefined);
+      return;
+    }
+    if (forRun !== o.runId && this.#replace(job.id!)) return; // an earlier run's job: the open run's goes in now
     this.#settle(job.id!, {
       run_id: o.runId,
       status: 'failed',
@@ -311,7 +360,7 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
       this.#open.delete(t.hash);
       // recorded: the job can go (its id is free for a later run of the same input)
       void this.#queue.remove(t.hash).catch(() => undefined);
-      this.emit('settled', o?.sweepId ?? null, t.row.run_id);
+      for (const sw of o?.sweeps ?? []) this.emit('settled', sw, t.row.run_id);
     }
   }
 
@@ -325,7 +374,7 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
           if (!row || (row.status !== 'queued' && row.status !== 'running')) {
             // settled elsewhere (canceled, or by another coordinator)
             this.#open.delete(hash);
-            this.emit('settled', o.sweepId, o.runId);
+            for (const sw of o.sweeps) this.emit('settled', sw, o.runId);
             continue;
           }
           const job = await this.#queue.getJob(hash);
@@ -376,7 +425,7 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
   async cancel(sweepId: string): Promise<number> {
     await this.#redis.set(canceledKey(this.queueName, sweepId), '1', 'EX', 7 * 86400);
     const now = new Date().toISOString();
-    const mine = [...this.#open].filter(([, o]) => o.sweepId === sweepId);
+    const mine = [...this.#open].filter(([, o]) => o.sweeps.has(sweepId));
     for (const [hash] of mine) await this.#queue.remove(hash).catch(() => 0); // an active (locked) job stays
     for (const [hash, o] of mine)
       this.#settle(hash, {

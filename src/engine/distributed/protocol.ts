@@ -62,6 +62,8 @@ export type PointJobData = z.infer<typeof PointJobData>;
 const Metric = z.number().nullable();
 export const PointJobResult = z.strictObject({
   protocol: z.literal(QUEUE_PROTOCOL),
+  /** The run the job was queued for (a later run of the same input gets its own job). */
+  run_id: z.string(),
   /** failed: the strategy threw (deterministic: not retried); the error carries its stack. */
   status: z.enum(['succeeded', 'failed', 'canceled']),
   metrics: z.record(z.string(), Metric).nullable(),

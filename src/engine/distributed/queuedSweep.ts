@@ -36,11 +36,18 @@ export async function runQueuedSweep(
     if (s === sweepId) progress();
   };
   coordinator.on('settled', onSettled);
-  const onAbort = () => void coordinator.cancel(sweepId);
+  const canceling: { done: Promise<number> | null } = { done: null };
+  const onAbort = () => {
+    canceling.done = coordinator.cancel(sweepId);
+  };
   req.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     progress();
     await coordinator.waitFor(sweepId, req.signal);
+  } catch (err) {
+    // canceled: the sweep ends once its open runs are canceled and its waiting jobs gone
+    if (canceling.done) await canceling.done;
+    throw err;
   } finally {
     coordinator.off('settled', onSettled);
     req.signal?.removeEventListener('abort', onAbort);

@@ -88,7 +88,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       throw new UnrecoverableError(
         `worker ${me} runs engine version ${ENGINE_VERSION}; point ${d.input_hash.slice(0, 12)}… was queued for engine ${d.engine_version}: refused (run workers of the coordinator's version)`,
       );
-    const base = { protocol: QUEUE_PROTOCOL, worker: me, manifest: null, uploaded: false } as const;
+    const base = { protocol: QUEUE_PROTOCOL, run_id: d.run_id, worker: me, manifest: null, uploaded: false } as const;
     const stamp = () => new Date().toISOString();
     if (await redis.exists(canceledKey(queueName, d.sweep_id)))
       return { ...base, status: 'canceled', metrics: null, error: null, started_at: stamp(), finished_at: stamp() };

@@ -350,7 +350,7 @@ describe('distributed sweeps: the coordinator SIGKILLed and restarted (btnb serv
       coord.p.kill('SIGTERM');
       await new Promise((r) => (coord.p.exitCode !== null ? r(null) : coord.p.once('exit', r)));
       await redis.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     }
   });
 });

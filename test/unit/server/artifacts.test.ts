@@ -91,7 +91,7 @@ describe('btnb serve: artifacts, series and tables of a run', function () {
 
   after(async () => {
     await s?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   it('serves each artifact byte for byte with its content type and a strong ETag', async () => {

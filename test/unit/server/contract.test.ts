@@ -68,7 +68,7 @@ describe('btnb serve: responses conform to docs/api/openapi.yaml', function () {
   });
   after(async () => {
     await s.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   it('every JSON route: success and problem answers', async () => {

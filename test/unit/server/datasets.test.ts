@@ -46,7 +46,7 @@ describe('btnb serve: datasets', function () {
     if (savedBase !== undefined) process.env.DATABENTO_BASE_URL = savedBase;
     else delete process.env.DATABENTO_BASE_URL;
     await s?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   it('GET /datasets lists the catalog’s datasets; GET /datasets/{id} one; unknown → 404', async () => {

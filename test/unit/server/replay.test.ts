@@ -141,7 +141,7 @@ describe('btnb serve: replay over WebSocket and SSE (real server, real run)', fu
   });
   after(async () => {
     await srv?.s.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   it('WebSocket at speed max: meta, frames in order, every fill exactly once, end complete', async () => {

@@ -61,7 +61,7 @@ describe('btnb serve: core routes (real server, real catalog, real job children)
   });
   after(async () => {
     await srv.s.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   it('GET /healthz: version, catalog ok, jobs', async () => {

@@ -109,7 +109,7 @@ describe('btnb serve: sweeps and jobs', function () {
   });
   after(async () => {
     await srv?.s.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   it('POST /sweeps runs the grid as a job; GET /sweeps/{id} answers the catalog runs best first, refusals apart', async () => {

@@ -41,7 +41,7 @@ describe('btnb serve: the web app (page, bundle, views over a WebSocket)', funct
   });
   after(async () => {
     await s.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   it('GET / is the views page: its script and styles from /app, a nonce CSP that allows only this origin', async () => {
