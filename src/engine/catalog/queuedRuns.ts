@@ -6,6 +6,9 @@
  * queued or running (a point delivered twice, a result after a cancel) changes nothing.
  */
 import type Database from 'better-sqlite3';
+
+/** Prepared statements by SQL text (the catalog's cache: a sweep settles thousands of points). */
+export type Stmt = (sql: string) => Database.Statement;
 import { writePoint } from '../io/crashPoints.ts';
 import type { OpenQueuedRun, QueuedRun, QueueRunInput, RunStatus, SettleQueuedRun } from '../ports/catalog.ts';
 
@@ -14,17 +17,17 @@ const json: Json = (v) => JSON.stringify(v);
 
 /** Inserts queued, unowned rows; an input whose hash has a queued, running or succeeded run reuses it. */
 export function queueRuns(
-  db: Database.Database,
+  stmt: Stmt,
   now: string,
   rows: readonly QueueRunInput[],
   mergeTags: (had: string[], add: string[]) => string[],
 ): QueuedRun[] {
   writePoint(`catalog queue ${rows.length} run(s)`);
-  const existing = db.prepare(
+  const existing = stmt(
     `SELECT run_id, status, tags FROM runs WHERE input_hash = ? AND status IN ('queued', 'running', 'succeeded') ORDER BY run_id DESC LIMIT 1`,
   );
-  const setTags = db.prepare('UPDATE runs SET tags = ? WHERE run_id = ?');
-  const insert = db.prepare(
+  const setTags = stmt('UPDATE runs SET tags = ? WHERE run_id = ?');
+  const insert = stmt(
     `INSERT INTO runs (run_id, input_hash, status, dataset_id, symbol, strategy_id, params, seed, costs, session,
     code_hash, engine_version, artifacts_dir, tags, notes, created_at, sweep_id, owner)
     VALUES (?, ?, 'queued', ?, (SELECT symbol FROM datasets WHERE dataset_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, NULL)`,
@@ -59,20 +62,20 @@ export function queueRuns(
 }
 
 /** queued → running (owner stays NULL); runs no longer queued are left alone. Returns how many moved. */
-export function startQueuedRuns(db: Database.Database, ids: readonly string[], startedAt: string): number {
-  const up = db.prepare(`UPDATE runs SET status = 'running', started_at = ? WHERE run_id = ? AND status = 'queued' AND owner IS NULL`);
+export function startQueuedRuns(stmt: Stmt, ids: readonly string[], startedAt: string): number {
+  const up = stmt(`UPDATE runs SET status = 'running', started_at = ? WHERE run_id = ? AND status = 'queued' AND owner IS NULL`);
   let n = 0;
   for (const id of ids) n += up.run(startedAt, id).changes;
   return n;
 }
 
 /** Settles queued/running unowned runs; one already settled is left as it is (false in the result). */
-export function settleQueuedRuns(db: Database.Database, rows: readonly SettleQueuedRun[]): boolean[] {
+export function settleQueuedRuns(stmt: Stmt, rows: readonly SettleQueuedRun[]): boolean[] {
   writePoint(`catalog settle ${rows.length} queued run(s)`);
-  const cur = db.prepare('SELECT status, owner FROM runs WHERE run_id = ?');
+  const cur = stmt('SELECT status, owner FROM runs WHERE run_id = ?');
   // the status trigger allows succeeded only from running: a queued point finishes through running
-  const toRunning = db.prepare(`UPDATE runs SET status = 'running', started_at = COALESCE(?, started_at) WHERE run_id = ?`);
-  const finish = db.prepare(
+  const toRunning = stmt(`UPDATE runs SET status = 'running', started_at = COALESCE(?, started_at) WHERE run_id = ?`);
+  const finish = stmt(
     `UPDATE runs SET status = ?, metrics = ?, total_return = ?, sharpe = ?, max_drawdown = ?, num_trades = ?, final_equity = ?,
     error = ?, started_at = COALESCE(?, started_at), finished_at = ?, manifest = ?, materialized = ? WHERE run_id = ?`,
   );
@@ -102,14 +105,12 @@ export function settleQueuedRuns(db: Database.Database, rows: readonly SettleQue
 }
 
 /** Queued or running unowned runs (a distributed sweep's open points), optionally of one sweep. */
-export function openQueuedRuns(db: Database.Database, sweepId?: string): OpenQueuedRun[] {
+export function openQueuedRuns(stmt: Stmt, sweepId?: string): OpenQueuedRun[] {
   return (
     sweepId === undefined
-      ? db.prepare(`SELECT run_id, input_hash, status, sweep_id FROM runs WHERE status IN ('queued', 'running') AND owner IS NULL`).all()
-      : db
-          .prepare(
-            `SELECT run_id, input_hash, status, sweep_id FROM runs WHERE status IN ('queued', 'running') AND owner IS NULL AND sweep_id = ?`,
-          )
-          .all(sweepId)
+      ? stmt(`SELECT run_id, input_hash, status, sweep_id FROM runs WHERE status IN ('queued', 'running') AND owner IS NULL`).all()
+      : stmt(
+          `SELECT run_id, input_hash, status, sweep_id FROM runs WHERE status IN ('queued', 'running') AND owner IS NULL AND sweep_id = ?`,
+        ).all(sweepId)
   ) as OpenQueuedRun[];
 }

@@ -576,14 +576,19 @@ export class SqliteCatalog implements CatalogPort {
         throw new Error(`catalog: input_hash '${r.input_hash}' is not 64 lowercase hex digits (SHA-256)`);
     if (rows.length === 0) return [];
     return this.#write(`queue ${rows.length} run(s)`, () =>
-      queueRuns(this.db, this.#now(), rows, (had, add) => normalizeTags([...had, ...add])),
+      queueRuns(
+        (q) => this.#stmt(q),
+        this.#now(),
+        rows,
+        (had, add) => normalizeTags([...had, ...add]),
+      ),
     );
   }
 
   startQueuedRuns(ids: readonly string[], startedAt?: string): number {
     checkIso('started_at', startedAt);
     if (ids.length === 0) return 0;
-    return this.#write(`start ${ids.length} queued run(s)`, () => startQueuedRuns(this.db, ids, startedAt ?? this.#now()));
+    return this.#write(`start ${ids.length} queued run(s)`, () => startQueuedRuns((q) => this.#stmt(q), ids, startedAt ?? this.#now()));
   }
 
   settleQueuedRuns(rows: readonly SettleQueuedRun[]): boolean[] {
@@ -593,11 +598,11 @@ export class SqliteCatalog implements CatalogPort {
       if (r.metrics) checkMetrics(r.metrics);
     }
     if (rows.length === 0) return [];
-    return this.#write(`settle ${rows.length} queued run(s)`, () => settleQueuedRuns(this.db, rows));
+    return this.#write(`settle ${rows.length} queued run(s)`, () => settleQueuedRuns((q) => this.#stmt(q), rows));
   }
 
   openQueuedRuns(sweepId?: string): OpenQueuedRun[] {
-    return openQueuedRuns(this.db, sweepId);
+    return openQueuedRuns((q) => this.#stmt(q), sweepId);
   }
 
   #abandonRun(id: string, was: RunStatus, o: Owner): void {

@@ -15,7 +15,7 @@ import type { CatalogPort, RunRow, SettleQueuedRun } from '../ports/catalog.ts';
 import { dataPaths } from '../dataDir.ts';
 import { ENGINE_VERSION } from '../version.ts';
 import { newUlid } from '../catalog/ulid.ts';
-import { canceledKey, DEFAULT_QUEUE_NAME, JOB_ATTEMPTS, PointJobResult, QUEUE_PROTOCOL, type PointJobData } from './protocol.ts';
+import { canceledKey, DEFAULT_QUEUE_NAME, JOB_OPTIONS, PointJobResult, QUEUE_PROTOCOL, type PointJobData } from './protocol.ts';
 import { redisConnection } from './redis.ts';
 import { strategySources } from './strategySources.ts';
 
@@ -64,6 +64,7 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
   /** Jobs to add once an earlier job of the same input (a canceled sweep's point, still active) ends. */
   readonly #deferred = new Map<string, PointJobData>();
   #pending: { hash: string; row: SettleQueuedRun }[] = [];
+  #starts: string[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
   #reconcileTimer: NodeJS.Timeout | null = null;
   #reconciling: Promise<void> | null = null;
@@ -84,7 +85,13 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
   static async start(opts: CoordinatorOptions): Promise<QueueCoordinator> {
     const { Queue, QueueEvents } = await import('bullmq');
     const name = opts.queueName ?? DEFAULT_QUEUE_NAME;
-    const conns = [redisConnection(opts.redisUrl), redisConnection(opts.redisUrl), redisConnection(opts.redisUrl)] as const;
+    // the producer's connection pipelines what one tick sends (a flush removes hundreds of jobs);
+    // the events connection blocks on XREAD and stays plain
+    const conns = [
+      redisConnection(opts.redisUrl, { autoPipelining: true }),
+      redisConnection(opts.redisUrl),
+      redisConnection(opts.redisUrl),
+    ] as const;
     const queue = new Queue(name, { connection: conns[0] });
     const events = new QueueEvents(name, { connection: conns[1] });
     const c = new QueueCoordinator(opts, queue, events, conns[2]);
@@ -181,7 +188,7 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
     const jobs: {
       name: string;
       data: PointJobData;
-      opts: { jobId: string; attempts: number; backoff: { type: 'exponential'; delay: number } };
+      opts: { jobId: string } & typeof JOB_OPTIONS;
     }[] = [];
     const seen = new Set<string>();
     queued.forEach((q, i) => {
@@ -214,19 +221,23 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
           date_range: v.id.dateRange ?? null,
           artifacts: req.uploadAll,
         },
-        opts: { jobId: v.id.hash, attempts: JOB_ATTEMPTS, backoff: { type: 'exponential', delay: 500 } },
+        opts: { jobId: v.id.hash, ...JOB_OPTIONS },
       });
     });
     // A job of the same id left from an earlier, settled run would swallow the new one: a
     // finished one is removed first; one still active (its sweep was canceled mid-point) is
     // replaced when it ends (#completed, #failedJob).
     const fresh: typeof jobs = [];
-    for (const j of jobs) {
-      const old = await this.#queue.getJob(j.opts.jobId);
-      const state = old ? await old.getState() : null;
-      if (old && (state === 'completed' || state === 'failed')) await old.remove();
-      if (old && state === 'active') this.#deferred.set(j.opts.jobId, j.data);
-      else fresh.push(j);
+    for (let k = 0; k < jobs.length; k += 256) {
+      // a chunk at a time: the producer connection pipelines the lookups
+      const chunk = jobs.slice(k, k + 256);
+      const olds = await Promise.all(chunk.map((j) => this.#queue.getJob(j.opts.jobId)));
+      const states = await Promise.all(olds.map((o) => (o ? o.getState() : Promise.resolve(null))));
+      await Promise.all(olds.map((o, i) => (o && (states[i] === 'completed' || states[i] === 'failed') ? o.remove() : Promise.resolve())));
+      chunk.forEach((j, i) => {
+        if (states[i] === 'active') this.#deferred.set(j.opts.jobId, j.data);
+        else fresh.push(j);
+      });
     }
     for (let k = 0; k < fresh.length; k += 500) await this.#queue.addBulk(fresh.slice(k, k + 500));
     this.#log(`sweep ${req.sweepId}: ${valid.length} points, ${jobs.length} queued, ${skipped.length} refused`);
@@ -250,7 +261,10 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
 
   #started(jobId: string): void {
     const o = this.#open.get(jobId);
-    if (o) this.#opts.catalog.startQueuedRuns([o.runId]);
+    if (!o) return;
+    // marked running with the next batch (a transaction per point would cost more than the point's queueing)
+    this.#starts.push(o.runId);
+    this.#flushTimer ??= setTimeout(() => this.#flush(), FLUSH_MS);
   }
 
   /** A job of an earlier run of this input ended: its replacement for the open run goes in now. */
@@ -260,7 +274,7 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
     this.#deferred.delete(jobId);
     void this.#queue
       .remove(jobId)
-      .then(() => this.#queue.add('point', next, { jobId, attempts: JOB_ATTEMPTS, backoff: { type: 'exponential', delay: 500 } }))
+      .then(() => this.#queue.add('point', next, { jobId, ...JOB_OPTIONS }))
       .catch((err: Error) => this.#log(`re-queue ${jobId}: ${err.message}`));
     return true;
   }
@@ -353,13 +367,15 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
     this.#flushTimer = null;
     const taken = this.#pending;
     this.#pending = [];
+    const starts = this.#starts;
+    this.#starts = [];
+    if (starts.length) this.#opts.catalog.startQueuedRuns(starts);
     if (taken.length === 0) return;
     this.#opts.catalog.settleQueuedRuns(taken.map((t) => t.row));
     for (const t of taken) {
       const o = this.#open.get(t.hash);
       this.#open.delete(t.hash);
-      // recorded: the job can go (its id is free for a later run of the same input)
-      void this.#queue.remove(t.hash).catch(() => undefined);
+      // recorded: BullMQ drops the finished job after a day (removeOnComplete), in its own script
       for (const sw of o?.sweeps ?? []) this.emit('settled', sw, t.row.run_id);
     }
   }

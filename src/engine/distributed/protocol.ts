@@ -23,8 +23,19 @@ export const DEFAULT_QUEUE_NAME = 'btnb-points';
  * - maxStalledCount 3: a point whose worker dies three times fails instead of looping forever.
  */
 export const QUEUE_SETTINGS = { lockDuration: 60_000, stalledInterval: 15_000, maxStalledCount: 3 } as const;
-/** Attempts of a job whose processor threw (an upload refused, the coordinator unreachable). */
-export const JOB_ATTEMPTS = 4;
+/**
+ * Every point's job options:
+ * - 4 attempts with exponential backoff from 0.5 s for a processor that threw (an upload refused,
+ *   the coordinator unreachable beyond the worker's patience);
+ * - a finished job stays a day (a failed one a week) so a coordinator restarted meanwhile still
+ *   reads its outcome; BullMQ then drops it in its own completion script (no call per job).
+ */
+export const JOB_OPTIONS = {
+  attempts: 4,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { age: 86_400 },
+  removeOnFail: { age: 7 * 86_400 },
+} as const;
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in 64 lowercase hex digits');
 

@@ -52,12 +52,13 @@ async function checkCoordinator(server: string): Promise<void> {
 }
 
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
-  await checkCoordinator(opts.server);
+  // warm before waiting: a worker started ahead of its coordinator is ready the moment it answers
   const { Worker, UnrecoverableError } = await import('bullmq');
   const [{ resolveStrategy, runIdentity, computeResult, runManifest, errorText }, { writeRunArtifacts }] = await Promise.all([
     import('../backtest/runner.ts'),
     import('../backtest/artifacts.ts'),
   ]);
+  await checkCoordinator(opts.server);
   const queueName = opts.queueName ?? DEFAULT_QUEUE_NAME;
   const headers: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
   const bars = new BarsCache(opts.cacheDir, opts.server, headers);
@@ -67,6 +68,17 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const strategies = new Map<string, ReturnType<typeof resolveStrategy>>();
   let done = 0;
   let uploaded = 0;
+
+  // a sweep's cancel flag, asked of Redis at most every 250 ms per sweep (points take milliseconds)
+  const cancelSeen = new Map<string, { at: number; yes: Promise<boolean> }>();
+  const canceled = (sweepId: string): Promise<boolean> => {
+    const hit = cancelSeen.get(sweepId);
+    if (hit && performance.now() - hit.at < 250) return hit.yes;
+    const yes = redis.exists(canceledKey(queueName, sweepId)).then((n) => n > 0);
+    if (cancelSeen.size > 64) cancelSeen.clear();
+    cancelSeen.set(sweepId, { at: performance.now(), yes });
+    return yes;
+  };
 
   const strategyFor = (d: PointJobData) => {
     const key = d.strategy ? d.code_hash : d.strategy_id;
@@ -90,7 +102,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       );
     const base = { protocol: QUEUE_PROTOCOL, run_id: d.run_id, worker: me, manifest: null, uploaded: false } as const;
     const stamp = () => new Date().toISOString();
-    if (await redis.exists(canceledKey(queueName, d.sweep_id)))
+    if (await canceled(d.sweep_id))
       return { ...base, status: 'canceled', metrics: null, error: null, started_at: stamp(), finished_at: stamp() };
     const strategy = await strategyFor(d);
     if (strategy.codeHash !== d.code_hash)
@@ -127,7 +139,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       startedAt,
       finishedAt,
     });
-    if (await redis.exists(canceledKey(queueName, d.sweep_id)))
+    if (await canceled(d.sweep_id))
       return { ...base, status: 'canceled', metrics: null, error: null, started_at: startedAt, finished_at: finishedAt };
     const metrics = result.metrics as unknown as Record<string, number | null>;
     if (!d.artifacts)

@@ -112,8 +112,8 @@ describe('distributed sweeps under faults (real Redis, real worker processes)', 
     }
     const counts = await s!.ctx.coordinator!.queueCounts();
     assert.ok(
-      Object.values(counts).every((n) => n === 0),
-      `no job left: ${JSON.stringify(counts)}`,
+      Object.entries(counts).every(([state, n]) => state === 'completed' || n === 0),
+      `no job open or failed: ${JSON.stringify(counts)}`,
     );
   };
 
