@@ -18,8 +18,9 @@ quiet() { # quiet NAME CMD...: output to a log, shown only when CMD fails
 }
 
 # chromium: the browser of the integration/e2e tests; libkrb5-dev + build tools: code-server's
-# native addons compile; zstd: benchmarks and tests compare against it; fonts for screenshots.
-PACKAGES=(ca-certificates git chromium libkrb5-dev zstd build-essential python3 fonts-dejavu-core)
+# native addons compile; zstd: benchmarks and tests compare against it; fonts for screenshots;
+# redis-server: the distributed sweeps' tests start their own (BullMQ).
+PACKAGES=(ca-certificates git chromium libkrb5-dev zstd build-essential python3 fonts-dejavu-core redis-server)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then
