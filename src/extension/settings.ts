@@ -41,6 +41,15 @@ export function maxParallelJobs(): number {
   return Number.isInteger(n) && n >= 1 ? Math.min(n, 16) : 2;
 }
 
+/** The sweep queue (`btnb.sweepQueue.*`), or undefined when sweeps run locally; the workers' token only from the environment. */
+export function sweepQueue(): { redisUrl: string; listen: string; token?: string } | undefined {
+  const c = vscode.workspace.getConfiguration('btnb');
+  const redisUrl = c.get<string>('sweepQueue.redisUrl', '').trim();
+  if (!redisUrl) return undefined;
+  const token = process.env.BTNB_TOKEN?.trim();
+  return { redisUrl, listen: c.get<string>('sweepQueue.listen', '127.0.0.1:8787').trim() || '127.0.0.1:8787', ...(token ? { token } : {}) };
+}
+
 export function databentoBaseUrl(): string {
   return vscode.workspace.getConfiguration('btnb').get<string>('databento.baseUrl', 'https://hist.databento.com');
 }

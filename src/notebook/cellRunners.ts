@@ -15,7 +15,7 @@ import { BUILTIN_STRATEGIES } from '../engine/strategies/index.ts';
 import { materializeStrategySource } from '../engine/backtest/strategySource.ts';
 import { datasetCovering } from '../engine/ingest/localMarketData.ts';
 import type { Services } from '../extension/services.ts';
-import { workspaceRoot } from '../extension/settings.ts';
+import { sweepQueue, workspaceRoot } from '../extension/settings.ts';
 import { analyzeCell, type BacktestCell, type ConfigLanguage, type CellConfig, type SweepCell } from './cellConfig.ts';
 import { MIME } from './format.ts';
 import { BEST_RUNS, type DatasetOutput, type RunOutput, type StrategyOutput, type SweepOutput, type TableOutput } from './outputs.ts';
@@ -175,6 +175,7 @@ export async function runSweepCell(ctx: CellContext): Promise<vscode.NotebookCel
   const ds = await resolveDataset(ctx, c.dataset);
   const strategy = await resolveStrategy(ctx, c.strategy);
   ctx.progress('queued');
+  const queue = sweepQueue();
   const r = await job(ctx, 'sweep', `Notebook sweep ${c.strategy}`, {
     dataDir: ctx.dataDir,
     datasetId: ds.id,
@@ -189,6 +190,8 @@ export async function runSweepCell(ctx: CellContext): Promise<vscode.NotebookCel
     artifacts: c.artifacts,
     ...(ds.range ? { dateRange: ds.range } : {}),
     ...(c.walk_forward ? { walkForward: { trainDays: c.walk_forward.train_days, testDays: c.walk_forward.test_days } } : {}),
+    // with btnb.sweepQueue.redisUrl set, the points run on `btnb worker`s (a walk-forward runs locally)
+    ...(!c.walk_forward && queue ? { queue } : {}),
   });
   const scored = r.runs.map((x) => ({ ...x, score: x.metrics ? metricScore(x.metrics, c.sort) : null }));
   const best = scored

@@ -182,13 +182,20 @@ export const command: CliCommand = {
     let res;
     const queue = args.values.get('queue');
     const run = queue
-      ? async (req: Parameters<typeof runSweep>[0]) =>
-          (await import('./queuedSweepCli.ts')).queuedSweep(req, {
-            redisUrl: queue,
-            listen: args.values.get('listen') ?? '127.0.0.1:8787',
-            token: args.values.get('token') ?? null,
-            quiet: json,
-          })
+      ? async (req: Parameters<typeof runSweep>[0]) => {
+          const { coordinateSweep, ListenError } = await import('../distributed/sweepCoordinator.ts');
+          try {
+            return await coordinateSweep(req, {
+              redisUrl: queue,
+              listen: args.values.get('listen') ?? '127.0.0.1:8787',
+              token: args.values.get('token') ?? null,
+              quiet: json,
+            });
+          } catch (err) {
+            if (err instanceof ListenError) throw new UsageError(`--${err.message}`);
+            throw err;
+          }
+        }
       : runSweep;
     try {
       res = await run({

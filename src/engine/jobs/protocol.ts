@@ -133,6 +133,15 @@ export const SweepParams = BacktestParams.omit({ params: true, runId: true }).ex
     .refine((s) => isArtifactsMode(s), 'expected all, none or top:N (e.g. top:10)'),
   /** Walk-forward instead of a plain sweep: rolling folds in New York trading days. */
   walkForward: z.object({ trainDays: z.number().int().positive(), testDays: z.number().int().positive() }).optional(),
+  /** Run the points on `btnb worker`s through BullMQ on this Redis; the job child coordinates (docs/distributed.md). A walk-forward runs locally. */
+  queue: z
+    .object({
+      redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// URL'),
+      /** Where the workers reach this coordinator (HOST:PORT). */
+      listen: z.string().default('127.0.0.1:8787'),
+      token: z.string().min(16).optional(),
+    })
+    .optional(),
 });
 /** A read-only SQL query over the catalog (notebook `sql` cells). */
 export const QueryParams = z.object({

@@ -100,8 +100,23 @@ runJobChild('sweep', async (p, ctx) => {
   ctx.log('info', `sweep ${sweepId}: ${total} combinations on ${workers} worker process${workers === 1 ? '' : 'es'}`);
   ctx.progress('sweep', 0, total);
   let res;
+  const run = p.queue
+    ? async (req: Parameters<typeof runSweep>[0]) => {
+        const q = p.queue!;
+        const [{ coordinateSweep }, { jobsDirFor }] = await Promise.all([import('../distributed/sweepCoordinator.ts'), import('./jobEntries.ts')]);
+        if (!entry) throw new Error('a queued sweep needs the btnb CLI beside the job scripts (its server serves the workers)');
+        return coordinateSweep(req, {
+          redisUrl: q.redisUrl,
+          listen: q.listen,
+          token: q.token ?? null,
+          quiet: true,
+          jobsDir: jobsDirFor(entry),
+          log: (line) => ctx.log('info', line),
+        });
+      }
+    : runSweep;
   try {
-    res = await runSweep({
+    res = await run({
       dataDir: p.dataDir,
       datasetId: p.datasetId,
       strategy: p.strategyPath ?? p.strategyId,

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { buildServer } from '../../../src/engine/server/app.ts';
 import { jobsDirFor } from '../../../src/engine/jobs/jobEntries.ts';
+import { JobQueue } from '../../../src/engine/jobs/jobQueue.ts';
 import { runQueuedSweep } from '../../../src/engine/distributed/queuedSweep.ts';
 import { runSweep } from '../../../src/engine/sweep/sweep.ts';
 import { gridPoints } from '../../../src/engine/sweep/grid.ts';
@@ -246,5 +247,47 @@ describe('distributed sweeps: BullMQ on Redis, btnb worker processes', function 
       l.results.map((r) => [r.params, r.metrics, r.status]),
       q.results.map((r) => [r.params, r.metrics, r.status]),
     );
+  });
+
+  it('a sweep job with queue (the extension and notebook sweeps): its child coordinates, with the job progress and result', async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const w = startWorkerProc(redis.url, `http://127.0.0.1:${port}`);
+    workers.push(w);
+    const jobs = new JobQueue({ jobsDir: jobsDirFor(MAIN), maxParallel: () => 1 });
+    try {
+      const job = jobs.submit({
+        kind: 'sweep',
+        title: 'queued sweep',
+        params: {
+          dataDir,
+          datasetId,
+          strategyId: 'sma-cross',
+          grid: { fast: [7, 9], slow: [45, 55] },
+          artifacts: 'top:1',
+          queue: { redisUrl: redis.url, listen: `127.0.0.1:${port}` },
+        },
+      });
+      const progress: number[] = [];
+      job.on('progress', (p) => progress.push(p.done));
+      const o = await job.outcome;
+      assert.equal(o.status, 'succeeded', JSON.stringify(o));
+      if (o.status !== 'succeeded') return;
+      assert.equal(o.result.runs.length, 4);
+      assert.ok(o.result.runs.every((r) => r.status === 'succeeded' && r.metrics !== null), JSON.stringify(o.result.runs));
+      assert.equal(progress.at(-1), 4);
+      assert.equal((w.log().match(/… succeeded/g) ?? []).length, 4, 'run by the worker');
+      // top:1 — the best point has its files, the rest are light
+      const rows = s.ctx.catalog.listRuns({ sweepId: o.result.sweepId });
+      assert.equal(rows.length, 4);
+      assert.equal(rows.filter((r) => r.materialized).length, 1);
+    } finally {
+      jobs.dispose();
+    }
   });
 });
