@@ -103,7 +103,10 @@ runJobChild('sweep', async (p, ctx) => {
   const run = p.queue
     ? async (req: Parameters<typeof runSweep>[0]) => {
         const q = p.queue!;
-        const [{ coordinateSweep }, { jobsDirFor }] = await Promise.all([import('../distributed/sweepCoordinator.ts'), import('./jobEntries.ts')]);
+        const [{ coordinateSweep }, { jobsDirFor }] = await Promise.all([
+          import('../distributed/sweepCoordinator.ts'),
+          import('./jobEntries.ts'),
+        ]);
         if (!entry) throw new Error('a queued sweep needs the btnb CLI beside the job scripts (its server serves the workers)');
         return coordinateSweep(req, {
           redisUrl: q.redisUrl,

@@ -318,13 +318,4 @@ export async function rerun(s: Services, arg?: unknown): Promise<CommandResult> 
   });
 }
 
-export {
-  openRun,
-  openRunsList,
-  compareRuns,
-  openSweep,
-  deleteRun,
-  revealArtifacts,
-  copyRunId,
-  cancelJob,
-} from './runItemCommands.ts';
+export { openRun, openRunsList, compareRuns, openSweep, deleteRun, revealArtifacts, copyRunId, cancelJob } from './runItemCommands.ts';

@@ -279,7 +279,10 @@ describe('distributed sweeps: BullMQ on Redis, btnb worker processes', function 
       assert.equal(o.status, 'succeeded', JSON.stringify(o));
       if (o.status !== 'succeeded') return;
       assert.equal(o.result.runs.length, 4);
-      assert.ok(o.result.runs.every((r) => r.status === 'succeeded' && r.metrics !== null), JSON.stringify(o.result.runs));
+      assert.ok(
+        o.result.runs.every((r) => r.status === 'succeeded' && r.metrics !== null),
+        JSON.stringify(o.result.runs),
+      );
       assert.equal(progress.at(-1), 4);
       assert.equal((w.log().match(/… succeeded/g) ?? []).length, 4, 'run by the worker');
       // top:1 — the best point has its files, the rest are light
