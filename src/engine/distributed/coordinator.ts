@@ -13,11 +13,12 @@ import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CatalogPort, RunRow, SettleQueuedRun } from '../ports/catalog.ts';
 import { dataPaths } from '../dataDir.ts';
-import { ENGINE_VERSION } from '../version.ts';
-import { newUlid } from '../catalog/ulid.ts';
-import { canceledKey, DEFAULT_QUEUE_NAME, JOB_OPTIONS, PointJobResult, QUEUE_PROTOCOL, type PointJobData } from './protocol.ts';
+import { canceledKey, DEFAULT_QUEUE_NAME, JOB_OPTIONS, PointJobResult, type PointJobData } from './protocol.ts';
 import { redisConnection } from './redis.ts';
 import { strategySources } from './strategySources.ts';
+import { planPoints, pointJobData, queueRows, type QueuedPoints } from './pointPlan.ts';
+
+export type { QueuedPoints } from './pointPlan.ts';
 
 export interface CoordinatorOptions {
   redisUrl: string;
@@ -27,21 +28,6 @@ export interface CoordinatorOptions {
   /** How often open points are checked against their jobs (default 3 s). */
   reconcileMs?: number;
   log?: (line: string) => void;
-}
-
-/** One distributed sweep's points as the coordinator submits them. */
-export interface QueuedPoints {
-  sweepId: string;
-  datasetId: string;
-  strategy: string;
-  points: Record<string, unknown>[];
-  seed: number;
-  costs: Record<string, unknown>;
-  session: 'all' | 'rth';
-  dateRange?: { from: string; to: string } | undefined;
-  /** Every point uploads its files (artifacts: all); else points are light. */
-  uploadAll: boolean;
-  tags: string[];
 }
 
 const FLUSH_MS = 100;
@@ -137,62 +123,14 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
     runs: { params: Record<string, unknown>; run: RunRow; created: boolean }[];
     skipped: { params: Record<string, unknown>; error: string }[];
   }> {
-    const [{ resolveStrategy, runIdentity }, { parseParams, StrategyParamsError }] = await Promise.all([
-      import('../backtest/runner.ts'),
-      import('../backtest/strategy.ts'),
-    ]);
     const cat = this.#opts.catalog;
-    const strategy = await resolveStrategy(req.strategy);
-    const dataset = cat.getDataset(req.datasetId);
-    if (!dataset || dataset.status !== 'ready')
-      throw new Error(`dataset '${req.datasetId}' is not in the catalog with bars (status ${dataset?.status ?? 'missing'})`);
-    const [barsSha, sources] = await Promise.all([this.barsSha256(req.datasetId), strategySources(strategy)]);
-    const skipped: { params: Record<string, unknown>; error: string }[] = [];
-    const valid: { params: Record<string, unknown>; id: ReturnType<typeof runIdentity> }[] = [];
-    for (const p of req.points) {
-      try {
-        parseParams(strategy.def, p);
-        valid.push({
-          params: p,
-          id: runIdentity(strategy, {
-            datasetId: req.datasetId,
-            params: p,
-            seed: req.seed,
-            costs: req.costs,
-            session: req.session,
-            ...(req.dateRange ? { dateRange: req.dateRange } : {}),
-          }),
-        });
-      } catch (e) {
-        if (!(e instanceof StrategyParamsError)) throw e;
-        skipped.push({ params: p, error: e.issues.join('; ') });
-      }
-    }
-    const tags = [...new Set([...req.tags, `sweep:${req.sweepId}`])];
-    const queued = cat.queueRuns(
-      valid.map((v) => ({
-        run_id: newUlid(),
-        input_hash: v.id.hash,
-        dataset_id: req.datasetId,
-        strategy_id: strategy.strategyId,
-        params: v.id.params,
-        seed: v.id.seed,
-        costs: v.id.costs as unknown as Record<string, unknown>,
-        session: v.id.session,
-        code_hash: strategy.codeHash,
-        engine_version: ENGINE_VERSION,
-        sweep_id: req.sweepId,
-        tags,
-      })),
-    );
-    const jobs: {
-      name: string;
-      data: PointJobData;
-      opts: { jobId: string } & typeof JOB_OPTIONS;
-    }[] = [];
+    const plan = await planPoints(cat, req);
+    const [barsSha, sources] = await Promise.all([this.barsSha256(req.datasetId), strategySources(plan.strategy)]);
+    const queued = cat.queueRuns(queueRows(plan, req));
+    const jobs: { name: string; data: PointJobData; opts: { jobId: string } & typeof JOB_OPTIONS }[] = [];
     const seen = new Set<string>();
     queued.forEach((q, i) => {
-      const v = valid[i]!;
+      const v = plan.valid[i]!;
       if (q.status !== 'queued' && q.status !== 'running') return;
       // an open run of this input (this sweep's or another's) is followed until it settles
       const open = this.#open.get(v.id.hash);
@@ -202,25 +140,7 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
       seen.add(v.id.hash);
       jobs.push({
         name: 'point',
-        data: {
-          protocol: QUEUE_PROTOCOL,
-          engine_version: ENGINE_VERSION,
-          sweep_id: req.sweepId,
-          run_id: q.run_id,
-          input_hash: v.id.hash,
-          dataset_id: req.datasetId,
-          symbol: dataset.symbol,
-          bars_sha256: barsSha,
-          strategy_id: strategy.strategyId,
-          code_hash: strategy.codeHash,
-          strategy: sources,
-          params: v.id.params,
-          seed: v.id.seed,
-          costs: v.id.costs as unknown as Record<string, unknown>,
-          session: v.id.session,
-          date_range: v.id.dateRange ?? null,
-          artifacts: req.uploadAll,
-        },
+        data: pointJobData(plan, req, v, q.run_id, barsSha, sources),
         opts: { jobId: v.id.hash, ...JOB_OPTIONS },
       });
     });
@@ -240,10 +160,10 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
       });
     }
     for (let k = 0; k < fresh.length; k += 500) await this.#queue.addBulk(fresh.slice(k, k + 500));
-    this.#log(`sweep ${req.sweepId}: ${valid.length} points, ${jobs.length} queued, ${skipped.length} refused`);
+    this.#log(`sweep ${req.sweepId}: ${plan.valid.length} points, ${jobs.length} queued, ${plan.skipped.length} refused`);
     return {
-      runs: valid.map((v, i) => ({ params: v.params, run: cat.getRun(queued[i]!.run_id)!, created: queued[i]!.created })),
-      skipped,
+      runs: plan.valid.map((v, i) => ({ params: v.params, run: cat.getRun(queued[i]!.run_id)!, created: queued[i]!.created })),
+      skipped: plan.skipped,
     };
   }
 
