@@ -6,7 +6,7 @@
  */
 import { newUlid } from '../catalog/ulid.ts';
 import { DEFAULT_ARTIFACTS, metricScore } from '../sweep/grid.ts';
-import type { SweepRequest, SweepResult } from '../sweep/sweep.ts';
+import type { SweepRequest, SweepResult } from '../sweep/index.ts';
 import type { QueueCoordinator } from './coordinator.ts';
 import type { CatalogPort } from '../ports/catalog.ts';
 

@@ -4,7 +4,7 @@
  * producer, and (on `listen`) the HTTP face `btnb worker`s fetch bars from and upload files to —
  * the same app and routes as `btnb serve --redis`. It ends with the sweep.
  */
-import type { SweepRequest, SweepResult } from '../sweep/sweep.ts';
+import type { SweepRequest, SweepResult } from '../sweep/index.ts';
 
 /** A coordinator's address is not usable (bad HOST:PORT, or not loopback without a token). */
 export class ListenError extends Error {

@@ -9,7 +9,7 @@
 import { newUlid } from '../../catalog/ulid.ts';
 import { runQueuedSweep } from '../../distributed/queuedSweep.ts';
 import { metricScore, parseArtifactsMode } from '../../sweep/grid.ts';
-import type { SweepResult } from '../../sweep/sweep.ts';
+import type { SweepResult } from '../../sweep/index.ts';
 import type { SweepBody, SweepStatus } from '../api.ts';
 import type { ServerContext } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
