@@ -53,7 +53,8 @@ export async function removeAbandonedTemps(dataDir: string): Promise<string[]> {
     }
   };
   await files(dataDir);
-  await dirsNamed(p.backtestsRoot, /^\.[0-9A-Z]{26}\.(\d+)\.tmp$/);
+  // a run published by this process (`.<run>.<pid>.tmp`) or received from a worker (`.<run>.<pid>.up<n>.tmp`)
+  await dirsNamed(p.backtestsRoot, /^\.[0-9A-Z]{26}\.(\d+)\.(?:up\d+\.)?tmp$/);
   await files(p.backtestsRoot);
   await dirsNamed(join(dataDir, 'tmp'), /^fetch-(\d+)-/);
   for (const ds of await subdirs(p.rawRoot)) for (const schema of await subdirs(ds)) await files(schema);

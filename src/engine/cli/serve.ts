@@ -23,6 +23,7 @@ Options:
   --cors ORIGIN      allow this browser origin (no CORS by default)
   --redis URL        coordinate distributed sweeps on this Redis (POST /sweeps {"queue": true};
                      points run on \`btnb worker --redis URL --server <this server>\`)
+  --queue-name Q     the BullMQ queue (default btnb-points): one per coordinator sharing a Redis
   --json             print {"url","token"} on start instead of a sentence`;
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -40,6 +41,7 @@ export const command: CliCommand = {
       'max-queued': { type: 'string' },
       cors: { type: 'string' },
       redis: { type: 'string' },
+      'queue-name': { type: 'string' },
       json: { type: 'boolean' },
     });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
@@ -77,6 +79,7 @@ export const command: CliCommand = {
       maxQueued,
       cors: args.values.get('cors') ?? null,
       redisUrl: args.values.get('redis') ?? null,
+      ...(args.values.get('queue-name') ? { queueName: args.values.get('queue-name')! } : {}),
       log: (line) => process.stderr.write(`btnb serve: ${line}\n`),
     });
     const url = await server.app.listen({ host, port });

@@ -28,6 +28,7 @@ Options:
   --listen HOST:PORT          the coordinator's address for the workers (default 127.0.0.1:8787;
                               any other host needs --token)
   --token T                   bearer token the workers must send (btnb worker --token)
+  --queue-name Q              the BullMQ queue (default btnb-points; one per coordinator sharing a Redis)
 ${RUN_OPTIONS_HELP}
 
 Example: btnb sweep --dataset ds_… --strategy sma-cross --grid fast=5:50:5 --grid slow=20:200:10`;
@@ -63,6 +64,7 @@ export const command: CliCommand = {
       'walk-forward': { type: 'string' },
       worker: { type: 'boolean' },
       queue: { type: 'string' },
+      'queue-name': { type: 'string' },
       listen: { type: 'string' },
       token: { type: 'string' },
     });
@@ -190,6 +192,7 @@ export const command: CliCommand = {
               listen: args.values.get('listen') ?? '127.0.0.1:8787',
               token: args.values.get('token') ?? null,
               quiet: json,
+              ...(args.values.get('queue-name') ? { queueName: args.values.get('queue-name')! } : {}),
             });
           } catch (err) {
             if (err instanceof ListenError) throw new UsageError(`--${err.message}`);

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { EventEmitter, once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CatalogPort, RunRow, SettleQueuedRun } from '../ports/catalog.ts';
@@ -49,6 +50,8 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
   readonly #open = new Map<string, { runId: string; sweeps: Set<string> }>();
   /** Jobs to add once an earlier job of the same input (a canceled sweep's point, still active) ends. */
   readonly #deferred = new Map<string, PointJobData>();
+  /** Points whose job is being (re)added: not yet in Redis, so a reconcile pass must not call them lost. */
+  readonly #adding = new Set<string>();
   #pending: { hash: string; row: SettleQueuedRun }[] = [];
   #starts: string[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
@@ -89,8 +92,13 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
       c.#open.set(r.input_hash, { runId: r.run_id, sweeps: new Set(r.sweep_id ? [r.sweep_id] : []) });
     events.on('active', ({ jobId }) => c.#started(jobId));
     events.on('completed', ({ jobId, returnvalue }) => c.#completed(jobId, returnvalue));
-    events.on('failed', ({ jobId }) => void c.#failedEvent(jobId));
-    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    events.on('failed', ({ jobId }) => c.#background(c.#failedEvent(jobId), `failed job ${jobId}`));
+    try {
+      await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    } catch (err) {
+      await c.close();
+      throw new Error(`--redis ${opts.redisUrl}: ${(err as Error).message}`);
+    }
     await c.reconcile();
     c.#reconcileTimer = setInterval(() => void c.reconcile(), opts.reconcileMs ?? 3000);
     c.#reconcileTimer.unref();
@@ -144,22 +152,27 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
         opts: { jobId: v.id.hash, ...JOB_OPTIONS },
       });
     });
-    // A job of the same id left from an earlier, settled run would swallow the new one: a
-    // finished one is removed first; one still active (its sweep was canceled mid-point) is
-    // replaced when it ends (#completed, #failedJob).
-    const fresh: typeof jobs = [];
-    for (let k = 0; k < jobs.length; k += 256) {
-      // a chunk at a time: the producer connection pipelines the lookups
-      const chunk = jobs.slice(k, k + 256);
-      const olds = await Promise.all(chunk.map((j) => this.#queue.getJob(j.opts.jobId)));
-      const states = await Promise.all(olds.map((o) => (o ? o.getState() : Promise.resolve(null))));
-      await Promise.all(olds.map((o, i) => (o && (states[i] === 'completed' || states[i] === 'failed') ? o.remove() : Promise.resolve())));
-      chunk.forEach((j, i) => {
-        if (states[i] === 'active') this.#deferred.set(j.opts.jobId, j.data);
-        else fresh.push(j);
-      });
+    // A job of the same id left from an earlier, settled run would swallow the new one (BullMQ
+    // keeps one job per id): one not running is removed first; one still active (a canceled
+    // sweep's point) is replaced when it ends (#requeue).
+    for (const j of jobs) this.#adding.add(j.opts.jobId);
+    try {
+      const fresh: typeof jobs = [];
+      for (let k = 0; k < jobs.length; k += 256) {
+        // a chunk at a time: the producer connection pipelines the lookups
+        const chunk = jobs.slice(k, k + 256);
+        const olds = await Promise.all(chunk.map((j) => this.#queue.getJob(j.opts.jobId)));
+        const removed = await Promise.all(olds.map((o) => (o ? this.#queue.remove(o.id!) : Promise.resolve(1))));
+        chunk.forEach((j, i) => {
+          if (removed[i] === 0)
+            this.#deferred.set(j.opts.jobId, j.data); // locked: active
+          else fresh.push(j);
+        });
+      }
+      for (let k = 0; k < fresh.length; k += 500) await this.#queue.addBulk(fresh.slice(k, k + 500));
+    } finally {
+      for (const j of jobs) this.#adding.delete(j.opts.jobId);
     }
-    for (let k = 0; k < fresh.length; k += 500) await this.#queue.addBulk(fresh.slice(k, k + 500));
     this.#log(`sweep ${req.sweepId}: ${plan.valid.length} points, ${jobs.length} queued, ${plan.skipped.length} refused`);
     return {
       runs: plan.valid.map((v, i) => ({ params: v.params, run: cat.getRun(queued[i]!.run_id)!, created: queued[i]!.created })),
@@ -184,59 +197,53 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
     if (!o) return;
     // marked running with the next batch (a transaction per point would cost more than the point's queueing)
     this.#starts.push(o.runId);
-    this.#flushTimer ??= setTimeout(() => this.#flush(), FLUSH_MS);
+    this.#schedule();
   }
 
-  /** A job of an earlier run of this input ended: its replacement for the open run goes in now. */
-  #replace(jobId: string): boolean {
-    const next = this.#deferred.get(jobId);
-    if (!next) return false;
-    this.#deferred.delete(jobId);
-    void this.#queue
-      .remove(jobId)
-      .then(() => this.#queue.add('point', next, { jobId, ...JOB_OPTIONS }))
-      .catch((err: Error) => this.#log(`re-queue ${jobId}: ${err.message}`));
-    return true;
+  /**
+   * The job of this input ran for an earlier run (a canceled sweep's point, or a job left from
+   * before a restart): a job for the open run replaces it — the data queued for it, or the old
+   * job's with this run's id.
+   */
+  async #requeue(hash: string, old: Job | undefined): Promise<void> {
+    const o = this.#open.get(hash);
+    if (!o) return;
+    const old_ = old ?? (await this.#queue.getJob(hash));
+    const data = this.#deferred.get(hash) ?? (old_ ? { ...(old_.data as PointJobData), run_id: o.runId } : null);
+    this.#deferred.delete(hash);
+    if (!data) {
+      this.#settleFailed(hash, o.runId, `its queue job ${hash} is gone; run the point again`);
+      return;
+    }
+    this.#adding.add(hash);
+    try {
+      await this.#queue.remove(hash);
+      await this.#queue.add('point', data, { jobId: hash, ...JOB_OPTIONS });
+    } finally {
+      this.#adding.delete(hash);
+    }
   }
 
   #completed(jobId: string, raw: unknown): void {
     const o = this.#open.get(jobId);
-    if (!o) {
-      // settled already (a second delivery, a canceled sweep's point): the job is not needed
-      if (!this.#replace(jobId)) void this.#queue.remove(jobId).catch(() => undefined);
-      return;
+    if (!o) return; // settled already: a second delivery, or a canceled point finishing
+    let value: unknown = raw;
+    try {
+      if (typeof raw === 'string') value = JSON.parse(raw);
+    } catch {
+      /* not JSON: refused below */
     }
-    const value = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
     const r = PointJobResult.safeParse(value);
-    if (r.success && r.data.run_id !== o.runId) {
-      // the result of an earlier run of the same input (its sweep canceled): not this run's
-      if (!this.#replace(jobId))
-        this.#settle(jobId, {
-          run_id: o.runId,
-          status: 'failed',
-          metrics: null,
-          error: `its queue job ran for run ${r.data.run_id}; run the point again`,
-          started_at: null,
-          finished_at: new Date().toISOString(),
-          manifest: null,
-          materialized: false,
-        });
-      return;
-    }
     if (!r.success) {
-      this.#settle(jobId, {
-        run_id: o.runId,
-        status: 'failed',
-        metrics: null,
-        error: `worker result is not a btnb point result: ${r.error.issues[0]?.message}`,
-        started_at: null,
-        finished_at: new Date().toISOString(),
-        manifest: null,
-        materialized: false,
-      });
+      this.#settleFailed(jobId, o.runId, `worker result is not a btnb point result: ${r.error.issues[0]?.message}`);
       return;
     }
     const v = r.data;
+    if (v.run_id !== o.runId) {
+      // the result of an earlier run of the same input: this run still needs its own
+      this.#background(this.#requeue(jobId, undefined), `re-queue ${jobId}`);
+      return;
+    }
     this.#settle(jobId, {
       run_id: o.runId,
       status: v.status,
@@ -250,25 +257,27 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
   }
 
   async #failedEvent(jobId: string): Promise<void> {
-    // 'failed' comes for the final failure; a job moved back for another attempt is not failed
+    // 'failed' comes for the final failure (a retry moves the job back instead)
     const job = await this.#queue.getJob(jobId);
     if (job && (await job.getState()) === 'failed') this.#failedJob(job);
   }
 
   #failedJob(job: Job): void {
     const o = this.#open.get(job.id!);
-    const forRun = (job.data as { run_id?: string } | undefined)?.run_id;
-    if (!o) {
-      // the failed job of a settled run: replaced by a later run's job, or dropped
-      if (!this.#replace(job.id!)) void this.#queue.remove(job.id!).catch(() => undefined);
+    if (!o) return;
+    if ((job.data as { run_id?: string } | undefined)?.run_id !== o.runId) {
+      this.#background(this.#requeue(job.id!, job), `re-queue ${job.id!}`);
       return;
     }
-    if (forRun !== o.runId && this.#replace(job.id!)) return; // an earlier run's job: the open run's goes in now
-    this.#settle(job.id!, {
-      run_id: o.runId,
+    this.#settleFailed(job.id!, o.runId, `${job.failedReason ?? 'failed'}${job.stacktrace?.length ? `\n${job.stacktrace.at(-1)}` : ''}`);
+  }
+
+  #settleFailed(hash: string, runId: string, error: string): void {
+    this.#settle(hash, {
+      run_id: runId,
       status: 'failed',
       metrics: null,
-      error: `${job.failedReason ?? 'failed'}${job.stacktrace?.length ? `\n${job.stacktrace.at(-1)}` : ''}`,
+      error,
       started_at: null,
       finished_at: new Date().toISOString(),
       manifest: null,
@@ -279,67 +288,85 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
   #settle(hash: string, row: SettleQueuedRun): void {
     this.#pending.push({ hash, row });
     if (this.#pending.length >= FLUSH_ROWS) this.#flush();
-    else this.#flushTimer ??= setTimeout(() => this.#flush(), FLUSH_MS);
+    else this.#schedule();
   }
 
+  #schedule(delay = FLUSH_MS): void {
+    if (this.#flushTimer || this.#closed) return;
+    this.#flushTimer = setTimeout(() => this.#flush(), delay);
+  }
+
+  /** A promise nobody awaits: its failure is logged, never an unhandled rejection. */
+  #background(p: Promise<unknown>, what: string): void {
+    p.catch((err: unknown) => this.#log(`${what}: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
+  /** Writes the batched starts and settles; a catalog that refuses (busy) keeps them for the next try. */
   #flush(): void {
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
     const taken = this.#pending;
-    this.#pending = [];
     const starts = this.#starts;
+    this.#pending = [];
     this.#starts = [];
-    if (starts.length) this.#opts.catalog.startQueuedRuns(starts);
-    if (taken.length === 0) return;
-    this.#opts.catalog.settleQueuedRuns(taken.map((t) => t.row));
+    try {
+      if (starts.length) this.#opts.catalog.startQueuedRuns(starts);
+      if (taken.length) this.#opts.catalog.settleQueuedRuns(taken.map((t) => t.row));
+    } catch (err) {
+      this.#log(`catalog: ${(err as Error).message}; retrying ${taken.length + starts.length} write(s)`);
+      this.#pending = [...taken, ...this.#pending];
+      this.#starts = [...starts, ...this.#starts];
+      this.#schedule(FLUSH_MS * 10);
+      return;
+    }
     for (const t of taken) {
       const o = this.#open.get(t.hash);
+      if (o?.runId !== t.row.run_id) continue;
       this.#open.delete(t.hash);
+      this.#deferred.delete(t.hash);
       // recorded: BullMQ drops the finished job after a day (removeOnComplete), in its own script
-      for (const sw of o?.sweeps ?? []) this.emit('settled', sw, t.row.run_id);
+      for (const sw of o.sweeps) this.emit('settled', sw, t.row.run_id);
     }
   }
 
-  /** Checks every open point against its job: settles what finished unseen, re-queues nothing lost silently. */
+  /** Checks every open point against its job: settles what finished unseen, fails what Redis lost. */
   reconcile(): Promise<void> {
-    this.#reconciling ??= (async () => {
-      try {
-        for (const [hash, o] of [...this.#open]) {
-          if (this.#closed) return;
+    if (this.#reconciling) return this.#reconciling;
+    const pass = async () => {
+      const open = [...this.#open].filter(([hash]) => !this.#adding.has(hash));
+      for (let k = 0; k < open.length && !this.#closed; k += 256) {
+        const chunk = open.slice(k, k + 256);
+        // pipelined: a chunk of lookups is one round trip on the producer connection
+        const jobs = await Promise.all(chunk.map(([hash]) => this.#queue.getJob(hash)));
+        const states = await Promise.all(jobs.map((j) => (j ? j.getState() : Promise.resolve(null))));
+        chunk.forEach(([hash, o], i) => {
+          if (this.#open.get(hash) !== o || this.#adding.has(hash)) return; // settled or re-queued meanwhile
           const row = this.#opts.catalog.getRun(o.runId);
           if (!row || (row.status !== 'queued' && row.status !== 'running')) {
-            // settled elsewhere (canceled, or by another coordinator)
+            // settled elsewhere (canceled by hand, another coordinator)
             this.#open.delete(hash);
             for (const sw of o.sweeps) this.emit('settled', sw, o.runId);
-            continue;
+            return;
           }
-          const job = await this.#queue.getJob(hash);
+          const job = jobs[i];
           if (!job) {
-            this.#settle(hash, {
-              run_id: o.runId,
-              status: 'failed',
-              metrics: null,
-              error: `its queue job ${hash} is gone from Redis (flushed, or Redis lost it without persistence)`,
-              started_at: null,
-              finished_at: new Date().toISOString(),
-              manifest: null,
-              materialized: false,
-            });
-            continue;
-          }
-          const state = await job.getState();
-          if (state === 'completed') this.#completed(hash, job.returnvalue);
-          else if (state === 'failed') this.#failedJob(job);
-          else if (state === 'active' && row.status === 'queued') this.#started(hash);
-        }
-        this.#flush();
-      } catch (err) {
-        this.#log(`reconcile: ${(err as Error).message}`);
-      } finally {
-        this.#reconciling = null;
+            if (this.#deferred.has(hash)) this.#background(this.#requeue(hash, undefined), `re-queue ${hash}`);
+            else
+              this.#settleFailed(hash, o.runId, `its queue job ${hash} is gone from Redis (flushed, or Redis lost it without persistence)`);
+          } else if (states[i] === 'completed') this.#completed(hash, job.returnvalue);
+          else if (states[i] === 'failed') this.#failedJob(job);
+          else if (states[i] === 'active' && row.status === 'queued') this.#started(hash);
+        });
       }
-    })();
-    return this.#reconciling;
+      this.#flush();
+    };
+    const p = pass()
+      .catch((err: unknown) => this.#log(`reconcile: ${(err as Error).message}`))
+      .finally(() => {
+        this.#reconciling = null;
+      });
+    this.#reconciling = p;
+    return p;
   }
 
   /** Resolves when none of the sweep's points is open. */
@@ -350,20 +377,32 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
       const ac = new AbortController();
       await Promise.race([
         once(this, 'settled', { signal: ac.signal }).catch(() => undefined),
-        new Promise((r) => setTimeout(r, 1000, undefined).unref()),
+        sleep(1000, undefined, { signal: ac.signal }).catch(() => undefined),
         ...(signal ? [once(signal, 'abort', { signal: ac.signal }).catch(() => undefined)] : []),
       ]);
       ac.abort();
     }
   }
 
-  /** Cancels a sweep: waiting jobs removed, active ones told (they complete canceled), open runs end canceled now. */
+  /**
+   * Cancels a sweep. A point only this sweep waits on is canceled: its run ends canceled now, its
+   * job is removed if still waiting, and a worker that has it sees the run's cancel key and
+   * completes it `canceled`. A point another sweep also waits on keeps running for that one.
+   */
   async cancel(sweepId: string): Promise<number> {
-    await this.#redis.set(canceledKey(this.queueName, sweepId), '1', 'EX', 7 * 86400);
     const now = new Date().toISOString();
     const mine = [...this.#open].filter(([, o]) => o.sweeps.has(sweepId));
-    for (const [hash] of mine) await this.#queue.remove(hash).catch(() => 0); // an active (locked) job stays
-    for (const [hash, o] of mine)
+    const alone = mine.filter(([, o]) => o.sweeps.size === 1);
+    for (const [, o] of mine) if (o.sweeps.size > 1) o.sweeps.delete(sweepId);
+    if (alone.length) {
+      const keys = this.#redis.multi();
+      for (const [, o] of alone) keys.set(canceledKey(this.queueName, o.runId), '1', 'EX', 7 * 86400);
+      await keys.exec();
+      // a waiting job goes; an active (locked) one stays and completes canceled
+      await Promise.all(alone.map(([hash]) => this.#queue.remove(hash).catch(() => 0)));
+    }
+    for (const [hash, o] of alone) {
+      this.#deferred.delete(hash);
       this.#settle(hash, {
         run_id: o.runId,
         status: 'canceled',
@@ -374,16 +413,22 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
         manifest: null,
         materialized: false,
       });
+    }
     this.#flush();
-    return mine.length;
+    this.emit('settled', sweepId, '');
+    return alone.length;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#reconcileTimer) clearInterval(this.#reconcileTimer);
+    // no more events, then the last writes, then the producer (the catalog closes after this)
+    await Promise.allSettled([this.#events.close()]);
     await this.#reconciling;
     this.#flush();
-    await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    await Promise.allSettled([this.#queue.close()]);
     // connections we passed in are ours to close (BullMQ closes only those it made)
     for (const r of this.#conns) r.disconnect();
   }

@@ -4,9 +4,9 @@
  * settings. The coordinator (coordinator.ts) writes the catalog; workers (worker.ts) never do.
  *
  * Delivery is at least once. A job's id is its point's input_hash (64 hex digits, never `:`),
- * so a point is enqueued once while its job exists; the coordinator removes a job after it has
- * recorded its outcome, and the catalog (keyed by input_hash, settled only from queued/running)
- * makes a second completion of the same point a no-op.
+ * so a point is enqueued once while its job exists; BullMQ drops a finished job after a day
+ * (JOB_OPTIONS), and the catalog (keyed by input_hash, settled only from queued/running) makes a
+ * second completion of the same point a no-op.
  */
 import { z } from 'zod';
 
@@ -71,6 +71,8 @@ export const PointJobData = z.strictObject({
 export type PointJobData = z.infer<typeof PointJobData>;
 
 const Metric = z.number().nullable();
+/** The catalog's timestamp form: a worker's clock reading is checked here, not in a catalog write. */
+const IsoTs = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/, 'a UTC ISO-8601 timestamp');
 export const PointJobResult = z.strictObject({
   protocol: z.literal(QUEUE_PROTOCOL),
   /** The run the job was queued for (a later run of the same input gets its own job). */
@@ -79,8 +81,8 @@ export const PointJobResult = z.strictObject({
   status: z.enum(['succeeded', 'failed', 'canceled']),
   metrics: z.record(z.string(), Metric).nullable(),
   error: z.string().nullable(),
-  started_at: z.string(),
-  finished_at: z.string(),
+  started_at: IsoTs,
+  finished_at: IsoTs,
   /** The run-manifest.json a light point's files will carry (null when the files were uploaded). */
   manifest: z.record(z.string(), z.unknown()).nullable(),
   uploaded: z.boolean(),
@@ -89,9 +91,9 @@ export const PointJobResult = z.strictObject({
 });
 export type PointJobResult = z.infer<typeof PointJobResult>;
 
-/** The Redis key a canceled sweep leaves for workers to see before they start or complete a point. */
-export function canceledKey(queueName: string, sweepId: string): string {
-  return `btnb:${queueName}:canceled:${sweepId}`;
+/** The Redis key a canceled run leaves for the worker that has (or gets) its point: it completes it `canceled`. */
+export function canceledKey(queueName: string, runId: string): string {
+  return `btnb:${queueName}:canceled:${runId}`;
 }
 
 /** Multipart field of PUT /backtests/{id}/artifacts: every file's SHA-256 (hex) by name, sent first. */

@@ -16,32 +16,38 @@ export async function runQueuedSweep(
   req: SweepRequest,
   materialize: (runId: string) => Promise<unknown>,
 ): Promise<SweepResult> {
+  if (req.force) throw new Error('--force is not supported with a queued sweep: identical points are reused by input_hash');
   const sweepId = req.sweepId ?? newUlid();
   const artifacts = req.artifacts ?? DEFAULT_ARTIFACTS;
-  const sub = await coordinator.submit({
-    sweepId,
-    datasetId: req.datasetId,
-    strategy: req.strategy,
-    points: req.points,
-    seed: req.seed,
-    costs: req.costs as Record<string, unknown>,
-    session: req.session,
-    dateRange: req.dateRange,
-    uploadAll: artifacts.kind === 'all',
-    tags: req.tags ?? [],
-  });
-  const total = sub.runs.length;
-  const progress = () => req.onProgress?.(total - coordinator.openCount(sweepId), total);
-  const onSettled = (s: string | null) => {
-    if (s === sweepId) progress();
-  };
-  coordinator.on('settled', onSettled);
+  // the abort is heard from the start: a cancel while the points are being queued cancels them once queued
   const canceling: { done: Promise<number> | null } = { done: null };
   const onAbort = () => {
     canceling.done = coordinator.cancel(sweepId);
   };
   req.signal?.addEventListener('abort', onAbort, { once: true });
+  let total = 0;
+  const progress = () => req.onProgress?.(total - coordinator.openCount(sweepId), total);
+  const onSettled = (s: string | null) => {
+    if (s === sweepId) progress();
+  };
+  coordinator.on('settled', onSettled);
+  let sub;
   try {
+    sub = await coordinator.submit({
+      sweepId,
+      datasetId: req.datasetId,
+      strategy: req.strategy,
+      points: req.points,
+      seed: req.seed,
+      costs: req.costs as Record<string, unknown>,
+      session: req.session,
+      dateRange: req.dateRange,
+      uploadAll: artifacts.kind === 'all',
+      tags: req.tags ?? [],
+    });
+    total = sub.runs.length;
+    // an abort during submit found nothing queued yet: cancel what is queued now
+    if (req.signal?.aborted) canceling.done = coordinator.cancel(sweepId);
     progress();
     await coordinator.waitFor(sweepId, req.signal);
   } catch (err) {

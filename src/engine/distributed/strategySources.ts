@@ -5,7 +5,7 @@
  * loads them with the same loader, so it recomputes code_hash itself and refuses a mismatch
  * instead of trusting a hash it was sent.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, normalize, resolve, sep } from 'node:path';
 import type { ResolvedStrategy } from '../backtest/runner.ts';
@@ -32,21 +32,27 @@ export async function layOutSources(cacheDir: string, codeHash: string, src: Str
   const up = Math.max(0, ...src.files.map((f) => f.path.split('/').filter((s) => s === '..').length));
   const nest = Array.from({ length: up }, (_, i) => `d${i}`);
   const root = join(cacheDir, 'strategies', codeHash);
-  const entry = join(root, ...nest, src.entry);
+  const entry = normalize(join(root, ...nest, src.entry));
+  if (!entry.startsWith(root + sep) || !src.files.some((f) => f.path === src.entry))
+    throw new Error(`strategy entry '${src.entry}' is not one of its inputs inside its folder`);
   if (existsSync(entry)) return entry;
   const tmp = `${root}.${process.pid}.${Date.now()}.tmp`;
-  for (const f of src.files) {
-    const target = normalize(join(tmp, ...nest, f.path));
-    if (!target.startsWith(tmp + sep)) throw new Error(`strategy input '${f.path}' climbs out of its folder`);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, f.text);
-  }
-  await mkdir(dirname(root), { recursive: true });
   try {
-    await rename(tmp, root);
-  } catch (err) {
-    // another slot of this worker laid out the same strategy first: its files are the same
-    if (!existsSync(entry)) throw err;
+    for (const f of src.files) {
+      const target = normalize(join(tmp, ...nest, f.path));
+      if (!target.startsWith(tmp + sep)) throw new Error(`strategy input '${f.path}' climbs out of its folder`);
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, f.text);
+    }
+    await mkdir(dirname(root), { recursive: true });
+    try {
+      await rename(tmp, root);
+    } catch (err) {
+      // another slot of this worker laid out the same strategy first: its files are the same
+      if (!existsSync(entry)) throw err;
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
   }
   return entry;
 }

@@ -15,7 +15,15 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export async function coordinateSweep(
   req: SweepRequest,
-  o: { redisUrl: string; listen: string; token: string | null; quiet: boolean; jobsDir?: string; log?: (line: string) => void },
+  o: {
+    redisUrl: string;
+    listen: string;
+    token: string | null;
+    quiet: boolean;
+    queueName?: string;
+    jobsDir?: string;
+    log?: (line: string) => void;
+  },
 ): Promise<SweepResult> {
   const m = /^(.*):(\d+)$/.exec(o.listen);
   if (!m) throw new ListenError(`listen: expected HOST:PORT, got '${o.listen}'`);
@@ -35,6 +43,7 @@ export async function coordinateSweep(
     maxJobs: 1,
     maxQueued: 64,
     redisUrl: o.redisUrl,
+    ...(o.queueName ? { queueName: o.queueName } : {}),
     webviewDir: null,
     ...(o.log ? { log: o.log } : o.quiet ? {} : { log: (line: string) => process.stderr.write(`btnb sweep: ${line}\n`) }),
   });

@@ -69,16 +69,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   let done = 0;
   let uploaded = 0;
 
-  // a sweep's cancel flag, asked of Redis at most every 250 ms per sweep (points take milliseconds)
-  const cancelSeen = new Map<string, { at: number; yes: Promise<boolean> }>();
-  const canceled = (sweepId: string): Promise<boolean> => {
-    const hit = cancelSeen.get(sweepId);
-    if (hit && performance.now() - hit.at < 250) return hit.yes;
-    const yes = redis.exists(canceledKey(queueName, sweepId)).then((n) => n > 0);
-    if (cancelSeen.size > 64) cancelSeen.clear();
-    cancelSeen.set(sweepId, { at: performance.now(), yes });
-    return yes;
-  };
+  // the run's cancel key (coordinator.cancel): asked once before the point runs, once before an upload
+  const canceled = async (runId: string): Promise<boolean> => (await redis.exists(canceledKey(queueName, runId))) > 0;
 
   const strategyFor = (d: PointJobData) => {
     const key = d.strategy ? d.code_hash : d.strategy_id;
@@ -102,7 +94,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       );
     const base = { protocol: QUEUE_PROTOCOL, run_id: d.run_id, worker: me, manifest: null, uploaded: false } as const;
     const stamp = () => new Date().toISOString();
-    if (await canceled(d.sweep_id))
+    if (await canceled(d.run_id))
       return { ...base, status: 'canceled', metrics: null, error: null, started_at: stamp(), finished_at: stamp() };
     const strategy = await strategyFor(d);
     if (strategy.codeHash !== d.code_hash)
@@ -139,11 +131,11 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       startedAt,
       finishedAt,
     });
-    if (await canceled(d.sweep_id))
-      return { ...base, status: 'canceled', metrics: null, error: null, started_at: startedAt, finished_at: finishedAt };
     const metrics = result.metrics as unknown as Record<string, number | null>;
     if (!d.artifacts)
       return { ...base, status: 'succeeded', metrics, error: null, started_at: startedAt, finished_at: finishedAt, manifest };
+    if (await canceled(d.run_id))
+      return { ...base, status: 'canceled', metrics: null, error: null, started_at: startedAt, finished_at: finishedAt };
     const dir = await mkdtemp(join(tmpdir(), `btnb-upload-${d.run_id}-`));
     try {
       const files = await writeRunArtifacts(dir, result);

@@ -65,7 +65,8 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   app.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, `no route ${req.method} ${req.url.split('?')[0]}`)));
   // the WebSocket plugin before the routes and the auth hook (an upgrade refused with 401 must still be closed by it)
   // multipart bodies (a worker's upload of a run's files): per-file limit, streamed to disk
-  await app.register(fastifyMultipart, { limits: { fileSize: 1 << 30, files: 8, fields: 2 } });
+  // (a file over the limit is cut and flagged, so the route answers 413 itself)
+  await app.register(fastifyMultipart, { limits: { fileSize: 1 << 30, files: 8, fields: 2 }, throwFileSizeLimit: false });
   await app.register(websocket, { options: { maxPayload: 1 << 16 }, preClose: replayPreClose(ctx) });
   app.addHook('onRequest', async (req, reply) => {
     // a CORS preflight (only with --cors, for that origin) is answered before auth: it carries no credentials

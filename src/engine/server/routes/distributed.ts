@@ -34,7 +34,13 @@ async function receive(
     if (part.type === 'field') {
       if (part.fieldname !== DIGESTS_FIELD)
         throw new HttpProblem(400, `unexpected field '${part.fieldname}'`, { field: `body.${part.fieldname}` });
-      const parsed = UploadDigests.safeParse(JSON.parse(String(part.value)));
+      let raw: unknown;
+      try {
+        raw = JSON.parse(String(part.value));
+      } catch {
+        throw new HttpProblem(400, `${DIGESTS_FIELD}: not JSON`, { field: `body.${DIGESTS_FIELD}` });
+      }
+      const parsed = UploadDigests.safeParse(raw);
       if (!parsed.success)
         throw new HttpProblem(400, `${DIGESTS_FIELD}: ${parsed.error.issues[0]?.message}`, { field: `body.${DIGESTS_FIELD}` });
       digests = parsed.data;
@@ -100,8 +106,17 @@ export function registerDistributed(app: TypedApp, ctx: ServerContext): void {
     async (req, reply) => {
       const run = ctx.catalog.getRun(req.params.id);
       if (!run) throw new HttpProblem(404, `run ${req.params.id} is not in the catalog`, { field: 'params.id' });
-      if (run.status === 'failed' || run.status === 'canceled')
-        throw new HttpProblem(409, `run ${run.run_id} is ${run.status}: it takes no files`, { field: 'params.id' });
+      // only a distributed point still open takes files (a second delivery of a finished one is answered below)
+      const open = run.sweep_id !== null && ctx.catalog.openQueuedRuns(run.sweep_id).some((r) => r.run_id === run.run_id);
+      const uploadedBefore = run.status === 'succeeded' && run.materialized;
+      if (!open && !uploadedBefore)
+        throw new HttpProblem(
+          409,
+          `run ${run.run_id} is ${run.status}${run.status === 'succeeded' ? ' without uploaded files' : ''}: it takes no upload (only a queued sweep point does)`,
+          {
+            field: 'params.id',
+          },
+        );
       const paths = dataPaths(ctx.opts.dataDir);
       const finalDir = paths.runDir(run.run_id);
       const tempDir = join(paths.backtestsRoot, `.${run.run_id}.${process.pid}.up${++uploads}.tmp`);
@@ -119,7 +134,12 @@ export function registerDistributed(app: TypedApp, ctx: ServerContext): void {
               },
             );
         }
-        const manifest = JSON.parse(await readFile(join(tempDir, 'run-manifest.json'), 'utf8')) as { run_id?: string; input_hash?: string };
+        let manifest: { run_id?: string; input_hash?: string };
+        try {
+          manifest = JSON.parse(await readFile(join(tempDir, 'run-manifest.json'), 'utf8')) as typeof manifest;
+        } catch {
+          throw new HttpProblem(422, 'run-manifest.json is not JSON', { field: 'body.file.run-manifest.json' });
+        }
         if (manifest.run_id !== run.run_id || manifest.input_hash !== run.input_hash)
           throw new HttpProblem(422, `run-manifest.json names run ${manifest.run_id} / input ${manifest.input_hash}, not this run`, {
             field: 'body.file.run-manifest.json',

@@ -14,6 +14,8 @@ import type { SweepBody, SweepStatus } from '../api.ts';
 import type { ServerContext } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
 
+const KEEP_FINISHED = 256;
+
 interface QueuedEntry {
   sweepId: string;
   state: 'running' | 'succeeded' | 'failed' | 'canceled';
@@ -56,6 +58,12 @@ export class QueuedSweeps {
       abort: new AbortController(),
     };
     this.#entries.set(e.sweepId, e);
+    // finished sweeps are kept for GET a while; the catalog answers for older ones (sweeps.ts)
+    if (this.#entries.size > KEEP_FINISHED)
+      for (const [id, old] of this.#entries) {
+        if (this.#entries.size <= KEEP_FINISHED) break;
+        if (old.state !== 'running') this.#entries.delete(id);
+      }
     const ctx = this.#ctx;
     void runQueuedSweep(
       coordinator,

@@ -302,6 +302,11 @@ export function registerSweeps(app: TypedApp, ctx: ServerContext): void {
     async (req, reply) => {
       const e = find(req.params.id);
       if (!e && queued.cancel(req.params.id)) return reply.code(202).send({ sweep_id: req.params.id, job_id: null, status: 'canceled' });
+      // a queued sweep followed since this server's start (it was submitted before a restart)
+      if (!e && ctx.coordinator && ULID.test(req.params.id) && ctx.coordinator.openCount(req.params.id) > 0) {
+        await ctx.coordinator.cancel(req.params.id);
+        return reply.code(202).send({ sweep_id: req.params.id, job_id: null, status: 'canceled' });
+      }
       if (!e) {
         if (ULID.test(req.params.id) && fromCatalog(req.params.id))
           throw new HttpProblem(409, `sweep ${req.params.id} is not running on this server`, { field: 'params.id' });
