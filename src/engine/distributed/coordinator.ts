@@ -4,7 +4,8 @@
  * (catalog/queuedRuns.ts), settled from BullMQ's queue events and, for whatever the events
  * missed (a Redis restart, this process restarted), from the jobs themselves on a reconcile
  * pass. The catalog is the source of truth: a settled run is never settled again, so a point
- * delivered twice is recorded once. A job is removed once its outcome is in the catalog.
+ * delivered twice is recorded once. Finished jobs stay a day for a restarted coordinator
+ * (JOB_OPTIONS); a cancel marks each canceled run with a Redis key its worker checks.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
