@@ -45,6 +45,7 @@ export async function coordinateSweep(
     redisUrl: o.redisUrl,
     ...(o.queueName ? { queueName: o.queueName } : {}),
     webviewDir: null,
+    workersOnly: true,
     ...(o.log ? { log: o.log } : o.quiet ? {} : { log: (line: string) => process.stderr.write(`btnb sweep: ${line}\n`) }),
   });
   try {

@@ -67,7 +67,7 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   // multipart bodies (a worker's upload of a run's files): per-file limit, streamed to disk
   // (a file over the limit is cut and flagged, so the route answers 413 itself)
   await app.register(fastifyMultipart, { limits: { fileSize: 1 << 30, files: 8, fields: 2 }, throwFileSizeLimit: false });
-  await app.register(websocket, { options: { maxPayload: 1 << 16 }, preClose: replayPreClose(ctx) });
+  if (!opts.workersOnly) await app.register(websocket, { options: { maxPayload: 1 << 16 }, preClose: replayPreClose(ctx) });
   app.addHook('onRequest', async (req, reply) => {
     // a CORS preflight (only with --cors, for that origin) is answered before auth: it carries no credentials
     if (opts.cors && req.method === 'OPTIONS' && req.headers.origin === opts.cors && req.headers['access-control-request-method'])
@@ -98,6 +98,13 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
     }
     return payload;
   });
+  if (opts.workersOnly) {
+    // a one-sweep coordinator (btnb sweep --queue): only what workers call, so it starts fast
+    const typed = app.withTypeProvider<ZodTypeProvider>();
+    registerHealth(typed, ctx);
+    registerDistributed(typed, ctx);
+    return { app, ctx, close: closer(app, ctx) };
+  }
   // The OpenAPI 3.1 document is generated from the routes' zod schemas (never written by hand):
   // served at /openapi.json, committed as docs/api/openapi.yaml (a test keeps that current).
   await app.register(fastifySwagger, {
@@ -126,15 +133,16 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   registerWebApp(typed, ctx);
   registerViewsSocket(typed, ctx);
   registerDistributed(typed, ctx);
-  return {
-    app,
-    ctx,
-    close: async () => {
-      await app.close();
-      await coordinator?.close();
-      for (const j of jobs.list()) j.cancel();
-      await Promise.all(jobs.list().map((j) => j.outcome));
-      catalog.close();
-    },
+  return { app, ctx, close: closer(app, ctx) };
+}
+
+/** Stops accepting, then the coordinator, the jobs and the catalog, in that order. */
+function closer(app: FastifyInstance, ctx: ServerContext): () => Promise<void> {
+  return async () => {
+    await app.close();
+    await ctx.coordinator?.close();
+    for (const j of ctx.jobs.list()) j.cancel();
+    await Promise.all(ctx.jobs.list().map((j) => j.outcome));
+    ctx.catalog.close();
   };
 }

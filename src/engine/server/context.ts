@@ -26,6 +26,8 @@ export interface ServerOptions {
   redisUrl?: string | null;
   /** BullMQ queue name (default btnb-points). */
   queueName?: string;
+  /** Only /healthz and the workers' routes (a one-sweep coordinator: `btnb sweep --queue`). */
+  workersOnly?: boolean;
   /** How often the coordinator checks open points against their jobs (default 3000 ms). */
   reconcileMs?: number;
   log?: (line: string) => void;
