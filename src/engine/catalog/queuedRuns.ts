@@ -5,10 +5,7 @@
  * instead. Every write here is idempotent by run status: settling a run that is no longer
  * queued or running (a point delivered twice, a result after a cancel) changes nothing.
  */
-import type Database from 'better-sqlite3';
-
-/** Prepared statements by SQL text (the catalog's cache: a sweep settles thousands of points). */
-export type Stmt = (sql: string) => Database.Statement;
+import type { Stmt } from './rows.ts';
 import { writePoint } from '../io/crashPoints.ts';
 import type { OpenQueuedRun, QueuedRun, QueueRunInput, RunStatus, SettleQueuedRun } from '../ports/catalog.ts';
 

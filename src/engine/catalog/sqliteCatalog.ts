@@ -15,7 +15,6 @@ import type {
   DatasetDerived,
   DatasetInput,
   DatasetRow,
-  DatasetSourceRow,
   DatasetStatus,
   Metrics,
   OpenQueuedRun,
@@ -29,6 +28,10 @@ import type {
   RunStatus,
 } from '../ports/catalog.ts';
 import { migrate } from './migrations.ts';
+import { ALLOWED_FROM, CatalogRefusal, checkIso, checkMetrics, json, normalizeTags, toRun, type Raw } from './rows.ts';
+import { enableWal } from './wal.ts';
+import { findDatasetRows, getDatasetRow, listDatasetRows, upsertDatasetRow } from './datasetRows.ts';
+import { findRunsByInputHash as findLightRuns, recordRuns as recordLightRuns } from './lightRuns.ts';
 import { buildRunQuery } from './runQuery.ts';
 import { newUlid } from './ulid.ts';
 import { openQueuedRuns, queueRuns, settleQueuedRuns, startQueuedRuns } from './queuedRuns.ts';
@@ -40,120 +43,6 @@ export interface OpenCatalogOptions {
   newRunId?: () => string;
   /** Busy timeout in ms (default 5000). */
   busyTimeoutMs?: number;
-}
-
-/** Which status each mark* may leave from (mirrors the runs_status_transition trigger). */
-const ALLOWED_FROM: Record<RunStatus, RunStatus[]> = {
-  queued: [],
-  running: ['queued'],
-  succeeded: ['running'],
-  failed: ['queued', 'running'],
-  canceled: ['queued', 'running'],
-};
-
-const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
-
-type Raw = Record<string, unknown>;
-
-/**
- * A refusal decided inside a write transaction (unknown id, transition not allowed, dataset in
- * use): #write reports it as "<file>: <operation>: <reason>", not as "<operation> failed".
- */
-class CatalogRefusal extends Error {}
-
-function json<T>(text: unknown, fallback: T): T {
-  return typeof text === 'string' ? (JSON.parse(text) as T) : fallback;
-}
-
-function nullableBig(v: unknown): bigint | null {
-  return v === null || v === undefined ? null : BigInt(v as bigint);
-}
-
-function toRun(r: Raw): RunRow {
-  return {
-    run_id: r.run_id as string,
-    input_hash: r.input_hash as string,
-    status: r.status as RunStatus,
-    dataset_id: r.dataset_id as string,
-    symbol: (r.symbol as string | null) ?? null,
-    strategy_id: r.strategy_id as string,
-    params: json(r.params, {}),
-    seed: r.seed as number,
-    costs: json(r.costs, {}),
-    session: r.session as string,
-    code_hash: r.code_hash as string,
-    engine_version: r.engine_version as string,
-    artifacts_dir: (r.artifacts_dir as string | null) ?? null,
-    materialized: r.materialized !== 0,
-    metrics: json<Metrics | null>(r.metrics, null),
-    error: (r.error as string | null) ?? null,
-    tags: json<string[]>(r.tags, []),
-    notes: r.notes as string,
-    created_at: r.created_at as string,
-    started_at: (r.started_at as string | null) ?? null,
-    finished_at: (r.finished_at as string | null) ?? null,
-    sweep_id: (r.sweep_id as string | null) ?? null,
-  };
-}
-
-function toSource(r: Raw): DatasetSourceRow {
-  return {
-    sha256: r.sha256 as string,
-    path: r.path as string,
-    original_name: (r.original_name as string | null) ?? null,
-    schema: r.schema as string,
-    dbn_version: Number(r.dbn_version),
-    bytes: Number(r.bytes),
-    records: Number(r.records),
-    first_ts_recv: nullableBig(r.first_ts_recv),
-    last_ts_recv: nullableBig(r.last_ts_recv),
-    meta_start: nullableBig(r.meta_start),
-    meta_end: nullableBig(r.meta_end),
-  };
-}
-
-function checkIso(field: string, v: string | null | undefined): void {
-  if (v !== null && v !== undefined && !ISO_RE.test(v))
-    throw new Error(`catalog: ${field} '${v}' is not a UTC ISO-8601 timestamp (YYYY-MM-DDTHH:MM:SS[.fff]Z)`);
-}
-
-function normalizeTags(tags: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const t of tags) {
-    if (typeof t !== 'string') throw new Error(`catalog: tag ${JSON.stringify(t)} is not a string`);
-    const s = t.trim();
-    if (s === '') throw new Error('catalog: empty tag');
-    if (!out.includes(s)) out.push(s);
-  }
-  return out;
-}
-
-function checkMetrics(m: Metrics): void {
-  for (const [k, v] of Object.entries(m)) {
-    if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) {
-      throw new Error(`catalog: metric '${k}' is ${String(v)}; expected a finite number or null (docs/backtest.md: never NaN or Infinity)`);
-    }
-  }
-}
-
-/**
- * Switching a fresh file to WAL needs an exclusive lock and SQLite does not run the busy
- * handler for it, so two processes creating the catalog at once can get SQLITE_BUSY here:
- * retry with short sleeps up to the busy timeout. (WAL is persistent: later opens skip this.)
- */
-function enableWal(db: Database.Database, timeoutMs: number): void {
-  const deadline = Date.now() + timeoutMs;
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
-    try {
-      if (db.pragma('journal_mode', { simple: true }) === 'wal') return;
-      if (db.pragma('journal_mode = WAL', { simple: true }) === 'wal') return;
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
-    }
-    if (Date.now() >= deadline) throw new Error('cannot switch the catalog to WAL mode (locked by another process)');
-    Atomics.wait(sleeper, 0, 0, wait);
-  }
 }
 
 export class SqliteCatalog implements CatalogPort {
@@ -212,33 +101,6 @@ export class SqliteCatalog implements CatalogPort {
 
   // ---- datasets -------------------------------------------------------------------------
 
-  #sources(id: string): DatasetSourceRow[] {
-    const rows = this.#stmt('SELECT * FROM dataset_sources WHERE dataset_id = ? ORDER BY first_ts_recv, sha256')
-      .safeIntegers(true)
-      .all(id) as Raw[];
-    return rows.map(toSource);
-  }
-
-  #toDataset(r: Raw, sources = this.#sources(r.dataset_id as string)): DatasetRow {
-    return {
-      dataset_id: r.dataset_id as string,
-      symbol: r.symbol as string,
-      databento_dataset: (r.databento_dataset as string | null) ?? null,
-      schemas: json<string[]>(r.schemas, []),
-      start: (r.range_start as string | null) ?? null,
-      end: (r.range_end as string | null) ?? null,
-      bar_count: (r.bar_count as number | null) ?? null,
-      bars_path: (r.bars_path as string | null) ?? null,
-      manifest: json<Record<string, unknown> | null>(r.manifest, null),
-      derive_version: r.derive_version as number,
-      status: r.status as DatasetStatus,
-      error: (r.error as string | null) ?? null,
-      created_at: r.created_at as string,
-      updated_at: r.updated_at as string,
-      sources,
-    };
-  }
-
   upsertDataset(row: DatasetInput): DatasetRow {
     if (!/^ds_[0-9a-f]{16}$/.test(row.dataset_id))
       throw new Error(`catalog: dataset_id '${row.dataset_id}' is not ds_ + 16 lowercase hex digits (docs/bars.md)`);
@@ -246,49 +108,7 @@ export class SqliteCatalog implements CatalogPort {
     checkIso('end', row.end);
     const now = this.#now();
     return this.#write(`upsert dataset ${row.dataset_id}`, () => {
-      const cols: Record<string, unknown> = {
-        symbol: row.symbol,
-        schemas: JSON.stringify(row.schemas),
-        derive_version: row.derive_version,
-      };
-      const optional: [string, unknown][] = [
-        ['databento_dataset', row.databento_dataset],
-        ['range_start', row.start],
-        ['range_end', row.end],
-        ['bar_count', row.bar_count],
-        ['bars_path', row.bars_path],
-        ['manifest', row.manifest === undefined ? undefined : row.manifest === null ? null : JSON.stringify(row.manifest)],
-        ['status', row.status],
-        ['error', row.error],
-      ];
-      for (const [k, v] of optional) if (v !== undefined) cols[k] = v;
-      const names = Object.keys(cols);
-      this.#stmt(
-        `INSERT INTO datasets (dataset_id, ${names.join(', ')}, created_at, updated_at)
-        VALUES (?, ${names.map(() => '?').join(', ')}, ?, ?)
-        ON CONFLICT (dataset_id) DO UPDATE SET ${names.map((n) => `${n} = excluded.${n}`).join(', ')}, updated_at = excluded.updated_at`,
-      ).run(row.dataset_id, ...Object.values(cols), now, now);
-      if (row.sources !== undefined) {
-        this.#stmt('DELETE FROM dataset_sources WHERE dataset_id = ?').run(row.dataset_id);
-        const ins = this.#stmt(`INSERT INTO dataset_sources (dataset_id, sha256, path, original_name, schema, dbn_version,
-          bytes, records, first_ts_recv, last_ts_recv, meta_start, meta_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-        for (const s of row.sources) {
-          ins.run(
-            row.dataset_id,
-            s.sha256,
-            s.path,
-            s.original_name ?? null,
-            s.schema,
-            s.dbn_version,
-            s.bytes,
-            s.records,
-            s.first_ts_recv,
-            s.last_ts_recv,
-            s.meta_start,
-            s.meta_end,
-          );
-        }
-      }
+      upsertDatasetRow((q) => this.#stmt(q), now, row);
       return this.getDataset(row.dataset_id)!;
     });
   }
@@ -322,34 +142,17 @@ export class SqliteCatalog implements CatalogPort {
   }
 
   getDataset(id: string): DatasetRow | null {
-    const r = this.#stmt('SELECT * FROM datasets WHERE dataset_id = ?').get(id) as Raw | undefined;
-    return r ? this.#toDataset(r) : null;
+    return getDatasetRow((q) => this.#stmt(q), id);
   }
 
   listDatasets(): DatasetRow[] {
     // Two queries for the whole list (not one sources query per dataset): the Runs tree lists
     // datasets on every catalog change.
-    const bySet = new Map<string, DatasetSourceRow[]>();
-    for (const r of this.#stmt('SELECT * FROM dataset_sources ORDER BY dataset_id, first_ts_recv, sha256')
-      .safeIntegers(true)
-      .all() as Raw[]) {
-      const id = r.dataset_id as string;
-      let list = bySet.get(id);
-      if (!list) bySet.set(id, (list = []));
-      list.push(toSource(r));
-    }
-    return (this.#stmt('SELECT * FROM datasets ORDER BY symbol, range_start, dataset_id').all() as Raw[]).map((r) =>
-      this.#toDataset(r, bySet.get(r.dataset_id as string) ?? []),
-    );
+    return listDatasetRows((q) => this.#stmt(q));
   }
 
   findDatasetsBySource(sha256: string): DatasetRow[] {
-    return (
-      this.#stmt(
-        `SELECT d.* FROM datasets d WHERE d.dataset_id IN
-      (SELECT dataset_id FROM dataset_sources WHERE sha256 = ?) ORDER BY d.symbol, d.dataset_id`,
-      ).all(sha256.toLowerCase()) as Raw[]
-    ).map((r) => this.#toDataset(r));
+    return findDatasetRows((q) => this.#stmt(q), sha256);
   }
 
   deleteDataset(id: string): boolean {
@@ -465,79 +268,11 @@ export class SqliteCatalog implements CatalogPort {
       if (r.metrics) checkMetrics(r.metrics);
     }
     if (rows.length === 0) return [];
-    return this.#write(`record ${rows.length} sweep point(s)`, () => {
-      const existing = this.#stmt(
-        `SELECT run_id, status, metrics, error, tags FROM runs WHERE input_hash = ? AND status IN ('queued', 'running', 'succeeded')
-        ORDER BY run_id DESC LIMIT 1`,
-      );
-      const insert = this.#stmt(
-        `INSERT INTO runs (run_id, input_hash, status, dataset_id, symbol, strategy_id, params, seed, costs, session,
-        code_hash, engine_version, artifacts_dir, metrics, total_return, sharpe, max_drawdown, num_trades, final_equity,
-        error, tags, created_at, started_at, finished_at, sweep_id, materialized, manifest)
-        VALUES (?, ?, ?, ?, (SELECT symbol FROM datasets WHERE dataset_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
-      );
-      const now = this.#now();
-      return rows.map((r): RecordedRun => {
-        const tags = normalizeTags(r.tags);
-        // Another process recorded or ran the same input meanwhile: that run is this point's.
-        const hit = r.force ? undefined : (existing.get(r.input_hash) as Raw | undefined);
-        if (hit) {
-          const had = json<string[]>(hit.tags, []);
-          const merged = normalizeTags([...had, ...tags]);
-          if (merged.length !== had.length) this.#stmt('UPDATE runs SET tags = ? WHERE run_id = ?').run(JSON.stringify(merged), hit.run_id);
-          return {
-            run_id: hit.run_id as string,
-            status: hit.status as RunStatus,
-            created: false,
-            metrics: json<Metrics | null>(hit.metrics, null),
-            error: (hit.error as string | null) ?? null,
-          };
-        }
-        const m = r.metrics;
-        const num = (k: string) => (m && typeof m[k] === 'number' ? m[k] : null);
-        insert.run(
-          r.run_id,
-          r.input_hash,
-          r.status,
-          r.dataset_id,
-          r.dataset_id,
-          r.strategy_id,
-          JSON.stringify(r.params),
-          r.seed,
-          JSON.stringify(r.costs),
-          r.session,
-          r.code_hash,
-          r.engine_version,
-          `backtests/${r.run_id}`,
-          m ? JSON.stringify(m) : null,
-          num('total_return'),
-          num('sharpe'),
-          num('max_drawdown'),
-          num('num_trades') === null ? null : Math.round(num('num_trades')!),
-          num('final_equity'),
-          r.error,
-          JSON.stringify(tags),
-          now,
-          r.started_at,
-          r.finished_at,
-          r.sweep_id,
-          JSON.stringify(r.manifest),
-        );
-        return { run_id: r.run_id, status: r.status, created: true, metrics: m, error: r.error };
-      });
-    });
+    return this.#write(`record ${rows.length} sweep point(s)`, () => recordLightRuns((q) => this.#stmt(q), this.#now(), rows));
   }
 
   findRunsByInputHash(hashes: readonly string[]): Map<string, RunRow> {
-    const out = new Map<string, RunRow>();
-    const q = this.#stmt(
-      `SELECT * FROM runs WHERE input_hash = ? AND status IN ('queued', 'running', 'succeeded') ORDER BY run_id DESC LIMIT 1`,
-    );
-    for (const h of new Set(hashes)) {
-      const r = q.get(h) as Raw | undefined;
-      if (r) out.set(h, toRun(r));
-    }
-    return out;
+    return findLightRuns((q) => this.#stmt(q), hashes);
   }
 
   tagRuns(ids: readonly string[], tag: string): void {
