@@ -20,6 +20,9 @@ import { canceledKey, DEFAULT_QUEUE_NAME, PointJobData, QUEUE_PROTOCOL, QUEUE_SE
 import { redisConnection } from './redis.ts';
 import { patiently } from './patience.ts';
 
+/** How often a running point asks whether its run was canceled. */
+const CANCEL_POLL_MS = 500;
+
 export interface WorkerOptions {
   redisUrl: string;
   server: string;
@@ -114,11 +117,24 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     const all = await bars.bars(d.dataset_id, d.bars_sha256);
     const startedAt = stamp();
     let result;
+    // a point running longer than CANCEL_POLL_MS asks for its cancel key meanwhile: an active
+    // point of a canceled sweep stops (the engine and the sandbox honour the signal)
+    const stop = new AbortController();
+    const poll = setInterval(() => {
+      void canceled(d.run_id).then(
+        (yes) => yes && stop.abort(),
+        () => undefined,
+      );
+    }, CANCEL_POLL_MS);
     try {
-      result = await computeResult(all, strategy, id);
+      result = await computeResult(all, strategy, id, { signal: stop.signal });
     } catch (err) {
+      if (stop.signal.aborted)
+        return { ...base, status: 'canceled', metrics: null, error: null, started_at: startedAt, finished_at: stamp() };
       // the strategy threw: a deterministic failure of this run (not retried), with its stack
       return { ...base, status: 'failed', metrics: null, error: errorText(err), started_at: startedAt, finished_at: stamp() };
+    } finally {
+      clearInterval(poll);
     }
     const finishedAt = stamp();
     const manifest = runManifest({

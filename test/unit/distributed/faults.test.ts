@@ -248,6 +248,24 @@ describe('distributed sweeps under faults (real Redis, real worker processes)', 
     }
   });
 
+  it('a cancel stops a point in flight: its worker sees the run canceled and abandons the engine run', async () => {
+    const w = await worker();
+    const ac = new AbortController();
+    const points = [{ lookback: 40, spinMs: 60 }]; // ~1.8 s of strategy time
+    const sweep = queuedSweep(request(points, { artifacts: { kind: 'none' }, signal: ac.signal }));
+    while (!s!.ctx.catalog.listRuns({ status: 'running' }).length) await new Promise((r) => setTimeout(r, 10));
+    const t0 = Date.now();
+    ac.abort();
+    await assert.rejects(sweep, /canceled/);
+    const run = s!.ctx.catalog.listRuns({}).find((r) => r.params.lookback === 40)!;
+    assert.equal(run.status, 'canceled');
+    // the worker gives the point up at its next poll
+    while (!/… canceled/.test(w.log()) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    assert.match(w.log(), /… canceled/);
+    // run to its end it would have completed `succeeded` (a light point checks no key after the engine)
+    assert.doesNotMatch(w.log(), /… succeeded/);
+  });
+
   it('a point completed twice (a frozen worker resumed after its point was handed on) is recorded once', async () => {
     const points = [{ lookback: 30, spinMs: 20 }];
     const a = await worker({ args: FAST_STALL });
