@@ -72,7 +72,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   let done = 0;
   let uploaded = 0;
 
-  // the run's cancel key (coordinator.cancel): asked once before the point runs, once before an upload
+  // the run's cancel key (coordinator.cancel): asked before the point runs, while it runs, and before an upload
   const canceled = async (runId: string): Promise<boolean> => (await redis.exists(canceledKey(queueName, runId))) > 0;
 
   const strategyFor = (d: PointJobData) => {
