@@ -204,20 +204,7 @@ export interface RunFilter {
 }
 
 /** A distributed sweep's point as queued (catalog/queuedRuns.ts): unowned, its liveness the queue's. */
-export interface QueueRunInput {
-  run_id: string;
-  input_hash: string;
-  dataset_id: string;
-  strategy_id: string;
-  params: Record<string, unknown>;
-  seed: number;
-  costs: Record<string, unknown>;
-  session: string;
-  code_hash: string;
-  engine_version: string;
-  sweep_id: string | null;
-  tags: string[];
-}
+export type QueueRunInput = Omit<RecordRunInput, 'status' | 'metrics' | 'error' | 'started_at' | 'finished_at' | 'manifest' | 'force'>;
 
 /** What queueRuns did with one input: a new queued row, or the identical run that already was (tagged). */
 export interface QueuedRun {

@@ -21,7 +21,7 @@ import { DEFAULT_QUEUE_NAME, QUEUE_PROTOCOL } from '../../../src/engine/distribu
 import type { SweepRequest, SweepResult } from '../../../src/engine/sweep/sweep.ts';
 import { makeDataDir } from '../backtest/support/dataset.ts';
 import { startRedis, type TestRedis } from '../../support/redisServer.ts';
-import { MAIN, startWorkerProc, workerReady, type WorkerProc } from './support.ts';
+import { freePort, MAIN, startWorkerProc, workerReady, type WorkerProc } from './support.ts';
 
 type Server = Awaited<ReturnType<typeof buildServer>>;
 
@@ -290,13 +290,7 @@ describe('distributed sweeps: the coordinator SIGKILLed and restarted (btnb serv
     const redis = await startRedis();
     const { dataDir } = await makeDataDir(3000, 13);
     const { spawn } = await import('node:child_process');
-    const { createServer } = await import('node:net');
-    const port = await new Promise<number>((resolve) => {
-      const srv = createServer().listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const serve = () => {
       const p = spawn(process.execPath, [MAIN, 'serve', '--data-dir', dataDir, '--port', String(port), '--redis', redis.url], {

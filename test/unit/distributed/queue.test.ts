@@ -5,7 +5,6 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { buildServer } from '../../../src/engine/server/app.ts';
 import { jobsDirFor } from '../../../src/engine/jobs/jobEntries.ts';
@@ -17,7 +16,7 @@ import { dataPaths } from '../../../src/engine/dataDir.ts';
 import { ARTIFACT_FILES } from '../../../src/engine/backtest/artifacts.ts';
 import { makeDataDir } from '../backtest/support/dataset.ts';
 import { startRedis, type TestRedis } from '../../support/redisServer.ts';
-import { MAIN, startWorkerProc, workerReady, type WorkerProc } from './support.ts';
+import { freePort, MAIN, startWorkerProc, workerReady, type WorkerProc } from './support.ts';
 
 type Server = Awaited<ReturnType<typeof buildServer>>;
 
@@ -203,12 +202,7 @@ describe('distributed sweeps: BullMQ on Redis, btnb worker processes', function 
 
   it('btnb sweep --queue: the CLI coordinates on --listen for its own worker and prints what a local sweep prints', async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));
-    const port = await new Promise<number>((resolve) => {
-      const srv = createServer().listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const w = startWorkerProc(redis.url, `http://127.0.0.1:${port}`);
     workers.push(w);
     const args = [
@@ -251,12 +245,7 @@ describe('distributed sweeps: BullMQ on Redis, btnb worker processes', function 
 
   it('a sweep job with queue (the extension and notebook sweeps): its child coordinates, with the job progress and result', async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));
-    const port = await new Promise<number>((resolve) => {
-      const srv = createServer().listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const w = startWorkerProc(redis.url, `http://127.0.0.1:${port}`);
     workers.push(w);
     const jobs = new JobQueue({ jobsDir: jobsDirFor(MAIN), maxParallel: () => 1 });
