@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { CostsInput } from '../backtest/costs.ts';
-import { SeriesWindow, TablePage } from '../views/protocol.ts';
+import { RunInfo, SeriesWindow, TablePage } from '../views/protocol.ts';
 
 /** RFC 9457 problem details: every error answer. `field` names the invalid input when there is one. */
 const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
@@ -31,29 +31,8 @@ export const Health = z.object({
 
 const metrics = z.record(z.string(), z.number().nullable());
 
-export const Run = z.object({
-  run_id: z.string(),
-  input_hash: z.string(),
-  status: z.enum(RUN_STATUSES),
-  dataset_id: z.string(),
-  symbol: z.string().nullable(),
-  strategy_id: z.string(),
-  params: z.record(z.string(), z.unknown()),
-  seed: z.number().int(),
-  costs: z.record(z.string(), z.unknown()),
-  session: z.string(),
-  code_hash: z.string(),
-  engine_version: z.string(),
-  materialized: z.boolean(),
-  metrics: metrics.nullable(),
-  error: z.string().nullable(),
-  tags: z.array(z.string()),
-  notes: z.string(),
-  created_at: z.string(),
-  started_at: z.string().nullable(),
-  finished_at: z.string().nullable(),
-  sweep_id: z.string().nullable(),
-});
+/** A catalog run as the views see it (views/protocol.ts RunInfo), plus whether its files are on disk. */
+export const Run = RunInfo.extend({ materialized: z.boolean() });
 export type Run = z.infer<typeof Run>;
 
 export const RunsQuery = z.object({

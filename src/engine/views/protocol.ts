@@ -105,7 +105,7 @@ export const RunInfo = z.strictObject({
   symbol: z.string().nullable(),
   strategy_id: z.string(),
   params: z.record(z.string(), z.unknown()),
-  seed: z.number(),
+  seed: z.number().int(),
   costs: z.record(z.string(), z.unknown()),
   session: z.string(),
   code_hash: z.string(),

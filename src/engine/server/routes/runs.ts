@@ -6,31 +6,10 @@ import type { RunFilter, RunRow } from '../../ports/catalog.ts';
 import { Problem, Run, RunId, RunPatch, RunsPage, RunsQuery } from '../api.ts';
 import type { ServerContext, TypedApp } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
+import { toRunInfo } from '../../views/runViewsBackend.ts';
 
 export function toApiRun(r: RunRow): Run {
-  return {
-    run_id: r.run_id,
-    input_hash: r.input_hash,
-    status: r.status,
-    dataset_id: r.dataset_id,
-    symbol: r.symbol,
-    strategy_id: r.strategy_id,
-    params: r.params,
-    seed: r.seed,
-    costs: r.costs,
-    session: r.session,
-    code_hash: r.code_hash,
-    engine_version: r.engine_version,
-    materialized: r.materialized,
-    metrics: r.metrics,
-    error: r.error,
-    tags: r.tags,
-    notes: r.notes,
-    created_at: r.created_at,
-    started_at: r.started_at,
-    finished_at: r.finished_at,
-    sweep_id: r.sweep_id,
-  };
+  return { ...toRunInfo(r), materialized: r.materialized };
 }
 
 /** Cursors are opaque to clients: the offset of the next page, bound to the query that made it. */
