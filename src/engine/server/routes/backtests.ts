@@ -5,15 +5,15 @@
  * (202 + Location). `Idempotency-Key` maps a key to the run it made for this server's lifetime.
  * Only built-in strategies run over HTTP: a path would let any client run code from the disk.
  */
-import { builtinStrategy } from '../../strategies/index.ts';
 import { resolveStrategy, runIdentity, type RunIdentity } from '../../backtest/runner.ts';
 import { StrategyParamsError } from '../../backtest/strategy.ts';
 import { CostsError } from '../../backtest/costs.ts';
 import { ENGINE_VERSION } from '../../version.ts';
 import type { RunRow } from '../../ports/catalog.ts';
 import { BacktestAccepted, BacktestBody, Problem } from '../api.ts';
-import { queueFull, type ServerContext, type TypedApp } from '../context.ts';
+import type { ServerContext, TypedApp } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
+import { assertBuiltinStrategy, assertRoomForJob } from '../guards.ts';
 
 export function registerBacktests(app: TypedApp, ctx: ServerContext): void {
   const byKey = new Map<string, { hash: string; runId: string }>();
@@ -35,14 +35,7 @@ export function registerBacktests(app: TypedApp, ctx: ServerContext): void {
     },
     async (req, reply) => {
       const b = req.body;
-      if (!builtinStrategy(b.strategy_id))
-        throw new HttpProblem(
-          422,
-          `strategy_id: '${b.strategy_id}' is not a built-in strategy (the server runs built-in strategies only)`,
-          {
-            field: 'body.strategy_id',
-          },
-        );
+      assertBuiltinStrategy(b.strategy_id);
       const strategy = await resolveStrategy(b.strategy_id);
       let id: RunIdentity;
       try {
@@ -74,10 +67,7 @@ export function registerBacktests(app: TypedApp, ctx: ServerContext): void {
         throw new HttpProblem(409, `dataset ${b.dataset_id} has no bars yet (status ${ds.status})`, { field: 'body.dataset_id' });
       const earlier = ctx.catalog.findRunsByInputHash([id.hash]).get(id.hash);
       if (earlier) return reply.code(200).header('Location', `/backtests/${earlier.run_id}`).send(accepted(earlier));
-      if (queueFull(ctx))
-        throw new HttpProblem(429, `${ctx.jobs.queued} jobs are waiting (at most ${ctx.opts.maxQueued}); try again later`, {
-          headers: { 'Retry-After': '5' },
-        });
+      assertRoomForJob(ctx);
       const { run, created } = ctx.catalog.createRun({
         input_hash: id.hash,
         dataset_id: b.dataset_id,

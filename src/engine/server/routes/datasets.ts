@@ -12,6 +12,7 @@ import { sessionBoundsNs } from '../../calendar/xnys.ts';
 import { Dataset, DatasetBody, DatasetId, DatasetJobAccepted, DatasetsList, Problem } from '../api.ts';
 import type { ServerContext, TypedApp } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
+import { assertRoomForJob } from '../guards.ts';
 
 const ns = (v: bigint | null): string | null => (v === null ? null : v.toString());
 
@@ -108,10 +109,7 @@ export function registerDatasets(app: TypedApp, ctx: ServerContext): void {
       if (b.source === 'synth') {
         const days = tradingDays(b.start, b.end);
         if (days === 0) throw new HttpProblem(422, `no XNYS trading day in ${b.start} … ${b.end} to synthesise`, { field: 'body.start' });
-        if (ctx.jobs.queued >= ctx.opts.maxQueued)
-          throw new HttpProblem(429, `${ctx.jobs.queued} jobs are waiting (at most ${ctx.opts.maxQueued}); try again later`, {
-            headers: { 'Retry-After': '5' },
-          });
+        assertRoomForJob(ctx);
         job = ctx.jobs.submit({
           kind: 'synth',
           title: `synth ${symbol} ${b.start} … ${b.end} (seed ${b.seed})`,
@@ -127,10 +125,7 @@ export function registerDatasets(app: TypedApp, ctx: ServerContext): void {
           throw new HttpProblem(422, 'source databento: the server has no Databento API key (set DATABENTO_API_KEY in its environment)', {
             field: 'body.source',
           });
-        if (ctx.jobs.queued >= ctx.opts.maxQueued)
-          throw new HttpProblem(429, `${ctx.jobs.queued} jobs are waiting (at most ${ctx.opts.maxQueued}); try again later`, {
-            headers: { 'Retry-After': '5' },
-          });
+        assertRoomForJob(ctx);
         const baseUrl = process.env.DATABENTO_BASE_URL?.trim();
         job = ctx.jobs.submit({
           kind: 'fetch',

@@ -13,13 +13,13 @@ import { runIdentity, resolveStrategy } from '../../backtest/runner.ts';
 import { StrategyParamsError } from '../../backtest/strategy.ts';
 import { CostsError } from '../../backtest/costs.ts';
 import { METRIC_KEYS } from '../../backtest/statistics.ts';
-import { builtinStrategy } from '../../strategies/index.ts';
 import { GridError, gridFromRecord, gridPoints, gridSize, metricScore, parseArtifactsMode, type Grid } from '../../sweep/grid.ts';
 import type { Job, JobOutcome } from '../../jobs/jobQueue.ts';
 import type { RunRow } from '../../ports/catalog.ts';
 import { Problem, SweepAccepted, SweepBody, SweepId, SweepStatus } from '../api.ts';
 import type { ServerContext, TypedApp } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
+import { assertBuiltinStrategy, assertRoomForJob } from '../guards.ts';
 import { QueuedSweeps } from './queuedSweeps.ts';
 
 type Point = SweepStatus['results'] extends (infer P)[] | null ? P : never;
@@ -167,14 +167,7 @@ export function registerSweeps(app: TypedApp, ctx: ServerContext): void {
     },
     async (req, reply) => {
       const b = req.body;
-      if (!builtinStrategy(b.strategy_id))
-        throw new HttpProblem(
-          422,
-          `strategy_id: '${b.strategy_id}' is not a built-in strategy (the server runs built-in strategies only)`,
-          {
-            field: 'body.strategy_id',
-          },
-        );
+      assertBuiltinStrategy(b.strategy_id);
       let grid: Grid;
       try {
         grid = gridFromRecord(b.grid);
@@ -229,10 +222,7 @@ export function registerSweeps(app: TypedApp, ctx: ServerContext): void {
         const q = queued.start(b, points, strategy.strategyId);
         return reply.code(202).header('Location', `/sweeps/${q.sweepId}`).send({ sweep_id: q.sweepId, job_id: null, status: 'running' });
       }
-      if (ctx.jobs.queued >= ctx.opts.maxQueued)
-        throw new HttpProblem(429, `${ctx.jobs.queued} jobs are waiting (at most ${ctx.opts.maxQueued}); try again later`, {
-          headers: { 'Retry-After': '5' },
-        });
+      assertRoomForJob(ctx);
       const job = ctx.jobs.submit({
         kind: 'sweep',
         title: `sweep ${strategy.strategyId} ${JSON.stringify(b.grid)} (${gridSize(grid)} points)`,
