@@ -12,11 +12,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { makeDataDir } from '../test/unit/backtest/support/dataset.ts';
+import { freePort } from '../test/support/redisServer.ts';
 import { dataPaths } from '../src/engine/dataDir.ts';
 
 const MAIN = new URL('../dist/cli.js', import.meta.url).pathname;
@@ -25,15 +25,6 @@ const FAST = Array.from({ length: 32 }, (_, i) => i + 2); // 2..33
 const SLOW = [60, 80, 100, 120, 140, 160, 180, 200];
 const POINTS = FAST.length * SLOW.length;
 const TICK_MS = 10; // /proc clock ticks (USER_HZ 100)
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** utime + stime of a live process, ms. */
 function procCpu(pid: number): number {

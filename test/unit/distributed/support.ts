@@ -2,7 +2,6 @@
 // stripping), a coordinator (`btnb serve --redis`'s app) in this process or as a child.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -63,14 +62,4 @@ export async function workerReady(w: WorkerProc, ms = 30_000): Promise<void> {
   }
 }
 
-/** A free 127.0.0.1 port (for a coordinator whose address its workers must know in advance). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
+export { freePort } from '../../support/redisServer.ts';
