@@ -7,14 +7,13 @@
  * delivered twice is recorded once. Finished jobs stay a day for a restarted coordinator
  * (JOB_OPTIONS); a cancel marks each canceled run with a Redis key its worker checks.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { EventEmitter, once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CatalogPort, RunRow, SettleQueuedRun } from '../ports/catalog.ts';
 import { dataPaths } from '../dataDir.ts';
+import { cachedSha256File } from '../io/files.ts';
 import { canceledKey, DEFAULT_QUEUE_NAME, JOB_OPTIONS, PointJobResult, type PointJobData } from './protocol.ts';
 import { redisConnection } from './redis.ts';
 import { strategySources } from './strategySources.ts';
@@ -35,12 +34,6 @@ export interface CoordinatorOptions {
 const FLUSH_MS = 100;
 const FLUSH_ROWS = 256;
 
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string | null, runId: string] }> {
   readonly queueName: string;
   readonly #opts: CoordinatorOptions;
@@ -60,7 +53,6 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
   #reconciling: Promise<void> | null = null;
   #closed = false;
   #conns: Redis[] = [];
-  #barsSha = new Map<string, { stamp: string; sha: Promise<string> }>();
 
   private constructor(opts: CoordinatorOptions, queue: Queue, events: QueueEvents, redis: Redis) {
     super();
@@ -110,17 +102,9 @@ export class QueueCoordinator extends EventEmitter<{ settled: [sweepId: string |
     this.#opts.log?.(line);
   }
 
-  /** The dataset's bars.parquet SHA-256 (kept while the file is unchanged). */
-  async barsSha256(datasetId: string): Promise<string> {
-    const path = dataPaths(this.#opts.dataDir).barsParquet(datasetId);
-    const { stat } = await import('node:fs/promises');
-    const st = await stat(path);
-    const stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
-    const hit = this.#barsSha.get(datasetId);
-    if (hit?.stamp === stamp) return hit.sha;
-    const sha = sha256File(path);
-    this.#barsSha.set(datasetId, { stamp, sha });
-    return sha;
+  /** The dataset's bars.parquet SHA-256 (hashed once while the file is unchanged). */
+  barsSha256(datasetId: string): Promise<string> {
+    return cachedSha256File(dataPaths(this.#opts.dataDir).barsParquet(datasetId));
   }
 
   /**

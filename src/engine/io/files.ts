@@ -1,6 +1,6 @@
-/** Small file helpers: streaming SHA-256 and scoped temp directories. */
+/** Small file helpers: streaming SHA-256 (cached by file stamp on request) and scoped temp directories. */
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -32,6 +32,27 @@ export async function sha256File(path: string): Promise<string> {
     await fh.close();
   }
   return hash.digest('hex');
+}
+
+const digests = new Map<string, { stamp: string; hex: Promise<string> }>();
+const DIGESTS_KEPT = 4096;
+
+/**
+ * sha256File, kept while the file's size, mtime and inode are unchanged: a server that names
+ * files by their digest (ETags, a dataset's bars for workers) hashes each file once.
+ */
+export async function cachedSha256File(path: string): Promise<string> {
+  const st = await stat(path);
+  const stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
+  const hit = digests.get(path);
+  if (hit?.stamp === stamp) return hit.hex;
+  const hex = sha256File(path);
+  hex.catch(() => {
+    if (digests.get(path)?.hex === hex) digests.delete(path);
+  });
+  if (digests.size >= DIGESTS_KEPT) digests.delete(digests.keys().next().value!);
+  digests.set(path, { stamp, hex });
+  return hex;
 }
 
 /** Runs `fn` with a fresh directory under `parent` (default os.tmpdir()), removed afterwards whatever happens. */

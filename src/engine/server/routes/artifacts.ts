@@ -9,11 +9,11 @@
  * - GET /backtests/{id}/fills|orders|trades: the views' tables, paged with an opaque cursor.
  * A light sweep point is materialised first, in a `materialize` job child (backtest/materialize.ts), as when a view opens it.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { dataPaths } from '../../dataDir.ts';
+import { cachedSha256File } from '../../io/files.ts';
 import { MaterializeError } from '../../backtest/materialize.ts';
 import { barAtOrAfter } from '../../replay/runSeries.ts';
 import { IpcError } from '../../views/ipc.ts';
@@ -67,27 +67,9 @@ function isArtifactName(name: string): name is ArtifactName {
   return (ARTIFACT_NAMES as readonly string[]).includes(name);
 }
 
-/** Strong ETags by file, kept while the file's size, mtime and inode are unchanged. */
-const etags = new Map<string, { stamp: string; etag: Promise<string> }>();
-const ETAG_CACHE_MAX = 4096;
-
-function fileEtag(path: string, st: { size: number; mtimeMs: number; ino: number }): Promise<string> {
-  const stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
-  const hit = etags.get(path);
-  if (hit?.stamp === stamp) return hit.etag;
-  const etag = new Promise<string>((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => h.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(`"${h.digest('base64url')}"`));
-  });
-  etag.catch(() => {
-    if (etags.get(path)?.etag === etag) etags.delete(path);
-  });
-  if (etags.size >= ETAG_CACHE_MAX) etags.delete(etags.keys().next().value!);
-  etags.set(path, { stamp, etag });
-  return etag;
+/** A strong ETag: the file's SHA-256 (base64url), hashed once while the file is unchanged. */
+async function fileEtag(path: string): Promise<string> {
+  return `"${Buffer.from(await cachedSha256File(path), 'hex').toString('base64url')}"`;
 }
 
 /** If-None-Match (a list of tags or *, weak comparison as RFC 9110 asks) matches the tag. */
@@ -194,7 +176,7 @@ export function registerArtifacts(app: TypedApp, ctx: ServerContext): void {
           field: 'params.name',
         });
       }
-      const etag = await fileEtag(path, st);
+      const etag = await fileEtag(path);
       void reply
         .header('ETag', etag)
         .header('Last-Modified', st.mtime.toUTCString())

@@ -14,6 +14,7 @@ import { Transform } from 'node:stream';
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import { dataPaths } from '../../dataDir.ts';
+import { cachedSha256File } from '../../io/files.ts';
 import { syncFiles } from '../../backtest/artifacts.ts';
 import { writePoint } from '../../io/crashPoints.ts';
 import { DIGESTS_FIELD, UploadDigests } from '../../distributed/protocol.ts';
@@ -81,10 +82,8 @@ export function registerDistributed(app: TypedApp, ctx: ServerContext): void {
       if (d.status !== 'ready')
         throw new HttpProblem(409, `dataset ${req.params.id} is ${d.status}: it has no bars yet`, { field: 'params.id' });
       const path = dataPaths(ctx.opts.dataDir).barsParquet(d.dataset_id);
-      const st = await stat(path);
-      const h = createHash('sha256');
-      for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-      const digest = h.digest();
+      const [st, hex] = await Promise.all([stat(path), cachedSha256File(path)]);
+      const digest = Buffer.from(hex, 'hex');
       return reply
         .header('Content-Type', 'application/vnd.apache.parquet')
         .header('Content-Length', st.size)
